@@ -1,0 +1,2 @@
+//! The `wbill` command line.
+fn main() {}

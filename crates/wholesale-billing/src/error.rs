@@ -1,0 +1,295 @@
+//! The crate's one error type, and the per-row findings of the loaders.
+//!
+//! [`Error`] is returned by every fallible function of the crate. Input errors say where they
+//! were: a row of a CSV file carries its line, column and field in a [`LoadIssue`]; an
+//! organisation file error carries its line, column and path of keys.
+
+use std::fmt;
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `wholesale-billing`.
+///
+/// Messages are lower-case and say where the bad input was.
+///
+/// ```
+/// use wholesale_billing::{Error, Period};
+/// let err = "2024-05-31..2024-05-01".parse::<Period>().unwrap_err();
+/// assert!(matches!(err, Error::InvalidPeriod { .. }));
+/// assert_eq!(err.to_string(), "invalid period: start 2024-05-31 is after end 2024-05-01");
+/// ```
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing failed.
+    #[error("i/o error while {context}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The organisation file could not be read: syntax, a missing or mistyped key.
+    #[error("organisation file: {location}{message}")]
+    OrganisationFile {
+        /// Line, column and key path, as far as known.
+        location: TextLocation,
+        /// What is wrong.
+        message: String,
+    },
+    /// The organisation is well formed but not valid (duplicate org id, empty name, ...).
+    #[error("invalid organisation: {0}")]
+    InvalidOrganisation(String),
+    /// Rows were rejected and the load was strict (or nothing could be loaded at all).
+    #[error("{source_name}: {count} row error(s){first}", count = issues.len(), first = FirstIssue(issues))]
+    Rejected {
+        /// What was being loaded ("events", "usage report").
+        source_name: &'static str,
+        /// Every error found (warnings are not included).
+        issues: Vec<LoadIssue>,
+    },
+    /// A text could not be read as a timestamp.
+    #[error("invalid timestamp {input:?}: {reason}")]
+    InvalidTimestamp {
+        /// The text as given.
+        input: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A text could not be read as a date (`YYYY-MM-DD`) or a month (`YYYY-MM`).
+    #[error("invalid date {input:?}: expected {expected}")]
+    InvalidDate {
+        /// The text as given.
+        input: String,
+        /// The expected form.
+        expected: &'static str,
+    },
+    /// A period whose start is after its end, or outside the supported years.
+    #[error("invalid period: {reason}")]
+    InvalidPeriod {
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A text could not be read as a quantity (at most four decimals).
+    #[error("invalid quantity {input:?}: {reason}")]
+    InvalidQuantity {
+        /// The text as given.
+        input: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A value named something the data does not know (a sub-partner org id, a hour policy...).
+    #[error("unknown {what} {value:?}{hint}")]
+    Unknown {
+        /// The kind of thing ("sub-partner", "hour policy").
+        what: &'static str,
+        /// The value as given.
+        value: String,
+        /// A hint on what is known, starting with "; " when present.
+        hint: String,
+    },
+    /// An arithmetic result or a size does not fit the representation.
+    #[error("overflow: {0}")]
+    Overflow(&'static str),
+}
+
+impl Error {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// The row issues of a [`Error::Rejected`] load, empty for any other error.
+    ///
+    /// ```
+    /// use wholesale_billing::Error;
+    /// let err = Error::Overflow("x");
+    /// assert!(err.issues().is_empty());
+    /// ```
+    pub fn issues(&self) -> &[LoadIssue] {
+        match self {
+            Error::Rejected { issues, .. } => issues,
+            _ => &[],
+        }
+    }
+}
+
+struct FirstIssue<'a>(&'a [LoadIssue]);
+
+impl fmt::Display for FirstIssue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.first() {
+            Some(issue) => write!(f, "; first: {issue}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Where in a text document (TOML, JSON) something was.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextLocation {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// Path of keys (`sub_partners[1].billing_start`), when known.
+    pub path: Option<String>,
+}
+
+impl fmt::Display for TextLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut wrote = false;
+        if let Some(line) = self.line {
+            write!(f, "line {line}")?;
+            wrote = true;
+        }
+        if let Some(column) = self.column {
+            write!(f, "{}column {column}", if wrote { ", " } else { "" })?;
+            wrote = true;
+        }
+        if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty() && *p != ".") {
+            write!(f, "{}{path}", if wrote { " at " } else { "at " })?;
+            wrote = true;
+        }
+        if wrote {
+            f.write_str(": ")?;
+        }
+        Ok(())
+    }
+}
+
+/// How serious a [`LoadIssue`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The row was used, or skipped on purpose (exact duplicate, redundant assign); nothing lost.
+    Warning,
+    /// The row was rejected.
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// What kind of problem a [`LoadIssue`] reports.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueKind {
+    /// The file is not readable CSV (bad quoting, bad UTF-8, a missing header column).
+    MalformedCsv,
+    /// A required field is empty or its column is absent.
+    MissingField,
+    /// A field has a value of the wrong form (timestamp, action, type, quantity...).
+    InvalidValue,
+    /// A timestamp without an explicit UTC offset.
+    MissingOffset,
+    /// A package the catalog does not know.
+    UnknownPackage,
+    /// A `sub_partner_org_id` absent from the organisation file.
+    UnknownSubPartner,
+    /// A customer named under two owners (the partner and a sub-partner, or two sub-partners).
+    CustomerOwnerConflict,
+    /// An exact duplicate of an earlier row (same `event_id`, same content): skipped.
+    DuplicateEvent,
+    /// The same `event_id` as an earlier row with other content.
+    ConflictingEventId,
+    /// `REMOVE` while nothing is assigned.
+    RemoveWithoutAssignment,
+    /// `ASSIGN` identical to the current assignment: a no-op.
+    RedundantAssign,
+}
+
+/// One finding of a loader about one row: where, what and why.
+///
+/// `line` is the 1-based physical line of the row in its file (the header is line 1). For events
+/// pushed through the builder API it is the 1-based number of the event in push order.
+///
+/// ```
+/// use wholesale_billing::{IssueKind, LoadIssue, Severity};
+/// let issue = LoadIssue::new(Severity::Error, 7, IssueKind::MissingOffset, "timestamp has no utc offset")
+///     .at_column(2, "occurred_at");
+/// assert_eq!(issue.to_string(), "line 7, column 2 (occurred_at): error: timestamp has no utc offset");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LoadIssue {
+    /// Error (row rejected) or warning.
+    pub severity: Severity,
+    /// 1-based line in the file (or event number for built ledgers).
+    pub line: u64,
+    /// 1-based column of the offending field, when one field is to blame.
+    pub column: Option<usize>,
+    /// Name of the offending column, when one field is to blame.
+    pub field: Option<String>,
+    /// The row's `event_id`, when known.
+    pub event_id: Option<String>,
+    /// The class of the problem.
+    pub kind: IssueKind,
+    /// A lower-case human explanation.
+    pub message: String,
+}
+
+impl LoadIssue {
+    /// A new issue at a line, without a column.
+    pub fn new(severity: Severity, line: u64, kind: IssueKind, message: impl Into<String>) -> Self {
+        LoadIssue {
+            severity,
+            line,
+            column: None,
+            field: None,
+            event_id: None,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The same issue, blamed on a column (1-based) and field name.
+    #[must_use]
+    pub fn at_column(mut self, column: usize, field: impl Into<String>) -> Self {
+        self.column = Some(column);
+        self.field = Some(field.into());
+        self
+    }
+
+    /// The same issue, naming the row's event id.
+    #[must_use]
+    pub fn with_event_id(mut self, event_id: impl Into<String>) -> Self {
+        let id = event_id.into();
+        if !id.is_empty() {
+            self.event_id = Some(id);
+        }
+        self
+    }
+
+    /// Whether this issue rejected its row.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for LoadIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}", self.line)?;
+        if let Some(column) = self.column {
+            write!(f, ", column {column}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, " ({field})")?;
+        }
+        write!(f, ": {}: {}", self.severity, self.message)?;
+        if let Some(id) = &self.event_id {
+            write!(f, " [event_id {id}]")?;
+        }
+        Ok(())
+    }
+}

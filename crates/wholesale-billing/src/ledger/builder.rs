@@ -1,0 +1,697 @@
+//! Building a ledger: row validation as events arrive, then the per-subscriber replay that turns
+//! events into merged intervals (SPEC.md §2).
+
+use std::sync::Arc;
+
+use hashbrown::HashMap;
+
+use super::event::{Action, Event, SubscriberType};
+use super::{AssignmentLedger, CustomerData, Diagnostics, KeyData, LabelSyms, LoadMode, OPEN_END};
+use crate::catalog::PackageId;
+use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
+use crate::org::{Organisation, Owner};
+use crate::strings::{Interner, Sym};
+
+/// The fields of an event, used to locate a problem in a CSV row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    EventId,
+    OccurredAt,
+    Action,
+    SubscriberId,
+    CustomerOrgId,
+    CustomerExternalId,
+    SubPartnerOrgId,
+    SubscriberType,
+    UserId,
+    WorkspaceId,
+    Package,
+    LocationId,
+    LicenseId,
+}
+
+impl Field {
+    pub(crate) const ALL: [Field; 13] = [
+        Field::EventId,
+        Field::OccurredAt,
+        Field::Action,
+        Field::SubscriberId,
+        Field::CustomerOrgId,
+        Field::CustomerExternalId,
+        Field::SubPartnerOrgId,
+        Field::SubscriberType,
+        Field::UserId,
+        Field::WorkspaceId,
+        Field::Package,
+        Field::LocationId,
+        Field::LicenseId,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Field::EventId => "event_id",
+            Field::OccurredAt => "occurred_at",
+            Field::Action => "action",
+            Field::SubscriberId => "subscriber_id",
+            Field::CustomerOrgId => "customer_org_id",
+            Field::CustomerExternalId => "customer_external_id",
+            Field::SubPartnerOrgId => "sub_partner_org_id",
+            Field::SubscriberType => "subscriber_type",
+            Field::UserId => "user_id",
+            Field::WorkspaceId => "workspace_id",
+            Field::Package => "package",
+            Field::LocationId => "location_id",
+            Field::LicenseId => "license_id",
+        }
+    }
+}
+
+/// 1-based column of each field in the source, when the source is a CSV file.
+pub(crate) type Columns = [Option<usize>; 13];
+
+/// An accepted event, compact: 56 bytes whatever its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RawEvent {
+    at: i64,
+    line: u64,
+    subscriber: Sym,
+    customer: u32,
+    user_id: Sym,
+    workspace_id: Sym,
+    location: Sym,
+    license: Sym,
+    external_id: Sym,
+    package: u16,
+    action: Action,
+    subscriber_type: Option<SubscriberType>,
+}
+
+impl RawEvent {
+    /// Same content (the line differs for a duplicate row).
+    fn same_content(&self, other: &RawEvent) -> bool {
+        RawEvent { line: 0, ..*self } == RawEvent { line: 0, ..*other }
+    }
+}
+
+const NO_CUSTOMER: u32 = u32::MAX;
+const NO_PACKAGE: u16 = u16::MAX;
+
+/// Collects assignment events (from code or CSV), validating each row, then compiles them into an
+/// [`AssignmentLedger`].
+///
+/// Rows with a problem are recorded with their line (or push number) and reason; nothing is
+/// dropped silently. [`LedgerBuilder::finish`] then replays each subscriber's events in time order.
+///
+/// ```
+/// use wholesale_billing::{AssignmentLedger, Event, LoadMode, Organisation, Partner, IssueKind};
+/// let org = Organisation::new(Partner {
+///     org_id: "p-1".into(), name: "Acme".into(), subscription_id: "Sub1".into(),
+/// })?;
+/// let build = || -> wholesale_billing::Result<_> {
+///     let mut builder = AssignmentLedger::builder(org.clone());
+///     builder
+///         .push(Event::assign("e1", "2024-05-01T08:00:00Z".parse()?, "s1", "c1", "webex_calling").user("u1"))
+///         .push(Event::remove("e2", "2024-05-01T20:00:00Z".parse()?, "s1"))
+///         .push(Event::remove("e3", "2024-05-02T20:00:00Z".parse()?, "s1"));
+///     Ok(builder)
+/// };
+/// // Strict: the REMOVE with nothing assigned fails the load.
+/// let err = build()?.finish(LoadMode::Strict).unwrap_err();
+/// assert_eq!(err.issues()[0].kind, IssueKind::RemoveWithoutAssignment);
+/// // Lenient: it is a warning.
+/// let (ledger, diagnostics) = build()?.finish(LoadMode::Lenient)?;
+/// assert_eq!(diagnostics.warning_count(), 1);
+/// assert_eq!(ledger.row_key_count(), 1);
+/// # Ok::<(), wholesale_billing::Error>(())
+/// ```
+pub struct LedgerBuilder {
+    org: Arc<Organisation>,
+    strings: Interner,
+    events: Vec<RawEvent>,
+    customers: Vec<CustomerData>,
+    customer_index: HashMap<Sym, u32>,
+    event_ids: Interner,
+    /// Event index of each event id symbol (index 0, the empty id, unused).
+    event_of_id: Vec<u32>,
+    packages: HashMap<Sym, Option<u16>>,
+    owners: HashMap<Sym, Option<Owner>>,
+    labels: LabelSyms,
+    issues: Vec<LoadIssue>,
+    rows_read: u64,
+    pushed: u64,
+    fatal: Option<Error>,
+}
+
+impl std::fmt::Debug for LedgerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerBuilder")
+            .field("rows_read", &self.rows_read)
+            .field("events", &self.events.len())
+            .field("issues", &self.issues.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LedgerBuilder {
+    /// A builder for the events of `org`.
+    pub fn new(org: Organisation) -> Self {
+        let mut strings = Interner::new();
+        let mut sym = |s: &str| strings.intern(s).unwrap_or(Sym::EMPTY);
+        let packages = org
+            .catalog
+            .entries()
+            .iter()
+            .map(|e| [sym(&e.service_name), sym(&e.sku), sym(&e.description)])
+            .collect();
+        let mut owners = vec![[sym(&org.partner.name), sym(&org.partner.org_id)]];
+        owners.extend(org.sub_partners.iter().map(|sp| [sym(&sp.name), sym(&sp.org_id)]));
+        let subscription_id = sym(&org.partner.subscription_id);
+        LedgerBuilder {
+            org: Arc::new(org),
+            strings,
+            events: Vec::new(),
+            customers: Vec::new(),
+            customer_index: HashMap::new(),
+            event_ids: Interner::new(),
+            event_of_id: vec![u32::MAX],
+            packages: HashMap::new(),
+            owners: HashMap::new(),
+            labels: LabelSyms {
+                packages,
+                owners,
+                subscription_id,
+            },
+            issues: Vec::new(),
+            rows_read: 0,
+            pushed: 0,
+            fatal: None,
+        }
+    }
+
+    /// The organisation the events are for.
+    pub fn organisation(&self) -> &Organisation {
+        &self.org
+    }
+
+    /// Reserves room for `additional` more events.
+    pub fn reserve(&mut self, additional: usize) {
+        self.events.reserve(additional);
+    }
+
+    /// Adds one event. A row-level problem is recorded (see [`LedgerBuilder::issues`]) and reported
+    /// by [`LedgerBuilder::finish`]; its line is the 1-based number of the event in push order.
+    pub fn push(&mut self, event: Event<'_>) -> &mut Self {
+        self.pushed += 1;
+        let line = self.pushed;
+        self.push_row(line, &event, &[None; 13]);
+        self
+    }
+
+    /// The issues recorded so far (rows rejected or warned about).
+    pub fn issues(&self) -> &[LoadIssue] {
+        &self.issues
+    }
+
+    /// The number of events accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.events.len()
+    }
+
+    pub(crate) fn record(&mut self, issue: LoadIssue) {
+        self.issues.push(issue);
+    }
+
+    pub(crate) fn count_row(&mut self) {
+        self.rows_read += 1;
+    }
+
+    pub(crate) fn set_fatal(&mut self, error: Error) {
+        if self.fatal.is_none() {
+            self.fatal = Some(error);
+        }
+    }
+
+    fn reject(&mut self, line: u64, ev: &Event<'_>, cols: &Columns, field: Field, kind: IssueKind, message: String) {
+        let mut issue = LoadIssue::new(Severity::Error, line, kind, message).with_event_id(ev.event_id);
+        let column = cols[field as usize];
+        if let Some(column) = column {
+            issue = issue.at_column(column, field.name());
+        } else {
+            issue.field = Some(field.name().to_owned());
+        }
+        self.issues.push(issue);
+    }
+
+    /// Validates one row and keeps it when it is usable. `line` is the row's line in its source.
+    pub(crate) fn push_row(&mut self, line: u64, ev: &Event<'_>, cols: &Columns) {
+        if let Err(e) = self.try_push_row(line, ev, cols) {
+            self.set_fatal(e);
+        }
+    }
+
+    fn try_push_row(&mut self, line: u64, ev: &Event<'_>, cols: &Columns) -> Result<()> {
+        let missing = |f: Field| format!("{} is required", f.name());
+        if ev.event_id.is_empty() {
+            self.reject(
+                line,
+                ev,
+                cols,
+                Field::EventId,
+                IssueKind::MissingField,
+                missing(Field::EventId),
+            );
+            return Ok(());
+        }
+        if ev.subscriber_id.is_empty() {
+            let kind = IssueKind::MissingField;
+            self.reject(line, ev, cols, Field::SubscriberId, kind, missing(Field::SubscriberId));
+            return Ok(());
+        }
+        let mut customer = NO_CUSTOMER;
+        let mut new_customer: Option<(Sym, Owner)> = None;
+        let mut package = NO_PACKAGE;
+        if ev.action == Action::Assign {
+            for (field, empty) in [
+                (Field::CustomerOrgId, ev.customer_org_id.is_empty()),
+                (Field::SubscriberType, ev.subscriber_type.is_none()),
+                (Field::Package, ev.package.is_empty()),
+            ] {
+                if empty {
+                    let message = format!("{} is required for ASSIGN", field.name());
+                    self.reject(line, ev, cols, field, IssueKind::MissingField, message);
+                    return Ok(());
+                }
+            }
+            let Some(p) = self.package_id(ev.package)? else {
+                let message = format!(
+                    "unknown package {:?}; known: {} (add others under [catalog.<package>] in the organisation file)",
+                    ev.package,
+                    self.org.catalog.package_names()
+                );
+                self.reject(line, ev, cols, Field::Package, IssueKind::UnknownPackage, message);
+                return Ok(());
+            };
+            package = p.0;
+            let Some(owner) = self.owner(ev.sub_partner_org_id)? else {
+                let message = format!(
+                    "sub-partner {:?} is not in the organisation file",
+                    ev.sub_partner_org_id
+                );
+                let kind = IssueKind::UnknownSubPartner;
+                self.reject(line, ev, cols, Field::SubPartnerOrgId, kind, message);
+                return Ok(());
+            };
+            let org_sym = self.strings.intern(ev.customer_org_id)?;
+            match self.customer_index.get(&org_sym) {
+                Some(&index) => {
+                    let existing = self.customers[index as usize].owner;
+                    if existing != owner {
+                        let message = format!(
+                            "customer {:?} is already owned by {}; this row names {}",
+                            ev.customer_org_id,
+                            self.describe_owner(existing),
+                            self.describe_owner(owner)
+                        );
+                        let kind = IssueKind::CustomerOwnerConflict;
+                        self.reject(line, ev, cols, Field::SubPartnerOrgId, kind, message);
+                        return Ok(());
+                    }
+                    customer = index;
+                }
+                None => new_customer = Some((org_sym, owner)),
+            }
+        }
+        let raw = RawEvent {
+            at: ev.occurred_at.as_micros(),
+            line,
+            subscriber: self.strings.intern(ev.subscriber_id)?,
+            customer,
+            user_id: self.strings.intern(ev.user_id)?,
+            workspace_id: self.strings.intern(ev.workspace_id)?,
+            location: self.strings.intern(ev.location_id)?,
+            license: self.strings.intern(ev.license_id)?,
+            external_id: self.strings.intern(ev.customer_external_id)?,
+            package,
+            action: ev.action,
+            subscriber_type: if ev.action == Action::Assign {
+                ev.subscriber_type
+            } else {
+                None
+            },
+        };
+        let raw = if ev.action == Action::Remove {
+            // A REMOVE uses only its subscriber and time; other columns are not part of its content.
+            RawEvent {
+                user_id: Sym::EMPTY,
+                workspace_id: Sym::EMPTY,
+                location: Sym::EMPTY,
+                license: Sym::EMPTY,
+                external_id: Sym::EMPTY,
+                ..raw
+            }
+        } else {
+            raw
+        };
+        let id_sym = self.event_ids.intern(ev.event_id)?;
+        if let Some(&first) = self.event_of_id.get(id_sym.index()) {
+            let earlier = self.events[first as usize];
+            let (severity, kind, message) = if new_customer.is_none() && earlier.same_content(&raw) {
+                (
+                    Severity::Warning,
+                    IssueKind::DuplicateEvent,
+                    format!("exact duplicate of line {}; skipped", earlier.line),
+                )
+            } else {
+                (
+                    Severity::Error,
+                    IssueKind::ConflictingEventId,
+                    format!("event_id already used on line {} with other content", earlier.line),
+                )
+            };
+            let mut issue = LoadIssue::new(severity, line, kind, message).with_event_id(ev.event_id);
+            if let Some(column) = cols[Field::EventId as usize] {
+                issue = issue.at_column(column, Field::EventId.name());
+            }
+            self.issues.push(issue);
+            return Ok(());
+        }
+        let index = u32::try_from(self.events.len()).map_err(|_| Error::Overflow("more than 4 billion events"))?;
+        let mut raw = raw;
+        if let Some((org_sym, owner)) = new_customer {
+            let c = u32::try_from(self.customers.len()).map_err(|_| Error::Overflow("too many customers"))?;
+            self.customers.push(CustomerData {
+                org: org_sym,
+                external_id: Sym::EMPTY,
+                external_id_at: (i64::MIN, 0),
+                owner,
+            });
+            self.customer_index.insert(org_sym, c);
+            raw.customer = c;
+        }
+        if raw.customer != NO_CUSTOMER && !raw.external_id.is_empty() {
+            let c = &mut self.customers[raw.customer as usize];
+            if (raw.at, index) >= c.external_id_at {
+                c.external_id = raw.external_id;
+                c.external_id_at = (raw.at, index);
+            }
+        }
+        debug_assert_eq!(id_sym.index(), self.event_of_id.len());
+        self.event_of_id.push(index);
+        self.events.push(raw);
+        Ok(())
+    }
+
+    fn package_id(&mut self, package: &str) -> Result<Option<PackageId>> {
+        let sym = self.strings.intern(package)?;
+        if let Some(&known) = self.packages.get(&sym) {
+            return Ok(known.map(PackageId));
+        }
+        let found = self.org.catalog.lookup(package).map(|p| p.0);
+        self.packages.insert(sym, found);
+        Ok(found.map(PackageId))
+    }
+
+    fn owner(&mut self, sub_partner_org_id: &str) -> Result<Option<Owner>> {
+        if sub_partner_org_id.is_empty() {
+            return Ok(Some(Owner::Partner));
+        }
+        let sym = self.strings.intern(sub_partner_org_id)?;
+        if let Some(&known) = self.owners.get(&sym) {
+            return Ok(known);
+        }
+        let found = self.org.sub_partner_index(sub_partner_org_id).map(Owner::SubPartner);
+        self.owners.insert(sym, found);
+        Ok(found)
+    }
+
+    fn describe_owner(&self, owner: Owner) -> String {
+        match owner {
+            Owner::Partner => "the partner".to_owned(),
+            Owner::SubPartner(_) => format!("sub-partner {:?}", self.org.owner_identity(owner).1),
+        }
+    }
+
+    /// Replays every subscriber's events in time order (ties keep push order) and compiles the
+    /// ledger.
+    ///
+    /// # Errors
+    /// [`Error::Rejected`] in strict mode when any row was rejected or a `REMOVE` found nothing
+    /// assigned, with every error; [`Error::Io`] or [`Error::Overflow`] when the input could not be
+    /// read or does not fit.
+    pub fn finish(mut self, mode: LoadMode) -> Result<(AssignmentLedger, Diagnostics)> {
+        if let Some(fatal) = self.fatal.take() {
+            return Err(fatal);
+        }
+        let mut order: Vec<u128> = self
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let at = (e.at as u64) ^ (1 << 63);
+                ((e.subscriber.index() as u128) << 96) | (u128::from(at) << 32) | i as u128
+            })
+            .collect();
+        order.sort_unstable();
+
+        let mut keys: Vec<KeyData> = Vec::new();
+        let mut intervals: Vec<(i64, i64)> = Vec::with_capacity(self.events.len());
+        let mut subscriber_count = 0usize;
+        let mut replay = Replay::default();
+        let remove_severity = match mode {
+            LoadMode::Strict => Severity::Error,
+            LoadMode::Lenient => Severity::Warning,
+        };
+        let mut start = 0;
+        while start < order.len() {
+            let subscriber = order[start] >> 96;
+            let mut end = start + 1;
+            while end < order.len() && order[end] >> 96 == subscriber {
+                end += 1;
+            }
+            let group = order[start..end]
+                .iter()
+                .map(|&o| &self.events[(o & 0xFFFF_FFFF) as usize]);
+            let before = keys.len();
+            replay.run(group, &mut keys, &mut intervals, &mut self.issues, remove_severity);
+            if keys.len() > before {
+                subscriber_count += 1;
+            }
+            start = end;
+        }
+        drop(order);
+
+        self.issues.sort_by_key(|i| (i.line, i.severity));
+        let rows_read = if self.rows_read > 0 {
+            self.rows_read
+        } else {
+            self.pushed
+        };
+        let rejected_rows = {
+            let mut lines: Vec<u64> = self
+                .issues
+                .iter()
+                .filter(|i| i.is_error() && i.kind != IssueKind::RemoveWithoutAssignment)
+                .map(|i| i.line)
+                .collect();
+            lines.dedup();
+            lines.len() as u64
+        };
+        let skipped = self
+            .issues
+            .iter()
+            .filter(|i| matches!(i.kind, IssueKind::DuplicateEvent | IssueKind::RemoveWithoutAssignment))
+            .count() as u64;
+        let diagnostics = Diagnostics {
+            rows_read,
+            rows_accepted: rows_read.saturating_sub(rejected_rows + skipped),
+            issues: self.issues,
+        };
+        if mode == LoadMode::Strict && diagnostics.error_count() > 0 {
+            return Err(Error::Rejected {
+                source_name: "events",
+                issues: diagnostics.issues.into_iter().filter(LoadIssue::is_error).collect(),
+            });
+        }
+
+        let strings = self.strings.freeze();
+        sort_keys_in_report_order(&mut keys, &self.customers, &strings, &self.labels);
+        let ledger = AssignmentLedger {
+            org: self.org,
+            strings: Arc::new(strings),
+            customers: self.customers,
+            keys,
+            intervals,
+            labels: self.labels,
+            subscriber_count,
+        };
+        Ok((ledger, diagnostics))
+    }
+}
+
+/// Scratch space of the per-subscriber replay, reused across subscribers.
+#[derive(Default)]
+struct Replay {
+    /// (customer, package, location, license) → index in `keys` of this subscriber's keys.
+    local: Vec<((u32, u16, Sym, Sym), usize)>,
+    /// (local key, start, end) in time order.
+    segments: Vec<(usize, i64, i64)>,
+}
+
+impl Replay {
+    fn run<'e>(
+        &mut self,
+        events: impl Iterator<Item = &'e RawEvent>,
+        keys: &mut Vec<KeyData>,
+        intervals: &mut Vec<(i64, i64)>,
+        issues: &mut Vec<LoadIssue>,
+        remove_severity: Severity,
+    ) {
+        self.local.clear();
+        self.segments.clear();
+        let mut current: Option<(usize, i64)> = None;
+        let mut staged: Vec<KeyData> = Vec::new();
+        for e in events {
+            match e.action {
+                Action::Assign => {
+                    let tuple = (e.customer, e.package, e.location, e.license);
+                    let local = match self.local.iter().find(|(t, _)| *t == tuple) {
+                        Some(&(_, i)) => i,
+                        None => {
+                            staged.push(KeyData {
+                                customer: e.customer,
+                                subscriber: e.subscriber,
+                                package: PackageId(e.package),
+                                location: e.location,
+                                license: e.license,
+                                subscriber_type: e.subscriber_type,
+                                user_id: Sym::EMPTY,
+                                workspace_id: Sym::EMPTY,
+                                first_interval: 0,
+                                interval_count: 0,
+                            });
+                            self.local.push((tuple, staged.len() - 1));
+                            staged.len() - 1
+                        }
+                    };
+                    if let Some((k, _)) = current
+                        && k == local
+                    {
+                        issues.push(LoadIssue::new(
+                            Severity::Warning,
+                            e.line,
+                            IssueKind::RedundantAssign,
+                            "assign identical to the current assignment; no-op",
+                        ));
+                        continue;
+                    }
+                    let key = &mut staged[local];
+                    if e.subscriber_type.is_some() {
+                        key.subscriber_type = e.subscriber_type;
+                    }
+                    if !e.user_id.is_empty() {
+                        key.user_id = e.user_id;
+                    }
+                    if !e.workspace_id.is_empty() {
+                        key.workspace_id = e.workspace_id;
+                    }
+                    if let Some((k, s)) = current {
+                        self.segments.push((k, s, e.at));
+                    }
+                    current = Some((local, e.at));
+                }
+                Action::Remove => match current.take() {
+                    Some((k, s)) => self.segments.push((k, s, e.at)),
+                    None => issues.push(LoadIssue::new(
+                        remove_severity,
+                        e.line,
+                        IssueKind::RemoveWithoutAssignment,
+                        "remove while nothing is assigned to the subscriber",
+                    )),
+                },
+            }
+        }
+        if let Some((k, s)) = current {
+            self.segments.push((k, s, OPEN_END));
+        }
+        // Each key's intervals, in time order, merged where they touch; empty ones dropped.
+        for (local, mut key) in staged.into_iter().enumerate() {
+            let first = intervals.len();
+            for &(_, s, e) in self.segments.iter().filter(|(k, _, _)| *k == local) {
+                if s >= e {
+                    continue;
+                }
+                let n = intervals.len();
+                if n > first && intervals[n - 1].1 >= s {
+                    intervals[n - 1].1 = intervals[n - 1].1.max(e);
+                } else {
+                    intervals.push((s, e));
+                }
+            }
+            let count = intervals.len() - first;
+            if count > 0 {
+                key.first_interval = first as u32;
+                key.interval_count = count as u32;
+                keys.push(key);
+            }
+        }
+    }
+}
+
+/// Sorts keys by (customer org, subscriber, SKU, location, license), comparing text: customers
+/// first by a bucket sort on their rank, then each customer's few keys.
+fn sort_keys_in_report_order(
+    keys: &mut Vec<KeyData>,
+    customers: &[CustomerData],
+    strings: &crate::strings::StringTable,
+    labels: &LabelSyms,
+) {
+    let mut by_org: Vec<u32> = (0..customers.len() as u32).collect();
+    by_org.sort_unstable_by(|&a, &b| {
+        strings
+            .get(customers[a as usize].org)
+            .cmp(strings.get(customers[b as usize].org))
+    });
+    let mut rank = vec![0u32; customers.len()];
+    for (r, &c) in by_org.iter().enumerate() {
+        rank[c as usize] = r as u32;
+    }
+    let mut sku_rank: Vec<u16> = vec![0; labels.packages.len()];
+    let mut pkgs: Vec<usize> = (0..labels.packages.len()).collect();
+    pkgs.sort_by(|&a, &b| {
+        strings
+            .get(labels.packages[a][1])
+            .cmp(strings.get(labels.packages[b][1]))
+    });
+    for (r, &p) in pkgs.iter().enumerate() {
+        sku_rank[p] = r as u16;
+    }
+    // Bucket sort by customer rank (stable), then sort each bucket.
+    let mut counts = vec![0usize; customers.len() + 1];
+    for k in keys.iter() {
+        counts[rank[k.customer as usize] as usize + 1] += 1;
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    let bounds = counts.clone();
+    let mut slots: Vec<Option<KeyData>> = (0..keys.len()).map(|_| None).collect();
+    for k in keys.drain(..) {
+        let r = rank[k.customer as usize] as usize;
+        slots[counts[r]] = Some(k);
+        counts[r] += 1;
+    }
+    keys.extend(slots.into_iter().flatten());
+    for w in bounds.windows(2) {
+        let bucket = &mut keys[w[0]..w[1]];
+        if bucket.len() > 1 {
+            bucket.sort_unstable_by(|a, b| {
+                strings
+                    .get(a.subscriber)
+                    .cmp(strings.get(b.subscriber))
+                    .then_with(|| sku_rank[a.package.index()].cmp(&sku_rank[b.package.index()]))
+                    .then_with(|| strings.get(a.location).cmp(strings.get(b.location)))
+                    .then_with(|| strings.get(a.license).cmp(strings.get(b.license)))
+            });
+        }
+    }
+}

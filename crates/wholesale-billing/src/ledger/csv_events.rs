@@ -1,0 +1,183 @@
+//! The events CSV reader (SPEC.md §2): columns by name, any order, case-insensitive, BOM or not;
+//! unknown columns ignored; every bad row reported with its line, column and field.
+
+use std::io::Read;
+
+use super::builder::{Columns, Field, LedgerBuilder};
+use super::event::{Action, Event, SubscriberType};
+use crate::csvutil::{csv_error, field, header_error, normalize_header};
+use crate::error::{IssueKind, LoadIssue, Result, Severity};
+use crate::time::{Timestamp, TimestampError, parse_rfc3339_bytes};
+
+const SOURCE: &str = "events";
+
+/// Columns every events file must have.
+const REQUIRED: [Field; 7] = [
+    Field::EventId,
+    Field::OccurredAt,
+    Field::Action,
+    Field::SubscriberId,
+    Field::CustomerOrgId,
+    Field::SubscriberType,
+    Field::Package,
+];
+
+impl LedgerBuilder {
+    /// Reads an events CSV into the builder; rows are validated as they come and problems recorded
+    /// with their line, column and field.
+    ///
+    /// # Errors
+    /// [`Error::Io`](crate::Error::Io) when reading fails, [`Error::Rejected`](crate::Error::Rejected)
+    /// when the header is absent or lacks a required column (`event_id`, `occurred_at`, `action`,
+    /// `subscriber_id`, `customer_org_id`, `subscriber_type`, `package`) or the CSV itself is broken.
+    ///
+    /// ```
+    /// use wholesale_billing::{LedgerBuilder, LoadMode, Organisation, Partner};
+    /// let org = Organisation::new(Partner { org_id: "p".into(), name: "P".into(), subscription_id: "S".into() })?;
+    /// let csv = "\u{feff}Event_ID,Occurred_At,Action,Subscriber_ID,Customer_Org_ID,Subscriber_Type,Package,Note\n\
+    ///            e1,2024-05-01T00:00:00,ASSIGN,s1,c1,USER,webex_calling,no offset\n";
+    /// let mut builder = LedgerBuilder::new(org);
+    /// builder.read_csv(csv.as_bytes())?;
+    /// assert_eq!(builder.issues()[0].to_string(),
+    ///     "line 2, column 2 (occurred_at): error: no utc offset: write `Z` or `+HH:MM` after the time (rfc 3339) [event_id e1]");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn read_csv(&mut self, reader: impl Read) -> Result<&mut Self> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_reader(reader);
+        let mut record = csv::ByteRecord::new();
+        if !rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {
+            return Err(header_error(SOURCE, "empty file: no header row".into()));
+        }
+        let cols = header_columns(&record)?;
+        let index = |f: Field| cols[f as usize].map(|c| c - 1);
+        let idx: [Option<usize>; 13] = Field::ALL.map(index);
+        while rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {
+            self.count_row();
+            let line = record.position().map_or(0, csv::Position::line);
+            self.read_row(&record, line, &idx, &cols);
+        }
+        Ok(self)
+    }
+
+    fn read_row(&mut self, record: &csv::ByteRecord, line: u64, idx: &[Option<usize>; 13], cols: &Columns) {
+        let mut text: [&str; 13] = [""; 13];
+        for f in Field::ALL {
+            let raw = field(record, idx[f as usize]);
+            match std::str::from_utf8(raw) {
+                Ok(s) => text[f as usize] = s,
+                Err(_) => {
+                    let id = String::from_utf8_lossy(field(record, idx[Field::EventId as usize])).into_owned();
+                    self.row_issue(line, &id, cols, f, IssueKind::InvalidValue, "not valid utf-8".into());
+                    return;
+                }
+            }
+        }
+        let t = |f: Field| text[f as usize];
+        let event_id = t(Field::EventId);
+        let occurred_at = match parse_rfc3339_bytes(t(Field::OccurredAt).as_bytes()) {
+            Ok(micros) => Timestamp::from_micros(micros),
+            Err(e) => {
+                let (kind, message) = match e {
+                    _ if t(Field::OccurredAt).is_empty() => (IssueKind::MissingField, "occurred_at is required".into()),
+                    TimestampError::MissingOffset => (IssueKind::MissingOffset, e.reason().to_owned()),
+                    TimestampError::Invalid(reason) => {
+                        (IssueKind::InvalidValue, format!("{reason}: {:?}", t(Field::OccurredAt)))
+                    }
+                };
+                self.row_issue(line, event_id, cols, Field::OccurredAt, kind, message);
+                return;
+            }
+        };
+        let action = match Action::parse_bytes(t(Field::Action).as_bytes()) {
+            Some(a) => a,
+            None => {
+                let (kind, message) = if t(Field::Action).is_empty() {
+                    (IssueKind::MissingField, "action is required".to_owned())
+                } else {
+                    (
+                        IssueKind::InvalidValue,
+                        format!("action {:?} is not ASSIGN or REMOVE", t(Field::Action)),
+                    )
+                };
+                self.row_issue(line, event_id, cols, Field::Action, kind, message);
+                return;
+            }
+        };
+        let subscriber_type = match t(Field::SubscriberType) {
+            "" => None,
+            s => match SubscriberType::parse_bytes(s.as_bytes()) {
+                Some(st) => Some(st),
+                None if action == Action::Remove => None,
+                None => {
+                    let message = format!("subscriber_type {s:?} is not USER or WORKSPACE");
+                    self.row_issue(
+                        line,
+                        event_id,
+                        cols,
+                        Field::SubscriberType,
+                        IssueKind::InvalidValue,
+                        message,
+                    );
+                    return;
+                }
+            },
+        };
+        let event = Event {
+            event_id,
+            occurred_at,
+            action,
+            subscriber_id: t(Field::SubscriberId),
+            customer_org_id: t(Field::CustomerOrgId),
+            customer_external_id: t(Field::CustomerExternalId),
+            sub_partner_org_id: t(Field::SubPartnerOrgId),
+            subscriber_type,
+            user_id: t(Field::UserId),
+            workspace_id: t(Field::WorkspaceId),
+            package: t(Field::Package),
+            location_id: t(Field::LocationId),
+            license_id: t(Field::LicenseId),
+        };
+        self.push_row(line, &event, cols);
+    }
+
+    fn row_issue(&mut self, line: u64, event_id: &str, cols: &Columns, f: Field, kind: IssueKind, message: String) {
+        let mut issue = LoadIssue::new(Severity::Error, line, kind, message).with_event_id(event_id);
+        if let Some(column) = cols[f as usize] {
+            issue = issue.at_column(column, f.name());
+        }
+        self.record(issue);
+    }
+}
+
+/// 1-based column of each known field in the header.
+fn header_columns(header: &csv::ByteRecord) -> Result<Columns> {
+    let mut cols: Columns = [None; 13];
+    for (i, name) in header.iter().enumerate() {
+        let name = normalize_header(name);
+        if let Some(f) = Field::ALL.iter().find(|f| f.name() == name) {
+            if let Some(first) = cols[*f as usize] {
+                return Err(header_error(
+                    SOURCE,
+                    format!("column {} appears twice (columns {first} and {})", f.name(), i + 1),
+                ));
+            }
+            cols[*f as usize] = Some(i + 1);
+        }
+    }
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .filter(|f| cols[**f as usize].is_none())
+        .map(|f| f.name())
+        .collect();
+    if !missing.is_empty() {
+        return Err(header_error(
+            SOURCE,
+            format!("the header lacks required column(s): {}", missing.join(", ")),
+        ));
+    }
+    Ok(cols)
+}

@@ -1,0 +1,257 @@
+//! Assignment events: the input of shadow billing (SPEC.md §2).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::time::Timestamp;
+
+/// What an event does to a subscriber's package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Action {
+    /// Starts an assignment (ending the current one, if any).
+    Assign,
+    /// Ends the current assignment.
+    Remove,
+}
+
+impl Action {
+    pub(crate) fn parse_bytes(b: &[u8]) -> Option<Action> {
+        if b.eq_ignore_ascii_case(b"ASSIGN") {
+            Some(Action::Assign)
+        } else if b.eq_ignore_ascii_case(b"REMOVE") {
+            Some(Action::Remove)
+        } else {
+            None
+        }
+    }
+
+    /// `ASSIGN` or `REMOVE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Assign => "ASSIGN",
+            Action::Remove => "REMOVE",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Action {
+    type Err = Error;
+
+    /// `ASSIGN` or `REMOVE`, case-insensitive.
+    ///
+    /// ```
+    /// use wholesale_billing::Action;
+    /// assert_eq!("assign".parse::<Action>()?, Action::Assign);
+    /// assert!("ADD".parse::<Action>().is_err());
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        Action::parse_bytes(s.trim().as_bytes()).ok_or_else(|| Error::Unknown {
+            what: "action",
+            value: s.to_owned(),
+            hint: "; expected ASSIGN or REMOVE".to_owned(),
+        })
+    }
+}
+
+/// A subscriber is a user or a workspace (the report's `TYPE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SubscriberType {
+    /// A person (`USER_ID`).
+    User,
+    /// A shared device or room (`WORKSPACE_ID`).
+    Workspace,
+}
+
+impl SubscriberType {
+    pub(crate) fn parse_bytes(b: &[u8]) -> Option<SubscriberType> {
+        if b.eq_ignore_ascii_case(b"USER") {
+            Some(SubscriberType::User)
+        } else if b.eq_ignore_ascii_case(b"WORKSPACE") {
+            Some(SubscriberType::Workspace)
+        } else {
+            None
+        }
+    }
+
+    /// `USER` or `WORKSPACE`, as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriberType::User => "USER",
+            SubscriberType::Workspace => "WORKSPACE",
+        }
+    }
+}
+
+impl fmt::Display for SubscriberType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SubscriberType {
+    type Err = Error;
+
+    /// `USER` or `WORKSPACE`, case-insensitive.
+    ///
+    /// ```
+    /// use wholesale_billing::SubscriberType;
+    /// assert_eq!("Workspace".parse::<SubscriberType>()?, SubscriberType::Workspace);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        SubscriberType::parse_bytes(s.trim().as_bytes()).ok_or_else(|| Error::Unknown {
+            what: "subscriber type",
+            value: s.to_owned(),
+            hint: "; expected USER or WORKSPACE".to_owned(),
+        })
+    }
+}
+
+/// One assignment event, borrowing its text: what a row of the events CSV says.
+///
+/// Empty strings mean "absent". Build one with [`Event::assign`] or [`Event::remove`] and the
+/// chained setters, then give it to [`LedgerBuilder::push`](crate::LedgerBuilder::push).
+///
+/// ```
+/// use wholesale_billing::{Event, SubscriberType};
+/// let at = "2024-05-01T09:00:00Z".parse()?;
+/// let e = Event::assign("ev-1", at, "sub-1", "cust-1", "webex_calling")
+///     .user("user-1")
+///     .location("loc-1")
+///     .external_id("CUST-001");
+/// assert_eq!(e.subscriber_type, Some(SubscriberType::User));
+/// assert_eq!(e.location_id, "loc-1");
+/// # Ok::<(), wholesale_billing::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event<'a> {
+    /// Unique id of the event.
+    pub event_id: &'a str,
+    /// When it happened (UTC).
+    pub occurred_at: Timestamp,
+    /// `ASSIGN` or `REMOVE`.
+    pub action: Action,
+    /// The subscriber.
+    pub subscriber_id: &'a str,
+    /// The customer org (required for `ASSIGN`).
+    pub customer_org_id: &'a str,
+    /// The partner's id for the customer.
+    pub customer_external_id: &'a str,
+    /// The owning sub-partner; empty: the partner itself.
+    pub sub_partner_org_id: &'a str,
+    /// User or workspace (required for `ASSIGN`).
+    pub subscriber_type: Option<SubscriberType>,
+    /// The Webex user id, for users.
+    pub user_id: &'a str,
+    /// The workspace id, for workspaces.
+    pub workspace_id: &'a str,
+    /// The package's API name (required for `ASSIGN`).
+    pub package: &'a str,
+    /// The location.
+    pub location_id: &'a str,
+    /// The license.
+    pub license_id: &'a str,
+}
+
+impl<'a> Event<'a> {
+    /// An `ASSIGN` of `package` to `subscriber_id` in `customer_org_id`; the subscriber type
+    /// defaults to [`SubscriberType::User`].
+    pub fn assign(
+        event_id: &'a str,
+        occurred_at: Timestamp,
+        subscriber_id: &'a str,
+        customer_org_id: &'a str,
+        package: &'a str,
+    ) -> Self {
+        Event {
+            event_id,
+            occurred_at,
+            action: Action::Assign,
+            subscriber_id,
+            customer_org_id,
+            customer_external_id: "",
+            sub_partner_org_id: "",
+            subscriber_type: Some(SubscriberType::User),
+            user_id: "",
+            workspace_id: "",
+            package,
+            location_id: "",
+            license_id: "",
+        }
+    }
+
+    /// A `REMOVE` of whatever `subscriber_id` holds.
+    pub fn remove(event_id: &'a str, occurred_at: Timestamp, subscriber_id: &'a str) -> Self {
+        Event {
+            event_id,
+            occurred_at,
+            action: Action::Remove,
+            subscriber_id,
+            customer_org_id: "",
+            customer_external_id: "",
+            sub_partner_org_id: "",
+            subscriber_type: None,
+            user_id: "",
+            workspace_id: "",
+            package: "",
+            location_id: "",
+            license_id: "",
+        }
+    }
+
+    /// The subscriber is the user `user_id`.
+    #[must_use]
+    pub fn user(mut self, user_id: &'a str) -> Self {
+        self.subscriber_type = Some(SubscriberType::User);
+        self.user_id = user_id;
+        self
+    }
+
+    /// The subscriber is the workspace `workspace_id`.
+    #[must_use]
+    pub fn workspace(mut self, workspace_id: &'a str) -> Self {
+        self.subscriber_type = Some(SubscriberType::Workspace);
+        self.workspace_id = workspace_id;
+        self
+    }
+
+    /// The customer is owned by this sub-partner.
+    #[must_use]
+    pub fn sub_partner(mut self, org_id: &'a str) -> Self {
+        self.sub_partner_org_id = org_id;
+        self
+    }
+
+    /// The customer's external id.
+    #[must_use]
+    pub fn external_id(mut self, external_id: &'a str) -> Self {
+        self.customer_external_id = external_id;
+        self
+    }
+
+    /// The location.
+    #[must_use]
+    pub fn location(mut self, location_id: &'a str) -> Self {
+        self.location_id = location_id;
+        self
+    }
+
+    /// The license.
+    #[must_use]
+    pub fn license(mut self, license_id: &'a str) -> Self {
+        self.license_id = license_id;
+        self
+    }
+}

@@ -1,0 +1,67 @@
+//! # wholesale-billing
+//!
+//! Compute, check and pass on a Webex Wholesale bill, exact to the last digit.
+//!
+//! A partner's package-assignment history (an events CSV, or events built in code) becomes an
+//! [`AssignmentLedger`]; the ledger gives [`UsageReport`]s at the PARTNER, CUSTOMER and USER
+//! levels that match the Webex Wholesale billing reports row for row: hourly proration under the
+//! `started`, `completed` or `exact` [`HourPolicy`], quantities with four decimals rounded
+//! half-even per day, sub-partner billing starts applied. Vendor reports are read back with
+//! [`UsageReport::read_csv`] to be compared.
+//!
+//! The crate is pure: no network, no clock, no file paths; it reads and writes through
+//! [`std::io::Read`] and [`std::io::Write`]. Quantities are exact fixed-point numbers
+//! ([`Quantity`]), never floats.
+//!
+//! ```
+//! use wholesale_billing::{AssignmentLedger, LoadMode, Organisation, Period, ReportLevel, ReportOptions};
+//!
+//! let org = Organisation::from_toml_str(r#"
+//!     [partner]
+//!     org_id = "partner-1"
+//!     name = "Acme Telecom"
+//!     subscription_id = "Sub1234567"
+//! "#)?;
+//! let events = "\
+//! event_id,occurred_at,action,subscriber_id,customer_org_id,subscriber_type,user_id,package
+//! e1,2024-05-01T00:00:00Z,ASSIGN,sub-1,cust-1,USER,user-1,webex_calling
+//! e2,2024-05-02T17:00:00+02:00,REMOVE,sub-1,,,,
+//! ";
+//! let (ledger, _diagnostics) = AssignmentLedger::from_csv(events.as_bytes(), org, LoadMode::Strict)?;
+//! let report = ledger.usage_report(Period::month(2024, 5)?, &ReportOptions::new(ReportLevel::User))?;
+//! // 24 hours on May 1st and 15 hours on May 2nd: 1 + 0.625 days.
+//! assert_eq!(report.row(0).unwrap().quantity.to_string(), "1.6250");
+//!
+//! let mut csv = Vec::new();
+//! report.write_csv(&mut csv)?;
+//! assert!(String::from_utf8(csv).unwrap().contains(
+//!     "Acme Telecom,partner-1,Sub1234567,cust-1,,USER,sub-1,user-1,,WEBEX_CALLING,A-W-WXC-CALL-U,\
+//!      Wholesale Webex Calling Usage,2024-05-01T00:00:00.000Z,2024-05-02T15:00:00.000Z,1.6250,,"));
+//! # Ok::<(), wholesale_billing::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod catalog;
+mod csvutil;
+mod error;
+mod ledger;
+mod org;
+mod proration;
+mod quantity;
+mod report;
+mod strings;
+mod time;
+
+pub use catalog::{COMMITTED_SPEND_SKU, Catalog, CatalogEntry, CatalogOverride, PackageId};
+pub use error::{Error, IssueKind, LoadIssue, Result, Severity, TextLocation};
+pub use ledger::{Action, AssignmentLedger, Diagnostics, Event, LedgerBuilder, LoadMode, RowKey, SubscriberType};
+pub use org::{OrgFormat, Organisation, Owner, Partner, SubPartner};
+pub use proration::{HourPolicy, day_quantity_for_hours, day_quantity_for_micros};
+pub use quantity::{QUANTITY_SCALE, Quantity};
+pub use report::{ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
+pub use time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, parse_date};
+
+/// Re-exported so callers name the same `Decimal` and `NaiveDate` as the crate.
+pub use chrono::NaiveDate;
+pub use rust_decimal::Decimal;

@@ -1,0 +1,457 @@
+//! The organisation: the partner, its sub-partners and its catalog (SPEC.md §1–§2).
+//!
+//! Read from an organisation file, TOML or JSON with the same structure:
+//!
+//! ```toml
+//! [partner]
+//! org_id = "..."
+//! name = "..."
+//! subscription_id = "..."
+//!
+//! [[sub_partners]]
+//! org_id = "..."
+//! name = "..."
+//! billing_start = "2024-05-10T12:00:00Z"   # optional, RFC 3339
+//!
+//! [catalog.webex_suite]                     # optional, per package
+//! sku = "..."
+//! ```
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Catalog, CatalogOverride};
+use crate::error::{Error, Result, TextLocation};
+use crate::time::Timestamp;
+
+/// The service provider holding the Webex Wholesale subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Partner {
+    /// The partner's org id.
+    pub org_id: String,
+    /// The partner's name (`PARTNER_NAME`).
+    pub name: String,
+    /// The Wholesale subscription id (`SUBSCRIPTION_ID`), shared by every sub-partner.
+    pub subscription_id: String,
+}
+
+/// A reseller under the partner, sharing its subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubPartner {
+    /// The sub-partner's org id (`subPartnerOrgId`).
+    pub org_id: String,
+    /// The sub-partner's name (its reports' `PARTNER_NAME`).
+    pub name: String,
+    /// Usage of its customers before this instant is not billed; `None`: all usage counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_start: Option<Timestamp>,
+}
+
+/// Who owns a customer, and whose report it appears in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Owner {
+    /// The partner itself.
+    Partner,
+    /// The sub-partner at this index of [`Organisation::sub_partners`].
+    SubPartner(u16),
+}
+
+/// The partner, its sub-partners and the catalog: everything a usage report needs besides events.
+///
+/// ```
+/// use wholesale_billing::Organisation;
+/// let org = Organisation::from_toml_str(r#"
+///     [partner]
+///     org_id = "p-1"
+///     name = "Acme Telecom"
+///     subscription_id = "Sub123"
+///
+///     [[sub_partners]]
+///     org_id = "sp-1"
+///     name = "Reseller One"
+///     billing_start = "2024-05-10T12:00:00+02:00"
+///
+///     [catalog.webex_suite]
+///     sku = "A-W-SUITE-U"
+/// "#)?;
+/// assert_eq!(org.partner.name, "Acme Telecom");
+/// assert_eq!(org.sub_partners[0].billing_start.unwrap().to_string(), "2024-05-10T10:00:00Z");
+/// assert_eq!(org.catalog.get("webex_suite").unwrap().sku, "A-W-SUITE-U");
+/// # Ok::<(), wholesale_billing::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    /// The partner.
+    pub partner: Partner,
+    /// The sub-partners, in file order.
+    pub sub_partners: Vec<SubPartner>,
+    /// The package catalog (defaults with the file's overrides).
+    pub catalog: Catalog,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrganisationFile {
+    partner: Partner,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sub_partners: Vec<SubPartner>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    catalog: BTreeMap<String, CatalogOverride>,
+}
+
+/// The two forms of an organisation file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgFormat {
+    /// TOML.
+    Toml,
+    /// JSON.
+    Json,
+}
+
+impl OrgFormat {
+    /// The format a file name implies (`.json` → JSON, anything else → TOML).
+    ///
+    /// ```
+    /// use wholesale_billing::OrgFormat;
+    /// assert_eq!(OrgFormat::from_file_name("org.JSON"), OrgFormat::Json);
+    /// assert_eq!(OrgFormat::from_file_name("org.toml"), OrgFormat::Toml);
+    /// ```
+    pub fn from_file_name(name: &str) -> Self {
+        if name.to_ascii_lowercase().ends_with(".json") {
+            OrgFormat::Json
+        } else {
+            OrgFormat::Toml
+        }
+    }
+}
+
+impl Organisation {
+    /// A new organisation with no sub-partners and the default catalog.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOrganisation`] when a field is empty.
+    pub fn new(partner: Partner) -> Result<Self> {
+        let org = Organisation {
+            partner,
+            sub_partners: Vec::new(),
+            catalog: Catalog::default(),
+        };
+        org.validate()?;
+        Ok(org)
+    }
+
+    /// Reads a TOML organisation file.
+    ///
+    /// # Errors
+    /// [`Error::OrganisationFile`] with line, column and key path for bad syntax or a missing,
+    /// unknown or mistyped key; [`Error::InvalidOrganisation`] for duplicate org ids, empty names
+    /// or a bad catalog override.
+    pub fn from_toml_str(text: &str) -> Result<Self> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let de = toml::Deserializer::parse(text).map_err(|e| toml_error(text, &e, None))?;
+        let file: OrganisationFile = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            toml_error(text, e.inner(), Some(path))
+        })?;
+        Organisation::from_file(file)
+    }
+
+    /// Reads a JSON organisation file (same structure as the TOML form).
+    ///
+    /// # Errors
+    /// As [`Organisation::from_toml_str`].
+    ///
+    /// ```
+    /// let err = wholesale_billing::Organisation::from_json_str(r#"{"partner": {"org_id": "p", "name": "P"}}"#)
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(),
+    ///     "organisation file: line 1, column 40 at partner: missing field `subscription_id`");
+    /// ```
+    pub fn from_json_str(text: &str) -> Result<Self> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut de = serde_json::Deserializer::from_str(text);
+        let file: OrganisationFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            Error::OrganisationFile {
+                location: TextLocation {
+                    line: Some(inner.line()),
+                    column: Some(inner.column()),
+                    path: Some(path),
+                },
+                message: strip_serde_position(&inner.to_string()),
+            }
+        })?;
+        de.end().map_err(|e| Error::OrganisationFile {
+            location: TextLocation {
+                line: Some(e.line()),
+                column: Some(e.column()),
+                path: None,
+            },
+            message: strip_serde_position(&e.to_string()),
+        })?;
+        Organisation::from_file(file)
+    }
+
+    /// Reads an organisation file in the given format.
+    ///
+    /// # Errors
+    /// As [`Organisation::from_toml_str`].
+    pub fn from_str_with_format(text: &str, format: OrgFormat) -> Result<Self> {
+        match format {
+            OrgFormat::Toml => Organisation::from_toml_str(text),
+            OrgFormat::Json => Organisation::from_json_str(text),
+        }
+    }
+
+    /// Reads an organisation file from any reader.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when reading fails or the text is not UTF-8, else as
+    /// [`Organisation::from_toml_str`].
+    pub fn from_reader(mut reader: impl std::io::Read, format: OrgFormat) -> Result<Self> {
+        let mut text = String::new();
+        reader
+            .read_to_string(&mut text)
+            .map_err(|e| Error::io("reading the organisation file", e))?;
+        Organisation::from_str_with_format(&text, format)
+    }
+
+    fn from_file(file: OrganisationFile) -> Result<Self> {
+        let org = Organisation {
+            partner: file.partner,
+            sub_partners: file.sub_partners,
+            catalog: Catalog::with_overrides(&file.catalog)?,
+        };
+        org.validate()?;
+        Ok(org)
+    }
+
+    /// Checks names and ids: none empty, org ids unique, at most 65,535 sub-partners.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOrganisation`] naming the first problem.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidOrganisation(m));
+        for (field, value) in [
+            ("partner.org_id", &self.partner.org_id),
+            ("partner.name", &self.partner.name),
+            ("partner.subscription_id", &self.partner.subscription_id),
+        ] {
+            if value.trim().is_empty() {
+                return bad(format!("{field} is empty"));
+            }
+        }
+        if self.sub_partners.len() >= usize::from(u16::MAX) {
+            return bad("more than 65,534 sub-partners".into());
+        }
+        let mut seen = HashSet::new();
+        seen.insert(self.partner.org_id.as_str());
+        for (i, sp) in self.sub_partners.iter().enumerate() {
+            if sp.org_id.trim().is_empty() {
+                return bad(format!("sub_partners[{i}].org_id is empty"));
+            }
+            if sp.name.trim().is_empty() {
+                return bad(format!("sub_partners[{i}].name is empty"));
+            }
+            if !seen.insert(sp.org_id.as_str()) {
+                return bad(format!("org id {:?} appears twice (sub_partners[{i}])", sp.org_id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the organisation as a TOML organisation file.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOrganisation`] if TOML cannot represent a value (never for valid data).
+    ///
+    /// ```
+    /// use wholesale_billing::{Organisation, Partner};
+    /// let org = Organisation::new(Partner {
+    ///     org_id: "p-1".into(), name: "Acme".into(), subscription_id: "Sub1".into(),
+    /// })?;
+    /// let text = org.to_toml_string()?;
+    /// assert_eq!(Organisation::from_toml_str(&text)?, org);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn to_toml_string(&self) -> Result<String> {
+        toml::to_string(&self.to_file()).map_err(|e| Error::InvalidOrganisation(e.to_string()))
+    }
+
+    /// Writes the organisation as a JSON organisation file (pretty-printed).
+    ///
+    /// # Errors
+    /// Never for valid data; typed for symmetry with [`Organisation::to_toml_string`].
+    pub fn to_json_string(&self) -> Result<String> {
+        serde_json::to_string_pretty(&self.to_file()).map_err(|e| Error::InvalidOrganisation(e.to_string()))
+    }
+
+    fn to_file(&self) -> OrganisationFile {
+        OrganisationFile {
+            partner: self.partner.clone(),
+            sub_partners: self.sub_partners.clone(),
+            catalog: self.catalog.overrides(),
+        }
+    }
+
+    /// The owner with this org id: the partner or one of the sub-partners.
+    pub fn owner_by_org_id(&self, org_id: &str) -> Option<Owner> {
+        if org_id == self.partner.org_id {
+            return Some(Owner::Partner);
+        }
+        self.sub_partner_index(org_id).map(Owner::SubPartner)
+    }
+
+    /// The index of the sub-partner with this org id.
+    pub fn sub_partner_index(&self, org_id: &str) -> Option<u16> {
+        self.sub_partners
+            .iter()
+            .position(|sp| sp.org_id == org_id)
+            .map(|i| i as u16)
+    }
+
+    /// The sub-partner with this org id.
+    ///
+    /// # Errors
+    /// [`Error::Unknown`] listing the known sub-partners.
+    pub fn sub_partner(&self, org_id: &str) -> Result<&SubPartner> {
+        self.sub_partners
+            .iter()
+            .find(|sp| sp.org_id == org_id)
+            .ok_or_else(|| Error::Unknown {
+                what: "sub-partner",
+                value: org_id.to_owned(),
+                hint: if self.sub_partners.is_empty() {
+                    "; the organisation file names no sub-partners".to_owned()
+                } else {
+                    format!(
+                        "; known: {}",
+                        self.sub_partners
+                            .iter()
+                            .map(|s| s.org_id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+            })
+    }
+
+    /// The name and org id that an owner's reports carry (`PARTNER_NAME`, `PARTNER_ORG_ID`).
+    pub fn owner_identity(&self, owner: Owner) -> (&str, &str) {
+        match owner {
+            Owner::Partner => (&self.partner.name, &self.partner.org_id),
+            Owner::SubPartner(i) => self
+                .sub_partners
+                .get(usize::from(i))
+                .map_or((&self.partner.name, &self.partner.org_id), |sp| {
+                    (sp.name.as_str(), sp.org_id.as_str())
+                }),
+        }
+    }
+
+    /// The billing start of an owner (`None` for the partner and for sub-partners without one).
+    pub fn billing_start(&self, owner: Owner) -> Option<Timestamp> {
+        match owner {
+            Owner::Partner => None,
+            Owner::SubPartner(i) => self.sub_partners.get(usize::from(i)).and_then(|sp| sp.billing_start),
+        }
+    }
+}
+
+fn toml_error(text: &str, e: &toml::de::Error, path: Option<String>) -> Error {
+    let (line, column) = match e.span() {
+        Some(span) => line_column(text, span.start),
+        None => (None, None),
+    };
+    Error::OrganisationFile {
+        location: TextLocation { line, column, path },
+        message: e.message().trim().to_owned(),
+    }
+}
+
+fn line_column(text: &str, offset: usize) -> (Option<usize>, Option<usize>) {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (Some(line), Some(column))
+}
+
+/// serde_json appends " at line L column C" to its messages; the location is reported apart.
+fn strip_serde_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOML: &str = r#"
+[partner]
+org_id = "p-1"
+name = "Acme"
+subscription_id = "Sub1"
+
+[[sub_partners]]
+org_id = "sp-1"
+name = "One"
+billing_start = "2024-05-10T12:00:00Z"
+"#;
+
+    #[test]
+    fn toml_and_json_agree() {
+        let from_toml = Organisation::from_toml_str(TOML).unwrap();
+        let json = from_toml.to_json_string().unwrap();
+        let from_json = Organisation::from_json_str(&json).unwrap();
+        assert_eq!(from_toml, from_json);
+        assert_eq!(from_toml.owner_by_org_id("sp-1"), Some(Owner::SubPartner(0)));
+        assert_eq!(from_toml.owner_by_org_id("p-1"), Some(Owner::Partner));
+        assert_eq!(from_toml.owner_by_org_id("x"), None);
+    }
+
+    #[test]
+    fn toml_errors_are_located() {
+        let bad = TOML.replace(
+            "billing_start = \"2024-05-10T12:00:00Z\"",
+            "billing_start = \"2024-05-10\"",
+        );
+        let err = Organisation::from_toml_str(&bad).unwrap_err().to_string();
+        assert!(err.contains("line 10"), "{err}");
+        assert!(err.contains("sub_partners[0].billing_start"), "{err}");
+
+        let typo = TOML.replace("name = \"One\"", "nmae = \"One\"");
+        let err = Organisation::from_toml_str(&typo).unwrap_err().to_string();
+        assert!(err.contains("nmae"), "{err}");
+        assert!(err.contains("line 9"), "{err}");
+
+        let syntax = "[partner\norg_id = 1";
+        let err = Organisation::from_toml_str(syntax).unwrap_err().to_string();
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_org_ids_are_refused() {
+        let dup = TOML.replace("org_id = \"sp-1\"", "org_id = \"p-1\"");
+        let err = Organisation::from_toml_str(&dup).unwrap_err();
+        assert!(matches!(err, Error::InvalidOrganisation(_)), "{err}");
+    }
+
+    #[test]
+    fn json_trailing_garbage_is_refused() {
+        let json = Organisation::from_toml_str(TOML).unwrap().to_json_string().unwrap() + " x";
+        assert!(Organisation::from_json_str(&json).is_err());
+    }
+
+    #[test]
+    fn unknown_sub_partner_lists_known() {
+        let org = Organisation::from_toml_str(TOML).unwrap();
+        let err = org.sub_partner("nope").unwrap_err().to_string();
+        assert_eq!(err, "unknown sub-partner \"nope\"; known: sp-1");
+    }
+}

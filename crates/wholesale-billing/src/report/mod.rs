@@ -1,0 +1,372 @@
+//! Usage reports compatible with the Webex Wholesale billing reports (SPEC.md §4).
+//!
+//! A [`UsageReport`] is a table of typed rows at one [`ReportLevel`], either computed from an
+//! [`AssignmentLedger`](crate::AssignmentLedger) or read from a vendor report CSV. Rows are views
+//! ([`ReportRow`]) over a shared string table, so a report of a million rows costs a few dozen
+//! megabytes and no per-row allocation.
+
+mod aggregate;
+mod engine;
+mod read;
+mod write;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use read::ReadOptions;
+
+use crate::error::{Error, Result};
+use crate::ledger::SubscriberType;
+use crate::proration::HourPolicy;
+use crate::quantity::Quantity;
+use crate::strings::{StringTable, Sym};
+use crate::time::{Period, Timestamp};
+
+/// The three report levels of the Webex billing API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ReportLevel {
+    /// One row per SKU.
+    #[default]
+    Partner,
+    /// One row per customer, SKU, location and license.
+    Customer,
+    /// One row per customer, subscriber, package, location and license.
+    User,
+}
+
+impl ReportLevel {
+    /// All levels, coarsest first.
+    pub const ALL: [ReportLevel; 3] = [ReportLevel::Partner, ReportLevel::Customer, ReportLevel::User];
+
+    /// `PARTNER`, `CUSTOMER` or `USER` (the API's `type`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportLevel::Partner => "PARTNER",
+            ReportLevel::Customer => "CUSTOMER",
+            ReportLevel::User => "USER",
+        }
+    }
+
+    /// The CSV columns of this level, in order.
+    ///
+    /// ```
+    /// use wholesale_billing::ReportLevel;
+    /// assert_eq!(ReportLevel::Partner.columns().join(","),
+    ///     "PARTNER_NAME,PARTNER_ORG_ID,SUBSCRIPTION_ID,SERVICE_NAME,SKU,DESCRIPTION,CONSUMPTION_START_DATE,CONSUMPTION_END_DATE,QUANTITY");
+    /// ```
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            ReportLevel::Partner => &PARTNER_COLUMNS,
+            ReportLevel::Customer => &CUSTOMER_COLUMNS,
+            ReportLevel::User => &USER_COLUMNS,
+        }
+    }
+}
+
+const PARTNER_COLUMNS: [&str; 9] = [
+    "PARTNER_NAME",
+    "PARTNER_ORG_ID",
+    "SUBSCRIPTION_ID",
+    "SERVICE_NAME",
+    "SKU",
+    "DESCRIPTION",
+    "CONSUMPTION_START_DATE",
+    "CONSUMPTION_END_DATE",
+    "QUANTITY",
+];
+const CUSTOMER_COLUMNS: [&str; 13] = [
+    "PARTNER_NAME",
+    "PARTNER_ORG_ID",
+    "SUBSCRIPTION_ID",
+    "CUSTOMER_ORG_ID",
+    "CUSTOMER_EXTERNAL_ID",
+    "SERVICE_NAME",
+    "SKU",
+    "DESCRIPTION",
+    "CONSUMPTION_START_DATE",
+    "CONSUMPTION_END_DATE",
+    "QUANTITY",
+    "LOCATION_ID",
+    "LICENSE_ID",
+];
+const USER_COLUMNS: [&str; 17] = [
+    "PARTNER_NAME",
+    "PARTNER_ORG_ID",
+    "SUBSCRIPTION_ID",
+    "CUSTOMER_ORG_ID",
+    "CUSTOMER_EXTERNAL_ID",
+    "TYPE",
+    "SUBSCRIBER_ID",
+    "USER_ID",
+    "WORKSPACE_ID",
+    "SERVICE_NAME",
+    "SKU",
+    "DESCRIPTION",
+    "CONSUMPTION_START_DATE",
+    "CONSUMPTION_END_DATE",
+    "QUANTITY",
+    "LOCATION_ID",
+    "LICENSE_ID",
+];
+
+impl fmt::Display for ReportLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ReportLevel {
+    type Err = Error;
+
+    /// `partner`, `customer` or `user`, case-insensitive.
+    fn from_str(s: &str) -> Result<Self> {
+        ReportLevel::ALL
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| Error::Unknown {
+                what: "report level",
+                value: s.to_owned(),
+                hint: "; expected partner, customer or user".to_owned(),
+            })
+    }
+}
+
+/// Whose usage a report covers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum Scope {
+    /// The partner's own customers (the API's default).
+    #[default]
+    Partner,
+    /// One sub-partner's customers (the API's `subPartnerOrgId`).
+    SubPartner(String),
+    /// The whole subscription: the partner and every sub-partner. USER and CUSTOMER rows keep their
+    /// owner's `PARTNER_NAME` / `PARTNER_ORG_ID`; PARTNER rows are totals per SKU under the partner.
+    Subscription,
+}
+
+/// What to compute: level, scope and hour policy.
+///
+/// ```
+/// use wholesale_billing::{HourPolicy, ReportLevel, ReportOptions, Scope};
+/// let options = ReportOptions::new(ReportLevel::Customer)
+///     .scope(Scope::SubPartner("sp-1".into()))
+///     .hour_policy(HourPolicy::Exact);
+/// assert_eq!(options.level, ReportLevel::Customer);
+/// assert_eq!(ReportOptions::default().hour_policy, HourPolicy::Started);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReportOptions {
+    /// The level.
+    pub level: ReportLevel,
+    /// Whose customers.
+    pub scope: Scope,
+    /// When an hour counts.
+    pub hour_policy: HourPolicy,
+}
+
+impl ReportOptions {
+    /// Options for `level`, for the partner, under the `started` policy.
+    pub fn new(level: ReportLevel) -> Self {
+        ReportOptions {
+            level,
+            ..ReportOptions::default()
+        }
+    }
+
+    /// The same options for another scope.
+    #[must_use]
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// The same options under another hour policy.
+    #[must_use]
+    pub fn hour_policy(mut self, policy: HourPolicy) -> Self {
+        self.hour_policy = policy;
+        self
+    }
+}
+
+/// One row of a usage report, borrowing its text from the report.
+///
+/// Fields that the report's level does not have are empty (`""` / `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct ReportRow<'a> {
+    /// `PARTNER_NAME`: the partner's, or the sub-partner's in a sub-partner report.
+    pub partner_name: &'a str,
+    /// `PARTNER_ORG_ID`.
+    pub partner_org_id: &'a str,
+    /// `SUBSCRIPTION_ID`.
+    pub subscription_id: &'a str,
+    /// `CUSTOMER_ORG_ID` (CUSTOMER, USER).
+    pub customer_org_id: &'a str,
+    /// `CUSTOMER_EXTERNAL_ID` (CUSTOMER, USER).
+    pub customer_external_id: &'a str,
+    /// `TYPE` (USER).
+    #[serde(rename = "TYPE")]
+    pub subscriber_type: Option<SubscriberType>,
+    /// `SUBSCRIBER_ID` (USER).
+    pub subscriber_id: &'a str,
+    /// `USER_ID` (USER).
+    pub user_id: &'a str,
+    /// `WORKSPACE_ID` (USER).
+    pub workspace_id: &'a str,
+    /// `SERVICE_NAME`.
+    pub service_name: &'a str,
+    /// `SKU`.
+    pub sku: &'a str,
+    /// `DESCRIPTION`.
+    pub description: &'a str,
+    /// `CONSUMPTION_START_DATE` (absent only in a read report that lacks it).
+    #[serde(rename = "CONSUMPTION_START_DATE")]
+    pub consumption_start: Option<Timestamp>,
+    /// `CONSUMPTION_END_DATE` (absent only in a read report that lacks it).
+    #[serde(rename = "CONSUMPTION_END_DATE")]
+    pub consumption_end: Option<Timestamp>,
+    /// `QUANTITY`, in days.
+    pub quantity: Quantity,
+    /// `LOCATION_ID` (CUSTOMER, USER).
+    pub location_id: &'a str,
+    /// `LICENSE_ID` (CUSTOMER, USER).
+    pub license_id: &'a str,
+}
+
+/// A row in compact form: 4-byte symbols into the report's string table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RowData {
+    pub(crate) partner_name: Sym,
+    pub(crate) partner_org_id: Sym,
+    pub(crate) subscription_id: Sym,
+    pub(crate) customer_org_id: Sym,
+    pub(crate) customer_external_id: Sym,
+    pub(crate) subscriber_id: Sym,
+    pub(crate) user_id: Sym,
+    pub(crate) workspace_id: Sym,
+    pub(crate) service_name: Sym,
+    pub(crate) sku: Sym,
+    pub(crate) description: Sym,
+    pub(crate) location_id: Sym,
+    pub(crate) license_id: Sym,
+    pub(crate) subscriber_type: Option<SubscriberType>,
+    /// Microseconds, or [`NO_START`].
+    pub(crate) start: i64,
+    /// Microseconds, or [`NO_END`].
+    pub(crate) end: i64,
+    pub(crate) quantity: Quantity,
+}
+
+/// A start date the source did not give (never the minimum of a group that has one).
+pub(crate) const NO_START: i64 = i64::MAX;
+/// An end date the source did not give (never the maximum of a group that has one).
+pub(crate) const NO_END: i64 = i64::MIN;
+
+/// A usage report: its level, the period it covers (when known) and its rows.
+///
+/// ```
+/// use wholesale_billing::{AssignmentLedger, Event, LoadMode, Organisation, Partner, Period,
+///     ReportLevel, ReportOptions};
+/// let org = Organisation::new(Partner { org_id: "p".into(), name: "P".into(), subscription_id: "S".into() })?;
+/// let mut b = AssignmentLedger::builder(org);
+/// b.push(Event::assign("e1", "2024-05-01T00:00:00Z".parse()?, "s1", "c1", "webex_calling"));
+/// b.push(Event::remove("e2", "2024-05-02T15:00:00Z".parse()?, "s1"));
+/// let (ledger, _) = b.finish(LoadMode::Strict)?;
+/// let report = ledger.usage_report(Period::from_dates("2024-05-01", "2024-05-31")?,
+///                                  &ReportOptions::new(ReportLevel::User))?;
+/// let row = report.rows().next().unwrap();
+/// assert_eq!(row.quantity.to_string(), "1.6250");
+/// assert_eq!(row.sku, "A-W-WXC-CALL-U");
+/// assert_eq!(row.consumption_end.unwrap().to_report_string(), "2024-05-02T15:00:00.000Z");
+/// # Ok::<(), wholesale_billing::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct UsageReport {
+    pub(crate) level: ReportLevel,
+    pub(crate) period: Option<Period>,
+    pub(crate) strings: Arc<StringTable>,
+    pub(crate) rows: Vec<RowData>,
+}
+
+impl UsageReport {
+    /// The report's level.
+    pub fn level(&self) -> ReportLevel {
+        self.level
+    }
+
+    /// The billing period, when the report was computed (a report read from CSV does not say).
+    pub fn period(&self) -> Option<Period> {
+        self.period
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the report has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows, in report order.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = ReportRow<'_>> + '_ {
+        self.rows.iter().map(move |r| self.view(r))
+    }
+
+    /// The row at `index`.
+    pub fn row(&self, index: usize) -> Option<ReportRow<'_>> {
+        self.rows.get(index).map(|r| self.view(r))
+    }
+
+    pub(crate) fn view<'a>(&'a self, r: &RowData) -> ReportRow<'a> {
+        let s = |sym: Sym| self.strings.get(sym);
+        ReportRow {
+            partner_name: s(r.partner_name),
+            partner_org_id: s(r.partner_org_id),
+            subscription_id: s(r.subscription_id),
+            customer_org_id: s(r.customer_org_id),
+            customer_external_id: s(r.customer_external_id),
+            subscriber_type: r.subscriber_type,
+            subscriber_id: s(r.subscriber_id),
+            user_id: s(r.user_id),
+            workspace_id: s(r.workspace_id),
+            service_name: s(r.service_name),
+            sku: s(r.sku),
+            description: s(r.description),
+            consumption_start: (r.start != NO_START).then_some(Timestamp::from_micros(r.start)),
+            consumption_end: (r.end != NO_END).then_some(Timestamp::from_micros(r.end)),
+            quantity: r.quantity,
+            location_id: s(r.location_id),
+            license_id: s(r.license_id),
+        }
+    }
+
+    /// The sum of all quantities.
+    pub fn total_quantity(&self) -> Quantity {
+        self.rows.iter().map(|r| r.quantity).sum()
+    }
+
+    /// Quantity per SKU, sorted by SKU.
+    ///
+    /// ```
+    /// # use wholesale_billing::{UsageReport, ReadOptions};
+    /// let csv = "SKU,QUANTITY\nA,1.5\nB,2\nA,0.25\n";
+    /// let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+    /// let totals = report.quantity_by_sku();
+    /// assert_eq!(totals[0].0, "A");
+    /// assert_eq!(totals[0].1.to_string(), "1.7500");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn quantity_by_sku(&self) -> Vec<(&str, Quantity)> {
+        let mut totals: std::collections::BTreeMap<&str, Quantity> = std::collections::BTreeMap::new();
+        for r in &self.rows {
+            *totals.entry(self.strings.get(r.sku)).or_default() += r.quantity;
+        }
+        totals.into_iter().collect()
+    }
+}
