@@ -1,2 +1,57 @@
-//! The `wbill` command line.
-fn main() {}
+//! `wbill`: the command line of wholesale-billing.
+//!
+//! Thin by design: it parses flags, opens files, shows progress and calls the `wholesale-billing`
+//! crate. Machine output (CSV) goes to stdout or `--out`; human messages go to stderr.
+
+mod demo;
+mod gen_cmd;
+mod progress;
+mod usage;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Shadow billing for Webex Wholesale partners: usage reports, exact to the last digit.
+#[derive(Debug, Parser)]
+#[command(name = "wbill", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compute a Webex-compatible usage report (USER, CUSTOMER or PARTNER) from assignment events.
+    Usage(usage::UsageArgs),
+    /// Generate a realistic partner month: an events CSV and an organisation file.
+    Gen(gen_cmd::GenArgs),
+    /// Run the main job on an embedded sample month and print a summary.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Usage(args) => usage::run(&args),
+        Command::Gen(args) => gen_cmd::run(&args),
+        Command::Demo(args) => demo::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wbill: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

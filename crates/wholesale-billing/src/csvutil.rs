@@ -24,6 +24,27 @@ pub(crate) fn normalize_header(name: &[u8]) -> String {
     out
 }
 
+/// A flexible CSV reader (rows may have fewer or more fields than the header) with a 1 MiB
+/// buffer, and its header row read into `record`.
+///
+/// # Errors
+/// As [`csv_error`]; a rejection at line 1 when the input is empty.
+pub(crate) fn open_with_header<R: std::io::Read>(
+    reader: R,
+    record: &mut csv::ByteRecord,
+    source_name: &'static str,
+) -> crate::Result<csv::Reader<R>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(reader);
+    if !rdr.read_byte_record(record).map_err(|e| csv_error(source_name, e))? {
+        return Err(header_error(source_name, "empty file: no header row".into()));
+    }
+    Ok(rdr)
+}
+
 /// A field trimmed of ASCII white space; an absent field is empty.
 #[inline]
 pub(crate) fn field(record: &csv::ByteRecord, index: Option<usize>) -> &[u8] {

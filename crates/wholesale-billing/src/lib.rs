@@ -51,6 +51,8 @@ mod proration;
 mod quantity;
 mod report;
 mod strings;
+#[cfg(feature = "synthetic")]
+pub mod synthetic;
 mod time;
 
 pub use catalog::{COMMITTED_SPEND_SKU, Catalog, CatalogEntry, CatalogOverride, PackageId};
@@ -61,6 +63,11 @@ pub use proration::{HourPolicy, day_quantity_for_hours, day_quantity_for_micros}
 pub use quantity::{QUANTITY_SCALE, Quantity};
 pub use report::{ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
 pub use time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, parse_date};
+
+/// The README's examples, run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
 
 /// Re-exported so callers name the same `Decimal` and `NaiveDate` as the crate.
 pub use chrono::NaiveDate;

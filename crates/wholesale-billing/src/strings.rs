@@ -21,6 +21,10 @@ impl Sym {
     pub(crate) fn index(self) -> usize {
         self.0 as usize
     }
+
+    pub(crate) fn from_index(index: u32) -> Sym {
+        Sym(index)
+    }
 }
 
 /// A frozen arena of strings.
@@ -44,7 +48,10 @@ impl StringTable {
     pub(crate) fn get(&self, sym: Sym) -> &str {
         let i = sym.0 as usize;
         let end = self.ends.get(i).copied().unwrap_or(0) as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let start = match i.checked_sub(1) {
+            Some(prev) => self.ends.get(prev).copied().unwrap_or(0) as usize,
+            None => 0,
+        };
         self.bytes.get(start..end).unwrap_or("")
     }
 
@@ -62,8 +69,15 @@ impl StringTable {
 #[derive(Clone)]
 pub(crate) struct Interner {
     table: StringTable,
-    index: HashTable<u32>,
+    /// (symbol, 32 bits of the string's hash): growing the table never re-reads the strings.
+    index: HashTable<(u32, u32)>,
     hasher: DefaultHashBuilder,
+}
+
+/// The 64-bit hash hashbrown sees for a stored 32-bit hash (mixed so every bit carries).
+#[inline]
+fn spread(h32: u32) -> u64 {
+    u64::from(h32).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 impl Default for Interner {
@@ -90,9 +104,10 @@ impl Interner {
         if s.is_empty() {
             return Ok(Sym::EMPTY);
         }
-        let hash = self.hasher.hash_one(s);
-        let Interner { table, index, hasher } = self;
-        if let Some(&id) = index.find(hash, |&id| table.get(Sym(id)) == s) {
+        let h32 = (self.hasher.hash_one(s) >> 32) as u32;
+        let hash = spread(h32);
+        let Interner { table, index, .. } = self;
+        if let Some(&(id, _)) = index.find(hash, |&(id, h)| h == h32 && table.get(Sym(id)) == s) {
             return Ok(Sym(id));
         }
         let id =
@@ -100,8 +115,17 @@ impl Interner {
         table.bytes.push_str(s);
         let end = u32::try_from(table.bytes.len()).map_err(|_| Error::Overflow("more than 4 GiB of distinct text"))?;
         table.ends.push(end);
-        index.insert_unique(hash, id, |&id| hasher.hash_one(table.get(Sym(id))));
+        index.insert_unique(hash, (id, h32), |&(_, h)| spread(h));
+        // A symbol that `store` handed out is never returned by `intern` for another text: `intern`
+        // only finds what it inserted itself.
         Ok(Sym(id))
+    }
+
+    /// Makes room for `strings` more strings of about `bytes` bytes in all.
+    pub(crate) fn reserve(&mut self, strings: usize, bytes: usize) {
+        self.index.reserve(strings, |&(_, h)| spread(h));
+        self.table.ends.reserve(strings);
+        self.table.bytes.reserve(bytes);
     }
 
     /// The symbol of `s` if it was interned.
@@ -110,15 +134,40 @@ impl Interner {
         if s.is_empty() {
             return Some(Sym::EMPTY);
         }
-        let hash = self.hasher.hash_one(s);
+        let h32 = (self.hasher.hash_one(s) >> 32) as u32;
         self.index
-            .find(hash, |&id| self.table.get(Sym(id)) == s)
-            .map(|&id| Sym(id))
+            .find(spread(h32), |&(id, h)| h == h32 && self.table.get(Sym(id)) == s)
+            .map(|&(id, _)| Sym(id))
     }
 
-    #[cfg(test)]
+    #[inline]
     pub(crate) fn get(&self, sym: Sym) -> &str {
         self.table.get(sym)
+    }
+
+    /// Appends `s` without looking for an equal string: for texts that are only carried to the
+    /// output, where a hash probe per row would cost more than the bytes.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] as [`Interner::intern`].
+    #[inline]
+    pub(crate) fn store(&mut self, s: &str) -> Result<Sym> {
+        if s.is_empty() {
+            return Ok(Sym::EMPTY);
+        }
+        let table = &mut self.table;
+        let id =
+            u32::try_from(table.ends.len()).map_err(|_| Error::Overflow("more than 4 billion distinct strings"))?;
+        table.bytes.push_str(s);
+        let end = u32::try_from(table.bytes.len()).map_err(|_| Error::Overflow("more than 4 GiB of distinct text"))?;
+        table.ends.push(end);
+        Ok(Sym(id))
+    }
+
+    /// The hash used for `s` (for callers that find duplicates by sorting).
+    #[inline]
+    pub(crate) fn hash_of(&self, s: &str) -> u64 {
+        self.hasher.hash_one(s)
     }
 
     /// The frozen table (the hash index is dropped).

@@ -87,9 +87,21 @@ struct RawEvent {
 }
 
 impl RawEvent {
-    /// Same content (the line differs for a duplicate row).
-    fn same_content(&self, other: &RawEvent) -> bool {
-        RawEvent { line: 0, ..*self } == RawEvent { line: 0, ..*other }
+    /// Same content (the line differs for a duplicate row). Stored (not interned) texts are
+    /// compared as text.
+    fn same_content(&self, other: &RawEvent, strings: &Interner) -> bool {
+        let text_eq = |a: Sym, b: Sym| a == b || strings.get(a) == strings.get(b);
+        let bare = |e: &RawEvent| RawEvent {
+            line: 0,
+            user_id: Sym::EMPTY,
+            workspace_id: Sym::EMPTY,
+            license: Sym::EMPTY,
+            ..*e
+        };
+        bare(self) == bare(other)
+            && text_eq(self.user_id, other.user_id)
+            && text_eq(self.workspace_id, other.workspace_id)
+            && text_eq(self.license, other.license)
     }
 }
 
@@ -130,13 +142,19 @@ pub struct LedgerBuilder {
     events: Vec<RawEvent>,
     customers: Vec<CustomerData>,
     customer_index: HashMap<Sym, u32>,
+    /// The event id of each accepted event (symbol `i + 1` for event `i`), stored, not interned.
     event_ids: Interner,
-    /// Event index of each event id symbol (index 0, the empty id, unused).
-    event_of_id: Vec<u32>,
-    packages: HashMap<Sym, Option<u16>>,
-    owners: HashMap<Sym, Option<Owner>>,
+    /// The hash of each accepted event's id: duplicates are found by sorting at the end.
+    event_id_hashes: Vec<u64>,
+    /// Sub-partner org id → owner.
+    owners: HashMap<String, Owner>,
+    /// The last text and symbol of a few low-cardinality fields: consecutive rows usually share
+    /// them, and a hit saves a probe of the big string table.
+    recent: [(String, Sym); 3],
     labels: LabelSyms,
     issues: Vec<LoadIssue>,
+    /// The 1-based column of `event_id` when reading CSV (to locate duplicate ids).
+    event_id_column: Option<usize>,
     rows_read: u64,
     pushed: u64,
     fatal: Option<Error>,
@@ -166,6 +184,12 @@ impl LedgerBuilder {
         let mut owners = vec![[sym(&org.partner.name), sym(&org.partner.org_id)]];
         owners.extend(org.sub_partners.iter().map(|sp| [sym(&sp.name), sym(&sp.org_id)]));
         let subscription_id = sym(&org.partner.subscription_id);
+        let org_owners = org
+            .sub_partners
+            .iter()
+            .enumerate()
+            .map(|(i, sp)| (sp.org_id.clone(), Owner::SubPartner(i as u16)))
+            .collect();
         LedgerBuilder {
             org: Arc::new(org),
             strings,
@@ -173,15 +197,16 @@ impl LedgerBuilder {
             customers: Vec::new(),
             customer_index: HashMap::new(),
             event_ids: Interner::new(),
-            event_of_id: vec![u32::MAX],
-            packages: HashMap::new(),
-            owners: HashMap::new(),
+            event_id_hashes: Vec::new(),
+            owners: org_owners,
+            recent: Default::default(),
             labels: LabelSyms {
                 packages,
                 owners,
                 subscription_id,
             },
             issues: Vec::new(),
+            event_id_column: None,
             rows_read: 0,
             pushed: 0,
             fatal: None,
@@ -193,9 +218,23 @@ impl LedgerBuilder {
         &self.org
     }
 
-    /// Reserves room for `additional` more events.
+    /// Reserves room for about `additional` more events (and their ids and texts), so that a
+    /// large load does not grow its tables step by step.
+    ///
+    /// ```
+    /// # use wholesale_billing::{LedgerBuilder, Organisation, Partner};
+    /// # let org = Organisation::new(Partner { org_id: "p".into(), name: "P".into(), subscription_id: "S".into() })?;
+    /// let mut builder = LedgerBuilder::new(org);
+    /// builder.reserve(1_000);
+    /// assert_eq!(builder.accepted(), 0);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
     pub fn reserve(&mut self, additional: usize) {
         self.events.reserve(additional);
+        self.event_id_hashes.reserve(additional);
+        self.event_ids.reserve(0, additional * 16);
+        // Subscribers are interned; user or workspace and license ids are stored per event.
+        self.strings.reserve(additional, additional * 3 * 36);
     }
 
     /// Adds one event. A row-level problem is recorded (see [`LedgerBuilder::issues`]) and reported
@@ -219,6 +258,10 @@ impl LedgerBuilder {
 
     pub(crate) fn record(&mut self, issue: LoadIssue) {
         self.issues.push(issue);
+    }
+
+    pub(crate) fn set_event_id_column(&mut self, column: Option<usize>) {
+        self.event_id_column = column;
     }
 
     pub(crate) fn count_row(&mut self) {
@@ -282,7 +325,7 @@ impl LedgerBuilder {
                     return Ok(());
                 }
             }
-            let Some(p) = self.package_id(ev.package)? else {
+            let Some(p) = self.package_id(ev.package) else {
                 let message = format!(
                     "unknown package {:?}; known: {} (add others under [catalog.<package>] in the organisation file)",
                     ev.package,
@@ -292,7 +335,7 @@ impl LedgerBuilder {
                 return Ok(());
             };
             package = p.0;
-            let Some(owner) = self.owner(ev.sub_partner_org_id)? else {
+            let Some(owner) = self.owner(ev.sub_partner_org_id) else {
                 let message = format!(
                     "sub-partner {:?} is not in the organisation file",
                     ev.sub_partner_org_id
@@ -301,7 +344,7 @@ impl LedgerBuilder {
                 self.reject(line, ev, cols, Field::SubPartnerOrgId, kind, message);
                 return Ok(());
             };
-            let org_sym = self.strings.intern(ev.customer_org_id)?;
+            let org_sym = self.intern_recent(0, ev.customer_org_id)?;
             match self.customer_index.get(&org_sym) {
                 Some(&index) => {
                     let existing = self.customers[index as usize].owner;
@@ -326,11 +369,11 @@ impl LedgerBuilder {
             line,
             subscriber: self.strings.intern(ev.subscriber_id)?,
             customer,
-            user_id: self.strings.intern(ev.user_id)?,
-            workspace_id: self.strings.intern(ev.workspace_id)?,
-            location: self.strings.intern(ev.location_id)?,
-            license: self.strings.intern(ev.license_id)?,
-            external_id: self.strings.intern(ev.customer_external_id)?,
+            user_id: self.strings.store(ev.user_id)?,
+            workspace_id: self.strings.store(ev.workspace_id)?,
+            location: self.intern_recent(2, ev.location_id)?,
+            license: self.strings.store(ev.license_id)?,
+            external_id: self.intern_recent(1, ev.customer_external_id)?,
             package,
             action: ev.action,
             subscriber_type: if ev.action == Action::Assign {
@@ -352,29 +395,6 @@ impl LedgerBuilder {
         } else {
             raw
         };
-        let id_sym = self.event_ids.intern(ev.event_id)?;
-        if let Some(&first) = self.event_of_id.get(id_sym.index()) {
-            let earlier = self.events[first as usize];
-            let (severity, kind, message) = if new_customer.is_none() && earlier.same_content(&raw) {
-                (
-                    Severity::Warning,
-                    IssueKind::DuplicateEvent,
-                    format!("exact duplicate of line {}; skipped", earlier.line),
-                )
-            } else {
-                (
-                    Severity::Error,
-                    IssueKind::ConflictingEventId,
-                    format!("event_id already used on line {} with other content", earlier.line),
-                )
-            };
-            let mut issue = LoadIssue::new(severity, line, kind, message).with_event_id(ev.event_id);
-            if let Some(column) = cols[Field::EventId as usize] {
-                issue = issue.at_column(column, Field::EventId.name());
-            }
-            self.issues.push(issue);
-            return Ok(());
-        }
         let index = u32::try_from(self.events.len()).map_err(|_| Error::Overflow("more than 4 billion events"))?;
         let mut raw = raw;
         if let Some((org_sym, owner)) = new_customer {
@@ -382,52 +402,111 @@ impl LedgerBuilder {
             self.customers.push(CustomerData {
                 org: org_sym,
                 external_id: Sym::EMPTY,
-                external_id_at: (i64::MIN, 0),
                 owner,
             });
             self.customer_index.insert(org_sym, c);
             raw.customer = c;
         }
-        if raw.customer != NO_CUSTOMER && !raw.external_id.is_empty() {
-            let c = &mut self.customers[raw.customer as usize];
-            if (raw.at, index) >= c.external_id_at {
-                c.external_id = raw.external_id;
-                c.external_id_at = (raw.at, index);
-            }
-        }
-        debug_assert_eq!(id_sym.index(), self.event_of_id.len());
-        self.event_of_id.push(index);
+        let _ = index;
+        self.event_ids.store(ev.event_id)?;
+        self.event_id_hashes.push(self.event_ids.hash_of(ev.event_id));
         self.events.push(raw);
         Ok(())
     }
 
-    fn package_id(&mut self, package: &str) -> Result<Option<PackageId>> {
-        let sym = self.strings.intern(package)?;
-        if let Some(&known) = self.packages.get(&sym) {
-            return Ok(known.map(PackageId));
-        }
-        let found = self.org.catalog.lookup(package).map(|p| p.0);
-        self.packages.insert(sym, found);
-        Ok(found.map(PackageId))
+    fn package_id(&self, package: &str) -> Option<PackageId> {
+        self.org.catalog.lookup(package)
     }
 
-    fn owner(&mut self, sub_partner_org_id: &str) -> Result<Option<Owner>> {
+    fn owner(&self, sub_partner_org_id: &str) -> Option<Owner> {
         if sub_partner_org_id.is_empty() {
-            return Ok(Some(Owner::Partner));
+            return Some(Owner::Partner);
         }
-        let sym = self.strings.intern(sub_partner_org_id)?;
-        if let Some(&known) = self.owners.get(&sym) {
-            return Ok(known);
+        self.owners.get(sub_partner_org_id).copied()
+    }
+
+    /// Interns a low-cardinality field (`slot` 0: customer org, 1: external id, 2: location)
+    /// through its one-entry cache.
+    fn intern_recent(&mut self, slot: usize, text: &str) -> Result<Sym> {
+        let (last, sym) = &mut self.recent[slot];
+        if text.is_empty() {
+            return Ok(Sym::EMPTY);
         }
-        let found = self.org.sub_partner_index(sub_partner_org_id).map(Owner::SubPartner);
-        self.owners.insert(sym, found);
-        Ok(found)
+        if last.as_str() != text {
+            *sym = self.strings.intern(text)?;
+            last.clear();
+            last.push_str(text);
+        }
+        Ok(*sym)
     }
 
     fn describe_owner(&self, owner: Owner) -> String {
         match owner {
             Owner::Partner => "the partner".to_owned(),
             Owner::SubPartner(_) => format!("sub-partner {:?}", self.org.owner_identity(owner).1),
+        }
+    }
+
+    /// Finds events whose id an earlier event already used: an exact duplicate is skipped with a
+    /// warning, other content is an error. Returns which events are dropped.
+    fn drop_duplicate_ids(&mut self) -> Vec<bool> {
+        let mut dropped = vec![false; self.events.len()];
+        let mut by_hash: Vec<(u64, u32)> = self
+            .event_id_hashes
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| (h, i as u32))
+            .collect();
+        by_hash.sort_unstable();
+        let id_text = |i: u32| self.event_ids.get(Sym::from_index(i + 1));
+        let mut start = 0;
+        while start < by_hash.len() {
+            let mut end = start + 1;
+            while end < by_hash.len() && by_hash[end].0 == by_hash[start].0 {
+                end += 1;
+            }
+            // Within one hash, each event is compared with the earliest kept event of the same id.
+            for j in start + 1..end {
+                let later = by_hash[j].1;
+                let Some(first) = by_hash[start..j]
+                    .iter()
+                    .map(|&(_, i)| i)
+                    .find(|&i| !dropped[i as usize] && id_text(i) == id_text(later))
+                else {
+                    continue;
+                };
+                let (earlier, event) = (&self.events[first as usize], &self.events[later as usize]);
+                let (severity, kind, message) = if earlier.same_content(event, &self.strings) {
+                    let message = format!("exact duplicate of line {}; skipped", earlier.line);
+                    (Severity::Warning, IssueKind::DuplicateEvent, message)
+                } else {
+                    let message = format!("event_id already used on line {} with other content", earlier.line);
+                    (Severity::Error, IssueKind::ConflictingEventId, message)
+                };
+                let mut issue = LoadIssue::new(severity, event.line, kind, message).with_event_id(id_text(later));
+                if let Some(column) = self.event_id_column {
+                    issue = issue.at_column(column, Field::EventId.name());
+                }
+                self.issues.push(issue);
+                dropped[later as usize] = true;
+            }
+            start = end;
+        }
+        dropped
+    }
+
+    /// A customer's external id is the latest non-empty one given, in time order (ties: file order).
+    fn set_external_ids(&mut self, dropped: &[bool]) {
+        let mut set_at: Vec<(i64, u32)> = vec![(i64::MIN, 0); self.customers.len()];
+        for (i, e) in self.events.iter().enumerate() {
+            if dropped[i] || e.customer == NO_CUSTOMER || e.external_id.is_empty() {
+                continue;
+            }
+            let c = e.customer as usize;
+            if (e.at, i as u32) >= set_at[c] {
+                set_at[c] = (e.at, i as u32);
+                self.customers[c].external_id = e.external_id;
+            }
         }
     }
 
@@ -442,10 +521,13 @@ impl LedgerBuilder {
         if let Some(fatal) = self.fatal.take() {
             return Err(fatal);
         }
+        let dropped = self.drop_duplicate_ids();
+        self.set_external_ids(&dropped);
         let mut order: Vec<u128> = self
             .events
             .iter()
             .enumerate()
+            .filter(|(i, _)| !dropped[*i])
             .map(|(i, e)| {
                 let at = (e.at as u64) ^ (1 << 63);
                 ((e.subscriber.index() as u128) << 96) | (u128::from(at) << 32) | i as u128
@@ -472,7 +554,14 @@ impl LedgerBuilder {
                 .iter()
                 .map(|&o| &self.events[(o & 0xFFFF_FFFF) as usize]);
             let before = keys.len();
-            replay.run(group, &mut keys, &mut intervals, &mut self.issues, remove_severity);
+            replay.run(
+                group,
+                &self.strings,
+                &mut keys,
+                &mut intervals,
+                &mut self.issues,
+                remove_severity,
+            );
             if keys.len() > before {
                 subscriber_count += 1;
             }
@@ -515,6 +604,11 @@ impl LedgerBuilder {
 
         let strings = self.strings.freeze();
         sort_keys_in_report_order(&mut keys, &self.customers, &strings, &self.labels);
+        let mut used = vec![false; self.customers.len()];
+        for k in &keys {
+            used[k.customer as usize] = true;
+        }
+        let customer_count = used.iter().filter(|u| **u).count();
         let ledger = AssignmentLedger {
             org: self.org,
             strings: Arc::new(strings),
@@ -523,6 +617,7 @@ impl LedgerBuilder {
             intervals,
             labels: self.labels,
             subscriber_count,
+            customer_count,
         };
         Ok((ledger, diagnostics))
     }
@@ -541,6 +636,7 @@ impl Replay {
     fn run<'e>(
         &mut self,
         events: impl Iterator<Item = &'e RawEvent>,
+        strings: &Interner,
         keys: &mut Vec<KeyData>,
         intervals: &mut Vec<(i64, i64)>,
         issues: &mut Vec<LoadIssue>,
@@ -554,7 +650,14 @@ impl Replay {
             match e.action {
                 Action::Assign => {
                     let tuple = (e.customer, e.package, e.location, e.license);
-                    let local = match self.local.iter().find(|(t, _)| *t == tuple) {
+                    // Licenses are stored per event, not interned: equal texts may have two symbols.
+                    let same = |t: &(u32, u16, Sym, Sym)| {
+                        t.0 == tuple.0
+                            && t.1 == tuple.1
+                            && t.2 == tuple.2
+                            && (t.3 == tuple.3 || strings.get(t.3) == strings.get(tuple.3))
+                    };
+                    let local = match self.local.iter().find(|(t, _)| same(t)) {
                         Some(&(_, i)) => i,
                         None => {
                             staged.push(KeyData {

@@ -5,7 +5,7 @@ use std::io::Read;
 
 use super::builder::{Columns, Field, LedgerBuilder};
 use super::event::{Action, Event, SubscriberType};
-use crate::csvutil::{csv_error, field, header_error, normalize_header};
+use crate::csvutil::{csv_error, field, header_error, normalize_header, open_with_header};
 use crate::error::{IssueKind, LoadIssue, Result, Severity};
 use crate::time::{Timestamp, TimestampError, parse_rfc3339_bytes};
 
@@ -43,16 +43,10 @@ impl LedgerBuilder {
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn read_csv(&mut self, reader: impl Read) -> Result<&mut Self> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(1 << 20)
-            .from_reader(reader);
         let mut record = csv::ByteRecord::new();
-        if !rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {
-            return Err(header_error(SOURCE, "empty file: no header row".into()));
-        }
+        let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
         let cols = header_columns(&record)?;
+        self.set_event_id_column(cols[Field::EventId as usize]);
         let index = |f: Field| cols[f as usize].map(|c| c - 1);
         let idx: [Option<usize>; 13] = Field::ALL.map(index);
         while rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {

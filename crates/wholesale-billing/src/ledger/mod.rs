@@ -60,9 +60,8 @@ pub(crate) const OPEN_END: i64 = i64::MAX;
 #[derive(Debug, Clone)]
 pub(crate) struct CustomerData {
     pub(crate) org: Sym,
+    /// The latest non-empty external id given, in time order.
     pub(crate) external_id: Sym,
-    /// The (time, push order) of the event that set `external_id`: the latest wins.
-    pub(crate) external_id_at: (i64, u32),
     pub(crate) owner: Owner,
 }
 
@@ -121,6 +120,7 @@ pub struct AssignmentLedger {
     pub(crate) intervals: Vec<(i64, i64)>,
     pub(crate) labels: LabelSyms,
     pub(crate) subscriber_count: usize,
+    pub(crate) customer_count: usize,
 }
 
 impl AssignmentLedger {
@@ -156,9 +156,9 @@ impl AssignmentLedger {
         self.subscriber_count
     }
 
-    /// The number of distinct customers named by accepted events.
+    /// The number of distinct customers with at least one non-empty interval.
     pub fn customer_count(&self) -> usize {
-        self.customers.len()
+        self.customer_count
     }
 
     /// Approximate heap bytes held (string arena, keys, intervals).

@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use crate::csvutil::{csv_error, field, header_error, normalize_header};
+use crate::csvutil::{csv_error, field, header_error, normalize_header, open_with_header};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 use crate::ledger::{Diagnostics, LoadMode, SubscriberType};
 use crate::quantity::parse_quantity;
@@ -121,15 +121,8 @@ impl UsageReport {
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn read_csv(reader: impl Read, options: &ReadOptions) -> Result<(UsageReport, Diagnostics)> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(1 << 20)
-            .from_reader(reader);
         let mut record = csv::ByteRecord::new();
-        if !rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {
-            return Err(header_error(SOURCE, "empty file: no header row".into()));
-        }
+        let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
         let cols = header_columns(&record)?;
         let level = options.level.unwrap_or(if cols[Col::SubscriberId as usize].is_some() {
             ReportLevel::User

@@ -1,0 +1,111 @@
+//! Progress bars and human messages on stderr.
+
+use std::fs::File;
+use std::io::{BufWriter, Read};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use wholesale_billing::{LoadIssue, Severity};
+
+/// How many issues are printed on stderr before a count of the rest.
+const SHOWN_ISSUES: usize = 20;
+
+/// A byte-counting progress bar over a file being read (drawn only when stderr is a terminal),
+/// with the file's length.
+pub fn file_reader(path: &Path, what: &str) -> Result<(impl Read, u64)> {
+    let file = File::open(path).with_context(|| format!("cannot open {what} {}", path.display()))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::new(len).with_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Ok((
+        ProgressReader {
+            inner: bar.wrap_read(file),
+            bar,
+        },
+        len,
+    ))
+}
+
+struct ProgressReader<R> {
+    inner: indicatif::ProgressBarIter<R>,
+    bar: ProgressBar,
+}
+
+impl<R: Read> Read for ProgressReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.bar.finish_and_clear();
+        }
+        Ok(n)
+    }
+}
+
+/// A counting progress bar of `total` items.
+pub fn counter(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// Prints the first issues of a load on stderr, then how many more there are.
+pub fn print_issues(source: &str, issues: &[LoadIssue]) {
+    for issue in issues.iter().take(SHOWN_ISSUES) {
+        eprintln!("wbill: {source}: {issue}");
+    }
+    if issues.len() > SHOWN_ISSUES {
+        let errors = issues.iter().filter(|i| i.severity == Severity::Error).count();
+        eprintln!(
+            "wbill: {source}: … and {} more ({} errors and {} warnings in all; --issues FILE writes them all)",
+            issues.len() - SHOWN_ISSUES,
+            errors,
+            issues.len() - errors
+        );
+    }
+}
+
+/// Writes every issue of a load as CSV (severity, line, column, field, event_id, kind, message).
+pub fn write_issues(path: &Path, issues: &[LoadIssue]) -> Result<()> {
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut w = csv::Writer::from_writer(BufWriter::new(file));
+    for issue in issues {
+        w.serialize(issue)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1_000), "1,000");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+    }
+}

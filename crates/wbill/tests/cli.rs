@@ -1,0 +1,283 @@
+//! End-to-end tests of the `wbill` binary: exact report output, located errors, exit codes, help.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn wbill(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wbill"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("wbill runs")
+}
+
+const ORG: &str = r#"
+[partner]
+org_id = "p-1"
+name = "Acme Telecom"
+subscription_id = "Sub1234567"
+
+[[sub_partners]]
+org_id = "sp-1"
+name = "Reseller, One"
+billing_start = "2024-05-10T12:00:00Z"
+"#;
+
+// s1: webex_calling from 2024-04-30T22:00Z (May 1st 00:00 at +02:00) to May 3rd 10:30Z, then
+//     webex_voice: calling = May 1, 2 (2 days) + hours 0..=10 of May 3rd (11 h → 0.4583) = 2.4583;
+//     voice = hours 10..=23 of May 3rd (14 h → 0.5833) + May 4..=31 (28 days) = 28.5833.
+// w1 (sub-partner customer c2): assigned May 1st, billing start May 10th 12:00 →
+//     12 h (0.5000) + May 11..=31 (21 days) = 21.5000.
+const EVENTS: &str = "\
+event_id,occurred_at,action,subscriber_id,customer_org_id,customer_external_id,sub_partner_org_id,subscriber_type,user_id,workspace_id,package,location_id,license_id
+e1,2024-05-01T00:00:00+02:00,ASSIGN,s1,c1,EXT-1,,USER,u1,,webex_calling,l1,lic1
+e2,2024-05-03T10:30:00Z,ASSIGN,s1,c1,EXT-1,,USER,u1,,webex_voice,l1,lic2
+e3,2024-05-01T00:00:00Z,ASSIGN,w1,c2,EXT-2,sp-1,WORKSPACE,,w1,common_area_calling,l2,lic3
+";
+
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("org.toml"), ORG).unwrap();
+    std::fs::write(dir.path().join("events.csv"), EVENTS).unwrap();
+    dir
+}
+
+fn usage(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "usage",
+        "--events",
+        "events.csv",
+        "--org",
+        "org.toml",
+        "--from",
+        "2024-05-01",
+        "--to",
+        "2024-05-31",
+    ];
+    args.extend_from_slice(extra);
+    wbill(&args, dir)
+}
+
+#[test]
+fn user_report_is_exact() {
+    let dir = fixture();
+    let out = usage(dir.path(), &["--level", "user"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "PARTNER_NAME,PARTNER_ORG_ID,SUBSCRIPTION_ID,CUSTOMER_ORG_ID,CUSTOMER_EXTERNAL_ID,TYPE,SUBSCRIBER_ID,USER_ID,\
+WORKSPACE_ID,SERVICE_NAME,SKU,DESCRIPTION,CONSUMPTION_START_DATE,CONSUMPTION_END_DATE,QUANTITY,LOCATION_ID,LICENSE_ID\n\
+Acme Telecom,p-1,Sub1234567,c1,EXT-1,USER,s1,u1,,WEBEX_CALLING,A-W-WXC-CALL-U,Wholesale Webex Calling Usage,\
+2024-05-01T00:00:00.000Z,2024-05-03T10:30:00.000Z,2.4583,l1,lic1\n\
+Acme Telecom,p-1,Sub1234567,c1,EXT-1,USER,s1,u1,,WEBEX_VOICE,A-W-WXE-CALL-U,Wholesale Enhanced Calling Usage,\
+2024-05-03T10:30:00.000Z,2024-05-31T23:59:59.999Z,28.5833,l1,lic2\n"
+    );
+}
+
+#[test]
+fn sub_partner_partner_report_to_file() {
+    let dir = fixture();
+    let out = usage(
+        dir.path(),
+        &["--level", "partner", "--sub-partner", "sp-1", "--out", "r.csv"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let text = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
+    assert_eq!(
+        text,
+        "PARTNER_NAME,PARTNER_ORG_ID,SUBSCRIPTION_ID,SERVICE_NAME,SKU,DESCRIPTION,CONSUMPTION_START_DATE,\
+CONSUMPTION_END_DATE,QUANTITY\n\
+\"Reseller, One\",sp-1,Sub1234567,COMMON_AREA_CALLING,A-W-CA-CALL-U,Wholesale Common Area Calling Usage,\
+2024-05-10T12:00:00.000Z,2024-05-31T23:59:59.999Z,21.5000\n"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("3 rows read, 3 accepted, 0 errors, 0 warnings"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn whole_subscription_partner_totals() {
+    let dir = fixture();
+    let out = usage(dir.path(), &["--level", "partner", "--all"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let quantities: Vec<&str> = text.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).collect();
+    // CA 21.5000, WXC 2.4583, WXE 28.5833 — sorted by SKU, all under the partner.
+    assert_eq!(quantities, ["21.5000", "2.4583", "28.5833"]);
+    assert!(text.lines().skip(1).all(|l| l.starts_with("Acme Telecom,p-1,")));
+}
+
+#[test]
+fn bad_rows_are_located_and_fail_strict() {
+    let dir = fixture();
+    let bad = format!(
+        "{EVENTS}e4,2024-05-04T10:00:00,REMOVE,s1,,,,,,,,,\ne5,2024-05-04T10:00:00Z,ASSIGN,s9,c1,,,USER,,,webex_ai,,\n"
+    );
+    std::fs::write(dir.path().join("events.csv"), bad).unwrap();
+    let out = usage(dir.path(), &["--level", "user"]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "nothing is written on error");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("line 5, column 2 (occurred_at): error: no utc offset"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 6, column 11 (package): error: unknown package \"webex_ai\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 row error(s)"), "{stderr}");
+
+    let lenient = usage(
+        dir.path(),
+        &["--level", "partner", "--lenient", "--issues", "issues.csv"],
+    );
+    assert!(lenient.status.success());
+    let issues = std::fs::read_to_string(dir.path().join("issues.csv")).unwrap();
+    assert_eq!(issues.lines().count(), 3, "header + two issues: {issues}");
+    assert!(issues.contains("missing_offset"), "{issues}");
+}
+
+#[test]
+fn unknown_sub_partner_and_bad_dates_fail() {
+    let dir = fixture();
+    let out = usage(dir.path(), &["--sub-partner", "nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown sub-partner \"nope\"; known: sp-1"));
+    let out = wbill(
+        &[
+            "usage",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--from",
+            "2024-05-31",
+            "--to",
+            "2024-05-01",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("start 2024-05-31 is after end 2024-05-01"));
+    let out = wbill(
+        &[
+            "usage",
+            "--events",
+            "missing.csv",
+            "--org",
+            "org.toml",
+            "--from",
+            "2024-05-01",
+            "--to",
+            "2024-05-31",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.csv"));
+}
+
+#[test]
+fn bad_org_file_is_located() {
+    let dir = fixture();
+    std::fs::write(
+        dir.path().join("org.toml"),
+        ORG.replace("name = \"Acme Telecom\"", "nam = \"x\""),
+    )
+    .unwrap();
+    let out = usage(dir.path(), &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("line 4"), "{stderr}");
+    assert!(stderr.contains("nam"), "{stderr}");
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in [
+        &["--help"][..],
+        &["usage", "--help"],
+        &["gen", "--help"],
+        &["demo", "--help"],
+    ] {
+        let out = wbill(cmd, dir.path());
+        assert!(out.status.success(), "{cmd:?}");
+        assert!(
+            String::from_utf8(out.stdout).unwrap().contains("Usage: wbill"),
+            "{cmd:?}"
+        );
+    }
+}
+
+#[test]
+fn gen_is_deterministic_and_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |out: &str| {
+        vec![
+            "gen".to_owned(),
+            "--seed".into(),
+            "9".into(),
+            "--customers".into(),
+            "30".into(),
+            "--subscribers".into(),
+            "300".into(),
+            "--sub-partners".into(),
+            "2".into(),
+            "--month".into(),
+            "2024-02".into(),
+            "--out-dir".into(),
+            out.into(),
+        ]
+    };
+    for out in ["a", "b"] {
+        let owned = args(out);
+        let a: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let o = wbill(&a, dir.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    for file in ["events.csv", "org.toml"] {
+        let a = std::fs::read(dir.path().join("a").join(file)).unwrap();
+        let b = std::fs::read(dir.path().join("b").join(file)).unwrap();
+        assert_eq!(a, b, "{file} differs between two runs");
+    }
+    let out = wbill(
+        &[
+            "usage",
+            "--events",
+            "a/events.csv",
+            "--org",
+            "a/org.toml",
+            "--from",
+            "2024-02-01",
+            "--to",
+            "2024-02-29",
+            "--level",
+            "customer",
+            "--all",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8(out.stdout).unwrap().lines().count() > 30);
+}
+
+#[test]
+fn demo_writes_nine_reports_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wbill(&["demo", "--subscribers", "500"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("whole subscription, user-days per SKU"), "{stdout}");
+    assert!(stdout.contains("A-W-WXC-CALL-U"), "{stdout}");
+    let reports = std::fs::read_dir(dir.path().join("wbill-demo"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with("-user.csv"))
+        .count();
+    assert_eq!(reports, 3, "partner + two sub-partners");
+}

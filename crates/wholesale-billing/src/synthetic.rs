@@ -1,0 +1,1063 @@
+//! A deterministic generator of realistic partner months: an [`Organisation`] and its events CSV
+//! (SPEC.md §2), for demos, tests and benchmarks.
+//!
+//! The same [`GeneratorConfig`] always gives the same bytes (a ChaCha8 stream seeded from
+//! [`GeneratorConfig::seed`]). The events are written as they are drawn: memory is proportional to
+//! the number of customers, not of events, so a month of a million subscribers streams to disk.
+//!
+//! What a month looks like:
+//!
+//! - **Organisation**: a partner (UUID-formed org id, a name, `Sub` + 7 digits), `sub_partners`
+//!   resellers of which half (rounded up) start billing inside the month, and the default catalog.
+//! - **Customers**: a UUID org id, an external id `CUST-000123`, one to three locations; about 60%
+//!   owned by the partner, the rest by the sub-partners (unevenly). Sizes are skewed: most customers
+//!   have fewer than 20 subscribers, a few have hundreds; the sizes add up to exactly `subscribers`.
+//! - **Subscribers**: about 85% users and 15% workspaces. Users hold `webex_calling` (~45%),
+//!   `webex_voice` (~25%), `webex_suite` (~15%), `webex_meetings` (~10%) or `cx_essentials` (~5%);
+//!   workspaces `common_area_calling` (~90%) or `webex_calling`. Every assignment names a location of
+//!   its customer and a license (a new one on a package change).
+//! - **Timeline**: about 80% of the subscribers were assigned before the month, 20% during it. During
+//!   the month about 5% are removed (a third of them re-assigned later), 3% change package, mostly at
+//!   half past an hour, 1% change location; a few are assigned and removed within the same hour.
+//!   Nothing happens at or after the end of the month. About 1.1 events per subscriber.
+//! - **Text**: event ids `ev-0000000001`; about 75% of the timestamps are written in UTC (`Z`), the
+//!   others with the customer's UTC offset (`+02:00`, `-05:00`, `+05:30`, ...); a few carry
+//!   milliseconds. Rows are grouped by customer and subscriber, each subscriber's events in time order.
+//!
+//! The file loads in strict mode without a single warning.
+
+use std::collections::HashSet;
+use std::io::{BufWriter, Write};
+
+use chrono::Datelike;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::catalog::Catalog;
+use crate::error::{Error, Result};
+use crate::ledger::SubscriberType;
+use crate::org::{Organisation, Partner, SubPartner};
+use crate::time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, civil_from_days};
+
+/// The header row of the generated events CSV (SPEC.md §2).
+const HEADER: &[u8] = b"event_id,occurred_at,action,subscriber_id,customer_org_id,customer_external_id,\
+sub_partner_org_id,subscriber_type,user_id,workspace_id,package,location_id,license_id\n";
+
+const MICROS_PER_MINUTE: i64 = 60 * MICROS_PER_SECOND;
+/// `progress` is called after every this many subscribers (and once at the end).
+const PROGRESS_EVERY: u64 = 10_000;
+/// The largest month the generator makes (event ids and the ledger's u32 indexes stay comfortable).
+const MAX_SUBSCRIBERS: u64 = 1_000_000_000;
+/// Org ids of the sub-partners must fit [`Organisation::validate`] (fewer than 65,535).
+const MAX_SUB_PARTNERS: u16 = u16::MAX - 1;
+const MIN_YEAR: i32 = 1971;
+const MAX_YEAR: i32 = 9998;
+
+/// User packages with their share in per-mille (sums to 1000).
+const USER_PACKAGES: [(&str, u32); 5] = [
+    ("webex_calling", 450),
+    ("webex_voice", 250),
+    ("webex_suite", 150),
+    ("webex_meetings", 100),
+    ("cx_essentials", 50),
+];
+/// Workspace packages with their share in per-mille (sums to 1000).
+const WORKSPACE_PACKAGES: [(&str, u32); 2] = [("common_area_calling", 900), ("webex_calling", 100)];
+
+/// UTC offsets (minutes) customers write their timestamps in, when they do not write `Z`.
+const OFFSETS: [i16; 12] = [60, 120, 120, 330, -300, -240, -480, 600, 540, -180, 480, -360];
+
+const PARTNER_PREFIXES: [&str; 12] = [
+    "Northwind",
+    "Bluewave",
+    "Summit",
+    "Harbor",
+    "Meridian",
+    "Atlas",
+    "Evergreen",
+    "Beacon",
+    "Cobalt",
+    "Keystone",
+    "Sterling",
+    "Tidewater",
+];
+const PARTNER_SUFFIXES: [&str; 5] = ["Telecom", "Communications", "Networks", "Connect", "Voice"];
+const RESELLER_PREFIXES: [&str; 20] = [
+    "Redwood",
+    "Lakeside",
+    "Granite",
+    "Horizon",
+    "Riverside",
+    "Crescent",
+    "Pioneer",
+    "Silverline",
+    "Oakridge",
+    "Brightpath",
+    "Cedar",
+    "Falcon",
+    "Highland",
+    "Ironbridge",
+    "Juniper",
+    "Maple",
+    "Northstar",
+    "Pinecrest",
+    "Quartz",
+    "Westgate",
+];
+const RESELLER_SUFFIXES: [&str; 8] = [
+    "IT Solutions",
+    "Unified Communications",
+    "Business Telecom",
+    "Cloud Voice",
+    "Networks",
+    "Systems",
+    "Technology Partners",
+    "Managed Services",
+];
+
+/// What to generate.
+///
+/// ```
+/// use wholesale_billing::Period;
+/// use wholesale_billing::synthetic::GeneratorConfig;
+/// let config = GeneratorConfig {
+///     seed: 42,
+///     customers: 50_000,
+///     subscribers: 1_000_000,
+///     sub_partners: 20,
+///     month: Period::month(2024, 5)?,
+/// };
+/// config.validate()?;
+/// # Ok::<(), wholesale_billing::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GeneratorConfig {
+    /// The seed of the random stream: the same config always gives the same bytes.
+    pub seed: u64,
+    /// The number of customers (at least 1).
+    pub customers: u32,
+    /// The number of subscribers, spread over the customers (at least one each).
+    pub subscribers: u64,
+    /// The number of sub-partners (0: every customer is the partner's own).
+    pub sub_partners: u16,
+    /// The month of the data: a whole calendar month. Assignments start before or during it;
+    /// nothing happens after it.
+    pub month: Period,
+}
+
+impl GeneratorConfig {
+    /// Checks the config: at least one customer, at least one subscriber per customer, at most
+    /// 1,000,000,000 subscribers and 65,534 sub-partners, and a whole calendar month between the
+    /// years 1971 and 9998.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPeriod`] for a period that is not one whole calendar month (or out of the
+    /// supported years); [`Error::InvalidOrganisation`] for counts that cannot make an organisation.
+    ///
+    /// ```
+    /// use wholesale_billing::{Error, Period};
+    /// use wholesale_billing::synthetic::GeneratorConfig;
+    /// let mut config = GeneratorConfig {
+    ///     seed: 1, customers: 10, subscribers: 100, sub_partners: 2, month: Period::month(2024, 5)?,
+    /// };
+    /// assert!(config.validate().is_ok());
+    /// config.month = Period::from_dates("2024-05-02", "2024-05-31")?;
+    /// assert!(matches!(config.validate(), Err(Error::InvalidPeriod { .. })));
+    /// config.month = Period::month(2024, 5)?;
+    /// config.subscribers = 5;
+    /// assert_eq!(config.validate().unwrap_err().to_string(),
+    ///     "invalid organisation: 5 subscribers cannot fill 10 customers: every customer needs at least one");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidOrganisation(m));
+        if self.customers == 0 {
+            return bad("the generator needs at least one customer".into());
+        }
+        if self.subscribers < u64::from(self.customers) {
+            return bad(format!(
+                "{} subscribers cannot fill {} customers: every customer needs at least one",
+                self.subscribers, self.customers
+            ));
+        }
+        if self.subscribers > MAX_SUBSCRIBERS {
+            return bad(format!(
+                "{} subscribers: the generator makes at most {MAX_SUBSCRIBERS}",
+                self.subscribers
+            ));
+        }
+        if self.sub_partners > MAX_SUB_PARTNERS {
+            return bad(format!(
+                "{} sub-partners: an organisation has at most {MAX_SUB_PARTNERS}",
+                self.sub_partners
+            ));
+        }
+        let start = self.month.start();
+        let whole = Period::month(start.year(), start.month()).ok();
+        if whole != Some(self.month) {
+            return Err(Error::InvalidPeriod {
+                reason: format!("the generator needs one whole calendar month, not {}", self.month),
+            });
+        }
+        if !(MIN_YEAR..=MAX_YEAR).contains(&start.year()) {
+            return Err(Error::InvalidPeriod {
+                reason: format!(
+                    "the generator supports the years {MIN_YEAR} to {MAX_YEAR}, not {}",
+                    start.year()
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// What [`generate`] made: the organisation and counts of the events it wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedMonth {
+    /// The partner, its sub-partners and the default catalog (write it with
+    /// [`Organisation::to_toml_string`]).
+    pub organisation: Organisation,
+    /// Event rows written (not counting the header).
+    pub events: u64,
+    /// Subscribers generated; every one has an assignment of non-zero length.
+    pub subscribers: u64,
+    /// Customers generated; every one has at least one subscriber.
+    pub customers: u32,
+    /// Subscribers that are users.
+    pub users: u64,
+    /// Subscribers that are workspaces.
+    pub workspaces: u64,
+}
+
+/// Generates a partner month: writes its events CSV to `events_csv` and returns the organisation.
+///
+/// `progress` is called with the number of subscribers generated so far, every 10,000 subscribers
+/// and once at the end. The output depends on `config` only (byte for byte).
+///
+/// # Errors
+/// As [`GeneratorConfig::validate`]; [`Error::Io`] when writing fails.
+///
+/// ```
+/// use wholesale_billing::{AssignmentLedger, LoadMode, Period};
+/// use wholesale_billing::synthetic::{GeneratorConfig, generate};
+/// let config = GeneratorConfig {
+///     seed: 7, customers: 5, subscribers: 60, sub_partners: 2, month: Period::month(2024, 5)?,
+/// };
+/// let mut csv = Vec::new();
+/// let mut last = 0;
+/// let month = generate(&config, &mut csv, &mut |done| last = done)?;
+/// assert_eq!((month.subscribers, month.users + month.workspaces, last), (60, 60, 60));
+/// assert_eq!(month.organisation.sub_partners.len(), 2);
+/// let (ledger, diagnostics) =
+///     AssignmentLedger::from_csv(csv.as_slice(), month.organisation.clone(), LoadMode::Strict)?;
+/// assert_eq!(diagnostics.rows_read, month.events);
+/// assert_eq!(ledger.subscriber_count(), 60);
+/// assert_eq!(ledger.customer_count(), 5);
+/// # Ok::<(), wholesale_billing::Error>(())
+/// ```
+pub fn generate(
+    config: &GeneratorConfig,
+    events_csv: impl Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<GeneratedMonth> {
+    config.validate()?;
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let month_start = config.month.start_instant().as_micros();
+    let month_end = config.month.end_exclusive().as_micros();
+
+    let organisation = organisation(&mut rng, config, month_start)?;
+    let catalog = &organisation.catalog;
+    for (package, _) in USER_PACKAGES.iter().chain(WORKSPACE_PACKAGES.iter()) {
+        if catalog.get(package).is_none() {
+            return Err(Error::Unknown {
+                what: "package",
+                value: (*package).to_owned(),
+                hint: "; the default catalog lacks a package the generator assigns".to_owned(),
+            });
+        }
+    }
+    let sub_partner_ids: Vec<&[u8]> = organisation
+        .sub_partners
+        .iter()
+        .map(|sp| sp.org_id.as_bytes())
+        .collect();
+    // Sub-partners are unevenly large: each gets a weight 1..=8 (prefix sums for the draw).
+    let mut sub_partner_weights = Vec::with_capacity(sub_partner_ids.len());
+    let mut acc = 0u32;
+    for _ in 0..sub_partner_ids.len() {
+        acc += rng.random_range(1..=8);
+        sub_partner_weights.push(acc);
+    }
+    let sizes = customer_sizes(&mut rng, config.customers, config.subscribers);
+
+    let mut out = Emitter {
+        out: BufWriter::with_capacity(1 << 20, events_csv),
+        line: Vec::with_capacity(512),
+        events: 0,
+    };
+    out.write_raw(HEADER)?;
+    let mut month = Month {
+        start: month_start,
+        end: month_end,
+        days: i64::from(config.month.days()),
+        changes: Vec::with_capacity(4),
+    };
+    let (mut done, mut users, mut workspaces) = (0u64, 0u64, 0u64);
+    for (index, &size) in sizes.iter().enumerate() {
+        let owner = match sub_partner_weights.last() {
+            Some(&total) if rng.random_range(0..1000) >= 600 => {
+                let pick = rng.random_range(0..total);
+                sub_partner_ids
+                    .get(sub_partner_weights.partition_point(|&w| w <= pick))
+                    .copied()
+            }
+            _ => None,
+        };
+        let customer = Customer::new(&mut rng, index, owner.unwrap_or(b""));
+        for _ in 0..size {
+            let subscriber = Subscriber::new(&mut rng, &customer);
+            match subscriber.kind {
+                SubscriberType::User => users += 1,
+                SubscriberType::Workspace => workspaces += 1,
+            }
+            month.timeline(&mut rng, &mut out, &customer, subscriber)?;
+            done += 1;
+            if done % PROGRESS_EVERY == 0 && done != config.subscribers {
+                progress(done);
+            }
+        }
+    }
+    out.out
+        .flush()
+        .map_err(|e| Error::io("writing the generated events csv", e))?;
+    progress(done);
+    Ok(GeneratedMonth {
+        organisation,
+        events: out.events,
+        subscribers: done,
+        customers: config.customers,
+        users,
+        workspaces,
+    })
+}
+
+/// The partner, `config.sub_partners` sub-partners (half of them, rounded up, with a billing
+/// start inside the month) and the default catalog.
+fn organisation(rng: &mut ChaCha8Rng, config: &GeneratorConfig, month_start: i64) -> Result<Organisation> {
+    let partner = Partner {
+        org_id: uuid_string(rng),
+        name: format!("{} {}", pick(rng, &PARTNER_PREFIXES), pick(rng, &PARTNER_SUFFIXES)),
+        subscription_id: format!("Sub{:07}", rng.random_range(0..10_000_000u32)),
+    };
+    let n = usize::from(config.sub_partners);
+    // Exactly ceil(n / 2) billing starts, at shuffled positions.
+    let mut starts: Vec<bool> = (0..n).map(|i| i < n.div_ceil(2)).collect();
+    for i in (1..n).rev() {
+        let j = rng.random_range(0..=i);
+        starts.swap(i, j);
+    }
+    let mut names = HashSet::with_capacity(n);
+    let mut sub_partners = Vec::with_capacity(n);
+    for (i, has_start) in starts.into_iter().enumerate() {
+        let mut name = String::new();
+        for _ in 0..4 {
+            name = format!("{} {}", pick(rng, &RESELLER_PREFIXES), pick(rng, &RESELLER_SUFFIXES));
+            if !names.contains(&name) {
+                break;
+            }
+        }
+        if names.contains(&name) {
+            name = format!("{name} {}", i + 1);
+        }
+        names.insert(name.clone());
+        let billing_start = has_start.then(|| {
+            let day = rng.random_range(1..28i64); // the 2nd to the 28th
+            let minutes = rng.random_range(0..24 * 60i64);
+            Timestamp::from_micros(month_start + day * MICROS_PER_DAY + minutes * MICROS_PER_MINUTE)
+        });
+        sub_partners.push(SubPartner {
+            org_id: uuid_string(rng),
+            name,
+            billing_start,
+        });
+    }
+    let organisation = Organisation {
+        partner,
+        sub_partners,
+        catalog: Catalog::default(),
+    };
+    organisation.validate()?;
+    Ok(organisation)
+}
+
+/// The number of subscribers of each customer: at least one each, exactly `subscribers` in all,
+/// the rest spread in proportion to skewed weights (80%: 1–15, 15%: 16–80, 5%: 81–600).
+fn customer_sizes(rng: &mut ChaCha8Rng, customers: u32, subscribers: u64) -> Vec<u64> {
+    let weights: Vec<u64> = (0..customers)
+        .map(|_| match rng.random_range(0..1000) {
+            0..800 => rng.random_range(1..=15),
+            800..950 => rng.random_range(16..=80),
+            _ => rng.random_range(81..=600),
+        })
+        .collect();
+    let total = u128::from(weights.iter().sum::<u64>().max(1));
+    let rest = u128::from(subscribers.saturating_sub(u64::from(customers)));
+    // Cumulative rounding: the shares add up to `rest` exactly.
+    let mut cumulative = 0u128;
+    let mut given = 0u128;
+    weights
+        .iter()
+        .map(|&w| {
+            cumulative += u128::from(w);
+            let upto = rest * cumulative / total;
+            let share = upto - given;
+            given = upto;
+            1 + u64::try_from(share).unwrap_or(0)
+        })
+        .collect()
+}
+
+fn pick<'a>(rng: &mut ChaCha8Rng, items: &[&'a str]) -> &'a str {
+    items.get(rng.random_range(0..items.len())).copied().unwrap_or("")
+}
+
+/// A random (version 4) UUID, lower-case hex `8-4-4-4-12`.
+fn uuid(rng: &mut ChaCha8Rng) -> [u8; 36] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut bits: u128 = rng.random();
+    bits = (bits & !(0xf << 76)) | (0x4 << 76);
+    bits = (bits & !(0x3 << 62)) | (0x2 << 62);
+    let mut out = [b'-'; 36];
+    let mut nibble = 32;
+    for (i, slot) in out.iter_mut().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            continue;
+        }
+        nibble -= 1;
+        *slot = HEX[((bits >> (nibble * 4)) & 0xf) as usize];
+    }
+    out
+}
+
+fn uuid_string(rng: &mut ChaCha8Rng) -> String {
+    String::from_utf8_lossy(&uuid(rng)).into_owned()
+}
+
+/// Draws one package of a per-mille mix, never `except`.
+fn draw_package(rng: &mut ChaCha8Rng, mix: &[(&'static str, u32)], except: Option<&str>) -> &'static str {
+    let total: u32 = mix.iter().filter(|(p, _)| Some(*p) != except).map(|(_, w)| w).sum();
+    let mut r = rng.random_range(0..total.max(1));
+    let mut last = "";
+    for &(package, weight) in mix.iter().filter(|(p, _)| Some(*p) != except) {
+        if r < weight {
+            return package;
+        }
+        r -= weight;
+        last = package;
+    }
+    last
+}
+
+struct Customer<'a> {
+    org: [u8; 36],
+    external_id: String,
+    /// The owning sub-partner's org id; empty: the partner.
+    owner: &'a [u8],
+    locations: [[u8; 36]; 3],
+    location_count: usize,
+    /// The UTC offset (minutes) of the customer's systems.
+    offset: i16,
+}
+
+impl<'a> Customer<'a> {
+    fn new(rng: &mut ChaCha8Rng, index: usize, owner: &'a [u8]) -> Self {
+        let org = uuid(rng);
+        let location_count = match rng.random_range(0..1000) {
+            0..600 => 1,
+            600..850 => 2,
+            _ => 3,
+        };
+        let mut locations = [[0u8; 36]; 3];
+        for slot in locations.iter_mut().take(location_count) {
+            *slot = uuid(rng);
+        }
+        let offset = OFFSETS.get(rng.random_range(0..OFFSETS.len())).copied().unwrap_or(0);
+        Customer {
+            org,
+            external_id: format!("CUST-{:06}", index + 1),
+            owner,
+            locations,
+            location_count,
+            offset,
+        }
+    }
+
+    fn location(&self, index: usize) -> &[u8] {
+        self.locations.get(index).map(|l| l.as_slice()).unwrap_or_default()
+    }
+}
+
+struct Subscriber {
+    id: [u8; 36],
+    kind: SubscriberType,
+    /// The user id or the workspace id.
+    person: [u8; 36],
+    package: &'static str,
+    location: usize,
+    license: [u8; 36],
+}
+
+impl Subscriber {
+    fn new(rng: &mut ChaCha8Rng, customer: &Customer<'_>) -> Self {
+        let kind = if rng.random_range(0..1000) < 850 {
+            SubscriberType::User
+        } else {
+            SubscriberType::Workspace
+        };
+        let package = draw_package(rng, mix(kind), None);
+        Subscriber {
+            id: uuid(rng),
+            kind,
+            person: uuid(rng),
+            package,
+            location: rng.random_range(0..customer.location_count.max(1)),
+            license: uuid(rng),
+        }
+    }
+}
+
+fn mix(kind: SubscriberType) -> &'static [(&'static str, u32)] {
+    match kind {
+        SubscriberType::User => &USER_PACKAGES,
+        SubscriberType::Workspace => &WORKSPACE_PACKAGES,
+    }
+}
+
+/// A change of a subscriber during the month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Remove,
+    Reassign,
+    Package,
+    Location,
+}
+
+struct Month {
+    start: i64,
+    end: i64,
+    days: i64,
+    /// Scratch list of (instant, change), reused across subscribers.
+    changes: Vec<(i64, Change)>,
+}
+
+impl Month {
+    /// Draws a subscriber's history and writes its events, in time order.
+    fn timeline<W: Write>(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        out: &mut Emitter<W>,
+        customer: &Customer<'_>,
+        mut sub: Subscriber,
+    ) -> Result<()> {
+        let latest_start = self.end - 2 * MICROS_PER_HOUR;
+        let during = rng.random_range(0..1000) < 200;
+        let start = if during {
+            let day = rng.random_range(0..self.days);
+            (self.start + day * MICROS_PER_DAY + time_of_day(rng)).min(latest_start)
+        } else {
+            let days_before = match rng.random_range(0..1000) {
+                0..500 => rng.random_range(1..=30),
+                500..850 => rng.random_range(31..=120),
+                _ => rng.random_range(121..=730),
+            };
+            self.start - days_before * MICROS_PER_DAY + time_of_day(rng)
+        };
+        let start = with_millis(rng, start);
+        out.assign(rng, start, customer, &sub)?;
+
+        // A few are assigned and removed within the same hour.
+        let minute = (start.rem_euclid(MICROS_PER_HOUR)) / MICROS_PER_MINUTE;
+        if during && minute < 58 && rng.random_range(0..1000) < 25 {
+            let hour = start - start.rem_euclid(MICROS_PER_HOUR);
+            let at = hour + rng.random_range(minute + 1..60) * MICROS_PER_MINUTE + seconds(rng);
+            return out.remove(rng, at, customer, &sub);
+        }
+
+        let lo = start.max(self.start) + MICROS_PER_MINUTE;
+        let hi = self.end - MICROS_PER_MINUTE;
+        if hi - lo < 2 * MICROS_PER_HOUR {
+            return Ok(());
+        }
+        self.changes.clear();
+        if rng.random_range(0..1000) < 50 {
+            let removed = lo + rng.random_range(0..(hi - lo) / MICROS_PER_SECOND) * MICROS_PER_SECOND;
+            self.changes.push((removed, Change::Remove));
+            if hi - removed > 2 * MICROS_PER_HOUR && rng.random_range(0..1000) < 350 {
+                let back = removed + MICROS_PER_HOUR;
+                let at = back + rng.random_range(0..(hi - back) / MICROS_PER_SECOND) * MICROS_PER_SECOND;
+                self.changes.push((with_millis(rng, at), Change::Reassign));
+            }
+        }
+        if rng.random_range(0..1000) < 30 {
+            // At half past an hour (or some other minute) strictly inside the window.
+            let first_hour = lo.div_euclid(MICROS_PER_HOUR) + 1;
+            let last_hour = hi.div_euclid(MICROS_PER_HOUR) - 1;
+            if first_hour <= last_hour {
+                let hour = rng.random_range(first_hour..=last_hour) * MICROS_PER_HOUR;
+                let at = if rng.random_range(0..1000) < 700 {
+                    hour + 30 * MICROS_PER_MINUTE
+                } else {
+                    hour + rng.random_range(1..60) * MICROS_PER_MINUTE + seconds(rng)
+                };
+                self.changes.push((at, Change::Package));
+            }
+        }
+        if customer.location_count > 1 && rng.random_range(0..1000) < 10 {
+            let at = lo + rng.random_range(0..(hi - lo) / MICROS_PER_MINUTE) * MICROS_PER_MINUTE;
+            self.changes.push((at, Change::Location));
+        }
+        self.changes.sort_by_key(|&(at, _)| at);
+
+        let mut assigned = true;
+        let mut last = start;
+        for &(at, change) in &self.changes {
+            if at <= last {
+                continue;
+            }
+            match change {
+                Change::Remove if assigned => {
+                    out.remove(rng, at, customer, &sub)?;
+                    assigned = false;
+                }
+                Change::Reassign if !assigned => {
+                    out.assign(rng, at, customer, &sub)?;
+                    assigned = true;
+                }
+                Change::Package if assigned => {
+                    sub.package = draw_package(rng, mix(sub.kind), Some(sub.package));
+                    sub.license = uuid(rng);
+                    out.assign(rng, at, customer, &sub)?;
+                }
+                Change::Location if assigned => {
+                    let step = rng.random_range(1..customer.location_count);
+                    sub.location = (sub.location + step) % customer.location_count;
+                    out.assign(rng, at, customer, &sub)?;
+                }
+                _ => continue,
+            }
+            last = at;
+        }
+        Ok(())
+    }
+}
+
+/// A time of day: mostly office hours (06:00–19:59 UTC), sometimes any time; whole seconds.
+fn time_of_day(rng: &mut ChaCha8Rng) -> i64 {
+    let hour = if rng.random_range(0..1000) < 900 {
+        rng.random_range(6..20)
+    } else {
+        rng.random_range(0..24)
+    };
+    hour * MICROS_PER_HOUR + rng.random_range(0..60) * MICROS_PER_MINUTE + seconds(rng)
+}
+
+fn seconds(rng: &mut ChaCha8Rng) -> i64 {
+    rng.random_range(0..60) * MICROS_PER_SECOND
+}
+
+/// Sometimes (3%) adds milliseconds to an instant.
+fn with_millis(rng: &mut ChaCha8Rng, at: i64) -> i64 {
+    if rng.random_range(0..1000) < 30 {
+        at + rng.random_range(1..1000) * 1_000
+    } else {
+        at
+    }
+}
+
+/// Writes the rows of the events CSV.
+struct Emitter<W: Write> {
+    out: BufWriter<W>,
+    line: Vec<u8>,
+    events: u64,
+}
+
+impl<W: Write> Emitter<W> {
+    fn write_raw(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out
+            .write_all(bytes)
+            .map_err(|e| Error::io("writing the generated events csv", e))
+    }
+
+    /// Starts a row: `event_id,occurred_at,ACTION,subscriber_id`.
+    fn begin(&mut self, rng: &mut ChaCha8Rng, at: i64, customer: &Customer<'_>, action: &[u8], sub: &Subscriber) {
+        self.events += 1;
+        self.line.clear();
+        self.line.extend_from_slice(b"ev-");
+        push_number(&mut self.line, self.events, 10);
+        self.line.push(b',');
+        let offset = (rng.random_range(0..1000) < 250).then_some(customer.offset);
+        push_timestamp(&mut self.line, at, offset);
+        self.line.push(b',');
+        self.line.extend_from_slice(action);
+        self.line.push(b',');
+        self.line.extend_from_slice(&sub.id);
+    }
+
+    fn assign(&mut self, rng: &mut ChaCha8Rng, at: i64, customer: &Customer<'_>, sub: &Subscriber) -> Result<()> {
+        self.begin(rng, at, customer, b"ASSIGN", sub);
+        let line = &mut self.line;
+        line.push(b',');
+        line.extend_from_slice(&customer.org);
+        line.push(b',');
+        line.extend_from_slice(customer.external_id.as_bytes());
+        line.push(b',');
+        line.extend_from_slice(customer.owner);
+        line.push(b',');
+        line.extend_from_slice(sub.kind.as_str().as_bytes());
+        line.push(b',');
+        if sub.kind == SubscriberType::User {
+            line.extend_from_slice(&sub.person);
+            line.extend_from_slice(b",,");
+        } else {
+            line.push(b',');
+            line.extend_from_slice(&sub.person);
+            line.push(b',');
+        }
+        line.extend_from_slice(sub.package.as_bytes());
+        line.push(b',');
+        line.extend_from_slice(customer.location(sub.location));
+        line.push(b',');
+        line.extend_from_slice(&sub.license);
+        line.push(b'\n');
+        self.flush_line()
+    }
+
+    fn remove(&mut self, rng: &mut ChaCha8Rng, at: i64, customer: &Customer<'_>, sub: &Subscriber) -> Result<()> {
+        self.begin(rng, at, customer, b"REMOVE", sub);
+        self.line.extend_from_slice(b",,,,,,,,,\n");
+        self.flush_line()
+    }
+
+    fn flush_line(&mut self) -> Result<()> {
+        self.out
+            .write_all(&self.line)
+            .map_err(|e| Error::io("writing the generated events csv", e))
+    }
+}
+
+/// Appends `value` in decimal, zero-padded to at least `width` digits.
+fn push_number(line: &mut Vec<u8>, mut value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut n = 0;
+    while value > 0 || n < width {
+        if let Some(slot) = digits.get_mut(n) {
+            *slot = b'0' + (value % 10) as u8;
+        }
+        value /= 10;
+        n += 1;
+        if n >= digits.len() {
+            break;
+        }
+    }
+    line.extend(digits[..n].iter().rev());
+}
+
+/// Appends an instant in RFC 3339: UTC with `Z`, or the local time of a UTC offset (minutes) with
+/// `+HH:MM` / `-HH:MM`; milliseconds when the instant has any.
+fn push_timestamp(line: &mut Vec<u8>, micros: i64, offset_minutes: Option<i16>) {
+    let offset = i64::from(offset_minutes.unwrap_or(0));
+    let local = micros + offset * MICROS_PER_MINUTE;
+    let secs = local.div_euclid(MICROS_PER_SECOND);
+    let fraction = local.rem_euclid(MICROS_PER_SECOND);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let second_of_day = secs.rem_euclid(86_400) as u64;
+    push_number(line, year.clamp(0, 9999) as u64, 4);
+    line.push(b'-');
+    push_number(line, u64::from(month), 2);
+    line.push(b'-');
+    push_number(line, u64::from(day), 2);
+    line.push(b'T');
+    push_number(line, second_of_day / 3600, 2);
+    line.push(b':');
+    push_number(line, second_of_day / 60 % 60, 2);
+    line.push(b':');
+    push_number(line, second_of_day % 60, 2);
+    if fraction != 0 {
+        line.push(b'.');
+        if fraction % 1_000 == 0 {
+            push_number(line, (fraction / 1_000) as u64, 3);
+        } else {
+            push_number(line, fraction as u64, 6);
+        }
+    }
+    match offset_minutes {
+        None => line.push(b'Z'),
+        Some(_) => {
+            line.push(if offset < 0 { b'-' } else { b'+' });
+            let abs = offset.unsigned_abs();
+            push_number(line, abs / 60, 2);
+            line.push(b':');
+            push_number(line, abs % 60, 2);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use super::*;
+    use crate::ledger::{AssignmentLedger, LoadMode};
+
+    fn config(seed: u64, customers: u32, subscribers: u64, sub_partners: u16) -> GeneratorConfig {
+        GeneratorConfig {
+            seed,
+            customers,
+            subscribers,
+            sub_partners,
+            month: Period::month(2024, 5).unwrap(),
+        }
+    }
+
+    fn run(config: &GeneratorConfig) -> (Vec<u8>, GeneratedMonth) {
+        let mut csv = Vec::new();
+        let month = generate(config, &mut csv, &mut |_| {}).unwrap();
+        (csv, month)
+    }
+
+    #[test]
+    fn same_config_same_bytes_other_seed_other_bytes() {
+        let a = run(&config(11, 30, 500, 3));
+        let b = run(&config(11, 30, 500, 3));
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.1, b.1);
+        let c = run(&config(12, 30, 500, 3));
+        assert_ne!(a.0, c.0);
+        assert_ne!(a.1.organisation, c.1.organisation);
+    }
+
+    #[test]
+    fn a_month_loads_strictly_and_looks_real() {
+        let cfg = config(2024, 100, 2_000, 4);
+        let mut calls = Vec::new();
+        let mut csv = Vec::new();
+        let month = generate(&cfg, &mut csv, &mut |done| calls.push(done)).unwrap();
+        assert_eq!(calls.last(), Some(&2_000));
+        assert!(calls.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!((month.subscribers, month.customers), (2_000, 100));
+        assert_eq!(month.users + month.workspaces, 2_000);
+        assert!(month.workspaces > 150 && month.workspaces < 450, "{}", month.workspaces);
+
+        let (ledger, diagnostics) =
+            AssignmentLedger::from_csv(csv.as_slice(), month.organisation.clone(), LoadMode::Strict).unwrap();
+        assert!(diagnostics.issues.is_empty(), "{:?}", diagnostics.issues.first());
+        assert_eq!(diagnostics.rows_read, month.events);
+        assert_eq!(diagnostics.rows_accepted, month.events);
+        assert_eq!(ledger.subscriber_count(), 2_000);
+        assert_eq!(ledger.customer_count(), 100);
+        let per_mille = month.events * 1000 / 2_000;
+        assert!((1_050..1_200).contains(&per_mille), "{per_mille}");
+
+        let text = String::from_utf8(csv).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "event_id,occurred_at,action,subscriber_id,customer_org_id,customer_external_id,sub_partner_org_id,\
+                 subscriber_type,user_id,workspace_id,package,location_id,license_id"
+            )
+        );
+        let month_start = cfg.month.start_instant();
+        let month_end = cfg.month.end_exclusive();
+        let (mut zulu, mut offset, mut millis, mut removes, mut mid_hour_changes, mut before, mut during) =
+            (0, 0, 0, 0, 0, 0, 0);
+        let mut current: HashMap<&str, &str> = HashMap::new();
+        let mut per_customer: HashMap<&str, HashSet<&str>> = HashMap::new();
+        let mut owners: HashSet<&str> = HashSet::new();
+        let mut first_seen: HashSet<&str> = HashSet::new();
+        for line in lines {
+            let f: Vec<&str> = line.split(',').collect();
+            assert_eq!(f.len(), 13, "{line}");
+            let at: Timestamp = f[1].parse().unwrap();
+            assert!(at < month_end, "{line}");
+            let t = f[1];
+            if t.ends_with('Z') {
+                zulu += 1;
+            } else {
+                let off = &t[t.len() - 6..];
+                assert!(off.starts_with('+') || off.starts_with('-'), "{line}");
+                assert_eq!(&off[3..4], ":");
+                offset += 1;
+            }
+            if t.contains('.') {
+                millis += 1;
+            }
+            assert!(f[0].starts_with("ev-") && f[0].len() == 13, "{line}");
+            assert_eq!(f[3].len(), 36);
+            match f[2] {
+                "REMOVE" => {
+                    removes += 1;
+                    assert!(f[4..].iter().all(|c| c.is_empty()), "{line}");
+                }
+                "ASSIGN" => {
+                    if first_seen.insert(f[3]) {
+                        if at < month_start {
+                            before += 1;
+                        } else {
+                            during += 1;
+                        }
+                    }
+                    assert_eq!(f[4].len(), 36);
+                    assert!(f[5].starts_with("CUST-"));
+                    owners.insert(f[6]);
+                    match f[7] {
+                        "USER" => assert!(f[8].len() == 36 && f[9].is_empty()),
+                        "WORKSPACE" => assert!(f[8].is_empty() && f[9].len() == 36),
+                        other => panic!("type {other}"),
+                    }
+                    assert_eq!((f[11].len(), f[12].len()), (36, 36));
+                    if let Some(previous) = current.insert(f[3], f[10])
+                        && previous != f[10]
+                        && at.as_micros() % MICROS_PER_HOUR != 0
+                    {
+                        mid_hour_changes += 1;
+                    }
+                    per_customer.entry(f[4]).or_default().insert(f[3]);
+                }
+                other => panic!("action {other}"),
+            }
+        }
+        assert!(zulu > 0 && offset > 0 && millis > 0, "{zulu} {offset} {millis}");
+        let share = offset * 1000 / (zulu + offset);
+        assert!((200..300).contains(&share), "{share}");
+        assert!(removes > 0);
+        assert!(mid_hour_changes > 0);
+        assert!(before > during && during > 0, "{before} {during}");
+        assert!(owners.contains("") && owners.len() > 2, "{owners:?}");
+
+        let billing_starts = month
+            .organisation
+            .sub_partners
+            .iter()
+            .filter_map(|sp| sp.billing_start)
+            .collect::<Vec<_>>();
+        assert_eq!(billing_starts.len(), 2);
+        assert!(billing_starts.iter().all(|&b| b > month_start && b < month_end));
+
+        assert_eq!(per_customer.len(), 100);
+        let small = per_customer.values().filter(|s| s.len() < 20).count();
+        assert!(small > 50, "{small}");
+        assert!(per_customer.values().any(|s| s.len() >= 50));
+        assert_eq!(per_customer.values().map(HashSet::len).sum::<usize>(), 2_000);
+
+        let toml = month.organisation.to_toml_string().unwrap();
+        assert_eq!(Organisation::from_toml_str(&toml).unwrap(), month.organisation);
+        assert!(month.organisation.partner.subscription_id.starts_with("Sub"));
+        assert_eq!(month.organisation.partner.subscription_id.len(), 10);
+    }
+
+    #[test]
+    fn without_sub_partners_every_customer_is_the_partners() {
+        let (csv, month) = run(&config(3, 20, 200, 0));
+        assert!(month.organisation.sub_partners.is_empty());
+        let text = String::from_utf8(csv).unwrap();
+        assert!(
+            text.lines()
+                .skip(1)
+                .filter(|l| l.contains(",ASSIGN,"))
+                .all(|l| l.split(',').nth(6) == Some(""))
+        );
+        let (ledger, _) = AssignmentLedger::from_csv(text.as_bytes(), month.organisation, LoadMode::Strict).unwrap();
+        assert_eq!(ledger.subscriber_count(), 200);
+    }
+
+    #[test]
+    fn tiny_and_exact_fills() {
+        for (customers, subscribers) in [(1, 1), (5, 5), (1, 300), (7, 8)] {
+            let (csv, month) = run(&config(9, customers, subscribers, 1));
+            let (ledger, _) = AssignmentLedger::from_csv(csv.as_slice(), month.organisation, LoadMode::Strict).unwrap();
+            assert_eq!(ledger.subscriber_count() as u64, subscribers);
+            assert_eq!(ledger.customer_count(), customers as usize);
+        }
+    }
+
+    #[test]
+    fn sizes_add_up_exactly() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for (customers, subscribers) in [(1u32, 1u64), (3, 3), (10, 11), (1_000, 20_000), (50, 1_000_003)] {
+            let sizes = customer_sizes(&mut rng, customers, subscribers);
+            assert_eq!(sizes.len(), customers as usize);
+            assert!(sizes.iter().all(|&s| s >= 1));
+            assert_eq!(sizes.iter().sum::<u64>(), subscribers);
+        }
+    }
+
+    #[test]
+    fn timestamps_are_written_in_local_time() {
+        let at = Timestamp::parse_rfc3339("2024-05-31T22:30:00.250Z")
+            .unwrap()
+            .as_micros();
+        let mut line = Vec::new();
+        push_timestamp(&mut line, at, Some(330));
+        assert_eq!(line, b"2024-06-01T04:00:00.250+05:30");
+        line.clear();
+        push_timestamp(&mut line, at, Some(-300));
+        assert_eq!(line, b"2024-05-31T17:30:00.250-05:00");
+        line.clear();
+        push_timestamp(&mut line, at, None);
+        assert_eq!(line, b"2024-05-31T22:30:00.250Z");
+        for text in ["2024-06-01T04:00:00.250+05:30", "2024-05-31T17:30:00.250-05:00"] {
+            assert_eq!(Timestamp::parse_rfc3339(text).unwrap().as_micros(), at);
+        }
+        line.clear();
+        push_number(&mut line, 12_345_678_901, 10);
+        assert_eq!(line, b"12345678901");
+    }
+
+    #[test]
+    fn uuids_look_like_uuids() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let id = uuid_string(&mut rng);
+        let parts: Vec<&str> = id.split('-').collect();
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert!(
+            id.bytes()
+                .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
+        assert!(parts[2].starts_with('4'));
+    }
+
+    #[test]
+    fn validate_refuses_bad_configs() {
+        assert!(config(1, 1, 1, 0).validate().is_ok());
+        let err = config(1, 0, 10, 0).validate().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid organisation: the generator needs at least one customer"
+        );
+        assert!(matches!(
+            config(1, 10, 9, 0).validate(),
+            Err(Error::InvalidOrganisation(_))
+        ));
+        assert!(config(1, 1, MAX_SUBSCRIBERS + 1, 0).validate().is_err());
+        assert!(config(1, 1, 10, u16::MAX).validate().is_err());
+        for (start, end) in [
+            ("2024-05-02", "2024-05-31"),
+            ("2024-05-01", "2024-05-30"),
+            ("2024-05-01", "2024-06-30"),
+            ("2024-04-30", "2024-05-31"),
+        ] {
+            let mut c = config(1, 1, 10, 0);
+            c.month = Period::from_dates(start, end).unwrap();
+            let err = c.validate().unwrap_err();
+            assert!(matches!(err, Error::InvalidPeriod { .. }), "{err}");
+            assert!(err.to_string().contains("whole calendar month"), "{err}");
+        }
+        let mut c = config(1, 1, 10, 0);
+        c.month = Period::month(1970, 1).unwrap();
+        assert!(matches!(c.validate(), Err(Error::InvalidPeriod { .. })));
+        let mut sink = Vec::new();
+        assert!(generate(&config(1, 0, 0, 0), &mut sink, &mut |_| {}).is_err());
+        assert!(sink.is_empty());
+    }
+}
