@@ -42,18 +42,41 @@ impl LedgerBuilder {
     ///     "line 2, column 2 (occurred_at): error: no utc offset: write `Z` or `+HH:MM` after the time (rfc 3339) [event_id e1]");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
-    pub fn read_csv(&mut self, reader: impl Read) -> Result<&mut Self> {
+    ///
+    /// The CSV is split into records on a second thread while this one validates them, so a large
+    /// file loads on two cores.
+    pub fn read_csv(&mut self, reader: impl Read + Send) -> Result<&mut Self> {
         let mut record = csv::ByteRecord::new();
         let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
         let cols = header_columns(&record)?;
         self.set_event_id_column(cols[Field::EventId as usize]);
         let index = |f: Field| cols[f as usize].map(|c| c - 1);
         let idx: [Option<usize>; 13] = Field::ALL.map(index);
-        while rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {
-            self.count_row();
-            let line = record.position().map_or(0, csv::Position::line);
-            self.read_row(&record, line, &idx, &cols);
-        }
+        std::thread::scope(|scope| -> Result<()> {
+            let (to_builder, batches) = std::sync::mpsc::sync_channel::<Result<Batch>>(2);
+            let (recycle, spare) = std::sync::mpsc::channel::<Batch>();
+            scope.spawn(move || {
+                loop {
+                    let mut batch = spare.try_recv().unwrap_or_default();
+                    let filled = batch.fill(&mut rdr);
+                    let last = !matches!(filled, Ok(true));
+                    if to_builder.send(filled.map(|_| batch)).is_err() || last {
+                        break;
+                    }
+                }
+            });
+            for batch in batches {
+                let batch = batch?;
+                for record in &batch.records[..batch.len] {
+                    self.count_row();
+                    let line = record.position().map_or(0, csv::Position::line);
+                    self.read_row(record, line, &idx, &cols);
+                }
+                // The reader may have stopped after its last batch; a lost spare is harmless.
+                let _ = recycle.send(batch);
+            }
+            Ok(())
+        })?;
         Ok(self)
     }
 
@@ -144,6 +167,35 @@ impl LedgerBuilder {
             issue = issue.at_column(column, f.name());
         }
         self.record(issue);
+    }
+}
+
+/// Records split on the reading thread, handed to the validating thread in bulk.
+#[derive(Default)]
+struct Batch {
+    records: Vec<csv::ByteRecord>,
+    len: usize,
+}
+
+impl Batch {
+    const SIZE: usize = 4_096;
+
+    /// Reads up to `SIZE` records, reusing the batch's allocations; `Ok(false)` at end of input.
+    fn fill<R: Read>(&mut self, rdr: &mut csv::Reader<R>) -> Result<bool> {
+        self.len = 0;
+        while self.len < Self::SIZE {
+            if self.records.len() == self.len {
+                self.records.push(csv::ByteRecord::new());
+            }
+            if !rdr
+                .read_byte_record(&mut self.records[self.len])
+                .map_err(|e| csv_error(SOURCE, e))?
+            {
+                return Ok(false);
+            }
+            self.len += 1;
+        }
+        Ok(true)
     }
 }
 

@@ -7,6 +7,7 @@
 mod builder;
 mod csv_events;
 mod event;
+mod replay;
 
 use std::sync::Arc;
 
@@ -135,7 +136,11 @@ impl AssignmentLedger {
     /// [`Error::Io`](crate::Error::Io) when reading fails; [`Error::Rejected`](crate::Error::Rejected)
     /// when the header lacks a required column, and in strict mode when any row is rejected (with
     /// every error, located by line, column and field).
-    pub fn from_csv(reader: impl std::io::Read, org: Organisation, mode: LoadMode) -> Result<(Self, Diagnostics)> {
+    pub fn from_csv(
+        reader: impl std::io::Read + Send,
+        org: Organisation,
+        mode: LoadMode,
+    ) -> Result<(Self, Diagnostics)> {
         let mut builder = LedgerBuilder::new(org);
         builder.read_csv(reader)?;
         builder.finish(mode)

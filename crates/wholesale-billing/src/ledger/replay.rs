@@ -1,0 +1,185 @@
+//! The per-subscriber replay that turns time-ordered events into merged intervals per row key,
+//! and the sort of row keys into report order.
+
+use super::builder::RawEvent;
+use super::event::Action;
+use super::{CustomerData, KeyData, LabelSyms, OPEN_END};
+use crate::catalog::PackageId;
+use crate::error::{IssueKind, LoadIssue, Severity};
+use crate::strings::{Interner, StringTable, Sym};
+
+/// Scratch space of the per-subscriber replay, reused across subscribers.
+#[derive(Default)]
+pub(super) struct Replay {
+    /// (customer, package, location, license) → index in `keys` of this subscriber's keys.
+    local: Vec<((u32, u16, Sym, Sym), usize)>,
+    /// (local key, start, end) in time order.
+    segments: Vec<(usize, i64, i64)>,
+}
+
+impl Replay {
+    pub(super) fn run<'e>(
+        &mut self,
+        events: impl Iterator<Item = &'e RawEvent>,
+        strings: &Interner,
+        keys: &mut Vec<KeyData>,
+        intervals: &mut Vec<(i64, i64)>,
+        issues: &mut Vec<LoadIssue>,
+        remove_severity: Severity,
+    ) {
+        self.local.clear();
+        self.segments.clear();
+        let mut current: Option<(usize, i64)> = None;
+        let mut staged: Vec<KeyData> = Vec::new();
+        for e in events {
+            match e.action {
+                Action::Assign => {
+                    let tuple = (e.customer, e.package, e.location, e.license);
+                    // Licenses are stored per event, not interned: equal texts may have two symbols.
+                    let same = |t: &(u32, u16, Sym, Sym)| {
+                        t.0 == tuple.0
+                            && t.1 == tuple.1
+                            && t.2 == tuple.2
+                            && (t.3 == tuple.3 || strings.get(t.3) == strings.get(tuple.3))
+                    };
+                    let local = match self.local.iter().find(|(t, _)| same(t)) {
+                        Some(&(_, i)) => i,
+                        None => {
+                            staged.push(KeyData {
+                                customer: e.customer,
+                                subscriber: e.subscriber,
+                                package: PackageId(e.package),
+                                location: e.location,
+                                license: e.license,
+                                subscriber_type: e.subscriber_type,
+                                user_id: Sym::EMPTY,
+                                workspace_id: Sym::EMPTY,
+                                first_interval: 0,
+                                interval_count: 0,
+                            });
+                            self.local.push((tuple, staged.len() - 1));
+                            staged.len() - 1
+                        }
+                    };
+                    if let Some((k, _)) = current
+                        && k == local
+                    {
+                        issues.push(LoadIssue::new(
+                            Severity::Warning,
+                            e.line,
+                            IssueKind::RedundantAssign,
+                            "assign identical to the current assignment; no-op",
+                        ));
+                        continue;
+                    }
+                    let key = &mut staged[local];
+                    if e.subscriber_type.is_some() {
+                        key.subscriber_type = e.subscriber_type;
+                    }
+                    if !e.user_id.is_empty() {
+                        key.user_id = e.user_id;
+                    }
+                    if !e.workspace_id.is_empty() {
+                        key.workspace_id = e.workspace_id;
+                    }
+                    if let Some((k, s)) = current {
+                        self.segments.push((k, s, e.at));
+                    }
+                    current = Some((local, e.at));
+                }
+                Action::Remove => match current.take() {
+                    Some((k, s)) => self.segments.push((k, s, e.at)),
+                    None => issues.push(LoadIssue::new(
+                        remove_severity,
+                        e.line,
+                        IssueKind::RemoveWithoutAssignment,
+                        "remove while nothing is assigned to the subscriber",
+                    )),
+                },
+            }
+        }
+        if let Some((k, s)) = current {
+            self.segments.push((k, s, OPEN_END));
+        }
+        // Each key's intervals, in time order, merged where they touch; empty ones dropped.
+        for (local, mut key) in staged.into_iter().enumerate() {
+            let first = intervals.len();
+            for &(_, s, e) in self.segments.iter().filter(|(k, _, _)| *k == local) {
+                if s >= e {
+                    continue;
+                }
+                let n = intervals.len();
+                if n > first && intervals[n - 1].1 >= s {
+                    intervals[n - 1].1 = intervals[n - 1].1.max(e);
+                } else {
+                    intervals.push((s, e));
+                }
+            }
+            let count = intervals.len() - first;
+            if count > 0 {
+                key.first_interval = first as u32;
+                key.interval_count = count as u32;
+                keys.push(key);
+            }
+        }
+    }
+}
+
+/// Sorts keys by (customer org, subscriber, SKU, location, license), comparing text: customers
+/// first by a bucket sort on their rank, then each customer's few keys.
+pub(super) fn sort_keys_in_report_order(
+    keys: &mut Vec<KeyData>,
+    customers: &[CustomerData],
+    strings: &StringTable,
+    labels: &LabelSyms,
+) {
+    let mut by_org: Vec<u32> = (0..customers.len() as u32).collect();
+    by_org.sort_unstable_by(|&a, &b| {
+        strings
+            .get(customers[a as usize].org)
+            .cmp(strings.get(customers[b as usize].org))
+    });
+    let mut rank = vec![0u32; customers.len()];
+    for (r, &c) in by_org.iter().enumerate() {
+        rank[c as usize] = r as u32;
+    }
+    let mut sku_rank: Vec<u16> = vec![0; labels.packages.len()];
+    let mut pkgs: Vec<usize> = (0..labels.packages.len()).collect();
+    pkgs.sort_by(|&a, &b| {
+        strings
+            .get(labels.packages[a][1])
+            .cmp(strings.get(labels.packages[b][1]))
+    });
+    for (r, &p) in pkgs.iter().enumerate() {
+        sku_rank[p] = r as u16;
+    }
+    // Bucket sort by customer rank (stable), then sort each bucket.
+    let mut counts = vec![0usize; customers.len() + 1];
+    for k in keys.iter() {
+        counts[rank[k.customer as usize] as usize + 1] += 1;
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    let bounds = counts.clone();
+    let mut slots: Vec<Option<KeyData>> = (0..keys.len()).map(|_| None).collect();
+    for k in keys.drain(..) {
+        let r = rank[k.customer as usize] as usize;
+        slots[counts[r]] = Some(k);
+        counts[r] += 1;
+    }
+    keys.extend(slots.into_iter().flatten());
+    for w in bounds.windows(2) {
+        let bucket = &mut keys[w[0]..w[1]];
+        if bucket.len() > 1 {
+            bucket.sort_unstable_by(|a, b| {
+                strings
+                    .get(a.subscriber)
+                    .cmp(strings.get(b.subscriber))
+                    .then_with(|| sku_rank[a.package.index()].cmp(&sku_rank[b.package.index()]))
+                    .then_with(|| strings.get(a.location).cmp(strings.get(b.location)))
+                    .then_with(|| strings.get(a.license).cmp(strings.get(b.license)))
+            });
+        }
+    }
+}
