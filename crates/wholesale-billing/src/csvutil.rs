@@ -24,6 +24,61 @@ pub(crate) fn normalize_header(name: &[u8]) -> String {
     out
 }
 
+/// A reader that remembers where its line breaks are, so that a record's physical line can be
+/// told exactly: the `csv` crate's own line count is off after CRLF endings and blank lines.
+pub(crate) struct LineIndex<R> {
+    inner: R,
+    /// Offset of the next byte to be read.
+    offset: u64,
+    /// Offsets of `\r` and `\n` bytes not yet passed, with whether each is a `\n`.
+    breaks: std::collections::VecDeque<(u64, bool)>,
+    /// `\n` bytes already passed.
+    lines_before: u64,
+}
+
+impl<R> LineIndex<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        LineIndex {
+            inner,
+            offset: 0,
+            breaks: std::collections::VecDeque::new(),
+            lines_before: 0,
+        }
+    }
+
+    /// The 1-based line of the record whose parse started at byte `start` (the `csv` crate's
+    /// `Position::byte`, which may point at the previous record's terminator or at blank lines).
+    /// Calls must come with non-decreasing `start`.
+    pub(crate) fn line_of(&mut self, start: u64) -> u64 {
+        let mut at = start;
+        while let Some(&(offset, is_lf)) = self.breaks.front() {
+            if offset > at {
+                break;
+            }
+            self.breaks.pop_front();
+            // Lines are counted by `\n`, as `grep -n` and `sed` count them (a lone `\r` ends a
+            // CSV record but not a line).
+            self.lines_before += u64::from(is_lf);
+            if offset == at {
+                // A terminator byte: the record starts after it.
+                at += 1;
+            }
+        }
+        self.lines_before + 1
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LineIndex<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            self.breaks.push_back((self.offset + i as u64, buf[i] == b'\n'));
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
 /// A flexible CSV reader (rows may have fewer or more fields than the header) with a 1 MiB
 /// buffer, and its header row read into `record`.
 ///
@@ -33,16 +88,22 @@ pub(crate) fn open_with_header<R: std::io::Read>(
     reader: R,
     record: &mut csv::ByteRecord,
     source_name: &'static str,
-) -> crate::Result<csv::Reader<R>> {
+) -> crate::Result<csv::Reader<LineIndex<R>>> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 20)
-        .from_reader(reader);
+        .from_reader(LineIndex::new(reader));
     if !rdr.read_byte_record(record).map_err(|e| csv_error(source_name, e))? {
         return Err(header_error(source_name, "empty file: no header row".into()));
     }
     Ok(rdr)
+}
+
+/// The physical line of the record just read.
+pub(crate) fn record_line<R: std::io::Read>(rdr: &mut csv::Reader<LineIndex<R>>, record: &csv::ByteRecord) -> u64 {
+    let start = record.position().map_or(0, csv::Position::byte);
+    rdr.get_mut().line_of(start)
 }
 
 /// A field trimmed of ASCII white space; an absent field is empty.
@@ -93,6 +154,23 @@ pub(crate) fn header_error(source_name: &'static str, message: String) -> Error 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn physical_lines_with_crlf_blank_lines_and_quoted_breaks() {
+        for (input, expected) in [
+            ("h\r\na\r\nb\r\n\r\nc\r\n\"d\r\ne\"\r\nf", vec![1, 2, 3, 5, 6, 8]),
+            ("h\na\n\nb\n\n\nc\n\"x\ny\"\nz\n", vec![1, 2, 4, 7, 8, 10]),
+            ("h\ra\rb", vec![1, 1, 1]),
+        ] {
+            let mut record = csv::ByteRecord::new();
+            let mut rdr = open_with_header(input.as_bytes(), &mut record, "test").unwrap();
+            let mut lines = vec![record_line(&mut rdr, &record)];
+            while rdr.read_byte_record(&mut record).unwrap() {
+                lines.push(record_line(&mut rdr, &record));
+            }
+            assert_eq!(lines, expected, "{input:?}");
+        }
+    }
 
     #[test]
     fn normalizes_names() {

@@ -238,12 +238,13 @@ impl LedgerBuilder {
         self.strings.reserve(additional, additional * 3 * 36);
     }
 
-    /// Adds one event. A row-level problem is recorded (see [`LedgerBuilder::issues`]) and reported
+    /// Adds one event (its texts trimmed of white space, as the CSV reader does). A row-level
+    /// problem is recorded (see [`LedgerBuilder::issues`]) and reported
     /// by [`LedgerBuilder::finish`]; its line is the 1-based number of the event in push order.
     pub fn push(&mut self, event: Event<'_>) -> &mut Self {
         self.pushed += 1;
         let line = self.pushed;
-        self.push_row(line, &event, &[None; 13]);
+        self.push_row(line, &event.trimmed(), &[None; 13]);
         self
     }
 

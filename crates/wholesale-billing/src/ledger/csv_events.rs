@@ -5,7 +5,7 @@ use std::io::Read;
 
 use super::builder::{Columns, Field, LedgerBuilder};
 use super::event::{Action, Event, SubscriberType};
-use crate::csvutil::{csv_error, field, header_error, normalize_header, open_with_header};
+use crate::csvutil::{LineIndex, csv_error, field, header_error, normalize_header, open_with_header, record_line};
 use crate::error::{IssueKind, LoadIssue, Result, Severity};
 use crate::time::{Timestamp, TimestampError, parse_rfc3339_bytes};
 
@@ -67,9 +67,8 @@ impl LedgerBuilder {
             });
             for batch in batches {
                 let batch = batch?;
-                for record in &batch.records[..batch.len] {
+                for (record, &line) in batch.records[..batch.len].iter().zip(&batch.lines) {
                     self.count_row();
-                    let line = record.position().map_or(0, csv::Position::line);
                     self.read_row(record, line, &idx, &cols);
                 }
                 // The reader may have stopped after its last batch; a lost spare is harmless.
@@ -174,6 +173,8 @@ impl LedgerBuilder {
 #[derive(Default)]
 struct Batch {
     records: Vec<csv::ByteRecord>,
+    /// The physical line of each record.
+    lines: Vec<u64>,
     len: usize,
 }
 
@@ -181,18 +182,18 @@ impl Batch {
     const SIZE: usize = 4_096;
 
     /// Reads up to `SIZE` records, reusing the batch's allocations; `Ok(false)` at end of input.
-    fn fill<R: Read>(&mut self, rdr: &mut csv::Reader<R>) -> Result<bool> {
+    fn fill<R: Read>(&mut self, rdr: &mut csv::Reader<LineIndex<R>>) -> Result<bool> {
         self.len = 0;
+        self.lines.clear();
         while self.len < Self::SIZE {
             if self.records.len() == self.len {
                 self.records.push(csv::ByteRecord::new());
             }
-            if !rdr
-                .read_byte_record(&mut self.records[self.len])
-                .map_err(|e| csv_error(SOURCE, e))?
-            {
+            let record = &mut self.records[self.len];
+            if !rdr.read_byte_record(record).map_err(|e| csv_error(SOURCE, e))? {
                 return Ok(false);
             }
+            self.lines.push(record_line(rdr, record));
             self.len += 1;
         }
         Ok(true)

@@ -254,4 +254,21 @@ impl<'a> Event<'a> {
         self.license_id = license_id;
         self
     }
+
+    /// The same event with white space trimmed from every text, as the CSV reader does.
+    pub(crate) fn trimmed(&self) -> Event<'a> {
+        Event {
+            event_id: self.event_id.trim(),
+            subscriber_id: self.subscriber_id.trim(),
+            customer_org_id: self.customer_org_id.trim(),
+            customer_external_id: self.customer_external_id.trim(),
+            sub_partner_org_id: self.sub_partner_org_id.trim(),
+            user_id: self.user_id.trim(),
+            workspace_id: self.workspace_id.trim(),
+            package: self.package.trim(),
+            location_id: self.location_id.trim(),
+            license_id: self.license_id.trim(),
+            ..*self
+        }
+    }
 }

@@ -3,10 +3,59 @@
 use hashbrown::HashMap;
 
 use crate::error::{Error, Result};
+use crate::quantity::Quantity;
 use crate::report::{NO_END, NO_START, ReportLevel, RowData, UsageReport};
 use crate::strings::Sym;
 
+/// A new, empty group shaped after its first row.
+fn push_group(out: &mut Vec<RowData>, first: &RowData, level: ReportLevel) -> usize {
+    let mut group = *first;
+    group.quantity = Quantity::ZERO;
+    group.start = NO_START;
+    group.end = NO_END;
+    group.subscriber_type = None;
+    group.subscriber_id = Sym::EMPTY;
+    group.user_id = Sym::EMPTY;
+    group.workspace_id = Sym::EMPTY;
+    group.customer_external_id = Sym::EMPTY;
+    if level == ReportLevel::Partner {
+        group.customer_org_id = Sym::EMPTY;
+        group.location_id = Sym::EMPTY;
+        group.license_id = Sym::EMPTY;
+    }
+    out.push(group);
+    out.len() - 1
+}
+
+/// Adds a row into its group: quantities summed, dates widened, the first external id kept.
+fn add_to(group: &mut RowData, r: &RowData) -> Result<()> {
+    group.quantity = group
+        .quantity
+        .checked_add(r.quantity)
+        .ok_or(Error::Overflow("quantity sum"))?;
+    group.start = group.start.min(r.start);
+    group.end = group.end.max(r.end);
+    if group.customer_external_id.is_empty() && !group.customer_org_id.is_empty() {
+        group.customer_external_id = r.customer_external_id;
+    }
+    Ok(())
+}
+
 impl UsageReport {
+    /// Row indices grouped by customer org (text order), keeping row order within a customer.
+    fn customer_order(&self) -> Vec<usize> {
+        let s = |sym: Sym| self.strings.get(sym);
+        let mut order: Vec<usize> = (0..self.rows.len()).collect();
+        let sorted = self
+            .rows
+            .windows(2)
+            .all(|w| s(w[0].customer_org_id) <= s(w[1].customer_org_id));
+        if !sorted {
+            order.sort_by(|&a, &b| s(self.rows[a].customer_org_id).cmp(s(self.rows[b].customer_org_id)));
+        }
+        order
+    }
+
     /// The same usage at a coarser level: CUSTOMER rows sum USER rows by (partner org, customer org,
     /// SKU, location, license); PARTNER rows sum by (partner org, SKU). Consumption dates are the
     /// min / max of the parts.
@@ -37,53 +86,51 @@ impl UsageReport {
                 hint: "; a report can only be rolled up to a coarser level".to_owned(),
             });
         }
-        let key_of = |r: &RowData| -> [Sym; 5] {
-            match level {
-                ReportLevel::Customer => [r.partner_org_id, r.customer_org_id, r.sku, r.location_id, r.license_id],
-                _ => [r.partner_org_id, r.sku, Sym::EMPTY, Sym::EMPTY, Sym::EMPTY],
-            }
-        };
-        let mut index: HashMap<[Sym; 5], usize> = HashMap::new();
+        let s = |sym: Sym| self.strings.get(sym);
         let mut out: Vec<RowData> = Vec::new();
-        for r in &self.rows {
-            let slot = *index.entry(key_of(r)).or_insert_with(|| {
-                let mut first = *r;
-                first.quantity = crate::Quantity::ZERO;
-                first.start = NO_START;
-                first.end = NO_END;
-                first.subscriber_type = None;
-                first.subscriber_id = Sym::EMPTY;
-                first.user_id = Sym::EMPTY;
-                first.workspace_id = Sym::EMPTY;
-                if level == ReportLevel::Partner {
-                    first.customer_org_id = Sym::EMPTY;
-                    first.customer_external_id = Sym::EMPTY;
-                    first.location_id = Sym::EMPTY;
-                    first.license_id = Sym::EMPTY;
-                }
-                out.push(first);
-                out.len() - 1
+        if level == ReportLevel::Partner {
+            let mut index: HashMap<(Sym, Sym), usize> = HashMap::new();
+            for r in &self.rows {
+                let slot = *index
+                    .entry((r.partner_org_id, r.sku))
+                    .or_insert_with(|| push_group(&mut out, r, level));
+                add_to(&mut out[slot], r)?;
+            }
+            out.sort_unstable_by(|a, b| {
+                s(a.sku)
+                    .cmp(s(b.sku))
+                    .then_with(|| s(a.partner_org_id).cmp(s(b.partner_org_id)))
             });
-            let acc = &mut out[slot];
-            acc.quantity = acc
-                .quantity
-                .checked_add(r.quantity)
-                .ok_or(Error::Overflow("quantity sum"))?;
-            acc.start = acc.start.min(r.start);
-            acc.end = acc.end.max(r.end);
-            if acc.customer_external_id.is_empty() && level == ReportLevel::Customer {
-                acc.customer_external_id = r.customer_external_id;
+        } else {
+            // Customer by customer (rows of a computed report already come so; a read one is
+            // ordered first), grouping each customer's rows by partner, SKU, location and license
+            // text, then ordering the groups as the report does.
+            let order = self.customer_order();
+            let mut index: HashMap<(Sym, Sym, Sym, &str), usize> = HashMap::new();
+            let mut run_start = 0;
+            while run_start < order.len() {
+                let customer = self.rows[order[run_start]].customer_org_id;
+                let first_group = out.len();
+                index.clear();
+                let mut run_end = run_start;
+                while run_end < order.len() && self.rows[order[run_end]].customer_org_id == customer {
+                    let r = &self.rows[order[run_end]];
+                    let slot = *index
+                        .entry((r.partner_org_id, r.sku, r.location_id, s(r.license_id)))
+                        .or_insert_with(|| push_group(&mut out, r, level));
+                    add_to(&mut out[slot], r)?;
+                    run_end += 1;
+                }
+                out[first_group..].sort_unstable_by(|a, b| {
+                    s(a.sku)
+                        .cmp(s(b.sku))
+                        .then_with(|| s(a.location_id).cmp(s(b.location_id)))
+                        .then_with(|| s(a.license_id).cmp(s(b.license_id)))
+                        .then_with(|| s(a.partner_org_id).cmp(s(b.partner_org_id)))
+                });
+                run_start = run_end;
             }
         }
-        let s = |sym: Sym| self.strings.get(sym);
-        out.sort_unstable_by(|a, b| {
-            s(a.customer_org_id)
-                .cmp(s(b.customer_org_id))
-                .then_with(|| s(a.sku).cmp(s(b.sku)))
-                .then_with(|| s(a.location_id).cmp(s(b.location_id)))
-                .then_with(|| s(a.license_id).cmp(s(b.license_id)))
-                .then_with(|| s(a.partner_org_id).cmp(s(b.partner_org_id)))
-        });
         Ok(UsageReport {
             level,
             period: self.period,

@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use crate::csvutil::{csv_error, field, header_error, normalize_header, open_with_header};
+use crate::csvutil::{csv_error, field, header_error, normalize_header, open_with_header, record_line};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 use crate::ledger::{Diagnostics, LoadMode, SubscriberType};
 use crate::quantity::parse_quantity;
@@ -154,7 +154,7 @@ impl UsageReport {
         let mut diagnostics = Diagnostics::default();
         while rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {
             diagnostics.rows_read += 1;
-            let line = record.position().map_or(0, csv::Position::line);
+            let line = record_line(&mut rdr, &record);
             match read_row(&record, &cols, &required, &mut strings) {
                 Ok(row) => rows.push(row),
                 Err(RowError::Bad(col, kind, message)) => {

@@ -15,7 +15,8 @@
 //! - **Subscribers**: about 85% users and 15% workspaces. Users hold `webex_calling` (~45%),
 //!   `webex_voice` (~25%), `webex_suite` (~15%), `webex_meetings` (~10%) or `cx_essentials` (~5%);
 //!   workspaces `common_area_calling` (~90%) or `webex_calling`. Every assignment names a location of
-//!   its customer and a license (a new one on a package change).
+//!   its customer and the customer's license of the package (shared by its subscribers, as Webex
+//!   licenses are); about 3% carry no license id, like assignments older than the field.
 //! - **Timeline**: about 80% of the subscribers were assigned before the month, 20% during it. During
 //!   the month about 5% are removed (a third of them re-assigned later), 3% change package, mostly at
 //!   half past an hour, 1% change location; a few are assigned and removed within the same hour.
@@ -467,7 +468,20 @@ struct Customer<'a> {
     location_count: usize,
     /// The UTC offset (minutes) of the customer's systems.
     offset: i16,
+    /// The customer's license id per package (index in [`PACKAGES`]): a Webex license belongs to
+    /// the customer's subscription of a package and is shared by its subscribers.
+    licenses: [[u8; 36]; PACKAGES.len()],
 }
+
+/// Every package the generator assigns, in a fixed order.
+const PACKAGES: [&str; 6] = [
+    "common_area_calling",
+    "webex_calling",
+    "webex_voice",
+    "webex_meetings",
+    "webex_suite",
+    "cx_essentials",
+];
 
 impl<'a> Customer<'a> {
     fn new(rng: &mut ChaCha8Rng, index: usize, owner: &'a [u8]) -> Self {
@@ -482,6 +496,10 @@ impl<'a> Customer<'a> {
             *slot = uuid(rng);
         }
         let offset = OFFSETS.get(rng.random_range(0..OFFSETS.len())).copied().unwrap_or(0);
+        let mut licenses = [[0u8; 36]; PACKAGES.len()];
+        for license in &mut licenses {
+            *license = uuid(rng);
+        }
         Customer {
             org,
             external_id: format!("CUST-{:06}", index + 1),
@@ -489,7 +507,21 @@ impl<'a> Customer<'a> {
             locations,
             location_count,
             offset,
+            licenses,
         }
+    }
+
+    /// The license of `package`; a few subscribers (about 3%) carry none, as assignments made
+    /// before Webex introduced the field do.
+    fn license(&self, rng: &mut ChaCha8Rng, package: &str) -> Option<[u8; 36]> {
+        if rng.random_range(0..1000) < 30 {
+            return None;
+        }
+        PACKAGES
+            .iter()
+            .position(|p| *p == package)
+            .and_then(|i| self.licenses.get(i))
+            .copied()
     }
 
     fn location(&self, index: usize) -> &[u8] {
@@ -504,7 +536,7 @@ struct Subscriber {
     person: [u8; 36],
     package: &'static str,
     location: usize,
-    license: [u8; 36],
+    license: Option<[u8; 36]>,
 }
 
 impl Subscriber {
@@ -521,7 +553,7 @@ impl Subscriber {
             person: uuid(rng),
             package,
             location: rng.random_range(0..customer.location_count.max(1)),
-            license: uuid(rng),
+            license: customer.license(rng, package),
         }
     }
 }
@@ -635,7 +667,7 @@ impl Month {
                 }
                 Change::Package if assigned => {
                     sub.package = draw_package(rng, mix(sub.kind), Some(sub.package));
-                    sub.license = uuid(rng);
+                    sub.license = customer.license(rng, sub.package);
                     out.assign(rng, at, customer, &sub)?;
                 }
                 Change::Location if assigned => {
@@ -727,7 +759,9 @@ impl<W: Write> Emitter<W> {
         line.push(b',');
         line.extend_from_slice(customer.location(sub.location));
         line.push(b',');
-        line.extend_from_slice(&sub.license);
+        if let Some(license) = &sub.license {
+            line.extend_from_slice(license);
+        }
         line.push(b'\n');
         self.flush_line()
     }

@@ -70,6 +70,8 @@ fn a_month_loads_strictly_and_looks_real() {
     let mut per_customer: HashMap<&str, HashSet<&str>> = HashMap::new();
     let mut owners: HashSet<&str> = HashSet::new();
     let mut first_seen: HashSet<&str> = HashSet::new();
+    let mut licenses: HashMap<(&str, &str), HashSet<&str>> = HashMap::new();
+    let mut blank_licenses = 0;
     for line in lines {
         let f: Vec<&str> = line.split(',').collect();
         assert_eq!(f.len(), 13, "{line}");
@@ -110,7 +112,13 @@ fn a_month_loads_strictly_and_looks_real() {
                     "WORKSPACE" => assert!(f[8].is_empty() && f[9].len() == 36),
                     other => panic!("type {other}"),
                 }
-                assert_eq!((f[11].len(), f[12].len()), (36, 36));
+                assert_eq!(f[11].len(), 36);
+                assert!(matches!(f[12].len(), 0 | 36), "{line}");
+                if f[12].is_empty() {
+                    blank_licenses += 1;
+                } else {
+                    licenses.entry((f[4], f[10])).or_default().insert(f[12]);
+                }
                 if let Some(previous) = current.insert(f[3], f[10])
                     && previous != f[10]
                     && at.as_micros() % MICROS_PER_HOUR != 0
@@ -127,6 +135,13 @@ fn a_month_loads_strictly_and_looks_real() {
     assert!((200..300).contains(&share), "{share}");
     assert!(removes > 0);
     assert!(mid_hour_changes > 0);
+    // One license per customer and package, shared by its subscribers; a few blank ones.
+    assert!(
+        licenses.values().all(|set| set.len() == 1),
+        "a customer's package has one license"
+    );
+    assert!(licenses.len() < first_seen.len(), "licenses are shared");
+    assert!(blank_licenses > 0);
     assert!(before > during && during > 0, "{before} {during}");
     assert!(owners.contains("") && owners.len() > 2, "{owners:?}");
 
