@@ -397,7 +397,9 @@ impl LedgerBuilder {
         } else {
             raw
         };
-        let index = u32::try_from(self.events.len()).map_err(|_| Error::Overflow("more than 4 billion events"))?;
+        if u32::try_from(self.events.len()).is_err() {
+            return Err(Error::Overflow("more than 4 billion events"));
+        }
         let mut raw = raw;
         if let Some((org_sym, owner)) = new_customer {
             let c = u32::try_from(self.customers.len()).map_err(|_| Error::Overflow("too many customers"))?;
@@ -409,7 +411,6 @@ impl LedgerBuilder {
             self.customer_index.insert(org_sym, c);
             raw.customer = c;
         }
-        let _ = index;
         self.event_ids.store(ev.event_id)?;
         self.event_id_hashes.push(self.event_ids.hash_of(ev.event_id));
         self.events.push(raw);

@@ -15,6 +15,8 @@ pub(super) struct Replay {
     local: Vec<((u32, u16, Sym, Sym), usize)>,
     /// (local key, start, end) in time order.
     segments: Vec<(usize, i64, i64)>,
+    /// This subscriber's keys, before they are known to have any non-empty interval.
+    staged: Vec<KeyData>,
 }
 
 impl Replay {
@@ -30,7 +32,8 @@ impl Replay {
         self.local.clear();
         self.segments.clear();
         let mut current: Option<(usize, i64)> = None;
-        let mut staged: Vec<KeyData> = Vec::new();
+        let staged = &mut self.staged;
+        staged.clear();
         for e in events {
             match e.action {
                 Action::Assign => {
@@ -102,7 +105,8 @@ impl Replay {
             self.segments.push((k, s, OPEN_END));
         }
         // Each key's intervals, in time order, merged where they touch; empty ones dropped.
-        for (local, mut key) in staged.into_iter().enumerate() {
+        for (local, key) in staged.drain(..).enumerate() {
+            let mut key = key;
             let first = intervals.len();
             for &(_, s, e) in self.segments.iter().filter(|(k, _, _)| *k == local) {
                 if s >= e {
