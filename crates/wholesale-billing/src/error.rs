@@ -90,6 +90,35 @@ pub enum Error {
         /// A hint on what is known, starting with "; " when present.
         hint: String,
     },
+    /// Two amounts in different currencies met in one sum or document.
+    #[error("currency mismatch: expected {expected}, found {found}")]
+    CurrencyMismatch {
+        /// The currency of the document or the left operand.
+        expected: String,
+        /// The other currency.
+        found: String,
+    },
+    /// A text could not be read as an amount of money or a rate.
+    #[error("invalid amount {input:?}: {reason}")]
+    InvalidMoney {
+        /// The text as given.
+        input: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A rate card, price book or other configuration file is malformed or inconsistent.
+    #[error("{file}: {location}{message}")]
+    InvalidFile {
+        /// Which kind of file ("wholesale rate card", "price book", "offer details").
+        file: &'static str,
+        /// Line, column and key path, as far as known.
+        location: TextLocation,
+        /// What is wrong.
+        message: String,
+    },
+    /// Something needed to price a line is missing (a SKU without a rate, a period without days).
+    #[error("cannot price: {0}")]
+    Pricing(String),
     /// An arithmetic result or a size does not fit the representation.
     #[error("overflow: {0}")]
     Overflow(&'static str),

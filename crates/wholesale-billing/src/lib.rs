@@ -46,9 +46,11 @@ mod catalog;
 mod csvutil;
 mod error;
 mod ledger;
+mod money;
 mod org;
 mod proration;
 mod quantity;
+mod rates;
 mod report;
 mod strings;
 #[cfg(feature = "synthetic")]
@@ -58,9 +60,11 @@ mod time;
 pub use catalog::{COMMITTED_SPEND_SKU, Catalog, CatalogEntry, CatalogOverride, PackageId};
 pub use error::{Error, IssueKind, LoadIssue, Result, Severity, TextLocation};
 pub use ledger::{Action, AssignmentLedger, Diagnostics, Event, LedgerBuilder, LoadMode, RowKey, SubscriberType};
+pub use money::{Currency, Money, QUANTITY_DECIMALS, RoundingMode, RoundingPolicy};
 pub use org::{OrgFormat, Organisation, Owner, Partner, SubPartner};
 pub use proration::{HourPolicy, day_quantity_for_hours, day_quantity_for_micros};
 pub use quantity::{QUANTITY_SCALE, Quantity};
+pub use rates::{WholesaleRate, WholesaleRateCard};
 pub use report::{ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
 pub use time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, parse_date};
 
