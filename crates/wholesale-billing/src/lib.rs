@@ -45,6 +45,7 @@
 mod catalog;
 mod csvutil;
 mod error;
+mod invoice;
 mod ledger;
 mod money;
 mod org;
@@ -59,6 +60,9 @@ mod time;
 
 pub use catalog::{COMMITTED_SPEND_SKU, Catalog, CatalogEntry, CatalogOverride, PackageId};
 pub use error::{Error, IssueKind, LoadIssue, Result, Severity, TextLocation};
+pub use invoice::{
+    Commitment, FixedLine, LineKind, VendorInvoice, VendorInvoiceLine, VendorInvoiceOptions, expected_vendor_invoice,
+};
 pub use ledger::{Action, AssignmentLedger, Diagnostics, Event, LedgerBuilder, LoadMode, RowKey, SubscriberType};
 pub use money::{Currency, Money, QUANTITY_DECIMALS, RoundingMode, RoundingPolicy};
 pub use org::{OrgFormat, Organisation, Owner, Partner, SubPartner};
