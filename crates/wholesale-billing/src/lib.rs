@@ -61,14 +61,19 @@ mod time;
 pub use catalog::{COMMITTED_SPEND_SKU, Catalog, CatalogEntry, CatalogOverride, PackageId};
 pub use error::{Error, IssueKind, LoadIssue, Result, Severity, TextLocation};
 pub use invoice::{
-    Commitment, FixedLine, LineKind, VendorInvoice, VendorInvoiceLine, VendorInvoiceOptions, expected_vendor_invoice,
+    BillTo, BillingOptions, Commitment, FixedLine, Invoice, InvoiceLine, LineKind, LinePricing, MarginReport,
+    MarginRow, MonthlyBilling, VendorInvoice, VendorInvoiceLine, VendorInvoiceOptions, bill_month,
+    expected_vendor_invoice,
 };
 pub use ledger::{Action, AssignmentLedger, Diagnostics, Event, LedgerBuilder, LoadMode, RowKey, SubscriberType};
 pub use money::{Currency, Money, QUANTITY_DECIMALS, RoundingMode, RoundingPolicy};
 pub use org::{OrgFormat, Organisation, Owner, Partner, SubPartner};
 pub use proration::{HourPolicy, day_quantity_for_hours, day_quantity_for_micros};
 pub use quantity::{QUANTITY_SCALE, Quantity};
-pub use rates::{WholesaleRate, WholesaleRateCard};
+pub use rates::{
+    BandUse, EffectiveTerms, PriceBand, PriceBook, SkuEntry, SkuPrice, Terms, TierKind, UnitMode, WholesaleRate,
+    WholesaleRateCard, price_units,
+};
 pub use report::{ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
 pub use time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, parse_date};
 
