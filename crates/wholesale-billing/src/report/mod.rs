@@ -351,6 +351,82 @@ impl UsageReport {
         self.rows.iter().map(|r| r.quantity).sum()
     }
 
+    /// One report of the rows of several reports of one level, in order (e.g. the partner's
+    /// report and every sub-partner's, as the vendor sends them). The period is kept when all
+    /// reports agree on it.
+    ///
+    /// # Errors
+    /// [`Error::Unknown`] when the reports have different levels; [`Error::Overflow`] beyond 4 GiB
+    /// of distinct text.
+    ///
+    /// ```
+    /// use wholesale_billing::{ReadOptions, UsageReport};
+    /// let read = |csv: &str| UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).map(|r| r.0);
+    /// let a = read("PARTNER_ORG_ID,CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\np,c1,s1,A,1\n")?;
+    /// let b = read("PARTNER_ORG_ID,CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\nsp,c2,s2,A,2.5\n")?;
+    /// let both = UsageReport::concat([&a, &b])?;
+    /// assert_eq!(both.len(), 2);
+    /// assert_eq!(both.total_quantity().to_string(), "3.5000");
+    /// assert_eq!(both.row(1).unwrap().partner_org_id, "sp");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn concat<'a>(reports: impl IntoIterator<Item = &'a UsageReport>) -> Result<UsageReport> {
+        let reports: Vec<&UsageReport> = reports.into_iter().collect();
+        let Some(first) = reports.first() else {
+            return Err(Error::Unknown {
+                what: "report list",
+                value: String::new(),
+                hint: "; there is no report to concatenate".to_owned(),
+            });
+        };
+        if reports.len() == 1 {
+            return Ok((*first).clone());
+        }
+        let level = first.level;
+        let period = first.period;
+        let mut strings = crate::strings::Interner::new();
+        let mut rows = Vec::with_capacity(reports.iter().map(|r| r.len()).sum());
+        for report in &reports {
+            if report.level != level {
+                return Err(Error::Unknown {
+                    what: "report mix",
+                    value: format!("{} and {}", level, report.level),
+                    hint: "; only reports of one level can be concatenated".to_owned(),
+                });
+            }
+            let t = &report.strings;
+            for r in &report.rows {
+                let mut i = |sym: Sym| strings.intern(t.get(sym));
+                rows.push(RowData {
+                    partner_name: i(r.partner_name)?,
+                    partner_org_id: i(r.partner_org_id)?,
+                    subscription_id: i(r.subscription_id)?,
+                    customer_org_id: i(r.customer_org_id)?,
+                    customer_external_id: i(r.customer_external_id)?,
+                    subscriber_id: i(r.subscriber_id)?,
+                    user_id: i(r.user_id)?,
+                    workspace_id: i(r.workspace_id)?,
+                    service_name: i(r.service_name)?,
+                    sku: i(r.sku)?,
+                    description: i(r.description)?,
+                    location_id: i(r.location_id)?,
+                    license_id: i(r.license_id)?,
+                    ..*r
+                });
+            }
+        }
+        Ok(UsageReport {
+            level,
+            period: if reports.iter().all(|r| r.period == period) {
+                period
+            } else {
+                None
+            },
+            strings: Arc::new(strings.freeze()),
+            rows,
+        })
+    }
+
     /// Quantity per SKU, sorted by SKU.
     ///
     /// ```
