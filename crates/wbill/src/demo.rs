@@ -1,22 +1,43 @@
 //! `wbill demo`: the main job on an embedded default month, with a short human summary.
+//!
+//! It generates a partner month, computes the usage reports of the partner and of each
+//! sub-partner, prices the month (customer invoices, sub-partner roll-ups, margins), builds the
+//! invoice Cisco should send, and reconciles the partner's numbers against a "vendor" copy of the
+//! reports and invoice in which a few known discrepancies were planted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
-use wholesale_billing::synthetic::GeneratorConfig;
-use wholesale_billing::{LoadMode, Period, Quantity, ReportLevel, ReportOptions, Scope};
+use wholesale_billing::synthetic::{GeneratorConfig, plant_discrepancies};
+use wholesale_billing::{
+    BillingOptions, Decimal, FindingClass, LoadMode, Money, Period, PriceBook, Quantity, ReconcileOptions, ReportLevel,
+    ReportOptions, RoundingMode, Scope, UsageReport, VendorInvoiceOptions, WholesaleRateCard, bill_month,
+    expected_vendor_invoice, reconcile,
+};
 
 use crate::gen_cmd::generate_into;
+use crate::inputs::Format;
+use crate::invoice::{output, write_billing};
 use crate::progress::thousands;
 use crate::usage::{load_ledger, write_report};
+
+/// The demo's wholesale rate card (USD; the sample invoice's rates for the four known SKUs).
+const RATES: &str = include_str!("../demo/rates.toml");
+/// The demo's retail price book; sub-partner prices are added for the generated sub-partners.
+const PRICES: &str = include_str!("../demo/prices.toml");
+/// What the partner charges a sub-partner: its wholesale cost plus this percentage.
+const RESELLER_MARKUP_PERCENT: i64 = 18;
+/// Discrepancies planted in the vendor's copy of the partner's USER report.
+const PLANTED: usize = 6;
 
 /// Arguments of `wbill demo` (all optional: the defaults are the embedded sample).
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where to write the sample data and reports.
+    /// Where to write the sample data, reports, invoices and findings.
     #[arg(long, value_name = "DIR", default_value = "wbill-demo")]
     pub out_dir: PathBuf,
     /// Seed of the sample month.
@@ -27,9 +48,27 @@ pub struct DemoArgs {
     pub subscribers: u64,
 }
 
+/// The price book of the demo: the embedded one, plus each sub-partner's prices.
+fn demo_price_book(rates: &WholesaleRateCard, sub_partners: &[String]) -> Result<(String, PriceBook)> {
+    let mut text = PRICES.to_owned();
+    for org_id in sub_partners {
+        let _ = writeln!(text, "\n[sub_partners.\"{org_id}\"]");
+        for rate in rates.rates() {
+            let price = RoundingMode::HalfEven.round(
+                rate.rate * Decimal::from(100 + RESELLER_MARKUP_PERCENT) / Decimal::ONE_HUNDRED,
+                2,
+            );
+            let _ = writeln!(text, "skus.\"{}\" = {{ price = \"{price}\" }}", rate.sku);
+        }
+    }
+    let book = PriceBook::from_toml_str(&text)?;
+    Ok((text, book))
+}
+
 /// Runs `wbill demo`.
 pub fn run(args: &DemoArgs) -> Result<()> {
     let started = Instant::now();
+    let dir = &args.out_dir;
     let month = Period::month(2024, 5)?;
     let config = GeneratorConfig {
         seed: args.seed,
@@ -39,7 +78,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         month,
     };
     config.validate()?;
-    let generated = generate_into(&config, &args.out_dir)?;
+    let generated = generate_into(&config, dir)?;
     let org = generated.month.organisation.clone();
     let (ledger, diagnostics) = load_ledger(&generated.events, org.clone(), LoadMode::Strict, None)?;
 
@@ -59,6 +98,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         thousands(ledger.subscriber_count() as u64)
     );
 
+    // 1. Usage reports, per scope, at the three levels.
     let mut scopes = vec![("partner".to_owned(), org.partner.name.clone(), Scope::Partner)];
     for (i, sp) in org.sub_partners.iter().enumerate() {
         scopes.push((
@@ -68,16 +108,17 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         ));
     }
     let mut totals: BTreeMap<String, Quantity> = BTreeMap::new();
+    let mut user_reports: Vec<(String, UsageReport)> = Vec::new();
     let mut written = 0;
     for (slug, name, scope) in &scopes {
         let user = ledger.usage_report(month, &ReportOptions::new(ReportLevel::User).scope(scope.clone()))?;
         let customers = user.aggregate(ReportLevel::Customer)?;
         let partner = customers.aggregate(ReportLevel::Partner)?;
         for (level, report) in [("user", &user), ("customer", &customers), ("partner", &partner)] {
-            write_report(report, Some(&args.out_dir.join(format!("{slug}-{level}.csv"))))?;
+            write_report(report, Some(&dir.join(format!("{slug}-{level}.csv"))))?;
             written += 1;
         }
-        let subscribers: std::collections::HashSet<&str> = user.rows().map(|r| r.subscriber_id).collect();
+        let subscribers: BTreeSet<&str> = user.rows().map(|r| r.subscriber_id).collect();
         let billing_start = match scope {
             Scope::SubPartner(id) => org
                 .sub_partner(id)?
@@ -95,11 +136,138 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             println!("    {sku:<28} {quantity:>14} user-days");
             *totals.entry(sku.to_owned()).or_default() += quantity;
         }
+        user_reports.push((slug.clone(), user));
     }
     println!("\n  whole subscription, user-days per SKU:");
     for (sku, quantity) in &totals {
         println!("    {sku:<28} {quantity:>14}");
     }
+
+    // 2. Money: the rate card, the price book, the invoices the partner sends.
+    let rates = WholesaleRateCard::from_toml_str(RATES)?;
+    std::fs::write(dir.join("rates.toml"), RATES)?;
+    let sub_partner_ids: Vec<String> = org.sub_partners.iter().map(|sp| sp.org_id.clone()).collect();
+    let (book_text, book) = demo_price_book(&rates, &sub_partner_ids)?;
+    std::fs::write(dir.join("prices.toml"), book_text)?;
+    let all_user = UsageReport::concat(user_reports.iter().map(|(_, r)| r))?;
+    let billing = bill_month(&all_user, &org, &book, Some(&rates), month, &BillingOptions::default())?;
+    let invoices_dir = dir.join("invoices");
+    std::fs::create_dir_all(&invoices_dir)?;
+    let invoice_files = write_billing(&billing, &invoices_dir, Format::Csv)?;
+    let margin = billing.margin.as_ref();
+    let (revenue, cost) = margin.map_or(Ok((Money::zero(book.currency), Money::zero(book.currency))), |m| {
+        m.rows
+            .iter()
+            .filter(|r| r.dimension != "sku")
+            .try_fold((Money::zero(m.currency), Money::zero(m.currency)), |(r, c), row| {
+                Ok::<_, wholesale_billing::Error>((r.checked_add(row.revenue)?, c.checked_add(row.cost)?))
+            })
+    })?;
+    println!(
+        "\n  invoices sent: {} customers and {} sub-partners, {} in all (tax included) → {}/",
+        billing.customer_invoices.len(),
+        billing.sub_partner_invoices.len(),
+        billing.grand_total()?,
+        invoices_dir.display()
+    );
+    println!(
+        "    revenue before tax {revenue}, wholesale cost {cost}, margin {}",
+        revenue.checked_sub(cost)?
+    );
+
+    // 3. The invoice Cisco should send.
+    let expected_invoice = expected_vendor_invoice([&all_user], month, &rates, &VendorInvoiceOptions::default())?;
+    output(Some(&dir.join("vendor-invoice-expected.csv")), |w| {
+        Ok(expected_invoice.write_csv(w)?)
+    })?;
+    println!("\n  expected vendor invoice: {}", expected_invoice.total()?);
+    for l in &expected_invoice.lines {
+        println!(
+            "    {:<28} {:>12} user-months × {:>6} = {:>10}",
+            l.sku,
+            l.quantity,
+            l.rate,
+            l.extended.amount()
+        );
+    }
+
+    // 4. The vendor's copy, with planted discrepancies, and the reconciliation.
+    let Some((_, partner_user)) = user_reports.first() else {
+        bail!("no partner report");
+    };
+    let (vendor_partner, planted) = plant_discrepancies(partner_user, args.seed, PLANTED)?;
+    write_report(&vendor_partner, Some(&dir.join("vendor-partner-user.csv")))?;
+    let mut vendor_reports = vec![vendor_partner];
+    for (slug, report) in user_reports.iter().skip(1) {
+        write_report(report, Some(&dir.join(format!("vendor-{slug}-user.csv"))))?;
+        vendor_reports.push(report.clone());
+    }
+    let mut vendor_invoice = expected_vendor_invoice(&vendor_reports, month, &rates, &VendorInvoiceOptions::default())?;
+    // One arithmetic slip planted on the vendor invoice: a cent too much on its first line.
+    if let Some(first) = vendor_invoice.lines.first_mut() {
+        first.extended = first.extended.checked_add(Money::parse("0.01", rates.currency())?)?;
+    }
+    output(Some(&dir.join("vendor-invoice.csv")), |w| {
+        Ok(vendor_invoice.write_csv(w)?)
+    })?;
+    let result = reconcile(
+        &all_user,
+        &vendor_reports,
+        Some(&vendor_invoice),
+        &rates,
+        month,
+        &ReconcileOptions::default(),
+    )?;
+    output(Some(&dir.join("findings.csv")), |w| Ok(result.write_csv(w)?))?;
+    println!("\n  {}", result.summary().to_string().trim_end().replace('\n', "\n  "));
+
+    let found_usage: BTreeSet<(FindingClass, &str, &str, &str)> = result
+        .findings
+        .iter()
+        .filter(|f| {
+            !matches!(
+                f.class,
+                FindingClass::InvoiceArithmetic | FindingClass::InvoiceQuantityMismatch
+            )
+        })
+        .map(|f| {
+            (
+                f.class,
+                f.customer_org_id.as_str(),
+                f.subscriber_id.as_str(),
+                f.sku.as_str(),
+            )
+        })
+        .collect();
+    let planted_set: BTreeSet<(FindingClass, &str, &str, &str)> = planted
+        .iter()
+        .map(|p| {
+            (
+                p.class,
+                p.customer_org_id.as_str(),
+                p.subscriber_id.as_str(),
+                p.sku.as_str(),
+            )
+        })
+        .collect();
+    let arithmetic = result.of_class(FindingClass::InvoiceArithmetic).count();
+    let invoice_quantity = result.of_class(FindingClass::InvoiceQuantityMismatch).count();
+    let exact = found_usage == planted_set && arithmetic == 1 && invoice_quantity == 0;
+    let verdict = if exact {
+        format!(
+            "all {} planted usage discrepancies found, and the planted invoice slip; nothing else",
+            planted.len()
+        )
+    } else {
+        format!(
+            "MISMATCH: planted {} usage discrepancies and one invoice slip, found {} usage, {arithmetic} arithmetic \
+             and {invoice_quantity} invoice quantity findings",
+            planted.len(),
+            found_usage.len()
+        )
+    };
+    println!("  check: {verdict}");
+
     let placeholders: Vec<&str> = org
         .catalog
         .entries()
@@ -115,9 +283,12 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         );
     }
     println!(
-        "\n  {written} reports written to {}/ in {:.2} s",
-        args.out_dir.display(),
+        "\n  {written} usage reports, {invoice_files} invoices, the vendor copies and findings written to {}/ in {:.2} s",
+        dir.display(),
         started.elapsed().as_secs_f64()
     );
+    if !exact {
+        bail!("the reconciliation did not find exactly the planted discrepancies");
+    }
     Ok(())
 }

@@ -5,7 +5,11 @@
 
 mod demo;
 mod gen_cmd;
+mod inputs;
+mod invoice;
 mod progress;
+mod rates;
+mod reconcile;
 mod usage;
 
 use std::process::ExitCode;
@@ -26,6 +30,12 @@ enum Command {
     Usage(usage::UsageArgs),
     /// Generate a realistic partner month: an events CSV and an organisation file.
     Gen(gen_cmd::GenArgs),
+    /// Show a wholesale rate card, or convert it (CSV, TOML, JSON, Cisco Commerce Catalog JSON).
+    Rates(rates::RatesArgs),
+    /// Invoices: the one Cisco should send (vendor) and the partner's own (customers).
+    Invoice(invoice::InvoiceArgs),
+    /// Compare the partner's expected usage with Cisco's usage reports and invoice.
+    Reconcile(reconcile::ReconcileArgs),
     /// Run the main job on an embedded sample month and print a summary.
     Demo(demo::DemoArgs),
 }
@@ -33,12 +43,15 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Usage(args) => usage::run(&args),
-        Command::Gen(args) => gen_cmd::run(&args),
-        Command::Demo(args) => demo::run(&args),
+        Command::Reconcile(args) => reconcile::run(&args),
+        Command::Usage(args) => usage::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Gen(args) => gen_cmd::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Rates(args) => rates::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Invoice(args) => invoice::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => demo::run(&args).map(|()| ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("wbill: error: {e:#}");
             ExitCode::FAILURE

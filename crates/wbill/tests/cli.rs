@@ -277,7 +277,227 @@ fn demo_writes_nine_reports_and_a_summary() {
     assert!(stdout.contains("A-W-WXC-CALL-U"), "{stdout}");
     let reports = std::fs::read_dir(dir.path().join("wbill-demo"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with("-user.csv"))
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name().to_string_lossy().into_owned();
+            name.ends_with("-user.csv") && !name.starts_with("vendor-")
+        })
         .count();
     assert_eq!(reports, 3, "partner + two sub-partners");
+    assert!(
+        stdout.contains("check: all 6 planted usage discrepancies found"),
+        "{stdout}"
+    );
+    assert!(dir.path().join("wbill-demo/invoices/summary.csv").exists());
+    assert!(dir.path().join("wbill-demo/findings.csv").exists());
+}
+
+const RATES: &str = r#"
+currency = "USD"
+[rates."A-W-WXC-CALL-U"]
+rate = "8.00"
+[rates."A-W-WXE-CALL-U"]
+rate = "6.00"
+[rates."A-W-CA-CALL-U"]
+rate = "5.00"
+"#;
+
+const PRICES: &str = r#"
+currency = "USD"
+tax_percent = "10"
+[skus."A-W-WXC-CALL-U"]
+price = "12.00"
+[skus."A-W-WXE-CALL-U"]
+price = "9.00"
+[sub_partners.sp-1]
+skus."A-W-CA-CALL-U" = { price = "6.00" }
+"#;
+
+fn money_fixture() -> tempfile::TempDir {
+    let dir = fixture();
+    std::fs::write(dir.path().join("rates.toml"), RATES).unwrap();
+    std::fs::write(dir.path().join("prices.toml"), PRICES).unwrap();
+    dir
+}
+
+const MAY: [&str; 4] = ["--from", "2024-05-01", "--to", "2024-05-31"];
+
+fn run_with(dir: &Path, head: &[&str], tail: &[&str]) -> Output {
+    let mut args: Vec<&str> = head.to_vec();
+    args.extend_from_slice(&MAY);
+    args.extend_from_slice(tail);
+    wbill(&args, dir)
+}
+
+#[test]
+fn vendor_invoice_from_events() {
+    let dir = money_fixture();
+    let out = run_with(
+        dir.path(),
+        &[
+            "invoice",
+            "vendor",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--rates",
+            "rates.toml",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // CA 21.5 user-days / 31 = 0.6935 × 5 = 3.4675 → 3.47 (half-even: 3.4675 → 3.47? 7 is odd → up);
+    // WXC 2.4583 / 31 = 0.0793 × 8 = 0.6344 → 0.63; WXE 28.5833 / 31 = 0.9220 × 6 = 5.532 → 5.53.
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "sku,description,kind,period_start,period_end,quantity,rate,extended_amount,currency,user_days,days_in_period\n\
+A-W-CA-CALL-U,,usage,2024-05-01,2024-05-31,0.6935,5.00,3.47,USD,21.5000,31\n\
+A-W-WXC-CALL-U,,usage,2024-05-01,2024-05-31,0.0793,8.00,0.63,USD,2.4583,31\n\
+A-W-WXE-CALL-U,,usage,2024-05-01,2024-05-31,0.9220,6.00,5.53,USD,28.5833,31\n\
+TOTAL,,,,,,,9.63,USD,,\n"
+    );
+    let committed = run_with(
+        dir.path(),
+        &[
+            "invoice",
+            "vendor",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--rates",
+            "rates.toml",
+        ],
+        &["--committed", "5", "--format", "json"],
+    );
+    assert!(committed.status.success());
+    let json = String::from_utf8(committed.stdout).unwrap();
+    // 9.63 − 5.00 = 4.63 overage
+    assert!(json.contains("\"sku\": \"A-W-CS-MNTH\""), "{json}");
+    assert!(json.contains("\"amount\": \"4.63\""), "{json}");
+}
+
+#[test]
+fn customer_invoices_and_missing_prices() {
+    let dir = money_fixture();
+    let out = run_with(
+        dir.path(),
+        &[
+            "invoice",
+            "customers",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--price-book",
+            "prices.toml",
+        ],
+        &["--rates", "rates.toml", "--out-dir", "inv"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let c1 = std::fs::read_to_string(dir.path().join("inv/customers/EXT-1.csv")).unwrap();
+    // WXC 2.4583 / 31 = 0.0793 × 12 = 0.9516 → 0.95; WXE 0.9220 × 9 = 8.298 → 8.30;
+    // tax 10% of 9.25 = 0.925 → 0.92 (half-even), total 10.17
+    assert!(c1.contains("subtotal,9.25\n"), "{c1}");
+    assert!(c1.contains("tax,0.92\n"), "{c1}");
+    assert!(c1.contains("total,10.17\n"), "{c1}");
+    let sp = std::fs::read_to_string(dir.path().join("inv/sub-partners/Reseller__One.csv")).unwrap();
+    // 21.5 / 31 = 0.6935 × 6 = 4.161 → 4.16; tax 0.42
+    assert!(sp.contains("total,4.58\n"), "{sp}");
+    let margin = std::fs::read_to_string(dir.path().join("inv/margin.csv")).unwrap();
+    assert!(
+        margin.contains("sub_partner,sp-1,\"Reseller, One\",4.16,3.47,0.69,USD"),
+        "{margin}"
+    );
+
+    std::fs::write(
+        dir.path().join("prices.toml"),
+        PRICES.replace("[skus.\"A-W-WXE-CALL-U\"]\nprice = \"9.00\"\n", ""),
+    )
+    .unwrap();
+    let out = run_with(
+        dir.path(),
+        &[
+            "invoice",
+            "customers",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--price-book",
+            "prices.toml",
+        ],
+        &["--out-dir", "inv2"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no price for SKU A-W-WXE-CALL-U"));
+}
+
+#[test]
+fn reconcile_finds_a_dropped_row_and_exits_2_when_asked() {
+    let dir = money_fixture();
+    let all = usage(dir.path(), &["--level", "user", "--all", "--out", "vendor.csv"]);
+    assert!(all.status.success());
+    let clean = run_with(
+        dir.path(),
+        &[
+            "reconcile",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--vendor-report",
+            "vendor.csv",
+        ],
+        &["--rates", "rates.toml", "--fail-on-findings"],
+    );
+    assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stderr));
+    assert!(String::from_utf8_lossy(&clean.stderr).contains("clean, no findings"));
+    // Drop the WXE row of s1 from the vendor's copy.
+    let vendor = std::fs::read_to_string(dir.path().join("vendor.csv")).unwrap();
+    let kept: Vec<&str> = vendor.lines().filter(|l| !l.contains("WEBEX_VOICE")).collect();
+    std::fs::write(dir.path().join("vendor.csv"), kept.join("\n") + "\n").unwrap();
+    let out = run_with(
+        dir.path(),
+        &[
+            "reconcile",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--vendor-report",
+            "vendor.csv",
+        ],
+        &["--rates", "rates.toml", "--fail-on-findings", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let json = String::from_utf8(out.stdout).unwrap();
+    assert!(json.contains("missing_from_vendor"), "{json}");
+    // 28.5833 user-days / 31 × 6.00 = 5.5322… → −5.53 (the vendor bills less)
+    assert!(json.contains("-5.53"), "{json}");
+}
+
+#[test]
+fn rates_show_and_convert() {
+    let dir = money_fixture();
+    let out = wbill(&["rates", "--rates", "rates.toml"], dir.path());
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("3 SKUs, prices in USD per user-month"), "{table}");
+    let out = wbill(
+        &[
+            "rates",
+            "--rates",
+            "rates.toml",
+            "--format",
+            "csv",
+            "--out",
+            "rates.csv",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success());
+    let back = wbill(&["rates", "--rates", "rates.csv", "--format", "toml"], dir.path());
+    assert!(back.status.success());
+    assert!(String::from_utf8(back.stdout).unwrap().contains("rate = \"8.00\""));
 }

@@ -52,6 +52,7 @@ mod org;
 mod proration;
 mod quantity;
 mod rates;
+mod reconcile;
 mod report;
 mod strings;
 #[cfg(feature = "synthetic")]
@@ -72,7 +73,11 @@ pub use proration::{HourPolicy, day_quantity_for_hours, day_quantity_for_micros}
 pub use quantity::{QUANTITY_SCALE, Quantity};
 pub use rates::{
     BandUse, EffectiveTerms, PriceBand, PriceBook, SkuEntry, SkuPrice, Terms, TierKind, UnitMode, WholesaleRate,
-    WholesaleRateCard, price_units,
+    WholesaleRateCard, ccws, price_units,
+};
+pub use reconcile::{
+    ClassSummary, CustomerSummary, Finding, FindingClass, FindingUnit, ReconcileOptions, Reconciliation,
+    ReconciliationSummary, SkuSummary, reconcile,
 };
 pub use report::{ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
 pub use time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, parse_date};

@@ -39,10 +39,9 @@ skus."A-W-WXC-CALL-U" = { price = "9.00" }
 "#;
 
 fn org() -> Organisation {
-    let mut org = Organisation::from_toml_str(
-        "[partner]\norg_id = \"p-1\"\nname = \"Acme\"\nsubscription_id = \"Sub1\"\n",
-    )
-    .unwrap();
+    let mut org =
+        Organisation::from_toml_str("[partner]\norg_id = \"p-1\"\nname = \"Acme\"\nsubscription_id = \"Sub1\"\n")
+            .unwrap();
     org.sub_partners.push(SubPartner {
         org_id: "sp-1".into(),
         name: "Reseller One".into(),
@@ -60,7 +59,9 @@ fn usage(rows: &[(&str, &str, &str, &str, &str, &str)]) -> UsageReport {
     for (p, c, e, s, sku, q) in rows {
         csv.push_str(&format!("{p},{c},{e},{s},{sku},{q}\n"));
     }
-    UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).unwrap().0
+    UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())
+        .unwrap()
+        .0
 }
 
 fn rates(currency: Currency) -> WholesaleRateCard {
@@ -93,7 +94,15 @@ fn month() -> MonthlyBilling {
         ("sp-1", "c7", "R-2", "s12", "A-W-WXC-CALL-U", "33"),
     ]);
     let book = PriceBook::from_toml_str(BOOK).unwrap();
-    bill_month(&report, &org(), &book, Some(&rates(Currency::USD)), may(), &BillingOptions::default()).unwrap()
+    bill_month(
+        &report,
+        &org(),
+        &book,
+        Some(&rates(Currency::USD)),
+        may(),
+        &BillingOptions::default(),
+    )
+    .unwrap()
 }
 
 fn invoice<'a>(month: &'a MonthlyBilling, org_id: &str) -> &'a Invoice {
@@ -152,7 +161,10 @@ fn graduated_and_volume_tiers() {
 fn minimum_charge_tops_up_before_tax() {
     let month = month();
     // 1.20 → top-up 23.80 to 25.00; tax 2.50
-    assert_eq!(amounts(invoice(&month, "c3")), ["1.20", "0.00", "23.80", "2.50", "27.50"]);
+    assert_eq!(
+        amounts(invoice(&month, "c3")),
+        ["1.20", "0.00", "23.80", "2.50", "27.50"]
+    );
 }
 
 #[test]
@@ -169,7 +181,10 @@ fn whole_units_round_up_per_row() {
 fn discount_is_rounded_then_taxed() {
     let month = month();
     // 24.00 − 2.40 = 21.60; tax 2.16
-    assert_eq!(amounts(invoice(&month, "c5")), ["24.00", "2.40", "0.00", "2.16", "23.76"]);
+    assert_eq!(
+        amounts(invoice(&month, "c5")),
+        ["24.00", "2.40", "0.00", "2.16", "23.76"]
+    );
 }
 
 #[test]
@@ -194,7 +209,11 @@ fn margins_per_customer_sub_partner_and_sku() {
     let month = month();
     let margin = month.margin.as_ref().unwrap();
     let row = |dimension: &str, key: &str| {
-        let r = margin.rows.iter().find(|r| r.dimension == dimension && r.key == key).unwrap();
+        let r = margin
+            .rows
+            .iter()
+            .find(|r| r.dimension == dimension && r.key == key)
+            .unwrap();
         [r.revenue, r.cost, r.margin].map(|m| m.amount().to_string())
     };
     // c1: revenue 18.00, cost 1.5 × 8 = 12.00
@@ -213,8 +232,15 @@ fn margins_per_customer_sub_partner_and_sku() {
 fn currency_mismatch_and_missing_price_are_refused() {
     let report = usage(&[("p-1", "c1", "CUST-1", "s1", "A-W-WXC-CALL-U", "31")]);
     let book = PriceBook::from_toml_str(BOOK).unwrap();
-    let err = bill_month(&report, &org(), &book, Some(&rates(Currency::EUR)), may(), &BillingOptions::default())
-        .unwrap_err();
+    let err = bill_month(
+        &report,
+        &org(),
+        &book,
+        Some(&rates(Currency::EUR)),
+        may(),
+        &BillingOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::CurrencyMismatch { .. }), "{err}");
 
     let report = usage(&[("p-1", "c1", "CUST-1", "s1", "A-W-WXM-MEET-U", "31")]);
@@ -230,7 +256,10 @@ fn currency_mismatch_and_missing_price_are_refused() {
 
     let report = usage(&[("x-9", "c6", "R-1", "s1", "A-W-WXC-CALL-U", "31")]);
     let err = bill_month(&report, &org(), &book, None, may(), &BillingOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("neither the partner nor a sub-partner"), "{err}");
+    assert!(
+        err.to_string().contains("neither the partner nor a sub-partner"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -247,19 +276,28 @@ fn per_location_lines_and_tiers() {
         .map(|l| (l.location_id.as_deref(), l.amount.amount().to_string()))
         .collect();
     // L1: 1 × 12 = 12.00; L2: 46.5 / 31 = 1.5 × 12 = 18.00
-    assert_eq!(lines, [(Some("L1"), "12.00".to_owned()), (Some("L2"), "18.00".to_owned())]);
+    assert_eq!(
+        lines,
+        [(Some("L1"), "12.00".to_owned()), (Some("L2"), "18.00".to_owned())]
+    );
 
     let tiered = csv.replace("A-W-WXC-CALL-U", "A-W-CA-CALL-U");
     let (report, _) = UsageReport::read_csv(tiered.as_bytes(), &ReadOptions::default()).unwrap();
     let err = bill_month(&report, &org(), &book, None, may(), &options).unwrap_err();
-    assert!(err.to_string().contains("per-location lines are not available"), "{err}");
+    assert!(
+        err.to_string().contains("per-location lines are not available"),
+        "{err}"
+    );
 }
 
 #[test]
 fn invoice_json_and_csv() {
     let month = month();
     let json = serde_json::to_string(invoice(&month, "c1")).unwrap();
-    assert!(json.contains(r#""total":{"amount":"19.80","currency":"USD"}"#), "{json}");
+    assert!(
+        json.contains(r#""total":{"amount":"19.80","currency":"USD"}"#),
+        "{json}"
+    );
     assert!(json.contains(r#""external_id":"CUST-1""#), "{json}");
     let mut csv = Vec::new();
     invoice(&month, "c1").write_csv(&mut csv).unwrap();

@@ -152,32 +152,33 @@ impl Invoice {
             .checked_add(self.minimum_top_up)
     }
 
-    /// Writes the invoice as CSV: a header block (`field,value`), then its lines.
+    /// Writes the invoice as CSV in three blocks separated by an empty line: who and when
+    /// (`field,value`), the lines with their derivation, and the amounts (`field,value`).
     ///
     /// # Errors
     /// [`Error::Io`] when writing fails.
-    pub fn write_csv(&self, writer: impl Write) -> Result<()> {
+    pub fn write_csv(&self, mut writer: impl Write) -> Result<()> {
+        let io = |e| Error::io("writing an invoice", e);
         let map = |e: csv::Error| Error::io("writing an invoice", std::io::Error::other(e.to_string()));
-        let mut w = csv::WriterBuilder::new()
-            .flexible(true)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(writer);
         let (kind, org, label) = match &self.bill_to {
             BillTo::Customer { org_id, external_id } => ("customer", org_id, external_id),
             BillTo::SubPartner { org_id, name } => ("sub_partner", org_id, name),
         };
-        let head: [(&str, String); 6] = [
+        let mut w = csv_block(&mut writer);
+        for (k, v) in [
             ("bill_to", kind.to_owned()),
             ("org_id", org.clone()),
             (if kind == "customer" { "external_id" } else { "name" }, label.clone()),
             ("issuer", format!("{} ({})", self.issuer_name, self.issuer_org_id)),
             ("period", self.period.to_string()),
             ("currency", self.currency.to_string()),
-        ];
-        for (k, v) in &head {
-            w.write_record([*k, v.as_str()]).map_err(map)?;
+        ] {
+            w.write_record([k, v.as_str()]).map_err(map)?;
         }
-        w.write_record([""]).map_err(map)?;
+        w.flush().map_err(io)?;
+        drop(w);
+        writer.write_all(b"\n").map_err(io)?;
+        let mut w = csv_block(&mut writer);
         w.write_record([
             "sku",
             "description",
@@ -210,7 +211,10 @@ impl Invoice {
             ])
             .map_err(map)?;
         }
-        w.write_record([""]).map_err(map)?;
+        w.flush().map_err(io)?;
+        drop(w);
+        writer.write_all(b"\n").map_err(io)?;
+        let mut w = csv_block(&mut writer);
         for (k, v) in [
             ("subtotal", self.subtotal),
             ("discount", self.discount),
@@ -220,8 +224,15 @@ impl Invoice {
         ] {
             w.write_record([k, &v.amount().to_string()]).map_err(map)?;
         }
-        w.flush().map_err(|e| Error::io("writing an invoice", e))
+        w.flush().map_err(io)
     }
+}
+
+/// A CSV writer for one block of a multi-block file.
+fn csv_block<W: Write>(writer: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(writer)
 }
 
 /// Options of [`bill_month`].

@@ -40,6 +40,9 @@ use crate::ledger::SubscriberType;
 use crate::org::{Organisation, Partner, SubPartner};
 use crate::time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, civil_from_days};
 
+mod discrepancies;
+pub use discrepancies::{PlantedDiscrepancy, plant_discrepancies};
+
 /// The header row of the generated events CSV (SPEC.md §2).
 const HEADER: &[u8] = b"event_id,occurred_at,action,subscriber_id,customer_org_id,customer_external_id,\
 sub_partner_org_id,subscriber_type,user_id,workspace_id,package,location_id,license_id\n";

@@ -1,0 +1,137 @@
+//! Inputs shared by the money commands: where the usage comes from, the period, rate cards.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use wholesale_billing::{
+    HourPolicy, LoadMode, Organisation, Period, PriceBook, ReadOptions, ReportLevel, ReportOptions, Scope, UsageReport,
+    WholesaleRateCard,
+};
+
+use crate::progress::{file_reader, print_issues};
+use crate::usage::{PolicyArg, load_ledger, load_org};
+
+/// The billing period.
+#[derive(Debug, Args)]
+pub struct PeriodArgs {
+    /// First day of the period, inclusive (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: String,
+    /// Last day of the period, inclusive (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: String,
+}
+
+impl PeriodArgs {
+    /// The period.
+    pub fn period(&self) -> Result<Period> {
+        Ok(Period::from_dates(&self.from, &self.to)?)
+    }
+}
+
+/// Where the month's usage comes from: the partner's own events (computed for the whole
+/// subscription), or usage report CSVs (the partner's and every sub-partner's).
+#[derive(Debug, Args)]
+pub struct UsageInput {
+    /// Assignment events CSV: usage is computed by the engine for the whole subscription.
+    #[arg(long, value_name = "FILE", conflicts_with = "usage")]
+    pub events: Option<PathBuf>,
+    /// Usage report CSV (USER or CUSTOMER level; repeat for the partner and each sub-partner).
+    #[arg(long, value_name = "FILE")]
+    pub usage: Vec<PathBuf>,
+    /// Organisation file, TOML or JSON (required with --events).
+    #[arg(long, value_name = "FILE")]
+    pub org: Option<PathBuf>,
+    /// Hour policy when computing from events.
+    #[arg(long, value_enum, default_value_t = PolicyArg::Started)]
+    pub hour_policy: PolicyArg,
+}
+
+impl UsageInput {
+    /// The organisation, when given.
+    pub fn organisation(&self) -> Result<Option<Organisation>> {
+        self.org.as_deref().map(load_org).transpose()
+    }
+
+    /// The usage at `level` (USER or CUSTOMER) for `period`: computed for the whole subscription,
+    /// or the files given, concatenated.
+    pub fn report(&self, period: Period, level: ReportLevel) -> Result<UsageReport> {
+        if let Some(events) = &self.events {
+            let Some(org_path) = &self.org else {
+                bail!("--events needs --org (the organisation file)");
+            };
+            let org = load_org(org_path)?;
+            let (ledger, _) = load_ledger(events, org, LoadMode::Strict, None)?;
+            let options = ReportOptions::new(level)
+                .scope(Scope::Subscription)
+                .hour_policy(HourPolicy::from(self.hour_policy));
+            return Ok(ledger.usage_report(period, &options)?);
+        }
+        if self.usage.is_empty() {
+            bail!("give the usage: --events FILE --org FILE, or --usage FILE (repeatable)");
+        }
+        let reports = self
+            .usage
+            .iter()
+            .map(|path| read_usage(path, None))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(UsageReport::concat(&reports)?)
+    }
+}
+
+/// Reads a usage report CSV (strict), at the given level or the one its header implies.
+pub fn read_usage(path: &Path, level: Option<ReportLevel>) -> Result<UsageReport> {
+    let (reader, _) = file_reader(path, "usage")?;
+    let options = ReadOptions {
+        level,
+        ..ReadOptions::default()
+    };
+    match UsageReport::read_csv(reader, &options) {
+        Ok((report, _)) => Ok(report),
+        Err(wholesale_billing::Error::Rejected { issues, .. }) => {
+            print_issues(&path.display().to_string(), &issues);
+            bail!("{}: {} bad row(s)", path.display(), issues.len())
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Reads a wholesale rate card: CSV, TOML or JSON by extension; a JSON Get Offer Details response
+/// from the Cisco Commerce Catalog is recognised by its `itemDetails`.
+pub fn read_rates(path: &Path) -> Result<WholesaleRateCard> {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    let context = || format!("in {}", path.display());
+    if name.ends_with(".csv") {
+        let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        return WholesaleRateCard::from_csv(std::io::BufReader::new(file)).with_context(context);
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if name.ends_with(".json") {
+        if text.contains("\"itemDetails\"") {
+            return WholesaleRateCard::from_offer_details_json(&text).with_context(context);
+        }
+        return WholesaleRateCard::from_json_str(&text).with_context(context);
+    }
+    WholesaleRateCard::from_toml_str(&text).with_context(context)
+}
+
+/// Reads a price book, TOML or JSON by extension.
+pub fn read_price_book(path: &Path) -> Result<PriceBook> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let book = if path.to_string_lossy().to_ascii_lowercase().ends_with(".json") {
+        PriceBook::from_json_str(&text)
+    } else {
+        PriceBook::from_toml_str(&text)
+    };
+    book.with_context(|| format!("in {}", path.display()))
+}
+
+/// Machine output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Comma-separated values.
+    Csv,
+    /// JSON (amounts as strings).
+    Json,
+}

@@ -1,0 +1,295 @@
+//! `wbill invoice vendor` and `wbill invoice customers`.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use wholesale_billing::{
+    BillingOptions, Commitment, Decimal, FixedLine, Invoice, LineKind, Money, MonthlyBilling, ReportLevel,
+    VendorInvoice, VendorInvoiceOptions, bill_month, expected_vendor_invoice,
+};
+
+use crate::inputs::{Format, PeriodArgs, UsageInput, read_price_book, read_rates};
+
+/// Invoices: the one Cisco should send, and the ones the partner sends.
+#[derive(Debug, Args)]
+pub struct InvoiceArgs {
+    #[command(subcommand)]
+    command: InvoiceCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum InvoiceCommand {
+    /// The invoice Cisco should send for the period, from usage and the wholesale rate card.
+    Vendor(VendorArgs),
+    /// One invoice per customer (and a roll-up per sub-partner) from usage and the price book.
+    Customers(CustomersArgs),
+}
+
+/// Arguments of `wbill invoice vendor`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  wbill invoice vendor --events events.csv --org org.toml --rates rates.toml \
+                        --from 2024-05-01 --to 2024-05-31 --out vendor-invoice.csv"
+)]
+pub struct VendorArgs {
+    #[command(flatten)]
+    usage: UsageInput,
+    #[command(flatten)]
+    period: PeriodArgs,
+    /// Wholesale rate card: CSV, TOML, JSON, or a Cisco Commerce Catalog "Get Offer Details" JSON.
+    #[arg(long, value_name = "FILE")]
+    rates: PathBuf,
+    /// Committed deal: the monthly committed spend (in the rate card's currency).
+    #[arg(long, value_name = "AMOUNT")]
+    committed: Option<String>,
+    /// A fixed line, `SKU:QUANTITY:RATE[:DESCRIPTION]` (repeatable), e.g. a support plan.
+    #[arg(long, value_name = "SKU:QTY:RATE[:DESC]")]
+    fixed: Vec<String>,
+    /// Tax percentage on the subtotal.
+    #[arg(long, value_name = "PERCENT")]
+    tax_percent: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    format: Format,
+    /// Write here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// Arguments of `wbill invoice customers`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  wbill invoice customers --events events.csv --org org.toml --price-book prices.toml \
+                        --rates rates.toml --from 2024-05-01 --to 2024-05-31 --out-dir invoices/"
+)]
+pub struct CustomersArgs {
+    #[command(flatten)]
+    usage: UsageInput,
+    #[command(flatten)]
+    period: PeriodArgs,
+    /// The partner's price book (TOML or JSON).
+    #[arg(long, value_name = "FILE")]
+    price_book: PathBuf,
+    /// Wholesale rate card, for the margin report.
+    #[arg(long, value_name = "FILE")]
+    rates: Option<PathBuf>,
+    /// One line per SKU and location.
+    #[arg(long)]
+    per_location: bool,
+    /// Output format of the invoices.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    format: Format,
+    /// Directory for the invoices, the summary and the margin report.
+    #[arg(long, value_name = "DIR")]
+    out_dir: PathBuf,
+}
+
+/// Runs `wbill invoice`.
+pub fn run(args: &InvoiceArgs) -> Result<()> {
+    match &args.command {
+        InvoiceCommand::Vendor(a) => run_vendor(a),
+        InvoiceCommand::Customers(a) => run_customers(a),
+    }
+}
+
+fn parse_decimal(text: &str, what: &str) -> Result<Decimal> {
+    Money::parse(text, wholesale_billing::Currency::USD)
+        .map(|m| m.amount())
+        .with_context(|| format!("{what} {text:?}"))
+}
+
+fn parse_fixed(text: &str) -> Result<FixedLine> {
+    let parts: Vec<&str> = text.splitn(4, ':').collect();
+    let [sku, quantity, rate, rest @ ..] = parts.as_slice() else {
+        bail!("--fixed {text:?}: expected SKU:QUANTITY:RATE[:DESCRIPTION]");
+    };
+    Ok(FixedLine {
+        sku: (*sku).to_owned(),
+        description: rest.first().map(|d| (*d).to_owned()).unwrap_or_default(),
+        quantity: parse_decimal(quantity, "--fixed quantity")?,
+        rate: parse_decimal(rate, "--fixed rate")?,
+    })
+}
+
+/// Writes to a file, or stdout when `out` is `None`.
+pub fn output(out: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    match out {
+        Some(path) => {
+            let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let mut w = BufWriter::new(file);
+            write(&mut w)?;
+            w.flush().with_context(|| format!("writing {}", path.display()))
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            write(&mut lock)?;
+            lock.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// The expected vendor invoice of the arguments.
+pub fn vendor_invoice(
+    usage: &UsageInput,
+    period: &PeriodArgs,
+    rates_path: &Path,
+    committed: Option<&str>,
+    fixed: &[String],
+    tax_percent: Option<&str>,
+) -> Result<VendorInvoice> {
+    let period = period.period()?;
+    let rates = read_rates(rates_path)?;
+    let report = usage.report(period, ReportLevel::Customer)?;
+    let commitment = match committed {
+        Some(amount) => Commitment::Committed {
+            monthly: Money::parse(amount, rates.currency()).with_context(|| format!("--committed {amount:?}"))?,
+        },
+        None => Commitment::Uncommitted,
+    };
+    let options = VendorInvoiceOptions {
+        commitment,
+        fixed_lines: fixed.iter().map(|f| parse_fixed(f)).collect::<Result<_>>()?,
+        tax_percent: tax_percent.map(|t| parse_decimal(t, "--tax-percent")).transpose()?,
+        ..VendorInvoiceOptions::default()
+    };
+    Ok(expected_vendor_invoice([&report], period, &rates, &options)?)
+}
+
+fn run_vendor(args: &VendorArgs) -> Result<()> {
+    let invoice = vendor_invoice(
+        &args.usage,
+        &args.period,
+        &args.rates,
+        args.committed.as_deref(),
+        &args.fixed,
+        args.tax_percent.as_deref(),
+    )?;
+    output(args.out.as_deref(), |w| match args.format {
+        Format::Csv => Ok(invoice.write_csv(w)?),
+        Format::Json => Ok(serde_json::to_writer_pretty(w, &invoice)?),
+    })?;
+    print_vendor_summary(&invoice)?;
+    Ok(())
+}
+
+/// A short human summary of a vendor invoice on stderr.
+pub fn print_vendor_summary(invoice: &VendorInvoice) -> Result<()> {
+    let period = invoice.period.map(|p| p.to_string()).unwrap_or_default();
+    eprintln!("wbill: expected vendor invoice {period}");
+    for l in &invoice.lines {
+        let qty = if l.kind == LineKind::Usage {
+            format!("{} user-months", l.quantity)
+        } else {
+            l.kind.to_string()
+        };
+        eprintln!(
+            "  {:<20} {:>24} × {:>8} = {:>12}",
+            l.sku,
+            qty,
+            l.rate,
+            l.extended.amount()
+        );
+    }
+    eprintln!("  {:<20} {:>50}", "TOTAL", invoice.total()?.to_string());
+    Ok(())
+}
+
+fn file_stem(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() || cleaned.starts_with('.') {
+        format!("_{cleaned}")
+    } else {
+        cleaned
+    }
+}
+
+fn invoice_file(dir: &Path, invoice: &Invoice, format: Format) -> PathBuf {
+    let label = invoice.bill_to.label();
+    let name = if label.is_empty() {
+        invoice.bill_to.org_id()
+    } else {
+        label
+    };
+    dir.join(format!(
+        "{}.{}",
+        file_stem(name),
+        match format {
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    ))
+}
+
+/// Bills the month into `out_dir`: `customers/`, `sub-partners/`, `summary.csv`, `margin.csv`.
+pub fn write_billing(month: &MonthlyBilling, out_dir: &Path, format: Format) -> Result<usize> {
+    let mut written = 0;
+    for (sub, invoices) in [
+        ("customers", &month.customer_invoices),
+        ("sub-partners", &month.sub_partner_invoices),
+    ] {
+        let dir = out_dir.join(sub);
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for invoice in invoices {
+            let path = invoice_file(&dir, invoice, format);
+            output(Some(&path), |w| match format {
+                Format::Csv => Ok(invoice.write_csv(w)?),
+                Format::Json => Ok(serde_json::to_writer_pretty(w, invoice)?),
+            })?;
+            written += 1;
+        }
+    }
+    output(Some(&out_dir.join("summary.csv")), |w| Ok(month.write_summary_csv(w)?))?;
+    if let Some(margin) = &month.margin {
+        output(Some(&out_dir.join("margin.csv")), |w| Ok(margin.write_csv(w)?))?;
+    }
+    Ok(written)
+}
+
+fn run_customers(args: &CustomersArgs) -> Result<()> {
+    let period = args.period.period()?;
+    let Some(org) = args.usage.organisation()? else {
+        bail!("--org is required: it tells the partner's customers from the sub-partners'");
+    };
+    let book = read_price_book(&args.price_book)?;
+    let rates = args.rates.as_deref().map(read_rates).transpose()?;
+    let report = args.usage.report(period, ReportLevel::User)?;
+    let options = BillingOptions {
+        per_location: args.per_location,
+    };
+    let month = bill_month(&report, &org, &book, rates.as_ref(), period, &options)?;
+    std::fs::create_dir_all(&args.out_dir).with_context(|| format!("cannot create {}", args.out_dir.display()))?;
+    let written = write_billing(&month, &args.out_dir, args.format)?;
+    eprintln!(
+        "wbill: {} customer invoices and {} sub-partner invoices for {period}, {} in all, written to {}/",
+        month.customer_invoices.len(),
+        month.sub_partner_invoices.len(),
+        month.grand_total()?,
+        args.out_dir.display()
+    );
+    if let Some(margin) = &month.margin {
+        let (revenue, cost) = margin.rows.iter().filter(|r| r.dimension != "sku").try_fold(
+            (Money::zero(margin.currency), Money::zero(margin.currency)),
+            |(r, c), row| Ok::<_, wholesale_billing::Error>((r.checked_add(row.revenue)?, c.checked_add(row.cost)?)),
+        )?;
+        eprintln!(
+            "wbill: revenue {revenue}, wholesale cost {cost}, margin {}",
+            revenue.checked_sub(cost)?
+        );
+    }
+    debug_assert!(written >= month.customer_invoices.len());
+    Ok(())
+}

@@ -1,0 +1,827 @@
+//! Reading and writing wholesale rate cards as CSV, TOML and JSON (SPEC.md §5.2).
+//!
+//! The TOML form (JSON has the same structure):
+//!
+//! ```toml
+//! currency = "USD"
+//!
+//! [rates."A-W-WXC-CALL-U"]
+//! rate = "8.00"                 # required; a string (or a whole number), never a float
+//! committed_rate = "7.50"       # optional
+//! description = "Wholesale Webex Calling Usage"
+//! unit_of_measure = "Per User"
+//! charge_type = "Usage"
+//! ```
+//!
+//! The CSV form has one row per SKU and the columns `sku`, `rate`, `committed_rate`, `currency`,
+//! `description`, `unit_of_measure` and `charge_type`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::{Read, Write};
+use std::marker::PhantomData;
+
+use rust_decimal::Decimal;
+use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::csvutil::{csv_error, field, header_error, normalize_header, open_with_header, record_line};
+use crate::error::{Error, IssueKind, LoadIssue, Result, Severity, TextLocation};
+use crate::money::{Currency, parse_decimal};
+use crate::rates::wholesale::{WholesaleRate, WholesaleRateCard};
+
+/// The `file` of the errors about a rate card file, and the `source_name` of CSV rejections.
+const SOURCE: &str = "wholesale rate card";
+
+/// The CSV columns, in the order [`WholesaleRateCard::write_csv`] writes them, with the header
+/// names accepted for each (normalised: lower case, `_` for separators).
+const COLUMNS: [(&str, &[&str]); 7] = [
+    ("sku", &["sku", "product_id", "productid", "pid"]),
+    ("rate", &["rate", "price", "rate_price", "list_price", "listprice"]),
+    (
+        "committed_rate",
+        &["committed_rate", "committed_price", "commit_rate", "committed"],
+    ),
+    ("currency", &["currency", "currency_code", "list_price_currency"]),
+    ("description", &["description", "product_description"]),
+    ("unit_of_measure", &["unit_of_measure", "uom", "unit"]),
+    ("charge_type", &["charge_type"]),
+];
+const SKU: usize = 0;
+const RATE: usize = 1;
+const COMMITTED: usize = 2;
+const CURRENCY: usize = 3;
+const DESCRIPTION: usize = 4;
+const UNIT: usize = 5;
+const CHARGE: usize = 6;
+
+impl WholesaleRateCard {
+    /// Reads a rate card CSV: columns by name, case-insensitive, in the snake or the human form
+    /// (`"Rate Price"`, `"Unit of Measure"`); BOM tolerated; unknown columns ignored. `sku`, `rate`
+    /// (or `price`, `rate_price`, `list_price`) and `currency` are required, with the same
+    /// currency on every row; `committed_rate`, `description`, `unit_of_measure` and
+    /// `charge_type` are optional. Prices are plain decimals (`8.00`), never negative.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when reading fails; [`Error::Rejected`] (`source_name` `"wholesale rate
+    /// card"`) when the header lacks a required column, when the file has no rate row, or when
+    /// any row is bad — an empty SKU or price, a price that is not a plain decimal or is negative,
+    /// a SKU seen before, a second currency — each issue located by line, column and field.
+    ///
+    /// ```
+    /// use wholesale_billing::WholesaleRateCard;
+    /// let csv = "SKU,Rate Price,Currency,Unit of Measure\n\
+    ///            A-W-WXC-CALL-U,8.00,USD,Per User\n\
+    ///            A-W-WXM-MEET-U,-1,USD,Per User\n";
+    /// let err = WholesaleRateCard::from_csv(csv.as_bytes()).unwrap_err();
+    /// assert_eq!(err.issues()[0].to_string(), "line 3, column 2 (rate): error: negative price \"-1\"");
+    ///
+    /// let card = WholesaleRateCard::from_csv(&csv.as_bytes()[..csv.find("A-W-WXM").unwrap()])?;
+    /// assert_eq!(card.rate("A-W-WXC-CALL-U")?.rate.to_string(), "8.00");
+    /// assert_eq!(card.rate("A-W-WXC-CALL-U")?.unit_of_measure, "Per User");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn from_csv(reader: impl Read) -> Result<Self> {
+        let mut record = csv::ByteRecord::new();
+        let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
+        let cols = header_columns(&record)?;
+        let mut issues = Vec::new();
+        let mut rates = Vec::new();
+        let mut currency: Option<(Currency, u64)> = None;
+        let mut first_line_of_sku: HashMap<String, u64> = HashMap::new();
+        while rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {
+            let line = record_line(&mut rdr, &record);
+            let mut row = CsvRow {
+                record: &record,
+                cols: &cols,
+                line,
+                issues: &mut issues,
+                ok: true,
+            };
+            let sku = row.text(SKU, true);
+            let rate = row.price(RATE, true);
+            let committed_rate = row.price(COMMITTED, false);
+            if let Some(code) = row.text(CURRENCY, true).filter(|c| !c.is_empty()) {
+                match (Currency::from_code(&code), currency) {
+                    (Err(e), _) => row.bad(CURRENCY, IssueKind::InvalidValue, e.to_string()),
+                    (Ok(c), None) => currency = Some((c, line)),
+                    (Ok(c), Some((first, first_line))) if c != first => row.bad(
+                        CURRENCY,
+                        IssueKind::InvalidValue,
+                        format!("currency {c} differs from {first} (line {first_line}): a rate card has one currency"),
+                    ),
+                    (Ok(_), Some(_)) => {}
+                }
+            }
+            if let Some(sku) = sku.as_deref().filter(|s| !s.is_empty()) {
+                if let Some(first) = first_line_of_sku.get(sku) {
+                    let message = format!("SKU {sku} appears twice (first on line {first})");
+                    row.bad(SKU, IssueKind::InvalidValue, message);
+                } else {
+                    first_line_of_sku.insert(sku.to_owned(), line);
+                }
+            }
+            let description = row.text(DESCRIPTION, false).unwrap_or_default();
+            let unit_of_measure = row.text(UNIT, false).unwrap_or_default();
+            let charge_type = row.text(CHARGE, false).unwrap_or_default();
+            if let (true, Some(sku), Some(Some(rate))) = (row.ok, sku, rate) {
+                rates.push((
+                    line,
+                    WholesaleRate {
+                        sku,
+                        description,
+                        rate,
+                        committed_rate: committed_rate.flatten(),
+                        unit_of_measure,
+                        charge_type,
+                    },
+                ));
+            }
+        }
+        if !issues.is_empty() {
+            return Err(Error::Rejected {
+                source_name: SOURCE,
+                issues,
+            });
+        }
+        let Some((currency, _)) = currency else {
+            return Err(header_error(
+                SOURCE,
+                "no rate rows: a rate card needs at least one row (its currency is read from the rows)".into(),
+            ));
+        };
+        let mut card = WholesaleRateCard::new(currency);
+        for (line, rate) in rates {
+            card.insert(rate).map_err(|e| Error::Rejected {
+                source_name: SOURCE,
+                issues: vec![LoadIssue::new(
+                    Severity::Error,
+                    line,
+                    IssueKind::InvalidValue,
+                    e.to_string(),
+                )],
+            })?;
+        }
+        Ok(card)
+    }
+
+    /// Writes the card as CSV: the header `sku,rate,committed_rate,currency,description,
+    /// unit_of_measure,charge_type`, then one row per SKU in SKU order, prices exactly as held
+    /// (`8.00` stays `8.00`). [`WholesaleRateCard::from_csv`] reads it back to an equal card
+    /// (for a card with at least one rate: the CSV form carries the currency on its rows).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when writing fails.
+    ///
+    /// ```
+    /// use wholesale_billing::{Currency, Decimal, WholesaleRate, WholesaleRateCard};
+    /// let mut card = WholesaleRateCard::new(Currency::USD);
+    /// card.insert(WholesaleRate::new("A-W-WXC-CALL-U", Decimal::new(800, 2)))?;
+    /// let mut csv = Vec::new();
+    /// card.write_csv(&mut csv)?;
+    /// assert_eq!(String::from_utf8(csv.clone()).unwrap(),
+    ///     "sku,rate,committed_rate,currency,description,unit_of_measure,charge_type\n\
+    ///      A-W-WXC-CALL-U,8.00,,USD,,,\n");
+    /// assert_eq!(WholesaleRateCard::from_csv(csv.as_slice())?, card);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn write_csv(&self, mut writer: impl Write) -> Result<()> {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::with_capacity(64 * (self.len() + 1)));
+        let csv_err = |e: csv::Error| Error::io("writing the wholesale rate card", std::io::Error::other(e));
+        w.write_record(COLUMNS.map(|(name, _)| name)).map_err(csv_err)?;
+        let currency = self.currency().to_string();
+        for r in self.rates() {
+            let committed = r.committed_rate.map(|c| c.to_string()).unwrap_or_default();
+            w.write_record([
+                r.sku.as_str(),
+                &r.rate.to_string(),
+                &committed,
+                &currency,
+                &r.description,
+                &r.unit_of_measure,
+                &r.charge_type,
+            ])
+            .map_err(csv_err)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| Error::io("writing the wholesale rate card", e.into_error()))?;
+        let io = |e| Error::io("writing the wholesale rate card", e);
+        writer.write_all(&bytes).map_err(io)?;
+        writer.flush().map_err(io)
+    }
+
+    /// Reads a TOML rate card: `currency`, then one `[rates."SKU"]` table per SKU with `rate` and the optional `committed_rate`,
+    /// `description`, `unit_of_measure` and `charge_type`. Prices are strings (`rate = "8.00"`)
+    /// or whole numbers (`rate = 8`); a TOML float (`rate = 8.00`) is refused because it is a
+    /// binary float, not the exact price written.
+    ///
+    /// # Errors
+    /// [`Error::InvalidFile`] (`file` `"wholesale rate card"`) with line, column and key path for
+    /// bad syntax, an unknown, missing or mistyped key, a float, negative or malformed price, an
+    /// empty SKU or an unknown currency.
+    ///
+    /// ```
+    /// use wholesale_billing::WholesaleRateCard;
+    /// let card = WholesaleRateCard::from_toml_str(r#"
+    /// currency = "USD"
+    /// [rates."A-W-WXC-CALL-U"]
+    /// rate = "8.00"
+    /// committed_rate = "7.50"
+    /// "#)?;
+    /// assert_eq!(card.rate("A-W-WXC-CALL-U")?.committed_or_list().to_string(), "7.50");
+    ///
+    /// let err = WholesaleRateCard::from_toml_str("currency = \"USD\"\n[rates.X]\nrate = 8.00\n").unwrap_err();
+    /// assert_eq!(err.to_string(), "wholesale rate card: line 3, column 8 at rates.X.rate: \
+    ///     a price written as a float is not exact: write prices as strings, e.g. rate = \"8.00\"");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn from_toml_str(text: &str) -> Result<Self> {
+        let file: RateCardFile<TomlSyntax> = parse_toml(text, SOURCE)?;
+        file.into_card()
+    }
+
+    /// Reads a JSON rate card, the same structure as the TOML form:
+    /// `{"currency": "USD", "rates": {"A-W-WXC-CALL-U": {"rate": "8.00"}}}`. Prices are strings
+    /// or whole numbers; a JSON number with a fraction or an exponent is refused.
+    ///
+    /// # Errors
+    /// As [`WholesaleRateCard::from_toml_str`], located by line, column (in bytes, as serde_json
+    /// counts) and JSON path; also a SKU that appears twice in `rates`.
+    ///
+    /// ```
+    /// use wholesale_billing::WholesaleRateCard;
+    /// let card = WholesaleRateCard::from_json_str(r#"{"currency": "EUR", "rates": {"A-W-WXC-CALL-U": {"rate": 7}}}"#)?;
+    /// assert_eq!(card.rate("A-W-WXC-CALL-U")?.rate.to_string(), "7");
+    ///
+    /// let err = WholesaleRateCard::from_json_str(r#"{"currency": "EUR", "rates": {"X": {"rate": "7,5"}}}"#)
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(),
+    ///     "wholesale rate card: line 1, column 49 at rates.X.rate: invalid price \"7,5\": not a plain decimal number");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn from_json_str(text: &str) -> Result<Self> {
+        let file: RateCardFile<JsonSyntax> = parse_json(text, SOURCE, &[])?;
+        file.into_card()
+    }
+
+    /// Writes the card in the TOML form, prices as strings exactly as held.
+    /// [`WholesaleRateCard::from_toml_str`] reads it back to an equal card.
+    ///
+    /// # Errors
+    /// [`Error::InvalidFile`] if TOML cannot represent a value (never for a valid card).
+    ///
+    /// ```
+    /// use wholesale_billing::{Currency, Decimal, WholesaleRate, WholesaleRateCard};
+    /// let mut card = WholesaleRateCard::new(Currency::USD);
+    /// let mut rate = WholesaleRate::new("A-W-WXC-CALL-U", Decimal::new(800, 2));
+    /// rate.committed_rate = Some(Decimal::new(750, 2));
+    /// card.insert(rate)?;
+    /// let text = card.to_toml_string()?;
+    /// assert_eq!(text, "currency = \"USD\"\n\n[rates.A-W-WXC-CALL-U]\nrate = \"8.00\"\ncommitted_rate = \"7.50\"\n");
+    /// assert_eq!(WholesaleRateCard::from_toml_str(&text)?, card);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn to_toml_string(&self) -> Result<String> {
+        toml::to_string(&RateCardOut::of(self)).map_err(|e| Error::InvalidFile {
+            file: SOURCE,
+            location: TextLocation::default(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes the card in the JSON form (pretty-printed), prices as strings exactly as held.
+    /// [`WholesaleRateCard::from_json_str`] reads it back to an equal card.
+    ///
+    /// # Errors
+    /// Never for a valid card; typed for symmetry with [`WholesaleRateCard::to_toml_string`].
+    ///
+    /// ```
+    /// use wholesale_billing::{Currency, Decimal, WholesaleRate, WholesaleRateCard};
+    /// let mut card = WholesaleRateCard::new(Currency::EUR);
+    /// card.insert(WholesaleRate::new("A-W-WXC-CALL-U", Decimal::new(800, 2)))?;
+    /// let json = card.to_json_string()?;
+    /// assert!(json.contains(r#""rate": "8.00""#));
+    /// assert_eq!(WholesaleRateCard::from_json_str(&json)?, card);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn to_json_string(&self) -> Result<String> {
+        serde_json::to_string_pretty(&RateCardOut::of(self)).map_err(|e| Error::InvalidFile {
+            file: SOURCE,
+            location: TextLocation::default(),
+            message: e.to_string(),
+        })
+    }
+}
+
+// ---- CSV ----
+
+fn header_columns(header: &csv::ByteRecord) -> Result<[Option<usize>; 7]> {
+    let mut cols = [None; 7];
+    for (i, name) in header.iter().enumerate() {
+        let name = normalize_header(name);
+        if let Some(col) = COLUMNS.iter().position(|(_, aliases)| aliases.contains(&name.as_str())) {
+            if let Some(first) = cols[col] {
+                return Err(header_error(
+                    SOURCE,
+                    format!(
+                        "column {} appears twice (columns {first} and {})",
+                        COLUMNS[col].0,
+                        i + 1
+                    ),
+                ));
+            }
+            cols[col] = Some(i + 1);
+        }
+    }
+    let missing: Vec<&str> = [SKU, RATE, CURRENCY]
+        .into_iter()
+        .filter(|&c| cols[c].is_none())
+        .map(|c| COLUMNS[c].0)
+        .collect();
+    if !missing.is_empty() {
+        return Err(header_error(
+            SOURCE,
+            format!("a wholesale rate card needs column(s): {}", missing.join(", ")),
+        ));
+    }
+    Ok(cols)
+}
+
+/// One CSV row being read: its fields, and the issues found so far.
+struct CsvRow<'a> {
+    record: &'a csv::ByteRecord,
+    cols: &'a [Option<usize>; 7],
+    line: u64,
+    issues: &'a mut Vec<LoadIssue>,
+    ok: bool,
+}
+
+impl CsvRow<'_> {
+    fn bad(&mut self, col: usize, kind: IssueKind, message: String) {
+        let mut issue = LoadIssue::new(Severity::Error, self.line, kind, message);
+        match self.cols[col] {
+            Some(c) => issue = issue.at_column(c, COLUMNS[col].0),
+            None => issue.field = Some(COLUMNS[col].0.to_owned()),
+        }
+        self.issues.push(issue);
+        self.ok = false;
+    }
+
+    /// The trimmed text of a field (empty when absent); `None` after an issue.
+    fn text(&mut self, col: usize, required: bool) -> Option<String> {
+        let bytes = field(self.record, self.cols[col].map(|i| i - 1));
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            self.bad(col, IssueKind::InvalidValue, "not valid utf-8".into());
+            return None;
+        };
+        if required && text.is_empty() {
+            self.bad(col, IssueKind::MissingField, format!("{} is required", COLUMNS[col].0));
+            return None;
+        }
+        Some(text.to_owned())
+    }
+
+    /// The price of a field: `Some(None)` when empty and optional, `None` after an issue.
+    fn price(&mut self, col: usize, required: bool) -> Option<Option<Decimal>> {
+        let text = self.text(col, required)?;
+        if text.is_empty() {
+            return Some(None);
+        }
+        match parse_price(&text) {
+            Ok(price) => Some(Some(price)),
+            Err(message) => {
+                self.bad(col, IssueKind::InvalidValue, message);
+                None
+            }
+        }
+    }
+}
+
+/// A non-negative plain decimal, or why not (`invalid price "x": ...`, `negative price "-1"`).
+pub(super) fn parse_price(text: &str) -> std::result::Result<Decimal, String> {
+    let price = parse_decimal(text).map_err(|e| match e {
+        Error::InvalidMoney { reason, .. } => format!("invalid price {text:?}: {reason}"),
+        other => other.to_string(),
+    })?;
+    if price.is_zero() {
+        // `-0` and `-0.00` are zero: keep the scale, drop the sign.
+        return Ok(Decimal::new(0, price.scale()));
+    }
+    if price.is_sign_negative() {
+        return Err(format!("negative price {text:?}"));
+    }
+    Ok(price)
+}
+
+// ---- TOML and JSON ----
+
+/// How a file form writes a price, for the hint of the float error.
+trait PriceSyntax {
+    const EXAMPLE: &'static str;
+}
+
+enum TomlSyntax {}
+impl PriceSyntax for TomlSyntax {
+    const EXAMPLE: &'static str = "rate = \"8.00\"";
+}
+
+enum JsonSyntax {}
+impl PriceSyntax for JsonSyntax {
+    const EXAMPLE: &'static str = "\"rate\": \"8.00\"";
+}
+
+/// A price read exactly: a decimal string or a whole number, never a float, never negative.
+struct Price<S>(Decimal, PhantomData<S>);
+
+impl<'de, S: PriceSyntax> Deserialize<'de> for Price<S> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct PriceVisitor<S>(PhantomData<S>);
+        impl<S: PriceSyntax> Visitor<'_> for PriceVisitor<S> {
+            type Value = Decimal;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "a price as a decimal string, e.g. {}", S::EXAMPLE)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Decimal, E> {
+                parse_price(v).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Decimal, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Decimal, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Decimal, E> {
+                Err(E::custom(format!(
+                    "a price written as a float is not exact: write prices as strings, e.g. {}",
+                    S::EXAMPLE
+                )))
+            }
+        }
+        deserializer
+            .deserialize_any(PriceVisitor::<S>(PhantomData))
+            .map(|d| Price(d, PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "S: PriceSyntax"))]
+struct RateCardFile<S> {
+    currency: Currency,
+    #[serde(default = "Rates::empty")]
+    rates: Rates<S>,
+}
+
+/// The `rates` table in file order; an empty or repeated SKU is refused where it is read.
+struct Rates<S>(Vec<(String, RateEntry<S>)>);
+
+impl<S> Rates<S> {
+    fn empty() -> Self {
+        Rates(Vec::new())
+    }
+}
+
+impl<'de, S: PriceSyntax> Deserialize<'de> for Rates<S> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct RatesVisitor<S>(PhantomData<S>);
+        impl<'de, S: PriceSyntax> Visitor<'de> for RatesVisitor<S> {
+            type Value = Rates<S>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table of rates keyed by SKU")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Rates<S>, A::Error> {
+                let mut rates: Vec<(String, RateEntry<S>)> = Vec::new();
+                while let Some(sku) = map.next_key::<String>()? {
+                    if sku.trim().is_empty() {
+                        return Err(de::Error::custom("a rate with an empty SKU"));
+                    }
+                    if rates.iter().any(|(s, _)| *s == sku) {
+                        return Err(de::Error::custom(format!("SKU {sku} appears twice")));
+                    }
+                    let entry = map.next_value::<RateEntry<S>>()?;
+                    rates.push((sku, entry));
+                }
+                Ok(Rates(rates))
+            }
+        }
+        deserializer.deserialize_map(RatesVisitor(PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "S: PriceSyntax"))]
+struct RateEntry<S> {
+    rate: Price<S>,
+    #[serde(default)]
+    committed_rate: Option<Price<S>>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    unit_of_measure: String,
+    #[serde(default)]
+    charge_type: String,
+}
+
+impl<S> RateCardFile<S> {
+    fn into_card(self) -> Result<WholesaleRateCard> {
+        let mut card = WholesaleRateCard::new(self.currency);
+        for (sku, e) in self.rates.0 {
+            let path = format!("rates.{sku}");
+            card.insert(WholesaleRate {
+                sku,
+                description: e.description,
+                rate: e.rate.0,
+                committed_rate: e.committed_rate.map(|p| p.0),
+                unit_of_measure: e.unit_of_measure,
+                charge_type: e.charge_type,
+            })
+            .map_err(|e| Error::InvalidFile {
+                file: SOURCE,
+                location: TextLocation {
+                    path: Some(path),
+                    ..TextLocation::default()
+                },
+                message: e.to_string(),
+            })?;
+        }
+        Ok(card)
+    }
+}
+
+#[derive(Serialize)]
+struct RateCardOut<'a> {
+    currency: Currency,
+    rates: BTreeMap<&'a str, RateOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct RateOut<'a> {
+    rate: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    committed_rate: Option<String>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    unit_of_measure: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    charge_type: &'a str,
+}
+
+impl<'a> RateCardOut<'a> {
+    fn of(card: &'a WholesaleRateCard) -> Self {
+        RateCardOut {
+            currency: card.currency(),
+            rates: card
+                .rates()
+                .map(|r| {
+                    let out = RateOut {
+                        rate: r.rate.to_string(),
+                        committed_rate: r.committed_rate.map(|c| c.to_string()),
+                        description: &r.description,
+                        unit_of_measure: &r.unit_of_measure,
+                        charge_type: &r.charge_type,
+                    };
+                    (r.sku.as_str(), out)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Deserialises a TOML text, errors located by line, column (in characters) and key path.
+pub(super) fn parse_toml<T: DeserializeOwned>(text: &str, file: &'static str) -> Result<T> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let toml_error = |e: &toml::de::Error, path: Option<String>| {
+        let (line, column) = match e.span() {
+            Some(span) => line_column(text, span.start, true),
+            None => (None, None),
+        };
+        Error::InvalidFile {
+            file,
+            location: TextLocation { line, column, path },
+            message: e.message().trim().to_owned(),
+        }
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| toml_error(&e, None))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = known_path(e.path());
+        toml_error(e.inner(), path)
+    })
+}
+
+/// Deserialises a JSON text, errors located by line, column (in bytes, as serde_json counts) and
+/// JSON path.
+///
+/// The number values of the keys in `quote_keys` are first rewritten as strings holding their
+/// literal text (`"listPrice": 9.95` → `"listPrice": "9.95"`), so that a price written as a
+/// JSON number is read exactly, digit for digit, and never through a binary float. Error
+/// locations are given in the original text.
+pub(super) fn parse_json<T: DeserializeOwned>(text: &str, file: &'static str, quote_keys: &[&str]) -> Result<T> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (rewritten, inserted) = quote_numbers(text, quote_keys);
+    let locate = |line: usize, column: usize, path: Option<String>| {
+        let (line, column) = original_position(text, &rewritten, &inserted, line, column);
+        TextLocation { line, column, path }
+    };
+    let mut de = serde_json::Deserializer::from_str(&rewritten);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = known_path(e.path());
+        let inner = e.into_inner();
+        Error::InvalidFile {
+            file,
+            location: locate(inner.line(), inner.column(), path),
+            message: strip_serde_position(&inner.to_string()),
+        }
+    })?;
+    de.end().map_err(|e| Error::InvalidFile {
+        file,
+        location: locate(e.line(), e.column(), None),
+        message: strip_serde_position(&e.to_string()),
+    })?;
+    Ok(value)
+}
+
+/// The path of keys to an error, unless serde_path_to_error could not tell (`?`).
+fn known_path(path: &serde_path_to_error::Path) -> Option<String> {
+    let path = path.to_string();
+    (path != "?" && path != ".").then_some(path)
+}
+
+/// `text` with the JSON numbers that are values of `keys` quoted, and the offsets in `text`
+/// before which a `"` was inserted (in increasing order).
+fn quote_numbers(text: &str, keys: &[&str]) -> (String, Vec<usize>) {
+    let bytes = text.as_bytes();
+    let mut inserted = Vec::new();
+    if keys.is_empty() {
+        return (text.to_owned(), inserted);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut copied = 0;
+    let mut value_of_key = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while let Some(&c) = bytes.get(j) {
+                    match c {
+                        b'\\' => j += 2,
+                        b'"' => break,
+                        _ => j += 1,
+                    }
+                }
+                let content = text.get(start..j.min(text.len())).unwrap_or("");
+                i = j + 1;
+                let mut k = i;
+                while bytes.get(k).is_some_and(u8::is_ascii_whitespace) {
+                    k += 1;
+                }
+                value_of_key = bytes.get(k) == Some(&b':') && keys.contains(&content);
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while bytes
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E'))
+                {
+                    i += 1;
+                }
+                if value_of_key {
+                    out.push_str(&text[copied..start]);
+                    out.push('"');
+                    out.push_str(&text[start..i]);
+                    out.push('"');
+                    copied = i;
+                    inserted.extend([start, i]);
+                }
+                value_of_key = false;
+            }
+            b':' | b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            _ => {
+                value_of_key = false;
+                i += 1;
+            }
+        }
+    }
+    out.push_str(text.get(copied..).unwrap_or(""));
+    (out, inserted)
+}
+
+/// The line and column in `original` of serde_json's (line, column) in `rewritten`.
+fn original_position(
+    original: &str,
+    rewritten: &str,
+    inserted: &[usize],
+    line: usize,
+    column: usize,
+) -> (Option<usize>, Option<usize>) {
+    if line == 0 {
+        return (None, None);
+    }
+    if inserted.is_empty() {
+        return (Some(line), Some(column));
+    }
+    let line_start = if line == 1 {
+        0
+    } else {
+        rewritten
+            .match_indices('\n')
+            .nth(line - 2)
+            .map_or(rewritten.len(), |(i, _)| i + 1)
+    };
+    let at = line_start + column;
+    // The k-th inserted quote (0-based) sits at `inserted[k] + k` in the rewritten text.
+    let before = inserted.iter().enumerate().take_while(|(k, o)| *o + k < at).count();
+    let offset = at - before;
+    let (l, c) = line_column(original, offset, false);
+    (l, c.map(|c| c - 1))
+}
+
+/// The 1-based line and column of a byte offset; the column counts characters or bytes.
+fn line_column(text: &str, offset: usize, in_chars: bool) -> (Option<usize>, Option<usize>) {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let last = before.rsplit('\n').next().unwrap_or("");
+    let column = if in_chars { last.chars().count() } else { last.len() } + 1;
+    (Some(line), Some(column))
+}
+
+/// serde_json appends " at line L column C" to its messages; the location is reported apart.
+fn strip_serde_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_the_numbers_of_the_named_keys() {
+        let text = r#"{"listPrice": 9.95, "n": 1, "s": "listPrice", "a": ["listPrice", -1e2], "listPrice":"x"}"#;
+        let (out, inserted) = quote_numbers(text, &["listPrice"]);
+        assert_eq!(
+            out,
+            r#"{"listPrice": "9.95", "n": 1, "s": "listPrice", "a": ["listPrice", -1e2], "listPrice":"x"}"#
+        );
+        assert_eq!(inserted, vec![14, 18]);
+        let escaped = r#"{"k\"listPrice": 1, "listPrice" :	-0.5}"#;
+        assert_eq!(
+            quote_numbers(escaped, &["listPrice"]).0,
+            r#"{"k\"listPrice": 1, "listPrice" :	"-0.5"}"#
+        );
+        assert_eq!(
+            quote_numbers("{\"a\": \"unterminated", &["a"]).0,
+            "{\"a\": \"unterminated"
+        );
+    }
+
+    #[test]
+    fn error_positions_are_mapped_back_to_the_original_text() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Point {
+            #[serde(rename = "listPrice")]
+            list_price: de::IgnoredAny,
+            n: u8,
+        }
+        let text = "{\"listPrice\": 9.95, \"n\": 300}";
+        let err = parse_json::<Point>(text, "test", &["listPrice"]).unwrap_err();
+        // serde_json points after the bad value: byte 28 of the original (30 of the rewritten).
+        assert_eq!(
+            err.to_string(),
+            "test: line 1, column 28 at n: invalid value: integer `300`, expected u8"
+        );
+        // The rewrite changes no location: the same errors as without it.
+        for text in [
+            "[{\"listPrice\": 1, \"n\": 1}, {\"listPrice\": -2.5, \"n\": 1},\n {\"listPrice\":3e1,\"n\":256}]",
+            "[{\"listPrice\": 1, \"n\": 1},\n{\"listPrice\": 2, \"n\": 1}, {\"listPrice\": 3, \"n\": 1}] x",
+            "[{\"listPrice\": 1, \"listPrice\": 2, \"n\": 1}]",
+            "[{\"listPrice\": 1.0, \"n\": 1}, {\"listPrice\": 2.0,\n \"n\": 1, \"n\": 1}]",
+            "[{\"listPrice\": 1.0, \"n\": 1}, {\"listPrice\": 2.0}]",
+            "[{\"listPrice\": 1.0, \"n\": \"é\"}, {\"listPrice\": 2.0}]",
+        ] {
+            let plain = parse_json::<Vec<Point>>(text, "test", &[]).unwrap_err().to_string();
+            let quoted = parse_json::<Vec<Point>>(text, "test", &["listPrice"])
+                .unwrap_err()
+                .to_string();
+            assert_eq!(quoted, plain, "{text}");
+        }
+    }
+
+    #[test]
+    fn prices_are_exact_or_refused() {
+        assert_eq!(parse_price("8.00").unwrap().to_string(), "8.00");
+        assert_eq!(parse_price("-0").unwrap().to_string(), "0");
+        assert_eq!(parse_price("-0.01").unwrap_err(), "negative price \"-0.01\"");
+        assert_eq!(
+            parse_price("1e3").unwrap_err(),
+            "invalid price \"1e3\": not a plain decimal number"
+        );
+    }
+}
