@@ -206,26 +206,31 @@ pub(crate) fn parse_quantity(b: &[u8]) -> std::result::Result<Quantity, &'static
     Ok(Quantity(if negative { -units } else { units }))
 }
 
+/// Saturates at ±922,337,203,685,477 days instead of overflowing (never reached by real usage);
+/// [`Quantity::checked_add`] tells an overflow apart.
 impl Add for Quantity {
     type Output = Quantity;
     fn add(self, rhs: Quantity) -> Quantity {
-        Quantity(self.0 + rhs.0)
+        Quantity(self.0.saturating_add(rhs.0))
     }
 }
 
+/// Saturating, as [`Add`].
 impl AddAssign for Quantity {
     fn add_assign(&mut self, rhs: Quantity) {
-        self.0 += rhs.0;
+        self.0 = self.0.saturating_add(rhs.0);
     }
 }
 
+/// Saturating, as [`Add`].
 impl Sub for Quantity {
     type Output = Quantity;
     fn sub(self, rhs: Quantity) -> Quantity {
-        Quantity(self.0 - rhs.0)
+        Quantity(self.0.saturating_sub(rhs.0))
     }
 }
 
+/// Saturating, as [`Add`].
 impl Sum for Quantity {
     fn sum<I: Iterator<Item = Quantity>>(iter: I) -> Quantity {
         iter.fold(Quantity::ZERO, Add::add)

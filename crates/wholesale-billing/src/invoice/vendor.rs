@@ -164,6 +164,10 @@ pub struct VendorInvoice {
     /// (informational, not part of the total).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overage_basis: Vec<VendorInvoiceLine>,
+    /// For an invoice read from a file: the total it states (its `TOTAL` row), kept as written so
+    /// that [`reconcile`](crate::reconcile) can check it against the sum of the lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stated_total: Option<Money>,
 }
 
 /// Σ user-days per SKU over reports (any level: they agree per SKU).
@@ -176,9 +180,9 @@ fn user_days_by_sku<'a>(
         if let Some(p) = report.period()
             && p != period
         {
-            return Err(Error::Pricing(format!(
-                "a usage report covers {p}, the invoice period is {period}"
-            )));
+            return Err(Error::InvalidPeriod {
+                reason: format!("a usage report covers {p}, the invoice period is {period}"),
+            });
         }
         for (sku, q) in report.quantity_by_sku() {
             let slot = totals.entry(sku.to_owned()).or_default();
@@ -334,6 +338,7 @@ pub fn expected_vendor_invoice<'a>(
         period: Some(period),
         lines,
         overage_basis: basis,
+        stated_total: None,
     })
 }
 
@@ -358,12 +363,18 @@ impl VendorInvoice {
     }
 
     /// Usage lines' quantities per SKU (user-months), summed when a SKU has several lines.
-    pub fn usage_quantity_by_sku(&self) -> BTreeMap<&str, Decimal> {
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] if a sum does not fit a `Decimal`.
+    pub fn usage_quantity_by_sku(&self) -> Result<BTreeMap<&str, Decimal>> {
         let mut out: BTreeMap<&str, Decimal> = BTreeMap::new();
         for line in self.lines.iter().filter(|l| l.kind == LineKind::Usage) {
-            *out.entry(line.sku.as_str()).or_default() += line.quantity;
+            let slot = out.entry(line.sku.as_str()).or_default();
+            *slot = slot
+                .checked_add(line.quantity)
+                .ok_or(Error::Overflow("invoice quantities"))?;
         }
-        out
+        Ok(out)
     }
 
     /// Writes the invoice as CSV: one row per line (`sku, description, kind, period_start,
@@ -420,14 +431,14 @@ impl VendorInvoice {
     /// `extended_amount` (aliases `extended`, `amount`) and `currency` are required; `description`,
     /// `kind` (`usage`, `committed_spend`, `overage`, `tax`, `other`; default `usage`, or
     /// `committed_spend` for `A-W-CS-MNTH`), and the period (`period` as `YYYY-MM-DD..YYYY-MM-DD`,
-    /// or `period_start` and `period_end`) are optional. A `TOTAL` row is checked against the sum
-    /// of the lines. The extended amounts are kept as written, so the invoice's own arithmetic can
-    /// be checked.
+    /// or `period_start` and `period_end`) are optional. A `TOTAL` row is kept as
+    /// [`VendorInvoice::stated_total`]. Extended amounts and the total are kept as written, so the
+    /// invoice's own arithmetic can be checked by [`reconcile`](crate::reconcile).
     ///
     /// # Errors
     /// [`Error::Rejected`] (source "vendor invoice") with every bad row located by line, column and
-    /// field: a malformed number, a missing value, a second currency, a total that is not the sum
-    /// of the lines; [`Error::Io`] when reading fails.
+    /// field: a malformed number, a missing value, a second currency; [`Error::Io`] when reading
+    /// fails.
     ///
     /// ```
     /// use wholesale_billing::VendorInvoice;
@@ -449,7 +460,7 @@ impl VendorInvoice {
         let mut lines = Vec::new();
         let mut issues = Vec::new();
         let mut currency: Option<(Currency, u64)> = None;
-        let mut total: Option<(Decimal, u64)> = None;
+        let mut total: Option<Decimal> = None;
         let mut diagnostics = Diagnostics::default();
         let mut period: Option<Period> = None;
         while rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {
@@ -466,22 +477,21 @@ impl VendorInvoice {
                     }
                     lines.push(*l);
                 }
-                Ok(Row::Total(amount)) => total = Some((amount, line)),
+                Ok(Row::Total(amount)) => {
+                    if total.is_some() {
+                        issues.push(LoadIssue::new(
+                            Severity::Error,
+                            line,
+                            IssueKind::InvalidValue,
+                            "a second TOTAL row".to_owned(),
+                        ));
+                    }
+                    total = Some(amount);
+                }
                 Err(issue) => issues.push(issue),
             }
         }
         let currency = currency.map_or(Currency::USD, |(c, _)| c);
-        if let Some((stated, line)) = total {
-            let sum: Decimal = lines.iter().map(|l| l.extended.amount()).sum();
-            if sum != stated {
-                issues.push(LoadIssue::new(
-                    Severity::Error,
-                    line,
-                    IssueKind::InvalidValue,
-                    format!("the TOTAL row says {stated} but the lines add up to {sum}"),
-                ));
-            }
-        }
         diagnostics.rows_accepted = lines.len() as u64;
         if !issues.is_empty() {
             return Err(Error::Rejected {
@@ -494,6 +504,7 @@ impl VendorInvoice {
             period,
             lines,
             overage_basis: Vec::new(),
+            stated_total: total.map(|t| Money::new(t, currency)),
         };
         Ok((invoice, diagnostics))
     }
@@ -849,10 +860,21 @@ mod tests {
         assert_eq!(diagnostics.rows_read, 5, "4 lines and the total");
         assert_eq!(back.total().unwrap(), invoice.total().unwrap());
         assert_eq!(back.period, Some(seed_period()));
-        assert_eq!(back.usage_quantity_by_sku(), invoice.usage_quantity_by_sku());
+        assert_eq!(
+            back.usage_quantity_by_sku().unwrap(),
+            invoice.usage_quantity_by_sku().unwrap()
+        );
+        assert_eq!(back.stated_total.unwrap().to_string(), "5035.42 USD");
         let text = String::from_utf8(out).unwrap().replace("5035.42,USD", "5035.43,USD");
-        let err = VendorInvoice::read_csv(text.as_bytes()).unwrap_err();
-        assert!(err.issues()[0].message.contains("TOTAL row says 5035.43"), "{err}");
+        let (wrong, _) = VendorInvoice::read_csv(text.as_bytes()).unwrap();
+        assert_eq!(
+            wrong.stated_total.unwrap().to_string(),
+            "5035.43 USD",
+            "kept as written"
+        );
+        let twice = format!("{text}TOTAL,,,,,,,1.00,USD,,\n");
+        let err = VendorInvoice::read_csv(twice.as_bytes()).unwrap_err();
+        assert!(err.issues()[0].message.contains("a second TOTAL row"), "{err}");
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub(super) fn check_currency(
     if let Some(line) = invoice.lines.iter().find(|l| l.extended.currency() != currency) {
         return Err(mismatch(currency, line.extended.currency()));
     }
-    if let Some(total) = options.stated_invoice_total
+    if let Some(total) = options.stated_invoice_total.or(invoice.stated_total)
         && total.currency() != currency
     {
         return Err(mismatch(currency, total.currency()));
@@ -110,7 +110,7 @@ pub(super) fn check_invoice(
     let has_usage_lines = invoice.lines.iter().any(|l| l.kind == LineKind::Usage);
     let committed = invoice.lines.iter().any(|l| l.kind == LineKind::CommittedSpend);
     if has_usage_lines || !committed {
-        let billed = invoice.usage_quantity_by_sku();
+        let billed = invoice.usage_quantity_by_sku()?;
         let mut reported: BTreeMap<&str, (Quantity, Decimal)> = BTreeMap::new();
         for (sku, user_days) in vendor_days_by_sku {
             let months = user_days
@@ -163,7 +163,7 @@ pub(super) fn check_invoice(
         }
     }
 
-    if let Some(stated) = options.stated_invoice_total {
+    if let Some(stated) = options.stated_invoice_total.or(invoice.stated_total) {
         let sum = invoice.total()?;
         if stated.amount() != sum.amount() {
             let mut finding = invoice_finding(

@@ -243,9 +243,9 @@ pub struct ReconcileOptions {
     pub tolerance: Quantity,
     /// The rounding of user-months and money amounts (half-even by default, as the invoice).
     pub rounding: RoundingPolicy,
-    /// The total the vendor invoice states (its `TOTAL` row or amount due), when known apart from
-    /// its lines: checked against the sum of the lines. [`VendorInvoice`] itself has no stated
-    /// total: its total is always the sum of its lines. Ignored when no invoice is given.
+    /// The total the vendor invoice states, checked against the sum of its lines; overrides the
+    /// invoice's own [`VendorInvoice::stated_total`] (its `TOTAL` row when read from CSV), for a
+    /// total known apart from the file. Ignored when no invoice is given.
     pub stated_invoice_total: Option<Money>,
 }
 

@@ -401,6 +401,7 @@ fn invoice(lines: Vec<VendorInvoiceLine>) -> VendorInvoice {
         period: Some(may()),
         lines,
         overage_basis: Vec::new(),
+        stated_total: None,
     }
 }
 
