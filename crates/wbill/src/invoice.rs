@@ -266,19 +266,26 @@ fn run_customers(args: &CustomersArgs) -> Result<()> {
     };
     let book = read_price_book(&args.price_book)?;
     let rates = args.rates.as_deref().map(read_rates).transpose()?;
+    let started = std::time::Instant::now();
     let report = args.usage.report(period, ReportLevel::User)?;
+    let loaded = started.elapsed();
     let options = BillingOptions {
         per_location: args.per_location,
     };
     let month = bill_month(&report, &org, &book, rates.as_ref(), period, &options)?;
+    let billed = started.elapsed();
     std::fs::create_dir_all(&args.out_dir).with_context(|| format!("cannot create {}", args.out_dir.display()))?;
     let written = write_billing(&month, &args.out_dir, args.format)?;
     eprintln!(
-        "wbill: {} customer invoices and {} sub-partner invoices for {period}, {} in all, written to {}/",
+        "wbill: {} customer invoices and {} sub-partner invoices for {period}, {} in all, written to {}/ \
+         (usage {:.2} s, billing {:.2} s, writing {:.2} s)",
         month.customer_invoices.len(),
         month.sub_partner_invoices.len(),
         month.grand_total()?,
-        args.out_dir.display()
+        args.out_dir.display(),
+        loaded.as_secs_f64(),
+        (billed - loaded).as_secs_f64(),
+        (started.elapsed() - billed).as_secs_f64()
     );
     if let Some(margin) = &month.margin {
         let (revenue, cost) = margin.rows.iter().filter(|r| r.dimension != "sku").try_fold(

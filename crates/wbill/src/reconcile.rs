@@ -63,6 +63,7 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
     let period = args.period.period()?;
     let rates = read_rates(&args.rates)?;
     let tolerance: Quantity = args.tolerance.parse()?;
+    let started = std::time::Instant::now();
     let expected = match (&args.events, &args.expected, &args.org) {
         (Some(events), _, Some(org)) => {
             let (ledger, _) = load_ledger(events, load_org(org)?, LoadMode::Strict, None)?;
@@ -94,12 +95,20 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
         None => None,
     };
     let options = ReconcileOptions::default().tolerance(tolerance);
+    let loaded = started.elapsed();
     let result = reconcile(&expected, &vendor, invoice.as_ref(), &rates, period, &options)?;
+    let compared = started.elapsed();
     output(args.out.as_deref(), |w| match args.format {
         Format::Csv => Ok(result.write_csv(w)?),
         Format::Json => Ok(w.write_all(result.to_json()?.as_bytes())?),
     })?;
     eprint!("{result}");
+    eprintln!(
+        "wbill: inputs {:.2} s, reconciliation {:.2} s, output {:.2} s",
+        loaded.as_secs_f64(),
+        (compared - loaded).as_secs_f64(),
+        (started.elapsed() - compared).as_secs_f64()
+    );
     Ok(if args.fail_on_findings && !result.is_clean() {
         ExitCode::from(2)
     } else {

@@ -371,12 +371,13 @@ impl MonthlyBilling {
     }
 }
 
-/// Usage of one bill, per (SKU, location): user-days, whole units, and a description.
+/// Usage of one bill, per (SKU, location): user-days, whole units, and a description; texts
+/// borrowed from the report.
 #[derive(Default)]
-struct BillUsage {
+struct BillUsage<'r> {
     /// (SKU, location or "") → (user-days, Σ per-row whole units, report description).
-    lines: BTreeMap<(String, String), (Quantity, Decimal, String)>,
-    external_id: String,
+    lines: BTreeMap<(&'r str, &'r str), (Quantity, Decimal, &'r str)>,
+    external_id: &'r str,
 }
 
 /// Bills a month: one invoice per customer of the partner and one roll-up per sub-partner, from a
@@ -451,7 +452,7 @@ pub fn bill_month(
         let bill = if row.partner_org_id.is_empty() || row.partner_org_id == org.partner.org_id {
             let bill = customers.entry(row.customer_org_id).or_default();
             if bill.external_id.is_empty() {
-                row.customer_external_id.clone_into(&mut bill.external_id);
+                bill.external_id = row.customer_external_id;
             }
             bill
         } else {
@@ -470,8 +471,8 @@ pub fn bill_month(
         let location = if options.per_location { row.location_id } else { "" };
         let entry = bill
             .lines
-            .entry((row.sku.to_owned(), location.to_owned()))
-            .or_insert_with(|| (Quantity::ZERO, Decimal::ZERO, row.description.to_owned()));
+            .entry((row.sku, location))
+            .or_insert((Quantity::ZERO, Decimal::ZERO, row.description));
         entry.0 = entry.0.checked_add(row.quantity).ok_or(Error::Overflow("user-days"))?;
         entry.1 += whole_units(row.quantity, days);
     }
@@ -480,10 +481,10 @@ pub fn bill_month(
     let rounding = &book.rounding;
     let mut customer_invoices = Vec::with_capacity(customers.len());
     for (org_id, bill) in &customers {
-        let terms = book.customer_terms(org_id, &bill.external_id);
+        let terms = book.customer_terms(org_id, bill.external_id);
         let bill_to = BillTo::Customer {
             org_id: (*org_id).to_owned(),
-            external_id: bill.external_id.clone(),
+            external_id: bill.external_id.to_owned(),
         };
         customer_invoices.push(make_invoice(
             bill_to,
@@ -540,7 +541,7 @@ fn whole_units(user_days: Quantity, days: u32) -> Decimal {
 fn make_invoice(
     bill_to: BillTo,
     (issuer_org_id, issuer_name): (&String, &String),
-    bill: &BillUsage,
+    bill: &BillUsage<'_>,
     terms: &EffectiveTerms<'_>,
     period: Period,
     currency: Currency,
@@ -584,13 +585,13 @@ fn make_invoice(
             }
         };
         lines.push(InvoiceLine {
-            sku: sku.clone(),
+            sku: (*sku).to_owned(),
             description: if entry.description.is_empty() {
-                report_description.clone()
+                (*report_description).to_owned()
             } else {
                 entry.description.clone()
             },
-            location_id: (!location.is_empty()).then(|| location.clone()),
+            location_id: (!location.is_empty()).then(|| (*location).to_owned()),
             user_days: *user_days,
             days_in_period: days,
             unit_mode: terms.unit_mode,
