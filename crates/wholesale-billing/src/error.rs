@@ -31,14 +31,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The organisation file could not be read: syntax, a missing or mistyped key.
-    #[error("organisation file: {location}{message}")]
-    OrganisationFile {
-        /// Line, column and key path, as far as known.
-        location: TextLocation,
-        /// What is wrong.
-        message: String,
-    },
     /// The organisation is well formed but not valid (duplicate org id, empty name, ...).
     #[error("invalid organisation: {0}")]
     InvalidOrganisation(String),
@@ -106,7 +98,9 @@ pub enum Error {
         /// Why it was refused.
         reason: &'static str,
     },
-    /// A rate card, price book or other configuration file is malformed or inconsistent.
+    /// An organisation file, rate card, price book or other configuration file is malformed
+    /// (syntax, a missing, unknown or mistyped key, a bad value), located by line, column and key
+    /// path.
     #[error("{file}: {location}{message}")]
     InvalidFile {
         /// Which kind of file ("wholesale rate card", "price book", "offer details").

@@ -57,6 +57,7 @@ mod report;
 mod strings;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
+mod textfile;
 mod time;
 
 pub use catalog::{COMMITTED_SPEND_SKU, Catalog, CatalogEntry, CatalogOverride, PackageId};

@@ -22,7 +22,8 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CatalogOverride};
-use crate::error::{Error, Result, TextLocation};
+use crate::error::{Error, Result};
+use crate::textfile::{parse_json, parse_toml};
 use crate::time::Timestamp;
 
 /// The service provider holding the Webex Wholesale subscription.
@@ -146,17 +147,11 @@ impl Organisation {
     /// Reads a TOML organisation file.
     ///
     /// # Errors
-    /// [`Error::OrganisationFile`] with line, column and key path for bad syntax or a missing,
+    /// [`Error::InvalidFile`] with line, column and key path for bad syntax or a missing,
     /// unknown or mistyped key; [`Error::InvalidOrganisation`] for duplicate org ids, empty names
     /// or a bad catalog override.
     pub fn from_toml_str(text: &str) -> Result<Self> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let de = toml::Deserializer::parse(text).map_err(|e| toml_error(text, &e, None))?;
-        let file: OrganisationFile = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            toml_error(text, e.inner(), Some(path))
-        })?;
-        Organisation::from_file(file)
+        Organisation::from_file(parse_toml(text, FILE)?)
     }
 
     /// Reads a JSON organisation file (same structure as the TOML form).
@@ -171,29 +166,7 @@ impl Organisation {
     ///     "organisation file: line 1, column 40 at partner: missing field `subscription_id`");
     /// ```
     pub fn from_json_str(text: &str) -> Result<Self> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut de = serde_json::Deserializer::from_str(text);
-        let file: OrganisationFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            Error::OrganisationFile {
-                location: TextLocation {
-                    line: Some(inner.line()),
-                    column: Some(inner.column()),
-                    path: Some(path),
-                },
-                message: strip_serde_position(&inner.to_string()),
-            }
-        })?;
-        de.end().map_err(|e| Error::OrganisationFile {
-            location: TextLocation {
-                line: Some(e.line()),
-                column: Some(e.column()),
-                path: None,
-            },
-            message: strip_serde_position(&e.to_string()),
-        })?;
-        Organisation::from_file(file)
+        Organisation::from_file(parse_json(text, FILE, &[])?)
     }
 
     /// Reads an organisation file in the given format.
@@ -362,31 +335,8 @@ impl Organisation {
     }
 }
 
-fn toml_error(text: &str, e: &toml::de::Error, path: Option<String>) -> Error {
-    let (line, column) = match e.span() {
-        Some(span) => line_column(text, span.start),
-        None => (None, None),
-    };
-    Error::OrganisationFile {
-        location: TextLocation { line, column, path },
-        message: e.message().trim().to_owned(),
-    }
-}
-
-fn line_column(text: &str, offset: usize) -> (Option<usize>, Option<usize>) {
-    let before = text.get(..offset.min(text.len())).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (Some(line), Some(column))
-}
-
-/// serde_json appends " at line L column C" to its messages; the location is reported apart.
-fn strip_serde_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
-}
+/// The file name in errors.
+const FILE: &str = "organisation file";
 
 #[cfg(test)]
 mod tests {

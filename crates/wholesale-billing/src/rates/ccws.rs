@@ -35,7 +35,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::{Error, Result, TextLocation};
 use crate::money::Currency;
 use crate::rates::wholesale::{WholesaleRate, WholesaleRateCard};
-use crate::rates::wholesale_io::{parse_json, parse_price};
+use crate::rates::wholesale_io::parse_price;
+use crate::textfile::parse_json;
 
 /// The `file` of the errors about an offer details response.
 const FILE: &str = "offer details";

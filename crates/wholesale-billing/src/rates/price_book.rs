@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, TextLocation};
 use crate::money::{Currency, Money, RoundingPolicy, parse_decimal};
+use crate::textfile::{parse_json, parse_toml};
 
 /// How user-days become billed units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -194,11 +195,7 @@ impl PriceBook {
     /// [`Error::InvalidFile`] with line, column and key path for bad syntax, an unknown key, a
     /// price that is not a decimal string, a negative price or percentage, or malformed tiers.
     pub fn from_toml_str(text: &str) -> Result<Self> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let de = toml::Deserializer::parse(text).map_err(|e| toml_error(text, &e, None))?;
-        let raw: RawBook = serde_path_to_error::deserialize(de)
-            .map_err(|e| toml_error(text, e.inner(), Some(e.path().to_string())))?;
-        PriceBook::from_raw(raw)
+        PriceBook::from_raw(parse_toml(text, FILE)?)
     }
 
     /// Reads a JSON price book (same structure as TOML).
@@ -206,31 +203,7 @@ impl PriceBook {
     /// # Errors
     /// As [`PriceBook::from_toml_str`].
     pub fn from_json_str(text: &str) -> Result<Self> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut de = serde_json::Deserializer::from_str(text);
-        let raw: RawBook = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            invalid(
-                TextLocation {
-                    line: Some(inner.line()),
-                    column: Some(inner.column()),
-                    path: Some(path),
-                },
-                strip_position(&inner.to_string()),
-            )
-        })?;
-        de.end().map_err(|e| {
-            invalid(
-                TextLocation {
-                    line: Some(e.line()),
-                    column: Some(e.column()),
-                    path: None,
-                },
-                strip_position(&e.to_string()),
-            )
-        })?;
-        PriceBook::from_raw(raw)
+        PriceBook::from_raw(parse_json(text, FILE, &[])?)
     }
 
     fn from_raw(raw: RawBook) -> Result<Self> {
@@ -531,9 +504,12 @@ fn check_bands(path: &str, bands: &[PriceBand]) -> Result<()> {
     Ok(())
 }
 
+/// The file name in errors.
+const FILE: &str = "price book";
+
 fn invalid(location: TextLocation, message: String) -> Error {
     Error::InvalidFile {
-        file: "price book",
+        file: FILE,
         location,
         message,
     }
@@ -547,26 +523,6 @@ fn at_path(path: &str, message: String) -> Error {
         },
         message,
     )
-}
-
-fn toml_error(text: &str, e: &toml::de::Error, path: Option<String>) -> Error {
-    let (line, column) = match e.span() {
-        Some(span) => {
-            let before = text.get(..span.start.min(text.len())).unwrap_or(text);
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            (Some(line), Some(column))
-        }
-        None => (None, None),
-    };
-    invalid(TextLocation { line, column, path }, e.message().trim().to_owned())
-}
-
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
 }
 
 /// Decimals as strings in files: `"12.00"`. Integers are accepted; floats are refused (lossy).
