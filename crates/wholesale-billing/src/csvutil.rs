@@ -143,6 +143,43 @@ fn describe_kind(kind: &csv::ErrorKind) -> String {
     }
 }
 
+/// Finds columns by name in a header: `names[i]` is the canonical name and the accepted
+/// normalised aliases (see [`normalize_header`]) of column `i`. Returns the 1-based position of
+/// each; a column named twice, or a missing one of `required` (indices into `names`), refuses the
+/// file.
+pub(crate) fn find_columns<const N: usize>(
+    header: &csv::ByteRecord,
+    names: &[(&str, &[&str]); N],
+    required: &[usize],
+    source_name: &'static str,
+) -> Result<[Option<usize>; N], Error> {
+    let mut cols = [None; N];
+    for (i, name) in header.iter().enumerate() {
+        let name = normalize_header(name);
+        if let Some(col) = names.iter().position(|(_, aliases)| aliases.contains(&name.as_str())) {
+            if let Some(first) = cols[col] {
+                return Err(header_error(
+                    source_name,
+                    format!("column {} appears twice (columns {first} and {})", names[col].0, i + 1),
+                ));
+            }
+            cols[col] = Some(i + 1);
+        }
+    }
+    let missing: Vec<&str> = required
+        .iter()
+        .filter(|&&c| cols.get(c).is_some_and(Option::is_none))
+        .map(|&c| names[c].0)
+        .collect();
+    if !missing.is_empty() {
+        return Err(header_error(
+            source_name,
+            format!("the header lacks required column(s): {}", missing.join(", ")),
+        ));
+    }
+    Ok(cols)
+}
+
 /// A load that cannot start: the header is missing or lacks required columns.
 pub(crate) fn header_error(source_name: &'static str, message: String) -> Error {
     Error::Rejected {

@@ -369,7 +369,7 @@ fn csv_errors_are_located() {
         ),
         (
             "sku,currency\nA,USD\n",
-            "line 1: error: a wholesale rate card needs column(s): rate",
+            "line 1: error: the header lacks required column(s): rate",
         ),
         (
             "sku,price,rate,currency\n",

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::COMMITTED_SPEND_SKU;
-use crate::csvutil::{csv_error, field, header_error, normalize_header, open_with_header, record_line};
+use crate::csvutil::{csv_error, field, find_columns, open_with_header, record_line};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 use crate::ledger::Diagnostics;
 use crate::money::{Currency, Money, RoundingPolicy, parse_decimal};
@@ -456,7 +456,16 @@ impl VendorInvoice {
     pub fn read_csv(reader: impl Read) -> Result<(VendorInvoice, Diagnostics)> {
         let mut record = csv::ByteRecord::new();
         let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
-        let cols = invoice_columns(&record)?;
+        let names = INVOICE_COLS.map(|(_, canonical, aliases)| (canonical, aliases));
+        let required = [
+            InvoiceCol::Sku,
+            InvoiceCol::Quantity,
+            InvoiceCol::Rate,
+            InvoiceCol::Extended,
+            InvoiceCol::Currency,
+        ]
+        .map(|c| c as usize);
+        let cols = find_columns(&record, &names, &required, SOURCE)?;
         let mut lines = Vec::new();
         let mut issues = Vec::new();
         let mut currency: Option<(Currency, u64)> = None;
@@ -560,37 +569,6 @@ const INVOICE_COLS: [(InvoiceCol, &str, &[&str]); 10] = [
     ),
     (InvoiceCol::Currency, "currency", &["currency", "currency_code"]),
 ];
-
-fn invoice_columns(header: &csv::ByteRecord) -> Result<[Option<usize>; 10]> {
-    let mut cols = [None; 10];
-    for (i, name) in header.iter().enumerate() {
-        let name = normalize_header(name);
-        if let Some((col, canonical, _)) = INVOICE_COLS.iter().find(|(_, _, a)| a.contains(&name.as_str())) {
-            if cols[*col as usize].is_some() {
-                return Err(header_error(SOURCE, format!("column {canonical} appears twice")));
-            }
-            cols[*col as usize] = Some(i + 1);
-        }
-    }
-    let missing: Vec<&str> = [
-        InvoiceCol::Sku,
-        InvoiceCol::Quantity,
-        InvoiceCol::Rate,
-        InvoiceCol::Extended,
-        InvoiceCol::Currency,
-    ]
-    .iter()
-    .filter(|c| cols[**c as usize].is_none())
-    .map(|c| INVOICE_COLS[*c as usize].1)
-    .collect();
-    if !missing.is_empty() {
-        return Err(header_error(
-            SOURCE,
-            format!("the header lacks required column(s): {}", missing.join(", ")),
-        ));
-    }
-    Ok(cols)
-}
 
 fn issue_at(line: u64, cols: &[Option<usize>; 10], c: InvoiceCol, message: String) -> LoadIssue {
     let issue = LoadIssue::new(Severity::Error, line, IssueKind::InvalidValue, message);

@@ -48,22 +48,27 @@ impl Field {
         Field::LicenseId,
     ];
 
-    pub(crate) fn name(self) -> &'static str {
+    /// The accepted (normalised) header names of the field: its name only.
+    pub(crate) fn aliases(self) -> &'static [&'static str] {
         match self {
-            Field::EventId => "event_id",
-            Field::OccurredAt => "occurred_at",
-            Field::Action => "action",
-            Field::SubscriberId => "subscriber_id",
-            Field::CustomerOrgId => "customer_org_id",
-            Field::CustomerExternalId => "customer_external_id",
-            Field::SubPartnerOrgId => "sub_partner_org_id",
-            Field::SubscriberType => "subscriber_type",
-            Field::UserId => "user_id",
-            Field::WorkspaceId => "workspace_id",
-            Field::Package => "package",
-            Field::LocationId => "location_id",
-            Field::LicenseId => "license_id",
+            Field::EventId => &["event_id"],
+            Field::OccurredAt => &["occurred_at"],
+            Field::Action => &["action"],
+            Field::SubscriberId => &["subscriber_id"],
+            Field::CustomerOrgId => &["customer_org_id"],
+            Field::CustomerExternalId => &["customer_external_id"],
+            Field::SubPartnerOrgId => &["sub_partner_org_id"],
+            Field::SubscriberType => &["subscriber_type"],
+            Field::UserId => &["user_id"],
+            Field::WorkspaceId => &["workspace_id"],
+            Field::Package => &["package"],
+            Field::LocationId => &["location_id"],
+            Field::LicenseId => &["license_id"],
         }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        self.aliases().first().copied().unwrap_or("")
     }
 }
 

@@ -5,7 +5,7 @@ use std::io::Read;
 
 use super::builder::{Columns, Field, LedgerBuilder};
 use super::event::{Action, Event, SubscriberType};
-use crate::csvutil::{LineIndex, csv_error, field, header_error, normalize_header, open_with_header, record_line};
+use crate::csvutil::{LineIndex, csv_error, field, find_columns, open_with_header, record_line};
 use crate::error::{IssueKind, LoadIssue, Result, Severity};
 use crate::time::{Timestamp, TimestampError, parse_rfc3339_bytes};
 
@@ -48,7 +48,8 @@ impl LedgerBuilder {
     pub fn read_csv(&mut self, reader: impl Read + Send) -> Result<&mut Self> {
         let mut record = csv::ByteRecord::new();
         let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
-        let cols = header_columns(&record)?;
+        let names: [(&str, &[&str]); 13] = Field::ALL.map(|f| (f.name(), f.aliases()));
+        let cols = find_columns(&record, &names, &REQUIRED.map(|f| f as usize), SOURCE)?;
         self.set_event_id_column(cols[Field::EventId as usize]);
         let index = |f: Field| cols[f as usize].map(|c| c - 1);
         let idx: [Option<usize>; 13] = Field::ALL.map(index);
@@ -198,33 +199,4 @@ impl Batch {
         }
         Ok(true)
     }
-}
-
-/// 1-based column of each known field in the header.
-fn header_columns(header: &csv::ByteRecord) -> Result<Columns> {
-    let mut cols: Columns = [None; 13];
-    for (i, name) in header.iter().enumerate() {
-        let name = normalize_header(name);
-        if let Some(f) = Field::ALL.iter().find(|f| f.name() == name) {
-            if let Some(first) = cols[*f as usize] {
-                return Err(header_error(
-                    SOURCE,
-                    format!("column {} appears twice (columns {first} and {})", f.name(), i + 1),
-                ));
-            }
-            cols[*f as usize] = Some(i + 1);
-        }
-    }
-    let missing: Vec<&str> = REQUIRED
-        .iter()
-        .filter(|f| cols[**f as usize].is_none())
-        .map(|f| f.name())
-        .collect();
-    if !missing.is_empty() {
-        return Err(header_error(
-            SOURCE,
-            format!("the header lacks required column(s): {}", missing.join(", ")),
-        ));
-    }
-    Ok(cols)
 }

@@ -25,7 +25,7 @@ use rust_decimal::Decimal;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::csvutil::{csv_error, field, header_error, normalize_header, open_with_header, record_line};
+use crate::csvutil::{csv_error, field, find_columns, header_error, open_with_header, record_line};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity, TextLocation};
 use crate::money::{Currency, parse_decimal};
 use crate::rates::wholesale::{WholesaleRate, WholesaleRateCard};
@@ -85,7 +85,7 @@ impl WholesaleRateCard {
     pub fn from_csv(reader: impl Read) -> Result<Self> {
         let mut record = csv::ByteRecord::new();
         let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
-        let cols = header_columns(&record)?;
+        let cols = find_columns(&record, &COLUMNS, &[SKU, RATE, CURRENCY], SOURCE)?;
         let mut issues = Vec::new();
         let mut rates = Vec::new();
         let mut currency: Option<(Currency, u64)> = None;
@@ -318,38 +318,6 @@ impl WholesaleRateCard {
 }
 
 // ---- CSV ----
-
-fn header_columns(header: &csv::ByteRecord) -> Result<[Option<usize>; 7]> {
-    let mut cols = [None; 7];
-    for (i, name) in header.iter().enumerate() {
-        let name = normalize_header(name);
-        if let Some(col) = COLUMNS.iter().position(|(_, aliases)| aliases.contains(&name.as_str())) {
-            if let Some(first) = cols[col] {
-                return Err(header_error(
-                    SOURCE,
-                    format!(
-                        "column {} appears twice (columns {first} and {})",
-                        COLUMNS[col].0,
-                        i + 1
-                    ),
-                ));
-            }
-            cols[col] = Some(i + 1);
-        }
-    }
-    let missing: Vec<&str> = [SKU, RATE, CURRENCY]
-        .into_iter()
-        .filter(|&c| cols[c].is_none())
-        .map(|c| COLUMNS[c].0)
-        .collect();
-    if !missing.is_empty() {
-        return Err(header_error(
-            SOURCE,
-            format!("a wholesale rate card needs column(s): {}", missing.join(", ")),
-        ));
-    }
-    Ok(cols)
-}
 
 /// One CSV row being read: its fields, and the issues found so far.
 struct CsvRow<'a> {

@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use crate::csvutil::{csv_error, field, header_error, normalize_header, open_with_header, record_line};
+use crate::csvutil::{csv_error, field, find_columns, header_error, open_with_header, record_line};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 use crate::ledger::{Diagnostics, LoadMode, SubscriberType};
 use crate::quantity::parse_quantity;
@@ -123,7 +123,12 @@ impl UsageReport {
     pub fn read_csv(reader: impl Read, options: &ReadOptions) -> Result<(UsageReport, Diagnostics)> {
         let mut record = csv::ByteRecord::new();
         let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
-        let cols = header_columns(&record)?;
+        let cols = find_columns(
+            &record,
+            &NAMES.map(|(_, canonical, aliases)| (canonical, aliases)),
+            &[],
+            SOURCE,
+        )?;
         let level = options.level.unwrap_or(if cols[Col::SubscriberId as usize].is_some() {
             ReportLevel::User
         } else if cols[Col::CustomerOrgId as usize].is_some() {
@@ -272,21 +277,4 @@ fn read_row(
         end,
         quantity,
     })
-}
-
-fn header_columns(header: &csv::ByteRecord) -> Result<[Option<usize>; COLS]> {
-    let mut cols = [None; COLS];
-    for (i, name) in header.iter().enumerate() {
-        let name = normalize_header(name);
-        if let Some((col, canonical, _)) = NAMES.iter().find(|(_, _, aliases)| aliases.contains(&name.as_str())) {
-            if let Some(first) = cols[*col as usize] {
-                return Err(header_error(
-                    SOURCE,
-                    format!("column {canonical} appears twice (columns {first} and {})", i + 1),
-                ));
-            }
-            cols[*col as usize] = Some(i + 1);
-        }
-    }
-    Ok(cols)
 }
