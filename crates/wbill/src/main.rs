@@ -4,12 +4,14 @@
 //! crate. Machine output (CSV) goes to stdout or `--out`; human messages go to stderr.
 
 mod demo;
+mod fetch;
 mod gen_cmd;
 mod inputs;
 mod invoice;
 mod progress;
 mod rates;
 mod reconcile;
+mod sandbox;
 mod usage;
 
 use std::process::ExitCode;
@@ -28,6 +30,8 @@ struct Cli {
 enum Command {
     /// Compute a Webex-compatible usage report (USER, CUSTOMER or PARTNER) from assignment events.
     Usage(usage::UsageArgs),
+    /// Fetch usage reports from the Webex Wholesale billing API (or a sandbox).
+    Fetch(fetch::FetchArgs),
     /// Generate a realistic partner month: an events CSV and an organisation file.
     Gen(gen_cmd::GenArgs),
     /// Show a wholesale rate card, or convert it (CSV, TOML, JSON, Cisco Commerce Catalog JSON).
@@ -36,6 +40,8 @@ enum Command {
     Invoice(invoice::InvoiceArgs),
     /// Compare the partner's expected usage with Cisco's usage reports and invoice.
     Reconcile(reconcile::ReconcileArgs),
+    /// A local sandbox of the Webex Wholesale and CCWS APIs, computed from a dataset.
+    Sandbox(sandbox::SandboxArgs),
     /// Run the main job on an embedded sample month and print a summary.
     Demo(demo::DemoArgs),
 }
@@ -45,9 +51,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Reconcile(args) => reconcile::run(&args),
         Command::Usage(args) => usage::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Fetch(args) => fetch::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Gen(args) => gen_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Rates(args) => rates::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Invoice(args) => invoice::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Sandbox(args) => sandbox::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(&args).map(|()| ExitCode::SUCCESS),
     };
     match result {

@@ -67,7 +67,9 @@ pub use invoice::{
     MarginRow, MonthlyBilling, VendorInvoice, VendorInvoiceLine, VendorInvoiceOptions, bill_month,
     expected_vendor_invoice,
 };
-pub use ledger::{Action, AssignmentLedger, Diagnostics, Event, LedgerBuilder, LoadMode, RowKey, SubscriberType};
+pub use ledger::{
+    Action, AssignmentLedger, CustomerInfo, Diagnostics, Event, LedgerBuilder, LoadMode, RowKey, SubscriberType,
+};
 pub use money::{Currency, Money, QUANTITY_DECIMALS, RoundingMode, RoundingPolicy};
 pub use org::{OrgFormat, Organisation, Owner, Partner, SubPartner};
 pub use proration::{HourPolicy, day_quantity_for_hours, day_quantity_for_micros};

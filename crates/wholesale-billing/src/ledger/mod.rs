@@ -166,6 +166,51 @@ impl AssignmentLedger {
         self.customer_count
     }
 
+    /// Every customer named by an accepted `ASSIGN`, by org id: its owner, its latest external id
+    /// (in time order) and the packages assigned to it (those with any non-empty interval), sorted.
+    ///
+    /// ```
+    /// use wholesale_billing::{AssignmentLedger, Event, LoadMode, Organisation, Owner, Partner};
+    /// let org = Organisation::new(Partner { org_id: "p".into(), name: "P".into(), subscription_id: "S".into() })?;
+    /// let mut b = AssignmentLedger::builder(org);
+    /// let at = |t: &str| t.parse().unwrap();
+    /// b.push(Event::assign("e1", at("2024-05-01T00:00:00Z"), "s1", "c1", "webex_voice").external_id("OLD"));
+    /// b.push(Event::assign("e2", at("2024-05-02T00:00:00Z"), "s2", "c1", "webex_calling").external_id("NEW"));
+    /// let (ledger, _) = b.finish(LoadMode::Strict)?;
+    /// let customers = ledger.customers();
+    /// assert_eq!(customers[0].org_id, "c1");
+    /// assert_eq!(customers[0].external_id, "NEW");
+    /// assert_eq!(customers[0].owner, Owner::Partner);
+    /// assert_eq!(customers[0].packages, ["webex_calling", "webex_voice"]);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn customers(&self) -> Vec<CustomerInfo<'_>> {
+        let mut packages: Vec<Vec<&str>> = vec![Vec::new(); self.customers.len()];
+        for k in &self.keys {
+            let name = self.org.catalog.entry(k.package).package.as_str();
+            let list = &mut packages[k.customer as usize];
+            if !list.contains(&name) {
+                list.push(name);
+            }
+        }
+        let mut out: Vec<CustomerInfo<'_>> = self
+            .customers
+            .iter()
+            .zip(packages)
+            .map(|(c, mut packages)| {
+                packages.sort_unstable();
+                CustomerInfo {
+                    org_id: self.strings.get(c.org),
+                    external_id: self.strings.get(c.external_id),
+                    owner: c.owner,
+                    packages,
+                }
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| a.org_id.cmp(b.org_id));
+        out
+    }
+
     /// Approximate heap bytes held (string arena, keys, intervals).
     pub fn heap_bytes(&self) -> usize {
         self.strings.heap_bytes()
@@ -220,6 +265,19 @@ impl AssignmentLedger {
             license_id: self.strings.get(k.license),
         }
     }
+}
+
+/// A customer of a ledger (see [`AssignmentLedger::customers`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerInfo<'a> {
+    /// `CUSTOMER_ORG_ID`.
+    pub org_id: &'a str,
+    /// The latest non-empty `CUSTOMER_EXTERNAL_ID` given, in time order; empty when none.
+    pub external_id: &'a str,
+    /// The partner or the sub-partner owning it.
+    pub owner: Owner,
+    /// API names of the packages assigned to it, sorted.
+    pub packages: Vec<&'a str>,
 }
 
 /// The identity of a USER report row (SPEC.md §3).

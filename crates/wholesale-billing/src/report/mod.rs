@@ -427,6 +427,39 @@ impl UsageReport {
         })
     }
 
+    /// The same rows in report order: customer org, subscriber, SKU, location, license, then
+    /// partner org (how the engine orders a report; useful after [`UsageReport::concat`]).
+    ///
+    /// ```
+    /// use wholesale_billing::{ReadOptions, UsageReport};
+    /// let csv = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\nc2,s1,A,1\nc1,s2,B,1\nc1,s2,A,1\n";
+    /// let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+    /// let sorted = report.sorted();
+    /// let keys: Vec<_> = sorted.rows().map(|r| (r.customer_org_id, r.sku)).collect();
+    /// assert_eq!(keys, [("c1", "A"), ("c1", "B"), ("c2", "A")]);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[must_use]
+    pub fn sorted(&self) -> UsageReport {
+        let s = |sym: Sym| self.strings.get(sym);
+        let mut rows = self.rows.clone();
+        rows.sort_by(|a, b| {
+            s(a.customer_org_id)
+                .cmp(s(b.customer_org_id))
+                .then_with(|| s(a.subscriber_id).cmp(s(b.subscriber_id)))
+                .then_with(|| s(a.sku).cmp(s(b.sku)))
+                .then_with(|| s(a.location_id).cmp(s(b.location_id)))
+                .then_with(|| s(a.license_id).cmp(s(b.license_id)))
+                .then_with(|| s(a.partner_org_id).cmp(s(b.partner_org_id)))
+        });
+        UsageReport {
+            level: self.level,
+            period: self.period,
+            strings: self.strings.clone(),
+            rows,
+        }
+    }
+
     /// Quantity per SKU, sorted by SKU.
     ///
     /// ```

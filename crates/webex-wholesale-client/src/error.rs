@@ -1,0 +1,508 @@
+//! The crate's one error type, the Webex error body, and the decoding helpers that locate a bad
+//! field by its JSON path.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::models::{ReportError, ReportStatus};
+
+/// The result type of this crate.
+///
+/// ```
+/// fn report_id() -> webex_wholesale_client::Result<String> {
+///     Ok("Y2lzY29zcGFyazovL3VzL0JJTExJTkdfUkVQT1JULzE".to_owned())
+/// }
+/// assert!(report_id().is_ok());
+/// ```
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when talking to Webex or to the Cisco Commerce Catalog.
+///
+/// Messages are lower-case; errors of the Webex APIs carry the `trackingId` to quote to Cisco.
+///
+/// ```
+/// use webex_wholesale_client::Error;
+/// let err = Error::Config("the base url has no host".into());
+/// assert_eq!(err.to_string(), "invalid configuration: the base url has no host");
+/// assert_eq!(err.status(), None);
+/// ```
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The client was configured wrongly (a bad URL, no token, ...).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The service answered with an HTTP error status (after the retries the policy allows).
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// A response body was not what the API documents; the error names the JSON path.
+    #[error(transparent)]
+    Decode(Box<DecodeError>),
+    /// The connection failed, or the response could not be read.
+    #[error("{context}: transport error: {source}")]
+    Transport {
+        /// What was being done (`GET /v1/wholesale/billing/reports`).
+        context: String,
+        /// The underlying error (never carrying a signed download URL).
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A request took longer than the configured timeout.
+    #[error("{context}: timed out")]
+    Timeout {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A billing report was still not complete at the caller's deadline.
+    #[error("report {report_id} is still {status} after {waited:?}: deadline exceeded")]
+    DeadlineExceeded {
+        /// The report's id.
+        report_id: String,
+        /// Its last known status.
+        status: ReportStatus,
+        /// How long the client waited.
+        waited: Duration,
+    },
+    /// A billing report's generation failed on the service.
+    #[error("report {report_id} failed{}", FailedErrors(errors))]
+    ReportFailed {
+        /// The report's id.
+        report_id: String,
+        /// The report's `errors`, as sent.
+        errors: Vec<ReportError>,
+    },
+    /// A billing report has no `tempDownloadURL` (it is not `COMPLETED`).
+    #[error("report {report_id} has no download url (status {status})")]
+    NoDownloadUrl {
+        /// The report's id.
+        report_id: String,
+        /// Its status.
+        status: ReportStatus,
+    },
+    /// The download host refused a report download (an expired, tampered or revoked URL).
+    #[error("report download refused: http {status}: {message}")]
+    Download {
+        /// The HTTP status (403 for an expired or tampered URL, 404 for a deleted report).
+        status: u16,
+        /// The host's message (`the download URL has expired`), or an excerpt of its body.
+        message: String,
+    },
+    /// A URL (a `Link: rel="next"` target, a request URL) is not on the configured API origin: the
+    /// client refuses to send its token there.
+    #[error("{context}: {origin} is not the api origin {expected}: refused")]
+    ForeignOrigin {
+        /// Where the URL came from (`next page link`).
+        context: &'static str,
+        /// The URL's origin (scheme, host and port).
+        origin: String,
+        /// The configured API origin.
+        expected: String,
+    },
+    /// The OAuth2 token endpoint refused the credentials or the refresh token.
+    #[error("oauth2 token request failed: http {status}: {error}{}", Describe(description))]
+    OAuth {
+        /// The HTTP status.
+        status: u16,
+        /// The OAuth2 `error` (`invalid_grant`, `invalid_client`).
+        error: String,
+        /// The `error_description`, when sent.
+        description: Option<String>,
+    },
+    /// The Commerce Catalog answered `status: Error` for the whole request.
+    #[error("commerce catalog: {0}")]
+    Catalog(String),
+    /// The core library refused data the service sent (a report CSV, an offer details response).
+    #[error("{context}: {source}")]
+    Core {
+        /// What was being read.
+        context: String,
+        /// The core's error, with the line, column or JSON path of the culprit.
+        #[source]
+        source: Box<wholesale_billing::Error>,
+    },
+    /// The blocking client could not start its runtime, or was called inside an async runtime.
+    #[error("blocking runtime: {0}")]
+    Runtime(String),
+}
+
+impl Error {
+    /// The HTTP status of an [`Error::Api`], [`Error::Download`] or [`Error::OAuth`].
+    ///
+    /// ```
+    /// let err = webex_wholesale_client::Error::Download { status: 403, message: "expired".into() };
+    /// assert_eq!(err.status(), Some(403));
+    /// ```
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::Download { status, .. } | Error::OAuth { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The Webex `trackingId` of the failed request, when there was a response.
+    ///
+    /// ```
+    /// let err = webex_wholesale_client::Error::Catalog("B1003".into());
+    /// assert_eq!(err.tracking_id(), None);
+    /// ```
+    pub fn tracking_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.tracking_id.as_deref(),
+            Error::Decode(e) => e.tracking_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an HTTP 409 Conflict (a completed report for the period exists).
+    ///
+    /// ```
+    /// let err = webex_wholesale_client::Error::Config("x".into());
+    /// assert!(!err.is_conflict());
+    /// ```
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Error::Api(e) if e.status == 409)
+    }
+
+    /// Whether this is an HTTP 404 Not Found.
+    ///
+    /// ```
+    /// let err = webex_wholesale_client::Error::Download { status: 404, message: "gone".into() };
+    /// assert!(!err.is_not_found()); // a download error, not an API error
+    /// ```
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::Api(e) if e.status == 404)
+    }
+
+    /// Whether a create request that ended with this error may nevertheless have been carried out
+    /// (a 5xx, a timeout or a broken connection): the response may have been lost.
+    pub(crate) fn create_may_have_happened(&self) -> bool {
+        match self {
+            Error::Api(e) => e.status >= 500,
+            Error::Timeout { .. } | Error::Transport { .. } => true,
+            _ => false,
+        }
+    }
+
+    pub(crate) fn core(context: impl Into<String>, source: wholesale_billing::Error) -> Self {
+        Error::Core {
+            context: context.into(),
+            source: Box::new(source),
+        }
+    }
+}
+
+impl From<wholesale_billing::Error> for Error {
+    /// A core error met outside a download (a bad period, ...).
+    fn from(source: wholesale_billing::Error) -> Self {
+        Error::core("wholesale-billing", source)
+    }
+}
+
+struct FailedErrors<'a>(&'a [ReportError]);
+
+impl fmt::Display for FailedErrors<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            f.write_str(if i == 0 { ": " } else { "; " })?;
+            if let Some(code) = &e.code {
+                write!(f, "{code} ")?;
+            }
+            f.write_str(e.description.as_deref().unwrap_or("(no description)"))?;
+        }
+        Ok(())
+    }
+}
+
+struct Describe<'a>(&'a Option<String>);
+
+impl fmt::Display for Describe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(d) => write!(f, ": {d}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// An HTTP error answer of the Webex APIs.
+///
+/// ```
+/// use webex_wholesale_client::{ApiError, ApiErrorBody};
+/// let body: ApiErrorBody = serde_json::from_str(
+///     r#"{"message": "Conflict", "errors": [{"description": "delete it first"}], "trackingId": "ROUTER_1"}"#).unwrap();
+/// let err = ApiError::new("POST /v1/wholesale/billing/reports", 409, Some(body), None, "");
+/// assert_eq!(err.message, "delete it first");
+/// assert_eq!(err.tracking_id.as_deref(), Some("ROUTER_1"));
+/// assert_eq!(err.to_string(),
+///     "POST /v1/wholesale/billing/reports: http 409: delete it first (tracking id ROUTER_1)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The method and path of the request (`GET /v1/wholesale/billing/reports/Y2lz…`).
+    pub endpoint: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// The best message found: the first `errors[].description`, else `message`, else an excerpt
+    /// of the body, else the status's reason.
+    pub message: String,
+    /// The Webex error body, when the response had one.
+    pub body: Option<ApiErrorBody>,
+    /// The `trackingid` response header, else the body's `trackingId`.
+    pub tracking_id: Option<String>,
+}
+
+impl ApiError {
+    /// An error from its parts; `raw` is the response body, used when it is not a Webex error body.
+    ///
+    /// ```
+    /// let err = webex_wholesale_client::ApiError::new("GET /x", 502, None, Some("T1".into()), "<html>bad gateway");
+    /// assert_eq!(err.message, "<html>bad gateway");
+    /// ```
+    pub fn new(
+        endpoint: impl Into<String>,
+        status: u16,
+        body: Option<ApiErrorBody>,
+        header_tracking_id: Option<String>,
+        raw: &str,
+    ) -> Self {
+        let from_body = body.as_ref().and_then(|b| {
+            b.errors
+                .iter()
+                .filter_map(|e| e.description.as_deref())
+                .map(str::trim)
+                .find(|d| !d.is_empty())
+                .or_else(|| b.message.as_deref().map(str::trim).filter(|m| !m.is_empty()))
+                .map(str::to_owned)
+        });
+        let message = from_body
+            .or_else(|| Some(excerpt(raw)).filter(|e| !e.is_empty() && e != "{}"))
+            .unwrap_or_else(|| {
+                reqwest::StatusCode::from_u16(status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("no message")
+                    .to_lowercase()
+            });
+        let tracking_id = header_tracking_id.or_else(|| body.as_ref().and_then(|b| b.tracking_id.clone()));
+        ApiError {
+            endpoint: endpoint.into(),
+            status,
+            message,
+            body,
+            tracking_id,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: http {}: {}", self.endpoint, self.status, self.message)?;
+        if let Some(t) = &self.tracking_id {
+            write!(f, " (tracking id {t})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The error body of the Webex APIs: `{"message", "errors": [{"description"}], "trackingId"}`.
+/// Every part may be missing.
+///
+/// ```
+/// use webex_wholesale_client::ApiErrorBody;
+/// let body: ApiErrorBody = serde_json::from_str(r#"{"errorCode": 451}"#).unwrap();
+/// assert_eq!((body.error_code, body.message), (Some(451), None));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ApiErrorBody {
+    /// The summary message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The individual errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ApiErrorDetail>,
+    /// The tracking id of the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_id: Option<String>,
+    /// A numeric error code, when sent at the top level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<i64>,
+}
+
+/// One element of the `errors` of a Webex error body.
+///
+/// ```
+/// let d: webex_wholesale_client::ApiErrorDetail =
+///     serde_json::from_str(r#"{"description": "bad date", "errorCode": 400}"#).unwrap();
+/// assert_eq!(d.description.as_deref(), Some("bad date"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ApiErrorDetail {
+    /// What is wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A numeric code, when sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<i64>,
+}
+
+/// A response body that does not have the documented shape.
+///
+/// ```
+/// let err = webex_wholesale_client::DecodeError {
+///     context: "GET /v1/wholesale/billing/reports".into(),
+///     path: "items[0].status".into(),
+///     message: "invalid type: integer `3`, expected a string".into(),
+///     excerpt: r#"{"items":[{"status":3}]}"#.into(),
+///     tracking_id: None,
+/// };
+/// assert!(err.to_string().starts_with("GET /v1/wholesale/billing/reports: unexpected response at items[0].status:"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// Which response (`GET /v1/wholesale/billing/reports`).
+    pub context: String,
+    /// The JSON path of the culprit (`items[3].status`; `.` for the whole body).
+    pub path: String,
+    /// What serde found wrong.
+    pub message: String,
+    /// The first characters of the body (empty for bodies that carry secrets, such as tokens).
+    pub excerpt: String,
+    /// The response's tracking id.
+    pub tracking_id: Option<String>,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: unexpected response at {}: {}",
+            self.context, self.path, self.message
+        )?;
+        if !self.excerpt.is_empty() {
+            write!(f, " (body: {})", self.excerpt)?;
+        }
+        if let Some(t) = &self.tracking_id {
+            write!(f, " (tracking id {t})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// The most characters of a body quoted in an error.
+pub(crate) const EXCERPT_CHARS: usize = 200;
+
+/// The first [`EXCERPT_CHARS`] characters of a body, control characters replaced, `…` when cut.
+pub(crate) fn excerpt(raw: &str) -> String {
+    let mut out: String = raw
+        .trim()
+        .chars()
+        .take(EXCERPT_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if raw.trim().chars().nth(EXCERPT_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Decodes a JSON body, locating errors by JSON path. `secret` bodies are not quoted.
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    bytes: &[u8],
+    context: &str,
+    tracking_id: Option<&str>,
+    secret: bool,
+) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let fail = |path: String, message: String| {
+        Error::Decode(Box::new(DecodeError {
+            context: context.to_owned(),
+            path,
+            message,
+            excerpt: if secret {
+                String::new()
+            } else {
+                excerpt(&String::from_utf8_lossy(bytes))
+            },
+            tracking_id: tracking_id.map(str::to_owned),
+        }))
+    };
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        fail(path, e.into_inner().to_string())
+    })?;
+    de.end().map_err(|e| fail(".".to_owned(), e.to_string()))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        id: String,
+        count: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        items: Vec<Item>,
+    }
+
+    #[test]
+    fn decode_errors_name_the_json_path_and_quote_the_body() {
+        let body = br#"{"items": [{"id": "a", "count": 1}, {"id": "b", "count": "two"}]}"#;
+        let err = decode_json::<Body>(body, "GET /x", Some("WBILL_1"), false).unwrap_err();
+        let Error::Decode(d) = &err else { panic!("{err:?}") };
+        assert_eq!(d.path, "items[1].count");
+        assert!(d.message.contains("expected u32"), "{}", d.message);
+        assert!(d.excerpt.starts_with(r#"{"items": [{"id": "a""#));
+        assert_eq!(err.tracking_id(), Some("WBILL_1"));
+        let secret = decode_json::<Body>(br#"{"access_token": "s3cr3t"}"#, "token", None, true).unwrap_err();
+        assert!(!secret.to_string().contains("s3cr3t"), "{secret}");
+        let trailing = decode_json::<Body>(br#"{"items": []} x"#, "GET /x", None, false).unwrap_err();
+        assert!(trailing.to_string().contains("trailing"), "{trailing}");
+    }
+
+    #[test]
+    fn excerpts_are_short_and_single_line() {
+        let long = format!("line1\nline2 {}", "x".repeat(500));
+        let e = excerpt(&long);
+        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
+        assert!(e.starts_with("line1 line2") && e.ends_with('…'));
+        assert_eq!(excerpt("  short  "), "short");
+    }
+
+    #[test]
+    fn api_error_message_falls_back_in_order() {
+        let body = ApiErrorBody {
+            message: Some("Top".into()),
+            errors: vec![ApiErrorDetail {
+                description: Some("  ".into()),
+                error_code: None,
+            }],
+            tracking_id: Some("BODY_T".into()),
+            error_code: None,
+        };
+        let e = ApiError::new("GET /x", 400, Some(body), None, "");
+        assert_eq!((e.message.as_str(), e.tracking_id.as_deref()), ("Top", Some("BODY_T")));
+        let e = ApiError::new("GET /x", 503, None, Some("HDR".into()), "");
+        assert_eq!(e.message, "service unavailable");
+        assert_eq!(e.tracking_id.as_deref(), Some("HDR"));
+    }
+}
