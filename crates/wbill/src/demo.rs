@@ -1,17 +1,22 @@
 //! `wbill demo`: the main job on an embedded default month, with a short human summary.
 //!
 //! It generates a partner month, computes the usage reports of the partner and of each
-//! sub-partner, prices the month (customer invoices, sub-partner roll-ups, margins), builds the
-//! invoice Cisco should send, and reconciles the partner's numbers against a "vendor" copy of the
-//! reports and invoice in which a few known discrepancies were planted.
+//! sub-partner, runs the month through a local sandbox of the Webex and Cisco Commerce Catalog
+//! APIs (the typed client fetches the vendor's usage reports and the wholesale prices from it),
+//! prices the month (customer invoices, sub-partner roll-ups, margins), builds the invoice Cisco
+//! should send, and reconciles the partner's numbers against the vendor's copy of the reports and
+//! invoice, in which a few known discrepancies were planted.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use webex_sandbox::{Sandbox, SandboxConfig};
+use webex_wholesale_client::Client;
+use webex_wholesale_client::ccws::{CcwsClient, CcwsCredentials};
 use wholesale_billing::synthetic::{GeneratorConfig, plant_discrepancies};
 use wholesale_billing::{
     BillingOptions, Decimal, FindingClass, LoadMode, Money, Period, PriceBook, Quantity, ReconcileOptions, ReportLevel,
@@ -63,6 +68,53 @@ fn demo_price_book(rates: &WholesaleRateCard, sub_partners: &[String]) -> Result
     }
     let book = PriceBook::from_toml_str(&text)?;
     Ok((text, book))
+}
+
+/// The CSV text of a report.
+fn csv_bytes(report: &UsageReport) -> wholesale_billing::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    report.write_csv(&mut out)?;
+    Ok(out)
+}
+
+/// Starts a sandbox of the month, then, as a partner would: fetches the USER report of the
+/// partner and of each sub-partner through the Webex API client, and the wholesale prices
+/// through the Cisco Commerce Catalog client.
+async fn through_the_apis(
+    org: &wholesale_billing::Organisation,
+    events_csv: Vec<u8>,
+    rates: &WholesaleRateCard,
+    month: Period,
+) -> Result<(Vec<UsageReport>, WholesaleRateCard)> {
+    let today = month.end().succ_opt().unwrap_or(month.end());
+    let config = SandboxConfig::new(org.clone(), events_csv)
+        .with_rates(rates.clone())
+        .with_addr(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .with_today(today)
+        .with_report_delay(std::time::Duration::from_millis(50));
+    let sandbox = Sandbox::start(config).await?;
+    let token = sandbox
+        .token_of(&org.partner.org_id)
+        .map(|t| t.token.clone())
+        .context("the sandbox gave the partner no token")?;
+    let client = Client::builder()
+        .base_url(format!("{}/v1", sandbox.base_url()))
+        .token(token)
+        .build()?;
+    let mut reports = Vec::new();
+    let scopes = std::iter::once(None).chain(org.sub_partners.iter().map(|sp| Some(sp.org_id.as_str())));
+    for sub_partner in scopes {
+        let fetched = client.fetch_usage(month, ReportLevel::User, sub_partner).send().await?;
+        reports.push(fetched.usage);
+    }
+    let ccws = CcwsClient::builder()
+        .token_url(format!("{}/oauth2/default/v1/token", sandbox.base_url()))
+        .api_base(sandbox.base_url())
+        .credentials(CcwsCredentials::new("sandbox", "sandbox", "sandbox", "sandbox"))
+        .build()?;
+    let catalog = ccws.price_list_rate_card().await?;
+    sandbox.shutdown().await?;
+    Ok((reports, catalog))
 }
 
 /// Runs `wbill demo`.
@@ -143,9 +195,49 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         println!("    {sku:<28} {quantity:>14}");
     }
 
-    // 2. Money: the rate card, the price book, the invoices the partner sends.
+    // 2. Through the APIs: a local sandbox of Webex and the Cisco Commerce Catalog serves this
+    //    month; the client fetches the vendor's USER reports and the wholesale prices.
     let rates = WholesaleRateCard::from_toml_str(RATES)?;
     std::fs::write(dir.join("rates.toml"), RATES)?;
+    let events_csv = std::fs::read(&generated.events)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (fetched, catalog_rates) = runtime.block_on(through_the_apis(&org, events_csv, &rates, month))?;
+    let price = |card: &WholesaleRateCard| -> Vec<(String, Decimal, Option<Decimal>)> {
+        card.rates()
+            .map(|r| (r.sku.clone(), r.rate, r.committed_rate))
+            .collect()
+    };
+    let same_prices = price(&catalog_rates) == price(&rates);
+    let identical = fetched
+        .iter()
+        .zip(&user_reports)
+        .all(|(f, (_, local))| csv_bytes(f).ok() == csv_bytes(local).ok());
+    println!(
+        "\n  through the APIs (local sandbox): {} USER reports fetched by the client, {}; \
+         {} wholesale prices from the catalog, {}",
+        fetched.len(),
+        if identical {
+            "byte for byte the engine's"
+        } else {
+            "DIFFERENT from the engine's"
+        },
+        catalog_rates.len(),
+        if same_prices {
+            "the rate card's prices"
+        } else {
+            "DIFFERENT from the rate card"
+        }
+    );
+    if !identical || !same_prices {
+        bail!("the sandbox's reports or prices differ from the engine's");
+    }
+    let rates = catalog_rates;
+
+    // 3. Money: the price book, the invoices the partner sends.
     let sub_partner_ids: Vec<String> = org.sub_partners.iter().map(|sp| sp.org_id.clone()).collect();
     let (book_text, book) = demo_price_book(&rates, &sub_partner_ids)?;
     std::fs::write(dir.join("prices.toml"), book_text)?;
@@ -175,7 +267,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         revenue.checked_sub(cost)?
     );
 
-    // 3. The invoice Cisco should send.
+    // 4. The invoice Cisco should send.
     let expected_invoice = expected_vendor_invoice([&all_user], month, &rates, &VendorInvoiceOptions::default())?;
     output(Some(&dir.join("vendor-invoice-expected.csv")), |w| {
         Ok(expected_invoice.write_csv(w)?)
@@ -191,14 +283,15 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         );
     }
 
-    // 4. The vendor's copy, with planted discrepancies, and the reconciliation.
-    let Some((_, partner_user)) = user_reports.first() else {
+    // 5. The vendor's copy (the fetched reports), with planted discrepancies, and the
+    //    reconciliation.
+    let Some(partner_user) = fetched.first() else {
         bail!("no partner report");
     };
     let (vendor_partner, planted) = plant_discrepancies(partner_user, args.seed, PLANTED)?;
     write_report(&vendor_partner, Some(&dir.join("vendor-partner-user.csv")))?;
     let mut vendor_reports = vec![vendor_partner];
-    for (slug, report) in user_reports.iter().skip(1) {
+    for ((slug, _), report) in user_reports.iter().zip(&fetched).skip(1) {
         write_report(report, Some(&dir.join(format!("vendor-{slug}-user.csv"))))?;
         vendor_reports.push(report.clone());
     }

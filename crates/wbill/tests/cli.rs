@@ -501,3 +501,62 @@ fn rates_show_and_convert() {
     assert!(back.status.success());
     assert!(String::from_utf8(back.stdout).unwrap().contains("rate = \"8.00\""));
 }
+
+#[test]
+fn fetch_through_the_sandbox_equals_usage_byte_for_byte() {
+    let dir = fixture();
+    let org = wholesale_billing::Organisation::from_toml_str(ORG).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = runtime
+        .block_on(webex_sandbox::Sandbox::start(
+            webex_sandbox::SandboxConfig::new(org, EVENTS.as_bytes().to_vec())
+                .with_addr(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+                .with_today(wholesale_billing::parse_date("2024-06-15").unwrap())
+                .with_report_delay(std::time::Duration::from_millis(20)),
+        ))
+        .unwrap();
+    let token = sandbox.token_of("p-1").unwrap().token.clone();
+    let base = format!("{}/v1", sandbox.base_url());
+    for (level, scope) in [("user", "--all"), ("customer", "--all"), ("user", "")] {
+        let mut args = vec![
+            "fetch",
+            "--base-url",
+            &base,
+            "--token-env",
+            "SANDBOX_TOKEN",
+            "--level",
+            level,
+        ];
+        args.extend_from_slice(&MAY);
+        if !scope.is_empty() {
+            args.push(scope);
+        }
+        let fetched = Command::new(env!("CARGO_BIN_EXE_wbill"))
+            .args(&args)
+            .env("SANDBOX_TOKEN", &token)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(fetched.status.success(), "{}", String::from_utf8_lossy(&fetched.stderr));
+        let mut local_args = vec!["--level", level];
+        if !scope.is_empty() {
+            local_args.push(scope);
+        }
+        let local = usage(dir.path(), &local_args);
+        assert!(local.status.success());
+        assert_eq!(
+            String::from_utf8(fetched.stdout).unwrap(),
+            String::from_utf8(local.stdout).unwrap(),
+            "{level} {scope}"
+        );
+    }
+    let missing = Command::new(env!("CARGO_BIN_EXE_wbill"))
+        .args(["fetch", "--base-url", &base, "--token-env", "NO_SUCH_VARIABLE_SET"])
+        .args(MAY)
+        .env_remove("NO_SUCH_VARIABLE_SET")
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("NO_SUCH_VARIABLE_SET"));
+    runtime.block_on(sandbox.shutdown()).unwrap();
+}
