@@ -1,0 +1,427 @@
+//! The Python exceptions of the package and the one wrapper that maps every error enum of the
+//! wrapped crates onto them (one `match` per enum, every current variant named).
+//!
+//! The classes are made with Python's `type()` when the module is first initialised, because
+//! several of them subclass two bases (`BillingInputError(BillingError, ValueError)`), which a
+//! `#[pyclass]` cannot. They live in a process-wide cell so that every raise uses the same class
+//! objects as the module exports.
+//!
+//! ```text
+//! BillingError(Exception)
+//! ├── BillingInputError(BillingError, ValueError)       issues, line, column, path
+//! │   ├── CurrencyMismatchError                          expected, found
+//! │   └── PricingError
+//! ├── BillingIOError(BillingError, OSError)
+//! ├── BillingOverflowError(BillingError, OverflowError)
+//! ├── ApiError(BillingError)                             status, tracking_id, endpoint
+//! │   └── ReportFailedError                              report_id, errors
+//! ├── TransportError(BillingError, ConnectionError)
+//! ├── ClientTimeoutError(BillingError, TimeoutError)
+//! └── SandboxError(BillingError)
+//! ```
+
+use pyo3::IntoPyObjectExt;
+use pyo3::call::PyCallArgs;
+use pyo3::exceptions::{
+    PyConnectionError, PyException, PyOSError, PyOverflowError, PyTimeoutError, PyTypeError, PyValueError,
+};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyTuple, PyType};
+use webex_wholesale_client as client;
+use wholesale_billing as wb;
+
+use crate::ledger::PyLoadIssue;
+
+/// The exception classes, created once.
+pub(crate) struct Exceptions {
+    pub(crate) billing: Py<PyType>,
+    pub(crate) input: Py<PyType>,
+    pub(crate) currency_mismatch: Py<PyType>,
+    pub(crate) pricing: Py<PyType>,
+    pub(crate) io: Py<PyType>,
+    pub(crate) overflow: Py<PyType>,
+    pub(crate) api: Py<PyType>,
+    pub(crate) report_failed: Py<PyType>,
+    pub(crate) transport: Py<PyType>,
+    pub(crate) timeout: Py<PyType>,
+    pub(crate) sandbox: Py<PyType>,
+}
+
+static EXCEPTIONS: PyOnceLock<Exceptions> = PyOnceLock::new();
+
+/// The exception classes (created on first use).
+pub(crate) fn exceptions(py: Python<'_>) -> PyResult<&Exceptions> {
+    EXCEPTIONS.get_or_try_init(py, || create(py))
+}
+
+/// One class: `type(name, bases, {"__module__": ..., "__doc__": ..., **attrs})`.
+fn make_class<'py>(
+    py: Python<'py>,
+    name: &str,
+    bases: Vec<Bound<'py, PyAny>>,
+    doc: &str,
+    attrs: &[(&str, Bound<'py, PyAny>)],
+) -> PyResult<Py<PyType>> {
+    let namespace = PyDict::new(py);
+    namespace.set_item("__module__", "wholesale_billing")?;
+    namespace.set_item("__doc__", doc)?;
+    for (key, value) in attrs {
+        namespace.set_item(key, value)?;
+    }
+    let bases = PyTuple::new(py, bases)?;
+    let class = py
+        .get_type::<PyType>()
+        .call1((name, bases, namespace))?
+        .cast_into::<PyType>()?;
+    Ok(class.unbind())
+}
+
+fn create(py: Python<'_>) -> PyResult<Exceptions> {
+    let none = || py.None().into_bound(py);
+    let empty = || PyTuple::empty(py).into_any();
+    let ty = |t: &Py<PyType>| t.bind(py).clone().into_any();
+    let billing = make_class(
+        py,
+        "BillingError",
+        vec![py.get_type::<PyException>().into_any()],
+        "Base class of every error raised by wholesale_billing.",
+        &[],
+    )?;
+    let input_attrs = [
+        ("issues", empty()),
+        ("line", none()),
+        ("column", none()),
+        ("path", none()),
+    ];
+    let input = make_class(
+        py,
+        "BillingInputError",
+        vec![ty(&billing), py.get_type::<PyValueError>().into_any()],
+        "Bad input: a malformed file, row, date, amount or name; also a ValueError.\n\n\
+         ``issues`` holds every rejected row (LoadIssue) when a load failed; ``line``, ``column`` and\n\
+         ``path`` locate the (first) problem when known.",
+        &input_attrs,
+    )?;
+    let currency_mismatch = make_class(
+        py,
+        "CurrencyMismatchError",
+        vec![ty(&input)],
+        "Two amounts in different currencies met in one sum or document.",
+        &[("expected", none()), ("found", none())],
+    )?;
+    let pricing = make_class(
+        py,
+        "PricingError",
+        vec![ty(&input)],
+        "Something needed to price a line is missing (a SKU without a rate or price, a report of another \
+         period or level).",
+        &[],
+    )?;
+    let io = make_class(
+        py,
+        "BillingIOError",
+        vec![ty(&billing), py.get_type::<PyOSError>().into_any()],
+        "Reading or writing failed; also an OSError.",
+        &[],
+    )?;
+    let overflow = make_class(
+        py,
+        "BillingOverflowError",
+        vec![ty(&billing), py.get_type::<PyOverflowError>().into_any()],
+        "An arithmetic result or a size does not fit the exact representation.",
+        &[],
+    )?;
+    let api = make_class(
+        py,
+        "ApiError",
+        vec![ty(&billing)],
+        "The Webex or Commerce Catalog API answered with an error or an unexpected response.\n\n\
+         ``status`` is the HTTP status when there was one, ``tracking_id`` the Webex trackingId.",
+        &[("status", none()), ("tracking_id", none()), ("endpoint", none())],
+    )?;
+    let report_failed = make_class(
+        py,
+        "ReportFailedError",
+        vec![ty(&api)],
+        "A billing report ended FAILED; ``errors`` lists (code, description) pairs.",
+        &[("report_id", none()), ("errors", empty())],
+    )?;
+    let transport = make_class(
+        py,
+        "TransportError",
+        vec![ty(&billing), py.get_type::<PyConnectionError>().into_any()],
+        "The request could not be sent or its answer not read (connection refused, reset, TLS).",
+        &[],
+    )?;
+    let timeout = make_class(
+        py,
+        "ClientTimeoutError",
+        vec![ty(&billing), py.get_type::<PyTimeoutError>().into_any()],
+        "A request timed out, or a report was not complete before the deadline.",
+        &[],
+    )?;
+    let sandbox = make_class(
+        py,
+        "SandboxError",
+        vec![ty(&billing)],
+        "The local sandbox failed (its database or its server).",
+        &[],
+    )?;
+    Ok(Exceptions {
+        billing,
+        input,
+        currency_mismatch,
+        pricing,
+        io,
+        overflow,
+        api,
+        report_failed,
+        transport,
+        timeout,
+        sandbox,
+    })
+}
+
+/// Adds the exception classes to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    let e = exceptions(py)?;
+    for (name, class) in [
+        ("BillingError", &e.billing),
+        ("BillingInputError", &e.input),
+        ("CurrencyMismatchError", &e.currency_mismatch),
+        ("PricingError", &e.pricing),
+        ("BillingIOError", &e.io),
+        ("BillingOverflowError", &e.overflow),
+        ("ApiError", &e.api),
+        ("ReportFailedError", &e.report_failed),
+        ("TransportError", &e.transport),
+        ("ClientTimeoutError", &e.timeout),
+        ("SandboxError", &e.sandbox),
+    ] {
+        m.add(name, class.bind(py))?;
+    }
+    Ok(())
+}
+
+/// Raises `class(*args)` with extra attributes set on the instance.
+fn raise<'py, A>(py: Python<'py>, class: &Py<PyType>, args: A, attrs: Vec<(&str, Bound<'py, PyAny>)>) -> PyErr
+where
+    A: PyCallArgs<'py>,
+{
+    let made = class.bind(py).call1(args).and_then(|exc| {
+        for (key, value) in attrs {
+            exc.setattr(key, value)?;
+        }
+        Ok(exc)
+    });
+    match made {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(e) => e,
+    }
+}
+
+fn classes_or_err<T>(py: Python<'_>, f: impl FnOnce(&Exceptions) -> T) -> Result<T, PyErr> {
+    exceptions(py).map(f)
+}
+
+/// A `BillingInputError` with a message only (bad arguments that the Rust crates would refuse the
+/// same way: a naive datetime, a date in the wrong form).
+pub(crate) fn input_error(py: Python<'_>, message: impl Into<String>) -> PyErr {
+    let message = message.into();
+    classes_or_err(py, |e| raise(py, &e.input, (message,), Vec::new())).unwrap_or_else(|e| e)
+}
+
+/// A `TypeError` for a float where an exact number is needed.
+pub(crate) fn float_refused(what: &str) -> PyErr {
+    PyTypeError::new_err(format!(
+        "{what}: a float is not exact and is refused; give a decimal.Decimal or a str (e.g. Decimal(\"8.00\"))"
+    ))
+}
+
+/// An `OSError` subclass (`BillingIOError`) for a failed file operation, with `errno`,
+/// `strerror` and `filename` when the OS gave a code.
+pub(crate) fn io_error(py: Python<'_>, context: &str, source: &std::io::Error, filename: Option<&str>) -> PyErr {
+    classes_or_err(py, |e| match (source.raw_os_error(), filename) {
+        (Some(code), Some(name)) => raise(py, &e.io, (code, format!("{context}: {source}"), name), Vec::new()),
+        (Some(code), None) => raise(py, &e.io, (code, format!("{context}: {source}")), Vec::new()),
+        _ => raise(py, &e.io, (format!("i/o error while {context}: {source}"),), Vec::new()),
+    })
+    .unwrap_or_else(|e| e)
+}
+
+/// Any error of the wrapped crates, on its way to Python.
+#[derive(Debug)]
+pub(crate) enum BindingError {
+    /// `wholesale_billing::Error`.
+    Core(wb::Error),
+    /// `webex_wholesale_client::Error`.
+    Client(client::Error),
+    /// `webex_sandbox::Error`.
+    Sandbox(webex_sandbox::Error),
+}
+
+impl From<wb::Error> for BindingError {
+    fn from(e: wb::Error) -> Self {
+        BindingError::Core(e)
+    }
+}
+
+impl From<client::Error> for BindingError {
+    fn from(e: client::Error) -> Self {
+        BindingError::Client(e)
+    }
+}
+
+impl From<webex_sandbox::Error> for BindingError {
+    fn from(e: webex_sandbox::Error) -> Self {
+        BindingError::Sandbox(e)
+    }
+}
+
+impl From<BindingError> for PyErr {
+    fn from(e: BindingError) -> Self {
+        Python::attach(|py| match &e {
+            BindingError::Core(core) => core_error(py, core, &core.to_string()),
+            BindingError::Client(c) => client_error(py, c),
+            BindingError::Sandbox(s) => sandbox_error(py, s),
+        })
+    }
+}
+
+/// `result.or_raise()?`: the error of a wrapped crate as its Python exception.
+pub(crate) trait OrRaise<T> {
+    /// Maps the error through [`BindingError`].
+    fn or_raise(self) -> PyResult<T>;
+}
+
+impl<T, E: Into<BindingError>> OrRaise<T> for Result<T, E> {
+    fn or_raise(self) -> PyResult<T> {
+        self.map_err(|e| PyErr::from(e.into()))
+    }
+}
+
+fn opt<'py, T: IntoPyObject<'py>>(py: Python<'py>, value: Option<T>) -> Bound<'py, PyAny> {
+    match value {
+        Some(v) => v.into_bound_py_any(py).unwrap_or_else(|_| py.None().into_bound(py)),
+        None => py.None().into_bound(py),
+    }
+}
+
+/// The exception of a core error; `message` is its text (with any context of the caller).
+pub(crate) fn core_error(py: Python<'_>, error: &wb::Error, message: &str) -> PyErr {
+    let made = classes_or_err(py, |e| {
+        let input = |attrs: Vec<(&str, Bound<'_, PyAny>)>| raise(py, &e.input, (message,), attrs);
+        match error {
+            wb::Error::Io { context, source } => io_error(py, context, source, None),
+            wb::Error::Rejected { issues, .. } => {
+                let first = issues.iter().find(|i| i.is_error()).or(issues.first());
+                let list: Vec<PyLoadIssue> = issues.iter().cloned().map(PyLoadIssue::from).collect();
+                let tuple = PyList::new(py, list).map(|l| l.to_tuple().into_any());
+                let mut attrs = vec![
+                    ("line", opt(py, first.map(|i| i.line))),
+                    ("column", opt(py, first.and_then(|i| i.column))),
+                ];
+                match tuple {
+                    Ok(t) => attrs.push(("issues", t)),
+                    Err(err) => return err,
+                }
+                input(attrs)
+            }
+            wb::Error::InvalidFile { location, .. } => input(vec![
+                ("line", opt(py, location.line)),
+                ("column", opt(py, location.column)),
+                ("path", opt(py, location.path.clone())),
+            ]),
+            wb::Error::InvalidOrganisation(_)
+            | wb::Error::InvalidTimestamp { .. }
+            | wb::Error::InvalidDate { .. }
+            | wb::Error::InvalidPeriod { .. }
+            | wb::Error::InvalidQuantity { .. }
+            | wb::Error::InvalidMoney { .. }
+            | wb::Error::Unknown { .. } => input(Vec::new()),
+            wb::Error::CurrencyMismatch { expected, found } => raise(
+                py,
+                &e.currency_mismatch,
+                (message,),
+                vec![
+                    ("expected", opt(py, Some(expected.as_str()))),
+                    ("found", opt(py, Some(found.as_str()))),
+                ],
+            ),
+            wb::Error::Pricing(_) => raise(py, &e.pricing, (message,), Vec::new()),
+            wb::Error::Overflow(_) => raise(py, &e.overflow, (message,), Vec::new()),
+            // The enum is non-exhaustive: a variant added later is still a BillingError.
+            _ => raise(py, &e.billing, (message,), Vec::new()),
+        }
+    });
+    made.unwrap_or_else(|e| e)
+}
+
+/// The exception of a client error.
+fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
+    let message = error.to_string();
+    let made = classes_or_err(py, |e| {
+        let api = |attrs: Vec<(&str, Bound<'_, PyAny>)>| raise(py, &e.api, (message.as_str(),), attrs);
+        let status_and_tracking = || {
+            vec![
+                ("status", opt(py, error.status())),
+                ("tracking_id", opt(py, error.tracking_id())),
+            ]
+        };
+        match error {
+            client::Error::Config(_) => raise(py, &e.input, (message.as_str(),), Vec::new()),
+            client::Error::Api(body) => {
+                let mut attrs = status_and_tracking();
+                attrs.push(("endpoint", opt(py, Some(body.endpoint.as_str()))));
+                api(attrs)
+            }
+            client::Error::Decode(_)
+            | client::Error::NoDownloadUrl { .. }
+            | client::Error::Download { .. }
+            | client::Error::ForeignOrigin { .. }
+            | client::Error::OAuth { .. }
+            | client::Error::Catalog(_) => api(status_and_tracking()),
+            client::Error::ReportFailed { report_id, errors } => {
+                let pairs: Vec<(Option<i64>, Option<String>)> =
+                    errors.iter().map(|r| (r.code, r.description.clone())).collect();
+                let errors = match PyList::new(py, pairs) {
+                    Ok(list) => list.to_tuple().into_any(),
+                    Err(err) => return err,
+                };
+                raise(
+                    py,
+                    &e.report_failed,
+                    (message.as_str(),),
+                    vec![("report_id", opt(py, Some(report_id.as_str()))), ("errors", errors)],
+                )
+            }
+            client::Error::Transport { .. } => raise(py, &e.transport, (message.as_str(),), Vec::new()),
+            client::Error::Timeout { .. } | client::Error::DeadlineExceeded { .. } => {
+                raise(py, &e.timeout, (message.as_str(),), Vec::new())
+            }
+            client::Error::Core { source, .. } => core_error(py, source, &message),
+            client::Error::Runtime(_) => raise(py, &e.billing, (message.as_str(),), Vec::new()),
+            // The enum is non-exhaustive: a variant added later is still a BillingError.
+            _ => raise(py, &e.billing, (message.as_str(),), Vec::new()),
+        }
+    });
+    made.unwrap_or_else(|e| e)
+}
+
+/// The exception of a sandbox error.
+fn sandbox_error(py: Python<'_>, error: &webex_sandbox::Error) -> PyErr {
+    let message = error.to_string();
+    let made = classes_or_err(py, |e| match error {
+        webex_sandbox::Error::Config(_) => raise(py, &e.input, (message.as_str(),), Vec::new()),
+        webex_sandbox::Error::Dataset(source) => core_error(py, source, &message),
+        webex_sandbox::Error::Io { context, source } => io_error(py, context, source, None),
+        webex_sandbox::Error::Database(_)
+        | webex_sandbox::Error::CorruptDatabase(_)
+        | webex_sandbox::Error::Server(_) => raise(py, &e.sandbox, (message.as_str(),), Vec::new()),
+        // The enum is non-exhaustive: a variant added later is still a BillingError.
+        _ => raise(py, &e.billing, (message.as_str(),), Vec::new()),
+    });
+    made.unwrap_or_else(|e| e)
+}

@@ -1,0 +1,513 @@
+//! `UsageReport`: a usage report at the USER, CUSTOMER or PARTNER level, computed or read from a
+//! Webex billing report CSV; its rows as typed objects, dicts and data frames.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyIndexError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use wholesale_billing::{Diagnostics, LoadMode, ReadOptions, ReportLevel, ReportRow, UsageReport};
+
+use crate::convert::{Source, level_arg, py_opt_timestamp, py_quantity, write_output};
+use crate::errors::OrRaise;
+use crate::ledger::PyDiagnostics;
+use crate::period::PyPeriod;
+use crate::table::Table;
+
+/// A field of a report row: its Python name and its CSV column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    PartnerName,
+    PartnerOrgId,
+    SubscriptionId,
+    CustomerOrgId,
+    CustomerExternalId,
+    SubscriberType,
+    SubscriberId,
+    UserId,
+    WorkspaceId,
+    ServiceName,
+    Sku,
+    Description,
+    ConsumptionStart,
+    ConsumptionEnd,
+    Quantity,
+    LocationId,
+    LicenseId,
+}
+
+const FIELDS: [(Field, &str, &str); 17] = [
+    (Field::PartnerName, "partner_name", "PARTNER_NAME"),
+    (Field::PartnerOrgId, "partner_org_id", "PARTNER_ORG_ID"),
+    (Field::SubscriptionId, "subscription_id", "SUBSCRIPTION_ID"),
+    (Field::CustomerOrgId, "customer_org_id", "CUSTOMER_ORG_ID"),
+    (
+        Field::CustomerExternalId,
+        "customer_external_id",
+        "CUSTOMER_EXTERNAL_ID",
+    ),
+    (Field::SubscriberType, "subscriber_type", "TYPE"),
+    (Field::SubscriberId, "subscriber_id", "SUBSCRIBER_ID"),
+    (Field::UserId, "user_id", "USER_ID"),
+    (Field::WorkspaceId, "workspace_id", "WORKSPACE_ID"),
+    (Field::ServiceName, "service_name", "SERVICE_NAME"),
+    (Field::Sku, "sku", "SKU"),
+    (Field::Description, "description", "DESCRIPTION"),
+    (Field::ConsumptionStart, "consumption_start", "CONSUMPTION_START_DATE"),
+    (Field::ConsumptionEnd, "consumption_end", "CONSUMPTION_END_DATE"),
+    (Field::Quantity, "quantity", "QUANTITY"),
+    (Field::LocationId, "location_id", "LOCATION_ID"),
+    (Field::LicenseId, "license_id", "LICENSE_ID"),
+];
+
+/// The fields of a level, in its CSV column order: the field, its attribute name and its CSV
+/// column (the key of `to_dicts()` and the column of the data frames).
+fn level_fields(level: ReportLevel) -> Vec<(Field, &'static str, &'static str)> {
+    level
+        .columns()
+        .iter()
+        .filter_map(|column| FIELDS.iter().find(|(_, _, csv)| csv == column).copied())
+        .collect()
+}
+
+fn field_value<'py>(py: Python<'py>, row: &ReportRow<'_>, field: Field) -> PyResult<Bound<'py, PyAny>> {
+    let text = |s: &str| -> PyResult<Bound<'py, PyAny>> { Ok(s.into_pyobject(py)?.into_any()) };
+    match field {
+        Field::PartnerName => text(row.partner_name),
+        Field::PartnerOrgId => text(row.partner_org_id),
+        Field::SubscriptionId => text(row.subscription_id),
+        Field::CustomerOrgId => text(row.customer_org_id),
+        Field::CustomerExternalId => text(row.customer_external_id),
+        Field::SubscriberType => match row.subscriber_type {
+            Some(t) => text(t.as_str()),
+            None => Ok(py.None().into_bound(py)),
+        },
+        Field::SubscriberId => text(row.subscriber_id),
+        Field::UserId => text(row.user_id),
+        Field::WorkspaceId => text(row.workspace_id),
+        Field::ServiceName => text(row.service_name),
+        Field::Sku => text(row.sku),
+        Field::Description => text(row.description),
+        Field::ConsumptionStart => py_opt_timestamp(py, row.consumption_start),
+        Field::ConsumptionEnd => py_opt_timestamp(py, row.consumption_end),
+        Field::Quantity => py_quantity(py, row.quantity),
+        Field::LocationId => text(row.location_id),
+        Field::LicenseId => text(row.license_id),
+    }
+}
+
+/// One row of a usage report. Attributes a level does not have are ``""`` (or ``None``).
+///
+/// ``quantity`` is a ``decimal.Decimal`` of user-days with four decimals; ``consumption_start`` and
+/// ``consumption_end`` are aware ``datetime`` objects in UTC.
+#[pyclass(name = "ReportRow", module = "wholesale_billing", frozen)]
+pub(crate) struct PyReportRow {
+    report: Arc<UsageReport>,
+    index: usize,
+}
+
+impl PyReportRow {
+    fn row(&self) -> PyResult<ReportRow<'_>> {
+        self.report
+            .row(self.index)
+            .ok_or_else(|| PyIndexError::new_err("row index out of range"))
+    }
+
+    fn get<'py>(&self, py: Python<'py>, field: Field) -> PyResult<Bound<'py, PyAny>> {
+        field_value(py, &self.row()?, field)
+    }
+}
+
+#[pymethods]
+impl PyReportRow {
+    /// ``PARTNER_NAME``: the partner's, or the sub-partner's in a sub-partner report.
+    #[getter]
+    fn partner_name<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::PartnerName)
+    }
+
+    /// ``PARTNER_ORG_ID``.
+    #[getter]
+    fn partner_org_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::PartnerOrgId)
+    }
+
+    /// ``SUBSCRIPTION_ID``.
+    #[getter]
+    fn subscription_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::SubscriptionId)
+    }
+
+    /// ``CUSTOMER_ORG_ID`` (CUSTOMER, USER).
+    #[getter]
+    fn customer_org_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::CustomerOrgId)
+    }
+
+    /// ``CUSTOMER_EXTERNAL_ID`` (CUSTOMER, USER).
+    #[getter]
+    fn customer_external_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::CustomerExternalId)
+    }
+
+    /// ``TYPE`` (USER): ``"USER"``, ``"WORKSPACE"`` or ``None``.
+    #[getter]
+    fn subscriber_type<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::SubscriberType)
+    }
+
+    /// ``SUBSCRIBER_ID`` (USER).
+    #[getter]
+    fn subscriber_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::SubscriberId)
+    }
+
+    /// ``USER_ID`` (USER).
+    #[getter]
+    fn user_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::UserId)
+    }
+
+    /// ``WORKSPACE_ID`` (USER).
+    #[getter]
+    fn workspace_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::WorkspaceId)
+    }
+
+    /// ``SERVICE_NAME``.
+    #[getter]
+    fn service_name<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::ServiceName)
+    }
+
+    /// ``SKU``.
+    #[getter]
+    fn sku<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::Sku)
+    }
+
+    /// ``DESCRIPTION``.
+    #[getter]
+    fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::Description)
+    }
+
+    /// ``CONSUMPTION_START_DATE``: an aware datetime in UTC (``None`` only in a read report
+    /// that lacks it).
+    #[getter]
+    fn consumption_start<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::ConsumptionStart)
+    }
+
+    /// ``CONSUMPTION_END_DATE``: an aware datetime in UTC (``None`` only in a read report that
+    /// lacks it).
+    #[getter]
+    fn consumption_end<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::ConsumptionEnd)
+    }
+
+    /// ``QUANTITY``: user-days, a ``decimal.Decimal`` with four decimals.
+    #[getter]
+    fn quantity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::Quantity)
+    }
+
+    /// ``LOCATION_ID`` (CUSTOMER, USER).
+    #[getter]
+    fn location_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::LocationId)
+    }
+
+    /// ``LICENSE_ID`` (CUSTOMER, USER).
+    #[getter]
+    fn license_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, Field::LicenseId)
+    }
+
+    /// The row's fields of its report's level, as a dict keyed by the Webex CSV column names
+    /// (``"QUANTITY"``, ``"TYPE"``, ...), as ``UsageReport.to_dicts()``.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let row = self.row()?;
+        let dict = PyDict::new(py);
+        for (field, _, column) in level_fields(self.report.level()) {
+            dict.set_item(column, field_value(py, &row, field)?)?;
+        }
+        Ok(dict)
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        match other.cast::<PyReportRow>() {
+            Ok(o) => Ok(o.get().row()? == self.row()?),
+            Err(_) => Ok(false),
+        }
+    }
+
+    fn __repr__(&self) -> PyResult<String> {
+        let row = self.row()?;
+        let mut parts = Vec::new();
+        for (field, name, _) in level_fields(self.report.level()) {
+            let text = match field {
+                Field::Quantity => format!("Decimal('{}')", row.quantity),
+                Field::ConsumptionStart => row.consumption_start.map_or("None".into(), |t| format!("'{t}'")),
+                Field::ConsumptionEnd => row.consumption_end.map_or("None".into(), |t| format!("'{t}'")),
+                Field::SubscriberType => row.subscriber_type.map_or("None".into(), |t| format!("'{t}'")),
+                _ => Python::attach(|py| {
+                    field_value(py, &row, field)
+                        .and_then(|v| v.repr())
+                        .map(|r| r.to_string())
+                        .unwrap_or_default()
+                }),
+            };
+            parts.push(format!("{name}={text}"));
+        }
+        Ok(format!("ReportRow({})", parts.join(", ")))
+    }
+}
+
+/// The iterator over a report's rows.
+#[pyclass(module = "wholesale_billing")]
+pub(crate) struct ReportRowIterator {
+    report: Arc<UsageReport>,
+    next: usize,
+}
+
+#[pymethods]
+impl ReportRowIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self) -> Option<PyReportRow> {
+        if self.next >= self.report.len() {
+            return None;
+        }
+        let row = PyReportRow {
+            report: self.report.clone(),
+            index: self.next,
+        };
+        self.next += 1;
+        Some(row)
+    }
+}
+
+/// A usage report: its level, the period it covers (when known) and its rows, in the Webex
+/// billing report's form.
+///
+/// Computed by ``Ledger.usage_report(...)``, read from a vendor CSV by ``UsageReport.read_csv``,
+/// fetched by ``WebexClient.fetch_usage``. ``len(report)``, iteration (``ReportRow`` objects) and
+/// indexing work; ``to_dicts()``, ``to_pandas()``, ``to_polars()`` and ``to_csv()`` convert.
+#[pyclass(name = "UsageReport", module = "wholesale_billing", frozen)]
+pub(crate) struct PyUsageReport {
+    report: Arc<UsageReport>,
+    diagnostics: Option<Diagnostics>,
+}
+
+impl PyUsageReport {
+    /// A report computed by the engine (no load diagnostics).
+    pub(crate) fn computed(report: UsageReport) -> Self {
+        PyUsageReport {
+            report: Arc::new(report),
+            diagnostics: None,
+        }
+    }
+
+    /// The report inside.
+    pub(crate) fn inner(&self) -> &Arc<UsageReport> {
+        &self.report
+    }
+
+    fn table<'py>(&self, py: Python<'py>) -> Table<'py> {
+        let report = &self.report;
+        let mut table = Table::new(py);
+        for (field, _, name) in level_fields(report.level()) {
+            let rows = report.rows();
+            match field {
+                Field::PartnerName => table.text(name, rows.map(|r| r.partner_name)),
+                Field::PartnerOrgId => table.text(name, rows.map(|r| r.partner_org_id)),
+                Field::SubscriptionId => table.text(name, rows.map(|r| r.subscription_id)),
+                Field::CustomerOrgId => table.text(name, rows.map(|r| r.customer_org_id)),
+                Field::CustomerExternalId => table.text(name, rows.map(|r| r.customer_external_id)),
+                Field::SubscriberType => table.opt_text(name, rows.map(|r| r.subscriber_type.map(|t| t.as_str()))),
+                Field::SubscriberId => table.text(name, rows.map(|r| r.subscriber_id)),
+                Field::UserId => table.text(name, rows.map(|r| r.user_id)),
+                Field::WorkspaceId => table.text(name, rows.map(|r| r.workspace_id)),
+                Field::ServiceName => table.text(name, rows.map(|r| r.service_name)),
+                Field::Sku => table.text(name, rows.map(|r| r.sku)),
+                Field::Description => table.text(name, rows.map(|r| r.description)),
+                Field::ConsumptionStart => table.instants(name, rows.map(|r| r.consumption_start)),
+                Field::ConsumptionEnd => table.instants(name, rows.map(|r| r.consumption_end)),
+                Field::Quantity => table.decimals(name, rows.map(|r| Some(r.quantity.to_decimal()))),
+                Field::LocationId => table.text(name, rows.map(|r| r.location_id)),
+                Field::LicenseId => table.text(name, rows.map(|r| r.license_id)),
+            }
+        }
+        table
+    }
+}
+
+/// Collects `UsageReport` objects from an iterable (or takes one report alone).
+pub(crate) fn reports_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Arc<UsageReport>>> {
+    if let Ok(one) = value.cast::<PyUsageReport>() {
+        return Ok(vec![one.get().report.clone()]);
+    }
+    let mut out = Vec::new();
+    for item in value.try_iter()? {
+        let item = item?;
+        let report = item
+            .cast::<PyUsageReport>()
+            .map_err(|_| PyTypeError::new_err(format!("{what}: expected UsageReport objects")))?;
+        out.push(report.get().report.clone());
+    }
+    Ok(out)
+}
+
+#[pymethods]
+impl PyUsageReport {
+    /// Reads a vendor usage report CSV (path, bytes or binary file object): columns by name in
+    /// the ``UPPER_SNAKE`` or the human form, BOM tolerated, extra columns ignored. ``level``:
+    /// the expected level (``"user"``, ``"customer"``, ``"partner"``), else from the header.
+    /// Strict by default; ``lenient=True`` skips bad rows (see ``diagnostics``).
+    #[staticmethod]
+    #[pyo3(signature = (source, *, level = None, lenient = false))]
+    fn read_csv(py: Python<'_>, source: &Bound<'_, PyAny>, level: Option<String>, lenient: bool) -> PyResult<Self> {
+        let options = ReadOptions {
+            level: level.as_deref().map(level_arg).transpose()?,
+            mode: if lenient { LoadMode::Lenient } else { LoadMode::Strict },
+        };
+        let source = Source::from_py(source, "usage report")?;
+        let (report, diagnostics) = source
+            .read_with(py, "usage report", move |reader| {
+                UsageReport::read_csv(reader, &options)
+            })?
+            .or_raise()?;
+        Ok(PyUsageReport {
+            report: Arc::new(report),
+            diagnostics: Some(diagnostics),
+        })
+    }
+
+    /// One report of the rows of several reports of one level, in order (e.g. the partner's and
+    /// every sub-partner's). The period is kept when all agree.
+    #[staticmethod]
+    fn concat(py: Python<'_>, reports: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let reports = reports_arg(reports, "reports")?;
+        let report = py
+            .detach(|| UsageReport::concat(reports.iter().map(|r| r.as_ref())))
+            .or_raise()?;
+        Ok(PyUsageReport::computed(report))
+    }
+
+    /// ``"USER"``, ``"CUSTOMER"`` or ``"PARTNER"``.
+    #[getter]
+    fn level(&self) -> &'static str {
+        self.report.level().as_str()
+    }
+
+    /// The billing period, when the report was computed (a report read from CSV does not say).
+    #[getter]
+    fn period(&self) -> Option<PyPeriod> {
+        self.report.period().map(PyPeriod)
+    }
+
+    /// The CSV columns of the report's level, in order.
+    #[getter]
+    fn columns(&self) -> Vec<&'static str> {
+        self.report.level().columns().to_vec()
+    }
+
+    /// What reading the CSV noticed (``None`` for a computed report).
+    #[getter]
+    fn diagnostics(&self) -> Option<PyDiagnostics> {
+        self.diagnostics.clone().map(PyDiagnostics)
+    }
+
+    fn __len__(&self) -> usize {
+        self.report.len()
+    }
+
+    fn __iter__(&self) -> ReportRowIterator {
+        ReportRowIterator {
+            report: self.report.clone(),
+            next: 0,
+        }
+    }
+
+    fn __getitem__(&self, index: isize) -> PyResult<PyReportRow> {
+        let len = self.report.len() as isize;
+        let i = if index < 0 { index + len } else { index };
+        if i < 0 || i >= len {
+            return Err(PyIndexError::new_err("report row index out of range"));
+        }
+        Ok(PyReportRow {
+            report: self.report.clone(),
+            index: i as usize,
+        })
+    }
+
+    /// The report rolled up to a coarser level (``"customer"`` or ``"partner"``).
+    fn aggregate(&self, py: Python<'_>, level: String) -> PyResult<Self> {
+        let level = level_arg(&level)?;
+        let report = &self.report;
+        let out = py.detach(|| report.aggregate(level)).or_raise()?;
+        Ok(PyUsageReport::computed(out))
+    }
+
+    /// The same rows in report order: customer org, subscriber, SKU, location, license, partner org.
+    fn sorted(&self, py: Python<'_>) -> Self {
+        let report = &self.report;
+        PyUsageReport::computed(py.detach(|| report.sorted()))
+    }
+
+    /// Quantity (user-days) per SKU, sorted by SKU.
+    fn quantity_by_sku<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (sku, quantity) in self.report.quantity_by_sku() {
+            dict.set_item(sku, py_quantity(py, quantity)?)?;
+        }
+        Ok(dict)
+    }
+
+    /// The sum of all quantities (user-days).
+    fn total_quantity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py_quantity(py, self.report.total_quantity())
+    }
+
+    /// One dict per row, keyed by the level's Webex CSV column names (``"PARTNER_NAME"``, ...,
+    /// ``"QUANTITY"``): the columns of the report's CSV, with typed values.
+    fn to_dicts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.table(py).to_dicts()?.into_any())
+    }
+
+    /// A pandas ``DataFrame`` with the Webex CSV columns (needs pandas): ``QUANTITY`` as
+    /// ``decimal.Decimal``, the consumption dates as ``datetime64[us, UTC]``.
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.table(py).to_pandas("to_pandas")
+    }
+
+    /// A polars ``DataFrame`` with the Webex CSV columns (needs polars): ``QUANTITY`` as
+    /// ``Decimal(38, 4)``, the consumption dates as ``Datetime("us", "UTC")``.
+    fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.table(py).to_polars("to_polars")
+    }
+
+    /// The report as the Webex billing report CSV: written to ``path`` (returns ``None``), or
+    /// returned as text. Written without the GIL.
+    #[pyo3(signature = (path = None))]
+    fn to_csv(&self, py: Python<'_>, path: Option<PathBuf>) -> PyResult<Option<String>> {
+        let report = &self.report;
+        write_output(py, path, "usage report", |out| report.write_csv(out))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "UsageReport(level={}, period={}, rows={}, total_quantity={})",
+            self.report.level(),
+            self.report
+                .period()
+                .map_or_else(|| "None".to_owned(), |p| format!("'{p}'")),
+            self.report.len(),
+            self.report.total_quantity()
+        )
+    }
+}

@@ -1,0 +1,82 @@
+"""The package: public names, typing (stubs checked against the built module), generator."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import wholesale_billing as wb
+from wholesale_billing import _wholesale_billing as native
+
+
+def test_public_names() -> None:
+    assert wb.__version__ == native.__version__
+    assert set(wb.__all__) == set(native.__all__)
+    for name in wb.__all__:
+        assert getattr(wb, name) is getattr(native, name)
+    assert (Path(wb.__file__).parent / "py.typed").exists()
+    assert (Path(wb.__file__).parent / "_wholesale_billing.pyi").exists()
+    assert wb.DEFAULT_BASE_URL.startswith("https://")
+
+
+def test_generator_is_deterministic() -> None:
+    org, events = wb.generate(seed=7, customers=5, subscribers=60, sub_partners=2, month="2024-05")
+    again_org, again = wb.generate(seed=7, customers=5, subscribers=60, sub_partners=2, month=wb.Period.month(2024, 5))
+    assert isinstance(events, bytes) and events == again and org == again_org
+    assert len(org.sub_partners) == 2
+    ledger = wb.Ledger.from_csv(events, org)
+    assert (ledger.subscriber_count, ledger.customer_count) == (60, 5)
+    assert ledger.diagnostics.issues == []
+    assert wb.generate(seed=8, customers=5, subscribers=60)[1] != events
+    with pytest.raises(wb.BillingInputError, match="whole calendar month"):
+        wb.generate(month="2024-05-01..2024-05-30")
+    with pytest.raises(wb.BillingInputError, match="every customer needs at least one"):
+        wb.generate(customers=10, subscribers=5)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=Path(__file__).parent, check=False)
+
+
+def test_stubs_match_the_built_module() -> None:
+    pytest.importorskip("mypy")
+    for module in ["wholesale_billing._wholesale_billing", "wholesale_billing"]:
+        result = run("-m", "mypy.stubtest", module)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_stubs_type_check_a_typical_script(tmp_path: Path) -> None:
+    pytest.importorskip("mypy")
+    script = tmp_path / "typical.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            from decimal import Decimal
+            import wholesale_billing as wb
+
+            org, events = wb.generate(seed=1, customers=2, subscribers=10)
+            ledger = wb.Ledger.from_csv(events, org, lenient=True)
+            report = ledger.usage_report("2024-05-01", "2024-05-31", level="customer", all=True)
+            total: Decimal = report.total_quantity()
+            for row in report:
+                quantity: Decimal = row.quantity
+            rates = wb.WholesaleRateCard("USD", {"A-W-WXC-CALL-U": Decimal("8.00")})
+            try:
+                invoice = wb.expected_vendor_invoice(report, "2024-05", rates, tax_percent="20")
+                amount: Decimal = invoice.total.amount
+            except wb.PricingError as e:
+                issues: tuple[wb.LoadIssue, ...] = e.issues
+            text: str | None = report.to_csv()
+            """
+        )
+    )
+    result = run("-m", "mypy", "--strict", str(script))
+    assert result.returncode == 0, result.stdout + result.stderr
+    bad = tmp_path / "bad.py"
+    bad.write_text("import wholesale_billing as wb\nwb.Money(1.5, 'USD')\n")
+    result = run("-m", "mypy", "--strict", str(bad))
+    assert result.returncode != 0 and "Money" in result.stdout, "a float amount is a type error too"

@@ -1,0 +1,98 @@
+"""Reconciliation: clean against itself, planted discrepancies found exactly, conversions."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+import wholesale_billing as wb
+
+D = Decimal
+
+
+def test_report_against_itself_is_clean(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> None:
+    expected = month_ledger.usage_report("2024-05", all=True)
+    invoice = wb.expected_vendor_invoice(expected, "2024-05", rates)
+    result = wb.reconcile(expected, [expected], rates, "2024-05", vendor_invoice=invoice)
+    assert result.is_clean
+    assert len(result) == 0 and not result
+    assert result.findings == []
+    assert "clean, no findings" in str(result.summary())
+
+
+def test_planted_discrepancies_are_found(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> None:
+    expected = month_ledger.usage_report("2024-05")
+    vendor, planted = wb.plant_discrepancies(expected, seed=3, count=8)
+    assert len(planted) == 8
+    result = wb.reconcile(expected, vendor, rates, wb.Period.month(2024, 5))
+    found = [(f.finding_class, f.customer_org_id, f.subscriber_id, f.sku, f.expected_sku) for f in result]
+    want = [(p.finding_class, p.customer_org_id, p.subscriber_id, p.sku, p.expected_sku) for p in planted]
+    assert found == want
+    for f in result.findings:
+        assert f.difference == f.actual - f.expected
+        assert f.unit == "user_days"
+        assert f.money_impact.currency == "USD"
+        assert f.detail
+    summary = result.summary()
+    assert summary.findings == 8
+    assert sum(g.count for g in summary.by_class) == 8
+    assert len(summary.by_class) == 6
+    assert summary.money_impact.amount == sum((f.money_impact.amount for f in result), D(0))
+    assert {g.key for g in summary.by_sku} == {f.sku for f in result}
+    assert "finding(s)" in str(summary)
+    assert result.of_class("quantity_mismatch") == [] or all(
+        f.finding_class == "quantity_mismatch" for f in result.of_class("quantity_mismatch")
+    )
+    with pytest.raises(wb.BillingInputError, match="finding class"):
+        result.of_class("nope")  # type: ignore[arg-type]
+
+    csv = result.to_csv()
+    assert csv is not None and csv.count("\n") == 9 and csv.startswith("class,customer_org_id,")
+    assert len(json.loads(result.to_json())["findings"]) == 8
+    dicts = result.to_dicts()
+    assert [d["finding_class"] for d in dicts] == [f.finding_class for f in result]
+    assert all(isinstance(d["difference"], Decimal) for d in dicts)
+
+
+def test_invoice_findings(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> None:
+    expected = month_ledger.usage_report("2024-05", all=True)
+    invoice = wb.expected_vendor_invoice(expected, "2024-05", rates)
+    csv = invoice.to_csv()
+    assert csv is not None
+    first = invoice.lines[0]
+    wrong = csv.replace(f",{first.extended.amount},", f",{first.extended.amount + 1},", 1)
+    vendor_invoice = wb.VendorInvoice.read_csv(wrong.encode())
+    result = wb.reconcile(expected, expected, rates, "2024-05", vendor_invoice=vendor_invoice)
+    classes = {f.finding_class for f in result}
+    assert "invoice_arithmetic" in classes
+    arithmetic = result.of_class("invoice_arithmetic")
+    assert all(f.unit == "money" for f in arithmetic)
+
+
+def test_tolerance_and_level_checks(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> None:
+    expected = month_ledger.usage_report("2024-05")
+    vendor, planted = wb.plant_discrepancies(expected, seed=1, count=4)
+    strict = wb.reconcile(expected, vendor, rates, "2024-05")
+    loose = wb.reconcile(expected, vendor, rates, "2024-05", tolerance=D(1000))
+    assert len(loose) <= len(strict)
+    with pytest.raises(wb.BillingInputError, match="negative"):
+        wb.reconcile(expected, vendor, rates, "2024-05", tolerance="-1")
+    with pytest.raises(wb.BillingInputError, match="USER reports"):
+        wb.reconcile(month_ledger.usage_report("2024-05", level="customer"), vendor, rates, "2024-05")
+    with pytest.raises(wb.BillingInputError, match="covers"):
+        wb.reconcile(expected, vendor, rates, "2024-06")
+
+
+def test_findings_as_frames(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> None:
+    expected = month_ledger.usage_report("2024-05")
+    vendor, _ = wb.plant_discrepancies(expected, seed=5, count=4)
+    result = wb.reconcile(expected, vendor, rates, "2024-05")
+    pd = pytest.importorskip("pandas")
+    df = result.to_pandas()
+    assert isinstance(df, pd.DataFrame) and len(df) == 4
+    assert all(isinstance(v, Decimal) for v in df["money_impact"])
+    pl = pytest.importorskip("polars")
+    frame = result.to_polars()
+    assert isinstance(frame, pl.DataFrame) and frame.height == 4

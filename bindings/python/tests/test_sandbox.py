@@ -1,0 +1,139 @@
+"""The sandbox round trip: what the Webex client fetches equals what the ledger computes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+import wholesale_billing as wb
+
+TEN_MS = timedelta(milliseconds=10)
+FIFTY_MS = timedelta(milliseconds=50)
+
+LEVELS = ["user", "customer", "partner"]
+
+
+@pytest.fixture(scope="module")
+def sandbox(month: tuple[wb.Organisation, bytes], rates: wb.WholesaleRateCard):  # type: ignore[no-untyped-def]
+    org, events = month
+    with wb.Sandbox.start(org, events, rates=rates, today=date(2024, 6, 15), report_delay_ms=20) as running:
+        yield running
+    assert not running.is_running
+
+
+def test_fetch_usage_equals_the_ledger(sandbox: wb.Sandbox, month_ledger: wb.Ledger) -> None:
+    org = month_ledger.organisation
+    client = sandbox.webex_client()
+    assert client.base_url == sandbox.base_url
+    scopes: list[str | None] = [None, *(sp.org_id for sp in org.sub_partners)]
+    for sub_partner in scopes:
+        for level in LEVELS:
+            fetched = client.fetch_usage(
+                "2024-05-01", "2024-05-31", level=level, sub_partner=sub_partner, poll_interval=TEN_MS
+            )
+            mine = month_ledger.usage_report("2024-05", level=level, sub_partner=sub_partner)  # type: ignore[arg-type]
+            assert fetched.source in ("created", "awaited")
+            assert fetched.report.status == "COMPLETED"
+            assert fetched.report.report_type == level.upper()
+            assert fetched.usage.to_csv() == mine.to_csv()
+            assert len(fetched.usage) == len(mine)
+            for theirs, ours in zip(fetched.usage, mine):
+                assert theirs == ours
+                assert theirs.quantity == ours.quantity
+    again = client.fetch_usage(wb.Period.month(2024, 5), poll_interval=timedelta(milliseconds=10))
+    assert again.source == "reused"
+    regenerated = client.fetch_usage("2024-05", regenerate=True, poll_interval=TEN_MS)
+    assert regenerated.source == "regenerated"
+
+
+def test_report_life_cycle(sandbox: wb.Sandbox, month_ledger: wb.Ledger) -> None:
+    client = sandbox.webex_client()
+    created = client.create_report("2024-05-01", "2024-05-15", level="customer")
+    assert created.id
+    done = client.wait_until_complete(created.id, poll_interval=TEN_MS, timeout=30)
+    assert done.status == "COMPLETED"
+    assert done.billing_start_date == date(2024, 5, 1) and done.billing_end_date == date(2024, 5, 15)
+    assert done.temp_download_url is not None
+    assert done.temp_download_url.startswith(sandbox.download_base_url)
+    csv = client.download_csv(done)
+    mine = month_ledger.usage_report("2024-05-01", "2024-05-15", level="customer").to_csv()
+    assert csv.decode() == mine
+    assert client.download(done).to_csv() == mine
+    assert client.get_report(created.id).id == created.id
+    listed = client.list_reports(start="2024-05-01", end="2024-05-15", level="customer")
+    assert [r.id for r in listed] == [created.id]
+    assert listed[0].status == "COMPLETED"
+    client.delete_report(created.id)
+    assert client.list_reports(start="2024-05-01", end="2024-05-15", level="customer") == []
+    with pytest.raises(wb.ApiError) as info:
+        client.get_report(created.id)
+    assert info.value.status == 404
+
+
+def test_partners_and_customers(sandbox: wb.Sandbox, month_ledger: wb.Ledger) -> None:
+    org = month_ledger.organisation
+    client = sandbox.webex_client()
+    assert sorted(s.org_id for s in client.sub_partners()) == sorted(sp.org_id for sp in org.sub_partners)
+    customers = client.customers()
+    mine = [c for c in month_ledger.customers() if c.sub_partner_org_id is None]
+    assert sorted(c.external_id or "" for c in customers) == sorted(c.external_id for c in mine)
+    ids = client.customer_external_ids()
+    assert ids == {c.org_id: c.external_id for c in mine}
+    one = client.customer(customers[0].id)
+    assert one.id == customers[0].id
+    reseller = org.sub_partners[0].org_id
+    theirs = client.customer_external_ids(on_behalf_of_sub_partner=reseller)
+    assert theirs == {c.org_id: c.external_id for c in month_ledger.customers() if c.sub_partner_org_id == reseller}
+
+
+def test_tokens_stats_and_sub_partner_clients(sandbox: wb.Sandbox, month_ledger: wb.Ledger) -> None:
+    org = month_ledger.organisation
+    tokens = sandbox.tokens
+    assert set(tokens) == {org.partner.org_id, *(sp.org_id for sp in org.sub_partners)}
+    assert sandbox.partner_token == tokens[org.partner.org_id]
+    assert sandbox.token_of("nope") is None
+    reseller = org.sub_partners[1].org_id
+    as_reseller = sandbox.webex_client(reseller)
+    fetched = as_reseller.fetch_usage("2024-05", level="partner", poll_interval=TEN_MS)
+    assert fetched.usage.to_csv() == month_ledger.usage_report("2024-05", level="partner", sub_partner=reseller).to_csv()
+    stats = sandbox.stats()
+    assert stats["requests"] > 0 and stats["reports_created"] > 0
+    assert sandbox.base_url == f"{sandbox.origin}/v1"
+    assert sandbox.port > 0
+
+
+def test_commerce_catalog(sandbox: wb.Sandbox, rates: wb.WholesaleRateCard) -> None:
+    ccws = sandbox.ccws_client()
+    card = ccws.price_list_rate_card()
+    assert [(r.sku, r.rate, r.committed_rate) for r in card.rates] == [
+        (r.sku, r.rate, r.committed_rate) for r in rates.rates
+    ]
+    assert sorted(ccws.offer_skus()) == sorted(r.sku for r in rates.rates)
+    two = ccws.rate_card(["A-W-WXC-CALL-U", "A-W-CA-CALL-U"])
+    assert sorted(r.sku for r in two.rates) == ["A-W-CA-CALL-U", "A-W-WXC-CALL-U"]
+    assert two["A-W-WXC-CALL-U"].rate == rates["A-W-WXC-CALL-U"].rate
+
+
+def test_stop_is_idempotent_and_state_persists(tmp_path: Path, month: tuple[wb.Organisation, bytes]) -> None:
+    org, events = month
+    db = tmp_path / "sandbox.db"
+    first = wb.Sandbox.start(org, events, today="2024-06-15", report_delay_ms=10, db_path=db)
+    tokens = first.tokens
+    created = first.webex_client().create_report("2024-05", level="partner")
+    first.stop()
+    first.stop()
+    assert not first.is_running
+    with pytest.raises(RuntimeError, match="stopped"):
+        first.stats()
+    with wb.Sandbox.start(org, events, today="2024-06-15", report_delay_ms=10, db_path=str(db)) as second:
+        assert second.tokens == tokens
+        assert second.webex_client().wait_until_complete(created.id, poll_interval=TEN_MS).id == created.id
+
+
+def test_client_as_context_manager(sandbox: wb.Sandbox) -> None:
+    token = sandbox.partner_token
+    assert token is not None
+    with wb.WebexClient(token=token, base_url=sandbox.base_url, timeout=timedelta(seconds=30)) as client:
+        assert client.list_reports(max=1) is not None
