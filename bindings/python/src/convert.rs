@@ -334,11 +334,11 @@ pub(crate) fn read_text_file(py: Python<'_>, path: &PathBuf, what: &str) -> PyRe
     })
 }
 
-/// Writes what `write` produces to `path` (returning `None`), or returns it as text when no path
-/// is given. Both without the GIL.
+/// Writes what `write` produces to `path` (returning `None`), streamed through a buffer, or
+/// returns it as text when no path is given. Both without the GIL.
 pub(crate) fn write_output<F>(py: Python<'_>, path: Option<PathBuf>, what: &str, write: F) -> PyResult<Option<String>>
 where
-    F: FnOnce(&mut Vec<u8>) -> wb::Result<()> + Send,
+    F: FnOnce(&mut dyn std::io::Write) -> wb::Result<()> + Send,
 {
     enum Failure {
         Core(wb::Error),
@@ -346,14 +346,19 @@ where
         Utf8,
     }
     let result = py.detach(|| -> Result<Option<String>, Failure> {
-        let mut buffer = Vec::with_capacity(1 << 16);
-        write(&mut buffer).map_err(Failure::Core)?;
         match &path {
             Some(path) => {
-                std::fs::write(path, &buffer).map_err(Failure::Io)?;
+                let file = std::fs::File::create(path).map_err(Failure::Io)?;
+                let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+                write(&mut out).map_err(Failure::Core)?;
+                std::io::Write::flush(&mut out).map_err(Failure::Io)?;
                 Ok(None)
             }
-            None => String::from_utf8(buffer).map(Some).map_err(|_| Failure::Utf8),
+            None => {
+                let mut buffer = Vec::with_capacity(1 << 16);
+                write(&mut buffer).map_err(Failure::Core)?;
+                String::from_utf8(buffer).map(Some).map_err(|_| Failure::Utf8)
+            }
         }
     });
     match result {
