@@ -98,7 +98,7 @@ async fn through_the_apis(
         .map(|t| t.token.clone())
         .context("the sandbox gave the partner no token")?;
     let client = Client::builder()
-        .base_url(format!("{}/v1", sandbox.base_url()))
+        .base_url(sandbox.webex_base_url())
         .token(token)
         .build()?;
     let mut reports = Vec::new();

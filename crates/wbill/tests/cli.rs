@@ -516,7 +516,7 @@ fn fetch_through_the_sandbox_equals_usage_byte_for_byte() {
         ))
         .unwrap();
     let token = sandbox.token_of("p-1").unwrap().token.clone();
-    let base = format!("{}/v1", sandbox.base_url());
+    let base = sandbox.webex_base_url();
     for (level, scope) in [("user", "--all"), ("customer", "--all"), ("user", "")] {
         let mut args = vec![
             "fetch",

@@ -245,6 +245,11 @@ impl Sandbox {
         self.state.base_url.clone()
     }
 
+    /// The Webex API base URL a client is given: [`Sandbox::base_url`] plus `/v1`.
+    pub fn webex_base_url(&self) -> String {
+        format!("{}/v1", self.state.base_url)
+    }
+
     /// The origin of download URLs (by default `http://localhost:PORT`).
     pub fn download_base_url(&self) -> String {
         self.state.download_base_url.clone()

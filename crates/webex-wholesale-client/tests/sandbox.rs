@@ -152,7 +152,7 @@ async fn bad_periods_are_refused_with_the_webex_body() {
         assert!(api.body.is_some() && !api.message.is_empty(), "{api:?}");
     }
     let wrong = Client::builder()
-        .base_url(format!("{}/v1", env.sandbox.base_url()))
+        .base_url(env.sandbox.webex_base_url())
         .token("not-a-token")
         .build()
         .unwrap();

@@ -99,7 +99,7 @@ impl Env {
                 .clone(),
         };
         Client::builder()
-            .base_url(format!("{}/v1", self.sandbox.base_url()))
+            .base_url(self.sandbox.webex_base_url())
             .token(token)
             .retry_policy(retries())
             .timeout(Duration::from_secs(10))

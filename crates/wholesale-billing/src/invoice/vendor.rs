@@ -430,8 +430,9 @@ impl VendorInvoice {
     /// Reads an invoice as Cisco sent it, as CSV lines: `sku`, `quantity`, `rate`,
     /// `extended_amount` (aliases `extended`, `amount`) and `currency` are required; `description`,
     /// `kind` (`usage`, `committed_spend`, `overage`, `tax`, `other`; default `usage`, or
-    /// `committed_spend` for `A-W-CS-MNTH`), and the period (`period` as `YYYY-MM-DD..YYYY-MM-DD`,
-    /// or `period_start` and `period_end`) are optional. A `TOTAL` row is kept as
+    /// `committed_spend` for `A-W-CS-MNTH`), the period (`period` as `YYYY-MM-DD..YYYY-MM-DD`, or
+    /// `period_start` and `period_end`), and the derivation columns `user_days` and
+    /// `days_in_period` that [`VendorInvoice::write_csv`] writes are optional. A `TOTAL` row is kept as
     /// [`VendorInvoice::stated_total`]. Extended amounts and the total are kept as written, so the
     /// invoice's own arithmetic can be checked by [`reconcile`](crate::reconcile).
     ///
@@ -547,9 +548,11 @@ enum InvoiceCol {
     Rate,
     Extended,
     Currency,
+    UserDays,
+    DaysInPeriod,
 }
 
-const INVOICE_COLS: [(InvoiceCol, &str, &[&str]); 10] = [
+const INVOICE_COLS: [(InvoiceCol, &str, &[&str]); 12] = [
     (InvoiceCol::Sku, "sku", &["sku", "service_sku"]),
     (
         InvoiceCol::Description,
@@ -568,9 +571,11 @@ const INVOICE_COLS: [(InvoiceCol, &str, &[&str]); 10] = [
         &["extended_amount", "extended", "amount", "extended_amount_excl_tax"],
     ),
     (InvoiceCol::Currency, "currency", &["currency", "currency_code"]),
+    (InvoiceCol::UserDays, "user_days", &["user_days"]),
+    (InvoiceCol::DaysInPeriod, "days_in_period", &["days_in_period"]),
 ];
 
-fn issue_at(line: u64, cols: &[Option<usize>; 10], c: InvoiceCol, message: String) -> LoadIssue {
+fn issue_at(line: u64, cols: &[Option<usize>; 12], c: InvoiceCol, message: String) -> LoadIssue {
     let issue = LoadIssue::new(Severity::Error, line, IssueKind::InvalidValue, message);
     match cols[c as usize] {
         Some(column) => issue.at_column(column, INVOICE_COLS[c as usize].1),
@@ -585,7 +590,7 @@ enum Row {
 
 fn read_invoice_row<'r>(
     line: u64,
-    cols: &[Option<usize>; 10],
+    cols: &[Option<usize>; 12],
     text: &dyn Fn(InvoiceCol) -> std::result::Result<&'r str, LoadIssue>,
     currency: &mut Option<(Currency, u64)>,
 ) -> std::result::Result<Row, LoadIssue> {
@@ -634,6 +639,22 @@ fn read_invoice_row<'r>(
         })?,
     };
     let period = read_period(text, &bad)?;
+    let user_days = match text(InvoiceCol::UserDays)? {
+        "" => None,
+        t => Some(
+            t.parse::<Quantity>()
+                .map_err(|e| bad(InvoiceCol::UserDays, e.to_string()))?,
+        ),
+    };
+    let days_in_period = match text(InvoiceCol::DaysInPeriod)? {
+        "" => None,
+        t => Some(t.parse::<u32>().map_err(|_| {
+            bad(
+                InvoiceCol::DaysInPeriod,
+                format!("days_in_period {t:?} is not a whole number of days"),
+            )
+        })?),
+    };
     Ok(Row::Line(Box::new(VendorInvoiceLine {
         sku: sku.to_owned(),
         description: text(InvoiceCol::Description)?.to_owned(),
@@ -642,8 +663,8 @@ fn read_invoice_row<'r>(
         quantity,
         rate,
         extended: Money::new(extended, this),
-        user_days: None,
-        days_in_period: None,
+        user_days,
+        days_in_period,
         source_line: Some(line),
     })))
 }
