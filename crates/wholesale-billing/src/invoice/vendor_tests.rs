@@ -1,0 +1,195 @@
+//! Tests of the vendor invoice: the seed invoice, committed months, CSV and JSON.
+use super::*;
+use crate::rates::WholesaleRate;
+use crate::report::ReadOptions;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn seed_rates() -> WholesaleRateCard {
+    let mut rates = WholesaleRateCard::new(Currency::USD);
+    for (sku, rate, committed) in [
+        ("A-W-CA-CALL-U", "5", "4"),
+        ("A-W-WXC-CALL-U", "8", "7"),
+        ("A-W-WXE-CALL-U", "6", "5"),
+        ("A-W-WXM-MEET-U", "9", "8"),
+    ] {
+        let mut r = WholesaleRate::new(sku, d(rate));
+        r.committed_rate = Some(d(committed));
+        rates.insert(r).unwrap();
+    }
+    rates
+}
+
+/// The seed invoice's quantities, as user-days over its 30-day billing period (13 Apr – 12 May).
+fn seed_usage() -> UsageReport {
+    // 105.425 × 30 = 3162.75; 356.6889 × 30 = 10700.667; 268.0069 × 30 = 8040.207;
+    // 5.1944 × 30 = 155.832 — split over a partner and a sub-partner report would give the same.
+    let csv = "SKU,QUANTITY\nA-W-CA-CALL-U,3162.75\nA-W-WXC-CALL-U,10700.667\n\
+               A-W-WXE-CALL-U,8040.207\nA-W-WXM-MEET-U,155.832\n";
+    UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())
+        .unwrap()
+        .0
+}
+
+fn seed_period() -> Period {
+    Period::from_dates("2023-04-13", "2023-05-12").unwrap()
+}
+
+#[test]
+fn the_seed_invoice_reproduces_to_the_cent() {
+    let options = VendorInvoiceOptions {
+        fixed_lines: vec![FixedLine {
+            sku: "SVS-FLEX-SUPT-BAS".into(),
+            description: "Basic Support for Flex Plan".into(),
+            quantity: Decimal::ONE,
+            rate: d("0.00"),
+        }],
+        ..VendorInvoiceOptions::default()
+    };
+    let invoice = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &options).unwrap();
+    let got: Vec<(String, String, String)> = invoice
+        .lines
+        .iter()
+        .map(|l| (l.sku.clone(), l.quantity.to_string(), l.extended.amount().to_string()))
+        .collect();
+    let want = [
+        ("A-W-CA-CALL-U", "105.4250", "527.12"),
+        ("A-W-WXC-CALL-U", "356.6889", "2853.51"),
+        ("A-W-WXE-CALL-U", "268.0069", "1608.04"),
+        ("A-W-WXM-MEET-U", "5.1944", "46.75"),
+        ("SVS-FLEX-SUPT-BAS", "1", "0.00"),
+    ]
+    .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
+    assert_eq!(got, want);
+    assert_eq!(invoice.total().unwrap().to_string(), "5035.42 USD");
+}
+
+#[test]
+fn usage_split_over_reports_gives_the_same_invoice() {
+    let a = "SKU,QUANTITY\nA-W-CA-CALL-U,3000\nA-W-WXC-CALL-U,700.667\n";
+    let b = "SKU,QUANTITY\nA-W-CA-CALL-U,162.75\nA-W-WXC-CALL-U,10000\nA-W-WXE-CALL-U,8040.207\n\
+             A-W-WXM-MEET-U,155.832\n";
+    let (a, _) = UsageReport::read_csv(a.as_bytes(), &ReadOptions::default()).unwrap();
+    let (b, _) = UsageReport::read_csv(b.as_bytes(), &ReadOptions::default()).unwrap();
+    let options = VendorInvoiceOptions::default();
+    let split = expected_vendor_invoice([&a, &b], seed_period(), &seed_rates(), &options).unwrap();
+    let whole = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &options).unwrap();
+    assert_eq!(split, whole);
+    assert_eq!(split.total().unwrap().to_string(), "5035.42 USD");
+}
+
+#[test]
+fn committed_month_with_and_without_overage() {
+    // At committed rates: 105.425×4 = 421.70; 356.6889×7 = 2496.8223 → 2496.82;
+    // 268.0069×5 = 1340.0345 → 1340.03 (half-even: 0.0345 → 0.03); 5.1944×8 = 41.5552 → 41.56.
+    // Σ = 4300.11.
+    for (commit, overage, total) in [("4000", "300.11", "4300.11"), ("5000", "0.00", "5000.00")] {
+        let options = VendorInvoiceOptions {
+            commitment: Commitment::Committed {
+                monthly: Money::parse(commit, Currency::USD).unwrap(),
+            },
+            ..VendorInvoiceOptions::default()
+        };
+        let invoice = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &options).unwrap();
+        assert_eq!(invoice.lines.len(), 2);
+        assert_eq!(invoice.lines[0].sku, "A-W-CS-MNTH");
+        assert_eq!(invoice.lines[0].extended.amount().to_string(), format!("{commit}.00"));
+        assert_eq!(invoice.lines[1].kind, LineKind::Overage);
+        assert_eq!(invoice.lines[1].extended.amount().to_string(), overage);
+        assert_eq!(invoice.total().unwrap().amount().to_string(), total);
+        let basis: Decimal = invoice.overage_basis.iter().map(|l| l.extended.amount()).sum();
+        assert_eq!(basis.to_string(), "4300.11");
+    }
+}
+
+#[test]
+fn missing_rate_and_currency_mismatch_are_refused() {
+    let mut rates = seed_rates();
+    let csv = "SKU,QUANTITY\nA-W-NEW-U,10\n";
+    let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).unwrap();
+    let err = expected_vendor_invoice([&report], seed_period(), &rates, &VendorInvoiceOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("no wholesale rate for SKU A-W-NEW-U"), "{err}");
+    rates.insert(WholesaleRate::new("A-W-NEW-U", d("1"))).unwrap();
+    let options = VendorInvoiceOptions {
+        commitment: Commitment::Committed {
+            monthly: Money::parse("10", Currency::EUR).unwrap(),
+        },
+        ..VendorInvoiceOptions::default()
+    };
+    let err = expected_vendor_invoice([&report], seed_period(), &rates, &options).unwrap_err();
+    assert!(matches!(err, Error::CurrencyMismatch { .. }), "{err}");
+}
+
+#[test]
+fn tax_line_is_rounded_once_on_the_subtotal() {
+    let options = VendorInvoiceOptions {
+        tax_percent: Some(d("22")),
+        ..VendorInvoiceOptions::default()
+    };
+    let invoice = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &options).unwrap();
+    let tax = invoice.lines.last().unwrap();
+    // 5035.42 × 0.22 = 1107.7924 → 1107.79
+    assert_eq!(tax.extended.amount().to_string(), "1107.79");
+    assert_eq!(invoice.total().unwrap().amount().to_string(), "6143.21");
+}
+
+#[test]
+fn csv_round_trip_and_total_check() {
+    let invoice = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &Default::default()).unwrap();
+    let mut out = Vec::new();
+    invoice.write_csv(&mut out).unwrap();
+    let (back, diagnostics) = VendorInvoice::read_csv(out.as_slice()).unwrap();
+    assert_eq!(diagnostics.rows_read, 5, "4 lines and the total");
+    assert_eq!(back.total().unwrap(), invoice.total().unwrap());
+    assert_eq!(back.period, Some(seed_period()));
+    assert_eq!(
+        back.usage_quantity_by_sku().unwrap(),
+        invoice.usage_quantity_by_sku().unwrap()
+    );
+    assert_eq!(back.stated_total.unwrap().to_string(), "5035.42 USD");
+    let text = String::from_utf8(out).unwrap().replace("5035.42,USD", "5035.43,USD");
+    let (wrong, _) = VendorInvoice::read_csv(text.as_bytes()).unwrap();
+    assert_eq!(
+        wrong.stated_total.unwrap().to_string(),
+        "5035.43 USD",
+        "kept as written"
+    );
+    let twice = format!("{text}TOTAL,,,,,,,1.00,USD,,\n");
+    let err = VendorInvoice::read_csv(twice.as_bytes()).unwrap_err();
+    assert!(err.issues()[0].message.contains("a second TOTAL row"), "{err}");
+}
+
+#[test]
+fn bad_rows_are_located() {
+    let csv = "sku,quantity,rate,extended_amount,currency,period\n\
+               A,1,2,2.00,USD,2024-05-01..2024-05-31\n\
+               B,1,2,2.00,EUR,\n\
+               ,1,2,2.00,USD,\n\
+               C,1,2,2.00,USD,2024-05-31..2024-05-01\n";
+    let err = VendorInvoice::read_csv(csv.as_bytes()).unwrap_err();
+    let lines: Vec<(u64, Option<String>)> = err.issues().iter().map(|i| (i.line, i.field.clone())).collect();
+    assert_eq!(
+        lines,
+        [
+            (3, Some("currency".to_owned())),
+            (4, Some("sku".to_owned())),
+            (5, Some("period".to_owned()))
+        ]
+    );
+}
+
+#[test]
+fn json_keeps_amounts_as_strings() {
+    let invoice = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &Default::default()).unwrap();
+    let json = serde_json::to_string(&invoice).unwrap();
+    assert!(
+        json.contains(r#""extended":{"amount":"527.12","currency":"USD"}"#),
+        "{json}"
+    );
+    assert!(json.contains(r#""quantity":"105.4250""#), "{json}");
+    assert!(json.contains(r#""period":"2023-04-13..2023-05-12""#), "{json}");
+    let back: VendorInvoice = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, invoice);
+}
