@@ -578,11 +578,8 @@ impl LedgerBuilder {
         drop(order);
 
         self.issues.sort_by_key(|i| (i.line, i.severity));
-        let rows_read = if self.rows_read > 0 {
-            self.rows_read
-        } else {
-            self.pushed
-        };
+        // CSV rows and events pushed in code both count as rows read.
+        let rows_read = self.rows_read + self.pushed;
         let rejected_rows = {
             let mut lines: Vec<u64> = self
                 .issues
