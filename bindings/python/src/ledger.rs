@@ -43,28 +43,6 @@ impl From<LoadIssue> for PyLoadIssue {
     }
 }
 
-/// Every kind of issue the core reports today, for building one from Python.
-const ISSUE_KINDS: [IssueKind; 11] = [
-    IssueKind::MalformedCsv,
-    IssueKind::MissingField,
-    IssueKind::InvalidValue,
-    IssueKind::MissingOffset,
-    IssueKind::UnknownPackage,
-    IssueKind::UnknownSubPartner,
-    IssueKind::CustomerOwnerConflict,
-    IssueKind::DuplicateEvent,
-    IssueKind::ConflictingEventId,
-    IssueKind::RemoveWithoutAssignment,
-    IssueKind::RedundantAssign,
-];
-
-fn kind_name(kind: IssueKind) -> String {
-    match serde_json::to_value(kind) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => format!("{kind:?}"),
-    }
-}
-
 #[pymethods]
 impl PyLoadIssue {
     #[new]
@@ -88,10 +66,8 @@ impl PyLoadIssue {
                 )));
             }
         };
-        let kind = ISSUE_KINDS
-            .into_iter()
-            .find(|k| kind_name(*k) == kind)
-            .ok_or_else(|| PyValueError::new_err(format!("unknown issue kind {kind:?}")))?;
+        let kind =
+            IssueKind::from_name(&kind).ok_or_else(|| PyValueError::new_err(format!("unknown issue kind {kind:?}")))?;
         let mut issue = LoadIssue::new(severity, line, kind, message);
         issue.column = column;
         issue.field = field;
@@ -105,7 +81,7 @@ impl PyLoadIssue {
         let args = (
             issue.severity.to_string(),
             issue.line,
-            kind_name(issue.kind),
+            issue.kind.as_str(),
             issue.message.clone(),
         );
         let kwargs = [
@@ -127,8 +103,8 @@ impl PyLoadIssue {
 
     /// The kind of problem, snake_case (``"missing_field"``, ``"duplicate_event"``, ...).
     #[getter]
-    fn kind(&self) -> String {
-        kind_name(self.0.kind)
+    fn kind(&self) -> &'static str {
+        self.0.kind.as_str()
     }
 
     /// The 1-based line (or record number).

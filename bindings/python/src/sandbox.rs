@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
-use webex_sandbox::{Sandbox, SandboxConfig};
+use webex_sandbox::{Faults, Sandbox, SandboxConfig};
 use webex_wholesale_client::ccws::CcwsCredentials;
 
 use crate::client::{PyCcwsClient, PyWebexClient};
@@ -18,6 +18,55 @@ use crate::errors::OrRaise;
 use crate::org::PyOrganisation;
 use crate::rates::PyRateCard;
 use crate::text::quoted;
+
+/// The `faults` argument of `Sandbox.start`: a dict of integers by `Faults` field name.
+fn faults_arg(dict: &Bound<'_, PyDict>) -> PyResult<Faults> {
+    fn int<T: TryFrom<i128>>(value: &Bound<'_, PyAny>, key: &str) -> PyResult<T> {
+        let n: i128 = if value.is_instance_of::<pyo3::types::PyBool>() {
+            None
+        } else {
+            value.extract().ok()
+        }
+        .ok_or_else(|| {
+            let type_name = value
+                .get_type()
+                .name()
+                .map_or_else(|_| "?".to_owned(), |n| n.to_string());
+            PyTypeError::new_err(format!("faults[{key:?}]: expected an integer, not {type_name}"))
+        })?;
+        T::try_from(n).map_err(|_| PyValueError::new_err(format!("faults[{key:?}]: {n} is out of range")))
+    }
+    let mut faults = Faults::default();
+    for (key, value) in dict.iter() {
+        let key: String = key
+            .extract()
+            .map_err(|_| PyTypeError::new_err("faults: keys must be strings"))?;
+        let value = &value;
+        match key.as_str() {
+            "every_429" => faults.every_429 = Some(int(value, &key)?),
+            "retry_after_secs" => faults.retry_after_secs = int(value, &key)?,
+            "percent_5xx" => {
+                let percent: u8 = int(value, &key)?;
+                if percent > 100 {
+                    return Err(PyValueError::new_err(format!(
+                        "faults[\"percent_5xx\"]: {percent} is not within 0..=100"
+                    )));
+                }
+                faults.percent_5xx = percent;
+            }
+            "seed" => faults.seed = int(value, &key)?,
+            "lost_create" => faults.lost_create = Some(int(value, &key)?),
+            "failed_create" => faults.failed_create = Some(int(value, &key)?),
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "faults: unknown key {other:?} (expected every_429, retry_after_secs, percent_5xx, seed, \
+                     lost_create or failed_create)"
+                )));
+            }
+        }
+    }
+    Ok(faults)
+}
 
 /// A running sandbox and the runtime that serves it.
 struct Running {
@@ -84,9 +133,13 @@ impl PySandbox {
     /// sandbox's date (reports of periods not yet over are refused); ``report_delay_ms``: how long
     /// a report stays ``IN_PROGRESS``; ``db_path``: a SQLite file that keeps tokens and reports
     /// across restarts (in memory when ``None``); ``addr``: ``"HOST:PORT"`` to listen on;
-    /// ``tokens``: fixed tokens by org id.
+    /// ``tokens``: fixed tokens by org id; ``faults``: faults injected into the Webex API, a dict
+    /// of integers with the keys ``every_429`` (every N-th request gets 429),
+    /// ``retry_after_secs`` (its ``Retry-After``, default 1), ``percent_5xx`` (0–100 of requests
+    /// get 503), ``seed`` (of the 503 draw), ``lost_create`` (the N-th creation is carried out,
+    /// then answered 503) and ``failed_create`` (the N-th created report ends ``FAILED``).
     #[staticmethod]
-    #[pyo3(signature = (org, events, *, rates = None, today = None, report_delay_ms = 500, db_path = None, addr = None, tokens = None))]
+    #[pyo3(signature = (org, events, *, rates = None, today = None, report_delay_ms = 500, db_path = None, addr = None, tokens = None, faults = None))]
     #[allow(clippy::too_many_arguments)]
     fn start(
         py: Python<'_>,
@@ -98,6 +151,7 @@ impl PySandbox {
         db_path: Option<PathBuf>,
         addr: Option<String>,
         tokens: Option<&Bound<'_, PyDict>>,
+        faults: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let source = Source::from_py(events, "events CSV")?;
         let events = source.read_with(py, "events CSV", |reader| {
@@ -127,6 +181,9 @@ impl PySandbox {
             for (org_id, token) in tokens.iter() {
                 config = config.with_token(org_id.extract::<String>()?, token.extract::<String>()?);
             }
+        }
+        if let Some(faults) = faults {
+            config = config.with_faults(faults_arg(faults)?);
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

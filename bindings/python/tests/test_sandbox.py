@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -12,7 +13,7 @@ import wholesale_billing as wb
 TEN_MS = timedelta(milliseconds=10)
 FIFTY_MS = timedelta(milliseconds=50)
 
-LEVELS = ["user", "customer", "partner"]
+LEVELS: list[Literal["user", "customer", "partner"]] = ["user", "customer", "partner"]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_fetch_usage_equals_the_ledger(sandbox: wb.Sandbox, month_ledger: wb.Led
             fetched = client.fetch_usage(
                 "2024-05-01", "2024-05-31", level=level, sub_partner=sub_partner, poll_interval=TEN_MS
             )
-            mine = month_ledger.usage_report("2024-05", level=level, sub_partner=sub_partner)  # type: ignore[arg-type]
+            mine = month_ledger.usage_report("2024-05", level=level, sub_partner=sub_partner)
             assert fetched.source in ("created", "awaited")
             assert fetched.report.status == "COMPLETED"
             assert fetched.report.report_type == level.upper()
@@ -137,3 +138,59 @@ def test_client_as_context_manager(sandbox: wb.Sandbox) -> None:
     assert token is not None
     with wb.WebexClient(token=token, base_url=sandbox.base_url, timeout=timedelta(seconds=30)) as client:
         assert client.list_reports(max=1) is not None
+
+
+def test_a_failed_report_raises_then_is_replaced(month: tuple[wb.Organisation, bytes]) -> None:
+    org, events = month
+    with wb.Sandbox.start(
+        org, events, today=date(2024, 6, 15), report_delay_ms=20, faults={"failed_create": 1}
+    ) as running:
+        client = running.webex_client()
+        with pytest.raises(wb.ReportFailedError) as info:
+            client.fetch_usage("2024-05", level="user", poll_interval=TEN_MS)
+        assert isinstance(info.value, wb.ApiError)
+        assert info.value.report_id
+        code, description = info.value.errors[0]
+        assert code == 1000
+        assert description is not None and "could not be generated" in description
+        [failed] = client.list_reports(start="2024-05-01", end="2024-05-31", level="user")
+        assert failed.status == "FAILED" and failed.id == info.value.report_id
+        assert client.get_report(failed.id).temp_download_url is None
+        fetched = client.fetch_usage("2024-05", level="user", poll_interval=TEN_MS)
+        assert fetched.source == "created"
+        assert [r.id for r in client.list_reports(level="user")] == [fetched.report.id]
+        stats = running.stats()
+        assert (stats["failed_creates"], stats["reports_created"]) == (1, 2)
+
+
+def test_throttling_is_retried(month: tuple[wb.Organisation, bytes]) -> None:
+    org, events = month
+    with wb.Sandbox.start(
+        org,
+        events,
+        today=date(2024, 6, 15),
+        report_delay_ms=20,
+        faults={"every_429": 3, "retry_after_secs": 0, "percent_5xx": 10, "seed": 7},
+    ) as running:
+        fetched = running.webex_client().fetch_usage("2024-05", level="partner", poll_interval=TEN_MS)
+        assert fetched.source == "created"
+        stats = running.stats()
+        assert stats["faults_429"] >= 1 and stats["reports_created"] == 1
+
+
+@pytest.mark.parametrize(
+    ("faults", "error", "message"),
+    [
+        ({"every_492": 2}, ValueError, "unknown key"),
+        ({"percent_5xx": 101}, ValueError, "0..=100"),
+        ({"lost_create": -1}, ValueError, "-1 is out of range"),
+        ({"failed_create": True}, TypeError, "not bool"),
+        ({"seed": "7"}, TypeError, "expected an integer, not str"),
+    ],
+)
+def test_bad_faults_are_refused(
+    month: tuple[wb.Organisation, bytes], faults: dict[str, object], error: type[Exception], message: str
+) -> None:
+    org, events = month
+    with pytest.raises(error, match=message):
+        wb.Sandbox.start(org, events, faults=faults)  # type: ignore[arg-type]

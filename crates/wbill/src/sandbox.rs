@@ -81,6 +81,9 @@ pub struct ServeArgs {
     /// The N-th report creation is carried out, then answered 503 (a lost response).
     #[arg(long, value_name = "N")]
     fault_lost_create: Option<u32>,
+    /// The N-th report creation is accepted, then the report ends FAILED.
+    #[arg(long, value_name = "N")]
+    fault_failed_create: Option<u32>,
 }
 
 #[derive(serde::Deserialize)]
@@ -115,6 +118,7 @@ fn serve(args: &ServeArgs) -> Result<()> {
             percent_5xx: args.fault_5xx_percent,
             seed: args.fault_seed,
             lost_create: args.fault_lost_create,
+            failed_create: args.fault_failed_create,
         });
     if let Some(today) = &args.today {
         config = config.with_today(wholesale_billing::parse_date(today)?);

@@ -149,6 +149,7 @@ impl Default for CcwsConfig {
 /// ```
 /// let faults = webex_sandbox::Faults::default();
 /// assert_eq!((faults.every_429, faults.retry_after_secs, faults.percent_5xx), (None, 1, 0));
+/// assert_eq!((faults.lost_create, faults.failed_create), (None, None));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Faults {
@@ -162,6 +163,9 @@ pub struct Faults {
     pub seed: u64,
     /// The N-th report creation is carried out, then answered 503 (a lost response).
     pub lost_create: Option<u32>,
+    /// The N-th report creation is accepted, then the report ends `FAILED` (after the usual delay)
+    /// with error code 1000, as when Webex cannot generate a report.
+    pub failed_create: Option<u32>,
 }
 
 impl Default for Faults {
@@ -172,6 +176,7 @@ impl Default for Faults {
             percent_5xx: 0,
             seed: 0,
             lost_create: None,
+            failed_create: None,
         }
     }
 }

@@ -200,9 +200,18 @@ pub(crate) async fn create(
         .counters
         .report_created((record.org_id.clone(), start, end, level));
     let id = encode(IdKind::BillingReport, &record.uuid);
-    spawn_generation(&state, record);
-
     let n = bump(&state.creations);
+    if state.faults.failed_create.is_some_and(|failed| u64::from(failed) == n) {
+        bump(&state.counters.failed_creates);
+        let outcome = Outcome::Failed {
+            code: REPORT_FAILED_CODE,
+            description: "the report could not be generated (injected fault)".to_owned(),
+        };
+        state.store.set_outcome(&record.uuid, &outcome, None)?;
+    } else {
+        spawn_generation(&state, record);
+    }
+
     if state.faults.lost_create.is_some_and(|lost| u64::from(lost) == n) {
         bump(&state.counters.lost_creates);
         return Err(ApiError::unavailable());

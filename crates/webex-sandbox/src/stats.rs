@@ -33,7 +33,7 @@ pub struct Stats {
     pub download_auth_refusals: u64,
     /// Report CSVs served.
     pub downloads: u64,
-    /// Faults injected (429s, 503s and lost creates).
+    /// Faults injected (429s, 503s, lost creates and failed creates).
     pub faults_injected: u64,
     /// Injected 429 answers.
     pub faults_429: u64,
@@ -41,6 +41,8 @@ pub struct Stats {
     pub faults_5xx: u64,
     /// Creations carried out and answered 503.
     pub lost_creates: u64,
+    /// Creations accepted whose report was made to fail.
+    pub failed_creates: u64,
 }
 
 /// The number of reports created for one (organisation, period, type).
@@ -101,6 +103,7 @@ pub(crate) struct Counters {
     pub(crate) faults_429: AtomicU64,
     pub(crate) faults_5xx: AtomicU64,
     pub(crate) lost_creates: AtomicU64,
+    pub(crate) failed_creates: AtomicU64,
     created: Mutex<BTreeMap<ReportKey, u64>>,
 }
 
@@ -130,7 +133,8 @@ impl Counters {
                 count: *count,
             })
             .collect();
-        let (f429, f5xx, lost) = (get(&self.faults_429), get(&self.faults_5xx), get(&self.lost_creates));
+        let (f429, f5xx) = (get(&self.faults_429), get(&self.faults_5xx));
+        let (lost, failed) = (get(&self.lost_creates), get(&self.failed_creates));
         Stats {
             requests: get(&self.requests),
             webex_requests: get(&self.webex_requests),
@@ -138,10 +142,11 @@ impl Counters {
             reports_created_by_key: by_key,
             download_auth_refusals: get(&self.download_auth_refusals),
             downloads: get(&self.downloads),
-            faults_injected: f429 + f5xx + lost,
+            faults_injected: f429 + f5xx + lost + failed,
             faults_429: f429,
             faults_5xx: f5xx,
             lost_creates: lost,
+            failed_creates: failed,
         }
     }
 }
@@ -159,13 +164,14 @@ mod tests {
         c.report_created(("p".into(), d(1), d(31), ReportLevel::Partner));
         bump(&c.faults_429);
         bump(&c.lost_creates);
+        bump(&c.failed_creates);
         let s = c.snapshot();
         assert_eq!(s.reports_created, 3);
         assert_eq!(
             s.reports_created_for("p", "2024-05-01", "2024-05-31", ReportLevel::User),
             2
         );
-        assert_eq!(s.faults_injected, 2);
+        assert_eq!((s.faults_injected, s.failed_creates), (3, 1));
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["reports_created_by_key"][0]["type"], "PARTNER");
     }

@@ -151,6 +151,57 @@ async fn a_lost_create_is_carried_out_and_counted() {
 }
 
 #[tokio::test]
+async fn a_failed_create_ends_failed_and_does_not_block_a_new_report() {
+    let faults = Faults {
+        failed_create: Some(1),
+        ..Faults::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sandbox.sqlite");
+    let sandbox = Sandbox::start(config().with_faults(faults).with_db_path(&db))
+        .await
+        .unwrap();
+    let api = Api::partner(&sandbox);
+    let failed = api.create_ok(START, END, "USER").await;
+    let report = api.wait_done(&failed).await;
+    assert_eq!(report["status"], "FAILED", "{report}");
+    assert_eq!(report["errors"][0]["code"], 1000, "{report}");
+    assert!(
+        report["errors"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("could not be generated")
+    );
+    assert!(report.get("tempDownloadURL").is_none(), "{report}");
+    // Listed as FAILED, with the filter too.
+    let list: Value = api
+        .get("/v1/wholesale/billing/reports?status=FAILED")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    // A new report for the same period and type is allowed while the failed one exists, and
+    // completes; then a third is refused (409) because a completed one exists.
+    let second = api.create_ok(START, END, "USER").await;
+    assert_eq!(api.wait_done(&second).await["status"], "COMPLETED");
+    let body = json!({"billingStartDate": START, "billingEndDate": END, "type": "USER"});
+    webex_error(api.create(body).await, StatusCode::CONFLICT).await;
+    let stats = sandbox.stats();
+    assert_eq!(
+        (stats.failed_creates, stats.faults_injected, stats.reports_created),
+        (1, 1, 2)
+    );
+    // The failure is stored: a restart still shows it FAILED.
+    sandbox.shutdown().await.unwrap();
+    let sandbox = Sandbox::start(config().with_db_path(&db)).await.unwrap();
+    let api = Api::partner(&sandbox);
+    assert_eq!(api.wait_done(&failed).await["status"], "FAILED");
+    assert_eq!(api.delete(&failed).await.status(), StatusCode::NO_CONTENT);
+    sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_restart_on_the_same_database_keeps_reports_tokens_and_urls() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sandbox.sqlite");

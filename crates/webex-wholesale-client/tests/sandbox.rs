@@ -431,3 +431,83 @@ async fn an_unknown_sub_partner_is_refused() {
         .unwrap_err();
     assert_eq!(err.status(), Some(404), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_failed_report_is_reported_then_replaced() {
+    let env = start(|c| {
+        c.with_faults(Faults {
+            failed_create: Some(1),
+            ..Faults::default()
+        })
+    })
+    .await;
+    let client = env.client(None);
+    let reports = client.billing_reports();
+    let first = reports.create(may()).send().await.unwrap();
+    let err = reports
+        .wait_until_complete(&first.id, POLL, deadline())
+        .await
+        .unwrap_err();
+    match &err {
+        Error::ReportFailed { report_id, errors } => {
+            assert_eq!(report_id, &first.id);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].code, Some(1000));
+            assert!(
+                errors[0]
+                    .description
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("could not be generated")
+            );
+        }
+        other => panic!("expected ReportFailed, got {other:?}"),
+    }
+    assert!(err.to_string().contains("failed"), "{err}");
+    let failed = reports.get(&first.id).await.unwrap();
+    assert_eq!(failed.status, ReportStatus::Failed);
+    assert!(failed.temp_download_url.is_none());
+    assert!(matches!(
+        reports.download(&failed).await,
+        Err(Error::NoDownloadUrl { .. })
+    ));
+
+    // A FAILED report does not block a new one for the same period and type: fetch_usage deletes
+    // it and creates a fresh one, which completes.
+    let fetched = fetch(&client, ReportLevel::Partner, None).await;
+    assert_eq!(fetched.source, UsageSource::Created);
+    assert_ne!(fetched.report.id, first.id);
+    assert_eq!(
+        csv_of(&fetched.usage),
+        env.engine_csv(ReportLevel::Partner, Scope::Partner)
+    );
+    let listed = reports.list().all().await.unwrap();
+    assert_eq!(listed.iter().map(|r| &r.id).collect::<Vec<_>>(), [&fetched.report.id]);
+    let stats = env.sandbox.stats();
+    assert_eq!((stats.failed_creates, stats.reports_created), (1, 2), "{stats:?}");
+}
+
+#[tokio::test]
+async fn fetch_usage_reports_a_fresh_failure() {
+    let env = start(|c| {
+        c.with_faults(Faults {
+            failed_create: Some(1),
+            ..Faults::default()
+        })
+    })
+    .await;
+    let client = env.client(None);
+    let err = client
+        .fetch_usage(may(), ReportLevel::User, None)
+        .poll_interval(POLL)
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ReportFailed { .. }), "{err:?}");
+    // Asked again, the failed report is replaced.
+    let fetched = fetch(&client, ReportLevel::User, None).await;
+    assert_eq!(fetched.source, UsageSource::Created);
+    assert_eq!(created(&env, &env.partner_id(), ReportLevel::User), 2);
+    assert_eq!(client.billing_reports().list().all().await.unwrap().len(), 1);
+}

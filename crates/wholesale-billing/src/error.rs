@@ -233,6 +233,58 @@ pub enum IssueKind {
     RedundantAssign,
 }
 
+impl IssueKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [IssueKind; 11] = [
+        IssueKind::MalformedCsv,
+        IssueKind::MissingField,
+        IssueKind::InvalidValue,
+        IssueKind::MissingOffset,
+        IssueKind::UnknownPackage,
+        IssueKind::UnknownSubPartner,
+        IssueKind::CustomerOwnerConflict,
+        IssueKind::DuplicateEvent,
+        IssueKind::ConflictingEventId,
+        IssueKind::RemoveWithoutAssignment,
+        IssueKind::RedundantAssign,
+    ];
+
+    /// The snake-case name, as serialised (`"missing_offset"`, ...).
+    ///
+    /// ```
+    /// use wholesale_billing::IssueKind;
+    /// assert_eq!(IssueKind::MissingOffset.as_str(), "missing_offset");
+    /// assert_eq!(IssueKind::from_name("redundant_assign"), Some(IssueKind::RedundantAssign));
+    /// assert_eq!(IssueKind::from_name("nonsense"), None);
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueKind::MalformedCsv => "malformed_csv",
+            IssueKind::MissingField => "missing_field",
+            IssueKind::InvalidValue => "invalid_value",
+            IssueKind::MissingOffset => "missing_offset",
+            IssueKind::UnknownPackage => "unknown_package",
+            IssueKind::UnknownSubPartner => "unknown_sub_partner",
+            IssueKind::CustomerOwnerConflict => "customer_owner_conflict",
+            IssueKind::DuplicateEvent => "duplicate_event",
+            IssueKind::ConflictingEventId => "conflicting_event_id",
+            IssueKind::RemoveWithoutAssignment => "remove_without_assignment",
+            IssueKind::RedundantAssign => "redundant_assign",
+        }
+    }
+
+    /// The kind named `name` ([`IssueKind::as_str`]), if any.
+    pub fn from_name(name: &str) -> Option<IssueKind> {
+        IssueKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl fmt::Display for IssueKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One finding of a loader about one row: where, what and why.
 ///
 /// `line` is the 1-based physical line of the row in its file (the header is line 1). For events
@@ -314,5 +366,20 @@ impl fmt::Display for LoadIssue {
             write!(f, " [event_id {id}]")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IssueKind;
+
+    #[test]
+    fn issue_kind_names_are_the_serialised_ones() {
+        for kind in IssueKind::ALL {
+            let json = serde_json::to_value(kind).ok();
+            assert_eq!(json.as_ref().and_then(|v| v.as_str()), Some(kind.as_str()));
+            assert_eq!(IssueKind::from_name(kind.as_str()), Some(kind));
+            assert_eq!(kind.to_string(), kind.as_str());
+        }
     }
 }

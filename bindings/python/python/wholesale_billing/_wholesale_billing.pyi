@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import IO, Any, Literal, Union
+from typing import IO, Any, Literal, TypedDict, Union
 
 from typing_extensions import Self, TypeAlias, final
 
@@ -82,6 +82,14 @@ _Duration: TypeAlias = Union[timedelta, int]
 _Level: TypeAlias = Literal["user", "customer", "partner", "USER", "CUSTOMER", "PARTNER"]
 _HourPolicy: TypeAlias = Literal["started", "completed", "exact"]
 _Rounding: TypeAlias = Union[str, Mapping[str, str], None]
+
+class _Faults(TypedDict, total=False):
+    every_429: int
+    retry_after_secs: int
+    percent_5xx: int
+    seed: int
+    lost_create: int
+    failed_create: int
 
 __version__: str
 DEFAULT_BASE_URL: str
@@ -1023,6 +1031,7 @@ class Sandbox:
         db_path: _Path | None = None,
         addr: str | None = None,
         tokens: dict[str, str] | None = None,
+        faults: _Faults | None = None,
     ) -> Sandbox: ...
     @property
     def base_url(self) -> str: ...
