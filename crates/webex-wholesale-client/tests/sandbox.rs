@@ -26,6 +26,11 @@ async fn fetch(client: &Client, level: ReportLevel, sub_partner: Option<&str>) -
         .unwrap()
 }
 
+/// A sandbox with these faults injected.
+async fn start_with(faults: Faults) -> Env {
+    start(|c| c.with_faults(faults)).await
+}
+
 fn created(env: &Env, org_id: &str, level: ReportLevel) -> u64 {
     env.sandbox
         .stats()
@@ -210,14 +215,12 @@ async fn lists_page_through_next_links() {
 
 #[tokio::test]
 async fn throttling_and_unavailability_are_retried_without_duplicates() {
-    let env = start(|c| {
-        c.with_faults(Faults {
-            every_429: Some(5),
-            retry_after_secs: 1,
-            percent_5xx: 20,
-            seed: 11,
-            ..Faults::default()
-        })
+    let env = start_with(Faults {
+        every_429: Some(5),
+        retry_after_secs: 1,
+        percent_5xx: 20,
+        seed: 11,
+        ..Faults::default()
     })
     .await;
     let client = env.client(None);
@@ -233,11 +236,9 @@ async fn throttling_and_unavailability_are_retried_without_duplicates() {
 
 #[tokio::test]
 async fn a_lost_create_response_does_not_create_twice() {
-    let env = start(|c| {
-        c.with_faults(Faults {
-            lost_create: Some(1),
-            ..Faults::default()
-        })
+    let env = start_with(Faults {
+        lost_create: Some(1),
+        ..Faults::default()
     })
     .await;
     let client = env.client(None);
@@ -251,11 +252,9 @@ async fn a_lost_create_response_does_not_create_twice() {
     );
 
     // The same through a plain create.
-    let env = start(|c| {
-        c.with_faults(Faults {
-            lost_create: Some(1),
-            ..Faults::default()
-        })
+    let env = start_with(Faults {
+        lost_create: Some(1),
+        ..Faults::default()
     })
     .await;
     let created_report = env.client(None).billing_reports().create(may()).send().await.unwrap();
@@ -434,11 +433,9 @@ async fn an_unknown_sub_partner_is_refused() {
 
 #[tokio::test]
 async fn a_failed_report_is_reported_then_replaced() {
-    let env = start(|c| {
-        c.with_faults(Faults {
-            failed_create: Some(1),
-            ..Faults::default()
-        })
+    let env = start_with(Faults {
+        failed_create: Some(1),
+        ..Faults::default()
     })
     .await;
     let client = env.client(None);
@@ -489,11 +486,9 @@ async fn a_failed_report_is_reported_then_replaced() {
 
 #[tokio::test]
 async fn fetch_usage_reports_a_fresh_failure() {
-    let env = start(|c| {
-        c.with_faults(Faults {
-            failed_create: Some(1),
-            ..Faults::default()
-        })
+    let env = start_with(Faults {
+        failed_create: Some(1),
+        ..Faults::default()
     })
     .await;
     let client = env.client(None);
