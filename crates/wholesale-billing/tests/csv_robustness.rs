@@ -514,6 +514,32 @@ fn events_bad_rows_are_reported_with_their_lines() {
 }
 
 #[test]
+fn events_with_invalid_utf8_are_located_by_field() {
+    let mut csv = format!("{HEADER},note\n").into_bytes();
+    // A bad byte in user_id (column 9): rejected there, with its event id.
+    csv.extend_from_slice(b"e1,2024-05-01T00:00:00Z,ASSIGN,s1,c1,,,USER,u\xff1,,webex_calling,,,\n");
+    // A bad byte only in the unknown `note` column: accepted.
+    csv.extend_from_slice(b"e2,2024-05-01T00:00:00Z,ASSIGN,s2,c1,,,USER,u2,,webex_calling,,,n\xfe\n");
+    // Bad bytes in the event id and in the package: the first known field (event_id) is named,
+    // with the id shown lossily.
+    csv.extend_from_slice(b"e\xc33,2024-05-01T00:00:00Z,ASSIGN,s3,c1,,,USER,u3,,webex_\xe9,,,\n");
+    let (ledger, diagnostics) = AssignmentLedger::from_csv(&csv[..], org(), LoadMode::Lenient).unwrap();
+    let issues: Vec<String> = diagnostics.issues.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        issues,
+        [
+            "line 2, column 9 (user_id): error: not valid utf-8 [event_id e1]",
+            "line 4, column 1 (event_id): error: not valid utf-8 [event_id e\u{fffd}3]",
+        ]
+    );
+    assert_eq!((diagnostics.rows_read, diagnostics.rows_accepted), (3, 1));
+    // Only e2 (s2, assigned all May).
+    assert_eq!(user_quantities(&ledger), ["31.0000"]);
+    let err = AssignmentLedger::from_csv(&csv[..], org(), LoadMode::Strict).unwrap_err();
+    assert_eq!(err.issues().len(), 2);
+}
+
+#[test]
 fn events_quoted_fields_with_commas_and_newlines() {
     let csv = format!(
         "{HEADER}\n\

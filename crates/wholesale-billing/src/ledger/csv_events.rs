@@ -59,7 +59,7 @@ impl LedgerBuilder {
             scope.spawn(move || {
                 loop {
                     let mut batch = spare.try_recv().unwrap_or_default();
-                    let filled = batch.fill(&mut rdr);
+                    let filled = batch.fill(&mut rdr, &idx);
                     let last = !matches!(filled, Ok(true));
                     if to_builder.send(filled.map(|_| batch)).is_err() || last {
                         break;
@@ -68,9 +68,16 @@ impl LedgerBuilder {
             });
             for batch in batches {
                 let batch = batch?;
-                for (record, &line) in batch.records[..batch.len].iter().zip(&batch.lines) {
+                let rows = batch.records[..batch.len].iter().zip(&batch.lines).zip(&batch.bad_utf8);
+                for ((record, &line), &bad_utf8) in rows {
                     self.count_row();
-                    self.read_row(record, line, &idx, &cols);
+                    match bad_utf8 {
+                        None => self.read_row(record, line, &idx, &cols),
+                        Some(f) => {
+                            let id = text_field(record, idx[Field::EventId as usize]).to_owned();
+                            self.row_issue(line, &id, &cols, f, IssueKind::InvalidValue, "not valid utf-8".into());
+                        }
+                    }
                 }
                 // The reader may have stopped after its last batch; a lost spare is harmless.
                 let _ = recycle.send(batch);
@@ -80,19 +87,9 @@ impl LedgerBuilder {
         Ok(self)
     }
 
-    fn read_row(&mut self, record: &csv::ByteRecord, line: u64, idx: &[Option<usize>; 13], cols: &Columns) {
-        let mut text: [&str; 13] = [""; 13];
-        for f in Field::ALL {
-            let raw = field(record, idx[f as usize]);
-            match std::str::from_utf8(raw) {
-                Ok(s) => text[f as usize] = s,
-                Err(_) => {
-                    let id = String::from_utf8_lossy(field(record, idx[Field::EventId as usize])).into_owned();
-                    self.row_issue(line, &id, cols, f, IssueKind::InvalidValue, "not valid utf-8".into());
-                    return;
-                }
-            }
-        }
+    /// Validates one record (valid UTF-8 in every known field) and pushes it as an event.
+    fn read_row(&mut self, record: &csv::StringRecord, line: u64, idx: &[Option<usize>; 13], cols: &Columns) {
+        let text: [&str; 13] = idx.map(|i| text_field(record, i));
         let t = |f: Field| text[f as usize];
         let event_id = t(Field::EventId);
         let occurred_at = match parse_rfc3339_bytes(t(Field::OccurredAt).as_bytes()) {
@@ -170,12 +167,22 @@ impl LedgerBuilder {
     }
 }
 
-/// Records split on the reading thread, handed to the validating thread in bulk.
+/// A field trimmed of ASCII white space; an absent field is empty.
+#[inline]
+fn text_field(record: &csv::StringRecord, index: Option<usize>) -> &str {
+    index.and_then(|i| record.get(i)).map_or("", str::trim_ascii)
+}
+
+/// Records split and checked for UTF-8 on the reading thread, handed to the validating thread in
+/// bulk.
 #[derive(Default)]
 struct Batch {
-    records: Vec<csv::ByteRecord>,
+    records: Vec<csv::StringRecord>,
     /// The physical line of each record.
     lines: Vec<u64>,
+    /// The first known field (in [`Field::ALL`] order) of each record that is not valid UTF-8; that
+    /// record holds a lossy copy. Bad bytes in an unknown column do not matter.
+    bad_utf8: Vec<Option<Field>>,
     len: usize,
 }
 
@@ -183,18 +190,32 @@ impl Batch {
     const SIZE: usize = 4_096;
 
     /// Reads up to `SIZE` records, reusing the batch's allocations; `Ok(false)` at end of input.
-    fn fill<R: Read>(&mut self, rdr: &mut csv::Reader<LineIndex<R>>) -> Result<bool> {
+    fn fill<R: Read>(&mut self, rdr: &mut csv::Reader<LineIndex<R>>, idx: &[Option<usize>; 13]) -> Result<bool> {
         self.len = 0;
         self.lines.clear();
+        self.bad_utf8.clear();
         while self.len < Self::SIZE {
             if self.records.len() == self.len {
-                self.records.push(csv::ByteRecord::new());
+                self.records.push(csv::StringRecord::new());
             }
-            let record = &mut self.records[self.len];
-            if !rdr.read_byte_record(record).map_err(|e| csv_error(SOURCE, e))? {
+            let slot = &mut self.records[self.len];
+            let mut record = std::mem::take(slot).into_byte_record();
+            if !rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {
                 return Ok(false);
             }
-            self.lines.push(record_line(rdr, record));
+            self.lines.push(record_line(rdr, &record));
+            let (text, bad) = match csv::StringRecord::from_byte_record(record) {
+                Ok(text) => (text, None),
+                Err(e) => {
+                    let record = e.into_byte_record();
+                    let bad = Field::ALL
+                        .into_iter()
+                        .find(|&f| std::str::from_utf8(field(&record, idx[f as usize])).is_err());
+                    (csv::StringRecord::from_byte_record_lossy(record), bad)
+                }
+            };
+            *slot = text;
+            self.bad_utf8.push(bad);
             self.len += 1;
         }
         Ok(true)
