@@ -324,6 +324,10 @@ fn remove_with_nothing_assigned() {
     assert!(issues.iter().all(|i| i.kind == IssueKind::RemoveWithoutAssignment));
     assert!(issues.iter().all(|i| i.severity == Severity::Error));
     assert_eq!(issues.iter().map(|i| i.line).collect::<Vec<_>>(), [4, 5]);
+    assert_eq!(
+        issues[1].to_string(),
+        "line 5: error: remove while nothing is assigned to subscriber \"s2\""
+    );
 
     let (ledger, diagnostics) = try_load(&csv, LoadMode::Lenient).unwrap();
     assert_eq!(diagnostics.error_count(), 0);

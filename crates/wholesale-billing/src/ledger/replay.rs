@@ -71,7 +71,10 @@ impl Replay {
                             Severity::Warning,
                             e.line,
                             IssueKind::RedundantAssign,
-                            "assign identical to the current assignment; no-op",
+                            format!(
+                                "assign identical to the current assignment of subscriber {:?}; no-op",
+                                strings.get(e.subscriber)
+                            ),
                         ));
                         continue;
                     }
@@ -96,7 +99,10 @@ impl Replay {
                         remove_severity,
                         e.line,
                         IssueKind::RemoveWithoutAssignment,
-                        "remove while nothing is assigned to the subscriber",
+                        format!(
+                            "remove while nothing is assigned to subscriber {:?}",
+                            strings.get(e.subscriber)
+                        ),
                     )),
                 },
             }
