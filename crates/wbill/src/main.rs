@@ -61,15 +61,44 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("wbill: error: {e:#}");
+            eprintln!("wbill: error: {}", describe(&e));
             ExitCode::FAILURE
         }
     }
 }
 
+/// An error and its causes on one line, `a: b: c`, leaving out a cause whose text the line already
+/// ends with (an error that shows its source in its own message).
+fn describe(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.is_empty() {
+            line = text;
+        } else if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    #[test]
+    fn causes_shown_once() {
+        let io = std::io::Error::other("connection refused");
+        let e = anyhow::Error::new(io).context("error sending request: connection refused");
+        let e = e.context("fetching the report");
+        assert_eq!(
+            super::describe(&e),
+            "fetching the report: error sending request: connection refused"
+        );
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(super::describe(&e), "outer: inner");
+    }
 
     #[test]
     fn cli_is_well_formed() {
