@@ -361,7 +361,8 @@ pub(crate) fn core_error(py: Python<'_>, error: &wb::Error, message: &str) -> Py
 
 /// The exception of a client error.
 fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
-    let message = error.to_string();
+    // The causes too: a transport error's root cause (connection refused, a TLS failure) matters.
+    let message = wholesale_billing::error_with_causes(error);
     let made = classes_or_err(py, |e| {
         let api = |attrs: Vec<(&str, Bound<'_, PyAny>)>| raise(py, &e.api, (message.as_str(),), attrs);
         let status_and_tracking = || {

@@ -100,6 +100,10 @@ def test_transport_error() -> None:
     with pytest.raises(wb.TransportError) as info:
         client.list_reports()
     assert isinstance(info.value, ConnectionError)
+    # The root cause is in the message, once.
+    message = str(info.value)
+    assert "refused" in message.lower(), message
+    assert message.count("error sending request") == 1, message
 
 
 def test_api_errors_carry_status_and_tracking_id(month: tuple[wb.Organisation, bytes]) -> None:

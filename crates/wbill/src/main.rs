@@ -67,20 +67,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// An error and its causes on one line, `a: b: c`, leaving out a cause whose text the line already
-/// ends with (an error that shows its source in its own message).
+/// An error and its causes on one line, each cause once.
 fn describe(e: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if line.is_empty() {
-            line = text;
-        } else if !line.ends_with(&text) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
-    }
-    line
+    wholesale_billing::error_with_causes(e.as_ref())
 }
 
 #[cfg(test)]

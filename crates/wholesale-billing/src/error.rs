@@ -369,6 +369,45 @@ impl fmt::Display for LoadIssue {
     }
 }
 
+/// An error and its causes on one line, `a: b: c`, leaving out a cause whose text the line already
+/// ends with (an error that repeats its source in its own message). For messages shown to people:
+/// command-line output, Python exceptions.
+///
+/// ```
+/// use wholesale_billing::{Error, error_with_causes};
+/// let err = Error::Io { context: "reading events.csv".into(), source: std::io::Error::other("disk gone") };
+/// assert_eq!(error_with_causes(&err), "i/o error while reading events.csv: disk gone");
+///
+/// // An error that shows its source in its own message: the source is not repeated.
+/// #[derive(Debug)]
+/// struct Send(std::io::Error);
+/// impl std::fmt::Display for Send {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         write!(f, "sending: {}", self.0)
+///     }
+/// }
+/// impl std::error::Error for Send {
+///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+///         Some(&self.0)
+///     }
+/// }
+/// let err = Send(std::io::Error::other("connection refused"));
+/// assert_eq!(error_with_causes(&err), "sending: connection refused");
+/// ```
+pub fn error_with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = e.source();
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::IssueKind;
