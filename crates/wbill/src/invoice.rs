@@ -1,5 +1,6 @@
 //! `wbill invoice vendor` and `wbill invoice customers`.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -217,21 +218,37 @@ fn file_stem(text: &str) -> String {
     }
 }
 
-fn invoice_file(dir: &Path, invoice: &Invoice, format: Format) -> PathBuf {
-    let label = invoice.bill_to.label();
-    let name = if label.is_empty() {
-        invoice.bill_to.org_id()
-    } else {
-        label
+/// The file name of each invoice: its bill-to's label (the customer's external id), else its org
+/// id, made safe for a file system; names that would collide (equal ignoring case) get the org id
+/// appended, so no invoice overwrites another.
+fn invoice_files(dir: &Path, invoices: &[Invoice], format: Format) -> Vec<PathBuf> {
+    let extension = match format {
+        Format::Csv => "csv",
+        Format::Json => "json",
     };
-    dir.join(format!(
-        "{}.{}",
-        file_stem(name),
-        match format {
-            Format::Csv => "csv",
-            Format::Json => "json",
-        }
-    ))
+    let stems: Vec<String> = invoices
+        .iter()
+        .map(|invoice| {
+            let label = invoice.bill_to.label();
+            file_stem(if label.is_empty() { invoice.bill_to.org_id() } else { label })
+        })
+        .collect();
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    for stem in &stems {
+        *uses.entry(stem.to_ascii_lowercase()).or_default() += 1;
+    }
+    stems
+        .into_iter()
+        .zip(invoices)
+        .map(|(stem, invoice)| {
+            let stem = if uses[&stem.to_ascii_lowercase()] > 1 {
+                format!("{stem}--{}", file_stem(invoice.bill_to.org_id()))
+            } else {
+                stem
+            };
+            dir.join(format!("{stem}.{extension}"))
+        })
+        .collect()
 }
 
 /// Bills the month into `out_dir`: `customers/`, `sub-partners/`, `summary.csv`, `margin.csv`.
@@ -243,8 +260,7 @@ pub fn write_billing(month: &MonthlyBilling, out_dir: &Path, format: Format) -> 
     ] {
         let dir = out_dir.join(sub);
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        for invoice in invoices {
-            let path = invoice_file(&dir, invoice, format);
+        for (invoice, path) in invoices.iter().zip(invoice_files(&dir, invoices, format)) {
             output(Some(&path), |w| match format {
                 Format::Csv => Ok(invoice.write_csv(w)?),
                 Format::Json => Ok(serde_json::to_writer_pretty(w, invoice)?),

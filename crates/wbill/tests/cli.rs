@@ -434,6 +434,37 @@ fn customer_invoices_and_missing_prices() {
 }
 
 #[test]
+fn customers_sharing_an_external_id_get_one_invoice_each() {
+    let dir = money_fixture();
+    // c3 has c1's external id, in another case: two files, neither overwriting the other.
+    let events = format!("{EVENTS}e4,2024-05-01T00:00:00Z,ASSIGN,s3,c3,ext-1,,USER,u3,,webex_calling,l1,lic4\n");
+    std::fs::write(dir.path().join("events.csv"), events).unwrap();
+    let out = run_with(
+        dir.path(),
+        &[
+            "invoice",
+            "customers",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--price-book",
+            "prices.toml",
+        ],
+        &["--out-dir", "inv"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("inv/customers"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["EXT-1--c1.csv", "ext-1--c3.csv"]);
+    let c3 = std::fs::read_to_string(dir.path().join("inv/customers/ext-1--c3.csv")).unwrap();
+    assert!(c3.contains("c3"), "{c3}");
+}
+
+#[test]
 fn reconcile_finds_a_dropped_row_and_exits_2_when_asked() {
     let dir = money_fixture();
     let all = usage(dir.path(), &["--level", "user", "--all", "--out", "vendor.csv"]);
