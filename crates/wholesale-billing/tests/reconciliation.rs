@@ -183,8 +183,23 @@ fn reports_of_another_period_are_refused() {
     assert!(matches!(err, Error::InvalidPeriod { .. }), "{err}");
     assert_eq!(
         err.to_string(),
-        "invalid period: the expected usage report covers 2024-05-01..2024-05-31, the reconciliation period \
+        "invalid period: the expected usage report covers 2024-05-01..2024-05-31, the billing period \
          is 2024-06-01..2024-06-30"
+    );
+    // A report read back from CSV carries no period: its rows' dates tell.
+    let mut csv = Vec::new();
+    m.whole.write_csv(&mut csv).unwrap();
+    let (read, _) = UsageReport::read_csv(&csv[..], &ReadOptions::default()).unwrap();
+    let may = Period::month(2024, 5).unwrap();
+    assert!(reconcile(&m.whole, [&read], None, &m.rates, may, &ReconcileOptions::default()).is_ok());
+    let err = reconcile(&read, [&read], None, &m.rates, june, &ReconcileOptions::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "invalid period: the expected usage report has {} rows outside 2024-06-01..2024-06-30: row 1 (",
+            read.len()
+        )),
+        "{text}"
     );
 }
 

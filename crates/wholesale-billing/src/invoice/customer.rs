@@ -430,13 +430,7 @@ pub fn bill_month(
             "customer invoices need a USER or CUSTOMER report, not a PARTNER report".into(),
         ));
     }
-    if let Some(p) = usage.period()
-        && p != period
-    {
-        return Err(Error::Pricing(format!(
-            "the usage report covers {p}, the billing period is {period}"
-        )));
-    }
+    usage.check_period(period, "usage report")?;
     if let Some(rates) = wholesale
         && rates.currency() != book.currency
     {

@@ -177,13 +177,7 @@ fn user_days_by_sku<'a>(
 ) -> Result<BTreeMap<String, Quantity>> {
     let mut totals: BTreeMap<String, Quantity> = BTreeMap::new();
     for report in reports {
-        if let Some(p) = report.period()
-            && p != period
-        {
-            return Err(Error::InvalidPeriod {
-                reason: format!("a usage report covers {p}, the invoice period is {period}"),
-            });
-        }
+        report.check_period(period, "usage report")?;
         for (sku, q) in report.quantity_by_sku() {
             let slot = totals.entry(sku.to_owned()).or_default();
             *slot = slot.checked_add(q).ok_or(Error::Overflow("user-days"))?;

@@ -400,12 +400,7 @@ fn check_report(report: &UsageReport, which: &str, period: Period) -> Result<()>
             hint: format!("; reconciliation compares USER reports, and the {which} is not one"),
         });
     }
-    match report.period() {
-        Some(p) if p != period => Err(Error::InvalidPeriod {
-            reason: format!("the {which} covers {p}, the reconciliation period is {period}"),
-        }),
-        _ => Ok(()),
-    }
+    report.check_period(period, which)
 }
 
 impl Reconciliation {

@@ -303,6 +303,83 @@ impl UsageReport {
         self.period
     }
 
+    /// Checks that the report is of `period`: a computed report must be of that very period, and
+    /// every row's consumption dates (a report read from CSV carries no period) must lie within
+    /// `[start 00:00, end + 1 day 00:00)`. `which` names the report in the message.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPeriod`] naming the report, the first rows outside the period (by their
+    /// 1-based data row number) and how many there are.
+    ///
+    /// ```
+    /// use wholesale_billing::{Period, ReadOptions, UsageReport};
+    /// let csv = "SKU,CONSUMPTION_START_DATE,CONSUMPTION_END_DATE,QUANTITY\n\
+    ///            A-W-CA-CALL-U,2024-05-01T00:00:00.000Z,2024-05-31T23:59:59.999Z,31\n\
+    ///            A-W-CA-CALL-U,2023-04-13T00:00:00.000Z,2023-05-12T10:00:00.000Z,29.4583\n";
+    /// let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+    /// let err = report.check_period(Period::month(2024, 5)?, "vendor report").unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid period: the vendor report has 1 row outside 2024-05-01..2024-05-31: \
+    ///     row 2 (A-W-CA-CALL-U, 2023-04-13T00:00:00.000Z..2023-05-12T10:00:00.000Z); is it a report of another period?");
+    /// assert!(report.check_period(Period::new("2023-04-01".parse()?, "2024-05-31".parse()?)?, "r").is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_period(&self, period: Period, which: &str) -> Result<()> {
+        if let Some(p) = self.period {
+            if p != period {
+                return Err(Error::InvalidPeriod {
+                    reason: format!("the {which} covers {p}, the billing period is {period}"),
+                });
+            }
+            return Ok(());
+        }
+        let (from, until) = (period.start_instant().as_micros(), period.end_exclusive().as_micros());
+        let outside = |r: &RowData| {
+            (r.start != NO_START && !(from..until).contains(&r.start))
+                || (r.end != NO_END && !(from..=until).contains(&r.end))
+        };
+        let bad: Vec<usize> = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| outside(r))
+            .map(|(i, _)| i)
+            .collect();
+        if bad.is_empty() {
+            return Ok(());
+        }
+        let date = |micros: i64, none: i64| {
+            if micros == none {
+                String::new()
+            } else {
+                let mut buf = [0u8; 24];
+                Timestamp::from_micros(micros).format_report(&mut buf).to_owned()
+            }
+        };
+        let shown: Vec<String> = bad
+            .iter()
+            .take(3)
+            .map(|&i| {
+                let r = &self.rows[i];
+                format!(
+                    "row {} ({}, {}..{})",
+                    i + 1,
+                    self.strings.get(r.sku),
+                    date(r.start, NO_START),
+                    date(r.end, NO_END)
+                )
+            })
+            .collect();
+        let more = if bad.len() > shown.len() { ", …" } else { "" };
+        Err(Error::InvalidPeriod {
+            reason: format!(
+                "the {which} has {} row{} outside {period}: {}{more}; is it a report of another period?",
+                bad.len(),
+                if bad.len() == 1 { "" } else { "s" },
+                shown.join(", ")
+            ),
+        })
+    }
+
     /// The number of rows.
     pub fn len(&self) -> usize {
         self.rows.len()
