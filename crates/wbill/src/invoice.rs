@@ -230,7 +230,11 @@ fn invoice_files(dir: &Path, invoices: &[Invoice], format: Format) -> Vec<PathBu
         .iter()
         .map(|invoice| {
             let label = invoice.bill_to.label();
-            file_stem(if label.is_empty() { invoice.bill_to.org_id() } else { label })
+            file_stem(if label.is_empty() {
+                invoice.bill_to.org_id()
+            } else {
+                label
+            })
         })
         .collect();
     let mut uses: HashMap<String, usize> = HashMap::new();

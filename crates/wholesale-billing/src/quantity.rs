@@ -60,6 +60,18 @@ impl Quantity {
         self.0 > 0
     }
 
+    /// Whether the quantity is below zero.
+    ///
+    /// ```
+    /// use wholesale_billing::Quantity;
+    /// assert!("-0.0001".parse::<Quantity>()?.is_negative());
+    /// assert!(!Quantity::ZERO.is_negative());
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub const fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+
     /// The exact decimal value, with scale 4.
     pub fn to_decimal(self) -> Decimal {
         Decimal::new(self.0, 4)

@@ -647,6 +647,16 @@ fn report_with_extra_and_missing_optional_columns() {
 }
 
 #[test]
+fn report_with_a_negative_quantity_is_refused_where_it_is() {
+    let csv = "SKU,QUANTITY\nA-W-WXC-CALL-U,1.5\nA-W-WXE-CALL-U,-26.8750\n";
+    let err = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).unwrap_err();
+    assert_eq!(
+        err.issues()[0].to_string(),
+        "line 3, column 2 (QUANTITY): error: quantity -26.8750 is negative: usage is never below zero"
+    );
+}
+
+#[test]
 fn report_missing_required_column_is_named() {
     let err = report_err("PARTNER_NAME,SKU\nAcme,A-W-WXC-CALL-U\n", None);
     assert_eq!(

@@ -170,6 +170,34 @@ pub struct VendorInvoice {
     pub stated_total: Option<Money>,
 }
 
+/// Refuses negative money where a price or an amount is expected: the commitment, a fixed line's
+/// quantity or rate, the tax percentage.
+fn check_options(options: &VendorInvoiceOptions) -> Result<()> {
+    if let Commitment::Committed { monthly } = &options.commitment
+        && monthly.amount().is_sign_negative()
+        && !monthly.amount().is_zero()
+    {
+        return Err(Error::Pricing(format!("the monthly commitment {monthly} is negative")));
+    }
+    for line in &options.fixed_lines {
+        for (what, value) in [("quantity", line.quantity), ("rate", line.rate)] {
+            if value.is_sign_negative() && !value.is_zero() {
+                return Err(Error::Pricing(format!(
+                    "fixed line {}: the {what} {value} is negative",
+                    line.sku
+                )));
+            }
+        }
+    }
+    if let Some(tax) = options.tax_percent
+        && tax.is_sign_negative()
+        && !tax.is_zero()
+    {
+        return Err(Error::Pricing(format!("the tax percentage {tax} is negative")));
+    }
+    Ok(())
+}
+
 /// Σ user-days per SKU over reports (any level: they agree per SKU).
 fn user_days_by_sku<'a>(
     reports: impl IntoIterator<Item = &'a UsageReport>,
@@ -222,6 +250,7 @@ pub fn expected_vendor_invoice<'a>(
     let currency = rates.currency();
     let rounding = &options.rounding;
     let days = period.days();
+    check_options(options)?;
     let user_days = user_days_by_sku(usage, period)?;
     let mut lines = Vec::new();
     let mut basis = Vec::new();

@@ -105,6 +105,41 @@ fn committed_month_with_and_without_overage() {
 }
 
 #[test]
+fn negative_commitment_fixed_lines_and_tax_are_refused() {
+    let refused = |options: VendorInvoiceOptions| {
+        expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &options)
+            .unwrap_err()
+            .to_string()
+    };
+    let committed = VendorInvoiceOptions {
+        commitment: Commitment::Committed {
+            monthly: Money::parse("-5", Currency::USD).unwrap(),
+        },
+        ..VendorInvoiceOptions::default()
+    };
+    assert!(refused(committed).contains("the monthly commitment -5.00 USD is negative"));
+    let fixed = |quantity: &str, rate: &str| VendorInvoiceOptions {
+        fixed_lines: vec![FixedLine {
+            sku: "SVS-FLEX-SUPT-BAS".into(),
+            description: String::new(),
+            quantity: d(quantity),
+            rate: d(rate),
+        }],
+        ..VendorInvoiceOptions::default()
+    };
+    assert!(refused(fixed("1", "-5")).contains("fixed line SVS-FLEX-SUPT-BAS: the rate -5 is negative"));
+    assert!(refused(fixed("-1", "5")).contains("the quantity -1 is negative"));
+    let taxed = VendorInvoiceOptions {
+        tax_percent: Some(d("-10")),
+        ..VendorInvoiceOptions::default()
+    };
+    assert!(refused(taxed).contains("the tax percentage -10 is negative"));
+    // Zero is fine (the seed's support line is 1 × 0.00).
+    let zero = fixed("1", "0.00");
+    assert!(expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &zero).is_ok());
+}
+
+#[test]
 fn missing_rate_and_currency_mismatch_are_refused() {
     let mut rates = seed_rates();
     let csv = "SKU,QUANTITY\nA-W-NEW-U,10\n";

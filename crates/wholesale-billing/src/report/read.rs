@@ -230,6 +230,13 @@ fn read_row(
             format!("invalid quantity {text:?}: {reason}"),
         )
     })?;
+    if quantity.is_negative() {
+        return Err(RowError::Bad(
+            Col::Quantity,
+            IssueKind::InvalidValue,
+            format!("quantity {quantity} is negative: usage is never below zero"),
+        ));
+    }
     let date = |col: Col, none: i64| -> std::result::Result<i64, RowError> {
         let b = raw(col);
         if b.is_empty() {
