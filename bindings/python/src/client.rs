@@ -32,6 +32,13 @@ fn retry(max_retries: Option<u32>) -> RetryPolicy {
     }
 }
 
+/// An instant the API wrote as text, as an aware UTC ``datetime``; ``None`` when absent or not
+/// an RFC 3339 instant.
+fn py_api_instant<'py>(py: Python<'py>, text: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    let instant = text.and_then(|t| wholesale_billing::Timestamp::parse_rfc3339(t).ok());
+    crate::convert::py_opt_timestamp(py, instant)
+}
+
 /// A Webex billing report's metadata: dates, type, status, and where to download it.
 #[pyclass(name = "BillingReport", module = "wholesale_billing", frozen)]
 #[derive(Debug, Clone)]
@@ -69,9 +76,16 @@ impl PyBillingReport {
         self.0.category.as_ref().map(|c| c.as_str())
     }
 
+    /// When it was created: an aware ``datetime`` in UTC (``None`` when the API did not say, or
+    /// said something that is not an RFC 3339 instant; ``created_text`` has it as written).
+    #[getter]
+    fn created<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py_api_instant(py, self.0.created.as_deref())
+    }
+
     /// When it was created, as the API wrote it.
     #[getter]
-    fn created(&self) -> Option<&str> {
+    fn created_text(&self) -> Option<&str> {
         self.0.created.as_deref()
     }
 
@@ -269,15 +283,29 @@ impl PyWebexSubPartner {
         self.0.provisioning_state.as_ref().map(|s| s.as_str())
     }
 
+    /// When it was created: an aware ``datetime`` in UTC (``None`` when the API did not say, or
+    /// said something that is not an RFC 3339 instant; ``created_text`` has it as written).
+    #[getter]
+    fn created<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py_api_instant(py, self.0.created.as_deref())
+    }
+
     /// When it was created, as the API wrote it.
     #[getter]
-    fn created(&self) -> Option<&str> {
+    fn created_text(&self) -> Option<&str> {
         self.0.created.as_deref()
+    }
+
+    /// Its billing start: an aware ``datetime`` in UTC (``None`` when the API did not say, or said
+    /// something that is not an RFC 3339 instant; ``billing_start_text`` has it as written).
+    #[getter]
+    fn billing_start_date<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py_api_instant(py, self.0.billing_start_date.as_deref())
     }
 
     /// Its billing start, as the API wrote it.
     #[getter]
-    fn billing_start_date(&self) -> Option<&str> {
+    fn billing_start_text(&self) -> Option<&str> {
         self.0.billing_start_date.as_deref()
     }
 

@@ -48,6 +48,21 @@ pub(crate) fn strings<'py, 'a>(py: Python<'py>, values: impl Iterator<Item = &'a
     out
 }
 
+/// Whether a column holds integers and `None`s, with at least one of each (bools are not integers).
+fn nullable_ints(values: &[Bound<'_, PyAny>]) -> bool {
+    let (mut ints, mut nones) = (false, false);
+    for v in values {
+        if v.is_none() {
+            nones = true;
+        } else if v.is_instance_of::<pyo3::types::PyInt>() && !v.is_instance_of::<pyo3::types::PyBool>() {
+            ints = true;
+        } else {
+            return false;
+        }
+    }
+    ints && nones
+}
+
 impl<'py> Table<'py> {
     /// A table without columns.
     pub(crate) fn new(py: Python<'py>) -> Self {
@@ -184,6 +199,14 @@ impl<'py> Table<'py> {
                         .call((PyList::new(py, micros)?,), Some(&kwargs))?;
                     // Whole-second instants would otherwise come out with a coarser unit.
                     index.call_method1("as_unit", ("us",)).unwrap_or(index)
+                }
+                Column::Values(values) if nullable_ints(values) => {
+                    // Integers with gaps: pandas's nullable Int64, not float64 with NaN.
+                    let kwargs = PyDict::new(py);
+                    kwargs.set_item("dtype", "Int64")?;
+                    pandas
+                        .getattr("array")?
+                        .call((PyList::new(py, values)?,), Some(&kwargs))?
                 }
                 other => PyList::new(py, self.objects(other)?)?.into_any(),
             };

@@ -255,3 +255,17 @@ def test_durations_refuse_floats_too() -> None:
         wb.WebexClient(token="t", timeout=1.5)  # type: ignore[arg-type]
     client = wb.WebexClient(token="t", timeout=timedelta(milliseconds=1500), connect_timeout=3)
     assert client.base_url.endswith("/v1")
+
+
+def test_invoice_tables_keep_integers_integers() -> None:
+    pd = pytest.importorskip("pandas")
+    usage = wb.UsageReport.read_csv(SEED_USAGE)
+    card = wb.WholesaleRateCard.from_toml(RATES_TOML)
+    invoice = wb.expected_vendor_invoice(usage, SEED_PERIOD, card, tax_percent="10")
+    df = invoice.to_pandas()
+    # Usage lines say their days in period, the tax line has none: nullable Int64, never a float.
+    assert str(df["days_in_period"].dtype) == "Int64"
+    assert df["days_in_period"].isna().tolist() == [line.days_in_period is None for line in invoice.lines]
+    assert all(isinstance(v, D) for v in df["quantity"])
+    assert not any(str(dtype).startswith("float") for dtype in df.dtypes), df.dtypes
+    assert pd.api.types.is_integer_dtype(df["days_in_period"].dtype)

@@ -55,6 +55,8 @@ def test_report_life_cycle(sandbox: wb.Sandbox, month_ledger: wb.Ledger) -> None
     assert created.id
     done = client.wait_until_complete(created.id, poll_interval=TEN_MS, timeout=30)
     assert done.status == "COMPLETED"
+    assert done.created is not None and done.created.tzinfo is not None and done.created_text
+    assert done.created.utcoffset() == timedelta(0)
     assert done.billing_start_date == date(2024, 5, 1) and done.billing_end_date == date(2024, 5, 15)
     assert done.temp_download_url is not None
     assert done.temp_download_url.startswith(sandbox.download_base_url)
@@ -76,7 +78,15 @@ def test_report_life_cycle(sandbox: wb.Sandbox, month_ledger: wb.Ledger) -> None
 def test_partners_and_customers(sandbox: wb.Sandbox, month_ledger: wb.Ledger) -> None:
     org = month_ledger.organisation
     client = sandbox.webex_client()
-    assert sorted(s.org_id for s in client.sub_partners()) == sorted(sp.org_id for sp in org.sub_partners)
+    listed = client.sub_partners()
+    assert sorted(s.org_id for s in listed) == sorted(sp.org_id for sp in org.sub_partners)
+    for s in listed:
+        # Instants are aware UTC datetimes; the text is kept as the API wrote it.
+        if s.created_text is not None:
+            assert s.created is not None and s.created.utcoffset() == timedelta(0)
+        start = next(sp.billing_start for sp in org.sub_partners if sp.org_id == s.org_id)
+        if start is not None and s.billing_start_text is not None:
+            assert s.billing_start_date == start
     customers = client.customers()
     mine = [c for c in month_ledger.customers() if c.sub_partner_org_id is None]
     assert sorted(c.external_id or "" for c in customers) == sorted(c.external_id for c in mine)
