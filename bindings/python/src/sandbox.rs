@@ -14,7 +14,7 @@ use webex_wholesale_client::ccws::CcwsCredentials;
 
 use crate::client::{PyCcwsClient, PyWebexClient};
 use crate::convert::{Source, date_arg};
-use crate::errors::OrRaise;
+use crate::errors::{OrRaise, input_error};
 use crate::org::PyOrganisation;
 use crate::rates::PyRateCard;
 use crate::text::quoted;
@@ -34,7 +34,7 @@ fn faults_arg(dict: &Bound<'_, PyDict>) -> PyResult<Faults> {
                 .map_or_else(|_| "?".to_owned(), |n| n.to_string());
             PyTypeError::new_err(format!("faults[{key:?}]: expected an integer, not {type_name}"))
         })?;
-        T::try_from(n).map_err(|_| PyValueError::new_err(format!("faults[{key:?}]: {n} is out of range")))
+        T::try_from(n).map_err(|_| input_error(value.py(), format!("faults[{key:?}]: {n} is out of range")))
     }
     let mut faults = Faults::default();
     for (key, value) in dict.iter() {
@@ -48,9 +48,10 @@ fn faults_arg(dict: &Bound<'_, PyDict>) -> PyResult<Faults> {
             "percent_5xx" => {
                 let percent: u8 = int(value, &key)?;
                 if percent > 100 {
-                    return Err(PyValueError::new_err(format!(
-                        "faults[\"percent_5xx\"]: {percent} is not within 0..=100"
-                    )));
+                    return Err(input_error(
+                        dict.py(),
+                        format!("faults[\"percent_5xx\"]: {percent} is not within 0..=100"),
+                    ));
                 }
                 faults.percent_5xx = percent;
             }
@@ -58,10 +59,13 @@ fn faults_arg(dict: &Bound<'_, PyDict>) -> PyResult<Faults> {
             "lost_create" => faults.lost_create = Some(int(value, &key)?),
             "failed_create" => faults.failed_create = Some(int(value, &key)?),
             other => {
-                return Err(PyValueError::new_err(format!(
-                    "faults: unknown key {other:?} (expected every_429, retry_after_secs, percent_5xx, seed, \
+                return Err(input_error(
+                    dict.py(),
+                    format!(
+                        "faults: unknown key {other:?} (expected every_429, retry_after_secs, percent_5xx, seed, \
                      lost_create or failed_create)"
-                )));
+                    ),
+                ));
             }
         }
     }
@@ -163,7 +167,7 @@ impl PySandbox {
             .as_deref()
             .unwrap_or("127.0.0.1:0")
             .parse()
-            .map_err(|e| PyValueError::new_err(format!("addr: expected HOST:PORT (e.g. 127.0.0.1:0): {e}")))?;
+            .map_err(|e| input_error(py, format!("addr: expected HOST:PORT (e.g. 127.0.0.1:0): {e}")))?;
         let partner_org_id = org.0.partner.org_id.clone();
         let mut config = SandboxConfig::new(org.cloned(), events)
             .with_addr(addr)

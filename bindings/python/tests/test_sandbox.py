@@ -191,9 +191,9 @@ def test_throttling_is_retried(month: tuple[wb.Organisation, bytes]) -> None:
 @pytest.mark.parametrize(
     ("faults", "error", "message"),
     [
-        ({"every_492": 2}, ValueError, "unknown key"),
-        ({"percent_5xx": 101}, ValueError, "0..=100"),
-        ({"lost_create": -1}, ValueError, "-1 is out of range"),
+        ({"every_492": 2}, wb.BillingInputError, "unknown key"),
+        ({"percent_5xx": 101}, wb.BillingInputError, "0..=100"),
+        ({"lost_create": -1}, wb.BillingInputError, "-1 is out of range"),
         ({"failed_create": True}, TypeError, "not bool"),
         ({"seed": "7"}, TypeError, "expected an integer, not str"),
     ],

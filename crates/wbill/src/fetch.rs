@@ -63,12 +63,15 @@ pub async fn fetch_one(
         .await
         .with_context(|| match sub_partner {
             Some(id) => format!("fetching the {level} report of sub-partner {id}"),
-            None => format!("fetching the partner's {level} report"),
+            None => format!("fetching the {level} report of the token's organisation"),
         })?;
     eprintln!(
-        "wbill: {} report {} of {}: {:?}, {} rows",
+        "wbill: {} report of {} for {}: {:?}, {} rows",
         level,
-        sub_partner.unwrap_or("(partner)"),
+        sub_partner.map_or_else(
+            || "the token's organisation".to_owned(),
+            |id| format!("sub-partner {id}")
+        ),
         period,
         fetched.source,
         fetched.usage.len()

@@ -40,7 +40,7 @@ pub struct UsageInput {
     /// Usage report CSV (USER or CUSTOMER level; repeat for the partner and each sub-partner).
     #[arg(long, value_name = "FILE")]
     pub usage: Vec<PathBuf>,
-    /// Organisation file, TOML or JSON (required with --events).
+    /// Organisation file, TOML or JSON (required with --events, and by `invoice customers`).
     #[arg(long, value_name = "FILE")]
     pub org: Option<PathBuf>,
     /// Hour policy when computing from events.

@@ -424,7 +424,8 @@ pub(crate) async fn offer_details(
     };
     let skus: Vec<String> = match object.get("itemList") {
         Some(Value::Array(items)) => {
-            let skus: Vec<Option<String>> = items.iter().map(|i| text(Some(i))).collect();
+            // Product ids are text: a number or a boolean is not one (unlike other fields).
+            let skus: Vec<Option<String>> = items.iter().map(|i| i.as_str().map(str::to_owned)).collect();
             if skus.iter().any(Option::is_none) {
                 return catalog_error(
                     StatusCode::BAD_REQUEST,

@@ -366,6 +366,19 @@ async fn offer_details_carry_the_rate_cards_prices() {
     let err = WholesaleRateCard::from_offer_details_json(&body.to_string()).unwrap_err();
     assert!(err.to_string().contains("SKU NOPE-1: error ITEM_NOT_FOUND"), "{err}");
 
+    // Product ids are text: a number, a boolean, null or an object is a 400.
+    for bad in [
+        json!([1]),
+        json!(["A-W-WXC-CALL-U", true]),
+        json!([null]),
+        json!([{"a": 1}]),
+    ] {
+        let r = catalog(&base, access, "offerDetails", &details(bad.clone())).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["errorMessage"]["messageCode"], "INVALID_REQUEST", "{bad}");
+    }
+
     // 1000 items are fine; 1001 → B1003.
     let many: Vec<&str> = std::iter::repeat_n("A-W-WXC-CALL-U", 1000).collect();
     let r = catalog(&base, access, "offerDetails", &details(json!(many))).await;
