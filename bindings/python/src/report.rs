@@ -398,6 +398,18 @@ impl PyUsageReport {
         Ok(PyUsageReport::computed(report))
     }
 
+    /// The whole subscription's report from the partner's own report (first) and every
+    /// sub-partner's, as ``Ledger.usage_report(..., all=True)`` computes it: PARTNER rows are
+    /// summed per SKU under the partner.
+    #[staticmethod]
+    fn subscription_total(py: Python<'_>, reports: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let reports = reports_arg(reports, "reports")?;
+        let report = py
+            .detach(|| UsageReport::subscription_total(reports.iter().map(|r| r.as_ref())))
+            .or_raise()?;
+        Ok(PyUsageReport::computed(report))
+    }
+
     /// ``"USER"``, ``"CUSTOMER"`` or ``"PARTNER"``.
     #[getter]
     fn level(&self) -> &'static str {

@@ -43,6 +43,13 @@ def test_fetch_usage_equals_the_ledger(sandbox: wb.Sandbox, month_ledger: wb.Led
             for theirs, ours in zip(fetched.usage, mine):
                 assert theirs == ours
                 assert theirs.quantity == ours.quantity
+    # The whole subscription from the fetched reports, as the ledger makes it.
+    for level in LEVELS:
+        parts = [
+            client.fetch_usage("2024-05", level=level, sub_partner=sp, poll_interval=TEN_MS).usage for sp in scopes
+        ]
+        whole = wb.UsageReport.subscription_total(parts)
+        assert whole.to_csv() == month_ledger.usage_report("2024-05", level=level, all=True).to_csv()
     again = client.fetch_usage(wb.Period.month(2024, 5), poll_interval=timedelta(milliseconds=10))
     assert again.source == "reused"
     regenerated = client.fetch_usage("2024-05", regenerate=True, poll_interval=TEN_MS)

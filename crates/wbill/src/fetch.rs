@@ -32,7 +32,7 @@ pub struct FetchArgs {
     /// The report of this sub-partner (with a partner token).
     #[arg(long, value_name = "ORG_ID", conflicts_with = "all")]
     sub_partner: Option<String>,
-    /// The partner's report and every sub-partner's, in one report (PARTNER: one row per SKU and org).
+    /// The whole subscription: the partner's report and every sub-partner's, as `wbill usage --all` makes it.
     #[arg(long)]
     all: bool,
     /// Delete an existing completed report and generate a new one.
@@ -105,7 +105,7 @@ pub fn run(args: &FetchArgs) -> Result<()> {
             for sp in &sub_partners {
                 reports.push(fetch_one(&client, period, level, Some(&sp.org_id), args.regenerate, timeout).await?);
             }
-            Ok::<_, anyhow::Error>(UsageReport::concat(&reports)?.sorted())
+            Ok::<_, anyhow::Error>(UsageReport::subscription_total(&reports)?)
         } else {
             fetch_one(
                 &client,

@@ -548,7 +548,13 @@ fn fetch_through_the_sandbox_equals_usage_byte_for_byte() {
         .unwrap();
     let token = sandbox.token_of("p-1").unwrap().token.clone();
     let base = sandbox.webex_base_url();
-    for (level, scope) in [("user", "--all"), ("customer", "--all"), ("user", "")] {
+    for (level, scope) in [
+        ("user", "--all"),
+        ("customer", "--all"),
+        ("partner", "--all"),
+        ("user", ""),
+        ("partner", ""),
+    ] {
         let mut args = vec![
             "fetch",
             "--base-url",

@@ -56,6 +56,63 @@ impl UsageReport {
         order
     }
 
+    /// PARTNER rows of this report's rows: sums by (partner org, SKU), ordered by SKU then org.
+    fn partner_rows(&self) -> Result<Vec<RowData>> {
+        let s = |sym: Sym| self.strings.get(sym);
+        let mut out: Vec<RowData> = Vec::new();
+        let mut index: HashMap<(Sym, Sym), usize> = HashMap::new();
+        for r in &self.rows {
+            let slot = *index
+                .entry((r.partner_org_id, r.sku))
+                .or_insert_with(|| push_group(&mut out, r, ReportLevel::Partner));
+            add_to(&mut out[slot], r)?;
+        }
+        out.sort_unstable_by(|a, b| {
+            s(a.sku)
+                .cmp(s(b.sku))
+                .then_with(|| s(a.partner_org_id).cmp(s(b.partner_org_id)))
+        });
+        Ok(out)
+    }
+
+    /// The whole subscription's report from the partner's own report (first) and every
+    /// sub-partner's, all of one level, as [`Scope::Subscription`](crate::Scope::Subscription)
+    /// computes it: USER and CUSTOMER rows together in report order; PARTNER rows summed per SKU
+    /// under the partner's name, org id and subscription (taken from the partner's report, which
+    /// must then have a row; otherwise one row per SKU and org).
+    ///
+    /// # Errors
+    /// As [`UsageReport::concat`].
+    ///
+    /// ```
+    /// use wholesale_billing::{ReadOptions, UsageReport};
+    /// let read = |csv: &str| UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).map(|r| r.0);
+    /// let partner = read("PARTNER_NAME,PARTNER_ORG_ID,SKU,QUANTITY\nAcme,p,A,1\nAcme,p,B,2\n")?;
+    /// let reseller = read("PARTNER_NAME,PARTNER_ORG_ID,SKU,QUANTITY\nResell,sp,A,2.5\n")?;
+    /// let whole = UsageReport::subscription_total([&partner, &reseller])?;
+    /// assert_eq!(whole.len(), 2);
+    /// let a = whole.row(0).unwrap();
+    /// assert_eq!((a.partner_org_id, a.sku, a.quantity.to_string().as_str()), ("p", "A", "3.5000"));
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn subscription_total<'a>(reports: impl IntoIterator<Item = &'a UsageReport>) -> Result<UsageReport> {
+        let reports: Vec<&UsageReport> = reports.into_iter().collect();
+        let all = UsageReport::concat(reports.iter().copied())?;
+        let partner_has_rows = reports.first().is_some_and(|r| !r.is_empty());
+        if all.level != ReportLevel::Partner || !partner_has_rows {
+            return Ok(all.sorted());
+        }
+        let mut relabelled = all;
+        let head = relabelled.rows[0];
+        for r in &mut relabelled.rows {
+            r.partner_name = head.partner_name;
+            r.partner_org_id = head.partner_org_id;
+            r.subscription_id = head.subscription_id;
+        }
+        let rows = relabelled.partner_rows()?;
+        Ok(UsageReport { rows, ..relabelled })
+    }
+
     /// The same usage at a coarser level: CUSTOMER rows sum USER rows by (partner org, customer org,
     /// SKU, location, license); PARTNER rows sum by (partner org, SKU). Consumption dates are the
     /// min / max of the parts.
@@ -89,18 +146,7 @@ impl UsageReport {
         let s = |sym: Sym| self.strings.get(sym);
         let mut out: Vec<RowData> = Vec::new();
         if level == ReportLevel::Partner {
-            let mut index: HashMap<(Sym, Sym), usize> = HashMap::new();
-            for r in &self.rows {
-                let slot = *index
-                    .entry((r.partner_org_id, r.sku))
-                    .or_insert_with(|| push_group(&mut out, r, level));
-                add_to(&mut out[slot], r)?;
-            }
-            out.sort_unstable_by(|a, b| {
-                s(a.sku)
-                    .cmp(s(b.sku))
-                    .then_with(|| s(a.partner_org_id).cmp(s(b.partner_org_id)))
-            });
+            out = self.partner_rows()?;
         } else {
             // Customer by customer (rows of a computed report already come so; a read one is
             // ordered first), grouping each customer's rows by partner, SKU, location and license
