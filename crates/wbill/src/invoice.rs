@@ -255,7 +255,8 @@ fn invoice_files(dir: &Path, invoices: &[Invoice], format: Format) -> Vec<PathBu
         .collect()
 }
 
-/// Bills the month into `out_dir`: `customers/`, `sub-partners/`, `summary.csv`, `margin.csv`.
+/// Bills the month into `out_dir`: `customers/`, `sub-partners/`, `summary.csv` and `margin.csv`
+/// (`.json` with `--format json`).
 pub fn write_billing(month: &MonthlyBilling, out_dir: &Path, format: Format) -> Result<usize> {
     let mut written = 0;
     for (sub, invoices) in [
@@ -272,9 +273,21 @@ pub fn write_billing(month: &MonthlyBilling, out_dir: &Path, format: Format) -> 
             written += 1;
         }
     }
-    output(Some(&out_dir.join("summary.csv")), |w| Ok(month.write_summary_csv(w)?))?;
-    if let Some(margin) = &month.margin {
-        output(Some(&out_dir.join("margin.csv")), |w| Ok(margin.write_csv(w)?))?;
+    match format {
+        Format::Csv => {
+            output(Some(&out_dir.join("summary.csv")), |w| Ok(month.write_summary_csv(w)?))?;
+            if let Some(margin) = &month.margin {
+                output(Some(&out_dir.join("margin.csv")), |w| Ok(margin.write_csv(w)?))?;
+            }
+        }
+        Format::Json => {
+            output(Some(&out_dir.join("summary.json")), |w| Ok(month.write_summary_json(w)?))?;
+            if let Some(margin) = &month.margin {
+                output(Some(&out_dir.join("margin.json")), |w| {
+                    Ok(serde_json::to_writer_pretty(w, margin)?)
+                })?;
+            }
+        }
     }
     Ok(written)
 }

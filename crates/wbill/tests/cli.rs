@@ -410,6 +410,32 @@ fn customer_invoices_and_missing_prices() {
         "{margin}"
     );
 
+    // JSON: every file, the summary and the margins too.
+    let out = run_with(
+        dir.path(),
+        &[
+            "invoice",
+            "customers",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--price-book",
+            "prices.toml",
+        ],
+        &["--rates", "rates.toml", "--out-dir", "inv-json", "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("inv-json/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["grand_total"], "14.75");
+    assert_eq!(summary["invoices"][0]["external_id_or_name"], "EXT-1");
+    assert_eq!(summary["invoices"][0]["total"], "10.17");
+    let margin: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("inv-json/margin.json")).unwrap()).unwrap();
+    assert!(margin["rows"].as_array().is_some_and(|rows| !rows.is_empty()), "{margin}");
+    assert!(!dir.path().join("inv-json/summary.csv").exists());
+
     std::fs::write(
         dir.path().join("prices.toml"),
         PRICES.replace("[skus.\"A-W-WXE-CALL-U\"]\nprice = \"9.00\"\n", ""),

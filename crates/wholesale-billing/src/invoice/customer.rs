@@ -362,6 +362,66 @@ impl MonthlyBilling {
         w.flush().map_err(|e| Error::io("writing the invoice summary", e))
     }
 
+    /// Writes the same summary as [`MonthlyBilling::write_summary_csv`] as pretty-printed JSON:
+    /// `{"period", "currency", "grand_total", "invoices": [{"bill_to", "org_id",
+    /// "external_id_or_name", "lines", "subtotal", "discount", "minimum_top_up", "tax", "total"}]}`,
+    /// amounts as strings.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when writing fails.
+    pub fn write_summary_json(&self, writer: impl Write) -> Result<()> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            bill_to: &'static str,
+            org_id: &'a str,
+            external_id_or_name: &'a str,
+            lines: usize,
+            #[serde(with = "rust_decimal::serde::str")]
+            subtotal: Decimal,
+            #[serde(with = "rust_decimal::serde::str")]
+            discount: Decimal,
+            #[serde(with = "rust_decimal::serde::str")]
+            minimum_top_up: Decimal,
+            #[serde(with = "rust_decimal::serde::str")]
+            tax: Decimal,
+            #[serde(with = "rust_decimal::serde::str")]
+            total: Decimal,
+        }
+        #[derive(Serialize)]
+        struct Document<'a> {
+            period: String,
+            currency: Currency,
+            #[serde(with = "rust_decimal::serde::str")]
+            grand_total: Decimal,
+            invoices: Vec<Row<'a>>,
+        }
+        let invoices = self
+            .invoices()
+            .map(|inv| Row {
+                bill_to: match inv.bill_to {
+                    BillTo::Customer { .. } => "customer",
+                    BillTo::SubPartner { .. } => "sub_partner",
+                },
+                org_id: inv.bill_to.org_id(),
+                external_id_or_name: inv.bill_to.label(),
+                lines: inv.lines.len(),
+                subtotal: inv.subtotal.amount(),
+                discount: inv.discount.amount(),
+                minimum_top_up: inv.minimum_top_up.amount(),
+                tax: inv.tax.amount(),
+                total: inv.total.amount(),
+            })
+            .collect();
+        let document = Document {
+            period: self.period.to_string(),
+            currency: self.currency,
+            grand_total: self.grand_total()?.amount(),
+            invoices,
+        };
+        serde_json::to_writer_pretty(writer, &document)
+            .map_err(|e| Error::io("writing the invoice summary", std::io::Error::other(e.to_string())))
+    }
+
     /// The sum of every invoice's total.
     ///
     /// # Errors

@@ -7,7 +7,7 @@ use std::io::Write;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
-use super::{FindingClass, Reconciliation};
+use super::{Finding, FindingClass, Reconciliation};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::time::Period;
@@ -193,8 +193,9 @@ impl Reconciliation {
         w.flush().map_err(|e| Error::io("writing the reconciliation", e))
     }
 
-    /// The reconciliation as pretty-printed JSON: `{"period", "currency", "findings": [...]}`,
-    /// quantities and amounts as strings.
+    /// The reconciliation as pretty-printed JSON: `{"period", "currency", "summary": {"findings",
+    /// "money_impact", "by_class", "by_customer", "by_sku"}, "findings": [...]}`, quantities and
+    /// amounts as strings; the summary is [`Reconciliation::summary`], whole.
     ///
     /// # Errors
     /// [`Error::Io`] if serialisation fails (it does not for these types).
@@ -206,10 +207,42 @@ impl Reconciliation {
     /// assert_eq!(json["period"], "2024-05-01..2024-05-31");
     /// assert_eq!(json["currency"], "USD");
     /// assert_eq!(json["findings"].as_array().map(Vec::len), Some(0));
+    /// assert_eq!(json["summary"]["money_impact"]["amount"], "0.00");
+    /// assert_eq!(json["summary"]["by_class"].as_array().map(Vec::len), Some(6));
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string_pretty(self)
+        #[derive(Serialize)]
+        struct Document<'a> {
+            #[serde(serialize_with = "period_text")]
+            period: Period,
+            currency: Currency,
+            summary: Summary,
+            findings: &'a [Finding],
+        }
+        /// The summary without what the document already says.
+        #[derive(Serialize)]
+        struct Summary {
+            findings: usize,
+            money_impact: Money,
+            by_class: Vec<ClassSummary>,
+            by_customer: Vec<CustomerSummary>,
+            by_sku: Vec<SkuSummary>,
+        }
+        let summary = self.summary();
+        let document = Document {
+            period: self.period,
+            currency: self.currency,
+            summary: Summary {
+                findings: summary.findings,
+                money_impact: summary.money_impact,
+                by_class: summary.by_class,
+                by_customer: summary.by_customer,
+                by_sku: summary.by_sku,
+            },
+            findings: &self.findings,
+        };
+        serde_json::to_string_pretty(&document)
             .map_err(|e| Error::io("serialising the reconciliation", std::io::Error::other(e.to_string())))
     }
 }
