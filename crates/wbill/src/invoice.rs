@@ -158,7 +158,13 @@ pub fn vendor_invoice(
         tax_percent: tax_percent.map(|t| parse_decimal(t, "--tax-percent")).transpose()?,
         ..VendorInvoiceOptions::default()
     };
-    Ok(expected_vendor_invoice([&report], period, &rates, &options)?)
+    expected_vendor_invoice([&report], period, &rates, &options).with_context(|| {
+        format!(
+            "the expected vendor invoice with the rate card {} ({})",
+            rates_path.display(),
+            rates.currency()
+        )
+    })
 }
 
 fn run_vendor(args: &VendorArgs) -> Result<()> {
@@ -281,7 +287,10 @@ pub fn write_billing(month: &MonthlyBilling, out_dir: &Path, format: Format) -> 
             }
         }
         Format::Json => {
-            output(Some(&out_dir.join("summary.json")), |w| Ok(month.write_summary_json(w)?))?;
+            output(
+                Some(&out_dir.join("summary.json")),
+                |w| Ok(month.write_summary_json(w)?),
+            )?;
             if let Some(margin) = &month.margin {
                 output(Some(&out_dir.join("margin.json")), |w| {
                     Ok(serde_json::to_writer_pretty(w, margin)?)
@@ -305,7 +314,17 @@ fn run_customers(args: &CustomersArgs) -> Result<()> {
     let options = BillingOptions {
         per_location: args.per_location,
     };
-    let month = bill_month(&report, &org, &book, rates.as_ref(), period, &options)?;
+    let month = bill_month(&report, &org, &book, rates.as_ref(), period, &options).with_context(|| {
+        let card = match (&args.rates, &rates) {
+            (Some(path), Some(card)) => format!(" and the rate card {} ({})", path.display(), card.currency()),
+            _ => String::new(),
+        };
+        format!(
+            "billing with the price book {} ({}){card}",
+            args.price_book.display(),
+            book.currency
+        )
+    })?;
     let billed = started.elapsed();
     std::fs::create_dir_all(&args.out_dir).with_context(|| format!("cannot create {}", args.out_dir.display()))?;
     let written = write_billing(&month, &args.out_dir, args.format)?;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use wholesale_billing::{
     HourPolicy, LoadMode, Quantity, ReconcileOptions, ReportLevel, ReportOptions, Scope, VendorInvoice, reconcile,
@@ -96,7 +96,17 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
     };
     let options = ReconcileOptions::default().tolerance(tolerance);
     let loaded = started.elapsed();
-    let result = reconcile(&expected, &vendor, invoice.as_ref(), &rates, period, &options)?;
+    let result = reconcile(&expected, &vendor, invoice.as_ref(), &rates, period, &options).with_context(|| {
+        let invoice = match &args.vendor_invoice {
+            Some(path) => format!(" and the vendor invoice {}", path.display()),
+            None => String::new(),
+        };
+        format!(
+            "reconciling with the rate card {} ({}){invoice}",
+            args.rates.display(),
+            rates.currency()
+        )
+    })?;
     let compared = started.elapsed();
     output(args.out.as_deref(), |w| match args.format {
         Format::Csv => Ok(result.write_csv(w)?),

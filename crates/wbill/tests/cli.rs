@@ -433,7 +433,10 @@ fn customer_invoices_and_missing_prices() {
     assert_eq!(summary["invoices"][0]["total"], "10.17");
     let margin: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("inv-json/margin.json")).unwrap()).unwrap();
-    assert!(margin["rows"].as_array().is_some_and(|rows| !rows.is_empty()), "{margin}");
+    assert!(
+        margin["rows"].as_array().is_some_and(|rows| !rows.is_empty()),
+        "{margin}"
+    );
     assert!(!dir.path().join("inv-json/summary.csv").exists());
 
     std::fs::write(
