@@ -272,7 +272,16 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     output(Some(&dir.join("vendor-invoice-expected.csv")), |w| {
         Ok(expected_invoice.write_csv(w)?)
     })?;
-    println!("\n  expected vendor invoice: {}", expected_invoice.total()?);
+    let total = expected_invoice.total()?;
+    let rounding_note = if total == cost {
+        String::new()
+    } else {
+        format!(
+            " (the wholesale cost above, {cost}, rounds each customer's lines; Cisco rounds each SKU \
+             over the whole subscription)"
+        )
+    };
+    println!("\n  expected vendor invoice: {total}{rounding_note}");
     for l in &expected_invoice.lines {
         println!(
             "    {:<28} {:>12} user-months × {:>6} = {:>10}",
