@@ -321,6 +321,24 @@ fn money_fixture() -> tempfile::TempDir {
 
 const MAY: [&str; 4] = ["--from", "2024-05-01", "--to", "2024-05-31"];
 
+/// `wbill invoice customers` of the fixture's events, organisation and price book for May.
+fn invoice_customers(dir: &Path, tail: &[&str]) -> Output {
+    run_with(
+        dir,
+        &[
+            "invoice",
+            "customers",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--price-book",
+            "prices.toml",
+        ],
+        tail,
+    )
+}
+
 fn run_with(dir: &Path, head: &[&str], tail: &[&str]) -> Output {
     let mut args: Vec<&str> = head.to_vec();
     args.extend_from_slice(&MAY);
@@ -380,20 +398,7 @@ TOTAL,,,,,,,9.63,USD,,\n"
 #[test]
 fn customer_invoices_and_missing_prices() {
     let dir = money_fixture();
-    let out = run_with(
-        dir.path(),
-        &[
-            "invoice",
-            "customers",
-            "--events",
-            "events.csv",
-            "--org",
-            "org.toml",
-            "--price-book",
-            "prices.toml",
-        ],
-        &["--rates", "rates.toml", "--out-dir", "inv"],
-    );
+    let out = invoice_customers(dir.path(), &["--rates", "rates.toml", "--out-dir", "inv"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let c1 = std::fs::read_to_string(dir.path().join("inv/customers/EXT-1.csv")).unwrap();
     // WXC 2.4583 / 31 = 0.0793 × 12 = 0.9516 → 0.95; WXE 0.9220 × 9 = 8.298 → 8.30;
@@ -411,18 +416,8 @@ fn customer_invoices_and_missing_prices() {
     );
 
     // JSON: every file, the summary and the margins too.
-    let out = run_with(
+    let out = invoice_customers(
         dir.path(),
-        &[
-            "invoice",
-            "customers",
-            "--events",
-            "events.csv",
-            "--org",
-            "org.toml",
-            "--price-book",
-            "prices.toml",
-        ],
         &["--rates", "rates.toml", "--out-dir", "inv-json", "--format", "json"],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -444,20 +439,7 @@ fn customer_invoices_and_missing_prices() {
         PRICES.replace("[skus.\"A-W-WXE-CALL-U\"]\nprice = \"9.00\"\n", ""),
     )
     .unwrap();
-    let out = run_with(
-        dir.path(),
-        &[
-            "invoice",
-            "customers",
-            "--events",
-            "events.csv",
-            "--org",
-            "org.toml",
-            "--price-book",
-            "prices.toml",
-        ],
-        &["--out-dir", "inv2"],
-    );
+    let out = invoice_customers(dir.path(), &["--out-dir", "inv2"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no price for SKU A-W-WXE-CALL-U"));
 }
@@ -468,20 +450,7 @@ fn customers_sharing_an_external_id_get_one_invoice_each() {
     // c3 has c1's external id, in another case: two files, neither overwriting the other.
     let events = format!("{EVENTS}e4,2024-05-01T00:00:00Z,ASSIGN,s3,c3,ext-1,,USER,u3,,webex_calling,l1,lic4\n");
     std::fs::write(dir.path().join("events.csv"), events).unwrap();
-    let out = run_with(
-        dir.path(),
-        &[
-            "invoice",
-            "customers",
-            "--events",
-            "events.csv",
-            "--org",
-            "org.toml",
-            "--price-book",
-            "prices.toml",
-        ],
-        &["--out-dir", "inv"],
-    );
+    let out = invoice_customers(dir.path(), &["--out-dir", "inv"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut names: Vec<String> = std::fs::read_dir(dir.path().join("inv/customers"))
         .unwrap()

@@ -56,8 +56,8 @@ fn small() -> &'static Month {
     SMALL.get_or_init(|| month(2024, 40, 600, 3))
 }
 
-/// The partner's report and every sub-partner's.
-fn split(m: &Month) -> Vec<UsageReport> {
+/// The partner's scope, then every sub-partner's.
+fn scopes(m: &Month) -> Vec<Scope> {
     let mut scopes = vec![Scope::Partner];
     scopes.extend(
         m.ledger
@@ -67,6 +67,11 @@ fn split(m: &Month) -> Vec<UsageReport> {
             .map(|sp| Scope::SubPartner(sp.org_id.clone())),
     );
     scopes
+}
+
+/// The partner's report and every sub-partner's.
+fn split(m: &Month) -> Vec<UsageReport> {
+    scopes(m)
         .into_iter()
         .map(|scope| {
             m.ledger
@@ -470,17 +475,9 @@ fn subscription_total_of_the_fetched_reports_is_the_engines_byte_for_byte() {
         r.write_csv(&mut out).unwrap();
         String::from_utf8(out).unwrap()
     };
-    let mut scopes = vec![Scope::Partner];
-    scopes.extend(
-        m.ledger
-            .organisation()
-            .sub_partners
-            .iter()
-            .map(|sp| Scope::SubPartner(sp.org_id.clone())),
-    );
     for level in ReportLevel::ALL {
         // What a client gets: each organisation's report as CSV, read back (no period, no order).
-        let parts: Vec<UsageReport> = scopes
+        let parts: Vec<UsageReport> = scopes(m)
             .iter()
             .map(|scope| {
                 let options = ReportOptions::new(level).scope(scope.clone());
