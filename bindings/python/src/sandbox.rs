@@ -9,11 +9,11 @@ use std::time::Duration;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
-use webex_sandbox::{Faults, Sandbox, SandboxConfig};
+use webex_sandbox::{Faults, Sandbox, SandboxConfig, SubPartnersKey};
 use webex_wholesale_client::ccws::CcwsCredentials;
 
 use crate::client::{PyCcwsClient, PyWebexClient};
-use crate::convert::{Source, date_arg};
+use crate::convert::{Source, date_arg, duration_arg};
 use crate::errors::{OrRaise, input_error};
 use crate::org::PyOrganisation;
 use crate::rates::PyRateCard;
@@ -141,9 +141,13 @@ impl PySandbox {
     /// of integers with the keys ``every_429`` (every N-th request gets 429),
     /// ``retry_after_secs`` (its ``Retry-After``, default 1), ``percent_5xx`` (0–100 of requests
     /// get 503), ``seed`` (of the 503 draw), ``lost_create`` (the N-th creation is carried out,
-    /// then answered 503) and ``failed_create`` (the N-th created report ends ``FAILED``).
+    /// then answered 503) and ``failed_create`` (the N-th created report ends ``FAILED``);
+    /// ``download_ttl``: how long a signed download URL stays valid (``timedelta`` or whole
+    /// seconds; default 30 minutes); ``create_status``: the status of a successful create (200,
+    /// or 202 as some deployments answer); ``sub_partners_key``: the key of the sub-partner
+    /// list, ``"items"`` or ``"subPartners"``.
     #[staticmethod]
-    #[pyo3(signature = (org, events, *, rates = None, today = None, report_delay_ms = 500, db_path = None, addr = None, tokens = None, faults = None))]
+    #[pyo3(signature = (org, events, *, rates = None, today = None, report_delay_ms = 500, db_path = None, addr = None, tokens = None, faults = None, download_ttl = None, create_status = 200, sub_partners_key = "items"))]
     #[allow(clippy::too_many_arguments)]
     fn start(
         py: Python<'_>,
@@ -156,6 +160,9 @@ impl PySandbox {
         addr: Option<String>,
         tokens: Option<&Bound<'_, PyDict>>,
         faults: Option<&Bound<'_, PyDict>>,
+        download_ttl: Option<&Bound<'_, PyAny>>,
+        create_status: u16,
+        sub_partners_key: &str,
     ) -> PyResult<Self> {
         let source = Source::from_py(events, "events CSV")?;
         let events = source.read_with(py, "events CSV", |reader| {
@@ -189,6 +196,21 @@ impl PySandbox {
         if let Some(faults) = faults {
             config = config.with_faults(faults_arg(faults)?);
         }
+        if let Some(ttl) = download_ttl {
+            config = config.with_download_ttl(duration_arg(ttl, "download_ttl")?);
+        }
+        config = config
+            .with_create_status(create_status)
+            .with_sub_partners_key(match sub_partners_key {
+                "items" => SubPartnersKey::Items,
+                "subPartners" => SubPartnersKey::SubPartners,
+                other => {
+                    return Err(input_error(
+                        py,
+                        format!("sub_partners_key: expected \"items\" or \"subPartners\", not {other:?}"),
+                    ));
+                }
+            });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("wholesale-billing-sandbox")

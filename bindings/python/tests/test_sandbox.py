@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
@@ -211,3 +212,32 @@ def test_bad_faults_are_refused(
     org, events = month
     with pytest.raises(error, match=message):
         wb.Sandbox.start(org, events, faults=faults)  # type: ignore[arg-type]
+
+
+def test_expired_download_urls_202_creates_and_the_other_list_key(month: tuple[wb.Organisation, bytes]) -> None:
+    org, events = month
+    with wb.Sandbox.start(
+        org,
+        events,
+        today=date(2024, 6, 15),
+        report_delay_ms=20,
+        download_ttl=timedelta(0),
+        create_status=202,
+        sub_partners_key="subPartners",
+    ) as running:
+        client = running.webex_client()
+        created = client.create_report("2024-05", level="partner")
+        done = client.wait_until_complete(created.id, poll_interval=TEN_MS)
+        assert done.temp_download_url is not None
+        # The URL expired as it was issued (to the second): a second later the host refuses it.
+        time.sleep(1.1)
+        with pytest.raises(wb.ApiError) as info:
+            client.download_csv(done)
+        assert info.value.status == 403
+        assert "expired" in str(info.value)
+        # The client reads the sub-partner list under either key.
+        assert sorted(s.org_id for s in client.sub_partners()) == sorted(sp.org_id for sp in org.sub_partners)
+    with pytest.raises(wb.BillingInputError, match="sub_partners_key"):
+        wb.Sandbox.start(org, events, sub_partners_key="nope")  # type: ignore[arg-type]
+    with pytest.raises(wb.BillingInputError, match="create_status"):
+        wb.Sandbox.start(org, events, create_status=418)

@@ -1040,6 +1040,9 @@ class Sandbox:
         addr: str | None = None,
         tokens: dict[str, str] | None = None,
         faults: _Faults | None = None,
+        download_ttl: _Duration | None = None,
+        create_status: int = 200,
+        sub_partners_key: Literal["items", "subPartners"] = "items",
     ) -> Sandbox: ...
     @property
     def base_url(self) -> str: ...
