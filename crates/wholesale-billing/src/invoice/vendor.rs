@@ -174,14 +174,13 @@ pub struct VendorInvoice {
 /// quantity or rate, the tax percentage.
 fn check_options(options: &VendorInvoiceOptions) -> Result<()> {
     if let Commitment::Committed { monthly } = &options.commitment
-        && monthly.amount().is_sign_negative()
-        && !monthly.amount().is_zero()
+        && monthly.amount() < Decimal::ZERO
     {
         return Err(Error::Pricing(format!("the monthly commitment {monthly} is negative")));
     }
     for line in &options.fixed_lines {
         for (what, value) in [("quantity", line.quantity), ("rate", line.rate)] {
-            if value.is_sign_negative() && !value.is_zero() {
+            if value < Decimal::ZERO {
                 return Err(Error::Pricing(format!(
                     "fixed line {}: the {what} {value} is negative",
                     line.sku
@@ -190,8 +189,7 @@ fn check_options(options: &VendorInvoiceOptions) -> Result<()> {
         }
     }
     if let Some(tax) = options.tax_percent
-        && tax.is_sign_negative()
-        && !tax.is_zero()
+        && tax < Decimal::ZERO
     {
         return Err(Error::Pricing(format!("the tax percentage {tax} is negative")));
     }
