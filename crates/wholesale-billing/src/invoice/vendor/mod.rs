@@ -732,5 +732,4 @@ mod period_text {
 }
 
 #[cfg(test)]
-#[path = "vendor_tests.rs"]
 mod tests;
