@@ -1,0 +1,137 @@
+//! The margin report: revenue, wholesale cost and margin per customer, sub-partner and SKU.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::Invoice;
+use crate::error::{Error, Result};
+use crate::money::{Currency, Money, RoundingPolicy};
+use crate::quantity::Quantity;
+use crate::rates::WholesaleRateCard;
+
+/// Revenue, wholesale cost and margin of one customer, sub-partner or SKU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MarginRow {
+    /// `customer`, `sub_partner` or `sku`.
+    pub dimension: &'static str,
+    /// Org id or SKU.
+    pub key: String,
+    /// External id, name or description.
+    pub label: String,
+    /// What the partner bills before tax: an invoice's net amount for customers and sub-partners;
+    /// for SKUs, the sum of line amounts before invoice-level discounts and minimum-charge top-ups.
+    pub revenue: Money,
+    /// What Cisco bills the partner for it: `round(round(user-days / days, 4) × wholesale rate)` per SKU.
+    pub cost: Money,
+    /// Revenue − cost.
+    pub margin: Money,
+}
+
+/// The month's margins per customer, per sub-partner and per SKU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MarginReport {
+    /// The currency (price book and rate card must agree).
+    pub currency: Currency,
+    /// Rows: customers, then sub-partners, then SKUs.
+    pub rows: Vec<MarginRow>,
+}
+
+impl MarginReport {
+    /// Writes the margin report as CSV.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when writing fails.
+    pub fn write_csv(&self, writer: impl Write) -> Result<()> {
+        let mut w = csv::Writer::from_writer(writer);
+        let map = |e: csv::Error| Error::io("writing the margin report", std::io::Error::other(e.to_string()));
+        w.write_record(["dimension", "key", "label", "revenue", "cost", "margin", "currency"])
+            .map_err(map)?;
+        for r in &self.rows {
+            w.write_record([
+                r.dimension,
+                &r.key,
+                &r.label,
+                &r.revenue.amount().to_string(),
+                &r.cost.amount().to_string(),
+                &r.margin.amount().to_string(),
+                self.currency.code(),
+            ])
+            .map_err(map)?;
+        }
+        w.flush().map_err(|e| Error::io("writing the margin report", e))
+    }
+}
+
+/// Wholesale cost of one invoice per SKU: `round(round(Σ user-days / days, 4) × rate)`.
+fn cost_by_sku(
+    invoice: &Invoice,
+    rates: &WholesaleRateCard,
+    rounding: &RoundingPolicy,
+) -> Result<BTreeMap<String, Money>> {
+    let mut days_by_sku: BTreeMap<&str, Quantity> = BTreeMap::new();
+    for l in &invoice.lines {
+        let slot = days_by_sku.entry(l.sku.as_str()).or_default();
+        *slot = slot.checked_add(l.user_days).ok_or(Error::Overflow("user-days"))?;
+    }
+    let days = Decimal::from(invoice.period.days());
+    days_by_sku
+        .into_iter()
+        .map(|(sku, user_days)| {
+            let months = rounding.quantity(user_days.to_decimal() / days);
+            let rate = rates.rate(sku)?.rate;
+            Ok((sku.to_owned(), rounding.line(months * rate, rates.currency())))
+        })
+        .collect()
+}
+
+pub(super) fn margins(
+    customers: &[Invoice],
+    resellers: &[Invoice],
+    rates: &WholesaleRateCard,
+    currency: Currency,
+    rounding: &RoundingPolicy,
+) -> Result<MarginReport> {
+    let mut rows = Vec::new();
+    let mut by_sku: BTreeMap<String, (Money, Money, String)> = BTreeMap::new();
+    for (dimension, invoices) in [("customer", customers), ("sub_partner", resellers)] {
+        for inv in invoices {
+            let costs = cost_by_sku(inv, rates, rounding)?;
+            let cost = Money::sum(costs.values().copied(), currency)?;
+            let revenue = inv.net()?;
+            rows.push(MarginRow {
+                dimension,
+                key: inv.bill_to.org_id().to_owned(),
+                label: inv.bill_to.label().to_owned(),
+                revenue,
+                cost,
+                margin: revenue.checked_sub(cost)?,
+            });
+            for l in &inv.lines {
+                let slot = by_sku
+                    .entry(l.sku.clone())
+                    .or_insert_with(|| (Money::zero(currency), Money::zero(currency), l.description.clone()));
+                slot.0 = slot.0.checked_add(l.amount)?;
+            }
+            for (sku, c) in costs {
+                let slot = by_sku
+                    .entry(sku)
+                    .or_insert_with(|| (Money::zero(currency), Money::zero(currency), String::new()));
+                slot.1 = slot.1.checked_add(c)?;
+            }
+        }
+    }
+    for (sku, (revenue, cost, label)) in by_sku {
+        rows.push(MarginRow {
+            dimension: "sku",
+            key: sku,
+            label,
+            revenue,
+            cost,
+            margin: revenue.checked_sub(cost)?,
+        });
+    }
+    Ok(MarginReport { currency, rows })
+}

@@ -1,0 +1,146 @@
+//! A month of billing ([`MonthlyBilling`]) and its summary files, one row per invoice.
+
+use std::io::Write;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{BillTo, Invoice, MarginReport, period_text};
+use crate::error::{Error, Result};
+use crate::money::{Currency, Money};
+use crate::time::Period;
+
+/// A month of the partner's billing: its customers' invoices, its sub-partners' roll-ups and,
+/// with a wholesale rate card, the margins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonthlyBilling {
+    /// The period billed.
+    #[serde(serialize_with = "period_text")]
+    pub period: Period,
+    /// The currency.
+    pub currency: Currency,
+    /// One invoice per customer of the partner, by customer org id.
+    pub customer_invoices: Vec<Invoice>,
+    /// One roll-up invoice per sub-partner with usage, in organisation-file order.
+    pub sub_partner_invoices: Vec<Invoice>,
+    /// Margins, when a wholesale rate card was given.
+    pub margin: Option<MarginReport>,
+}
+
+impl MonthlyBilling {
+    /// Every invoice: customers, then sub-partners.
+    pub fn invoices(&self) -> impl Iterator<Item = &Invoice> + '_ {
+        self.customer_invoices.iter().chain(&self.sub_partner_invoices)
+    }
+
+    /// Writes one summary row per invoice (bill_to, org, label, subtotal, discount, top-up, tax,
+    /// total, currency).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when writing fails.
+    pub fn write_summary_csv(&self, writer: impl Write) -> Result<()> {
+        let mut w = csv::Writer::from_writer(writer);
+        let map = |e: csv::Error| Error::io("writing the invoice summary", std::io::Error::other(e.to_string()));
+        w.write_record([
+            "bill_to",
+            "org_id",
+            "external_id_or_name",
+            "lines",
+            "subtotal",
+            "discount",
+            "minimum_top_up",
+            "tax",
+            "total",
+            "currency",
+        ])
+        .map_err(map)?;
+        for inv in self.invoices() {
+            let kind = match inv.bill_to {
+                BillTo::Customer { .. } => "customer",
+                BillTo::SubPartner { .. } => "sub_partner",
+            };
+            w.write_record([
+                kind,
+                inv.bill_to.org_id(),
+                inv.bill_to.label(),
+                &inv.lines.len().to_string(),
+                &inv.subtotal.amount().to_string(),
+                &inv.discount.amount().to_string(),
+                &inv.minimum_top_up.amount().to_string(),
+                &inv.tax.amount().to_string(),
+                &inv.total.amount().to_string(),
+                inv.currency.code(),
+            ])
+            .map_err(map)?;
+        }
+        w.flush().map_err(|e| Error::io("writing the invoice summary", e))
+    }
+
+    /// Writes the same summary as [`MonthlyBilling::write_summary_csv`] as pretty-printed JSON:
+    /// `{"period", "currency", "grand_total", "invoices": [{"bill_to", "org_id",
+    /// "external_id_or_name", "lines", "subtotal", "discount", "minimum_top_up", "tax", "total"}]}`,
+    /// amounts as strings.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when writing fails.
+    pub fn write_summary_json(&self, writer: impl Write) -> Result<()> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            bill_to: &'static str,
+            org_id: &'a str,
+            external_id_or_name: &'a str,
+            lines: usize,
+            #[serde(with = "rust_decimal::serde::str")]
+            subtotal: Decimal,
+            #[serde(with = "rust_decimal::serde::str")]
+            discount: Decimal,
+            #[serde(with = "rust_decimal::serde::str")]
+            minimum_top_up: Decimal,
+            #[serde(with = "rust_decimal::serde::str")]
+            tax: Decimal,
+            #[serde(with = "rust_decimal::serde::str")]
+            total: Decimal,
+        }
+        #[derive(Serialize)]
+        struct Document<'a> {
+            period: String,
+            currency: Currency,
+            #[serde(with = "rust_decimal::serde::str")]
+            grand_total: Decimal,
+            invoices: Vec<Row<'a>>,
+        }
+        let invoices = self
+            .invoices()
+            .map(|inv| Row {
+                bill_to: match inv.bill_to {
+                    BillTo::Customer { .. } => "customer",
+                    BillTo::SubPartner { .. } => "sub_partner",
+                },
+                org_id: inv.bill_to.org_id(),
+                external_id_or_name: inv.bill_to.label(),
+                lines: inv.lines.len(),
+                subtotal: inv.subtotal.amount(),
+                discount: inv.discount.amount(),
+                minimum_top_up: inv.minimum_top_up.amount(),
+                tax: inv.tax.amount(),
+                total: inv.total.amount(),
+            })
+            .collect();
+        let document = Document {
+            period: self.period.to_string(),
+            currency: self.currency,
+            grand_total: self.grand_total()?.amount(),
+            invoices,
+        };
+        serde_json::to_writer_pretty(writer, &document)
+            .map_err(|e| Error::io("writing the invoice summary", std::io::Error::other(e.to_string())))
+    }
+
+    /// The sum of every invoice's total.
+    ///
+    /// # Errors
+    /// Never for invoices of one book; typed for safety.
+    pub fn grand_total(&self) -> Result<Money> {
+        Money::sum(self.invoices().map(|i| i.total), self.currency)
+    }
+}
