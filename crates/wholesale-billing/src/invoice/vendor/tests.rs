@@ -1,7 +1,7 @@
 //! Tests of the vendor invoice: the seed invoice, committed months, CSV and JSON.
 use super::*;
-use crate::rates::WholesaleRate;
-use crate::report::ReadOptions;
+use crate::rates::{WholesaleRate, WholesaleRateCard};
+use crate::report::{ReadOptions, UsageReport};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
