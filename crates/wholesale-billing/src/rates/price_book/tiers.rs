@@ -1,0 +1,137 @@
+//! Tiered pricing: the amount of a number of units under a flat, volume or graduated price.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{SkuPrice, TierKind, decimal_text};
+
+/// The amount of `units` under a SKU price, exact (not rounded), with the band(s) used.
+///
+/// ```
+/// use wholesale_billing::{Decimal, PriceBand, SkuPrice, TierKind, price_units};
+/// let d = |s: &str| s.parse::<Decimal>().unwrap();
+/// let bands = vec![
+///     PriceBand { up_to: Some(d("10")), price: d("6") },
+///     PriceBand { up_to: None, price: d("5") },
+/// ];
+/// let volume = SkuPrice::Tiered { kind: TierKind::Volume, bands: bands.clone() };
+/// let graduated = SkuPrice::Tiered { kind: TierKind::Graduated, bands };
+/// assert_eq!(price_units(&volume, d("12")).0.to_string(), "60");      // 12 × 5
+/// assert_eq!(price_units(&graduated, d("12")).0.to_string(), "70");   // 10 × 6 + 2 × 5
+/// assert_eq!(price_units(&SkuPrice::Flat(d("2.5")), d("4")).0.to_string(), "10.0");
+/// ```
+pub fn price_units(price: &SkuPrice, units: Decimal) -> (Decimal, Vec<BandUse>) {
+    match price {
+        SkuPrice::Flat(p) => (units * p, Vec::new()),
+        SkuPrice::Tiered {
+            kind: TierKind::Volume,
+            bands,
+        } => {
+            let (index, band) = bands
+                .iter()
+                .enumerate()
+                .find(|(_, b)| b.up_to.is_none_or(|up| units <= up))
+                .or_else(|| bands.iter().enumerate().next_back())
+                .map_or((0, None), |(i, b)| (i, Some(b)));
+            let price = band.map_or(Decimal::ZERO, |b| b.price);
+            let amount = units * price;
+            let used = BandUse {
+                band: index + 1,
+                units,
+                price,
+                amount,
+            };
+            (amount, vec![used])
+        }
+        SkuPrice::Tiered {
+            kind: TierKind::Graduated,
+            bands,
+        } => {
+            let mut uses = Vec::new();
+            let mut floor = Decimal::ZERO;
+            let mut total = Decimal::ZERO;
+            for (i, band) in bands.iter().enumerate() {
+                if units <= floor {
+                    break;
+                }
+                let top = band.up_to.map_or(units, |up| up.min(units));
+                let in_band = top - floor;
+                if in_band > Decimal::ZERO {
+                    let amount = in_band * band.price;
+                    total += amount;
+                    uses.push(BandUse {
+                        band: i + 1,
+                        units: in_band,
+                        price: band.price,
+                        amount,
+                    });
+                }
+                floor = band.up_to.unwrap_or(units);
+            }
+            (total, uses)
+        }
+    }
+}
+
+/// How many units of a tiered price fell in one band.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BandUse {
+    /// 1-based band number.
+    pub band: usize,
+    /// Units in the band.
+    #[serde(with = "decimal_text")]
+    pub units: Decimal,
+    /// The band's price per unit.
+    #[serde(with = "decimal_text")]
+    pub price: Decimal,
+    /// Units × price, exact.
+    #[serde(with = "decimal_text")]
+    pub amount: Decimal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rates::PriceBand;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn graduated_and_volume_tiers() {
+        let bands = vec![
+            PriceBand {
+                up_to: Some(d("10")),
+                price: d("6"),
+            },
+            PriceBand {
+                up_to: Some(d("50")),
+                price: d("5.5"),
+            },
+            PriceBand {
+                up_to: None,
+                price: d("5"),
+            },
+        ];
+        let graduated = SkuPrice::Tiered {
+            kind: TierKind::Graduated,
+            bands: bands.clone(),
+        };
+        let volume = SkuPrice::Tiered {
+            kind: TierKind::Volume,
+            bands,
+        };
+        // 60.5 units graduated: 10 × 6 + 40 × 5.5 + 10.5 × 5 = 60 + 220 + 52.5 = 332.5
+        let (amount, uses) = price_units(&graduated, d("60.5"));
+        assert_eq!(amount, d("332.5"));
+        assert_eq!(uses.len(), 3);
+        // volume: all 60.5 units at band 3 (5) = 302.5; 50 units at band 2 (inclusive) = 275
+        assert_eq!(price_units(&volume, d("60.5")).0, d("302.5"));
+        assert_eq!(price_units(&volume, d("50")).0, d("275.0"));
+        assert_eq!(price_units(&volume, d("50")).1[0].band, 2);
+        // within the first band
+        assert_eq!(price_units(&graduated, d("3.25")).0, d("19.50"));
+        assert_eq!(price_units(&graduated, Decimal::ZERO).0, Decimal::ZERO);
+    }
+}
