@@ -90,6 +90,31 @@ pub use time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Times
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
+/// The guide's page on events and organisation files, its examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/events.md")]
+pub struct DocsEvents;
+
+/// The guide's page on hour policies and proration, its examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/proration.md")]
+pub struct DocsProration;
+
+/// The guide's page on usage reports, its examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/reports.md")]
+pub struct DocsReports;
+
+/// The guide's page on money, rate cards, invoices and margins, its examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/money.md")]
+pub struct DocsMoney;
+
+/// The guide's page on reconciliation, its examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/reconciliation.md")]
+pub struct DocsReconciliation;
+
 /// Re-exported so callers name the same `Decimal` and `NaiveDate` as the crate.
 pub use chrono::NaiveDate;
 pub use rust_decimal::Decimal;

@@ -2,6 +2,10 @@
 
 Amounts and quantities are ``decimal.Decimal`` (a ``float`` is refused with ``TypeError``);
 instants are aware ``datetime`` objects in UTC; dates are ``datetime.date``.
+
+The rules the numbers follow (the events and organisation files, hour policies, report columns,
+rounding, invoices, reconciliation classes and the sign of a money impact) are described in the
+guide, ``docs/`` in the repository.
 """
 
 import os
