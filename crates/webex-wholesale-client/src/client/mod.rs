@@ -89,8 +89,11 @@ impl Client {
     /// A builder with the defaults.
     ///
     /// ```
-    /// let builder = webex_wholesale_client::Client::builder();
-    /// # let _ = builder;
+    /// use webex_wholesale_client::{Client, DEFAULT_BASE_URL, DEFAULT_USER_AGENT};
+    /// let client = Client::builder().token("t").build()?;
+    /// assert_eq!(client.base_url().as_str(), DEFAULT_BASE_URL);
+    /// assert!(format!("{client:?}").contains(DEFAULT_USER_AGENT));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
