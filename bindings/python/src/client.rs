@@ -1,6 +1,7 @@
 //! The blocking Webex Wholesale client and Commerce Catalog (CCWS) client. Every call runs
 //! without the GIL.
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
@@ -13,7 +14,7 @@ use webex_wholesale_client::{
 };
 
 use crate::convert::{duration_arg, level_arg, opt_date_arg, period_arg, py_date};
-use crate::errors::OrRaise;
+use crate::errors::{OrRaise, closed_error};
 use crate::rates::PyRateCard;
 use crate::report::PyUsageReport;
 use crate::text::quoted;
@@ -22,6 +23,55 @@ fn opt_duration(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option
     match value {
         Some(v) if !v.is_none() => duration_arg(v, what).map(Some),
         _ => Ok(None),
+    }
+}
+
+/// A blocking client that its Python object owns until `close()`. Each call takes a handle (a
+/// clone); `close()` drops the object's own, and once no call still holds one the client's
+/// connections are closed and its runtime stopped. Later calls raise `ClientClosedError`.
+struct Owned<T> {
+    /// The Python class name, for the error.
+    class: &'static str,
+    client: Mutex<Option<T>>,
+}
+
+impl<T: Clone + Send> Owned<T> {
+    fn new(class: &'static str, client: T) -> Self {
+        Owned {
+            class,
+            client: Mutex::new(Some(client)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<T>> {
+        // The lock is only held to clone or take: a panic cannot leave the value half-changed.
+        self.client.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A handle for one call.
+    fn get(&self, py: Python<'_>) -> PyResult<T> {
+        self.lock().clone().ok_or_else(|| {
+            closed_error(
+                py,
+                format!(
+                    "this {} is closed (by close() or the end of its with block): create a new one",
+                    self.class
+                ),
+            )
+        })
+    }
+
+    /// Drops the object's handle (without the GIL: stopping the runtime may wait for its
+    /// threads); nothing when already closed.
+    fn close(&self, py: Python<'_>) {
+        let taken = self.lock().take();
+        if let Some(client) = taken {
+            py.detach(move || drop(client));
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.lock().is_none()
     }
 }
 
@@ -364,18 +414,28 @@ impl PyWebexCustomer {
 ///
 /// ``WebexClient(token=..., base_url=...)`` (the base URL defaults to Webex's, ``DEFAULT_BASE_URL``;
 /// give ``Sandbox.base_url`` to talk to a sandbox). The token is only ever sent to the base URL's
-/// origin. Durations are ``datetime.timedelta`` or seconds. Usable as a context manager.
+/// origin. Durations are ``datetime.timedelta`` or seconds. A context manager: leaving the
+/// ``with`` block closes it, as ``close()`` does (its connections are closed; later calls raise
+/// ``ClientClosedError``).
 #[pyclass(name = "WebexClient", module = "wholesale_billing", frozen)]
 pub(crate) struct PyWebexClient {
-    client: blocking::Client,
+    client: Owned<blocking::Client>,
+    /// The API base URL, kept for `base_url` and `repr` after `close()`.
+    base_url: String,
 }
 
 impl PyWebexClient {
     /// A client of `base_url` with `token` and the default settings.
     pub(crate) fn with_token(base_url: &str, token: &str) -> PyResult<Self> {
         let inner = Client::builder().base_url(base_url).token(token).build().or_raise()?;
+        Self::wrap(inner)
+    }
+
+    fn wrap(inner: Client) -> PyResult<Self> {
+        let base_url = inner.base_url().as_str().to_owned();
         Ok(PyWebexClient {
-            client: blocking::Client::new(inner).or_raise()?,
+            client: Owned::new("WebexClient", blocking::Client::new(inner).or_raise()?),
+            base_url,
         })
     }
 }
@@ -410,16 +470,26 @@ impl PyWebexClient {
         if let Some(agent) = user_agent {
             builder = builder.user_agent(agent);
         }
-        let inner = builder.build().or_raise()?;
-        Ok(PyWebexClient {
-            client: blocking::Client::new(inner).or_raise()?,
-        })
+        Self::wrap(builder.build().or_raise()?)
     }
 
     /// The API base URL.
     #[getter]
-    fn base_url(&self) -> String {
-        self.client.async_client().base_url().as_str().to_owned()
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Whether ``close()`` was called (or the ``with`` block ended).
+    #[getter]
+    fn closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    /// Closes the client: its pooled connections are closed and later calls raise
+    /// ``ClientClosedError``. A call running on another thread finishes first. Closing again
+    /// does nothing.
+    fn close(&self, py: Python<'_>) {
+        self.client.close(py);
     }
 
     /// The usage report of a period in one call: an existing completed report is reused, one in
@@ -455,7 +525,7 @@ impl PyWebexClient {
         if let Some(t) = opt_duration(timeout, "timeout")? {
             options.timeout = t;
         }
-        let client = &self.client;
+        let client = self.client.get(py)?;
         let FetchedUsage { report, usage, source } = py
             .detach(|| client.fetch_usage(period, level, sub_partner.as_deref(), &options))
             .or_raise()?;
@@ -489,7 +559,7 @@ impl PyWebexClient {
             sort_by: sort_by.as_deref().map(SortBy::from),
             max,
         };
-        let client = &self.client;
+        let client = self.client.get(py)?;
         let reports = py.detach(|| client.all_reports(&filter)).or_raise()?;
         Ok(reports.into_iter().map(PyReportSummary).collect())
     }
@@ -511,19 +581,19 @@ impl PyWebexClient {
         let mut new = NewReport::new(period_arg(start, end)?, level_arg(&level)?);
         new.sub_partner = sub_partner;
         new.internal = internal;
-        let client = &self.client;
+        let client = self.client.get(py)?;
         py.detach(|| client.create_report(&new)).map(PyCreatedReport).or_raise()
     }
 
     /// One billing report.
     fn get_report(&self, py: Python<'_>, report_id: String) -> PyResult<PyBillingReport> {
-        let client = &self.client;
+        let client = self.client.get(py)?;
         py.detach(|| client.report(&report_id)).map(PyBillingReport).or_raise()
     }
 
     /// Deletes a billing report.
     fn delete_report(&self, py: Python<'_>, report_id: String) -> PyResult<()> {
-        let client = &self.client;
+        let client = self.client.get(py)?;
         py.detach(|| client.delete_report(&report_id)).or_raise()
     }
 
@@ -540,7 +610,7 @@ impl PyWebexClient {
         let defaults = FetchOptions::default();
         let poll = opt_duration(poll_interval, "poll_interval")?.unwrap_or(defaults.poll_interval);
         let timeout = opt_duration(timeout, "timeout")?.unwrap_or(defaults.timeout);
-        let client = &self.client;
+        let client = self.client.get(py)?;
         py.detach(|| client.wait_until_complete(&report_id, poll, Instant::now() + timeout))
             .map(PyBillingReport)
             .or_raise()
@@ -548,7 +618,7 @@ impl PyWebexClient {
 
     /// The CSV bytes of a completed report (downloaded without the token).
     fn download_csv<'py>(&self, py: Python<'py>, report: PyRef<'_, PyBillingReport>) -> PyResult<Bound<'py, PyBytes>> {
-        let client = &self.client;
+        let client = self.client.get(py)?;
         let report = &report.0;
         let bytes = py.detach(|| client.download_csv(report)).or_raise()?;
         Ok(PyBytes::new(py, &bytes))
@@ -556,7 +626,7 @@ impl PyWebexClient {
 
     /// The usage report of a completed report, read strictly.
     fn download(&self, py: Python<'_>, report: PyRef<'_, PyBillingReport>) -> PyResult<PyUsageReport> {
-        let client = &self.client;
+        let client = self.client.get(py)?;
         let report = &report.0;
         py.detach(|| client.download(report))
             .map(PyUsageReport::computed)
@@ -576,7 +646,7 @@ impl PyWebexClient {
             offset: None,
             max,
         };
-        let client = &self.client;
+        let client = self.client.get(py)?;
         let list = py.detach(|| client.sub_partners(&filter)).or_raise()?;
         Ok(list.into_iter().map(PyWebexSubPartner).collect())
     }
@@ -608,14 +678,14 @@ impl PyWebexClient {
             offset: None,
             max,
         };
-        let client = &self.client;
+        let client = self.client.get(py)?;
         let list = py.detach(|| client.customers(&filter)).or_raise()?;
         Ok(list.into_iter().map(PyWebexCustomer).collect())
     }
 
     /// One customer.
     fn customer(&self, py: Python<'_>, customer_id: String) -> PyResult<PyWebexCustomer> {
-        let client = &self.client;
+        let client = self.client.get(py)?;
         py.detach(|| client.customer(&customer_id))
             .map(PyWebexCustomer)
             .or_raise()
@@ -628,7 +698,7 @@ impl PyWebexClient {
         py: Python<'py>,
         on_behalf_of_sub_partner: Option<String>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let client = &self.client;
+        let client = self.client.get(py)?;
         let ids = py
             .detach(|| client.customer_external_ids(on_behalf_of_sub_partner.as_deref()))
             .or_raise()?;
@@ -643,21 +713,33 @@ impl PyWebexClient {
         slf
     }
 
+    /// Closes the client; exceptions propagate.
     #[pyo3(signature = (*_args))]
-    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.client.close(py);
         false
     }
 
     fn __repr__(&self) -> String {
-        format!("WebexClient(base_url={})", quoted(&self.base_url()))
+        let closed = if self.client.is_closed() { ", closed=True" } else { "" };
+        format!("WebexClient(base_url={}{closed})", quoted(&self.base_url))
     }
 }
 
 /// A blocking client of the Cisco Commerce Catalog (CCWS): OAuth2 password grant with refresh,
-/// Get Offers, Get Offer Details, and the wholesale rate card they give.
+/// Get Offers, Get Offer Details, and the wholesale rate card they give. A context manager:
+/// leaving the ``with`` block closes it, as ``close()`` does.
 #[pyclass(name = "CcwsClient", module = "wholesale_billing", frozen)]
 pub(crate) struct PyCcwsClient {
-    client: blocking::CcwsClient,
+    client: Owned<blocking::CcwsClient>,
+}
+
+impl PyCcwsClient {
+    fn wrap(inner: CcwsClient) -> PyResult<Self> {
+        Ok(PyCcwsClient {
+            client: Owned::new("CcwsClient", blocking::CcwsClient::new(inner).or_raise()?),
+        })
+    }
 }
 
 impl PyCcwsClient {
@@ -669,9 +751,7 @@ impl PyCcwsClient {
             .credentials(credentials)
             .build()
             .or_raise()?;
-        Ok(PyCcwsClient {
-            client: blocking::CcwsClient::new(inner).or_raise()?,
-        })
+        Self::wrap(inner)
     }
 }
 
@@ -710,10 +790,19 @@ impl PyCcwsClient {
         if let Some(agent) = user_agent {
             builder = builder.user_agent(agent);
         }
-        let inner = builder.build().or_raise()?;
-        Ok(PyCcwsClient {
-            client: blocking::CcwsClient::new(inner).or_raise()?,
-        })
+        Self::wrap(builder.build().or_raise()?)
+    }
+
+    /// Whether ``close()`` was called (or the ``with`` block ended).
+    #[getter]
+    fn closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    /// Closes the client: its connections are closed, its cached token dropped, and later calls
+    /// raise ``ClientClosedError``. Closing again does nothing.
+    fn close(&self, py: Python<'_>) {
+        self.client.close(py);
     }
 
     /// The wholesale rate card of these SKUs (Get Offer Details, in batches of 1000).
@@ -725,13 +814,13 @@ impl PyCcwsClient {
                 .map(|s| s?.extract::<String>())
                 .collect::<PyResult<_>>()?
         };
-        let client = &self.client;
+        let client = self.client.get(py)?;
         py.detach(|| client.rate_card(&skus)).map(PyRateCard::wrap).or_raise()
     }
 
     /// The rate card of every offer of the price list (Get Offers, then Get Offer Details).
     fn price_list_rate_card(&self, py: Python<'_>) -> PyResult<PyRateCard> {
-        let client = &self.client;
+        let client = self.client.get(py)?;
         py.detach(|| client.price_list_rate_card())
             .map(PyRateCard::wrap)
             .or_raise()
@@ -739,7 +828,7 @@ impl PyCcwsClient {
 
     /// The SKUs (product ids) of every offer of the price list.
     fn offer_skus(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        let client = &self.client;
+        let client = self.client.get(py)?;
         let offers = py.detach(|| client.offers()).or_raise()?;
         Ok(offers.into_iter().filter_map(|o| o.product_id).collect())
     }
@@ -748,13 +837,19 @@ impl PyCcwsClient {
         slf
     }
 
+    /// Closes the client; exceptions propagate.
     #[pyo3(signature = (*_args))]
-    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.client.close(py);
         false
     }
 
     fn __repr__(&self) -> String {
-        "CcwsClient(...)".to_owned()
+        if self.client.is_closed() {
+            "CcwsClient(..., closed=True)".to_owned()
+        } else {
+            "CcwsClient(...)".to_owned()
+        }
     }
 }
 

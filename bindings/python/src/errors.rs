@@ -17,13 +17,15 @@
 //! │   └── ReportFailedError                              report_id, errors
 //! ├── TransportError(BillingError, ConnectionError)
 //! ├── ClientTimeoutError(BillingError, TimeoutError)
+//! ├── ClientClosedError(BillingError, RuntimeError)
 //! └── SandboxError(BillingError)
 //! ```
 
 use pyo3::IntoPyObjectExt;
 use pyo3::call::PyCallArgs;
 use pyo3::exceptions::{
-    PyConnectionError, PyException, PyOSError, PyOverflowError, PyTimeoutError, PyTypeError, PyValueError,
+    PyConnectionError, PyException, PyOSError, PyOverflowError, PyRuntimeError, PyTimeoutError, PyTypeError,
+    PyValueError,
 };
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -45,6 +47,7 @@ pub(crate) struct Exceptions {
     pub(crate) report_failed: Py<PyType>,
     pub(crate) transport: Py<PyType>,
     pub(crate) timeout: Py<PyType>,
+    pub(crate) closed: Py<PyType>,
     pub(crate) sandbox: Py<PyType>,
 }
 
@@ -161,6 +164,13 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
         "A request timed out, or a report was not complete before the deadline.",
         &[],
     )?;
+    let closed = make_class(
+        py,
+        "ClientClosedError",
+        vec![ty(&billing), py.get_type::<PyRuntimeError>().into_any()],
+        "A WebexClient or CcwsClient was called after close() or the end of its with block.",
+        &[],
+    )?;
     let sandbox = make_class(
         py,
         "SandboxError",
@@ -179,6 +189,7 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
         report_failed,
         transport,
         timeout,
+        closed,
         sandbox,
     })
 }
@@ -198,6 +209,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("ReportFailedError", &e.report_failed),
         ("TransportError", &e.transport),
         ("ClientTimeoutError", &e.timeout),
+        ("ClientClosedError", &e.closed),
         ("SandboxError", &e.sandbox),
     ] {
         m.add(name, class.bind(py))?;
@@ -231,6 +243,12 @@ fn classes_or_err<T>(py: Python<'_>, f: impl FnOnce(&Exceptions) -> T) -> Result
 pub(crate) fn input_error(py: Python<'_>, message: impl Into<String>) -> PyErr {
     let message = message.into();
     classes_or_err(py, |e| raise(py, &e.input, (message,), Vec::new())).unwrap_or_else(|e| e)
+}
+
+/// A `ClientClosedError`: a client was called after `close()`.
+pub(crate) fn closed_error(py: Python<'_>, message: impl Into<String>) -> PyErr {
+    let message = message.into();
+    classes_or_err(py, |e| raise(py, &e.closed, (message,), Vec::new())).unwrap_or_else(|e| e)
 }
 
 /// A `TypeError` for a float where an exact number is needed.

@@ -28,6 +28,7 @@ FIFTY_MS = timedelta(milliseconds=50)
         (wb.ReportFailedError, (wb.ApiError, wb.BillingError)),
         (wb.TransportError, (wb.BillingError, ConnectionError, OSError)),
         (wb.ClientTimeoutError, (wb.BillingError, TimeoutError, OSError)),
+        (wb.ClientClosedError, (wb.BillingError, RuntimeError)),
         (wb.SandboxError, (wb.BillingError,)),
     ],
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from conftest import EVENTS_CSV
 
 import wholesale_billing as wb
 
@@ -241,3 +242,73 @@ def test_expired_download_urls_202_creates_and_the_other_list_key(month: tuple[w
         wb.Sandbox.start(org, events, sub_partners_key="nope")  # type: ignore[arg-type]
     with pytest.raises(wb.BillingInputError, match="create_status"):
         wb.Sandbox.start(org, events, create_status=418)
+
+
+def _tcp_connections(port: int) -> int | None:
+    """The ESTABLISHED TCP connections on this machine with ``port`` at either end (the client's
+    sockets and the server's), from Linux's /proc/net/tcp tables; ``None`` without them."""
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not any(t.exists() for t in tables):
+        return None
+    count = 0
+    for table in tables:
+        if not table.exists():
+            continue
+        for line in table.read_text().splitlines()[1:]:
+            local, remote, state = line.split()[1:4]
+            ports = {int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16)}
+            if state == "01" and port in ports:  # 01: ESTABLISHED
+                count += 1
+    return count
+
+
+def _wait_for_no_connections(port: int) -> int | None:
+    """The connections left once none is, or after five seconds."""
+    deadline = time.monotonic() + 5
+    left = _tcp_connections(port)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.02)
+        left = _tcp_connections(port)
+    return left
+
+
+def test_clients_close_their_connections(org: wb.Organisation, rates: wb.WholesaleRateCard) -> None:
+    with wb.Sandbox.start(org, EVENTS_CSV, rates=rates, today=date(2024, 6, 15), report_delay_ms=10) as running:
+        port = running.port
+        with running.webex_client() as client:
+            assert client.list_reports() == []
+            assert not client.closed
+            during = _tcp_connections(port)
+        assert client.closed
+        assert repr(client) == f"WebexClient(base_url='{running.base_url}', closed=True)"
+        assert client.base_url == running.base_url
+        if during is not None:
+            # The pooled keep-alive connection (both its ends) was open; leaving the block closed it,
+            # and the server saw it closed too.
+            assert during >= 2
+            assert _wait_for_no_connections(port) == 0
+        with pytest.raises(wb.ClientClosedError, match="this WebexClient is closed") as info:
+            client.list_reports()
+        assert isinstance(info.value, RuntimeError)
+        client.close()  # again: nothing happens
+        assert client.closed
+
+        ccws = running.ccws_client()
+        with ccws:
+            assert "A-W-WXC-CALL-U" in ccws.offer_skus()
+            during = _tcp_connections(port)
+        assert ccws.closed
+        if during is not None:
+            assert during >= 2
+            assert _wait_for_no_connections(port) == 0
+        with pytest.raises(wb.ClientClosedError, match="this CcwsClient is closed"):
+            ccws.price_list_rate_card()
+
+        # close() without a with block, and a client that raised inside its block is closed too.
+        other = running.webex_client()
+        other.close()
+        with pytest.raises(wb.ClientClosedError):
+            other.sub_partners()
+        with pytest.raises(wb.ApiError), running.webex_client() as failing:
+            failing.get_report("bm90LWEtcmVwb3J0")
+        assert failing.closed

@@ -169,7 +169,7 @@ async fn faults(State(state): State<Arc<AppState>>, request: Request, next: Next
     let faults = state.faults;
     if faults
         .every_429
-        .is_some_and(|every| every > 0 && n % u64::from(every) == 0)
+        .is_some_and(|every| every > 0 && n.is_multiple_of(u64::from(every)))
     {
         bump(&state.counters.faults_429);
         let mut e = ApiError::new(

@@ -91,11 +91,14 @@ pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<Secret>> + Send + 
 ///     }
 /// }
 ///
-/// let client = webex_wholesale_client::Client::builder()
-///     .token_provider(Rotating(AtomicU32::new(0)))
-///     .build()?;
-/// # let _ = client;
-/// # Ok::<(), webex_wholesale_client::Error>(())
+/// // The client asks before every request; each answer is fresh.
+/// let provider = Rotating(AtomicU32::new(0));
+/// let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+/// assert_eq!(runtime.block_on(provider.token())?.expose(), "token-0");
+/// assert_eq!(runtime.block_on(provider.token())?.expose(), "token-1");
+///
+/// let client = webex_wholesale_client::Client::builder().token_provider(provider).build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait TokenProvider: Send + Sync {
     /// The token to send now.

@@ -81,9 +81,10 @@ impl Client {
     /// [`Error::Runtime`] when the runtime cannot start.
     ///
     /// ```
-    /// let c = webex_wholesale_client::blocking::Client::new(
-    ///     webex_wholesale_client::Client::builder().token("t").build()?)?;
-    /// # let _ = c; Ok::<(), webex_wholesale_client::Error>(())
+    /// let async_client = webex_wholesale_client::Client::builder().base_url("http://127.0.0.1:8484/v1").token("t").build()?;
+    /// let c = webex_wholesale_client::blocking::Client::new(async_client)?;
+    /// assert_eq!(c.async_client().base_url().as_str(), "http://127.0.0.1:8484/v1");
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn new(client: crate::Client) -> Result<Self> {
         Ok(Client {
@@ -327,11 +328,16 @@ impl Client {
 /// The blocking Commerce Catalog client: the methods of [`crate::ccws::CcwsClient`] without
 /// `async`.
 ///
-/// ```
+/// ```no_run
 /// use webex_wholesale_client::ccws::{CcwsClient, CcwsCredentials};
-/// let ccws = CcwsClient::builder().credentials(CcwsCredentials::new("id", "s", "u", "p")).build()?;
+/// # fn run() -> webex_wholesale_client::Result<()> {
+/// let ccws = CcwsClient::builder()
+///     .credentials(CcwsCredentials::new("client-id", "client-secret", "cco-user", "cco-password"))
+///     .build()?;
 /// let blocking = webex_wholesale_client::blocking::CcwsClient::new(ccws)?;
-/// # let _ = blocking; Ok::<(), webex_wholesale_client::Error>(())
+/// let card = blocking.price_list_rate_card()?;
+/// println!("{} rates in {}", card.rates().len(), card.currency());
+/// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct CcwsClient {
@@ -354,8 +360,10 @@ impl CcwsClient {
     /// ```
     /// # use webex_wholesale_client::ccws::{CcwsClient, CcwsCredentials};
     /// let c = webex_wholesale_client::blocking::CcwsClient::new(
-    ///     CcwsClient::builder().credentials(CcwsCredentials::new("i", "s", "u", "p")).build()?)?;
-    /// # let _ = c; Ok::<(), webex_wholesale_client::Error>(())
+    ///     CcwsClient::builder().credentials(CcwsCredentials::new("i", "client-secret", "u", "cco-password")).build()?)?;
+    /// let debug = format!("{c:?}");
+    /// assert!(debug.starts_with("blocking::CcwsClient(") && !debug.contains("client-secret"));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn new(client: crate::ccws::CcwsClient) -> Result<Self> {
         Ok(CcwsClient {

@@ -33,7 +33,7 @@
 //!
 //! // The external ids of the customers, to put names on the rows.
 //! let external_ids = client.customers().external_ids(None).await?;
-//! # let _ = external_ids;
+//! println!("{} customers have an external id", external_ids.len());
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]

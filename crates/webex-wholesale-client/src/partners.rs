@@ -141,7 +141,7 @@ impl Client {
     /// ```
     /// let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let customers = client.customers();
-    /// # let _ = customers;
+    /// assert_eq!(customers.list().filter(), &webex_wholesale_client::CustomerFilter::default());
     /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn customers(&self) -> Customers<'_> {
@@ -182,8 +182,10 @@ impl ListSubPartners<'_> {
     ///
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
-    /// let l = client.sub_partners().with_filter(webex_wholesale_client::SubPartnerFilter::default());
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// let filter = webex_wholesale_client::SubPartnerFilter { max: Some(25), ..Default::default() };
+    /// let l = client.sub_partners().offset(50).with_filter(filter.clone());
+    /// assert_eq!(l.filter(), &filter);
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn with_filter(mut self, filter: SubPartnerFilter) -> Self {
         self.filter = filter;
@@ -206,7 +208,10 @@ impl ListSubPartners<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.sub_partners().provisioning_state(webex_wholesale_client::ProvisioningState::Suspended);
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// let mut url = client.base_url().clone();
+    /// l.filter().apply(&mut url);
+    /// assert_eq!(url.query(), Some("provisioningState=suspended"));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn provisioning_state(mut self, state: ProvisioningState) -> Self {
         self.filter.provisioning_state = Some(state);
@@ -218,7 +223,8 @@ impl ListSubPartners<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.sub_partners().offset(20);
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(l.filter().offset, Some(20));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn offset(mut self, offset: u32) -> Self {
         self.filter.offset = Some(offset);
@@ -230,7 +236,8 @@ impl ListSubPartners<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.sub_partners().max(10);
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(l.filter().max, Some(10));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn max(mut self, max: u32) -> Self {
         self.filter.max = Some(max);
@@ -360,8 +367,10 @@ impl ListCustomers<'_> {
     ///
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
-    /// let l = client.customers().list().with_filter(webex_wholesale_client::CustomerFilter::default());
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// let filter = webex_wholesale_client::CustomerFilter { org_id: Some("c-1".into()), ..Default::default() };
+    /// let l = client.customers().list().max(10).with_filter(filter.clone());
+    /// assert_eq!(l.filter(), &filter);
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn with_filter(mut self, filter: CustomerFilter) -> Self {
         self.filter = filter;
@@ -384,7 +393,8 @@ impl ListCustomers<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.customers().list().external_id("X-1");
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(l.filter().external_id.as_deref(), Some("X-1"));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
         self.filter.external_id = Some(external_id.into());
@@ -396,7 +406,8 @@ impl ListCustomers<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.customers().list().org_id("c-1");
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(l.filter().org_id.as_deref(), Some("c-1"));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn org_id(mut self, org_id: impl Into<String>) -> Self {
         self.filter.org_id = Some(org_id.into());
@@ -407,8 +418,12 @@ impl ListCustomers<'_> {
     ///
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
-    /// let l = client.customers().list().status(webex_wholesale_client::CustomerStatus::Provisioned);
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// use webex_wholesale_client::CustomerStatus;
+    /// let l = client.customers().list().status(CustomerStatus::Provisioned).status(CustomerStatus::Error);
+    /// let mut url = client.base_url().clone();
+    /// l.filter().apply(&mut url);
+    /// assert_eq!(url.query(), Some("status=provisioned&status=error"));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn status(mut self, status: CustomerStatus) -> Self {
         self.filter.status.push(status);
@@ -420,7 +435,8 @@ impl ListCustomers<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.customers().list().on_behalf_of_sub_partner("sp-1");
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(l.filter().on_behalf_of_sub_partner.as_deref(), Some("sp-1"));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn on_behalf_of_sub_partner(mut self, org_id: impl Into<String>) -> Self {
         self.filter.on_behalf_of_sub_partner = Some(org_id.into());
@@ -432,7 +448,8 @@ impl ListCustomers<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.customers().list().offset(100);
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(l.filter().offset, Some(100));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn offset(mut self, offset: u32) -> Self {
         self.filter.offset = Some(offset);
@@ -444,7 +461,8 @@ impl ListCustomers<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.customers().list().max(100);
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(l.filter().max, Some(100));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn max(mut self, max: u32) -> Self {
         self.filter.max = Some(max);

@@ -1,4 +1,3 @@
-#![cfg(feature = "synthetic")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 //! Reconciliation (SPEC.md §6) on generated months: a month against itself (whole or split into
 //! the partner's and the sub-partners' reports, computed or read back from CSV) is clean, planted

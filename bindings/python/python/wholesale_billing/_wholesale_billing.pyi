@@ -29,6 +29,7 @@ __all__ = [
     "ReportFailedError",
     "TransportError",
     "ClientTimeoutError",
+    "ClientClosedError",
     "SandboxError",
     "Period",
     "Money",
@@ -130,6 +131,10 @@ class ReportFailedError(ApiError):
 
 class TransportError(BillingError, ConnectionError): ...
 class ClientTimeoutError(BillingError, TimeoutError): ...
+
+class ClientClosedError(BillingError, RuntimeError):
+    """A ``WebexClient`` or ``CcwsClient`` was called after ``close()`` or the end of its ``with`` block."""
+
 class SandboxError(BillingError): ...
 
 # ---- periods and money ----
@@ -933,7 +938,11 @@ class WebexCustomer:
 
 @final
 class WebexClient:
-    """A blocking client of the Webex Wholesale billing-report, sub-partner and customer APIs."""
+    """A blocking client of the Webex Wholesale billing-report, sub-partner and customer APIs.
+
+    A context manager: leaving the ``with`` block closes it, as ``close()`` does; its connections
+    are closed and later calls raise ``ClientClosedError``.
+    """
 
     def __new__(
         cls,
@@ -948,6 +957,10 @@ class WebexClient:
     ) -> Self: ...
     @property
     def base_url(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None:
+        """Closes the connections; later calls raise ``ClientClosedError``. Idempotent."""
     def fetch_usage(
         self,
         start: _PeriodLike | date,
@@ -1004,7 +1017,11 @@ class WebexClient:
 
 @final
 class CcwsClient:
-    """A blocking client of the Cisco Commerce Catalog (CCWS)."""
+    """A blocking client of the Cisco Commerce Catalog (CCWS).
+
+    A context manager: leaving the ``with`` block closes it, as ``close()`` does; its connections
+    are closed and later calls raise ``ClientClosedError``.
+    """
 
     def __new__(
         cls,
@@ -1020,6 +1037,10 @@ class CcwsClient:
         max_retries: int | None = None,
         user_agent: str | None = None,
     ) -> Self: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None:
+        """Closes the connections; later calls raise ``ClientClosedError``. Idempotent."""
     def rate_card(self, skus: str | Iterable[str]) -> WholesaleRateCard: ...
     def price_list_rate_card(self) -> WholesaleRateCard: ...
     def offer_skus(self) -> list[str]: ...

@@ -31,7 +31,8 @@ impl CreateReport<'_> {
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// use webex_wholesale_client::{Period, ReportLevel};
     /// let c = client.billing_reports().create(Period::month(2024, 5)?).level(ReportLevel::Customer);
-    /// # let _ = c; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(c.request().body()["type"], "CUSTOMER");
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn level(mut self, level: ReportLevel) -> Self {
         self.new.level = level;
@@ -43,7 +44,8 @@ impl CreateReport<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let c = client.billing_reports().create(webex_wholesale_client::Period::month(2024, 5)?).sub_partner("sp-1");
-    /// # let _ = c; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(c.request().body()["subPartnerOrgId"], "sp-1");
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn sub_partner(mut self, org_id: impl Into<String>) -> Self {
         self.new.sub_partner = Some(org_id.into());
@@ -55,7 +57,8 @@ impl CreateReport<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let c = client.billing_reports().create(webex_wholesale_client::Period::month(2024, 5)?).internal(true);
-    /// # let _ = c; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(c.request().internal, Some(true));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn internal(mut self, internal: bool) -> Self {
         self.new.internal = Some(internal);
@@ -141,7 +144,10 @@ impl ListReports<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.billing_reports().list().period(webex_wholesale_client::Period::month(2024, 5)?);
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// let mut url = client.base_url().clone();
+    /// l.filter().apply(&mut url);
+    /// assert_eq!(url.query(), Some("billingStartDate=2024-05-01&billingEndDate=2024-05-31"));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn period(mut self, period: Period) -> Self {
         self.filter = self.filter.period(period);
@@ -152,8 +158,10 @@ impl ListReports<'_> {
     ///
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
-    /// let l = client.billing_reports().list().billing_start_date(wholesale_billing::parse_date("2024-05-01")?);
-    /// # let _ = l; Ok::<(), Box<dyn std::error::Error>>(())
+    /// let start = wholesale_billing::parse_date("2024-05-01")?;
+    /// let l = client.billing_reports().list().billing_start_date(start);
+    /// assert_eq!(l.filter().billing_start_date, Some(start));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn billing_start_date(mut self, date: NaiveDate) -> Self {
         self.filter.billing_start_date = Some(date);
@@ -164,8 +172,10 @@ impl ListReports<'_> {
     ///
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
-    /// let l = client.billing_reports().list().billing_end_date(wholesale_billing::parse_date("2024-05-31")?);
-    /// # let _ = l; Ok::<(), Box<dyn std::error::Error>>(())
+    /// let end = wholesale_billing::parse_date("2024-05-31")?;
+    /// let l = client.billing_reports().list().billing_end_date(end);
+    /// assert_eq!(l.filter().billing_end_date, Some(end));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn billing_end_date(mut self, date: NaiveDate) -> Self {
         self.filter.billing_end_date = Some(date);
@@ -177,7 +187,8 @@ impl ListReports<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.billing_reports().list().level(webex_wholesale_client::ReportLevel::Partner);
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(l.filter().level, Some(webex_wholesale_client::ReportLevel::Partner));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn level(mut self, level: ReportLevel) -> Self {
         self.filter.level = Some(level);
@@ -189,7 +200,10 @@ impl ListReports<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.billing_reports().list().status(webex_wholesale_client::ReportStatus::InProgress);
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// let mut url = client.base_url().clone();
+    /// l.filter().apply(&mut url);
+    /// assert_eq!(url.query(), Some("status=IN_PROGRESS"));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn status(mut self, status: ReportStatus) -> Self {
         self.filter.status = Some(status);
@@ -201,7 +215,8 @@ impl ListReports<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.billing_reports().list().sub_partner("sp-1");
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(l.filter().sub_partner.as_deref(), Some("sp-1"));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn sub_partner(mut self, org_id: impl Into<String>) -> Self {
         self.filter.sub_partner = Some(org_id.into());
@@ -213,7 +228,8 @@ impl ListReports<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.billing_reports().list().sort_by(webex_wholesale_client::SortBy::BillingEndDate);
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(l.filter().sort_by, Some(webex_wholesale_client::SortBy::BillingEndDate));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn sort_by(mut self, sort_by: SortBy) -> Self {
         self.filter.sort_by = Some(sort_by);
@@ -225,7 +241,8 @@ impl ListReports<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let l = client.billing_reports().list().max(100);
-    /// # let _ = l; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(l.filter().max, Some(100));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn max(mut self, max: u32) -> Self {
         self.filter.max = Some(max);

@@ -65,8 +65,15 @@ pub enum UsageSource {
 
 /// The result of [`FetchUsage::send`]: the report's metadata and its rows.
 ///
-/// ```
-/// fn rows(f: &webex_wholesale_client::FetchedUsage) -> usize { f.usage.len() }
+/// ```no_run
+/// use webex_wholesale_client::{Period, ReportLevel, UsageSource};
+/// # async fn run(client: webex_wholesale_client::Client) -> webex_wholesale_client::Result<()> {
+/// let fetched = client.fetch_usage(Period::month(2024, 5)?, ReportLevel::User, None).send().await?;
+/// if fetched.source == UsageSource::Created {
+///     println!("report {} was generated for this call", fetched.report.id);
+/// }
+/// println!("{} rows", fetched.usage.len());
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct FetchedUsage {
@@ -226,7 +233,8 @@ impl FetchUsage<'_> {
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// # use webex_wholesale_client::{Period, ReportLevel};
     /// let f = client.fetch_usage(Period::month(2024, 5)?, ReportLevel::User, None).regenerate(true);
-    /// # let _ = f; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert!(f.options().regenerate);
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn regenerate(mut self, regenerate: bool) -> Self {
         self.options.regenerate = regenerate;
@@ -240,7 +248,8 @@ impl FetchUsage<'_> {
     /// # use webex_wholesale_client::{Period, ReportLevel};
     /// let f = client.fetch_usage(Period::month(2024, 5)?, ReportLevel::User, None)
     ///     .poll_interval(std::time::Duration::from_secs(2));
-    /// # let _ = f; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(f.options().poll_interval.as_secs(), 2);
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.options.poll_interval = interval;
@@ -254,7 +263,8 @@ impl FetchUsage<'_> {
     /// # use webex_wholesale_client::{Period, ReportLevel};
     /// let f = client.fetch_usage(Period::month(2024, 5)?, ReportLevel::User, None)
     ///     .timeout(std::time::Duration::from_secs(120));
-    /// # let _ = f; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(f.options().timeout.as_secs(), 120);
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.options.timeout = timeout;
@@ -267,7 +277,8 @@ impl FetchUsage<'_> {
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// # use webex_wholesale_client::{Period, ReportLevel};
     /// let f = client.fetch_usage(Period::month(2024, 5)?, ReportLevel::User, None).internal(true);
-    /// # let _ = f; Ok::<(), webex_wholesale_client::Error>(())
+    /// assert_eq!(f.options().internal, Some(true));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn internal(mut self, internal: bool) -> Self {
         self.options.internal = Some(internal);
@@ -279,8 +290,10 @@ impl FetchUsage<'_> {
     /// ```
     /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// # use webex_wholesale_client::{FetchOptions, Period, ReportLevel};
-    /// let f = client.fetch_usage(Period::month(2024, 5)?, ReportLevel::User, None).with_options(FetchOptions::default());
-    /// # let _ = f; Ok::<(), webex_wholesale_client::Error>(())
+    /// let options = FetchOptions { regenerate: true, ..FetchOptions::default() };
+    /// let f = client.fetch_usage(Period::month(2024, 5)?, ReportLevel::User, None).with_options(options.clone());
+    /// assert_eq!(f.options(), &options);
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn with_options(mut self, options: FetchOptions) -> Self {
         self.options = options;

@@ -50,9 +50,10 @@ impl Client {
     /// The billing report API.
     ///
     /// ```
+    /// use webex_wholesale_client::{Period, ReportLevel};
     /// let client = webex_wholesale_client::Client::builder().token("t").build()?;
     /// let reports = client.billing_reports();
-    /// # let _ = reports;
+    /// assert_eq!(reports.create(Period::month(2024, 5)?).request().level, ReportLevel::Partner);
     /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn billing_reports(&self) -> BillingReports<'_> {

@@ -88,8 +88,13 @@ impl CcwsClientBuilder {
     /// The OAuth2 token URL.
     ///
     /// ```
-    /// let b = webex_wholesale_client::ccws::CcwsClient::builder().token_url("https://id.cisco.com/oauth2/default/v1/token");
-    /// # let _ = b;
+    /// use webex_wholesale_client::ccws::{CcwsClient, CcwsCredentials};
+    /// let client = CcwsClient::builder()
+    ///     .token_url("http://127.0.0.1:8484/oauth2/default/v1/token")
+    ///     .credentials(CcwsCredentials::new("id", "secret", "user", "password"))
+    ///     .build()?;
+    /// assert!(format!("{client:?}").contains(r#"token_url: "http://127.0.0.1:8484/oauth2/default/v1/token""#));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     #[must_use]
     pub fn token_url(mut self, url: impl Into<String>) -> Self {
@@ -100,8 +105,14 @@ impl CcwsClientBuilder {
     /// The API base; `/commerce/CATALOG/lpcservices/v1/...` is appended.
     ///
     /// ```
-    /// let b = webex_wholesale_client::ccws::CcwsClient::builder().api_base("https://apix.cisco.com");
-    /// # let _ = b;
+    /// use webex_wholesale_client::ccws::{CcwsClient, CcwsCredentials};
+    /// let client = CcwsClient::builder()
+    ///     .api_base("http://127.0.0.1:8484/")
+    ///     .credentials(CcwsCredentials::new("id", "secret", "user", "password"))
+    ///     .build()?;
+    /// assert!(format!("{client:?}").contains(r#"api_base: "http://127.0.0.1:8484/""#));
+    /// assert!(CcwsClient::builder().api_base("apix.cisco.com").build().is_err());
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     #[must_use]
     pub fn api_base(mut self, url: impl Into<String>) -> Self {
@@ -113,8 +124,11 @@ impl CcwsClientBuilder {
     ///
     /// ```
     /// use webex_wholesale_client::ccws::{CcwsClient, CcwsCredentials};
-    /// let b = CcwsClient::builder().credentials(CcwsCredentials::new("id", "secret", "user", "password"));
-    /// # let _ = b;
+    /// assert!(CcwsClient::builder().build().is_err());
+    /// let client = CcwsClient::builder().credentials(CcwsCredentials::new("id", "client-secret", "user", "cco-password")).build()?;
+    /// let debug = format!("{client:?}");
+    /// assert!(!debug.contains("client-secret") && !debug.contains("cco-password"));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     #[must_use]
     pub fn credentials(mut self, credentials: CcwsCredentials) -> Self {
@@ -126,7 +140,7 @@ impl CcwsClientBuilder {
     ///
     /// ```
     /// let b = webex_wholesale_client::ccws::CcwsClient::builder().price_list("1109");
-    /// # let _ = b;
+    /// assert!(format!("{b:?}").contains(r#"price_list: "1109""#));
     /// ```
     #[must_use]
     pub fn price_list(mut self, id: impl Into<String>) -> Self {
@@ -138,7 +152,7 @@ impl CcwsClientBuilder {
     ///
     /// ```
     /// let b = webex_wholesale_client::ccws::CcwsClient::builder().created_by("acme-billing");
-    /// # let _ = b;
+    /// assert!(format!("{b:?}").contains(r#"created_by: "acme-billing""#));
     /// ```
     #[must_use]
     pub fn created_by(mut self, name: impl Into<String>) -> Self {
@@ -150,7 +164,7 @@ impl CcwsClientBuilder {
     ///
     /// ```
     /// let b = webex_wholesale_client::ccws::CcwsClient::builder().timeout(std::time::Duration::from_secs(20));
-    /// # let _ = b;
+    /// assert!(format!("{b:?}").contains("timeout: 20s"));
     /// ```
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -162,7 +176,7 @@ impl CcwsClientBuilder {
     ///
     /// ```
     /// let b = webex_wholesale_client::ccws::CcwsClient::builder().retry_policy(webex_wholesale_client::RetryPolicy::none());
-    /// # let _ = b;
+    /// assert!(format!("{b:?}").contains("max_retries: 0"));
     /// ```
     #[must_use]
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
@@ -174,7 +188,7 @@ impl CcwsClientBuilder {
     ///
     /// ```
     /// let b = webex_wholesale_client::ccws::CcwsClient::builder().user_agent("acme/1");
-    /// # let _ = b;
+    /// assert!(format!("{b:?}").contains(r#"user_agent: "acme/1""#));
     /// ```
     #[must_use]
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
@@ -186,7 +200,7 @@ impl CcwsClientBuilder {
     ///
     /// ```
     /// let b = webex_wholesale_client::ccws::CcwsClient::builder().refresh_margin(std::time::Duration::from_secs(30));
-    /// # let _ = b;
+    /// assert!(format!("{b:?}").contains("refresh_margin: 30s"));
     /// ```
     #[must_use]
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
@@ -312,8 +326,11 @@ impl CcwsClient {
     /// A builder with the defaults.
     ///
     /// ```
-    /// let b = webex_wholesale_client::ccws::CcwsClient::builder();
-    /// # let _ = b;
+    /// use webex_wholesale_client::ccws::{CcwsClient, CcwsCredentials, DEFAULT_API_BASE, DEFAULT_TOKEN_URL};
+    /// let client = CcwsClient::builder().credentials(CcwsCredentials::new("id", "secret", "user", "password")).build()?;
+    /// let debug = format!("{client:?}");
+    /// assert!(debug.contains(DEFAULT_TOKEN_URL) && debug.contains(DEFAULT_API_BASE));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn builder() -> CcwsClientBuilder {
         CcwsClientBuilder::default()

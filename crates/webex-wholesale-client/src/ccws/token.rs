@@ -112,10 +112,10 @@ impl TokenSource {
     /// refresh token, else from the password grant.
     pub(crate) async fn access_token(&self) -> Result<Secret> {
         let mut cache = self.cache.lock().await;
-        if let Some((token, renew_at)) = &cache.access {
-            if Instant::now() < *renew_at {
-                return Ok(token.clone());
-            }
+        if let Some((token, renew_at)) = &cache.access
+            && Instant::now() < *renew_at
+        {
+            return Ok(token.clone());
         }
         let refreshed = match cache.refresh.clone() {
             Some(refresh) => match self.grant(Grant::Refresh, Some(&refresh)).await {

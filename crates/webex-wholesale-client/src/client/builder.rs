@@ -72,8 +72,9 @@ impl ClientBuilder {
     /// are appended to it. The bearer token is only ever sent to its scheme, host and port.
     ///
     /// ```
-    /// let b = webex_wholesale_client::Client::builder().base_url("http://localhost:8484/v1/");
-    /// # let _ = b;
+    /// let client = webex_wholesale_client::Client::builder().base_url("http://localhost:8484/v1/").token("t").build()?;
+    /// assert_eq!(client.base_url().as_str(), "http://localhost:8484/v1");
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     #[must_use]
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -84,8 +85,9 @@ impl ClientBuilder {
     /// A fixed bearer token.
     ///
     /// ```
-    /// let b = webex_wholesale_client::Client::builder().token(String::from("t"));
-    /// # let _ = b;
+    /// use webex_wholesale_client::Client;
+    /// assert!(Client::builder().build().is_err());
+    /// assert!(Client::builder().token(String::from("t")).build().is_ok());
     /// ```
     #[must_use]
     pub fn token(mut self, token: impl Into<Secret>) -> Self {
@@ -97,8 +99,9 @@ impl ClientBuilder {
     ///
     /// ```
     /// use webex_wholesale_client::{Client, Secret};
-    /// let b = Client::builder().token_provider(|| async { Ok(Secret::new("fresh")) });
-    /// # let _ = b;
+    /// let client = Client::builder().token_provider(|| async { Ok(Secret::new("fresh")) }).build()?;
+    /// assert!(format!("{client:?}").contains(r#"token: "<redacted>""#));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     #[must_use]
     pub fn token_provider(mut self, provider: impl TokenProvider + 'static) -> Self {
@@ -110,7 +113,7 @@ impl ClientBuilder {
     ///
     /// ```
     /// let b = webex_wholesale_client::Client::builder().timeout(std::time::Duration::from_secs(5));
-    /// # let _ = b;
+    /// assert!(format!("{b:?}").contains(", timeout: 5s,"));
     /// ```
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -122,7 +125,7 @@ impl ClientBuilder {
     ///
     /// ```
     /// let b = webex_wholesale_client::Client::builder().connect_timeout(std::time::Duration::from_secs(2));
-    /// # let _ = b;
+    /// assert!(format!("{b:?}").contains("connect_timeout: 2s"));
     /// ```
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -134,7 +137,7 @@ impl ClientBuilder {
     ///
     /// ```
     /// let b = webex_wholesale_client::Client::builder().download_timeout(std::time::Duration::from_secs(600));
-    /// # let _ = b;
+    /// assert!(format!("{b:?}").contains("download_timeout: 600s"));
     /// ```
     #[must_use]
     pub fn download_timeout(mut self, timeout: Duration) -> Self {
@@ -145,8 +148,10 @@ impl ClientBuilder {
     /// The retry policy (default [`RetryPolicy::default`]).
     ///
     /// ```
-    /// let b = webex_wholesale_client::Client::builder().retry_policy(webex_wholesale_client::RetryPolicy::none());
-    /// # let _ = b;
+    /// use webex_wholesale_client::{Client, RetryPolicy};
+    /// let client = Client::builder().retry_policy(RetryPolicy::none()).token("t").build()?;
+    /// assert_eq!(client.retry_policy().max_retries, 0);
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     #[must_use]
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
@@ -157,8 +162,9 @@ impl ClientBuilder {
     /// The `User-Agent` header (default [`DEFAULT_USER_AGENT`]).
     ///
     /// ```
-    /// let b = webex_wholesale_client::Client::builder().user_agent("acme/2");
-    /// # let _ = b;
+    /// let client = webex_wholesale_client::Client::builder().user_agent("acme/2").token("t").build()?;
+    /// assert!(format!("{client:?}").contains(r#"user_agent: "acme/2""#));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     #[must_use]
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {

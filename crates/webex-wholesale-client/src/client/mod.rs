@@ -89,8 +89,11 @@ impl Client {
     /// A builder with the defaults.
     ///
     /// ```
-    /// let builder = webex_wholesale_client::Client::builder();
-    /// # let _ = builder;
+    /// use webex_wholesale_client::{Client, DEFAULT_BASE_URL, DEFAULT_USER_AGENT};
+    /// let client = Client::builder().token("t").build()?;
+    /// assert_eq!(client.base_url().as_str(), DEFAULT_BASE_URL);
+    /// assert!(format!("{client:?}").contains(DEFAULT_USER_AGENT));
+    /// # Ok::<(), webex_wholesale_client::Error>(())
     /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
@@ -191,14 +194,14 @@ impl Client {
         let body: ListBody<T> = response.json()?;
         let links = response.headers.get_all(reqwest::header::LINK);
         let next = next_link(links.iter().filter_map(|v| v.to_str().ok()), &url);
-        if let Some(next) = &next {
-            if !same_origin(next, &self.inner.base) {
-                return Err(Error::ForeignOrigin {
-                    context: "next page link",
-                    origin: origin_text(next),
-                    expected: origin_text(&self.inner.base),
-                });
-            }
+        if let Some(next) = &next
+            && !same_origin(next, &self.inner.base)
+        {
+            return Err(Error::ForeignOrigin {
+                context: "next page link",
+                origin: origin_text(next),
+                expected: origin_text(&self.inner.base),
+            });
         }
         Ok(Page::new(body.items, next))
     }
@@ -362,10 +365,10 @@ pub(crate) fn download_message(body: &[u8]) -> String {
         }
     }
     let raw = String::from_utf8_lossy(body);
-    if let (Some(start), Some(end)) = (raw.find("<Message>"), raw.find("</Message>")) {
-        if start + 9 <= end {
-            return excerpt(&raw[start + 9..end]);
-        }
+    if let (Some(start), Some(end)) = (raw.find("<Message>"), raw.find("</Message>"))
+        && start + 9 <= end
+    {
+        return excerpt(&raw[start + 9..end]);
     }
     excerpt(&raw)
 }

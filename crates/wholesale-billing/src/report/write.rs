@@ -123,7 +123,7 @@ const ROWS_PER_CHUNK: usize = 16_384;
 
 /// Whether the writing thread formats chunk `i` itself (one in three).
 fn mine(i: usize) -> bool {
-    i % 3 == 0
+    i.is_multiple_of(3)
 }
 
 fn csv_to_error(e: csv::Error) -> Error {
