@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::inputs::read_rates;
-use crate::invoice::output;
+use crate::stdio::{Output, output, output_arg};
 
 /// Arguments of `wbill rates`.
 #[derive(Debug, Args)]
@@ -19,9 +19,9 @@ pub struct RatesArgs {
     /// Output: a table for people, or the card as CSV, TOML or JSON.
     #[arg(long, value_enum, default_value_t = RatesFormat::Table)]
     pub format: RatesFormat,
-    /// Write here instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    /// Write here (whole or not at all) instead of stdout; `-` for stdout.
+    #[arg(long, value_name = "FILE", value_parser = output_arg())]
+    pub out: Option<Output>,
 }
 
 /// Output of `wbill rates`.
@@ -40,7 +40,7 @@ pub enum RatesFormat {
 /// Runs `wbill rates`.
 pub fn run(args: &RatesArgs) -> Result<()> {
     let card = read_rates(&args.rates)?;
-    output(args.out.as_deref(), |w| {
+    output(args.out.as_ref(), |w| {
         match args.format {
             RatesFormat::Table => {
                 writeln!(
