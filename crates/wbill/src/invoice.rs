@@ -34,7 +34,8 @@ enum InvoiceCommand {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  wbill invoice vendor --events events.csv --org org.toml --rates rates.toml \
-                        --from 2024-05-01 --to 2024-05-31 --out vendor-invoice.csv"
+                        --from 2024-05-01 --to 2024-05-31 --out vendor-invoice.csv\n\n\
+                        Money, rounding, invoices and rate cards: docs/money.md."
 )]
 pub struct VendorArgs {
     #[command(flatten)]
@@ -65,7 +66,8 @@ pub struct VendorArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  wbill invoice customers --events events.csv --org org.toml --price-book prices.toml \
-                        --rates rates.toml --from 2024-05-01 --to 2024-05-31 --out-dir invoices/"
+                        --rates rates.toml --from 2024-05-01 --to 2024-05-31 --out-dir invoices/\n\n\
+                        Money, rounding, invoices and price books: docs/money.md."
 )]
 pub struct CustomersArgs {
     #[command(flatten)]

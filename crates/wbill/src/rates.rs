@@ -11,7 +11,8 @@ use crate::stdio::{Output, output, output_arg};
 /// Arguments of `wbill rates`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  wbill rates --rates offer-details.json\n  \
-                        wbill rates --rates rates.csv --format toml --out rates.toml")]
+                        wbill rates --rates rates.csv --format toml --out rates.toml\n\n\
+                        Rate cards: docs/money.md.")]
 pub struct RatesArgs {
     /// Rate card: CSV, TOML, JSON, or a Cisco Commerce Catalog "Get Offer Details" JSON response.
     #[arg(long, value_name = "FILE")]

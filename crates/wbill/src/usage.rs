@@ -18,7 +18,9 @@ use crate::stdio::{Input, Output, file_arg, input_arg, output, output_arg};
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  wbill usage --events events.csv --org org.toml --from 2024-05-01 --to 2024-05-31 \
-                        --level user --all --out may-user.csv"
+                        --level user --all --out may-user.csv\n\n\
+                        Formats: docs/events.md (events, organisation), docs/reports.md (report columns), \
+                        docs/proration.md (hour policies)."
 )]
 pub struct UsageArgs {
     /// Assignment events CSV (format: docs/events.md); `-` for standard input.
