@@ -104,7 +104,16 @@ fn watch_signals() -> Result<()> {
 #[cfg(unix)]
 fn start_watching() -> io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    // A signal ignored by whoever started us (`trap '' INT`, a background job of a script) stays
+    // ignored, as other tools leave it.
+    let watched: Vec<i32> = [SIGINT, SIGTERM]
+        .into_iter()
+        .filter(|s| !ignored_at_start(*s))
+        .collect();
+    if watched.is_empty() {
+        return Ok(());
+    }
+    let mut signals = signal_hook::iterator::Signals::new(watched)?;
     std::thread::Builder::new()
         .name("wbill-signals".into())
         .spawn(move || {
@@ -113,6 +122,28 @@ fn start_watching() -> io::Result<()> {
             }
         })?;
     Ok(())
+}
+
+/// Whether `signal` is ignored now (before any handler of ours): the `SigIgn` mask of
+/// `/proc/self/status`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn ignored_at_start(signal: i32) -> bool {
+    let Ok(status) = fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    let mask = status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok());
+    match (mask, u32::try_from(signal - 1)) {
+        (Some(mask), Ok(bit)) if bit < 64 => mask & (1 << bit) != 0,
+        _ => false,
+    }
+}
+
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+fn ignored_at_start(_: i32) -> bool {
+    false
 }
 
 #[cfg(not(unix))]

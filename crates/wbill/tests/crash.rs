@@ -165,6 +165,39 @@ fn usage_out_survives_sigterm() {
     usage_killed_mid_write(SIGTERM);
 }
 
+/// SIGINT ignored by the caller (`trap '' INT`, a background job of a script) stays ignored:
+/// wbill finishes and puts its output in place.
+#[test]
+fn an_ignored_sigint_stays_ignored() {
+    let work = tempfile::tempdir().unwrap();
+    let month = month();
+    std::fs::write(work.path().join("user.csv"), "old\n").unwrap();
+    let script = format!(
+        "trap '' INT; exec '{}' usage --events '{}' --org '{}' --from 2024-05-01 --to 2024-05-31 --all --out user.csv",
+        env!("CARGO_BIN_EXE_wbill"),
+        month.join("events.csv").display(),
+        month.join("org.toml").display()
+    );
+    let child = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(work.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = signal_when(child, SIGINT, || {
+        named(work.path(), ".user.csv.tmp-")
+            .iter()
+            .any(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
+    });
+    assert!(status.success(), "{status}");
+    assert!(
+        std::fs::read_to_string(work.path().join("user.csv"))
+            .unwrap()
+            .starts_with("PARTNER_NAME,")
+    );
+    assert!(named(work.path(), ".user.csv.tmp-").is_empty());
+}
+
 /// `wbill invoice customers --out-dir inv` killed while writing its invoices: the old set stays,
 /// file for file and byte for byte.
 fn invoices_killed_mid_write(signal: i32) {
