@@ -334,8 +334,8 @@ pub(crate) fn read_text_file(py: Python<'_>, path: &PathBuf, what: &str) -> PyRe
     })
 }
 
-/// Writes what `write` produces to `path` (returning `None`), streamed through a buffer, or
-/// returns it as text when no path is given. Both without the GIL.
+/// Writes what `write` produces to `path` (returning `None`), whole or not at all (see
+/// [`write_whole`]), or returns it as text when no path is given. Both without the GIL.
 pub(crate) fn write_output<F>(py: Python<'_>, path: Option<PathBuf>, what: &str, write: F) -> PyResult<Option<String>>
 where
     F: FnOnce(&mut dyn std::io::Write) -> wb::Result<()> + Send,
@@ -348,10 +348,17 @@ where
     let result = py.detach(|| -> Result<Option<String>, Failure> {
         match &path {
             Some(path) => {
-                let file = std::fs::File::create(path).map_err(Failure::Io)?;
-                let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-                write(&mut out).map_err(Failure::Core)?;
-                std::io::Write::flush(&mut out).map_err(Failure::Io)?;
+                let mut failure = None;
+                write_whole(path, |out| {
+                    write(out).map_err(|e| {
+                        failure = Some(e);
+                        std::io::Error::other("the content could not be written")
+                    })
+                })
+                .map_err(|e| match failure.take() {
+                    Some(core) => Failure::Core(core),
+                    None => Failure::Io(e),
+                })?;
                 Ok(None)
             }
             None => {
@@ -370,4 +377,61 @@ where
         }
         Err(Failure::Utf8) => Err(PyValueError::new_err(format!("the {what} is not valid UTF-8"))),
     }
+}
+
+/// Writes a file whole or not at all: to a temporary file beside it (`.NAME.tmp-XXXXXX`),
+/// flushed and synced, then renamed over it, and the directory synced. A reader sees the old
+/// file or the new one, never a part; a failure (or a crash) leaves the old one as it was. The
+/// old file's permissions are kept; a link to a file replaces the file it points to; a device
+/// or a pipe (`/dev/null`) is written in place.
+pub(crate) fn write_whole(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let (target, permissions) = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => {
+            let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            let target = if is_link {
+                std::fs::canonicalize(path)?
+            } else {
+                path.to_owned()
+            };
+            (target, Some(meta.permissions()))
+        }
+        Ok(meta) if !meta.is_dir() => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+            write(&mut out)?;
+            return out.flush();
+        }
+        // A directory: the rename below fails with the system's error.
+        Ok(_) => (path.to_owned(), None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (path.to_owned(), None),
+        Err(e) => return Err(e),
+    };
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = format!(".{name}.tmp-");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // The mode `open` gives a new file (0666 less the umask), not a temporary's 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, builder.tempfile_in(&dir)?);
+    write(&mut out)?;
+    let temp = out.into_inner().map_err(|e| e.into_error())?;
+    if let Some(permissions) = permissions {
+        std::fs::set_permissions(temp.path(), permissions)?;
+    }
+    temp.as_file().sync_all()?;
+    temp.persist(&target).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    std::fs::File::open(&dir)?.sync_all()?;
+    Ok(())
 }

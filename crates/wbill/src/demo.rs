@@ -9,7 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -24,11 +25,13 @@ use wholesale_billing::{
     expected_vendor_invoice, reconcile,
 };
 
-use crate::gen_cmd::generate_into;
+use crate::atomic::StagedDir;
+use crate::gen_cmd::generate_events;
 use crate::inputs::Format;
-use crate::invoice::{output, write_billing};
+use crate::invoice::{is_billing_output, write_billing};
 use crate::progress::thousands;
-use crate::usage::{load_ledger, write_report};
+use crate::stdio::{self, Input};
+use crate::usage::load_ledger;
 
 /// The demo's wholesale rate card (USD; the sample invoice's rates for the four known SKUs).
 const RATES: &str = include_str!("../demo/rates.toml");
@@ -42,7 +45,8 @@ const PLANTED: usize = 6;
 /// Arguments of `wbill demo` (all optional: the defaults are the embedded sample).
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where to write the sample data, reports, invoices and findings.
+    /// Where to write the sample data, reports, invoices and findings: built beside it and
+    /// swapped in whole (it may hold only what the demo writes).
     #[arg(long, value_name = "DIR", default_value = "wbill-demo")]
     pub out_dir: PathBuf,
     /// Seed of the sample month.
@@ -68,6 +72,29 @@ fn demo_price_book(rates: &WholesaleRateCard, sub_partners: &[String]) -> Result
     }
     let book = PriceBook::from_toml_str(&text)?;
     Ok((text, book))
+}
+
+/// What `wbill demo` writes in its directory, by path relative to it: an existing directory
+/// holding anything else is not replaced.
+fn is_demo_output(relative: &Path) -> bool {
+    if let Ok(billing) = relative.strip_prefix("invoices") {
+        return billing.as_os_str().is_empty() || is_billing_output(billing);
+    }
+    let Some(name) = relative.to_str() else {
+        return false;
+    };
+    matches!(
+        name,
+        "events.csv" | "org.toml" | "rates.toml" | "prices.toml" | "findings.csv" | "vendor-invoice.csv"
+    ) || (name.ends_with(".csv")
+        && ["partner-", "sub-partner-", "vendor-"]
+            .iter()
+            .any(|p| name.starts_with(p)))
+}
+
+/// Writes a report into the demo's directory.
+fn write_report(out: &StagedDir, name: &str, report: &UsageReport) -> Result<()> {
+    out.write(name, |w| Ok(report.write_csv(w)?))
 }
 
 /// The CSV text of a report.
@@ -120,7 +147,9 @@ async fn through_the_apis(
 /// Runs `wbill demo`.
 pub fn run(args: &DemoArgs) -> Result<()> {
     let started = Instant::now();
+    // Written in `staged`, shown as `dir`.
     let dir = &args.out_dir;
+    let mut out = stdio::stdout();
     let month = Period::month(2024, 5)?;
     let config = GeneratorConfig {
         seed: args.seed,
@@ -130,25 +159,35 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         month,
     };
     config.validate()?;
-    let generated = generate_into(&config, dir)?;
-    let org = generated.month.organisation.clone();
-    let (ledger, diagnostics) = load_ledger(&generated.events, org.clone(), LoadMode::Strict, None)?;
+    let staged = StagedDir::create(dir, "wbill demo", is_demo_output)?;
+    let generated = staged.write("events.csv", |w| generate_events(&config, w))?;
+    staged.write("org.toml", |w| {
+        Ok(w.write_all(generated.organisation.to_toml_string()?.as_bytes())?)
+    })?;
+    let events = Input::File(staged.path().join("events.csv"));
+    let org = generated.organisation.clone();
+    let (ledger, diagnostics) = load_ledger(&events, org.clone(), LoadMode::Strict, None)?;
 
-    println!("wbill demo: a generated partner month, {month}, hour policy `started`");
-    println!(
+    writeln!(
+        out,
+        "wbill demo: a generated partner month, {month}, hour policy `started`"
+    )?;
+    writeln!(
+        out,
         "  data: {} ({} events), {}",
-        generated.events.display(),
+        dir.join("events.csv").display(),
         thousands(diagnostics.rows_read),
-        generated.org.display()
-    );
-    println!(
+        dir.join("org.toml").display()
+    )?;
+    writeln!(
+        out,
         "  partner {} ({}), subscription {}; {} customers, {} subscribers",
         org.partner.name,
         org.partner.org_id,
         org.partner.subscription_id,
         thousands(ledger.customer_count() as u64),
         thousands(ledger.subscriber_count() as u64)
-    );
+    )?;
 
     // 1. Usage reports, per scope, at the three levels.
     let mut scopes = vec![("partner".to_owned(), org.partner.name.clone(), Scope::Partner)];
@@ -167,7 +206,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         let customers = user.aggregate(ReportLevel::Customer)?;
         let partner = customers.aggregate(ReportLevel::Partner)?;
         for (level, report) in [("user", &user), ("customer", &customers), ("partner", &partner)] {
-            write_report(report, Some(&dir.join(format!("{slug}-{level}.csv"))))?;
+            write_report(&staged, &format!("{slug}-{level}.csv"), report)?;
             written += 1;
         }
         let subscribers: BTreeSet<&str> = user.rows().map(|r| r.subscriber_id).collect();
@@ -179,27 +218,28 @@ pub fn run(args: &DemoArgs) -> Result<()> {
                 .unwrap_or_default(),
             _ => String::new(),
         };
-        println!(
+        writeln!(
+            out,
             "\n  {name} [{slug}]{billing_start}: {} subscribers billed, {} user-days",
             thousands(subscribers.len() as u64),
             user.total_quantity()
-        );
+        )?;
         for (sku, quantity) in partner.quantity_by_sku() {
-            println!("    {sku:<28} {quantity:>14} user-days");
+            writeln!(out, "    {sku:<28} {quantity:>14} user-days")?;
             *totals.entry(sku.to_owned()).or_default() += quantity;
         }
         user_reports.push((slug.clone(), user));
     }
-    println!("\n  whole subscription, user-days per SKU:");
+    writeln!(out, "\n  whole subscription, user-days per SKU:")?;
     for (sku, quantity) in &totals {
-        println!("    {sku:<28} {quantity:>14}");
+        writeln!(out, "    {sku:<28} {quantity:>14}")?;
     }
 
     // 2. Through the APIs: a local sandbox of Webex and the Cisco Commerce Catalog serves this
     //    month; the client fetches the vendor's USER reports and the wholesale prices.
     let rates = WholesaleRateCard::from_toml_str(RATES)?;
-    std::fs::write(dir.join("rates.toml"), RATES)?;
-    let events_csv = std::fs::read(&generated.events)?;
+    staged.write("rates.toml", |w| Ok(w.write_all(RATES.as_bytes())?))?;
+    let events_csv = std::fs::read(staged.path().join("events.csv"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -216,7 +256,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         .iter()
         .zip(&user_reports)
         .all(|(f, (_, local))| csv_bytes(f).ok() == csv_bytes(local).ok());
-    println!(
+    writeln!(
+        out,
         "\n  through the APIs (local sandbox): {} USER reports fetched by the client, {}; \
          {} wholesale prices from the catalog, {}",
         fetched.len(),
@@ -231,7 +272,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         } else {
             "DIFFERENT from the rate card"
         }
-    );
+    )?;
     if !identical || !same_prices {
         bail!("the sandbox's reports or prices differ from the engine's");
     }
@@ -240,12 +281,11 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     // 3. Money: the price book, the invoices the partner sends.
     let sub_partner_ids: Vec<String> = org.sub_partners.iter().map(|sp| sp.org_id.clone()).collect();
     let (book_text, book) = demo_price_book(&rates, &sub_partner_ids)?;
-    std::fs::write(dir.join("prices.toml"), book_text)?;
+    staged.write("prices.toml", |w| Ok(w.write_all(book_text.as_bytes())?))?;
     let all_user = UsageReport::concat(user_reports.iter().map(|(_, r)| r))?;
     let billing = bill_month(&all_user, &org, &book, Some(&rates), month, &BillingOptions::default())?;
     let invoices_dir = dir.join("invoices");
-    std::fs::create_dir_all(&invoices_dir)?;
-    let invoice_files = write_billing(&billing, &invoices_dir, Format::Csv)?;
+    let invoice_files = write_billing(&billing, &staged, Path::new("invoices"), Format::Csv)?;
     let margin = billing.margin.as_ref();
     let (revenue, cost) = margin.map_or(Ok((Money::zero(book.currency), Money::zero(book.currency))), |m| {
         m.rows
@@ -255,23 +295,23 @@ pub fn run(args: &DemoArgs) -> Result<()> {
                 Ok::<_, wholesale_billing::Error>((r.checked_add(row.revenue)?, c.checked_add(row.cost)?))
             })
     })?;
-    println!(
+    writeln!(
+        out,
         "\n  invoices sent: {} customers and {} sub-partners, {} in all (tax included) → {}/",
         billing.customer_invoices.len(),
         billing.sub_partner_invoices.len(),
         billing.grand_total()?,
         invoices_dir.display()
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "    revenue before tax {revenue}, wholesale cost {cost}, margin {}",
         revenue.checked_sub(cost)?
-    );
+    )?;
 
     // 4. The invoice Cisco should send.
     let expected_invoice = expected_vendor_invoice([&all_user], month, &rates, &VendorInvoiceOptions::default())?;
-    output(Some(&dir.join("vendor-invoice-expected.csv")), |w| {
-        Ok(expected_invoice.write_csv(w)?)
-    })?;
+    staged.write("vendor-invoice-expected.csv", |w| Ok(expected_invoice.write_csv(w)?))?;
     let total = expected_invoice.total()?;
     let rounding_note = if total == cost {
         String::new()
@@ -281,15 +321,16 @@ pub fn run(args: &DemoArgs) -> Result<()> {
              over the whole subscription)"
         )
     };
-    println!("\n  expected vendor invoice: {total}{rounding_note}");
+    writeln!(out, "\n  expected vendor invoice: {total}{rounding_note}")?;
     for l in &expected_invoice.lines {
-        println!(
+        writeln!(
+            out,
             "    {:<28} {:>12} user-months × {:>6} = {:>10}",
             l.sku,
             l.quantity,
             l.rate,
             l.extended.amount()
-        );
+        )?;
     }
 
     // 5. The vendor's copy (the fetched reports), with planted discrepancies, and the
@@ -298,10 +339,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         bail!("no partner report");
     };
     let (vendor_partner, planted) = plant_discrepancies(partner_user, args.seed, PLANTED)?;
-    write_report(&vendor_partner, Some(&dir.join("vendor-partner-user.csv")))?;
+    write_report(&staged, "vendor-partner-user.csv", &vendor_partner)?;
     let mut vendor_reports = vec![vendor_partner];
     for ((slug, _), report) in user_reports.iter().zip(&fetched).skip(1) {
-        write_report(report, Some(&dir.join(format!("vendor-{slug}-user.csv"))))?;
+        write_report(&staged, &format!("vendor-{slug}-user.csv"), report)?;
         vendor_reports.push(report.clone());
     }
     let mut vendor_invoice = expected_vendor_invoice(&vendor_reports, month, &rates, &VendorInvoiceOptions::default())?;
@@ -309,9 +350,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     if let Some(first) = vendor_invoice.lines.first_mut() {
         first.extended = first.extended.checked_add(Money::parse("0.01", rates.currency())?)?;
     }
-    output(Some(&dir.join("vendor-invoice.csv")), |w| {
-        Ok(vendor_invoice.write_csv(w)?)
-    })?;
+    staged.write("vendor-invoice.csv", |w| Ok(vendor_invoice.write_csv(w)?))?;
     let result = reconcile(
         &all_user,
         &vendor_reports,
@@ -320,8 +359,12 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         month,
         &ReconcileOptions::default(),
     )?;
-    output(Some(&dir.join("findings.csv")), |w| Ok(result.write_csv(w)?))?;
-    println!("\n  {}", result.summary().to_string().trim_end().replace('\n', "\n  "));
+    staged.write("findings.csv", |w| Ok(result.write_csv(w)?))?;
+    writeln!(
+        out,
+        "\n  {}",
+        result.summary().to_string().trim_end().replace('\n', "\n  ")
+    )?;
 
     let found_usage: BTreeSet<(FindingClass, &str, &str, &str)> = result
         .findings
@@ -368,7 +411,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             found_usage.len()
         )
     };
-    println!("  check: {verdict}");
+    writeln!(out, "  check: {verdict}")?;
 
     let placeholders: Vec<&str> = org
         .catalog
@@ -378,17 +421,20 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         .map(|e| e.package.as_str())
         .collect();
     if !placeholders.is_empty() {
-        println!(
+        writeln!(
+            out,
             "\n  note: the Webex documents give no SKU for {}; the default catalog bills them under \
              PLACEHOLDER-… SKUs until set under [catalog.<package>] in the organisation file",
             placeholders.join(", ")
-        );
+        )?;
     }
-    println!(
+    staged.commit()?;
+    writeln!(
+        out,
         "\n  {written} usage reports, {invoice_files} invoices, the vendor copies and findings written to {}/ in {:.2} s",
         dir.display(),
         started.elapsed().as_secs_f64()
-    );
+    )?;
     if !exact {
         bail!("the reconciliation did not find exactly the planted discrepancies");
     }

@@ -1,6 +1,5 @@
 //! `wbill fetch`: usage reports from the Webex Wholesale billing API (or the sandbox).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -9,6 +8,7 @@ use webex_wholesale_client::Client;
 use wholesale_billing::{ReportLevel, UsageReport};
 
 use crate::inputs::PeriodArgs;
+use crate::stdio::{Output, output_arg};
 use crate::usage::{LevelArg, write_report};
 
 /// Arguments of `wbill fetch`.
@@ -41,9 +41,9 @@ pub struct FetchArgs {
     /// Give up waiting for a report after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     timeout: u64,
-    /// Write the report here (stdout when absent).
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
+    /// Write the report here, whole or not at all (stdout when absent or `-`).
+    #[arg(long, value_name = "FILE", value_parser = output_arg())]
+    out: Option<Output>,
 }
 
 /// Fetches the usage of `period` at `level` for the partner (`None`) or a sub-partner.
@@ -118,5 +118,5 @@ pub fn run(args: &FetchArgs) -> Result<()> {
             .await
         }
     })?;
-    write_report(&report, args.out.as_deref())
+    write_report(&report, args.out.as_ref())
 }

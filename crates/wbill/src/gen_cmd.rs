@@ -1,8 +1,7 @@
 //! `wbill gen`: a deterministic, realistic partner month (events CSV + organisation file).
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -10,13 +9,17 @@ use clap::Args;
 use wholesale_billing::Period;
 use wholesale_billing::synthetic::{GeneratedMonth, GeneratorConfig, generate};
 
+use crate::args::month;
+use crate::atomic::{AtomicFile, commit_all};
 use crate::progress::{counter, thousands};
 
 /// Arguments of `wbill gen`.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  wbill gen --seed 7 --customers 50000 --subscribers 1000000 --sub-partners 20 \
-                        --month 2024-05 --out-dir data/"
+                        --month 2024-05 --out-dir data/\n\n\
+                        The two files are written whole or not at all, each to a temporary file beside it, \
+                        then both renamed in place one after the other."
 )]
 pub struct GenArgs {
     /// Seed: the same arguments always give the same files, byte for byte.
@@ -32,39 +35,20 @@ pub struct GenArgs {
     #[arg(long, default_value_t = 2)]
     pub sub_partners: u16,
     /// The month to generate (YYYY-MM).
-    #[arg(long, value_name = "YYYY-MM")]
-    pub month: String,
-    /// Directory for `events.csv` and `org.toml` (created if needed).
+    #[arg(long, value_name = "YYYY-MM", value_parser = month)]
+    pub month: Period,
+    /// Directory for `events.csv` and `org.toml` (created if needed; other files in it are left
+    /// alone).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
 }
 
-/// The files `wbill gen` writes.
-pub struct Generated {
-    /// The events CSV.
-    pub events: PathBuf,
-    /// The organisation file.
-    pub org: PathBuf,
-    /// What was generated.
-    pub month: GeneratedMonth,
-}
-
-/// Generates into `dir`, with a progress bar over subscribers.
-pub fn generate_into(config: &GeneratorConfig, dir: &Path) -> Result<Generated> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let events = dir.join("events.csv");
-    let org = dir.join("org.toml");
-    let file = File::create(&events).with_context(|| format!("cannot create {}", events.display()))?;
-    let mut writer = BufWriter::with_capacity(1 << 20, file);
+/// Generates the events of `config` into `out`, with a progress bar over subscribers.
+pub fn generate_events(config: &GeneratorConfig, out: &mut dyn Write) -> Result<GeneratedMonth> {
     let bar = counter(config.subscribers, "subscribers");
-    let month = generate(config, &mut writer, &mut |done| bar.set_position(done))?;
+    let month = generate(config, out, &mut |done| bar.set_position(done))?;
     bar.finish_and_clear();
-    writer
-        .flush()
-        .with_context(|| format!("writing {}", events.display()))?;
-    std::fs::write(&org, month.organisation.to_toml_string()?)
-        .with_context(|| format!("cannot write {}", org.display()))?;
-    Ok(Generated { events, org, month })
+    Ok(month)
 }
 
 /// Runs `wbill gen`.
@@ -75,21 +59,32 @@ pub fn run(args: &GenArgs) -> Result<()> {
         customers: args.customers,
         subscribers: args.subscribers,
         sub_partners: args.sub_partners,
-        month: Period::parse_month(&args.month)?,
+        month: args.month,
     };
     config.validate()?;
-    let out = generate_into(&config, &args.out_dir)?;
-    let bytes = std::fs::metadata(&out.events).map(|m| m.len()).unwrap_or(0);
+    let dir = &args.out_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let events_path = dir.join("events.csv");
+    let org_path = dir.join("org.toml");
+    let mut events = AtomicFile::create(&events_path)?;
+    let month = generate_events(&config, events.writer())?;
+    let events = events.finish()?;
+    let mut org = AtomicFile::create(&org_path)?;
+    org.writer()
+        .write_all(month.organisation.to_toml_string()?.as_bytes())
+        .with_context(|| format!("writing {}", org_path.display()))?;
+    commit_all([events, org.finish()?])?;
+    let bytes = std::fs::metadata(&events_path).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "wbill: {} events ({}.{} MB) for {} subscribers in {} customers, {} sub-partners: {} and {} in {:.2} s",
-        thousands(out.month.events),
+        thousands(month.events),
         bytes / 1_000_000,
         bytes / 100_000 % 10,
-        thousands(out.month.subscribers),
-        thousands(u64::from(out.month.customers)),
-        out.month.organisation.sub_partners.len(),
-        out.events.display(),
-        out.org.display(),
+        thousands(month.subscribers),
+        thousands(u64::from(month.customers)),
+        month.organisation.sub_partners.len(),
+        events_path.display(),
+        org_path.display(),
         started.elapsed().as_secs_f64()
     );
     Ok(())

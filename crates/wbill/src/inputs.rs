@@ -5,28 +5,30 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use wholesale_billing::{
-    HourPolicy, LoadMode, Organisation, Period, PriceBook, ReadOptions, ReportLevel, ReportOptions, Scope, UsageReport,
-    WholesaleRateCard,
+    HourPolicy, LoadMode, NaiveDate, Organisation, Period, PriceBook, ReadOptions, ReportLevel, ReportOptions, Scope,
+    UsageReport, WholesaleRateCard,
 };
 
+use crate::args::date;
 use crate::progress::{file_reader, print_issues};
+use crate::stdio::{Input, input_arg};
 use crate::usage::{PolicyArg, load_ledger, load_org};
 
 /// The billing period.
 #[derive(Debug, Args)]
 pub struct PeriodArgs {
     /// First day of the period, inclusive (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub from: String,
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub from: NaiveDate,
     /// Last day of the period, inclusive (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub to: String,
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub to: NaiveDate,
 }
 
 impl PeriodArgs {
     /// The period.
     pub fn period(&self) -> Result<Period> {
-        Ok(Period::from_dates(&self.from, &self.to)?)
+        Period::new(self.from, self.to).with_context(|| format!("--from {} --to {}", self.from, self.to))
     }
 }
 
@@ -34,21 +36,30 @@ impl PeriodArgs {
 /// subscription), or usage report CSVs (the partner's and every sub-partner's).
 #[derive(Debug, Args)]
 pub struct UsageInput {
-    /// Assignment events CSV: usage is computed by the engine for the whole subscription.
-    #[arg(long, value_name = "FILE", conflicts_with = "usage")]
-    pub events: Option<PathBuf>,
-    /// Usage report CSV (USER or CUSTOMER level; repeat for the partner and each sub-partner).
-    #[arg(long, value_name = "FILE")]
-    pub usage: Vec<PathBuf>,
+    /// Assignment events CSV: usage is computed by the engine for the whole subscription; `-` for
+    /// standard input.
+    #[arg(long, value_name = "FILE", conflicts_with = "usage", value_parser = input_arg())]
+    pub events: Option<Input>,
+    /// Usage report CSV (USER or CUSTOMER level; repeat, or give several, for the partner and each
+    /// sub-partner); `-` for standard input.
+    #[arg(long, value_name = "FILE", num_args = 1.., value_parser = input_arg())]
+    pub usage: Vec<Input>,
     /// Organisation file, TOML or JSON (required with --events, and by `invoice customers`).
     #[arg(long, value_name = "FILE")]
     pub org: Option<PathBuf>,
-    /// Hour policy when computing from events.
+    /// Hour policy when computing from events (docs/proration.md).
     #[arg(long, value_enum, default_value_t = PolicyArg::Started)]
     pub hour_policy: PolicyArg,
 }
 
 impl UsageInput {
+    /// The options given `-` (standard input).
+    pub fn stdin_options(&self) -> Vec<&'static str> {
+        let events = self.events.iter().filter(|i| **i == Input::Stdin).map(|_| "--events");
+        let usage = self.usage.iter().filter(|i| **i == Input::Stdin).map(|_| "--usage");
+        events.chain(usage).collect()
+    }
+
     /// The organisation, when given.
     pub fn organisation(&self) -> Result<Option<Organisation>> {
         self.org.as_deref().map(load_org).transpose()
@@ -81,8 +92,8 @@ impl UsageInput {
 }
 
 /// Reads a usage report CSV (strict), at the given level or the one its header implies.
-pub fn read_usage(path: &Path, level: Option<ReportLevel>) -> Result<UsageReport> {
-    let (reader, _) = file_reader(path, "usage")?;
+pub fn read_usage(input: &Input, level: Option<ReportLevel>) -> Result<UsageReport> {
+    let (reader, _) = file_reader(input, "usage")?;
     let options = ReadOptions {
         level,
         ..ReadOptions::default()
@@ -90,10 +101,10 @@ pub fn read_usage(path: &Path, level: Option<ReportLevel>) -> Result<UsageReport
     match UsageReport::read_csv(reader, &options) {
         Ok((report, _)) => Ok(report),
         Err(wholesale_billing::Error::Rejected { issues, .. }) => {
-            print_issues(&path.display().to_string(), &issues);
-            bail!("{}: {} bad row(s)", path.display(), issues.len())
+            print_issues(&input.to_string(), &issues);
+            bail!("{input}: {} bad row(s)", issues.len())
         }
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        Err(e) => Err(e).with_context(|| format!("reading {input}")),
     }
 }
 

@@ -1,8 +1,6 @@
 //! `wbill invoice vendor` and `wbill invoice customers`.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -12,7 +10,10 @@ use wholesale_billing::{
     VendorInvoice, VendorInvoiceOptions, bill_month, expected_vendor_invoice,
 };
 
+use crate::args::{fixed_line, non_negative_decimal, percent};
+use crate::atomic::StagedDir;
 use crate::inputs::{Format, PeriodArgs, UsageInput, read_price_book, read_rates};
+use crate::stdio::{Output, output, output_arg};
 
 /// Invoices: the one Cisco should send, and the ones the partner sends.
 #[derive(Debug, Args)]
@@ -33,7 +34,8 @@ enum InvoiceCommand {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  wbill invoice vendor --events events.csv --org org.toml --rates rates.toml \
-                        --from 2024-05-01 --to 2024-05-31 --out vendor-invoice.csv"
+                        --from 2024-05-01 --to 2024-05-31 --out vendor-invoice.csv\n\n\
+                        Money, rounding, invoices and rate cards: docs/money.md."
 )]
 pub struct VendorArgs {
     #[command(flatten)]
@@ -43,28 +45,29 @@ pub struct VendorArgs {
     /// Wholesale rate card: CSV, TOML, JSON, or a Cisco Commerce Catalog "Get Offer Details" JSON.
     #[arg(long, value_name = "FILE")]
     rates: PathBuf,
-    /// Committed deal: the monthly committed spend (in the rate card's currency).
-    #[arg(long, value_name = "AMOUNT")]
-    committed: Option<String>,
+    /// Committed deal: the monthly committed spend (in the rate card's currency; not negative).
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true, value_parser = non_negative_decimal)]
+    committed: Option<Decimal>,
     /// A fixed line, `SKU:QUANTITY:RATE[:DESCRIPTION]` (repeatable), e.g. a support plan.
-    #[arg(long, value_name = "SKU:QTY:RATE[:DESC]")]
-    fixed: Vec<String>,
-    /// Tax percentage on the subtotal.
-    #[arg(long, value_name = "PERCENT")]
-    tax_percent: Option<String>,
+    #[arg(long, value_name = "SKU:QTY:RATE[:DESC]", value_parser = fixed_line)]
+    fixed: Vec<FixedLine>,
+    /// Tax percentage on the subtotal, from 0 to 100.
+    #[arg(long, value_name = "PERCENT", allow_negative_numbers = true, value_parser = percent)]
+    tax_percent: Option<Decimal>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     format: Format,
-    /// Write here instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
+    /// Write here (whole or not at all) instead of stdout; `-` for stdout.
+    #[arg(long, value_name = "FILE", value_parser = output_arg())]
+    out: Option<Output>,
 }
 
 /// Arguments of `wbill invoice customers`.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  wbill invoice customers --events events.csv --org org.toml --price-book prices.toml \
-                        --rates rates.toml --from 2024-05-01 --to 2024-05-31 --out-dir invoices/"
+                        --rates rates.toml --from 2024-05-01 --to 2024-05-31 --out-dir invoices/\n\n\
+                        Money, rounding, invoices and price books: docs/money.md."
 )]
 pub struct CustomersArgs {
     #[command(flatten)]
@@ -83,9 +86,20 @@ pub struct CustomersArgs {
     /// Output format of the invoices.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     format: Format,
-    /// Directory for the invoices, the summary and the margin report.
+    /// Directory for the invoices, the summary and the margin report: built beside it and swapped
+    /// in whole, so nothing of an earlier run stays (it may hold only what this command writes).
     #[arg(long, value_name = "DIR")]
     out_dir: PathBuf,
+}
+
+impl InvoiceArgs {
+    /// The options given `-` (standard input).
+    pub fn stdin_options(&self) -> Vec<&'static str> {
+        match &self.command {
+            InvoiceCommand::Vendor(a) => a.usage.stdin_options(),
+            InvoiceCommand::Customers(a) => a.usage.stdin_options(),
+        }
+    }
 }
 
 /// Runs `wbill invoice`.
@@ -96,66 +110,28 @@ pub fn run(args: &InvoiceArgs) -> Result<()> {
     }
 }
 
-fn parse_decimal(text: &str, what: &str) -> Result<Decimal> {
-    Money::parse(text, wholesale_billing::Currency::USD)
-        .map(|m| m.amount())
-        .with_context(|| format!("{what} {text:?}"))
-}
-
-fn parse_fixed(text: &str) -> Result<FixedLine> {
-    let parts: Vec<&str> = text.splitn(4, ':').collect();
-    let [sku, quantity, rate, rest @ ..] = parts.as_slice() else {
-        bail!("--fixed {text:?}: expected SKU:QUANTITY:RATE[:DESCRIPTION]");
-    };
-    Ok(FixedLine {
-        sku: (*sku).to_owned(),
-        description: rest.first().map(|d| (*d).to_owned()).unwrap_or_default(),
-        quantity: parse_decimal(quantity, "--fixed quantity")?,
-        rate: parse_decimal(rate, "--fixed rate")?,
-    })
-}
-
-/// Writes to a file, or stdout when `out` is `None`.
-pub fn output(out: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    match out {
-        Some(path) => {
-            let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut w = BufWriter::new(file);
-            write(&mut w)?;
-            w.flush().with_context(|| format!("writing {}", path.display()))
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            write(&mut lock)?;
-            lock.flush()?;
-            Ok(())
-        }
-    }
-}
-
 /// The expected vendor invoice of the arguments.
 pub fn vendor_invoice(
     usage: &UsageInput,
     period: &PeriodArgs,
     rates_path: &Path,
-    committed: Option<&str>,
-    fixed: &[String],
-    tax_percent: Option<&str>,
+    committed: Option<Decimal>,
+    fixed: &[FixedLine],
+    tax_percent: Option<Decimal>,
 ) -> Result<VendorInvoice> {
     let period = period.period()?;
     let rates = read_rates(rates_path)?;
     let report = usage.report(period, ReportLevel::Customer)?;
     let commitment = match committed {
         Some(amount) => Commitment::Committed {
-            monthly: Money::parse(amount, rates.currency()).with_context(|| format!("--committed {amount:?}"))?,
+            monthly: Money::new(amount, rates.currency()),
         },
         None => Commitment::Uncommitted,
     };
     let options = VendorInvoiceOptions {
         commitment,
-        fixed_lines: fixed.iter().map(|f| parse_fixed(f)).collect::<Result<_>>()?,
-        tax_percent: tax_percent.map(|t| parse_decimal(t, "--tax-percent")).transpose()?,
+        fixed_lines: fixed.to_vec(),
+        tax_percent,
         ..VendorInvoiceOptions::default()
     };
     expected_vendor_invoice([&report], period, &rates, &options).with_context(|| {
@@ -172,11 +148,11 @@ fn run_vendor(args: &VendorArgs) -> Result<()> {
         &args.usage,
         &args.period,
         &args.rates,
-        args.committed.as_deref(),
+        args.committed,
         &args.fixed,
-        args.tax_percent.as_deref(),
+        args.tax_percent,
     )?;
-    output(args.out.as_deref(), |w| match args.format {
+    output(args.out.as_ref(), |w| match args.format {
         Format::Csv => Ok(invoice.write_csv(w)?),
         Format::Json => Ok(serde_json::to_writer_pretty(w, &invoice)?),
     })?;
@@ -261,18 +237,30 @@ fn invoice_files(dir: &Path, invoices: &[Invoice], format: Format) -> Vec<PathBu
         .collect()
 }
 
-/// Bills the month into `out_dir`: `customers/`, `sub-partners/`, `summary.csv` and `margin.csv`
-/// (`.json` with `--format json`).
-pub fn write_billing(month: &MonthlyBilling, out_dir: &Path, format: Format) -> Result<usize> {
+/// What `wbill invoice customers` writes in its directory, by path relative to it: an existing
+/// directory holding anything else is not replaced.
+pub fn is_billing_output(relative: &Path) -> bool {
+    let parts: Vec<&str> = relative.iter().filter_map(|p| p.to_str()).collect();
+    match parts.as_slice() {
+        ["customers" | "sub-partners"] => true,
+        ["customers" | "sub-partners", file] => file.ends_with(".csv") || file.ends_with(".json"),
+        [file] => matches!(*file, "summary.csv" | "summary.json" | "margin.csv" | "margin.json"),
+        _ => false,
+    }
+}
+
+/// Bills the month into `dir` (relative to the directory being built, `""` for its root):
+/// `customers/`, `sub-partners/`, `summary.csv` and `margin.csv` (`.json` with `--format json`).
+pub fn write_billing(month: &MonthlyBilling, out: &StagedDir, dir: &Path, format: Format) -> Result<usize> {
     let mut written = 0;
     for (sub, invoices) in [
         ("customers", &month.customer_invoices),
         ("sub-partners", &month.sub_partner_invoices),
     ] {
-        let dir = out_dir.join(sub);
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        for (invoice, path) in invoices.iter().zip(invoice_files(&dir, invoices, format)) {
-            output(Some(&path), |w| match format {
+        let sub = dir.join(sub);
+        out.create_dir(&sub)?;
+        for (invoice, path) in invoices.iter().zip(invoice_files(&sub, invoices, format)) {
+            out.write(&path, |w| match format {
                 Format::Csv => Ok(invoice.write_csv(w)?),
                 Format::Json => Ok(serde_json::to_writer_pretty(w, invoice)?),
             })?;
@@ -281,18 +269,15 @@ pub fn write_billing(month: &MonthlyBilling, out_dir: &Path, format: Format) -> 
     }
     match format {
         Format::Csv => {
-            output(Some(&out_dir.join("summary.csv")), |w| Ok(month.write_summary_csv(w)?))?;
+            out.write(dir.join("summary.csv"), |w| Ok(month.write_summary_csv(w)?))?;
             if let Some(margin) = &month.margin {
-                output(Some(&out_dir.join("margin.csv")), |w| Ok(margin.write_csv(w)?))?;
+                out.write(dir.join("margin.csv"), |w| Ok(margin.write_csv(w)?))?;
             }
         }
         Format::Json => {
-            output(
-                Some(&out_dir.join("summary.json")),
-                |w| Ok(month.write_summary_json(w)?),
-            )?;
+            out.write(dir.join("summary.json"), |w| Ok(month.write_summary_json(w)?))?;
             if let Some(margin) = &month.margin {
-                output(Some(&out_dir.join("margin.json")), |w| {
+                out.write(dir.join("margin.json"), |w| {
                     Ok(serde_json::to_writer_pretty(w, margin)?)
                 })?;
             }
@@ -308,6 +293,8 @@ fn run_customers(args: &CustomersArgs) -> Result<()> {
     };
     let book = read_price_book(&args.price_book)?;
     let rates = args.rates.as_deref().map(read_rates).transpose()?;
+    // Refuses a bad --out-dir before the work.
+    let out = StagedDir::create(&args.out_dir, "wbill invoice customers", is_billing_output)?;
     let started = std::time::Instant::now();
     let report = args.usage.report(period, ReportLevel::User)?;
     let loaded = started.elapsed();
@@ -326,8 +313,8 @@ fn run_customers(args: &CustomersArgs) -> Result<()> {
         )
     })?;
     let billed = started.elapsed();
-    std::fs::create_dir_all(&args.out_dir).with_context(|| format!("cannot create {}", args.out_dir.display()))?;
-    let written = write_billing(&month, &args.out_dir, args.format)?;
+    let written = write_billing(&month, &out, Path::new(""), args.format)?;
+    out.commit()?;
     eprintln!(
         "wbill: {} customer invoices and {} sub-partner invoices for {period}, {} in all, written to {}/ \
          (usage {:.2} s, billing {:.2} s, writing {:.2} s)",

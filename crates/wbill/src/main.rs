@@ -3,6 +3,8 @@
 //! Thin by design: it parses flags, opens files, shows progress and calls the `wholesale-billing`
 //! crate. Machine output (CSV) goes to stdout or `--out`; human messages go to stderr.
 
+mod args;
+mod atomic;
 mod demo;
 mod fetch;
 mod gen_cmd;
@@ -12,15 +14,36 @@ mod progress;
 mod rates;
 mod reconcile;
 mod sandbox;
+mod stdio;
 mod usage;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// The exit status of `reconcile --fail-on-findings` when it finds anything.
+pub const FINDINGS_EXIT: u8 = 3;
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0         success
+  1         an error (stderr says what, and where: file, line, column, field)
+  2         a usage error: an unknown option, a missing or bad value (named)
+  3         `wbill reconcile --fail-on-findings` found something
+  130, 143  stopped by Ctrl-C (SIGINT) or SIGTERM: temporary files removed, outputs untouched
+  141       standard output closed early (`wbill usage ... | head -1`): stops quietly
+
+File names: `-` is standard input for --events, --usage, --expected, --vendor-report and
+--vendor-invoice (one of them at a time), and standard output for --out.
+
+Outputs are written whole or not at all: each file to a temporary `.NAME.tmp-...` beside it,
+synced, then renamed over it; an --out-dir is built beside its target and swapped in whole.
+
+Guide: docs/README.md in the repository; docs/cli.md for the commands, exit statuses, `-` and pipes.";
 
 /// Shadow billing for Webex Wholesale partners: usage reports, exact to the last digit.
 #[derive(Debug, Parser)]
-#[command(name = "wbill", version, about, long_about = None, propagate_version = true)]
+#[command(name = "wbill", version, about, long_about = None, propagate_version = true, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,8 +69,32 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
+impl Command {
+    /// The options given `-` (standard input), each named once per use.
+    fn stdin_options(&self) -> Vec<&'static str> {
+        match self {
+            Command::Usage(args) => args.stdin_options(),
+            Command::Invoice(args) => args.stdin_options(),
+            Command::Reconcile(args) => args.stdin_options(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let stdin = cli.command.stdin_options();
+    if stdin.len() > 1 {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "standard input (`-`) can feed only one input, and {} all ask for it",
+                    stdin.join(", ")
+                ),
+            )
+            .exit();
+    }
     let result = match cli.command {
         Command::Reconcile(args) => reconcile::run(&args),
         Command::Usage(args) => usage::run(&args).map(|()| ExitCode::SUCCESS),

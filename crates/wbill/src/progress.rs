@@ -1,7 +1,7 @@
 //! Progress bars and human messages on stderr.
 
 use std::fs::File;
-use std::io::{BufWriter, Read};
+use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
@@ -9,12 +9,18 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use wholesale_billing::{LoadIssue, Severity};
 
+use crate::atomic;
+use crate::stdio::Input;
+
 /// How many issues are printed on stderr before a count of the rest.
 const SHOWN_ISSUES: usize = 20;
 
-/// A byte-counting progress bar over a file being read (drawn only when stderr is a terminal),
-/// with the file's length.
-pub fn file_reader(path: &Path, what: &str) -> Result<(impl Read, u64)> {
+/// A reader of an input with a byte-counting progress bar (drawn only when stderr is a
+/// terminal), and the input's length (0 for standard input).
+pub fn file_reader(input: &Input, what: &str) -> Result<(Box<dyn Read + Send>, u64)> {
+    let Input::File(path) = input else {
+        return Ok((Box::new(std::io::stdin()), 0));
+    };
     let file = File::open(path).with_context(|| format!("cannot open {what} {}", path.display()))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = ProgressBar::new(len).with_style(
@@ -25,10 +31,10 @@ pub fn file_reader(path: &Path, what: &str) -> Result<(impl Read, u64)> {
     bar.set_message(what.to_owned());
     bar.enable_steady_tick(Duration::from_millis(200));
     Ok((
-        ProgressReader {
+        Box::new(ProgressReader {
             inner: bar.wrap_read(file),
             bar,
-        },
+        }),
         len,
     ))
 }
@@ -77,13 +83,14 @@ pub fn print_issues(source: &str, issues: &[LoadIssue]) {
 
 /// Writes every issue of a load as CSV (severity, line, column, field, event_id, kind, message).
 pub fn write_issues(path: &Path, issues: &[LoadIssue]) -> Result<()> {
-    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let mut w = csv::Writer::from_writer(BufWriter::new(file));
-    for issue in issues {
-        w.serialize(issue)?;
-    }
-    w.flush()?;
-    Ok(())
+    atomic::write_file(path, |out| {
+        let mut w = csv::Writer::from_writer(out);
+        for issue in issues {
+            w.serialize(issue)?;
+        }
+        w.flush()?;
+        Ok(())
+    })
 }
 
 /// `1234567` → `1,234,567`.

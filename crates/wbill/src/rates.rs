@@ -6,12 +6,13 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::inputs::read_rates;
-use crate::invoice::output;
+use crate::stdio::{Output, output, output_arg};
 
 /// Arguments of `wbill rates`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  wbill rates --rates offer-details.json\n  \
-                        wbill rates --rates rates.csv --format toml --out rates.toml")]
+                        wbill rates --rates rates.csv --format toml --out rates.toml\n\n\
+                        Rate cards: docs/money.md.")]
 pub struct RatesArgs {
     /// Rate card: CSV, TOML, JSON, or a Cisco Commerce Catalog "Get Offer Details" JSON response.
     #[arg(long, value_name = "FILE")]
@@ -19,9 +20,9 @@ pub struct RatesArgs {
     /// Output: a table for people, or the card as CSV, TOML or JSON.
     #[arg(long, value_enum, default_value_t = RatesFormat::Table)]
     pub format: RatesFormat,
-    /// Write here instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    /// Write here (whole or not at all) instead of stdout; `-` for stdout.
+    #[arg(long, value_name = "FILE", value_parser = output_arg())]
+    pub out: Option<Output>,
 }
 
 /// Output of `wbill rates`.
@@ -40,7 +41,7 @@ pub enum RatesFormat {
 /// Runs `wbill rates`.
 pub fn run(args: &RatesArgs) -> Result<()> {
     let card = read_rates(&args.rates)?;
-    output(args.out.as_deref(), |w| {
+    output(args.out.as_ref(), |w| {
         match args.format {
             RatesFormat::Table => {
                 writeln!(

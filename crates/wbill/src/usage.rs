@@ -1,38 +1,36 @@
 //! `wbill usage`: events CSV + organisation file → a Webex-compatible usage report CSV.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use wholesale_billing::{
-    AssignmentLedger, Diagnostics, Error, HourPolicy, LedgerBuilder, LoadMode, OrgFormat, Organisation, Period,
-    ReportLevel, ReportOptions, Scope, UsageReport,
+    AssignmentLedger, Diagnostics, Error, HourPolicy, LedgerBuilder, LoadMode, OrgFormat, Organisation, ReportLevel,
+    ReportOptions, Scope, UsageReport,
 };
 
+use crate::inputs::PeriodArgs;
 use crate::progress::{file_reader, print_issues, thousands, write_issues};
+use crate::stdio::{Input, Output, file_arg, input_arg, output, output_arg};
 
 /// Arguments of `wbill usage`.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  wbill usage --events events.csv --org org.toml --from 2024-05-01 --to 2024-05-31 \
-                        --level user --all --out may-user.csv"
+                        --level user --all --out may-user.csv\n\n\
+                        Formats: docs/events.md (events, organisation), docs/reports.md (report columns), \
+                        docs/proration.md (hour policies)."
 )]
 pub struct UsageArgs {
-    /// Assignment events CSV (SPEC.md §2).
-    #[arg(long, value_name = "FILE")]
-    pub events: PathBuf,
-    /// Organisation file, TOML or JSON (by extension).
+    /// Assignment events CSV (format: docs/events.md); `-` for standard input.
+    #[arg(long, value_name = "FILE", value_parser = input_arg())]
+    pub events: Input,
+    /// Organisation file, TOML or JSON (by extension; format: docs/events.md).
     #[arg(long, value_name = "FILE")]
     pub org: PathBuf,
-    /// First day of the period, inclusive (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub from: String,
-    /// Last day of the period, inclusive (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub to: String,
+    #[command(flatten)]
+    pub period: PeriodArgs,
     /// Report level.
     #[arg(long, value_enum, default_value_t = LevelArg::User)]
     pub level: LevelArg,
@@ -42,17 +40,17 @@ pub struct UsageArgs {
     /// Report the whole subscription: the partner and every sub-partner.
     #[arg(long)]
     pub all: bool,
-    /// When an hour of assignment counts.
+    /// When an hour of assignment counts (docs/proration.md).
     #[arg(long, value_enum, default_value_t = PolicyArg::Started)]
     pub hour_policy: PolicyArg,
     /// Skip bad rows (reported on stderr) instead of failing.
     #[arg(long)]
     pub lenient: bool,
-    /// Write the report here instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    /// Write the report here (whole or not at all) instead of stdout; `-` for stdout.
+    #[arg(long, value_name = "FILE", value_parser = output_arg())]
+    pub out: Option<Output>,
     /// Write every load issue (errors and warnings) to this CSV file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = file_arg)]
     pub issues: Option<PathBuf>,
 }
 
@@ -107,13 +105,13 @@ pub fn load_org(path: &Path) -> Result<Organisation> {
 
 /// Loads events into a ledger, printing issues on stderr (and all of them to `issues_out`).
 pub fn load_ledger(
-    events: &Path,
+    events: &Input,
     org: Organisation,
     mode: LoadMode,
     issues_out: Option<&Path>,
 ) -> Result<(AssignmentLedger, Diagnostics)> {
     let (reader, len) = file_reader(events, "events")?;
-    let source = events.display().to_string();
+    let source = events.to_string();
     let mut builder = LedgerBuilder::new(org);
     // About 250 bytes a row in a typical export.
     builder.reserve(usize::try_from(len / 250).unwrap_or(0));
@@ -154,21 +152,9 @@ pub fn scope_of(sub_partner: Option<&str>, all: bool) -> Scope {
     }
 }
 
-/// Writes a report to a file (or stdout when `out` is `None`).
-pub fn write_report(report: &UsageReport, out: Option<&Path>) -> Result<()> {
-    match out {
-        Some(path) => {
-            let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut w = BufWriter::with_capacity(1 << 20, file);
-            report.write_csv(&mut w)?;
-            w.flush().with_context(|| format!("writing {}", path.display()))?;
-        }
-        None => {
-            let stdout = std::io::stdout();
-            report.write_csv(stdout.lock())?;
-        }
-    }
-    Ok(())
+/// Writes a report to a file, whole or not at all (or stdout when `out` is `None` or `-`).
+pub fn write_report(report: &UsageReport, out: Option<&Output>) -> Result<()> {
+    output(out, |w| Ok(report.write_csv(w)?))
 }
 
 /// Warns about rows billed under a placeholder SKU of the default catalog.
@@ -188,11 +174,11 @@ pub fn warn_placeholders(org: &Organisation, report: &UsageReport) {
 /// Runs `wbill usage`.
 pub fn run(args: &UsageArgs) -> Result<()> {
     let started = Instant::now();
-    let period = Period::from_dates(&args.from, &args.to)?;
+    let period = args.period.period()?;
     let org = load_org(&args.org)?;
     let scope = scope_of(args.sub_partner.as_deref(), args.all);
     if let Scope::SubPartner(id) = &scope {
-        org.sub_partner(id)?;
+        org.sub_partner(id).with_context(|| format!("--sub-partner {id}"))?;
     }
     let mode = if args.lenient {
         LoadMode::Lenient
@@ -206,7 +192,7 @@ pub fn run(args: &UsageArgs) -> Result<()> {
         .hour_policy(args.hour_policy.into());
     let report = ledger.usage_report(period, &options)?;
     warn_placeholders(ledger.organisation(), &report);
-    write_report(&report, args.out.as_deref())?;
+    write_report(&report, args.out.as_ref())?;
     eprintln!(
         "wbill: {} rows read, {} accepted, {} errors, {} warnings; {} {} rows for {period} ({}) in {:.2} s \
          (load {:.2} s)",
@@ -224,6 +210,15 @@ pub fn run(args: &UsageArgs) -> Result<()> {
 }
 
 impl UsageArgs {
+    /// The options given `-` (standard input).
+    pub fn stdin_options(&self) -> Vec<&'static str> {
+        if self.events == Input::Stdin {
+            vec!["--events"]
+        } else {
+            Vec::new()
+        }
+    }
+
     fn hour_policy_name(&self) -> &'static str {
         HourPolicy::from(self.hour_policy).as_str()
     }

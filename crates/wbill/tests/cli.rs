@@ -463,7 +463,7 @@ fn customers_sharing_an_external_id_get_one_invoice_each() {
 }
 
 #[test]
-fn reconcile_finds_a_dropped_row_and_exits_2_when_asked() {
+fn reconcile_finds_a_dropped_row_and_exits_3_when_asked() {
     let dir = money_fixture();
     let all = usage(dir.path(), &["--level", "user", "--all", "--out", "vendor.csv"]);
     assert!(all.status.success());
@@ -499,7 +499,7 @@ fn reconcile_finds_a_dropped_row_and_exits_2_when_asked() {
         ],
         &["--rates", "rates.toml", "--fail-on-findings", "--format", "json"],
     );
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3), "findings have their own exit status");
     let json = String::from_utf8(out.stdout).unwrap();
     assert!(json.contains("missing_from_vendor"), "{json}");
     // 28.5833 user-days / 31 × 6.00 = 5.5322… → −5.53 (the vendor bills less)
@@ -594,4 +594,515 @@ fn fetch_through_the_sandbox_equals_usage_byte_for_byte() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("NO_SUCH_VARIABLE_SET"));
     runtime.block_on(sandbox.shutdown()).unwrap();
+}
+
+/// Every writer replaces its target by a rename, never in place: a hard link to the old file
+/// still shows the old bytes, the target the new ones, and no temporary stays beside it.
+#[cfg(unix)]
+#[test]
+fn every_output_file_is_replaced_whole() {
+    let dir = money_fixture();
+    let d = dir.path();
+    let old = |name: &str| {
+        std::fs::write(d.join(name), format!("old {name}\n")).unwrap();
+        std::fs::hard_link(d.join(name), d.join(format!("{name}.was"))).unwrap();
+    };
+    let check = |name: &str| {
+        assert_eq!(
+            std::fs::read_to_string(d.join(format!("{name}.was"))).unwrap(),
+            format!("old {name}\n"),
+            "{name} was rewritten in place"
+        );
+        let new = std::fs::read_to_string(d.join(name)).unwrap();
+        assert!(!new.starts_with("old "), "{name} was not written");
+    };
+    for name in ["user.csv", "issues.csv", "vendor.csv", "findings.csv", "rates.csv"] {
+        old(name);
+    }
+    let out = usage(
+        d,
+        &["--all", "--lenient", "--out", "user.csv", "--issues", "issues.csv"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run_with(
+        d,
+        &[
+            "invoice",
+            "vendor",
+            "--usage",
+            "user.csv",
+            "--rates",
+            "rates.toml",
+            "--out",
+            "vendor.csv",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run_with(
+        d,
+        &[
+            "reconcile",
+            "--expected",
+            "user.csv",
+            "--vendor-report",
+            "user.csv",
+            "--rates",
+            "rates.toml",
+        ],
+        &["--out", "findings.csv"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = wbill(
+        &[
+            "rates",
+            "--rates",
+            "rates.toml",
+            "--format",
+            "csv",
+            "--out",
+            "rates.csv",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for name in ["user.csv", "issues.csv", "vendor.csv", "findings.csv", "rates.csv"] {
+        check(name);
+    }
+    // gen: both files.
+    let g = d.join("g");
+    std::fs::create_dir(&g).unwrap();
+    for name in ["events.csv", "org.toml"] {
+        std::fs::write(g.join(name), "old\n").unwrap();
+        std::fs::hard_link(g.join(name), g.join(format!("{name}.was"))).unwrap();
+    }
+    let out = wbill(
+        &[
+            "gen",
+            "--subscribers",
+            "50",
+            "--customers",
+            "5",
+            "--month",
+            "2024-05",
+            "--out-dir",
+            "g",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for name in ["events.csv", "org.toml"] {
+        assert_eq!(std::fs::read_to_string(g.join(format!("{name}.was"))).unwrap(), "old\n");
+        assert_ne!(std::fs::read_to_string(g.join(name)).unwrap(), "old\n");
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .chain(std::fs::read_dir(&g).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// An existing file keeps its mode; a new one gets the mode `File::create` gives; a link to a
+/// file replaces the file it points to; `/dev/null` is written in place.
+#[cfg(unix)]
+#[test]
+fn output_files_keep_their_mode_and_links() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = fixture();
+    let d = dir.path();
+    std::fs::write(d.join("kept.csv"), "old\n").unwrap();
+    std::fs::set_permissions(d.join("kept.csv"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::write(d.join("real.csv"), "old\n").unwrap();
+    std::os::unix::fs::symlink("real.csv", d.join("link.csv")).unwrap();
+    for out in ["kept.csv", "new.csv", "link.csv", "/dev/null"] {
+        let run = usage(d, &["--out", out]);
+        assert!(run.status.success(), "{out}: {}", String::from_utf8_lossy(&run.stderr));
+    }
+    let mode = |name: &str| std::fs::metadata(d.join(name)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("kept.csv"), 0o640);
+    assert_ne!(
+        mode("new.csv") & 0o044,
+        0,
+        "a new file is as readable as File::create makes it"
+    );
+    assert!(
+        std::fs::symlink_metadata(d.join("link.csv"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(d.join("real.csv"))
+            .unwrap()
+            .starts_with("PARTNER_NAME,")
+    );
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device_like()
+    );
+}
+
+#[cfg(unix)]
+trait CharDevice {
+    fn is_char_device_like(&self) -> bool;
+}
+
+#[cfg(unix)]
+impl CharDevice for std::fs::FileType {
+    fn is_char_device_like(&self) -> bool {
+        std::os::unix::fs::FileTypeExt::is_char_device(self)
+    }
+}
+
+/// `invoice customers --out-dir` swaps the directory in whole: a re-run without `--rates` leaves
+/// no stale margin.csv, and a directory holding anything else is refused, untouched.
+#[test]
+fn invoice_out_dir_is_replaced_whole() {
+    let dir = money_fixture();
+    let d = dir.path();
+    let out = invoice_customers(d, &["--rates", "rates.toml", "--out-dir", "inv"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(d.join("inv/margin.csv").exists());
+    let out = invoice_customers(d, &["--out-dir", "inv"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!d.join("inv/margin.csv").exists(), "a stale margin.csv stayed");
+    assert!(d.join("inv/summary.csv").exists());
+    let mut names: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".inv."))
+        .collect();
+    names.sort();
+    assert!(names.is_empty(), "{names:?}");
+
+    // A directory of other files is not replaced.
+    std::fs::write(d.join("inv/notes.txt"), "mine\n").unwrap();
+    let out = invoice_customers(d, &["--out-dir", "inv"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("inv holds notes.txt, which `wbill invoice customers` does not write"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(d.join("inv/notes.txt")).unwrap(), "mine\n");
+    for bad in [".", "events.csv"] {
+        let out = invoice_customers(d, &["--out-dir", bad]);
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+    }
+}
+
+/// The brief's case: a usage report cut mid-row (as a killed writer left it before) is refused
+/// with its line and column, not billed.
+#[test]
+fn a_cut_usage_report_is_refused_where_it_is_cut() {
+    let dir = money_fixture();
+    let d = dir.path();
+    let out = usage(d, &["--all", "--level", "customer", "--out", "customer.csv"]);
+    assert!(out.status.success());
+    let whole = std::fs::read_to_string(d.join("customer.csv")).unwrap();
+    let cut = &whole[..whole.len() - 20];
+    std::fs::write(d.join("cut.csv"), cut).unwrap();
+    let out = run_with(
+        d,
+        &["invoice", "vendor", "--usage", "cut.csv", "--rates", "rates.toml"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines = cut.lines().count();
+    assert!(
+        stderr.contains(&format!("cut.csv: line {lines}, column ")) && stderr.contains("the file ends mid-row"),
+        "{stderr}"
+    );
+}
+
+/// Bad option values are refused by name with status 2, negative numbers included.
+#[test]
+fn bad_values_name_their_option() {
+    let dir = money_fixture();
+    let d = dir.path();
+    let vendor = [
+        "invoice",
+        "vendor",
+        "--events",
+        "events.csv",
+        "--org",
+        "org.toml",
+        "--rates",
+        "rates.toml",
+    ];
+    for (tail, option) in [
+        (&["--tax-percent", "101"][..], "--tax-percent <PERCENT>"),
+        (&["--tax-percent", "-1"], "--tax-percent <PERCENT>"),
+        (&["--tax-percent", "ten"], "--tax-percent <PERCENT>"),
+        (&["--committed", "-1"], "--committed <AMOUNT>"),
+        (&["--committed", "1e6"], "--committed <AMOUNT>"),
+        (&["--fixed", "SUPPORT:1"], "--fixed <SKU:QTY:RATE[:DESC]>"),
+        (&["--fixed", "SUPPORT:1:-5"], "--fixed <SKU:QTY:RATE[:DESC]>"),
+    ] {
+        let out = run_with(d, &vendor, tail);
+        assert_eq!(out.status.code(), Some(2), "{tail:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("for '{option}'")), "{tail:?}: {stderr}");
+    }
+    // -0 is a value (zero), not a flag.
+    let out = run_with(d, &vendor, &["--committed", "-0", "--tax-percent", "100"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let reconcile = [
+        "reconcile",
+        "--events",
+        "events.csv",
+        "--org",
+        "org.toml",
+        "--vendor-report",
+        "events.csv",
+    ];
+    for value in ["-1", "x"] {
+        let out = run_with(d, &reconcile, &["--rates", "rates.toml", "--tolerance", value]);
+        assert_eq!(out.status.code(), Some(2), "{value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("invalid value '{value}' for '--tolerance <USER_DAYS>'")),
+            "{stderr}"
+        );
+    }
+    let out = wbill(
+        &[
+            "usage",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--from",
+            "2024-13-01",
+            "--to",
+            "2024-05-31",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("for '--from <YYYY-MM-DD>'"));
+    let out = wbill(&["gen", "--month", "May"], d);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("for '--month <YYYY-MM>'"));
+}
+
+/// Exit statuses: 0, 1 on an error, 2 on a usage error, 3 for findings (above), all in --help.
+#[test]
+fn exit_statuses_are_distinct_and_documented() {
+    let dir = fixture();
+    let d = dir.path();
+    assert_eq!(usage(d, &[]).status.code(), Some(0));
+    assert_eq!(usage(d, &["--no-such-flag"]).status.code(), Some(2));
+    let missing = wbill(
+        &[
+            "usage",
+            "--events",
+            "nope.csv",
+            "--org",
+            "org.toml",
+            "--from",
+            "2024-05-01",
+            "--to",
+            "2024-05-31",
+        ],
+        d,
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    let help = String::from_utf8(wbill(&["--help"], d).stdout).unwrap();
+    for needle in ["Exit status:", "  3  ", "docs/cli.md", "`-` is standard input"] {
+        assert!(help.contains(needle), "{needle}: {help}");
+    }
+    for cmd in [
+        &["usage", "--help"][..],
+        &["reconcile", "--help"],
+        &["invoice", "vendor", "--help"],
+        &["invoice", "customers", "--help"],
+        &["gen", "--help"],
+        &["demo", "--help"],
+        &["fetch", "--help"],
+        &["rates", "--help"],
+    ] {
+        let text = String::from_utf8(wbill(cmd, d).stdout).unwrap();
+        assert!(!text.contains("SPEC.md"), "{cmd:?} points outside the repository");
+    }
+    let usage_help = String::from_utf8(wbill(&["usage", "--help"], d).stdout).unwrap();
+    assert!(usage_help.contains("docs/events.md"), "{usage_help}");
+    let reconcile_help = String::from_utf8(wbill(&["reconcile", "--help"], d).stdout).unwrap();
+    assert!(reconcile_help.contains("3 with --fail-on-findings"), "{reconcile_help}");
+}
+
+fn wbill_with_stdin(args: &[&str], dir: &Path, stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wbill"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `-` is standard input for one input, standard output for --out.
+#[test]
+fn dash_is_standard_input_and_output() {
+    let dir = money_fixture();
+    let d = dir.path();
+    let from_file = usage(d, &["--all"]);
+    let mut args = vec!["usage", "--events", "-", "--org", "org.toml", "--all", "--out", "-"];
+    args.extend_from_slice(&MAY);
+    let from_stdin = wbill_with_stdin(&args, d, EVENTS.as_bytes());
+    assert!(
+        from_stdin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_stdin.stderr)
+    );
+    assert_eq!(from_stdin.stdout, from_file.stdout);
+
+    let vendor_file = run_with(
+        d,
+        &[
+            "invoice",
+            "vendor",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--rates",
+            "rates.toml",
+        ],
+        &[],
+    );
+    let vendor_stdin = wbill_with_stdin(
+        &[
+            "invoice",
+            "vendor",
+            "--usage",
+            "-",
+            "--rates",
+            "rates.toml",
+            "--from",
+            "2024-05-01",
+            "--to",
+            "2024-05-31",
+        ],
+        d,
+        &from_file.stdout,
+    );
+    assert!(
+        vendor_stdin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&vendor_stdin.stderr)
+    );
+    assert_eq!(vendor_stdin.stdout, vendor_file.stdout);
+
+    std::fs::write(d.join("vendor.csv"), &from_file.stdout).unwrap();
+    let mut args = vec![
+        "reconcile",
+        "--expected",
+        "-",
+        "--vendor-report",
+        "vendor.csv",
+        "--rates",
+        "rates.toml",
+    ];
+    args.extend_from_slice(&MAY);
+    let clean = wbill_with_stdin(&args, d, &from_file.stdout);
+    assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stderr));
+    assert!(String::from_utf8_lossy(&clean.stderr).contains("clean, no findings"));
+
+    let mut args = vec![
+        "reconcile",
+        "--expected",
+        "-",
+        "--vendor-report",
+        "vendor.csv",
+        "-",
+        "--rates",
+        "rates.toml",
+    ];
+    args.extend_from_slice(&MAY);
+    let twice = wbill_with_stdin(&args, d, b"");
+    assert_eq!(twice.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&twice.stderr);
+    assert!(
+        stderr.contains("standard input (`-`) can feed only one input, and --expected, --vendor-report all ask for it"),
+        "{stderr}"
+    );
+    let out = usage(d, &["--issues", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("for '--issues <FILE>'"));
+}
+
+/// `wbill ... | head -1`: the closed pipe ends wbill quietly, as SIGPIPE ends other tools.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = wbill(
+        &[
+            "gen",
+            "--month",
+            "2024-05",
+            "--subscribers",
+            "3000",
+            "--customers",
+            "100",
+        ],
+        d,
+    );
+    assert!(out.status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wbill"))
+        .args(["usage", "--events", "events.csv", "--org", "org.toml", "--all"])
+        .args(MAY)
+        .current_dir(d)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("PARTNER_NAME,"));
+    // The reader is gone: the report (about 1 MB) no longer fits in the pipe.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("error"), "{stderr}");
+}
+
+/// Several vendor reports after one --vendor-report, as well as the flag repeated.
+#[test]
+fn vendor_reports_after_one_flag() {
+    let dir = money_fixture();
+    let d = dir.path();
+    assert!(usage(d, &["--out", "partner.csv"]).status.success());
+    assert!(usage(d, &["--sub-partner", "sp-1", "--out", "sp.csv"]).status.success());
+    for reports in [
+        &["--vendor-report", "partner.csv", "sp.csv"][..],
+        &["--vendor-report", "partner.csv", "--vendor-report", "sp.csv"],
+    ] {
+        let mut head = vec!["reconcile", "--events", "events.csv", "--org", "org.toml"];
+        head.extend_from_slice(reports);
+        let out = run_with(d, &head, &["--rates", "rates.toml", "--fail-on-findings"]);
+        assert!(
+            out.status.success(),
+            "{reports:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("clean, no findings"));
+    }
 }

@@ -1,6 +1,8 @@
 //! Reading vendor usage reports (Webex billing report CSVs) tolerantly (SPEC.md §4).
 
+use std::cell::Cell;
 use std::io::Read;
+use std::rc::Rc;
 
 use crate::csvutil::{csv_error, field, find_columns, header_error, open_with_header, record_line};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
@@ -101,6 +103,9 @@ impl UsageReport {
     /// `CUSTOMER_ORG_ID` (CUSTOMER, USER) and `SUBSCRIBER_ID` (USER). Dates without an offset are
     /// read as UTC. Rows keep file order.
     ///
+    /// A row with fewer fields than the header (up to its last named column) is a bad row, located
+    /// at its first missing column: it is what a file cut short by an interrupted write ends with.
+    ///
     /// # Errors
     /// [`Error::Io`] when reading fails; [`Error::Rejected`] when the header lacks a required column
     /// and, in strict mode, when any row is bad (each located by line, column and field).
@@ -118,11 +123,30 @@ impl UsageReport {
     /// assert_eq!(report.level(), ReportLevel::User);
     /// assert_eq!(report.len(), 1);
     /// assert_eq!(diagnostics.error_count(), 1);
+    ///
+    /// // A file cut mid-row by an interrupted write: its last row is short and unterminated.
+    /// let cut = "SKU,CUSTOMER_ORG_ID,QUANTITY,LOCATION_ID\nA-W-WXC-CALL-U,c1,31.0000,l1\nA-W-WXC-CALL-U,c2,3";
+    /// let err = UsageReport::read_csv(cut.as_bytes(), &ReadOptions::default()).unwrap_err();
+    /// assert_eq!(err.issues()[0].to_string(),
+    ///     "line 3, column 4 (LOCATION_ID): error: the file ends mid-row: its last row has 3 of the \
+    ///      header's 4 fields (a file cut short)");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn read_csv(reader: impl Read, options: &ReadOptions) -> Result<(UsageReport, Diagnostics)> {
         let mut record = csv::ByteRecord::new();
+        let last_byte = Rc::new(Cell::new(None));
+        let reader = LastByte {
+            inner: reader,
+            last: Rc::clone(&last_byte),
+        };
         let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
+        // Rows must reach the header's last named column; trailing unnamed header columns may be
+        // left out.
+        let header_fields = record
+            .iter()
+            .rposition(|name| !name.trim_ascii().is_empty())
+            .map_or(0, |i| i + 1);
+        let header = record.clone();
         let cols = find_columns(
             &record,
             &NAMES.map(|(_, canonical, aliases)| (canonical, aliases)),
@@ -157,9 +181,26 @@ impl UsageReport {
         let mut strings = Interner::new();
         let mut rows = Vec::new();
         let mut diagnostics = Diagnostics::default();
+        // The issue of the last row read, when that row was short.
+        let mut short_last_row = None;
         while rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {
             diagnostics.rows_read += 1;
             let line = record_line(&mut rdr, &record);
+            short_last_row = None;
+            if record.len() < header_fields {
+                let column = record.len() + 1;
+                short_last_row = Some(diagnostics.issues.len());
+                diagnostics.issues.push(
+                    LoadIssue::new(
+                        Severity::Error,
+                        line,
+                        IssueKind::MalformedCsv,
+                        format!("the row has {} of the header's {header_fields} fields", record.len()),
+                    )
+                    .at_column(column, column_name(&header, &cols, column)),
+                );
+                continue;
+            }
             match read_row(&record, &cols, &required, &mut strings) {
                 Ok(row) => rows.push(row),
                 Err(RowError::Bad(col, kind, message)) => {
@@ -173,6 +214,15 @@ impl UsageReport {
                 }
                 Err(RowError::Fatal(e)) => return Err(e),
             }
+        }
+        if let Some(index) = short_last_row
+            && !matches!(last_byte.get(), Some(b'\n' | b'\r'))
+            && let Some(issue) = diagnostics.issues.get_mut(index)
+        {
+            let fields = issue.column.map_or(0, |c| c - 1);
+            issue.message = format!(
+                "the file ends mid-row: its last row has {fields} of the header's {header_fields} fields (a file cut short)"
+            );
         }
         diagnostics.rows_accepted = rows.len() as u64;
         if options.mode == LoadMode::Strict && !diagnostics.issues.is_empty() {
@@ -188,6 +238,31 @@ impl UsageReport {
             rows,
         };
         Ok((report, diagnostics))
+    }
+}
+
+/// The name of a column (1-based) for an issue: the canonical name of a known column, else the
+/// header's own text.
+fn column_name(header: &csv::ByteRecord, cols: &[Option<usize>; COLS], column: usize) -> String {
+    match cols.iter().position(|c| *c == Some(column)) {
+        Some(known) => NAMES[known].1.to_owned(),
+        None => String::from_utf8_lossy(header.get(column - 1).unwrap_or_default().trim_ascii()).into_owned(),
+    }
+}
+
+/// A reader that remembers the last byte it passed on, to tell a file that ends mid-row.
+struct LastByte<R> {
+    inner: R,
+    last: Rc<Cell<Option<u8>>>,
+}
+
+impl<R: Read> Read for LastByte<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(&b) = buf[..n].last() {
+            self.last.set(Some(b));
+        }
+        Ok(n)
     }
 }
 
@@ -284,4 +359,87 @@ fn read_row(
         end,
         quantity,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    const HEADER: &str = "PARTNER_NAME,CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY,LOCATION_ID,LICENSE_ID\n";
+    const ROW1: &str = "Acme,c1,s1,A-W-WXC-CALL-U,31.0000,l1,lic1\n";
+    const ROW2: &str = "Acme,c1,s2,A-W-WXE-CALL-U,2.5000,l1,lic2\n";
+
+    fn read(text: &str, mode: LoadMode) -> Result<(UsageReport, Diagnostics)> {
+        let options = ReadOptions { level: None, mode };
+        UsageReport::read_csv(text.as_bytes(), &options)
+    }
+
+    #[test]
+    fn a_file_cut_mid_row_is_a_located_error() {
+        // Cut inside the QUANTITY field of the last row, as a killed writer leaves it.
+        let cut = format!("{HEADER}{ROW1}Acme,c1,s2,A-W-WXE-CALL-U,2.5");
+        let err = read(&cut, LoadMode::Strict).unwrap_err();
+        let issues = err.issues();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].line, 3);
+        assert_eq!(issues[0].column, Some(6));
+        assert_eq!(issues[0].field.as_deref(), Some("LOCATION_ID"));
+        assert_eq!(issues[0].kind, IssueKind::MalformedCsv);
+        assert_eq!(
+            issues[0].message,
+            "the file ends mid-row: its last row has 5 of the header's 7 fields (a file cut short)"
+        );
+        // Lenient: the cut row is reported and skipped, the whole rows kept.
+        let (report, diagnostics) = read(&cut, LoadMode::Lenient).unwrap();
+        assert_eq!(report.len(), 1);
+        assert_eq!(diagnostics.error_count(), 1);
+    }
+
+    #[test]
+    fn every_cut_before_the_last_field_is_refused() {
+        let whole = format!("{HEADER}{ROW1}{ROW2}");
+        for cut in HEADER.len() + 1..whole.len() {
+            let partial_row = whole[..cut].rsplit('\n').next().unwrap_or_default();
+            // A cut at a row boundary leaves whole rows, and one inside a row's last field leaves
+            // as many fields as the header: nothing to tell there (the atomic writers of the
+            // command line and the bindings see that such a file never takes the target's name).
+            if partial_row.is_empty() || partial_row.matches(',').count() == 6 {
+                continue;
+            }
+            let err = read(&whole[..cut], LoadMode::Strict);
+            assert!(err.is_err(), "cut at byte {cut} was accepted: {:?}", &whole[..cut]);
+        }
+        assert_eq!(read(&whole, LoadMode::Strict).unwrap().0.len(), 2);
+    }
+
+    #[test]
+    fn a_short_row_inside_the_file_is_located_too() {
+        let text = format!("{HEADER}Acme,c1,s1,A-W-WXC-CALL-U\n{ROW2}");
+        let err = read(&text, LoadMode::Strict).unwrap_err();
+        assert_eq!(
+            err.issues()[0].to_string(),
+            "line 2, column 5 (QUANTITY): error: the row has 4 of the header's 7 fields"
+        );
+    }
+
+    #[test]
+    fn missing_header_columns_and_unnamed_trailing_columns_are_still_tolerated() {
+        // No LOCATION_ID or LICENSE_ID column at all: rows as long as the header are whole.
+        let text = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\nc1,s1,A-W-WXC-CALL-U,31\n";
+        let (report, _) = read(text, LoadMode::Strict).unwrap();
+        assert_eq!(report.len(), 1);
+        // A header with trailing empty names (a spreadsheet export): rows may stop before them.
+        let text = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY,,\nc1,s1,A-W-WXC-CALL-U,31\n";
+        let (report, _) = read(text, LoadMode::Strict).unwrap();
+        assert_eq!(report.len(), 1);
+        // A whole last row without a final line break is whole.
+        let text = format!("{HEADER}{}", ROW1.trim_end());
+        assert_eq!(read(&text, LoadMode::Strict).unwrap().0.len(), 1);
+        // An unknown column's own header text names it.
+        let text = "SKU,QUANTITY,Notes\nA-W-WXC-CALL-U,3\n";
+        let err = read(text, LoadMode::Strict).unwrap_err();
+        assert_eq!(err.issues()[0].field.as_deref(), Some("Notes"));
+    }
 }
