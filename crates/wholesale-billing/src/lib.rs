@@ -42,6 +42,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[macro_use]
+mod string_enum;
+
 mod catalog;
 mod csvutil;
 mod error;

@@ -157,33 +157,37 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
-/// How a value is rounded at one stage.
-///
-/// ```
-/// use wholesale_billing::{Decimal, RoundingMode};
-/// let x: Decimal = "527.125".parse().unwrap();
-/// assert_eq!(RoundingMode::HalfEven.round(x, 2).to_string(), "527.12");
-/// assert_eq!(RoundingMode::HalfUp.round(x, 2).to_string(), "527.13");
-/// assert_eq!(RoundingMode::Up.round("0.001".parse().unwrap(), 2).to_string(), "0.01");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RoundingMode {
-    /// Half to even ("banker's"): the billing contract's default.
-    #[default]
-    HalfEven,
-    /// Half away from zero.
-    HalfUp,
-    /// Half toward zero.
-    HalfDown,
-    /// Away from zero.
-    Up,
-    /// Toward zero (truncation).
-    Down,
-    /// Toward positive infinity.
-    Ceiling,
-    /// Toward negative infinity.
-    Floor,
+string_enum! {
+    /// How a value is rounded at one stage.
+    ///
+    /// ```
+    /// use wholesale_billing::{Decimal, RoundingMode};
+    /// let x: Decimal = "527.125".parse().unwrap();
+    /// assert_eq!(RoundingMode::HalfEven.round(x, 2).to_string(), "527.12");
+    /// assert_eq!(RoundingMode::HalfUp.round(x, 2).to_string(), "527.13");
+    /// assert_eq!(RoundingMode::Up.round("0.001".parse().unwrap(), 2).to_string(), "0.01");
+    /// assert_eq!("half_down".parse::<RoundingMode>()?, RoundingMode::HalfDown);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RoundingMode("rounding mode") {
+        /// Half to even ("banker's"): the billing contract's default.
+        #[default]
+        HalfEven = "half_even",
+        /// Half away from zero.
+        HalfUp = "half_up",
+        /// Half toward zero.
+        HalfDown = "half_down",
+        /// Away from zero.
+        Up = "up",
+        /// Toward zero (truncation).
+        Down = "down",
+        /// Toward positive infinity.
+        Ceiling = "ceiling",
+        /// Toward negative infinity.
+        Floor = "floor",
+    }
 }
 
 impl RoundingMode {

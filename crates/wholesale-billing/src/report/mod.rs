@@ -10,8 +10,6 @@ mod engine;
 mod read;
 mod write;
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -25,32 +23,30 @@ use crate::quantity::Quantity;
 use crate::strings::{StringTable, Sym};
 use crate::time::{Period, Timestamp};
 
-/// The three report levels of the Webex billing API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum ReportLevel {
-    /// One row per SKU.
-    #[default]
-    Partner,
-    /// One row per customer, SKU, location and license.
-    Customer,
-    /// One row per customer, subscriber, package, location and license.
-    User,
+string_enum! {
+    /// The three report levels of the Webex billing API (the API's `type`).
+    ///
+    /// ```
+    /// use wholesale_billing::ReportLevel;
+    /// assert_eq!("user".parse::<ReportLevel>()?, ReportLevel::User);
+    /// assert_eq!(ReportLevel::Customer.to_string(), "CUSTOMER");
+    /// assert!(ReportLevel::Partner < ReportLevel::User);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+    #[serde(rename_all = "UPPERCASE")]
+    pub enum ReportLevel("report level") {
+        /// One row per SKU.
+        #[default]
+        Partner = "PARTNER",
+        /// One row per customer, SKU, location and license.
+        Customer = "CUSTOMER",
+        /// One row per customer, subscriber, package, location and license.
+        User = "USER",
+    }
 }
 
 impl ReportLevel {
-    /// All levels, coarsest first.
-    pub const ALL: [ReportLevel; 3] = [ReportLevel::Partner, ReportLevel::Customer, ReportLevel::User];
-
-    /// `PARTNER`, `CUSTOMER` or `USER` (the API's `type`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportLevel::Partner => "PARTNER",
-            ReportLevel::Customer => "CUSTOMER",
-            ReportLevel::User => "USER",
-        }
-    }
-
     /// The CSV columns of this level, in order.
     ///
     /// ```
@@ -112,28 +108,6 @@ const USER_COLUMNS: [&str; 17] = [
     "LOCATION_ID",
     "LICENSE_ID",
 ];
-
-impl fmt::Display for ReportLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ReportLevel {
-    type Err = Error;
-
-    /// `partner`, `customer` or `user`, case-insensitive.
-    fn from_str(s: &str) -> Result<Self> {
-        ReportLevel::ALL
-            .into_iter()
-            .find(|l| l.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| Error::Unknown {
-                what: "report level",
-                value: s.to_owned(),
-                hint: "; expected partner, customer or user".to_owned(),
-            })
-    }
-}
 
 /// Whose usage a report covers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]

@@ -255,7 +255,7 @@ fn read_row(
     let end = date(Col::End, NO_END)?;
     let subscriber_type = match raw(Col::Type) {
         b"" => None,
-        b => Some(SubscriberType::parse_bytes(b).ok_or_else(|| {
+        b => Some(SubscriberType::from_name_bytes(b).ok_or_else(|| {
             let text = String::from_utf8_lossy(b);
             RowError::Bad(
                 Col::Type,

@@ -223,7 +223,7 @@ fn make_invoice(
                 format!("{units_text} × {price} = {exact} → {}", amount.amount()),
             ),
             (SkuPrice::Tiered { kind, .. }, _) => {
-                let mut text = format!("{units_text}; {kind:?} tiers:").to_lowercase();
+                let mut text = format!("{units_text}; {kind} tiers:").to_lowercase();
                 for b in &bands {
                     let _ = write!(text, " band {} {} × {} = {};", b.band, b.units, b.price, b.amount);
                 }

@@ -8,7 +8,6 @@ mod csv_io;
 mod expected;
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -20,51 +19,29 @@ use crate::money::{Currency, Money, RoundingPolicy};
 use crate::quantity::Quantity;
 use crate::time::Period;
 
-/// What an invoice line bills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LineKind {
-    /// Prorated package usage of the period (user-months × rate).
-    #[default]
-    Usage,
-    /// The monthly committed spend, billed in advance (`A-W-CS-MNTH`).
-    CommittedSpend,
-    /// Usage above the committed spend, at committed rates.
-    Overage,
-    /// Tax.
-    Tax,
-    /// Anything else (support plans, one-off services).
-    Other,
-}
-
-impl LineKind {
-    /// The snake-case name (`usage`, `committed_spend`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LineKind::Usage => "usage",
-            LineKind::CommittedSpend => "committed_spend",
-            LineKind::Overage => "overage",
-            LineKind::Tax => "tax",
-            LineKind::Other => "other",
-        }
-    }
-
-    fn parse(text: &str) -> Option<LineKind> {
-        [
-            LineKind::Usage,
-            LineKind::CommittedSpend,
-            LineKind::Overage,
-            LineKind::Tax,
-            LineKind::Other,
-        ]
-        .into_iter()
-        .find(|k| k.as_str().eq_ignore_ascii_case(text.trim()))
-    }
-}
-
-impl fmt::Display for LineKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+string_enum! {
+    /// What an invoice line bills.
+    ///
+    /// ```
+    /// use wholesale_billing::LineKind;
+    /// assert_eq!("Committed_Spend".parse::<LineKind>()?, LineKind::CommittedSpend);
+    /// assert_eq!(LineKind::Tax.to_string(), "tax");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum LineKind("line kind") {
+        /// Prorated package usage of the period (user-months × rate).
+        #[default]
+        Usage = "usage",
+        /// The monthly committed spend, billed in advance (`A-W-CS-MNTH`).
+        CommittedSpend = "committed_spend",
+        /// Usage above the committed spend, at committed rates.
+        Overage = "overage",
+        /// Tax.
+        Tax = "tax",
+        /// Anything else (support plans, one-off services).
+        Other = "other",
     }
 }
 

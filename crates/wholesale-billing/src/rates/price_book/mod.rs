@@ -33,7 +33,6 @@ mod file;
 mod tiers;
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -43,34 +42,43 @@ pub use tiers::{BandUse, price_units};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money, RoundingPolicy, parse_decimal};
 
-/// How user-days become billed units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitMode {
-    /// User-months: `round(Σ user-days / days in period, 4)` per customer and SKU.
-    #[default]
-    Prorated,
-    /// Whole units: `ceil(user-days / days in period)` per report row, summed.
-    WholeUnits,
-}
-
-impl fmt::Display for UnitMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            UnitMode::Prorated => "prorated",
-            UnitMode::WholeUnits => "whole_units",
-        })
+string_enum! {
+    /// How user-days become billed units.
+    ///
+    /// ```
+    /// use wholesale_billing::UnitMode;
+    /// assert_eq!("whole_units".parse::<UnitMode>()?, UnitMode::WholeUnits);
+    /// assert_eq!(UnitMode::default().to_string(), "prorated");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum UnitMode("unit mode") {
+        /// User-months: `round(Σ user-days / days in period, 4)` per customer and SKU.
+        #[default]
+        Prorated = "prorated",
+        /// Whole units: `ceil(user-days / days in period)` per report row, summed.
+        WholeUnits = "whole_units",
     }
 }
 
-/// How tiers apply to a quantity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TierKind {
-    /// Every unit at the price of the band the total quantity falls in.
-    Volume,
-    /// Each band's units at that band's price.
-    Graduated,
+string_enum! {
+    /// How tiers apply to a quantity.
+    ///
+    /// ```
+    /// use wholesale_billing::TierKind;
+    /// assert_eq!("graduated".parse::<TierKind>()?, TierKind::Graduated);
+    /// assert_eq!(TierKind::Volume.to_string(), "volume");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum TierKind("tier kind") {
+        /// Every unit at the price of the band the total quantity falls in.
+        Volume = "volume",
+        /// Each band's units at that band's price.
+        Graduated = "graduated",
+    }
 }
 
 /// One band of a tiered price: units up to `up_to` (inclusive; `None`: no limit) at `price`.
