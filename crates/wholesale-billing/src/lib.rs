@@ -85,7 +85,7 @@ pub use reconcile::{
     ClassSummary, CustomerSummary, Finding, FindingClass, FindingUnit, ReconcileOptions, Reconciliation,
     ReconciliationSummary, SkuSummary, reconcile,
 };
-pub use report::{ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
+pub use report::{Column, ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
 pub use time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, parse_date};
 
 /// The README's examples, run as doctests so they stay true.

@@ -6,6 +6,7 @@
 //! megabytes and no per-row allocation.
 
 mod aggregate;
+mod column;
 mod engine;
 mod read;
 mod write;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use column::Column;
 pub use read::ReadOptions;
 
 use crate::error::{Error, Result};
@@ -47,67 +49,23 @@ string_enum! {
 }
 
 impl ReportLevel {
-    /// The CSV columns of this level, in order.
+    /// The CSV columns of this level, in order (SPEC.md §4).
     ///
     /// ```
-    /// use wholesale_billing::ReportLevel;
-    /// assert_eq!(ReportLevel::Partner.columns().join(","),
+    /// use wholesale_billing::{Column, ReportLevel};
+    /// let names: Vec<&str> = ReportLevel::Partner.columns().iter().map(|c| c.name()).collect();
+    /// assert_eq!(names.join(","),
     ///     "PARTNER_NAME,PARTNER_ORG_ID,SUBSCRIPTION_ID,SERVICE_NAME,SKU,DESCRIPTION,CONSUMPTION_START_DATE,CONSUMPTION_END_DATE,QUANTITY");
+    /// assert_eq!(ReportLevel::User.columns(), Column::ALL);
     /// ```
-    pub fn columns(self) -> &'static [&'static str] {
+    pub fn columns(self) -> &'static [Column] {
         match self {
-            ReportLevel::Partner => &PARTNER_COLUMNS,
-            ReportLevel::Customer => &CUSTOMER_COLUMNS,
-            ReportLevel::User => &USER_COLUMNS,
+            ReportLevel::Partner => &column::PARTNER_COLUMNS,
+            ReportLevel::Customer => &column::CUSTOMER_COLUMNS,
+            ReportLevel::User => &column::USER_COLUMNS,
         }
     }
 }
-
-const PARTNER_COLUMNS: [&str; 9] = [
-    "PARTNER_NAME",
-    "PARTNER_ORG_ID",
-    "SUBSCRIPTION_ID",
-    "SERVICE_NAME",
-    "SKU",
-    "DESCRIPTION",
-    "CONSUMPTION_START_DATE",
-    "CONSUMPTION_END_DATE",
-    "QUANTITY",
-];
-const CUSTOMER_COLUMNS: [&str; 13] = [
-    "PARTNER_NAME",
-    "PARTNER_ORG_ID",
-    "SUBSCRIPTION_ID",
-    "CUSTOMER_ORG_ID",
-    "CUSTOMER_EXTERNAL_ID",
-    "SERVICE_NAME",
-    "SKU",
-    "DESCRIPTION",
-    "CONSUMPTION_START_DATE",
-    "CONSUMPTION_END_DATE",
-    "QUANTITY",
-    "LOCATION_ID",
-    "LICENSE_ID",
-];
-const USER_COLUMNS: [&str; 17] = [
-    "PARTNER_NAME",
-    "PARTNER_ORG_ID",
-    "SUBSCRIPTION_ID",
-    "CUSTOMER_ORG_ID",
-    "CUSTOMER_EXTERNAL_ID",
-    "TYPE",
-    "SUBSCRIBER_ID",
-    "USER_ID",
-    "WORKSPACE_ID",
-    "SERVICE_NAME",
-    "SKU",
-    "DESCRIPTION",
-    "CONSUMPTION_START_DATE",
-    "CONSUMPTION_END_DATE",
-    "QUANTITY",
-    "LOCATION_ID",
-    "LICENSE_ID",
-];
 
 /// Whose usage a report covers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
