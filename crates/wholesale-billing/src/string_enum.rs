@@ -62,9 +62,11 @@ macro_rules! string_enum {
             /// The value named `name`, ignoring ASCII case (no trimming).
             #[allow(dead_code)]
             pub(crate) fn from_name_bytes(name: &[u8]) -> Option<$name> {
-                $name::ALL
-                    .into_iter()
-                    .find(|v| v.as_str().as_bytes().eq_ignore_ascii_case(name))
+                // One comparison per name, unrolled: the events reader calls this per row.
+                $( if name.eq_ignore_ascii_case($text.as_bytes()) {
+                    return Some($name::$variant);
+                } )+
+                None
             }
         }
 

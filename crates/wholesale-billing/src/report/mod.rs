@@ -58,7 +58,7 @@ impl ReportLevel {
     ///     "PARTNER_NAME,PARTNER_ORG_ID,SUBSCRIPTION_ID,SERVICE_NAME,SKU,DESCRIPTION,CONSUMPTION_START_DATE,CONSUMPTION_END_DATE,QUANTITY");
     /// assert_eq!(ReportLevel::User.columns(), Column::ALL);
     /// ```
-    pub fn columns(self) -> &'static [Column] {
+    pub const fn columns(self) -> &'static [Column] {
         match self {
             ReportLevel::Partner => &column::PARTNER_COLUMNS,
             ReportLevel::Customer => &column::CUSTOMER_COLUMNS,
