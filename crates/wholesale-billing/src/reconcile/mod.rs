@@ -212,7 +212,6 @@ impl ReconcileOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reconciliation {
     /// The billing period compared.
-    #[serde(serialize_with = "output::period_text")]
     pub period: Period,
     /// The currency of every money impact (the rate card's).
     pub currency: Currency,

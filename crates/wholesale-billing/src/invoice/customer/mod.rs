@@ -119,7 +119,6 @@ pub struct Invoice {
     /// The issuer's name.
     pub issuer_name: String,
     /// The usage period billed.
-    #[serde(serialize_with = "period_text")]
     pub period: Period,
     /// The currency.
     pub currency: Currency,
@@ -143,10 +142,6 @@ pub struct Invoice {
     pub tax: Money,
     /// subtotal − discount + top-up + tax.
     pub total: Money,
-}
-
-fn period_text<S: serde::Serializer>(period: &Period, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_str(period)
 }
 
 impl Invoice {

@@ -5,7 +5,7 @@ use std::io::Write;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{BillTo, Invoice, MarginReport, period_text};
+use super::{BillTo, Invoice, MarginReport};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::time::Period;
@@ -15,7 +15,6 @@ use crate::time::Period;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MonthlyBilling {
     /// The period billed.
-    #[serde(serialize_with = "period_text")]
     pub period: Period,
     /// The currency.
     pub currency: Currency,

@@ -55,7 +55,7 @@ pub struct VendorInvoiceLine {
     /// What the line bills.
     pub kind: LineKind,
     /// The period billed, when the line says.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "period_text")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<Period>,
     /// Quantity: user-months for usage (4 decimals), a count otherwise.
     #[serde(with = "rust_decimal::serde::str")]
@@ -135,7 +135,7 @@ pub struct VendorInvoice {
     /// The invoice currency.
     pub currency: Currency,
     /// The usage period billed, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "period_text")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<Period>,
     /// The lines, in order.
     pub lines: Vec<VendorInvoiceLine>,
@@ -182,25 +182,6 @@ impl VendorInvoice {
                 .ok_or(Error::Overflow("invoice quantities"))?;
         }
         Ok(out)
-    }
-}
-
-/// Periods serialise as `YYYY-MM-DD..YYYY-MM-DD`.
-mod period_text {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::time::Period;
-
-    pub(super) fn serialize<S: Serializer>(period: &Option<Period>, s: S) -> Result<S::Ok, S::Error> {
-        match period {
-            Some(p) => s.collect_str(p),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Period>, D::Error> {
-        let text = Option::<String>::deserialize(d)?;
-        text.map(|t| t.parse().map_err(serde::de::Error::custom)).transpose()
     }
 }
 
