@@ -97,9 +97,7 @@ pub fn run(args: &InvoiceArgs) -> Result<()> {
 }
 
 fn parse_decimal(text: &str, what: &str) -> Result<Decimal> {
-    Money::parse(text, wholesale_billing::Currency::USD)
-        .map(|m| m.amount())
-        .with_context(|| format!("{what} {text:?}"))
+    wholesale_billing::parse_decimal(text).with_context(|| format!("{what} {text:?}"))
 }
 
 fn parse_fixed(text: &str) -> Result<FixedLine> {

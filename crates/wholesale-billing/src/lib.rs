@@ -73,7 +73,7 @@ pub use invoice::{
 pub use ledger::{
     Action, AssignmentLedger, CustomerInfo, Diagnostics, Event, LedgerBuilder, LoadMode, RowKey, SubscriberType,
 };
-pub use money::{Currency, Money, QUANTITY_DECIMALS, RoundingMode, RoundingPolicy};
+pub use money::{Currency, Money, QUANTITY_DECIMALS, RoundingMode, RoundingPolicy, parse_decimal};
 pub use org::{OrgFormat, Organisation, Owner, Partner, SubPartner};
 pub use proration::{HourPolicy, day_quantity_for_hours, day_quantity_for_micros};
 pub use quantity::{QUANTITY_SCALE, Quantity};

@@ -143,13 +143,13 @@ pub struct Finding {
     /// For `sku_mismatch` only: the SKU the partner's data says.
     pub expected_sku: Option<String>,
     /// What the partner's data (or the recomputation) says.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub expected: Decimal,
     /// What the vendor says.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub actual: Decimal,
     /// `actual − expected`.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub difference: Decimal,
     /// The unit of `expected`, `actual` and `difference`.
     pub unit: FindingUnit,

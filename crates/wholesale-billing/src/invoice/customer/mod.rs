@@ -69,7 +69,7 @@ pub enum LinePricing {
     /// One price per unit.
     Flat {
         /// The price per unit.
-        #[serde(with = "rust_decimal::serde::str")]
+        #[serde(with = "crate::money::decimal_text")]
         price: Decimal,
     },
     /// Volume or graduated tiers, with the bands used.
@@ -98,7 +98,7 @@ pub struct InvoiceLine {
     /// Prorated (user-months) or whole units.
     pub unit_mode: UnitMode,
     /// Units billed: user-months (4 decimals) or whole units.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub units: Decimal,
     /// Flat or tiered pricing.
     pub pricing: LinePricing,
@@ -127,7 +127,7 @@ pub struct Invoice {
     /// Σ line amounts.
     pub subtotal: Money,
     /// Discount percentage applied to the subtotal.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub discount_percent: Decimal,
     /// The discount, as a non-negative amount subtracted.
     pub discount: Money,
@@ -136,7 +136,7 @@ pub struct Invoice {
     /// What is added so that the net amount reaches the minimum charge.
     pub minimum_top_up: Money,
     /// Tax percentage.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub tax_percent: Decimal,
     /// Tax on the net amount.
     pub tax: Money,

@@ -89,22 +89,22 @@ impl MonthlyBilling {
             org_id: &'a str,
             external_id_or_name: &'a str,
             lines: usize,
-            #[serde(with = "rust_decimal::serde::str")]
+            #[serde(with = "crate::money::decimal_text")]
             subtotal: Decimal,
-            #[serde(with = "rust_decimal::serde::str")]
+            #[serde(with = "crate::money::decimal_text")]
             discount: Decimal,
-            #[serde(with = "rust_decimal::serde::str")]
+            #[serde(with = "crate::money::decimal_text")]
             minimum_top_up: Decimal,
-            #[serde(with = "rust_decimal::serde::str")]
+            #[serde(with = "crate::money::decimal_text")]
             tax: Decimal,
-            #[serde(with = "rust_decimal::serde::str")]
+            #[serde(with = "crate::money::decimal_text")]
             total: Decimal,
         }
         #[derive(Serialize)]
         struct Document<'a> {
             period: String,
             currency: Currency,
-            #[serde(with = "rust_decimal::serde::str")]
+            #[serde(with = "crate::money::decimal_text")]
             grand_total: Decimal,
             invoices: Vec<Row<'a>>,
         }

@@ -58,10 +58,10 @@ pub struct VendorInvoiceLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<Period>,
     /// Quantity: user-months for usage (4 decimals), a count otherwise.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub quantity: Decimal,
     /// Price per unit.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub rate: Decimal,
     /// Quantity × rate, rounded to the minor unit ("extended amount", excluding tax).
     pub extended: Money,
@@ -85,10 +85,10 @@ pub struct FixedLine {
     #[serde(default)]
     pub description: String,
     /// Quantity.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub quantity: Decimal,
     /// Price per unit.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub rate: Decimal,
 }
 

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 pub use tiers::{BandUse, price_units};
 
 use crate::error::{Error, Result};
-use crate::money::{Currency, Money, RoundingPolicy, parse_decimal};
+use crate::money::{Currency, Money, RoundingPolicy};
 
 string_enum! {
     /// How user-days become billed units.
@@ -85,10 +85,14 @@ string_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceBand {
     /// Upper bound of the band in units, inclusive; `None` for the last, open band.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_decimal_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::money::decimal_text::present"
+    )]
     pub up_to: Option<Decimal>,
     /// Price per unit in the band.
-    #[serde(with = "decimal_text")]
+    #[serde(with = "crate::money::decimal_text")]
     pub price: Decimal,
 }
 
@@ -96,7 +100,7 @@ pub struct PriceBand {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum SkuPrice {
     /// One price per unit.
-    Flat(Decimal),
+    Flat(#[serde(with = "crate::money::decimal_text")] Decimal),
     /// Bands of volume or graduated pricing, increasing `up_to`, the last one open.
     Tiered {
         /// Volume or graduated.
@@ -121,10 +125,13 @@ pub struct Terms {
     /// Unit mode.
     pub unit_mode: Option<UnitMode>,
     /// Tax percentage (`21` for 21%).
+    #[serde(with = "crate::money::decimal_text::option")]
     pub tax_percent: Option<Decimal>,
     /// Discount percentage on the subtotal.
+    #[serde(with = "crate::money::decimal_text::option")]
     pub discount_percent: Option<Decimal>,
     /// Minimum monthly charge before tax.
+    #[serde(with = "crate::money::decimal_text::option")]
     pub minimum_charge: Option<Decimal>,
     /// SKU prices.
     pub skus: BTreeMap<String, SkuEntry>,
@@ -249,63 +256,5 @@ impl PriceBook {
     /// `amount` as money in the book's currency.
     pub fn money(&self, amount: Decimal) -> Money {
         Money::new(amount, self.currency)
-    }
-}
-
-/// Decimals as strings in files: `"12.00"`. Integers are accepted; floats are refused (lossy).
-mod decimal_text {
-    use rust_decimal::Decimal;
-    use serde::{Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(value: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(value)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-        d.deserialize_any(DecimalVisitor)
-    }
-
-    pub(super) struct DecimalVisitor;
-
-    impl serde::de::Visitor<'_> for DecimalVisitor {
-        type Value = Decimal;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a decimal number as a string, e.g. \"12.00\"")
-        }
-
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
-            super::parse_decimal(v).map_err(E::custom)
-        }
-
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Decimal, E> {
-            Ok(Decimal::from(v))
-        }
-
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Decimal, E> {
-            Ok(Decimal::from(v))
-        }
-
-        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Decimal, E> {
-            Err(E::custom(
-                "write amounts as strings (\"12.00\"): a floating-point number cannot be read exactly",
-            ))
-        }
-    }
-}
-
-mod opt_decimal_text {
-    use rust_decimal::Decimal;
-    use serde::{Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(v) => s.collect_str(v),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        d.deserialize_any(super::decimal_text::DecimalVisitor).map(Some)
     }
 }
