@@ -13,6 +13,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::quantity::Quantity;
+use crate::time::Period;
 
 /// An ISO 4217 currency: its three-letter code and the number of decimals of its minor unit.
 ///
@@ -246,6 +248,36 @@ impl RoundingPolicy {
     /// A quantity rounded to 4 decimals.
     pub fn quantity(&self, value: Decimal) -> Decimal {
         self.quantity.round(value, QUANTITY_DECIMALS)
+    }
+
+    /// User-months of `user_days` in `period` (SPEC.md §5.1): `Σ user-days / days in the period`,
+    /// rounded to 4 decimals at the quantity stage (half-even by default). The quantity of a
+    /// vendor invoice's usage line, of a prorated customer invoice line, of a margin's cost and
+    /// of the reconciliation's invoice check.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] if the division does not fit a `Decimal` (it always does for a
+    /// [`Quantity`]: kept checked as every quantity arithmetic).
+    ///
+    /// ```
+    /// use wholesale_billing::{Period, Quantity, RoundingMode, RoundingPolicy};
+    /// let may = Period::month(2024, 5)?;
+    /// let user_days: Quantity = "3268.1750".parse()?;
+    /// assert_eq!(RoundingPolicy::default().user_months(user_days, may)?.to_string(), "105.4250");
+    /// // 0.00005 user-months exactly: half-even keeps 0.0000, half-up gives 0.0001.
+    /// let tiny: Quantity = "0.0031".parse()?;
+    /// let half = Period::from_dates("2024-05-01", "2024-07-01")?; // 62 days
+    /// assert_eq!(RoundingPolicy::default().user_months(tiny, half)?.to_string(), "0.0000");
+    /// let up = RoundingPolicy { quantity: RoundingMode::HalfUp, ..RoundingPolicy::default() };
+    /// assert_eq!(up.user_months(tiny, half)?.to_string(), "0.0001");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn user_months(&self, user_days: Quantity, period: Period) -> Result<Decimal> {
+        let months = user_days
+            .to_decimal()
+            .checked_div(Decimal::from(period.days()))
+            .ok_or(Error::Overflow("user-months"))?;
+        Ok(self.quantity(months))
     }
 
     /// A money line rounded to the currency's minor unit.

@@ -208,7 +208,7 @@ fn make_invoice(
             )));
         }
         let units = match terms.unit_mode {
-            UnitMode::Prorated => rounding.quantity(user_days.to_decimal() / Decimal::from(days)),
+            UnitMode::Prorated => rounding.user_months(*user_days, period)?,
             UnitMode::WholeUnits => *whole,
         };
         let (exact, bands) = price_units(&entry.price, units);
