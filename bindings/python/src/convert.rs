@@ -64,9 +64,7 @@ pub(crate) fn decimal_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Deci
     }
     if value.is_instance_of::<PyString>() {
         let text = value.cast::<PyString>()?.to_cow()?;
-        return wb::Money::parse(&text, wb::Currency::USD)
-            .map(|m| m.amount())
-            .or_raise();
+        return wb::parse_decimal(&text).or_raise();
     }
     if value.is_instance(decimal_type(py)?)? {
         let text = value.str()?.to_cow()?.into_owned();

@@ -358,7 +358,8 @@ pub(crate) fn core_error(py: Python<'_>, error: &wb::Error, message: &str) -> Py
             | wb::Error::InvalidPeriod { .. }
             | wb::Error::InvalidQuantity { .. }
             | wb::Error::InvalidMoney { .. }
-            | wb::Error::Unknown { .. } => input(Vec::new()),
+            | wb::Error::Unknown { .. }
+            | wb::Error::UnknownName { .. } => input(Vec::new()),
             wb::Error::CurrencyMismatch { expected, found } => raise(
                 py,
                 &e.currency_mismatch,

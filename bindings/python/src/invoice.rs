@@ -274,24 +274,7 @@ impl PyVendorInvoice {
 
     /// The sum of the lines of one kind (``"usage"``, ``"tax"``, ...).
     fn total_of(&self, kind: String) -> PyResult<PyMoney> {
-        let kind = self
-            .invoice
-            .lines
-            .iter()
-            .map(|l| l.kind)
-            .chain([
-                wb::LineKind::Usage,
-                wb::LineKind::CommittedSpend,
-                wb::LineKind::Overage,
-                wb::LineKind::Tax,
-                wb::LineKind::Other,
-            ])
-            .find(|k| k.as_str().eq_ignore_ascii_case(kind.trim()))
-            .ok_or_else(|| {
-                PyValueError::new_err(format!(
-                    "unknown line kind {kind:?}: expected usage, committed_spend, overage, tax or other"
-                ))
-            })?;
+        let kind: wb::LineKind = kind.parse().or_raise()?;
         self.invoice.total_of(kind).map(PyMoney).or_raise()
     }
 
@@ -521,10 +504,7 @@ impl PyInvoiceLine {
     fn tiers(&self) -> Option<&'static str> {
         match &self.0.pricing {
             LinePricing::Flat { .. } => None,
-            LinePricing::Tiered { tiers, .. } => Some(match tiers {
-                wb::TierKind::Volume => "volume",
-                wb::TierKind::Graduated => "graduated",
-            }),
+            LinePricing::Tiered { tiers, .. } => Some(tiers.as_str()),
         }
     }
 

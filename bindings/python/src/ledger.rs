@@ -57,15 +57,7 @@ impl PyLoadIssue {
         field: Option<String>,
         event_id: Option<String>,
     ) -> PyResult<Self> {
-        let severity = match severity.as_str() {
-            "error" => Severity::Error,
-            "warning" => Severity::Warning,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "severity: expected \"error\" or \"warning\", not {other:?}"
-                )));
-            }
-        };
+        let severity: Severity = severity.parse().or_raise()?;
         let kind =
             IssueKind::from_name(&kind).ok_or_else(|| PyValueError::new_err(format!("unknown issue kind {kind:?}")))?;
         let mut issue = LoadIssue::new(severity, line, kind, message);

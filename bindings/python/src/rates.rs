@@ -347,11 +347,7 @@ impl PyPriceBook {
 }
 
 fn rounding_mode(text: &str) -> PyResult<RoundingMode> {
-    serde_json::from_value(serde_json::Value::String(text.trim().to_ascii_lowercase())).map_err(|_| {
-        PyValueError::new_err(format!(
-            "unknown rounding mode {text:?}: expected half_even, half_up, half_down, up, down, ceiling or floor"
-        ))
-    })
+    text.parse().or_raise()
 }
 
 /// A rounding policy: ``None`` (half-even everywhere), one mode for every stage

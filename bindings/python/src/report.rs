@@ -7,7 +7,7 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use wholesale_billing::{Diagnostics, LoadMode, ReadOptions, ReportLevel, ReportRow, UsageReport};
+use wholesale_billing::{Column, Diagnostics, LoadMode, ReadOptions, ReportRow, UsageReport};
 
 use crate::convert::{Source, level_arg, py_opt_timestamp, py_quantity, write_output};
 use crate::errors::OrRaise;
@@ -15,85 +15,31 @@ use crate::ledger::PyDiagnostics;
 use crate::period::PyPeriod;
 use crate::table::Table;
 
-/// A field of a report row: its Python name and its CSV column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    PartnerName,
-    PartnerOrgId,
-    SubscriptionId,
-    CustomerOrgId,
-    CustomerExternalId,
-    SubscriberType,
-    SubscriberId,
-    UserId,
-    WorkspaceId,
-    ServiceName,
-    Sku,
-    Description,
-    ConsumptionStart,
-    ConsumptionEnd,
-    Quantity,
-    LocationId,
-    LicenseId,
-}
-
-const FIELDS: [(Field, &str, &str); 17] = [
-    (Field::PartnerName, "partner_name", "PARTNER_NAME"),
-    (Field::PartnerOrgId, "partner_org_id", "PARTNER_ORG_ID"),
-    (Field::SubscriptionId, "subscription_id", "SUBSCRIPTION_ID"),
-    (Field::CustomerOrgId, "customer_org_id", "CUSTOMER_ORG_ID"),
-    (
-        Field::CustomerExternalId,
-        "customer_external_id",
-        "CUSTOMER_EXTERNAL_ID",
-    ),
-    (Field::SubscriberType, "subscriber_type", "TYPE"),
-    (Field::SubscriberId, "subscriber_id", "SUBSCRIBER_ID"),
-    (Field::UserId, "user_id", "USER_ID"),
-    (Field::WorkspaceId, "workspace_id", "WORKSPACE_ID"),
-    (Field::ServiceName, "service_name", "SERVICE_NAME"),
-    (Field::Sku, "sku", "SKU"),
-    (Field::Description, "description", "DESCRIPTION"),
-    (Field::ConsumptionStart, "consumption_start", "CONSUMPTION_START_DATE"),
-    (Field::ConsumptionEnd, "consumption_end", "CONSUMPTION_END_DATE"),
-    (Field::Quantity, "quantity", "QUANTITY"),
-    (Field::LocationId, "location_id", "LOCATION_ID"),
-    (Field::LicenseId, "license_id", "LICENSE_ID"),
-];
-
-/// The fields of a level, in its CSV column order: the field, its attribute name and its CSV
-/// column (the key of `to_dicts()` and the column of the data frames).
-fn level_fields(level: ReportLevel) -> Vec<(Field, &'static str, &'static str)> {
-    level
-        .columns()
-        .iter()
-        .filter_map(|column| FIELDS.iter().find(|(_, _, csv)| csv == column).copied())
-        .collect()
-}
-
-fn field_value<'py>(py: Python<'py>, row: &ReportRow<'_>, field: Field) -> PyResult<Bound<'py, PyAny>> {
+/// The value of a row's column: its text, `None` for a missing `TYPE` or date, a `Decimal` for
+/// `QUANTITY`, an aware `datetime` for the dates.
+fn field_value<'py>(py: Python<'py>, row: &ReportRow<'_>, column: Column) -> PyResult<Bound<'py, PyAny>> {
     let text = |s: &str| -> PyResult<Bound<'py, PyAny>> { Ok(s.into_pyobject(py)?.into_any()) };
-    match field {
-        Field::PartnerName => text(row.partner_name),
-        Field::PartnerOrgId => text(row.partner_org_id),
-        Field::SubscriptionId => text(row.subscription_id),
-        Field::CustomerOrgId => text(row.customer_org_id),
-        Field::CustomerExternalId => text(row.customer_external_id),
-        Field::SubscriberType => match row.subscriber_type {
+    match column {
+        Column::PartnerName => text(row.partner_name),
+        Column::PartnerOrgId => text(row.partner_org_id),
+        Column::SubscriptionId => text(row.subscription_id),
+        Column::CustomerOrgId => text(row.customer_org_id),
+        Column::CustomerExternalId => text(row.customer_external_id),
+        Column::Type => match row.subscriber_type {
             Some(t) => text(t.as_str()),
             None => Ok(py.None().into_bound(py)),
         },
-        Field::SubscriberId => text(row.subscriber_id),
-        Field::UserId => text(row.user_id),
-        Field::WorkspaceId => text(row.workspace_id),
-        Field::ServiceName => text(row.service_name),
-        Field::Sku => text(row.sku),
-        Field::Description => text(row.description),
-        Field::ConsumptionStart => py_opt_timestamp(py, row.consumption_start),
-        Field::ConsumptionEnd => py_opt_timestamp(py, row.consumption_end),
-        Field::Quantity => py_quantity(py, row.quantity),
-        Field::LocationId => text(row.location_id),
-        Field::LicenseId => text(row.license_id),
+        Column::SubscriberId => text(row.subscriber_id),
+        Column::UserId => text(row.user_id),
+        Column::WorkspaceId => text(row.workspace_id),
+        Column::ServiceName => text(row.service_name),
+        Column::Sku => text(row.sku),
+        Column::Description => text(row.description),
+        Column::ConsumptionStartDate => py_opt_timestamp(py, row.consumption_start),
+        Column::ConsumptionEndDate => py_opt_timestamp(py, row.consumption_end),
+        Column::Quantity => py_quantity(py, row.quantity),
+        Column::LocationId => text(row.location_id),
+        Column::LicenseId => text(row.license_id),
     }
 }
 
@@ -114,8 +60,8 @@ impl PyReportRow {
             .ok_or_else(|| PyIndexError::new_err("row index out of range"))
     }
 
-    fn get<'py>(&self, py: Python<'py>, field: Field) -> PyResult<Bound<'py, PyAny>> {
-        field_value(py, &self.row()?, field)
+    fn get<'py>(&self, py: Python<'py>, column: Column) -> PyResult<Bound<'py, PyAny>> {
+        field_value(py, &self.row()?, column)
     }
 }
 
@@ -124,105 +70,105 @@ impl PyReportRow {
     /// ``PARTNER_NAME``: the partner's, or the sub-partner's in a sub-partner report.
     #[getter]
     fn partner_name<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::PartnerName)
+        self.get(py, Column::PartnerName)
     }
 
     /// ``PARTNER_ORG_ID``.
     #[getter]
     fn partner_org_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::PartnerOrgId)
+        self.get(py, Column::PartnerOrgId)
     }
 
     /// ``SUBSCRIPTION_ID``.
     #[getter]
     fn subscription_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::SubscriptionId)
+        self.get(py, Column::SubscriptionId)
     }
 
     /// ``CUSTOMER_ORG_ID`` (CUSTOMER, USER).
     #[getter]
     fn customer_org_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::CustomerOrgId)
+        self.get(py, Column::CustomerOrgId)
     }
 
     /// ``CUSTOMER_EXTERNAL_ID`` (CUSTOMER, USER).
     #[getter]
     fn customer_external_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::CustomerExternalId)
+        self.get(py, Column::CustomerExternalId)
     }
 
     /// ``TYPE`` (USER): ``"USER"``, ``"WORKSPACE"`` or ``None``.
     #[getter]
     fn subscriber_type<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::SubscriberType)
+        self.get(py, Column::Type)
     }
 
     /// ``SUBSCRIBER_ID`` (USER).
     #[getter]
     fn subscriber_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::SubscriberId)
+        self.get(py, Column::SubscriberId)
     }
 
     /// ``USER_ID`` (USER).
     #[getter]
     fn user_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::UserId)
+        self.get(py, Column::UserId)
     }
 
     /// ``WORKSPACE_ID`` (USER).
     #[getter]
     fn workspace_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::WorkspaceId)
+        self.get(py, Column::WorkspaceId)
     }
 
     /// ``SERVICE_NAME``.
     #[getter]
     fn service_name<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::ServiceName)
+        self.get(py, Column::ServiceName)
     }
 
     /// ``SKU``.
     #[getter]
     fn sku<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::Sku)
+        self.get(py, Column::Sku)
     }
 
     /// ``DESCRIPTION``.
     #[getter]
     fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::Description)
+        self.get(py, Column::Description)
     }
 
     /// ``CONSUMPTION_START_DATE``: an aware datetime in UTC (``None`` only in a read report
     /// that lacks it).
     #[getter]
     fn consumption_start<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::ConsumptionStart)
+        self.get(py, Column::ConsumptionStartDate)
     }
 
     /// ``CONSUMPTION_END_DATE``: an aware datetime in UTC (``None`` only in a read report that
     /// lacks it).
     #[getter]
     fn consumption_end<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::ConsumptionEnd)
+        self.get(py, Column::ConsumptionEndDate)
     }
 
     /// ``QUANTITY``: user-days, a ``decimal.Decimal`` with four decimals.
     #[getter]
     fn quantity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::Quantity)
+        self.get(py, Column::Quantity)
     }
 
     /// ``LOCATION_ID`` (CUSTOMER, USER).
     #[getter]
     fn location_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::LocationId)
+        self.get(py, Column::LocationId)
     }
 
     /// ``LICENSE_ID`` (CUSTOMER, USER).
     #[getter]
     fn license_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, Field::LicenseId)
+        self.get(py, Column::LicenseId)
     }
 
     /// The row's fields of its report's level, as a dict keyed by the Webex CSV column names
@@ -230,8 +176,8 @@ impl PyReportRow {
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let row = self.row()?;
         let dict = PyDict::new(py);
-        for (field, _, column) in level_fields(self.report.level()) {
-            dict.set_item(column, field_value(py, &row, field)?)?;
+        for &column in self.report.level().columns() {
+            dict.set_item(column.name(), field_value(py, &row, column)?)?;
         }
         Ok(dict)
     }
@@ -246,20 +192,20 @@ impl PyReportRow {
     fn __repr__(&self) -> PyResult<String> {
         let row = self.row()?;
         let mut parts = Vec::new();
-        for (field, name, _) in level_fields(self.report.level()) {
-            let text = match field {
-                Field::Quantity => format!("Decimal('{}')", row.quantity),
-                Field::ConsumptionStart => row.consumption_start.map_or("None".into(), |t| format!("'{t}'")),
-                Field::ConsumptionEnd => row.consumption_end.map_or("None".into(), |t| format!("'{t}'")),
-                Field::SubscriberType => row.subscriber_type.map_or("None".into(), |t| format!("'{t}'")),
+        for &column in self.report.level().columns() {
+            let text = match column {
+                Column::Quantity => format!("Decimal('{}')", row.quantity),
+                Column::ConsumptionStartDate => row.consumption_start.map_or("None".into(), |t| format!("'{t}'")),
+                Column::ConsumptionEndDate => row.consumption_end.map_or("None".into(), |t| format!("'{t}'")),
+                Column::Type => row.subscriber_type.map_or("None".into(), |t| format!("'{t}'")),
                 _ => Python::attach(|py| {
-                    field_value(py, &row, field)
+                    field_value(py, &row, column)
                         .and_then(|v| v.repr())
                         .map(|r| r.to_string())
                         .unwrap_or_default()
                 }),
             };
-            parts.push(format!("{name}={text}"));
+            parts.push(format!("{}={text}", column.row_field()));
         }
         Ok(format!("ReportRow({})", parts.join(", ")))
     }
@@ -320,26 +266,27 @@ impl PyUsageReport {
     fn table<'py>(&self, py: Python<'py>) -> Table<'py> {
         let report = &self.report;
         let mut table = Table::new(py);
-        for (field, _, name) in level_fields(report.level()) {
+        for &column in report.level().columns() {
             let rows = report.rows();
-            match field {
-                Field::PartnerName => table.text(name, rows.map(|r| r.partner_name)),
-                Field::PartnerOrgId => table.text(name, rows.map(|r| r.partner_org_id)),
-                Field::SubscriptionId => table.text(name, rows.map(|r| r.subscription_id)),
-                Field::CustomerOrgId => table.text(name, rows.map(|r| r.customer_org_id)),
-                Field::CustomerExternalId => table.text(name, rows.map(|r| r.customer_external_id)),
-                Field::SubscriberType => table.opt_text(name, rows.map(|r| r.subscriber_type.map(|t| t.as_str()))),
-                Field::SubscriberId => table.text(name, rows.map(|r| r.subscriber_id)),
-                Field::UserId => table.text(name, rows.map(|r| r.user_id)),
-                Field::WorkspaceId => table.text(name, rows.map(|r| r.workspace_id)),
-                Field::ServiceName => table.text(name, rows.map(|r| r.service_name)),
-                Field::Sku => table.text(name, rows.map(|r| r.sku)),
-                Field::Description => table.text(name, rows.map(|r| r.description)),
-                Field::ConsumptionStart => table.instants(name, rows.map(|r| r.consumption_start)),
-                Field::ConsumptionEnd => table.instants(name, rows.map(|r| r.consumption_end)),
-                Field::Quantity => table.decimals(name, rows.map(|r| Some(r.quantity.to_decimal()))),
-                Field::LocationId => table.text(name, rows.map(|r| r.location_id)),
-                Field::LicenseId => table.text(name, rows.map(|r| r.license_id)),
+            let name = column.name();
+            match column {
+                Column::PartnerName => table.text(name, rows.map(|r| r.partner_name)),
+                Column::PartnerOrgId => table.text(name, rows.map(|r| r.partner_org_id)),
+                Column::SubscriptionId => table.text(name, rows.map(|r| r.subscription_id)),
+                Column::CustomerOrgId => table.text(name, rows.map(|r| r.customer_org_id)),
+                Column::CustomerExternalId => table.text(name, rows.map(|r| r.customer_external_id)),
+                Column::Type => table.opt_text(name, rows.map(|r| r.subscriber_type.map(|t| t.as_str()))),
+                Column::SubscriberId => table.text(name, rows.map(|r| r.subscriber_id)),
+                Column::UserId => table.text(name, rows.map(|r| r.user_id)),
+                Column::WorkspaceId => table.text(name, rows.map(|r| r.workspace_id)),
+                Column::ServiceName => table.text(name, rows.map(|r| r.service_name)),
+                Column::Sku => table.text(name, rows.map(|r| r.sku)),
+                Column::Description => table.text(name, rows.map(|r| r.description)),
+                Column::ConsumptionStartDate => table.instants(name, rows.map(|r| r.consumption_start)),
+                Column::ConsumptionEndDate => table.instants(name, rows.map(|r| r.consumption_end)),
+                Column::Quantity => table.decimals(name, rows.map(|r| Some(r.quantity.to_decimal()))),
+                Column::LocationId => table.text(name, rows.map(|r| r.location_id)),
+                Column::LicenseId => table.text(name, rows.map(|r| r.license_id)),
             }
         }
         table
@@ -425,7 +372,7 @@ impl PyUsageReport {
     /// The CSV columns of the report's level, in order.
     #[getter]
     fn columns(&self) -> Vec<&'static str> {
-        self.report.level().columns().to_vec()
+        self.report.level().columns().iter().map(|c| c.name()).collect()
     }
 
     /// What reading the CSV noticed (``None`` for a computed report).

@@ -12,8 +12,8 @@ use wholesale_billing::{Decimal, Timestamp};
 
 use crate::convert::{optional_import, py_decimal, py_timestamp};
 
-/// One column.
-enum Column<'py> {
+/// The values of one column.
+enum ColumnData<'py> {
     /// Python values (text, integers, `None`, objects).
     Values(Vec<Bound<'py, PyAny>>),
     /// Exact numbers.
@@ -26,7 +26,7 @@ enum Column<'py> {
 pub(crate) struct Table<'py> {
     py: Python<'py>,
     names: Vec<&'static str>,
-    columns: Vec<Column<'py>>,
+    columns: Vec<ColumnData<'py>>,
 }
 
 /// Python strings of a column of text, reusing the object of a value repeated from the row
@@ -76,7 +76,7 @@ impl<'py> Table<'py> {
     /// Adds a column of Python values.
     pub(crate) fn values(&mut self, name: &'static str, values: Vec<Bound<'py, PyAny>>) {
         self.names.push(name);
-        self.columns.push(Column::Values(values));
+        self.columns.push(ColumnData::Values(values));
     }
 
     /// Adds a column of text.
@@ -100,32 +100,33 @@ impl<'py> Table<'py> {
     /// Adds a column of exact numbers (`None` for a missing value).
     pub(crate) fn decimals(&mut self, name: &'static str, values: impl Iterator<Item = Option<Decimal>>) {
         self.names.push(name);
-        self.columns.push(Column::Decimals(values.collect()));
+        self.columns.push(ColumnData::Decimals(values.collect()));
     }
 
     /// Adds a column of instants (`None` for a missing value).
     pub(crate) fn instants(&mut self, name: &'static str, values: impl Iterator<Item = Option<Timestamp>>) {
         self.names.push(name);
-        self.columns
-            .push(Column::Instants(values.map(|t| t.map(Timestamp::as_micros)).collect()));
+        self.columns.push(ColumnData::Instants(
+            values.map(|t| t.map(Timestamp::as_micros)).collect(),
+        ));
     }
 
     fn rows(&self) -> usize {
         self.columns.first().map_or(0, |c| match c {
-            Column::Values(v) => v.len(),
-            Column::Decimals(v) => v.len(),
-            Column::Instants(v) => v.len(),
+            ColumnData::Values(v) => v.len(),
+            ColumnData::Decimals(v) => v.len(),
+            ColumnData::Instants(v) => v.len(),
         })
     }
 
     /// The Python objects of a column (`decimal.Decimal`, aware `datetime`), a repeated value
     /// sharing one object.
-    fn objects(&self, column: &Column<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    fn objects(&self, column: &ColumnData<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let py = self.py;
         let none = || py.None().into_bound(py);
         match column {
-            Column::Values(values) => Ok(values.clone()),
-            Column::Decimals(values) => {
+            ColumnData::Values(values) => Ok(values.clone()),
+            ColumnData::Decimals(values) => {
                 let mut last: Option<(Decimal, Bound<'py, PyAny>)> = None;
                 values
                     .iter()
@@ -142,7 +143,7 @@ impl<'py> Table<'py> {
                     })
                     .collect()
             }
-            Column::Instants(values) => {
+            ColumnData::Instants(values) => {
                 let mut last: Option<(i64, Bound<'py, PyAny>)> = None;
                 values
                     .iter()
@@ -190,7 +191,7 @@ impl<'py> Table<'py> {
         let data = PyDict::new(py);
         for (name, column) in self.names.iter().zip(&self.columns) {
             let value = match column {
-                Column::Instants(micros) => {
+                ColumnData::Instants(micros) => {
                     let kwargs = PyDict::new(py);
                     kwargs.set_item("unit", "us")?;
                     kwargs.set_item("utc", true)?;
@@ -200,7 +201,7 @@ impl<'py> Table<'py> {
                     // Whole-second instants would otherwise come out with a coarser unit.
                     index.call_method1("as_unit", ("us",)).unwrap_or(index)
                 }
-                Column::Values(values) if nullable_ints(values) => {
+                ColumnData::Values(values) if nullable_ints(values) => {
                     // Integers with gaps: pandas's nullable Int64, not float64 with NaN.
                     let kwargs = PyDict::new(py);
                     kwargs.set_item("dtype", "Int64")?;
@@ -226,8 +227,8 @@ impl<'py> Table<'py> {
         let mut series = Vec::with_capacity(self.columns.len());
         for (name, column) in self.names.iter().zip(&self.columns) {
             let s = match column {
-                Column::Values(values) => series_type.call1((name, PyList::new(py, values)?))?,
-                Column::Decimals(values) => {
+                ColumnData::Values(values) => series_type.call1((name, PyList::new(py, values)?))?,
+                ColumnData::Decimals(values) => {
                     let scale = values.iter().flatten().map(Decimal::scale).max().unwrap_or(0);
                     let texts: Vec<Option<String>> = values.iter().map(|v| v.map(|d| d.to_string())).collect();
                     let dtype = polars.getattr("Decimal")?.call1((38, scale))?;
@@ -235,7 +236,7 @@ impl<'py> Table<'py> {
                         .call1((name, PyList::new(py, texts)?))?
                         .call_method1("cast", (dtype,))?
                 }
-                Column::Instants(micros) => {
+                ColumnData::Instants(micros) => {
                     let ints = series_type
                         .call1((name, PyList::new(py, micros)?))?
                         .call_method1("cast", (polars.getattr("Int64")?,))?;

@@ -1,17 +1,14 @@
 //! Value parsers of the command line: a bad value is refused by clap, which names its option
 //! (`invalid value '-1' for '--tolerance <USER_DAYS>': …`) and exits with status 2.
 
-use wholesale_billing::{Currency, Decimal, FixedLine, Money, NaiveDate, Period, Quantity};
+use wholesale_billing::{Decimal, FixedLine, NaiveDate, Period, Quantity};
 
 /// The error text of a value parser (clap prints it after the option and the value).
 type Parsed<T> = Result<T, String>;
 
 /// A plain decimal number (`527.12`, `-3`), the form of every amount and rate.
 pub fn decimal(text: &str) -> Parsed<Decimal> {
-    // Amounts parse the same in every currency: the currency only labels them.
-    Money::parse(text, Currency::USD)
-        .map(|m| m.amount())
-        .map_err(|e| e.to_string())
+    wholesale_billing::parse_decimal(text).map_err(|e| e.to_string())
 }
 
 /// A decimal that is not below zero (`-0` is zero).

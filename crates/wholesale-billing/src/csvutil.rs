@@ -153,14 +153,32 @@ pub(crate) fn find_columns<const N: usize>(
     required: &[usize],
     source_name: &'static str,
 ) -> Result<[Option<usize>; N], Error> {
+    find_columns_by(
+        header,
+        |name| names.iter().position(|(_, aliases)| aliases.contains(&name)),
+        |col| names[col].0,
+        required,
+        source_name,
+    )
+}
+
+/// As [`find_columns`], with the index of the column a normalised header name names told by
+/// `column_of` and the canonical name of column `i` by `name_of`.
+pub(crate) fn find_columns_by<'n, const N: usize>(
+    header: &csv::ByteRecord,
+    column_of: impl Fn(&str) -> Option<usize>,
+    name_of: impl Fn(usize) -> &'n str,
+    required: &[usize],
+    source_name: &'static str,
+) -> Result<[Option<usize>; N], Error> {
     let mut cols = [None; N];
     for (i, name) in header.iter().enumerate() {
         let name = normalize_header(name);
-        if let Some(col) = names.iter().position(|(_, aliases)| aliases.contains(&name.as_str())) {
+        if let Some(col) = column_of(name.as_str()).filter(|&c| c < N) {
             if let Some(first) = cols[col] {
                 return Err(header_error(
                     source_name,
-                    format!("column {} appears twice (columns {first} and {})", names[col].0, i + 1),
+                    format!("column {} appears twice (columns {first} and {})", name_of(col), i + 1),
                 ));
             }
             cols[col] = Some(i + 1);
@@ -169,7 +187,7 @@ pub(crate) fn find_columns<const N: usize>(
     let missing: Vec<&str> = required
         .iter()
         .filter(|&&c| cols.get(c).is_some_and(Option::is_none))
-        .map(|&c| names[c].0)
+        .map(|&c| name_of(c))
         .collect();
     if !missing.is_empty() {
         return Err(header_error(

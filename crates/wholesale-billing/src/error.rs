@@ -82,6 +82,24 @@ pub enum Error {
         /// A hint on what is known, starting with "; " when present.
         hint: String,
     },
+    /// A name that is not one of the values of a named set (an hour policy, a report level, a
+    /// finding class...).
+    ///
+    /// ```
+    /// use wholesale_billing::{Error, HourPolicy};
+    /// let err = "hourly".parse::<HourPolicy>().unwrap_err();
+    /// assert!(matches!(err, Error::UnknownName { what: "hour policy", .. }));
+    /// assert_eq!(err.to_string(), r#"unknown hour policy "hourly" (expected one of: started, completed, exact)"#);
+    /// ```
+    #[error("unknown {what} {value:?} (expected one of: {})", .expected.join(", "))]
+    UnknownName {
+        /// The kind of value ("hour policy", "report level").
+        what: &'static str,
+        /// The text as given.
+        value: String,
+        /// Every accepted name.
+        expected: &'static [&'static str],
+    },
     /// Two amounts in different currencies met in one sum or document.
     #[error("currency mismatch: expected {expected}, found {found}")]
     CurrencyMismatch {
@@ -185,71 +203,27 @@ impl fmt::Display for TextLocation {
     }
 }
 
-/// How serious a [`LoadIssue`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The row was used, or skipped on purpose (exact duplicate, redundant assign); nothing lost.
-    Warning,
-    /// The row was rejected.
-    Error,
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        })
+string_enum! {
+    /// How serious a [`LoadIssue`] is.
+    ///
+    /// ```
+    /// use wholesale_billing::Severity;
+    /// assert_eq!("warning".parse::<Severity>()?, Severity::Warning);
+    /// assert_eq!(Severity::Error.to_string(), "error");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Severity("severity") {
+        /// The row was used, or skipped on purpose (exact duplicate, redundant assign); nothing lost.
+        Warning = "warning",
+        /// The row was rejected.
+        Error = "error",
     }
 }
 
-/// What kind of problem a [`LoadIssue`] reports.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IssueKind {
-    /// The file is not readable CSV (bad quoting, bad UTF-8, a missing header column).
-    MalformedCsv,
-    /// A required field is empty or its column is absent.
-    MissingField,
-    /// A field has a value of the wrong form (timestamp, action, type, quantity...).
-    InvalidValue,
-    /// A timestamp without an explicit UTC offset.
-    MissingOffset,
-    /// A package the catalog does not know.
-    UnknownPackage,
-    /// A `sub_partner_org_id` absent from the organisation file.
-    UnknownSubPartner,
-    /// A customer named under two owners (the partner and a sub-partner, or two sub-partners).
-    CustomerOwnerConflict,
-    /// An exact duplicate of an earlier row (same `event_id`, same content): skipped.
-    DuplicateEvent,
-    /// The same `event_id` as an earlier row with other content.
-    ConflictingEventId,
-    /// `REMOVE` while nothing is assigned.
-    RemoveWithoutAssignment,
-    /// `ASSIGN` identical to the current assignment: a no-op.
-    RedundantAssign,
-}
-
-impl IssueKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [IssueKind; 11] = [
-        IssueKind::MalformedCsv,
-        IssueKind::MissingField,
-        IssueKind::InvalidValue,
-        IssueKind::MissingOffset,
-        IssueKind::UnknownPackage,
-        IssueKind::UnknownSubPartner,
-        IssueKind::CustomerOwnerConflict,
-        IssueKind::DuplicateEvent,
-        IssueKind::ConflictingEventId,
-        IssueKind::RemoveWithoutAssignment,
-        IssueKind::RedundantAssign,
-    ];
-
-    /// The snake-case name, as serialised (`"missing_offset"`, ...).
+string_enum! {
+    /// What kind of problem a [`LoadIssue`] reports.
     ///
     /// ```
     /// use wholesale_billing::IssueKind;
@@ -257,31 +231,39 @@ impl IssueKind {
     /// assert_eq!(IssueKind::from_name("redundant_assign"), Some(IssueKind::RedundantAssign));
     /// assert_eq!(IssueKind::from_name("nonsense"), None);
     /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IssueKind::MalformedCsv => "malformed_csv",
-            IssueKind::MissingField => "missing_field",
-            IssueKind::InvalidValue => "invalid_value",
-            IssueKind::MissingOffset => "missing_offset",
-            IssueKind::UnknownPackage => "unknown_package",
-            IssueKind::UnknownSubPartner => "unknown_sub_partner",
-            IssueKind::CustomerOwnerConflict => "customer_owner_conflict",
-            IssueKind::DuplicateEvent => "duplicate_event",
-            IssueKind::ConflictingEventId => "conflicting_event_id",
-            IssueKind::RemoveWithoutAssignment => "remove_without_assignment",
-            IssueKind::RedundantAssign => "redundant_assign",
-        }
-    }
-
-    /// The kind named `name` ([`IssueKind::as_str`]), if any.
-    pub fn from_name(name: &str) -> Option<IssueKind> {
-        IssueKind::ALL.into_iter().find(|k| k.as_str() == name)
+    #[non_exhaustive]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum IssueKind("issue kind") {
+        /// The file is not readable CSV (bad quoting, bad UTF-8, a missing header column).
+        MalformedCsv = "malformed_csv",
+        /// A required field is empty or its column is absent.
+        MissingField = "missing_field",
+        /// A field has a value of the wrong form (timestamp, action, type, quantity...).
+        InvalidValue = "invalid_value",
+        /// A timestamp without an explicit UTC offset.
+        MissingOffset = "missing_offset",
+        /// A package the catalog does not know.
+        UnknownPackage = "unknown_package",
+        /// A `sub_partner_org_id` absent from the organisation file.
+        UnknownSubPartner = "unknown_sub_partner",
+        /// A customer named under two owners (the partner and a sub-partner, or two sub-partners).
+        CustomerOwnerConflict = "customer_owner_conflict",
+        /// An exact duplicate of an earlier row (same `event_id`, same content): skipped.
+        DuplicateEvent = "duplicate_event",
+        /// The same `event_id` as an earlier row with other content.
+        ConflictingEventId = "conflicting_event_id",
+        /// `REMOVE` while nothing is assigned.
+        RemoveWithoutAssignment = "remove_without_assignment",
+        /// `ASSIGN` identical to the current assignment: a no-op.
+        RedundantAssign = "redundant_assign",
     }
 }
 
-impl fmt::Display for IssueKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+impl IssueKind {
+    /// The kind named exactly `name` ([`IssueKind::as_str`], case-sensitive), if any.
+    pub fn from_name(name: &str) -> Option<IssueKind> {
+        IssueKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 }
 
@@ -410,7 +392,7 @@ pub fn error_with_causes(error: &(dyn std::error::Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::IssueKind;
+    use super::{IssueKind, Severity};
 
     #[test]
     fn issue_kind_names_are_the_serialised_ones() {
@@ -419,6 +401,15 @@ mod tests {
             assert_eq!(json.as_ref().and_then(|v| v.as_str()), Some(kind.as_str()));
             assert_eq!(IssueKind::from_name(kind.as_str()), Some(kind));
             assert_eq!(kind.to_string(), kind.as_str());
+        }
+        assert_eq!(IssueKind::from_name("MISSING_OFFSET"), None);
+    }
+
+    #[test]
+    fn severity_names_are_the_serialised_ones() {
+        for severity in Severity::ALL {
+            let json = serde_json::to_value(severity).ok();
+            assert_eq!(json.as_ref().and_then(|v| v.as_str()), Some(severity.as_str()));
         }
     }
 }

@@ -42,6 +42,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[macro_use]
+mod string_enum;
+
 mod catalog;
 mod csvutil;
 mod error;
@@ -70,7 +73,7 @@ pub use invoice::{
 pub use ledger::{
     Action, AssignmentLedger, CustomerInfo, Diagnostics, Event, LedgerBuilder, LoadMode, RowKey, SubscriberType,
 };
-pub use money::{Currency, Money, QUANTITY_DECIMALS, RoundingMode, RoundingPolicy};
+pub use money::{Currency, Money, QUANTITY_DECIMALS, RoundingMode, RoundingPolicy, parse_decimal};
 pub use org::{OrgFormat, Organisation, Owner, Partner, SubPartner};
 pub use proration::{HourPolicy, day_quantity_for_hours, day_quantity_for_micros};
 pub use quantity::{QUANTITY_SCALE, Quantity};
@@ -82,7 +85,7 @@ pub use reconcile::{
     ClassSummary, CustomerSummary, Finding, FindingClass, FindingUnit, ReconcileOptions, Reconciliation,
     ReconciliationSummary, SkuSummary, reconcile,
 };
-pub use report::{ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
+pub use report::{Column, ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
 pub use time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, parse_date};
 
 /// The README's examples, run as doctests so they stay true.

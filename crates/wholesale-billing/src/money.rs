@@ -13,6 +13,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::quantity::Quantity;
+use crate::time::Period;
 
 /// An ISO 4217 currency: its three-letter code and the number of decimals of its minor unit.
 ///
@@ -157,33 +159,37 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
-/// How a value is rounded at one stage.
-///
-/// ```
-/// use wholesale_billing::{Decimal, RoundingMode};
-/// let x: Decimal = "527.125".parse().unwrap();
-/// assert_eq!(RoundingMode::HalfEven.round(x, 2).to_string(), "527.12");
-/// assert_eq!(RoundingMode::HalfUp.round(x, 2).to_string(), "527.13");
-/// assert_eq!(RoundingMode::Up.round("0.001".parse().unwrap(), 2).to_string(), "0.01");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RoundingMode {
-    /// Half to even ("banker's"): the billing contract's default.
-    #[default]
-    HalfEven,
-    /// Half away from zero.
-    HalfUp,
-    /// Half toward zero.
-    HalfDown,
-    /// Away from zero.
-    Up,
-    /// Toward zero (truncation).
-    Down,
-    /// Toward positive infinity.
-    Ceiling,
-    /// Toward negative infinity.
-    Floor,
+string_enum! {
+    /// How a value is rounded at one stage.
+    ///
+    /// ```
+    /// use wholesale_billing::{Decimal, RoundingMode};
+    /// let x: Decimal = "527.125".parse().unwrap();
+    /// assert_eq!(RoundingMode::HalfEven.round(x, 2).to_string(), "527.12");
+    /// assert_eq!(RoundingMode::HalfUp.round(x, 2).to_string(), "527.13");
+    /// assert_eq!(RoundingMode::Up.round("0.001".parse().unwrap(), 2).to_string(), "0.01");
+    /// assert_eq!("half_down".parse::<RoundingMode>()?, RoundingMode::HalfDown);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RoundingMode("rounding mode") {
+        /// Half to even ("banker's"): the billing contract's default.
+        #[default]
+        HalfEven = "half_even",
+        /// Half away from zero.
+        HalfUp = "half_up",
+        /// Half toward zero.
+        HalfDown = "half_down",
+        /// Away from zero.
+        Up = "up",
+        /// Toward zero (truncation).
+        Down = "down",
+        /// Toward positive infinity.
+        Ceiling = "ceiling",
+        /// Toward negative infinity.
+        Floor = "floor",
+    }
 }
 
 impl RoundingMode {
@@ -244,6 +250,36 @@ impl RoundingPolicy {
         self.quantity.round(value, QUANTITY_DECIMALS)
     }
 
+    /// User-months of `user_days` in `period` (SPEC.md §5.1): `Σ user-days / days in the period`,
+    /// rounded to 4 decimals at the quantity stage (half-even by default). The quantity of a
+    /// vendor invoice's usage line, of a prorated customer invoice line, of a margin's cost and
+    /// of the reconciliation's invoice check.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] if the division does not fit a `Decimal` (it always does for a
+    /// [`Quantity`]: kept checked as every quantity arithmetic).
+    ///
+    /// ```
+    /// use wholesale_billing::{Period, Quantity, RoundingMode, RoundingPolicy};
+    /// let may = Period::month(2024, 5)?;
+    /// let user_days: Quantity = "3268.1750".parse()?;
+    /// assert_eq!(RoundingPolicy::default().user_months(user_days, may)?.to_string(), "105.4250");
+    /// // 0.00005 user-months exactly: half-even keeps 0.0000, half-up gives 0.0001.
+    /// let tiny: Quantity = "0.0031".parse()?;
+    /// let half = Period::from_dates("2024-05-01", "2024-07-01")?; // 62 days
+    /// assert_eq!(RoundingPolicy::default().user_months(tiny, half)?.to_string(), "0.0000");
+    /// let up = RoundingPolicy { quantity: RoundingMode::HalfUp, ..RoundingPolicy::default() };
+    /// assert_eq!(up.user_months(tiny, half)?.to_string(), "0.0001");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn user_months(&self, user_days: Quantity, period: Period) -> Result<Decimal> {
+        let months = user_days
+            .to_decimal()
+            .checked_div(Decimal::from(period.days()))
+            .ok_or(Error::Overflow("user-months"))?;
+        Ok(self.quantity(months))
+    }
+
     /// A money line rounded to the currency's minor unit.
     pub fn line(&self, amount: Decimal, currency: Currency) -> Money {
         Money::new(self.line.round(amount, currency.minor_unit()), currency)
@@ -276,7 +312,7 @@ impl RoundingPolicy {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "decimal_text")]
     amount: Decimal,
     currency: Currency,
 }
@@ -404,11 +440,23 @@ impl fmt::Display for Money {
     }
 }
 
-/// Parses a plain decimal number (`12`, `-0.5`, `1.6250`; no exponent, no thousands separators).
+/// Parses a plain decimal number (`12`, `-0.5`, `+1.6250`; surrounding white space allowed; no
+/// exponent, no thousands separators), exactly as written: the crate's one reader of decimals in
+/// text (files, command-line options, Python strings).
 ///
 /// # Errors
-/// [`Error::InvalidMoney`] naming the text.
-pub(crate) fn parse_decimal(text: &str) -> Result<Decimal> {
+/// [`Error::InvalidMoney`] naming the text: not a plain decimal number, or more digits than a
+/// [`Decimal`] holds.
+///
+/// ```
+/// use wholesale_billing::parse_decimal;
+/// assert_eq!(parse_decimal(" 8.00 ")?.to_string(), "8.00");
+/// assert_eq!(parse_decimal("+7.10")?.to_string(), "7.10");
+/// assert_eq!(parse_decimal("1e3").unwrap_err().to_string(), r#"invalid amount "1e3": not a plain decimal number"#);
+/// assert!(parse_decimal("1,000.00").is_err());
+/// # Ok::<(), wholesale_billing::Error>(())
+/// ```
+pub fn parse_decimal(text: &str) -> Result<Decimal> {
     let t = text.trim();
     let plain = !t.is_empty()
         && t.bytes()
@@ -426,6 +474,170 @@ pub(crate) fn parse_decimal(text: &str) -> Result<Decimal> {
         input: text.to_owned(),
         reason: "too many digits",
     })
+}
+
+/// Parses a price: a plain decimal ([`parse_decimal`]) that is not negative; `-0` and `-0.00`
+/// are zero, with their scale. The message says why not (`invalid price "x": ...`,
+/// `negative price "-1"`), for the readers to place in their located errors.
+pub(crate) fn parse_price(text: &str) -> std::result::Result<Decimal, String> {
+    let price = parse_decimal(text).map_err(|e| match e {
+        Error::InvalidMoney { reason, .. } => format!("invalid price {text:?}: {reason}"),
+        other => other.to_string(),
+    })?;
+    non_negative_price(price, text)
+}
+
+/// `price` when it is not below zero (`-0` becomes `0` of the same scale); `text` names it.
+fn non_negative_price(price: Decimal, text: &str) -> std::result::Result<Decimal, String> {
+    if price.is_zero() {
+        return Ok(Decimal::new(0, price.scale()));
+    }
+    if price.is_sign_negative() {
+        return Err(format!("negative price {text:?}"));
+    }
+    Ok(price)
+}
+
+/// Decimals as strings, the one serde form of every amount, price, rate and percentage of the
+/// crate: written as their exact text (`"527.10"`), read from a plain decimal string
+/// ([`parse_decimal`]) or a whole number; a float is refused, since it is not the number
+/// written. Use as `#[serde(with = "crate::money::decimal_text")]` (`decimal_text::option` for an
+/// `Option<Decimal>`); a reader with other rules (a non-negative price, a hint in its file's
+/// syntax) deserialises with a [`DecimalText`](decimal_text::DecimalText) of its own.
+pub(crate) mod decimal_text {
+    use std::fmt;
+
+    use rust_decimal::Decimal;
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    /// What a decimal in a file is, for reading it and for the messages about it.
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) struct DecimalText {
+        /// The kind of number in messages (`amount`, `price`), after `a`/`an`.
+        pub(crate) what: &'static str,
+        /// How the file writes one, for the hints (`"12.00"`, `rate = "8.00"`).
+        pub(crate) example: &'static str,
+        /// Whether it is a price: never negative (`-0` is zero).
+        pub(crate) price: bool,
+    }
+
+    /// An amount, rate or percentage of any sign, `"12.00"`.
+    pub(crate) const AMOUNT: DecimalText = DecimalText {
+        what: "amount",
+        example: "\"12.00\"",
+        price: false,
+    };
+
+    impl DecimalText {
+        fn article(&self) -> &'static str {
+            if self.what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            }
+        }
+
+        fn check_sign<E: de::Error>(&self, value: Decimal, text: &str) -> Result<Decimal, E> {
+            if self.price {
+                super::non_negative_price(value, text).map_err(E::custom)
+            } else {
+                Ok(value)
+            }
+        }
+    }
+
+    impl Visitor<'_> for DecimalText {
+        type Value = Decimal;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(
+                f,
+                "{} {} as a decimal string, e.g. {}",
+                self.article(),
+                self.what,
+                self.example
+            )
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+            if self.price {
+                super::parse_price(v).map_err(E::custom)
+            } else {
+                super::parse_decimal(v).map_err(E::custom)
+            }
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
+            self.check_sign(Decimal::from(v), &v.to_string())
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
+            self.check_sign(Decimal::from(v), &v.to_string())
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Decimal, E> {
+            Err(E::custom(format!(
+                "{} {} written as a float is not exact: write {}s as strings, e.g. {}",
+                self.article(),
+                self.what,
+                self.what,
+                self.example
+            )))
+        }
+    }
+
+    /// Writes the decimal's exact text.
+    pub(crate) fn serialize<S: Serializer>(value: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(value)
+    }
+
+    /// Reads an [`AMOUNT`].
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        d.deserialize_any(AMOUNT)
+    }
+
+    /// The same for an `Option<Decimal>`: `None` is written as nothing (with
+    /// `skip_serializing_if`) or `null`, and read from `null` (or an absent key, with
+    /// `#[serde(default)]`).
+    pub(crate) mod option {
+        use rust_decimal::Decimal;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Writes the decimal's exact text, or `null`.
+        pub(crate) fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+            match value {
+                Some(v) => s.collect_str(v),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads an amount, or `null`.
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+            /// An amount in an `Option`.
+            struct Amount(Decimal);
+            impl<'de> Deserialize<'de> for Amount {
+                fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    super::deserialize(d).map(Amount)
+                }
+            }
+            Ok(Option::<Amount>::deserialize(d)?.map(|a| a.0))
+        }
+    }
+
+    /// An optional decimal of a configuration file that is absent or given, never `null`: with
+    /// `#[serde(default)]`, an absent key is `None`; a key that is present must be an amount.
+    pub(crate) mod present {
+        use rust_decimal::Decimal;
+        use serde::Deserializer;
+
+        pub(crate) use super::option::serialize;
+
+        /// Reads an amount.
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+            super::deserialize(d).map(Some)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -500,6 +712,65 @@ mod tests {
         assert_eq!(json, r#"{"amount":"-12.50","currency":"EUR"}"#);
         assert_eq!(serde_json::from_str::<Money>(&json).unwrap(), m);
         assert!(serde_json::from_str::<Money>(r#"{"amount":1.5,"currency":"EUR"}"#).is_err());
+    }
+
+    #[test]
+    fn decimal_text_writes_the_exact_text_and_reads_plain_decimals() {
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct Doc {
+            #[serde(with = "decimal_text")]
+            a: Decimal,
+            #[serde(default, with = "decimal_text::option")]
+            b: Option<Decimal>,
+            #[serde(default, with = "decimal_text::present")]
+            c: Option<Decimal>,
+        }
+        let mut negative_zero = d("0.00");
+        negative_zero.set_sign_negative(true);
+        for value in [
+            d("527.10"),
+            d("-3"),
+            d("0.0001"),
+            Decimal::MAX,
+            Decimal::MIN,
+            negative_zero,
+        ] {
+            let doc = Doc {
+                a: value,
+                b: Some(value),
+                c: None,
+            };
+            let json = serde_json::to_string(&doc).unwrap();
+            // The text `rust_decimal::serde::str` wrote before, digit for digit.
+            let before = rust_decimal::serde::str::serialize(&value, serde_json::value::Serializer).unwrap();
+            let text = before.as_str().unwrap();
+            assert_eq!(json, format!(r#"{{"a":"{text}","b":"{text}","c":null}}"#));
+            let back: Doc = serde_json::from_str(&json.replace(",\"c\":null", "")).unwrap();
+            assert_eq!(back, doc);
+        }
+        let read = |json: &str| serde_json::from_str::<Doc>(json).map_err(|e| e.to_string());
+        assert_eq!(read(r#"{"a": 7, "b": null}"#).unwrap().a, d("7"));
+        assert_eq!(read(r#"{"a": " +1.50 "}"#).unwrap().a.to_string(), "1.50");
+        assert!(
+            read(r#"{"a": 1.5}"#)
+                .unwrap_err()
+                .starts_with("an amount written as a float is not exact: write amounts as strings, e.g. \"12.00\"")
+        );
+        assert!(
+            read(r#"{"a": "1e3"}"#)
+                .unwrap_err()
+                .starts_with("invalid amount \"1e3\": not a plain decimal number")
+        );
+        assert!(
+            read(r#"{"a": true}"#)
+                .unwrap_err()
+                .contains("expected an amount as a decimal string")
+        );
+        assert!(
+            read(r#"{"a": "1", "c": null}"#).is_err(),
+            "a configuration key given as null"
+        );
+        assert_eq!(read(r#"{"a": "1", "c": "2"}"#).unwrap().c, Some(d("2")));
     }
 
     #[test]

@@ -4,66 +4,30 @@
 //! Everything here is integer arithmetic on microseconds and hours; a quantity is a count of
 //! ten-thousandths of a day, rounded half-even once per day.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
 use crate::quantity::{QUANTITY_SCALE, Quantity, div_round_half_even};
 use crate::time::{MICROS_PER_DAY, MICROS_PER_HOUR};
 
-/// When an hour of assignment counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HourPolicy {
-    /// An hour counts when any instant of it is assigned (the default).
-    #[default]
-    Started,
-    /// An hour counts when all of it is assigned.
-    Completed,
-    /// Not hour-based: the day's quantity is the covered duration, in microseconds, over 24 h.
-    Exact,
-}
-
-impl HourPolicy {
-    /// All policies.
-    pub const ALL: [HourPolicy; 3] = [HourPolicy::Started, HourPolicy::Completed, HourPolicy::Exact];
-
-    /// `started`, `completed` or `exact`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HourPolicy::Started => "started",
-            HourPolicy::Completed => "completed",
-            HourPolicy::Exact => "exact",
-        }
-    }
-}
-
-impl fmt::Display for HourPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for HourPolicy {
-    type Err = Error;
-
+string_enum! {
+    /// When an hour of assignment counts.
+    ///
     /// ```
     /// use wholesale_billing::HourPolicy;
     /// assert_eq!("Completed".parse::<HourPolicy>()?, HourPolicy::Completed);
     /// assert!("hourly".parse::<HourPolicy>().is_err());
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
-    fn from_str(s: &str) -> Result<Self> {
-        HourPolicy::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| Error::Unknown {
-                what: "hour policy",
-                value: s.to_owned(),
-                hint: "; expected started, completed or exact".to_owned(),
-            })
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum HourPolicy("hour policy") {
+        /// An hour counts when any instant of it is assigned (the default).
+        #[default]
+        Started = "started",
+        /// An hour counts when all of it is assigned.
+        Completed = "completed",
+        /// Not hour-based: the day's quantity is the covered duration, in microseconds, over 24 h.
+        Exact = "exact",
     }
 }
 

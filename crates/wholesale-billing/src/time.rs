@@ -520,6 +520,31 @@ impl FromStr for Period {
     }
 }
 
+/// A period serialises as its text, `YYYY-MM-DD..YYYY-MM-DD`, and reads back from it (or from a
+/// month, `YYYY-MM`).
+///
+/// ```
+/// use wholesale_billing::Period;
+/// let may = Period::month(2024, 5)?;
+/// assert_eq!(serde_json::to_string(&may).unwrap(), r#""2024-05-01..2024-05-31""#);
+/// assert_eq!(serde_json::from_str::<Period>(r#""2024-05-01..2024-05-31""#).unwrap(), may);
+/// assert_eq!(serde_json::from_str::<Period>(r#""2024-05""#).unwrap(), may);
+/// assert!(serde_json::from_str::<Period>(r#""2024-05-31..2024-05-01""#).is_err());
+/// # Ok::<(), wholesale_billing::Error>(())
+/// ```
+impl serde::Serialize for Period {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Period {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

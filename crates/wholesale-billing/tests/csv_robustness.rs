@@ -296,7 +296,8 @@ proptest! {
         if with_header {
             events.extend_from_slice(HEADER.as_bytes());
             events.push(b'\n');
-            report.extend_from_slice(ReportLevel::User.columns().join(",").as_bytes());
+            let names: Vec<&str> = ReportLevel::User.columns().iter().map(|c| c.name()).collect();
+            report.extend_from_slice(names.join(",").as_bytes());
             report.push(b'\n');
         }
         events.extend_from_slice(&bytes);

@@ -106,7 +106,7 @@ impl LedgerBuilder {
                 return;
             }
         };
-        let action = match Action::parse_bytes(t(Field::Action).as_bytes()) {
+        let action = match Action::from_name_bytes(t(Field::Action).as_bytes()) {
             Some(a) => a,
             None => {
                 let (kind, message) = if t(Field::Action).is_empty() {
@@ -123,7 +123,7 @@ impl LedgerBuilder {
         };
         let subscriber_type = match t(Field::SubscriberType) {
             "" => None,
-            s => match SubscriberType::parse_bytes(s.as_bytes()) {
+            s => match SubscriberType::from_name_bytes(s.as_bytes()) {
                 Some(st) => Some(st),
                 None if action == Action::Remove => None,
                 None => {

@@ -1,53 +1,11 @@
 //! Assignment events: the input of shadow billing (SPEC.md §2).
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
 use crate::time::Timestamp;
 
-/// What an event does to a subscriber's package.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Action {
-    /// Starts an assignment (ending the current one, if any).
-    Assign,
-    /// Ends the current assignment.
-    Remove,
-}
-
-impl Action {
-    pub(crate) fn parse_bytes(b: &[u8]) -> Option<Action> {
-        if b.eq_ignore_ascii_case(b"ASSIGN") {
-            Some(Action::Assign)
-        } else if b.eq_ignore_ascii_case(b"REMOVE") {
-            Some(Action::Remove)
-        } else {
-            None
-        }
-    }
-
-    /// `ASSIGN` or `REMOVE`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Assign => "ASSIGN",
-            Action::Remove => "REMOVE",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Action {
-    type Err = Error;
-
-    /// `ASSIGN` or `REMOVE`, case-insensitive.
+string_enum! {
+    /// What an event does to a subscriber's package.
     ///
     /// ```
     /// use wholesale_billing::Action;
@@ -55,67 +13,32 @@ impl FromStr for Action {
     /// assert!("ADD".parse::<Action>().is_err());
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
-    fn from_str(s: &str) -> Result<Self> {
-        Action::parse_bytes(s.trim().as_bytes()).ok_or_else(|| Error::Unknown {
-            what: "action",
-            value: s.to_owned(),
-            hint: "; expected ASSIGN or REMOVE".to_owned(),
-        })
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "UPPERCASE")]
+    pub enum Action("action") {
+        /// Starts an assignment (ending the current one, if any).
+        Assign = "ASSIGN",
+        /// Ends the current assignment.
+        Remove = "REMOVE",
     }
 }
 
-/// A subscriber is a user or a workspace (the report's `TYPE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum SubscriberType {
-    /// A person (`USER_ID`).
-    User,
-    /// A shared device or room (`WORKSPACE_ID`).
-    Workspace,
-}
-
-impl SubscriberType {
-    pub(crate) fn parse_bytes(b: &[u8]) -> Option<SubscriberType> {
-        if b.eq_ignore_ascii_case(b"USER") {
-            Some(SubscriberType::User)
-        } else if b.eq_ignore_ascii_case(b"WORKSPACE") {
-            Some(SubscriberType::Workspace)
-        } else {
-            None
-        }
-    }
-
-    /// `USER` or `WORKSPACE`, as written in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubscriberType::User => "USER",
-            SubscriberType::Workspace => "WORKSPACE",
-        }
-    }
-}
-
-impl fmt::Display for SubscriberType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SubscriberType {
-    type Err = Error;
-
-    /// `USER` or `WORKSPACE`, case-insensitive.
+string_enum! {
+    /// A subscriber is a user or a workspace (the report's `TYPE`).
     ///
     /// ```
     /// use wholesale_billing::SubscriberType;
     /// assert_eq!("Workspace".parse::<SubscriberType>()?, SubscriberType::Workspace);
+    /// assert_eq!(SubscriberType::User.as_str(), "USER");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
-    fn from_str(s: &str) -> Result<Self> {
-        SubscriberType::parse_bytes(s.trim().as_bytes()).ok_or_else(|| Error::Unknown {
-            what: "subscriber type",
-            value: s.to_owned(),
-            hint: "; expected USER or WORKSPACE".to_owned(),
-        })
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "UPPERCASE")]
+    pub enum SubscriberType("subscriber type") {
+        /// A person (`USER_ID`).
+        User = "USER",
+        /// A shared device or room (`WORKSPACE_ID`).
+        Workspace = "WORKSPACE",
     }
 }
 

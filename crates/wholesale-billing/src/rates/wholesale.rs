@@ -23,13 +23,13 @@ pub struct WholesaleRate {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     /// Price per user-month under an uncommitted deal.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub rate: Decimal,
     /// Price per user-month under a committed deal (used for overage), when it differs.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
+        with = "crate::money::decimal_text::option"
     )]
     pub committed_rate: Option<Decimal>,
     /// Unit of measure from the catalog (`Per User`), when known.

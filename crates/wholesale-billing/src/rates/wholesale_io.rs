@@ -27,7 +27,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::csvutil::{csv_error, field, find_columns, header_error, open_with_header, record_line};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity, TextLocation};
-use crate::money::{Currency, parse_decimal};
+use crate::money::decimal_text::DecimalText;
+use crate::money::{Currency, parse_price};
 use crate::rates::wholesale::{WholesaleRate, WholesaleRateCard};
 use crate::textfile::{parse_json, parse_toml};
 
@@ -369,22 +370,6 @@ impl CsvRow<'_> {
     }
 }
 
-/// A non-negative plain decimal, or why not (`invalid price "x": ...`, `negative price "-1"`).
-pub(super) fn parse_price(text: &str) -> std::result::Result<Decimal, String> {
-    let price = parse_decimal(text).map_err(|e| match e {
-        Error::InvalidMoney { reason, .. } => format!("invalid price {text:?}: {reason}"),
-        other => other.to_string(),
-    })?;
-    if price.is_zero() {
-        // `-0` and `-0.00` are zero: keep the scale, drop the sign.
-        return Ok(Decimal::new(0, price.scale()));
-    }
-    if price.is_sign_negative() {
-        return Err(format!("negative price {text:?}"));
-    }
-    Ok(price)
-}
-
 // ---- TOML and JSON ----
 
 /// How a file form writes a price, for the hint of the float error.
@@ -407,31 +392,12 @@ struct Price<S>(Decimal, PhantomData<S>);
 
 impl<'de, S: PriceSyntax> Deserialize<'de> for Price<S> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct PriceVisitor<S>(PhantomData<S>);
-        impl<S: PriceSyntax> Visitor<'_> for PriceVisitor<S> {
-            type Value = Decimal;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "a price as a decimal string, e.g. {}", S::EXAMPLE)
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Decimal, E> {
-                parse_price(v).map_err(E::custom)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Decimal, E> {
-                self.visit_str(&v.to_string())
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Decimal, E> {
-                self.visit_str(&v.to_string())
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Decimal, E> {
-                Err(E::custom(format!(
-                    "a price written as a float is not exact: write prices as strings, e.g. {}",
-                    S::EXAMPLE
-                )))
-            }
-        }
-        deserializer
-            .deserialize_any(PriceVisitor::<S>(PhantomData))
-            .map(|d| Price(d, PhantomData))
+        let price = DecimalText {
+            what: "price",
+            example: S::EXAMPLE,
+            price: true,
+        };
+        deserializer.deserialize_any(price).map(|d| Price(d, PhantomData))
     }
 }
 
@@ -561,7 +527,7 @@ impl<'a> RateCardOut<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::money::parse_price;
 
     #[test]
     fn prices_are_exact_or_refused() {
@@ -571,6 +537,29 @@ mod tests {
         assert_eq!(
             parse_price("1e3").unwrap_err(),
             "invalid price \"1e3\": not a plain decimal number"
+        );
+    }
+
+    #[test]
+    fn file_prices_keep_their_rules() {
+        use crate::WholesaleRateCard;
+        let toml =
+            |rate: &str| WholesaleRateCard::from_toml_str(&format!("currency = \"USD\"\n[rates.X]\nrate = {rate}\n"));
+        assert_eq!(toml("8").unwrap().rate("X").unwrap().rate.to_string(), "8");
+        assert_eq!(toml("\"-0.00\"").unwrap().rate("X").unwrap().rate.to_string(), "0.00");
+        let err = |rate: &str| toml(rate).unwrap_err().to_string();
+        assert!(err("-1").ends_with("negative price \"-1\""), "{}", err("-1"));
+        assert!(err("\"-1\"").ends_with("negative price \"-1\""), "{}", err("\"-1\""));
+        assert!(
+            err("true").ends_with("expected a price as a decimal string, e.g. rate = \"8.00\""),
+            "{}",
+            err("true")
+        );
+        let json = WholesaleRateCard::from_json_str(r#"{"currency": "USD", "rates": {"X": {"rate": 8.5}}}"#);
+        assert!(
+            json.unwrap_err()
+                .to_string()
+                .ends_with("a price written as a float is not exact: write prices as strings, e.g. \"rate\": \"8.00\"")
         );
     }
 }

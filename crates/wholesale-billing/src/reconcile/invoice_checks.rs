@@ -103,7 +103,7 @@ pub(super) fn check_invoice(
 ) -> Result<()> {
     let currency = rates.currency();
     let rounding = &options.rounding;
-    let days = Decimal::from(period.days());
+    let days = period.days();
 
     // A committed invoice bills the commitment and the overage, not usage lines: nothing to
     // compare quantities with.
@@ -113,11 +113,7 @@ pub(super) fn check_invoice(
         let billed = invoice.usage_quantity_by_sku()?;
         let mut reported: BTreeMap<&str, (Quantity, Decimal)> = BTreeMap::new();
         for (sku, user_days) in vendor_days_by_sku {
-            let months = user_days
-                .to_decimal()
-                .checked_div(days)
-                .ok_or(Error::Overflow("user-months"))?;
-            reported.insert(sku.as_str(), (*user_days, rounding.quantity(months)));
+            reported.insert(sku.as_str(), (*user_days, rounding.user_months(*user_days, period)?));
         }
         let skus: BTreeSet<&str> = billed.keys().chain(reported.keys()).copied().collect();
         let zero = Decimal::new(0, QUANTITY_DECIMALS);

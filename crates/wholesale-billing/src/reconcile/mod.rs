@@ -18,9 +18,6 @@ mod output;
 mod tests;
 mod walk;
 
-use std::fmt;
-use std::str::FromStr;
-
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -34,64 +31,40 @@ use crate::rates::WholesaleRateCard;
 use crate::report::{ReportLevel, UsageReport};
 use crate::time::Period;
 
-/// What kind of difference a [`Finding`] reports.
-///
-/// Findings are sorted by class in the order of [`FindingClass::ALL`].
-///
-/// ```
-/// use wholesale_billing::FindingClass;
-/// let class: FindingClass = "sku_mismatch".parse()?;
-/// assert_eq!(class, FindingClass::SkuMismatch);
-/// assert_eq!(class.to_string(), "sku_mismatch");
-/// assert_eq!(serde_json::to_string(&class).unwrap(), "\"sku_mismatch\"");
-/// assert!("typo".parse::<FindingClass>().is_err());
-/// # Ok::<(), wholesale_billing::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FindingClass {
-    /// Expected usage of a (customer, subscriber, SKU) that no vendor report has.
-    MissingFromVendor,
-    /// Vendor-reported usage of a (customer, subscriber, SKU) the partner's data does not have.
-    UnexpectedVendorUsage,
-    /// Both have the (customer, subscriber, SKU), with quantities further apart than the tolerance.
-    QuantityMismatch,
-    /// The vendor reports a subscriber under another SKU than the partner's data.
-    SkuMismatch,
-    /// The invoice's quantity of a usage SKU differs from the vendor reports' user-months.
-    InvoiceQuantityMismatch,
-    /// An invoice line whose amount is not its quantity × rate, or a total that is not the sum of
-    /// the lines.
-    InvoiceArithmetic,
+string_enum! {
+    /// What kind of difference a [`Finding`] reports.
+    ///
+    /// Findings are sorted by class in the order of [`FindingClass::ALL`].
+    ///
+    /// ```
+    /// use wholesale_billing::FindingClass;
+    /// let class: FindingClass = "sku_mismatch".parse()?;
+    /// assert_eq!(class, FindingClass::SkuMismatch);
+    /// assert_eq!(class.to_string(), "sku_mismatch");
+    /// assert_eq!(serde_json::to_string(&class).unwrap(), "\"sku_mismatch\"");
+    /// assert!("typo".parse::<FindingClass>().is_err());
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum FindingClass("finding class") {
+        /// Expected usage of a (customer, subscriber, SKU) that no vendor report has.
+        MissingFromVendor = "missing_from_vendor",
+        /// Vendor-reported usage of a (customer, subscriber, SKU) the partner's data does not have.
+        UnexpectedVendorUsage = "unexpected_vendor_usage",
+        /// Both have the (customer, subscriber, SKU), with quantities further apart than the tolerance.
+        QuantityMismatch = "quantity_mismatch",
+        /// The vendor reports a subscriber under another SKU than the partner's data.
+        SkuMismatch = "sku_mismatch",
+        /// The invoice's quantity of a usage SKU differs from the vendor reports' user-months.
+        InvoiceQuantityMismatch = "invoice_quantity_mismatch",
+        /// An invoice line whose amount is not its quantity × rate, or a total that is not the sum of
+        /// the lines.
+        InvoiceArithmetic = "invoice_arithmetic",
+    }
 }
 
 impl FindingClass {
-    /// Every class, in sort order.
-    pub const ALL: [FindingClass; 6] = [
-        FindingClass::MissingFromVendor,
-        FindingClass::UnexpectedVendorUsage,
-        FindingClass::QuantityMismatch,
-        FindingClass::SkuMismatch,
-        FindingClass::InvoiceQuantityMismatch,
-        FindingClass::InvoiceArithmetic,
-    ];
-
-    /// The snake-case name (`missing_from_vendor`, ...).
-    ///
-    /// ```
-    /// assert_eq!(wholesale_billing::FindingClass::InvoiceArithmetic.as_str(), "invoice_arithmetic");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingClass::MissingFromVendor => "missing_from_vendor",
-            FindingClass::UnexpectedVendorUsage => "unexpected_vendor_usage",
-            FindingClass::QuantityMismatch => "quantity_mismatch",
-            FindingClass::SkuMismatch => "sku_mismatch",
-            FindingClass::InvoiceQuantityMismatch => "invoice_quantity_mismatch",
-            FindingClass::InvoiceArithmetic => "invoice_arithmetic",
-        }
-    }
-
     /// The unit of the quantities of a finding of this class.
     ///
     /// ```
@@ -109,63 +82,23 @@ impl FindingClass {
     }
 }
 
-impl fmt::Display for FindingClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-impl FromStr for FindingClass {
-    type Err = Error;
-
-    /// The snake-case name, case-insensitive.
-    fn from_str(s: &str) -> Result<Self> {
-        FindingClass::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| Error::Unknown {
-                what: "finding class",
-                value: s.to_owned(),
-                hint: format!(
-                    "; expected one of {}",
-                    FindingClass::ALL.map(FindingClass::as_str).join(", ")
-                ),
-            })
-    }
-}
-
-/// The unit of a finding's `expected`, `actual` and `difference`.
-///
-/// ```
-/// use wholesale_billing::FindingUnit;
-/// assert_eq!(FindingUnit::UserMonths.to_string(), "user_months");
-/// assert_eq!(serde_json::to_string(&FindingUnit::Money).unwrap(), "\"money\"");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FindingUnit {
-    /// Days of usage (the reports' `QUANTITY`).
-    UserDays,
-    /// User-months (the invoice's `QTY`: user-days / days in the period, 4 decimals).
-    UserMonths,
-    /// An amount in the reconciliation's currency.
-    Money,
-}
-
-impl FindingUnit {
-    /// `user_days`, `user_months` or `money`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingUnit::UserDays => "user_days",
-            FindingUnit::UserMonths => "user_months",
-            FindingUnit::Money => "money",
-        }
-    }
-}
-
-impl fmt::Display for FindingUnit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
+string_enum! {
+    /// The unit of a finding's `expected`, `actual` and `difference`.
+    ///
+    /// ```
+    /// use wholesale_billing::FindingUnit;
+    /// assert_eq!(FindingUnit::UserMonths.to_string(), "user_months");
+    /// assert_eq!(serde_json::to_string(&FindingUnit::Money).unwrap(), "\"money\"");
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum FindingUnit("finding unit") {
+        /// Days of usage (the reports' `QUANTITY`).
+        UserDays = "user_days",
+        /// User-months (the invoice's `QTY`: user-days / days in the period, 4 decimals).
+        UserMonths = "user_months",
+        /// An amount in the reconciliation's currency.
+        Money = "money",
     }
 }
 
@@ -210,13 +143,13 @@ pub struct Finding {
     /// For `sku_mismatch` only: the SKU the partner's data says.
     pub expected_sku: Option<String>,
     /// What the partner's data (or the recomputation) says.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub expected: Decimal,
     /// What the vendor says.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub actual: Decimal,
     /// `actual − expected`.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub difference: Decimal,
     /// The unit of `expected`, `actual` and `difference`.
     pub unit: FindingUnit,
@@ -279,7 +212,6 @@ impl ReconcileOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reconciliation {
     /// The billing period compared.
-    #[serde(serialize_with = "output::period_text")]
     pub period: Period,
     /// The currency of every money impact (the rate card's).
     pub currency: Currency,

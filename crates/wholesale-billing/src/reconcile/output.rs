@@ -5,17 +5,12 @@ use std::fmt;
 use std::io::Write;
 
 use rust_decimal::Decimal;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use super::{Finding, FindingClass, Reconciliation};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::time::Period;
-
-/// Periods serialise as `YYYY-MM-DD..YYYY-MM-DD`.
-pub(super) fn period_text<S: Serializer>(period: &Period, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_str(period)
-}
 
 /// Findings and money impact of one class.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,7 +65,6 @@ pub struct SkuSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReconciliationSummary {
     /// The billing period compared.
-    #[serde(serialize_with = "period_text")]
     pub period: Period,
     /// The currency of the money impacts.
     pub currency: Currency,
@@ -214,7 +208,6 @@ impl Reconciliation {
     pub fn to_json(&self) -> Result<String> {
         #[derive(Serialize)]
         struct Document<'a> {
-            #[serde(serialize_with = "period_text")]
             period: Period,
             currency: Currency,
             summary: Summary,

@@ -6,16 +6,16 @@
 //! megabytes and no per-row allocation.
 
 mod aggregate;
+mod column;
 mod engine;
 mod read;
 mod write;
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use column::Column;
 pub use read::ReadOptions;
 
 use crate::error::{Error, Result};
@@ -25,113 +25,45 @@ use crate::quantity::Quantity;
 use crate::strings::{StringTable, Sym};
 use crate::time::{Period, Timestamp};
 
-/// The three report levels of the Webex billing API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum ReportLevel {
-    /// One row per SKU.
-    #[default]
-    Partner,
-    /// One row per customer, SKU, location and license.
-    Customer,
-    /// One row per customer, subscriber, package, location and license.
-    User,
-}
-
-impl ReportLevel {
-    /// All levels, coarsest first.
-    pub const ALL: [ReportLevel; 3] = [ReportLevel::Partner, ReportLevel::Customer, ReportLevel::User];
-
-    /// `PARTNER`, `CUSTOMER` or `USER` (the API's `type`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportLevel::Partner => "PARTNER",
-            ReportLevel::Customer => "CUSTOMER",
-            ReportLevel::User => "USER",
-        }
-    }
-
-    /// The CSV columns of this level, in order.
+string_enum! {
+    /// The three report levels of the Webex billing API (the API's `type`).
     ///
     /// ```
     /// use wholesale_billing::ReportLevel;
-    /// assert_eq!(ReportLevel::Partner.columns().join(","),
-    ///     "PARTNER_NAME,PARTNER_ORG_ID,SUBSCRIPTION_ID,SERVICE_NAME,SKU,DESCRIPTION,CONSUMPTION_START_DATE,CONSUMPTION_END_DATE,QUANTITY");
+    /// assert_eq!("user".parse::<ReportLevel>()?, ReportLevel::User);
+    /// assert_eq!(ReportLevel::Customer.to_string(), "CUSTOMER");
+    /// assert!(ReportLevel::Partner < ReportLevel::User);
+    /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
-    pub fn columns(self) -> &'static [&'static str] {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+    #[serde(rename_all = "UPPERCASE")]
+    pub enum ReportLevel("report level") {
+        /// One row per SKU.
+        #[default]
+        Partner = "PARTNER",
+        /// One row per customer, SKU, location and license.
+        Customer = "CUSTOMER",
+        /// One row per customer, subscriber, package, location and license.
+        User = "USER",
+    }
+}
+
+impl ReportLevel {
+    /// The CSV columns of this level, in order (SPEC.md §4).
+    ///
+    /// ```
+    /// use wholesale_billing::{Column, ReportLevel};
+    /// let names: Vec<&str> = ReportLevel::Partner.columns().iter().map(|c| c.name()).collect();
+    /// assert_eq!(names.join(","),
+    ///     "PARTNER_NAME,PARTNER_ORG_ID,SUBSCRIPTION_ID,SERVICE_NAME,SKU,DESCRIPTION,CONSUMPTION_START_DATE,CONSUMPTION_END_DATE,QUANTITY");
+    /// assert_eq!(ReportLevel::User.columns(), Column::ALL);
+    /// ```
+    pub const fn columns(self) -> &'static [Column] {
         match self {
-            ReportLevel::Partner => &PARTNER_COLUMNS,
-            ReportLevel::Customer => &CUSTOMER_COLUMNS,
-            ReportLevel::User => &USER_COLUMNS,
+            ReportLevel::Partner => &column::PARTNER_COLUMNS,
+            ReportLevel::Customer => &column::CUSTOMER_COLUMNS,
+            ReportLevel::User => &column::USER_COLUMNS,
         }
-    }
-}
-
-const PARTNER_COLUMNS: [&str; 9] = [
-    "PARTNER_NAME",
-    "PARTNER_ORG_ID",
-    "SUBSCRIPTION_ID",
-    "SERVICE_NAME",
-    "SKU",
-    "DESCRIPTION",
-    "CONSUMPTION_START_DATE",
-    "CONSUMPTION_END_DATE",
-    "QUANTITY",
-];
-const CUSTOMER_COLUMNS: [&str; 13] = [
-    "PARTNER_NAME",
-    "PARTNER_ORG_ID",
-    "SUBSCRIPTION_ID",
-    "CUSTOMER_ORG_ID",
-    "CUSTOMER_EXTERNAL_ID",
-    "SERVICE_NAME",
-    "SKU",
-    "DESCRIPTION",
-    "CONSUMPTION_START_DATE",
-    "CONSUMPTION_END_DATE",
-    "QUANTITY",
-    "LOCATION_ID",
-    "LICENSE_ID",
-];
-const USER_COLUMNS: [&str; 17] = [
-    "PARTNER_NAME",
-    "PARTNER_ORG_ID",
-    "SUBSCRIPTION_ID",
-    "CUSTOMER_ORG_ID",
-    "CUSTOMER_EXTERNAL_ID",
-    "TYPE",
-    "SUBSCRIBER_ID",
-    "USER_ID",
-    "WORKSPACE_ID",
-    "SERVICE_NAME",
-    "SKU",
-    "DESCRIPTION",
-    "CONSUMPTION_START_DATE",
-    "CONSUMPTION_END_DATE",
-    "QUANTITY",
-    "LOCATION_ID",
-    "LICENSE_ID",
-];
-
-impl fmt::Display for ReportLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ReportLevel {
-    type Err = Error;
-
-    /// `partner`, `customer` or `user`, case-insensitive.
-    fn from_str(s: &str) -> Result<Self> {
-        ReportLevel::ALL
-            .into_iter()
-            .find(|l| l.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| Error::Unknown {
-                what: "report level",
-                value: s.to_owned(),
-                hint: "; expected partner, customer or user".to_owned(),
-            })
     }
 }
 

@@ -4,11 +4,11 @@ use std::cell::Cell;
 use std::io::Read;
 use std::rc::Rc;
 
-use crate::csvutil::{csv_error, field, find_columns, header_error, open_with_header, record_line};
+use crate::csvutil::{csv_error, field, find_columns_by, header_error, open_with_header, record_line};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 use crate::ledger::{Diagnostics, LoadMode, SubscriberType};
 use crate::quantity::parse_quantity;
-use crate::report::{NO_END, NO_START, ReportLevel, RowData, UsageReport};
+use crate::report::{Column, NO_END, NO_START, ReportLevel, RowData, UsageReport};
 use crate::strings::{Interner, Sym};
 use crate::time::parse_report_timestamp;
 
@@ -31,74 +31,13 @@ pub struct ReadOptions {
     pub mode: LoadMode,
 }
 
-/// The columns a report can have; the index is the position in `COLUMNS`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Col {
-    PartnerName,
-    PartnerOrgId,
-    SubscriptionId,
-    CustomerOrgId,
-    CustomerExternalId,
-    Type,
-    SubscriberId,
-    UserId,
-    WorkspaceId,
-    ServiceName,
-    Sku,
-    Description,
-    Start,
-    End,
-    Quantity,
-    LocationId,
-    LicenseId,
-}
-
-const COLS: usize = 17;
-
-/// Canonical name and accepted aliases (normalised: lower case, `_` for separators).
-const NAMES: [(Col, &str, &[&str]); COLS] = [
-    (Col::PartnerName, "PARTNER_NAME", &["partner_name", "partner"]),
-    (Col::PartnerOrgId, "PARTNER_ORG_ID", &["partner_org_id", "partner_id"]),
-    (
-        Col::SubscriptionId,
-        "SUBSCRIPTION_ID",
-        &["subscription_id", "subscription"],
-    ),
-    (
-        Col::CustomerOrgId,
-        "CUSTOMER_ORG_ID",
-        &["customer_org_id", "customer_id"],
-    ),
-    (
-        Col::CustomerExternalId,
-        "CUSTOMER_EXTERNAL_ID",
-        &["customer_external_id", "external_id"],
-    ),
-    (Col::Type, "TYPE", &["type", "subscriber_type"]),
-    (Col::SubscriberId, "SUBSCRIBER_ID", &["subscriber_id", "subscriber"]),
-    (Col::UserId, "USER_ID", &["user_id"]),
-    (Col::WorkspaceId, "WORKSPACE_ID", &["workspace_id"]),
-    (Col::ServiceName, "SERVICE_NAME", &["service_name", "service"]),
-    (Col::Sku, "SKU", &["sku"]),
-    (Col::Description, "DESCRIPTION", &["description"]),
-    (
-        Col::Start,
-        "CONSUMPTION_START_DATE",
-        &["consumption_start_date", "consumption_start", "consumption_start_time"],
-    ),
-    (
-        Col::End,
-        "CONSUMPTION_END_DATE",
-        &["consumption_end_date", "consumption_end", "consumption_end_time"],
-    ),
-    (Col::Quantity, "QUANTITY", &["quantity"]),
-    (Col::LocationId, "LOCATION_ID", &["location_id", "location"]),
-    (Col::LicenseId, "LICENSE_ID", &["license_id", "license"]),
-];
+/// The number of report columns.
+const COLS: usize = Column::ALL.len();
 
 impl UsageReport {
     /// Reads a vendor usage report CSV: columns by name, case-insensitive, in the `UPPER_SNAKE` or
-    /// the human form ("Partner Name", "Consumption Start"); BOM tolerated; extra columns ignored;
+    /// the human form ("Partner Name", "Consumption Start": a [`Column`]'s name or aliases, see
+    /// [`Column::from_header`]); BOM tolerated; extra columns ignored;
     /// missing optional columns read as empty. `SKU` and `QUANTITY` are required, plus
     /// `CUSTOMER_ORG_ID` (CUSTOMER, USER) and `SUBSCRIBER_ID` (USER). Dates without an offset are
     /// read as UTC. Rows keep file order.
@@ -147,30 +86,33 @@ impl UsageReport {
             .rposition(|name| !name.trim_ascii().is_empty())
             .map_or(0, |i| i + 1);
         let header = record.clone();
-        let cols = find_columns(
+        let cols: [Option<usize>; COLS] = find_columns_by(
             &record,
-            &NAMES.map(|(_, canonical, aliases)| (canonical, aliases)),
+            |name| Column::from_normalized_header(name).map(Column::index),
+            |i| Column::ALL[i].name(),
             &[],
             SOURCE,
         )?;
-        let level = options.level.unwrap_or(if cols[Col::SubscriberId as usize].is_some() {
-            ReportLevel::User
-        } else if cols[Col::CustomerOrgId as usize].is_some() {
-            ReportLevel::Customer
-        } else {
-            ReportLevel::Partner
-        });
-        let mut required = vec![Col::Sku, Col::Quantity];
+        let level = options
+            .level
+            .unwrap_or(if cols[Column::SubscriberId.index()].is_some() {
+                ReportLevel::User
+            } else if cols[Column::CustomerOrgId.index()].is_some() {
+                ReportLevel::Customer
+            } else {
+                ReportLevel::Partner
+            });
+        let mut required = vec![Column::Sku, Column::Quantity];
         if level >= ReportLevel::Customer {
-            required.push(Col::CustomerOrgId);
+            required.push(Column::CustomerOrgId);
         }
         if level == ReportLevel::User {
-            required.push(Col::SubscriberId);
+            required.push(Column::SubscriberId);
         }
         let missing: Vec<&str> = required
             .iter()
-            .filter(|c| cols[**c as usize].is_none())
-            .map(|c| NAMES[*c as usize].1)
+            .filter(|c| cols[c.index()].is_none())
+            .map(|c| c.name())
             .collect();
         if !missing.is_empty() {
             return Err(header_error(
@@ -205,10 +147,10 @@ impl UsageReport {
                 Ok(row) => rows.push(row),
                 Err(RowError::Bad(col, kind, message)) => {
                     let mut issue = LoadIssue::new(Severity::Error, line, kind, message);
-                    if let Some(c) = cols[col as usize] {
-                        issue = issue.at_column(c, NAMES[col as usize].1);
+                    if let Some(c) = cols[col.index()] {
+                        issue = issue.at_column(c, col.name());
                     } else {
-                        issue.field = Some(NAMES[col as usize].1.to_owned());
+                        issue.field = Some(col.name().to_owned());
                     }
                     diagnostics.issues.push(issue);
                 }
@@ -245,7 +187,7 @@ impl UsageReport {
 /// header's own text.
 fn column_name(header: &csv::ByteRecord, cols: &[Option<usize>; COLS], column: usize) -> String {
     match cols.iter().position(|c| *c == Some(column)) {
-        Some(known) => NAMES[known].1.to_owned(),
+        Some(known) => Column::ALL[known].name().to_owned(),
         None => String::from_utf8_lossy(header.get(column - 1).unwrap_or_default().trim_ascii()).into_owned(),
     }
 }
@@ -267,7 +209,7 @@ impl<R: Read> Read for LastByte<R> {
 }
 
 enum RowError {
-    Bad(Col, IssueKind, String),
+    Bad(Column, IssueKind, String),
     Fatal(Error),
 }
 
@@ -280,39 +222,42 @@ impl From<Error> for RowError {
 fn read_row(
     record: &csv::ByteRecord,
     cols: &[Option<usize>; COLS],
-    required: &[Col],
+    required: &[Column],
     strings: &mut Interner,
 ) -> std::result::Result<RowData, RowError> {
-    let raw = |c: Col| field(record, cols[c as usize].map(|i| i - 1));
+    let raw = |c: Column| field(record, cols[c.index()].map(|i| i - 1));
     let mut syms = [Sym::EMPTY; COLS];
-    for (col, _, _) in NAMES {
+    for col in Column::ALL {
         let bytes = raw(col);
         let text = std::str::from_utf8(bytes)
             .map_err(|_| RowError::Bad(col, IssueKind::InvalidValue, "not valid utf-8".into()))?;
         if text.is_empty() && required.contains(&col) {
-            let message = format!("{} is required", NAMES[col as usize].1);
+            let message = format!("{} is required", col.name());
             return Err(RowError::Bad(col, IssueKind::MissingField, message));
         }
-        if !matches!(col, Col::Quantity | Col::Start | Col::End | Col::Type) {
-            syms[col as usize] = strings.intern(text)?;
+        if !matches!(
+            col,
+            Column::Quantity | Column::ConsumptionStartDate | Column::ConsumptionEndDate | Column::Type
+        ) {
+            syms[col.index()] = strings.intern(text)?;
         }
     }
-    let quantity = parse_quantity(raw(Col::Quantity)).map_err(|reason| {
-        let text = String::from_utf8_lossy(raw(Col::Quantity));
+    let quantity = parse_quantity(raw(Column::Quantity)).map_err(|reason| {
+        let text = String::from_utf8_lossy(raw(Column::Quantity));
         RowError::Bad(
-            Col::Quantity,
+            Column::Quantity,
             IssueKind::InvalidValue,
             format!("invalid quantity {text:?}: {reason}"),
         )
     })?;
     if quantity.is_negative() {
         return Err(RowError::Bad(
-            Col::Quantity,
+            Column::Quantity,
             IssueKind::InvalidValue,
             format!("quantity {quantity} is negative: usage is never below zero"),
         ));
     }
-    let date = |col: Col, none: i64| -> std::result::Result<i64, RowError> {
+    let date = |col: Column, none: i64| -> std::result::Result<i64, RowError> {
         let b = raw(col);
         if b.is_empty() {
             return Ok(none);
@@ -326,34 +271,34 @@ fn read_row(
             )
         })
     };
-    let start = date(Col::Start, NO_START)?;
-    let end = date(Col::End, NO_END)?;
-    let subscriber_type = match raw(Col::Type) {
+    let start = date(Column::ConsumptionStartDate, NO_START)?;
+    let end = date(Column::ConsumptionEndDate, NO_END)?;
+    let subscriber_type = match raw(Column::Type) {
         b"" => None,
-        b => Some(SubscriberType::parse_bytes(b).ok_or_else(|| {
+        b => Some(SubscriberType::from_name_bytes(b).ok_or_else(|| {
             let text = String::from_utf8_lossy(b);
             RowError::Bad(
-                Col::Type,
+                Column::Type,
                 IssueKind::InvalidValue,
                 format!("type {text:?} is not USER or WORKSPACE"),
             )
         })?),
     };
-    let s = |c: Col| syms[c as usize];
+    let s = |c: Column| syms[c.index()];
     Ok(RowData {
-        partner_name: s(Col::PartnerName),
-        partner_org_id: s(Col::PartnerOrgId),
-        subscription_id: s(Col::SubscriptionId),
-        customer_org_id: s(Col::CustomerOrgId),
-        customer_external_id: s(Col::CustomerExternalId),
-        subscriber_id: s(Col::SubscriberId),
-        user_id: s(Col::UserId),
-        workspace_id: s(Col::WorkspaceId),
-        service_name: s(Col::ServiceName),
-        sku: s(Col::Sku),
-        description: s(Col::Description),
-        location_id: s(Col::LocationId),
-        license_id: s(Col::LicenseId),
+        partner_name: s(Column::PartnerName),
+        partner_org_id: s(Column::PartnerOrgId),
+        subscription_id: s(Column::SubscriptionId),
+        customer_org_id: s(Column::CustomerOrgId),
+        customer_external_id: s(Column::CustomerExternalId),
+        subscriber_id: s(Column::SubscriberId),
+        user_id: s(Column::UserId),
+        workspace_id: s(Column::WorkspaceId),
+        service_name: s(Column::ServiceName),
+        sku: s(Column::Sku),
+        description: s(Column::Description),
+        location_id: s(Column::LocationId),
+        license_id: s(Column::LicenseId),
         subscriber_type,
         start,
         end,

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::error::{Error, Result};
-use crate::report::{NO_END, NO_START, ReportLevel, RowData, UsageReport};
+use crate::report::{Column, NO_END, NO_START, ReportLevel, RowData, UsageReport};
 use crate::time::Timestamp;
 
 impl UsageReport {
@@ -30,7 +30,9 @@ impl UsageReport {
         let mut header = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(Vec::new());
-        header.write_record(self.level.columns()).map_err(csv_to_error)?;
+        header
+            .write_record(self.level.columns().iter().map(|c| c.name()))
+            .map_err(csv_to_error)?;
         writer
             .write_all(&header.into_inner().map_err(|e| io(e.into_error()))?)
             .map_err(io)?;
@@ -66,6 +68,17 @@ impl UsageReport {
     }
 
     fn format_chunk(&self, rows: &[RowData]) -> Result<Vec<u8>> {
+        match self.level {
+            ReportLevel::Partner => self.format_rows::<{ ReportLevel::Partner as usize }>(rows),
+            ReportLevel::Customer => self.format_rows::<{ ReportLevel::Customer as usize }>(rows),
+            ReportLevel::User => self.format_rows::<{ ReportLevel::User as usize }>(rows),
+        }
+    }
+
+    /// Formats rows of the level at `LEVEL` in [`ReportLevel::ALL`]: its columns are known when
+    /// the crate is compiled, so each level's row writer is straight-line code.
+    fn format_rows<const LEVEL: usize>(&self, rows: &[RowData]) -> Result<Vec<u8>> {
+        let columns: &[Column] = const { ReportLevel::ALL[LEVEL].columns() };
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(Vec::with_capacity(rows.len() * 128 * (1 + self.level as usize)));
@@ -76,43 +89,45 @@ impl UsageReport {
             let quantity = r.quantity.format_into(&mut qbuf);
             let start = format_date(r.start, NO_START, &mut sbuf);
             let end = format_date(r.end, NO_END, &mut ebuf);
-            self.write_row(&mut w, r, quantity, start, end).map_err(csv_to_error)?;
+            self.write_row(&mut w, columns, r, quantity, start, end)
+                .map_err(csv_to_error)?;
         }
         w.into_inner()
             .map_err(|e| Error::io("writing the report", e.into_error()))
     }
 
+    /// Writes one row: the fields of `columns`, in order.
+    #[inline(always)]
     fn write_row<W: Write>(
         &self,
         w: &mut csv::Writer<W>,
+        columns: &[Column],
         r: &RowData,
         quantity: &str,
         start: &str,
         end: &str,
     ) -> csv::Result<()> {
         let s = |sym| self.strings.get(sym);
-        w.write_field(s(r.partner_name))?;
-        w.write_field(s(r.partner_org_id))?;
-        w.write_field(s(r.subscription_id))?;
-        if self.level >= ReportLevel::Customer {
-            w.write_field(s(r.customer_org_id))?;
-            w.write_field(s(r.customer_external_id))?;
-        }
-        if self.level == ReportLevel::User {
-            w.write_field(r.subscriber_type.map_or("", |t| t.as_str()))?;
-            w.write_field(s(r.subscriber_id))?;
-            w.write_field(s(r.user_id))?;
-            w.write_field(s(r.workspace_id))?;
-        }
-        w.write_field(s(r.service_name))?;
-        w.write_field(s(r.sku))?;
-        w.write_field(s(r.description))?;
-        w.write_field(start)?;
-        w.write_field(end)?;
-        w.write_field(quantity)?;
-        if self.level >= ReportLevel::Customer {
-            w.write_field(s(r.location_id))?;
-            w.write_field(s(r.license_id))?;
+        for column in columns {
+            w.write_field(match column {
+                Column::PartnerName => s(r.partner_name),
+                Column::PartnerOrgId => s(r.partner_org_id),
+                Column::SubscriptionId => s(r.subscription_id),
+                Column::CustomerOrgId => s(r.customer_org_id),
+                Column::CustomerExternalId => s(r.customer_external_id),
+                Column::Type => r.subscriber_type.map_or("", |t| t.as_str()),
+                Column::SubscriberId => s(r.subscriber_id),
+                Column::UserId => s(r.user_id),
+                Column::WorkspaceId => s(r.workspace_id),
+                Column::ServiceName => s(r.service_name),
+                Column::Sku => s(r.sku),
+                Column::Description => s(r.description),
+                Column::ConsumptionStartDate => start,
+                Column::ConsumptionEndDate => end,
+                Column::Quantity => quantity,
+                Column::LocationId => s(r.location_id),
+                Column::LicenseId => s(r.license_id),
+            })?;
         }
         w.write_record(None::<&[u8]>)
     }

@@ -208,7 +208,7 @@ fn make_invoice(
             )));
         }
         let units = match terms.unit_mode {
-            UnitMode::Prorated => rounding.quantity(user_days.to_decimal() / Decimal::from(days)),
+            UnitMode::Prorated => rounding.user_months(*user_days, period)?,
             UnitMode::WholeUnits => *whole,
         };
         let (exact, bands) = price_units(&entry.price, units);
@@ -223,7 +223,7 @@ fn make_invoice(
                 format!("{units_text} × {price} = {exact} → {}", amount.amount()),
             ),
             (SkuPrice::Tiered { kind, .. }, _) => {
-                let mut text = format!("{units_text}; {kind:?} tiers:").to_lowercase();
+                let mut text = format!("{units_text}; {kind} tiers:").to_lowercase();
                 for b in &bands {
                     let _ = write!(text, " band {} {} × {} = {};", b.band, b.units, b.price, b.amount);
                 }

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::Invoice;
@@ -76,11 +75,10 @@ fn cost_by_sku(
         let slot = days_by_sku.entry(l.sku.as_str()).or_default();
         *slot = slot.checked_add(l.user_days).ok_or(Error::Overflow("user-days"))?;
     }
-    let days = Decimal::from(invoice.period.days());
     days_by_sku
         .into_iter()
         .map(|(sku, user_days)| {
-            let months = rounding.quantity(user_days.to_decimal() / days);
+            let months = rounding.user_months(user_days, invoice.period)?;
             let rate = rates.rate(sku)?.rate;
             Ok((sku.to_owned(), rounding.line(months * rate, rates.currency())))
         })

@@ -69,7 +69,7 @@ pub enum LinePricing {
     /// One price per unit.
     Flat {
         /// The price per unit.
-        #[serde(with = "rust_decimal::serde::str")]
+        #[serde(with = "crate::money::decimal_text")]
         price: Decimal,
     },
     /// Volume or graduated tiers, with the bands used.
@@ -98,7 +98,7 @@ pub struct InvoiceLine {
     /// Prorated (user-months) or whole units.
     pub unit_mode: UnitMode,
     /// Units billed: user-months (4 decimals) or whole units.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub units: Decimal,
     /// Flat or tiered pricing.
     pub pricing: LinePricing,
@@ -119,7 +119,6 @@ pub struct Invoice {
     /// The issuer's name.
     pub issuer_name: String,
     /// The usage period billed.
-    #[serde(serialize_with = "period_text")]
     pub period: Period,
     /// The currency.
     pub currency: Currency,
@@ -128,7 +127,7 @@ pub struct Invoice {
     /// Σ line amounts.
     pub subtotal: Money,
     /// Discount percentage applied to the subtotal.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub discount_percent: Decimal,
     /// The discount, as a non-negative amount subtracted.
     pub discount: Money,
@@ -137,16 +136,12 @@ pub struct Invoice {
     /// What is added so that the net amount reaches the minimum charge.
     pub minimum_top_up: Money,
     /// Tax percentage.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub tax_percent: Decimal,
     /// Tax on the net amount.
     pub tax: Money,
     /// subtotal − discount + top-up + tax.
     pub total: Money,
-}
-
-fn period_text<S: serde::Serializer>(period: &Period, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_str(period)
 }
 
 impl Invoice {

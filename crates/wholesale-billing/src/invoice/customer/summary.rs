@@ -5,7 +5,7 @@ use std::io::Write;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{BillTo, Invoice, MarginReport, period_text};
+use super::{BillTo, Invoice, MarginReport};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::time::Period;
@@ -15,7 +15,6 @@ use crate::time::Period;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MonthlyBilling {
     /// The period billed.
-    #[serde(serialize_with = "period_text")]
     pub period: Period,
     /// The currency.
     pub currency: Currency,
@@ -90,22 +89,22 @@ impl MonthlyBilling {
             org_id: &'a str,
             external_id_or_name: &'a str,
             lines: usize,
-            #[serde(with = "rust_decimal::serde::str")]
+            #[serde(with = "crate::money::decimal_text")]
             subtotal: Decimal,
-            #[serde(with = "rust_decimal::serde::str")]
+            #[serde(with = "crate::money::decimal_text")]
             discount: Decimal,
-            #[serde(with = "rust_decimal::serde::str")]
+            #[serde(with = "crate::money::decimal_text")]
             minimum_top_up: Decimal,
-            #[serde(with = "rust_decimal::serde::str")]
+            #[serde(with = "crate::money::decimal_text")]
             tax: Decimal,
-            #[serde(with = "rust_decimal::serde::str")]
+            #[serde(with = "crate::money::decimal_text")]
             total: Decimal,
         }
         #[derive(Serialize)]
         struct Document<'a> {
             period: String,
             currency: Currency,
-            #[serde(with = "rust_decimal::serde::str")]
+            #[serde(with = "crate::money::decimal_text")]
             grand_total: Decimal,
             invoices: Vec<Row<'a>>,
         }

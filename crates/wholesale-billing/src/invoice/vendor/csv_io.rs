@@ -269,7 +269,7 @@ fn read_invoice_row<'r>(
     let kind = match text(InvoiceCol::Kind)? {
         "" if sku == COMMITTED_SPEND_SKU => LineKind::CommittedSpend,
         "" => LineKind::Usage,
-        k => LineKind::parse(k).ok_or_else(|| {
+        k => LineKind::from_name_bytes(k.as_bytes()).ok_or_else(|| {
             bad(
                 InvoiceCol::Kind,
                 format!("kind {k:?} is not usage, committed_spend, overage, tax or other"),

@@ -101,7 +101,7 @@ pub fn expected_vendor_invoice<'a>(
             continue;
         }
         let rate = rates.rate(sku)?;
-        let quantity = rounding.quantity(days_used.to_decimal() / Decimal::from(days));
+        let quantity = rounding.user_months(*days_used, period)?;
         let price = match options.commitment {
             Commitment::Uncommitted => rate.rate,
             Commitment::Committed { .. } => rate.committed_or_list(),

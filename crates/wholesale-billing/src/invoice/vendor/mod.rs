@@ -8,7 +8,6 @@ mod csv_io;
 mod expected;
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -20,51 +19,29 @@ use crate::money::{Currency, Money, RoundingPolicy};
 use crate::quantity::Quantity;
 use crate::time::Period;
 
-/// What an invoice line bills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LineKind {
-    /// Prorated package usage of the period (user-months × rate).
-    #[default]
-    Usage,
-    /// The monthly committed spend, billed in advance (`A-W-CS-MNTH`).
-    CommittedSpend,
-    /// Usage above the committed spend, at committed rates.
-    Overage,
-    /// Tax.
-    Tax,
-    /// Anything else (support plans, one-off services).
-    Other,
-}
-
-impl LineKind {
-    /// The snake-case name (`usage`, `committed_spend`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LineKind::Usage => "usage",
-            LineKind::CommittedSpend => "committed_spend",
-            LineKind::Overage => "overage",
-            LineKind::Tax => "tax",
-            LineKind::Other => "other",
-        }
-    }
-
-    fn parse(text: &str) -> Option<LineKind> {
-        [
-            LineKind::Usage,
-            LineKind::CommittedSpend,
-            LineKind::Overage,
-            LineKind::Tax,
-            LineKind::Other,
-        ]
-        .into_iter()
-        .find(|k| k.as_str().eq_ignore_ascii_case(text.trim()))
-    }
-}
-
-impl fmt::Display for LineKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+string_enum! {
+    /// What an invoice line bills.
+    ///
+    /// ```
+    /// use wholesale_billing::LineKind;
+    /// assert_eq!("Committed_Spend".parse::<LineKind>()?, LineKind::CommittedSpend);
+    /// assert_eq!(LineKind::Tax.to_string(), "tax");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum LineKind("line kind") {
+        /// Prorated package usage of the period (user-months × rate).
+        #[default]
+        Usage = "usage",
+        /// The monthly committed spend, billed in advance (`A-W-CS-MNTH`).
+        CommittedSpend = "committed_spend",
+        /// Usage above the committed spend, at committed rates.
+        Overage = "overage",
+        /// Tax.
+        Tax = "tax",
+        /// Anything else (support plans, one-off services).
+        Other = "other",
     }
 }
 
@@ -78,13 +55,13 @@ pub struct VendorInvoiceLine {
     /// What the line bills.
     pub kind: LineKind,
     /// The period billed, when the line says.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "period_text")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<Period>,
     /// Quantity: user-months for usage (4 decimals), a count otherwise.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub quantity: Decimal,
     /// Price per unit.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub rate: Decimal,
     /// Quantity × rate, rounded to the minor unit ("extended amount", excluding tax).
     pub extended: Money,
@@ -108,10 +85,10 @@ pub struct FixedLine {
     #[serde(default)]
     pub description: String,
     /// Quantity.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub quantity: Decimal,
     /// Price per unit.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::money::decimal_text")]
     pub rate: Decimal,
 }
 
@@ -158,7 +135,7 @@ pub struct VendorInvoice {
     /// The invoice currency.
     pub currency: Currency,
     /// The usage period billed, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "period_text")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<Period>,
     /// The lines, in order.
     pub lines: Vec<VendorInvoiceLine>,
@@ -205,25 +182,6 @@ impl VendorInvoice {
                 .ok_or(Error::Overflow("invoice quantities"))?;
         }
         Ok(out)
-    }
-}
-
-/// Periods serialise as `YYYY-MM-DD..YYYY-MM-DD`.
-mod period_text {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::time::Period;
-
-    pub(super) fn serialize<S: Serializer>(period: &Option<Period>, s: S) -> Result<S::Ok, S::Error> {
-        match period {
-            Some(p) => s.collect_str(p),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Period>, D::Error> {
-        let text = Option::<String>::deserialize(d)?;
-        text.map(|t| t.parse().map_err(serde::de::Error::custom)).transpose()
     }
 }
 

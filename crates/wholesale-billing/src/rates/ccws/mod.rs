@@ -125,63 +125,29 @@ impl<'de> Deserialize<'de> for CreatedDateTime {
     }
 }
 
-/// The `status` of a response.
-///
-/// ```
-/// use wholesale_billing::ccws::OfferStatus;
-/// let status: OfferStatus = serde_json::from_str(r#""error""#).unwrap();
-/// assert_eq!(status, OfferStatus::Error);
-/// assert_eq!(serde_json::to_string(&OfferStatus::Other("Pending".into())).unwrap(), r#""Pending""#);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum OfferStatus {
-    /// `Success`.
-    Success,
-    /// `Warning`: the items may carry messages.
-    Warning,
-    /// `Error`: the request failed (e.g. `B1003`, more than 1000 PIDs).
-    Error,
-    /// Any other value, as sent.
-    Other(String),
-}
-
-impl OfferStatus {
-    /// The status as the service writes it (`Success`, `Warning`, `Error`, or the other text).
+string_enum! {
+    /// The `status` of a response.
     ///
     /// ```
-    /// assert_eq!(wholesale_billing::ccws::OfferStatus::Warning.as_str(), "Warning");
+    /// use wholesale_billing::ccws::OfferStatus;
+    /// let status: OfferStatus = serde_json::from_str(r#""error""#).unwrap();
+    /// assert_eq!(status, OfferStatus::Error);
+    /// assert_eq!(serde_json::to_string(&OfferStatus::Other("Pending".into())).unwrap(), r#""Pending""#);
     /// ```
-    pub fn as_str(&self) -> &str {
-        match self {
-            OfferStatus::Success => "Success",
-            OfferStatus::Warning => "Warning",
-            OfferStatus::Error => "Error",
-            OfferStatus::Other(s) => s,
-        }
-    }
-}
-
-impl fmt::Display for OfferStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for OfferStatus {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum OfferStatus("offer status", other = Other, path = "wholesale_billing::ccws") {
+        /// `Success`.
+        Success = "Success",
+        /// `Warning`: the items may carry messages.
+        Warning = "Warning",
+        /// `Error`: the request failed (e.g. `B1003`, more than 1000 PIDs).
+        Error = "Error",
     }
 }
 
 impl<'de> Deserialize<'de> for OfferStatus {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        let text = loose::text(deserializer)?.unwrap_or_default();
-        Ok(match text.trim().to_ascii_lowercase().as_str() {
-            "success" => OfferStatus::Success,
-            "warning" => OfferStatus::Warning,
-            "error" => OfferStatus::Error,
-            _ => OfferStatus::Other(text),
-        })
+        Ok(OfferStatus::from(loose::text(deserializer)?.unwrap_or_default()))
     }
 }
 

@@ -4,9 +4,8 @@ use rust_decimal::Decimal;
 
 use super::{Determinant, FILE, OfferDetailsResponse, OfferItem};
 use crate::error::{Error, Result, TextLocation};
-use crate::money::Currency;
+use crate::money::{Currency, parse_price};
 use crate::rates::wholesale::{WholesaleRate, WholesaleRateCard};
-use crate::rates::wholesale_io::parse_price;
 
 impl WholesaleRateCard {
     /// The rate card of a Get Offer Details response: one [`WholesaleRate`] per item.

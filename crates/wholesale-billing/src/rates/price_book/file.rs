@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::{PriceBand, PriceBook, SkuEntry, SkuPrice, Terms, TierKind, UnitMode, opt_decimal_text};
+use super::{PriceBand, PriceBook, SkuEntry, SkuPrice, Terms, TierKind, UnitMode};
 use crate::error::{Error, Result, TextLocation};
 use crate::money::{Currency, RoundingPolicy};
 use crate::textfile::{parse_json, parse_toml};
@@ -66,11 +66,11 @@ struct RawBook {
     rounding: RoundingPolicy,
     #[serde(default)]
     unit_mode: Option<UnitMode>,
-    #[serde(default, with = "opt_decimal_text")]
+    #[serde(default, with = "crate::money::decimal_text::present")]
     tax_percent: Option<Decimal>,
-    #[serde(default, with = "opt_decimal_text")]
+    #[serde(default, with = "crate::money::decimal_text::present")]
     discount_percent: Option<Decimal>,
-    #[serde(default, with = "opt_decimal_text")]
+    #[serde(default, with = "crate::money::decimal_text::present")]
     minimum_charge: Option<Decimal>,
     #[serde(default)]
     skus: BTreeMap<String, RawSku>,
@@ -85,11 +85,11 @@ struct RawBook {
 struct RawTerms {
     #[serde(default)]
     unit_mode: Option<UnitMode>,
-    #[serde(default, with = "opt_decimal_text")]
+    #[serde(default, with = "crate::money::decimal_text::present")]
     tax_percent: Option<Decimal>,
-    #[serde(default, with = "opt_decimal_text")]
+    #[serde(default, with = "crate::money::decimal_text::present")]
     discount_percent: Option<Decimal>,
-    #[serde(default, with = "opt_decimal_text")]
+    #[serde(default, with = "crate::money::decimal_text::present")]
     minimum_charge: Option<Decimal>,
     #[serde(default)]
     skus: BTreeMap<String, RawSku>,
@@ -98,7 +98,7 @@ struct RawTerms {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSku {
-    #[serde(default, with = "opt_decimal_text")]
+    #[serde(default, with = "crate::money::decimal_text::present")]
     price: Option<Decimal>,
     #[serde(default)]
     tiers: Option<TierKind>,

@@ -33,7 +33,6 @@ mod file;
 mod tiers;
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -41,46 +40,59 @@ use serde::{Deserialize, Serialize};
 pub use tiers::{BandUse, price_units};
 
 use crate::error::{Error, Result};
-use crate::money::{Currency, Money, RoundingPolicy, parse_decimal};
+use crate::money::{Currency, Money, RoundingPolicy};
 
-/// How user-days become billed units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitMode {
-    /// User-months: `round(Σ user-days / days in period, 4)` per customer and SKU.
-    #[default]
-    Prorated,
-    /// Whole units: `ceil(user-days / days in period)` per report row, summed.
-    WholeUnits,
-}
-
-impl fmt::Display for UnitMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            UnitMode::Prorated => "prorated",
-            UnitMode::WholeUnits => "whole_units",
-        })
+string_enum! {
+    /// How user-days become billed units.
+    ///
+    /// ```
+    /// use wholesale_billing::UnitMode;
+    /// assert_eq!("whole_units".parse::<UnitMode>()?, UnitMode::WholeUnits);
+    /// assert_eq!(UnitMode::default().to_string(), "prorated");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum UnitMode("unit mode") {
+        /// User-months: `round(Σ user-days / days in period, 4)` per customer and SKU.
+        #[default]
+        Prorated = "prorated",
+        /// Whole units: `ceil(user-days / days in period)` per report row, summed.
+        WholeUnits = "whole_units",
     }
 }
 
-/// How tiers apply to a quantity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TierKind {
-    /// Every unit at the price of the band the total quantity falls in.
-    Volume,
-    /// Each band's units at that band's price.
-    Graduated,
+string_enum! {
+    /// How tiers apply to a quantity.
+    ///
+    /// ```
+    /// use wholesale_billing::TierKind;
+    /// assert_eq!("graduated".parse::<TierKind>()?, TierKind::Graduated);
+    /// assert_eq!(TierKind::Volume.to_string(), "volume");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum TierKind("tier kind") {
+        /// Every unit at the price of the band the total quantity falls in.
+        Volume = "volume",
+        /// Each band's units at that band's price.
+        Graduated = "graduated",
+    }
 }
 
 /// One band of a tiered price: units up to `up_to` (inclusive; `None`: no limit) at `price`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceBand {
     /// Upper bound of the band in units, inclusive; `None` for the last, open band.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_decimal_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::money::decimal_text::present"
+    )]
     pub up_to: Option<Decimal>,
     /// Price per unit in the band.
-    #[serde(with = "decimal_text")]
+    #[serde(with = "crate::money::decimal_text")]
     pub price: Decimal,
 }
 
@@ -88,7 +100,7 @@ pub struct PriceBand {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum SkuPrice {
     /// One price per unit.
-    Flat(Decimal),
+    Flat(#[serde(with = "crate::money::decimal_text")] Decimal),
     /// Bands of volume or graduated pricing, increasing `up_to`, the last one open.
     Tiered {
         /// Volume or graduated.
@@ -113,10 +125,13 @@ pub struct Terms {
     /// Unit mode.
     pub unit_mode: Option<UnitMode>,
     /// Tax percentage (`21` for 21%).
+    #[serde(with = "crate::money::decimal_text::option")]
     pub tax_percent: Option<Decimal>,
     /// Discount percentage on the subtotal.
+    #[serde(with = "crate::money::decimal_text::option")]
     pub discount_percent: Option<Decimal>,
     /// Minimum monthly charge before tax.
+    #[serde(with = "crate::money::decimal_text::option")]
     pub minimum_charge: Option<Decimal>,
     /// SKU prices.
     pub skus: BTreeMap<String, SkuEntry>,
@@ -241,63 +256,5 @@ impl PriceBook {
     /// `amount` as money in the book's currency.
     pub fn money(&self, amount: Decimal) -> Money {
         Money::new(amount, self.currency)
-    }
-}
-
-/// Decimals as strings in files: `"12.00"`. Integers are accepted; floats are refused (lossy).
-mod decimal_text {
-    use rust_decimal::Decimal;
-    use serde::{Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(value: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(value)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-        d.deserialize_any(DecimalVisitor)
-    }
-
-    pub(super) struct DecimalVisitor;
-
-    impl serde::de::Visitor<'_> for DecimalVisitor {
-        type Value = Decimal;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a decimal number as a string, e.g. \"12.00\"")
-        }
-
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
-            super::parse_decimal(v).map_err(E::custom)
-        }
-
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Decimal, E> {
-            Ok(Decimal::from(v))
-        }
-
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Decimal, E> {
-            Ok(Decimal::from(v))
-        }
-
-        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Decimal, E> {
-            Err(E::custom(
-                "write amounts as strings (\"12.00\"): a floating-point number cannot be read exactly",
-            ))
-        }
-    }
-}
-
-mod opt_decimal_text {
-    use rust_decimal::Decimal;
-    use serde::{Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(v) => s.collect_str(v),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        d.deserialize_any(super::decimal_text::DecimalVisitor).map(Some)
     }
 }

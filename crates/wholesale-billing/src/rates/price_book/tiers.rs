@@ -3,7 +3,8 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{SkuPrice, TierKind, decimal_text};
+use super::{SkuPrice, TierKind};
+use crate::money::decimal_text;
 
 /// The amount of `units` under a SKU price, exact (not rounded), with the band(s) used.
 ///
