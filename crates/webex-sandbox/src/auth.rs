@@ -208,7 +208,7 @@ mod tests {
     #[test]
     fn tokens_are_derived_kept_as_hashes_and_overridable() {
         let mut conn = Connection::open_in_memory().unwrap();
-        store::migrate(&mut conn).unwrap();
+        store::migrate(&mut conn, Path::new(":memory:")).unwrap();
         let key = SandboxKey::ephemeral().unwrap();
         let none = BTreeMap::new();
         let first = provision(&conn, &org(), &none, &key, 7).unwrap();
@@ -245,7 +245,7 @@ mod tests {
     #[test]
     fn a_reordered_file_keeps_each_token() {
         let mut conn = Connection::open_in_memory().unwrap();
-        store::migrate(&mut conn).unwrap();
+        store::migrate(&mut conn, Path::new(":memory:")).unwrap();
         let key = SandboxKey::ephemeral().unwrap();
         let first = provision(&conn, &org(), &BTreeMap::new(), &key, 7).unwrap();
         let swapped = Organisation::from_toml_str(

@@ -108,7 +108,7 @@ impl Database {
     pub(crate) fn open(path: Option<&Path>) -> Result<Self> {
         let Some(path) = path else {
             let mut conn = Connection::open_in_memory()?;
-            store::migrate(&mut conn)?;
+            store::migrate(&mut conn, Path::new(":memory:"))?;
             return Ok(Database {
                 jobs: spawn_writer(conn)?,
                 readers: None,
@@ -117,7 +117,7 @@ impl Database {
         create_private(path)?;
         let mut writer = Connection::open(path)?;
         writer.busy_timeout(BUSY_TIMEOUT)?;
-        if store::migrate(&mut writer)? {
+        if store::migrate(&mut writer, path)? {
             // Rewrite the file so that no free page keeps the erased secrets.
             writer.execute_batch("VACUUM")?;
         }

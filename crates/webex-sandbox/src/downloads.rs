@@ -142,7 +142,7 @@ mod tests {
     #[test]
     fn urls_verify_and_tampering_does_not() {
         let mut conn = Connection::open_in_memory().unwrap();
-        store::migrate(&mut conn).unwrap();
+        store::migrate(&mut conn, std::path::Path::new(":memory:")).unwrap();
         let key = SandboxKey::ephemeral().unwrap();
         let signer = Signer::load(&conn, &key).unwrap();
         assert_eq!(Signer::load(&conn, &key).unwrap().key_id, signer.key_id);

@@ -95,8 +95,13 @@ pub enum Error {
     #[error("the operating system's random source failed")]
     Random(#[source] getrandom::Error),
     /// The database was written by a newer version of the sandbox.
-    #[error("the database has schema version {found}; this sandbox reads versions up to {supported}")]
+    #[error(
+        "the database {} has schema version {found}; this sandbox reads versions up to {supported}",
+        db.display()
+    )]
     SchemaTooNew {
+        /// The database file.
+        db: std::path::PathBuf,
         /// The database's `user_version`.
         found: i64,
         /// The newest version this sandbox knows.

@@ -2,6 +2,7 @@
 //! CSV). Every function takes a connection (or a transaction); [`crate::db::Database`] decides on
 //! which thread and connection they run.
 
+use std::path::Path;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
@@ -74,13 +75,14 @@ PRAGMA user_version = 1;
 /// # Errors
 /// [`Error::SchemaTooNew`] for a database of a newer sandbox; [`Error::CorruptDatabase`] for an
 /// unversioned database that is not an earlier sandbox's; [`Error::Database`].
-pub(crate) fn migrate(conn: &mut Connection) -> Result<bool> {
+pub(crate) fn migrate(conn: &mut Connection, db: &Path) -> Result<bool> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let erased = match version {
         SCHEMA_VERSION => false,
         v if v > SCHEMA_VERSION => {
             return Err(Error::SchemaTooNew {
+                db: db.to_owned(),
                 found: v,
                 supported: SCHEMA_VERSION,
             });
@@ -106,10 +108,11 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<bool> {
                     true
                 }
                 _ => {
-                    return Err(Error::CorruptDatabase(
-                        "an unversioned database that is not an earlier sandbox's (tables meta, tokens and reports)"
-                            .into(),
-                    ));
+                    return Err(Error::CorruptDatabase(format!(
+                        "{} is an unversioned database that is not an earlier sandbox's (tables meta, tokens \
+                         and reports)",
+                        db.display()
+                    )));
                 }
             }
         }
@@ -385,7 +388,7 @@ mod tests {
 
     fn memory() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
-        assert!(!migrate(&mut conn).unwrap());
+        assert!(!migrate(&mut conn, Path::new(":memory:")).unwrap());
         conn
     }
 
@@ -494,7 +497,7 @@ mod tests {
         )
         .unwrap();
         insert_report(&conn, &record("a", "p")).unwrap();
-        assert!(migrate(&mut conn).unwrap());
+        assert!(migrate(&mut conn, Path::new(":memory:")).unwrap());
         let t = token(&conn, "p").unwrap().unwrap();
         assert_eq!((t.label, t.token_sha256), (None, None));
         assert_eq!((t.person_id.as_str(), t.created_ms), ("person", 7));
@@ -509,11 +512,17 @@ mod tests {
         assert_eq!(secret, None);
         assert_eq!(report(&conn, "a").unwrap(), Some(record("a", "p")));
         // Once is enough; a newer version is refused; a foreign database too.
-        assert!(!migrate(&mut conn).unwrap());
+        assert!(!migrate(&mut conn, Path::new(":memory:")).unwrap());
         conn.execute_batch("PRAGMA user_version = 2").unwrap();
-        assert!(matches!(migrate(&mut conn), Err(Error::SchemaTooNew { found: 2, .. })));
+        assert!(matches!(
+            migrate(&mut conn, Path::new(":memory:")),
+            Err(Error::SchemaTooNew { found: 2, .. })
+        ));
         let mut foreign = Connection::open_in_memory().unwrap();
         foreign.execute_batch("CREATE TABLE tokens (x)").unwrap();
-        assert!(matches!(migrate(&mut foreign), Err(Error::CorruptDatabase(_))));
+        assert!(matches!(
+            migrate(&mut foreign, Path::new(":memory:")),
+            Err(Error::CorruptDatabase(_))
+        ));
     }
 }

@@ -207,3 +207,31 @@ async fn an_earlier_sandboxs_database_is_upgraded_and_its_secrets_erased() {
     assert_eq!(subs["items"][0]["created"], "2023-11-14T22:13:20.000Z");
     sandbox.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_newer_or_foreign_database_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("newer.sqlite");
+    Sandbox::start(config().with_db_path(&db))
+        .await
+        .unwrap()
+        .shutdown()
+        .await
+        .unwrap();
+    Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 7")
+        .unwrap();
+    let err = Sandbox::start(config().with_db_path(&db)).await.unwrap_err();
+    assert!(matches!(err, Error::SchemaTooNew { found: 7, .. }), "{err}");
+    assert!(err.to_string().contains("newer.sqlite"), "{err}");
+
+    let foreign = dir.path().join("foreign.sqlite");
+    Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE tokens (x)")
+        .unwrap();
+    let err = Sandbox::start(config().with_db_path(&foreign)).await.unwrap_err();
+    assert!(matches!(err, Error::CorruptDatabase(_)), "{err}");
+    assert!(err.to_string().contains("foreign.sqlite"), "{err}");
+}
