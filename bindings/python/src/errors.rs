@@ -437,8 +437,20 @@ fn sandbox_error(py: Python<'_>, error: &webex_sandbox::Error) -> PyErr {
         webex_sandbox::Error::Config(_) => raise(py, &e.input, (message.as_str(),), Vec::new()),
         webex_sandbox::Error::Dataset(source) => core_error(py, source, &message),
         webex_sandbox::Error::Io { context, source } => io_error(py, context, source, None),
+        webex_sandbox::Error::File { path, what, source } => {
+            io_error(py, what, source, Some(&path.display().to_string()))
+        }
         webex_sandbox::Error::Database(_)
         | webex_sandbox::Error::CorruptDatabase(_)
+        | webex_sandbox::Error::SchemaTooNew { .. }
+        | webex_sandbox::Error::KeyFileMissing { .. }
+        | webex_sandbox::Error::KeyFileMismatch { .. }
+        | webex_sandbox::Error::KeyFileExposed { .. }
+        | webex_sandbox::Error::KeyFileMalformed { .. }
+        | webex_sandbox::Error::Random(_)
+        | webex_sandbox::Error::DatabaseClosed
+        | webex_sandbox::Error::DatabaseCallPanicked
+        | webex_sandbox::Error::Commit(_)
         | webex_sandbox::Error::Server(_) => raise(py, &e.sandbox, (message.as_str(),), Vec::new()),
         // The enum is non-exhaustive: a variant added later is still a BillingError.
         _ => raise(py, &e.billing, (message.as_str(),), Vec::new()),

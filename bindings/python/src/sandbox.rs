@@ -135,8 +135,10 @@ impl PySandbox {
     /// Starts a sandbox of ``org`` and its ``events`` (an events CSV: path, bytes or binary file
     /// object). ``rates``: the wholesale rate card the Commerce Catalog serves; ``today``: the
     /// sandbox's date (reports of periods not yet over are refused); ``report_delay_ms``: how long
-    /// a report stays ``IN_PROGRESS``; ``db_path``: a SQLite file that keeps tokens and reports
-    /// across restarts (in memory when ``None``); ``addr``: ``"HOST:PORT"`` to listen on;
+    /// a report stays ``IN_PROGRESS``; ``db_path``: a SQLite file (mode 0600) that keeps reports
+    /// and token hashes across restarts, beside its key file ``<db_path>.key`` from which the
+    /// tokens are derived again at each start (in memory when ``None``); ``addr``:
+    /// ``"HOST:PORT"`` to listen on;
     /// ``tokens``: fixed tokens by org id; ``faults``: faults injected into the Webex API, a dict
     /// of integers with the keys ``every_429`` (every N-th request gets 429),
     /// ``retry_after_secs`` (its ``Retry-After``, default 1), ``percent_5xx`` (0–100 of requests
@@ -267,7 +269,8 @@ impl PySandbox {
         self.addr.port()
     }
 
-    /// Bearer tokens by org id: the partner and every sub-partner.
+    /// Bearer tokens by org id: the partner and every sub-partner (the database keeps only their
+    /// hashes; the same tokens come back at a restart on the same ``db_path`` and key file).
     #[getter]
     fn tokens<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);

@@ -147,6 +147,10 @@ def test_stop_is_idempotent_and_state_persists(tmp_path: Path, month: tuple[wb.O
     assert not first.is_running
     with pytest.raises(RuntimeError, match="stopped"):
         first.stats()
+    # The database keeps hashes of the tokens, never the tokens; its key file sits beside it.
+    stored = db.read_bytes()
+    assert all(token.encode() not in stored for token in tokens.values())
+    assert (tmp_path / "sandbox.db.key").exists()
     with wb.Sandbox.start(org, events, today="2024-06-15", report_delay_ms=10, db_path=str(db)) as second:
         assert second.tokens == tokens
         assert second.webex_client().wait_until_complete(created.id, poll_interval=TEN_MS).id == created.id

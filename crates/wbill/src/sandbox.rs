@@ -21,7 +21,7 @@ pub struct SandboxArgs {
 
 #[derive(Debug, Subcommand)]
 enum SandboxCommand {
-    /// Serve the Webex Wholesale and CCWS APIs of a dataset until Ctrl-C.
+    /// Serve the Webex Wholesale and CCWS APIs of a dataset until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
 }
 
@@ -39,7 +39,8 @@ pub struct ServeArgs {
     /// Assignment events CSV (loaded strictly).
     #[arg(long, value_name = "FILE")]
     events: PathBuf,
-    /// SQLite database keeping reports and tokens across restarts (created when missing).
+    /// SQLite database keeping reports and token hashes across restarts (created when missing,
+    /// mode 0600), with its key file FILE.key beside it (tokens and signing secret derive from it).
     #[arg(long, value_name = "FILE")]
     db: PathBuf,
     /// Address to listen on (`127.0.0.1:0` picks a free port).
@@ -60,6 +61,12 @@ pub struct ServeArgs {
     /// Base URL of the download host (default http://localhost:PORT, another origin than the API).
     #[arg(long, value_name = "URL")]
     download_base_url: Option<String>,
+    /// The API's public URL, as clients reach it (base of Link headers; default http://ADDR).
+    #[arg(long, value_name = "URL")]
+    public_base_url: Option<String>,
+    /// How long a stop waits for requests in flight and reports being generated.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    shutdown_grace_ms: u64,
     /// Key of the sub-partner list: `items` or `subPartners`.
     #[arg(long, default_value = "items")]
     sub_partners_key: String,
@@ -106,6 +113,7 @@ fn serve(args: &ServeArgs) -> Result<()> {
         .with_db_path(&args.db)
         .with_addr(args.addr)
         .with_report_delay(Duration::from_millis(args.report_delay_ms))
+        .with_shutdown_grace(Duration::from_millis(args.shutdown_grace_ms))
         .with_create_status(args.create_status)
         .with_sub_partners_key(match args.sub_partners_key.as_str() {
             "items" => SubPartnersKey::Items,
@@ -128,6 +136,9 @@ fn serve(args: &ServeArgs) -> Result<()> {
     }
     if let Some(url) = &args.download_base_url {
         config = config.with_download_base_url(url.clone());
+    }
+    if let Some(url) = &args.public_base_url {
+        config = config.with_public_base_url(url.clone());
     }
     if let Some(path) = &args.tokens {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -155,7 +166,8 @@ fn serve(args: &ServeArgs) -> Result<()> {
         for token in sandbox.tokens() {
             println!("{token}");
         }
-        eprintln!("wbill: Ctrl-C stops the server; reports and tokens stay in the database");
+        eprintln!("wbill: Ctrl-C or SIGTERM stops the server; reports stay in the database, tokens in its key file");
     }))?;
+    eprintln!("wbill: sandbox stopped; the database is closed");
     Ok(())
 }

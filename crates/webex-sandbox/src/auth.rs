@@ -1,16 +1,21 @@
-//! Organisation tokens: provisioned once, kept in the database, checked on every Webex request.
+//! Organisation tokens: derived from the database's key, kept in the database as hashes, checked
+//! on every Webex request.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::path::Path;
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use wholesale_billing::Organisation;
 
+use rusqlite::Connection;
+
 use crate::error::{Error, Result};
 use crate::http::ApiError;
-use crate::ids::{IdKind, encode, new_uuid, random_hex};
-use crate::store::{Store, StoredToken};
+use crate::ids::{IdKind, encode, new_uuid};
+use crate::keys::{SandboxKey, sha256_hex};
+use crate::store::{self, StoredToken};
 
 /// Whether an organisation is the partner or one of its sub-partners.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,12 +77,21 @@ impl fmt::Display for OrgToken {
     }
 }
 
-/// Gives every organisation its token: the configured override, else the stored one, else a new
-/// one (stored). Sub-partner tokens are numbered from 1 in file order.
+/// Gives every organisation its token: the configured override, else its own token, derived from
+/// the database's key (`<label><32 hex>`, the label fixed at the first start: `wbx-sandbox-partner-`,
+/// or `wbx-sandbox-<n>-` for the n-th sub-partner in file order). The database keeps the label and
+/// the SHA-256 of the organisation's own token, never a token; overrides are not stored. Run it
+/// as one write ([`crate::db::Database::write`]): all or nothing.
+///
+/// # Errors
+/// [`Error::KeyFileMismatch`] when a stored hash is not the hash of the derived token (the key
+/// file was replaced); [`Error::Config`] when two organisations would share a token;
+/// [`Error::Database`].
 pub(crate) fn provision(
-    store: &Store,
+    conn: &Connection,
     org: &Organisation,
     overrides: &BTreeMap<String, String>,
+    key: &SandboxKey,
     now_ms: i64,
 ) -> Result<Vec<OrgToken>> {
     let orgs = std::iter::once((
@@ -95,23 +109,32 @@ pub(crate) fn provision(
     let mut tokens = Vec::new();
     let mut owners: HashMap<String, String> = HashMap::new();
     for (org_id, name, kind, index) in orgs {
-        let stored = store.token(org_id)?;
-        let token = match (overrides.get(org_id), &stored) {
-            (Some(t), _) => t.clone(),
-            (None, Some(s)) => s.token.clone(),
-            (None, None) if kind == OrgKind::Partner => format!("wbx-sandbox-partner-{}", random_hex()),
-            (None, None) => format!("wbx-sandbox-{index}-{}", random_hex()),
+        let stored = store::token(conn, org_id)?;
+        let label = match stored.as_ref().and_then(|s| s.label.clone()) {
+            Some(label) => label,
+            None if kind == OrgKind::Partner => "wbx-sandbox-partner-".to_owned(),
+            None => format!("wbx-sandbox-{index}-"),
         };
+        let own = format!("{label}{}", key.token_secret(org_id));
         let record = StoredToken {
-            token: token.clone(),
+            token_sha256: Some(sha256_hex(&own)),
+            label: Some(label),
             person_id: stored
                 .as_ref()
                 .map_or_else(|| encode(IdKind::People, &new_uuid()), |s| s.person_id.clone()),
             created_ms: stored.as_ref().map_or(now_ms, |s| s.created_ms),
         };
-        if stored.as_ref() != Some(&record) {
-            store.put_token(org_id, &record)?;
+        match stored.as_ref().and_then(|s| s.token_sha256.as_ref()) {
+            Some(hash) if Some(hash) != record.token_sha256.as_ref() => {
+                return Err(Error::KeyFileMismatch {
+                    key: key.path().map(Path::to_path_buf).unwrap_or_default(),
+                    org_id: org_id.to_owned(),
+                });
+            }
+            Some(_) => {}
+            None => store::put_token(conn, org_id, &record)?,
         }
+        let token = overrides.get(org_id).cloned().unwrap_or(own);
         if let Some(other) = owners.insert(token.clone(), org_id.to_owned()) {
             return Err(Error::Config(format!(
                 "orgs {other:?} and {org_id:?} would share one token; configure distinct tokens"
@@ -183,21 +206,57 @@ mod tests {
     }
 
     #[test]
-    fn tokens_are_generated_once_and_overridable() {
-        let store = Store::open(None).unwrap();
-        let first = provision(&store, &org(), &BTreeMap::new(), 7).unwrap();
+    fn tokens_are_derived_kept_as_hashes_and_overridable() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        store::migrate(&mut conn, Path::new(":memory:")).unwrap();
+        let key = SandboxKey::ephemeral().unwrap();
+        let none = BTreeMap::new();
+        let first = provision(&conn, &org(), &none, &key, 7).unwrap();
         assert!(first[0].token.starts_with("wbx-sandbox-partner-"));
         assert!(first[2].token.starts_with("wbx-sandbox-2-"));
         assert_eq!(first[2].token.len(), "wbx-sandbox-2-".len() + 32);
-        let again = provision(&store, &org(), &BTreeMap::new(), 9).unwrap();
+        // The database holds hashes, not tokens.
+        let stored = store::token(&conn, "sp2").unwrap().unwrap();
+        assert_eq!(stored.token_sha256, Some(sha256_hex(&first[2].token)));
+        assert_eq!(stored.label.as_deref(), Some("wbx-sandbox-2-"));
+        let again = provision(&conn, &org(), &none, &key, 9).unwrap();
         assert_eq!(first, again);
         let overrides = BTreeMap::from([("sp1".to_owned(), "mine".to_owned())]);
-        let changed = provision(&store, &org(), &overrides, 9).unwrap();
+        let changed = provision(&conn, &org(), &overrides, &key, 9).unwrap();
         assert_eq!(changed[1].token, "mine");
         assert_eq!(changed[1].person_id, first[1].person_id);
+        // An override is not stored: without it the own token is back.
+        assert_eq!(provision(&conn, &org(), &none, &key, 9).unwrap(), first);
         let clash = BTreeMap::from([("sp1".to_owned(), first[0].token.clone())]);
-        assert!(provision(&store, &org(), &clash, 9).is_err());
+        assert!(matches!(
+            provision(&conn, &org(), &clash, &key, 9),
+            Err(Error::Config(_))
+        ));
         assert!(first[1].to_string().starts_with("sub-partner sp1 "));
+        // Another key does not give the stored tokens.
+        let other = SandboxKey::ephemeral().unwrap();
+        let err = provision(&conn, &org(), &none, &other, 9).unwrap_err();
+        assert!(
+            matches!(&err, Error::KeyFileMismatch { org_id, .. } if org_id == "p"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_reordered_file_keeps_each_token() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        store::migrate(&mut conn, Path::new(":memory:")).unwrap();
+        let key = SandboxKey::ephemeral().unwrap();
+        let first = provision(&conn, &org(), &BTreeMap::new(), &key, 7).unwrap();
+        let swapped = Organisation::from_toml_str(
+            "[partner]\norg_id = \"p\"\nname = \"P\"\nsubscription_id = \"S\"\n\
+             [[sub_partners]]\norg_id = \"sp2\"\nname = \"Two\"\n\
+             [[sub_partners]]\norg_id = \"sp1\"\nname = \"One\"\n",
+        )
+        .unwrap();
+        let after = provision(&conn, &swapped, &BTreeMap::new(), &key, 9).unwrap();
+        assert_eq!(after[1].token, first[2].token);
+        assert_eq!(after[2].token, first[1].token);
     }
 
     #[test]

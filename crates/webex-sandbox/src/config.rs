@@ -53,8 +53,10 @@ pub struct SandboxConfig {
     pub events_csv: Vec<u8>,
     /// The wholesale rate card the CCWS endpoints price from; `None`: every SKU is unknown to CCWS.
     pub rates: Option<WholesaleRateCard>,
-    /// The SQLite file keeping tokens, the signing secret and reports across restarts; `None`: an
-    /// in-memory database (lost at shutdown).
+    /// The SQLite file keeping reports and the hashes of the tokens across restarts (created with
+    /// mode 0600, in WAL mode), beside its key file `<db_path>.key` from which the tokens and the
+    /// download-signing secret are derived; `None`: an in-memory database and key (lost at
+    /// shutdown).
     pub db_path: Option<PathBuf>,
     /// Where to listen (default `127.0.0.1:8484`; port 0 picks a free port).
     pub addr: SocketAddr,
@@ -64,6 +66,11 @@ pub struct SandboxConfig {
     pub report_delay: Duration,
     /// The status of a successful report creation: 200 (default) or 202.
     pub create_status: u16,
+    /// The public URL of the API, as clients reach it (for example through a proxy): the base of
+    /// `Link` headers and of [`Sandbox::base_url`](crate::Sandbox::base_url). `None`:
+    /// `http://<listening address>` (loopback when listening on all interfaces). The request's
+    /// `Host` header is never used.
+    pub public_base_url: Option<String>,
     /// The origin of download URLs; `None`: `http://localhost:<port>` (another origin than the API's
     /// `http://127.0.0.1:<port>`).
     pub download_base_url: Option<String>,
@@ -71,13 +78,16 @@ pub struct SandboxConfig {
     pub download_ttl: Duration,
     /// The key of the sub-partner list (default `items`).
     pub sub_partners_key: SubPartnersKey,
-    /// Token overrides, org id → token; other organisations get a token generated once and kept in
-    /// the database.
+    /// Token overrides, org id → token, while configured (they are not stored); other
+    /// organisations use their own token, derived from the database's key.
     pub tokens: BTreeMap<String, String>,
     /// The CCWS (Cisco Commerce Catalog) side.
     pub ccws: CcwsConfig,
     /// Fault injection (none by default).
     pub faults: Faults,
+    /// How long a shutdown lets requests in flight and reports being generated finish before it
+    /// aborts the requests and leaves the reports to the next start (default 10 seconds).
+    pub shutdown_grace: Duration,
 }
 
 /// The key under which `GET /v1/wholesale/subPartners` lists the sub-partners.
@@ -183,7 +193,7 @@ impl Default for Faults {
 
 impl SandboxConfig {
     /// A configuration with the defaults: `127.0.0.1:8484`, an in-memory database, no rate card,
-    /// 500 ms report delay, status 200, 30-minute download URLs, no faults.
+    /// 500 ms report delay, status 200, 30-minute download URLs, no faults, a 10-second shutdown grace.
     ///
     /// ```
     /// # let org = wholesale_billing::Organisation::from_toml_str(
@@ -203,12 +213,14 @@ impl SandboxConfig {
             today: None,
             report_delay: Duration::from_millis(500),
             create_status: 200,
+            public_base_url: None,
             download_base_url: None,
             download_ttl: Duration::from_secs(30 * 60),
             sub_partners_key: SubPartnersKey::Items,
             tokens: BTreeMap::new(),
             ccws: CcwsConfig::default(),
             faults: Faults::default(),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 
@@ -306,6 +318,23 @@ impl SandboxConfig {
         self
     }
 
+    /// Announces the API at this URL (`http(s)://host[:port][/prefix]`) in `Link` headers and
+    /// [`Sandbox::base_url`](crate::Sandbox::base_url).
+    ///
+    /// ```
+    /// # let org = wholesale_billing::Organisation::from_toml_str(
+    /// #     "[partner]\norg_id = \"p\"\nname = \"P\"\nsubscription_id = \"S\"\n[[sub_partners]]\norg_id = \"sp\"\nname = \"SP\"")?;
+    /// let config = webex_sandbox::SandboxConfig::new(org, Vec::new())
+    ///     .with_public_base_url("https://sandbox.example.com");
+    /// assert!(config.validate().is_ok());
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_public_base_url(mut self, url: impl Into<String>) -> Self {
+        self.public_base_url = Some(url.into());
+        self
+    }
+
     /// Issues download URLs on this origin (`http://host:port`).
     ///
     /// ```
@@ -387,6 +416,22 @@ impl SandboxConfig {
         self
     }
 
+    /// Sets how long a shutdown waits for requests in flight and reports being generated.
+    ///
+    /// ```
+    /// # let org = wholesale_billing::Organisation::from_toml_str(
+    /// #     "[partner]\norg_id = \"p\"\nname = \"P\"\nsubscription_id = \"S\"\n[[sub_partners]]\norg_id = \"sp\"\nname = \"SP\"")?;
+    /// let config = webex_sandbox::SandboxConfig::new(org, Vec::new())
+    ///     .with_shutdown_grace(std::time::Duration::from_secs(2));
+    /// assert_eq!(config.shutdown_grace.as_secs(), 2);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
     /// Sets the faults to inject.
     ///
     /// ```
@@ -444,6 +489,22 @@ impl SandboxConfig {
             match url::Url::parse(base) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
                 _ => return bad(format!("the download base url {base:?} is not an http(s) origin")),
+            }
+        }
+        if let Some(base) = &self.public_base_url {
+            match url::Url::parse(base) {
+                Ok(u)
+                    if matches!(u.scheme(), "http" | "https")
+                        && u.host().is_some()
+                        && u.query().is_none()
+                        && u.fragment().is_none()
+                        && u.username().is_empty()
+                        && u.password().is_none() => {}
+                _ => {
+                    return bad(format!(
+                        "the public base url {base:?} is not an http(s) url without credentials, query or fragment"
+                    ));
+                }
             }
         }
         let mut seen = BTreeSet::new();
@@ -512,6 +573,9 @@ mod tests {
                 "page size",
             ),
             (config().with_download_base_url("ftp://x"), "origin"),
+            (config().with_public_base_url("localhost:8484"), "public base url"),
+            (config().with_public_base_url("http://h/?a=1"), "public base url"),
+            (config().with_public_base_url("http://u:p@h"), "public base url"),
             (config().with_token("nobody", "t"), "neither"),
             (config().with_token("p", "a b"), "white space"),
             (config().with_token("p", "t").with_token("sp", "t"), "another org"),

@@ -14,16 +14,20 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::error::{Error, Result};
+use rusqlite::Connection;
+
+use crate::error::Result;
 use crate::http::{ApiError, Query};
 use crate::ids::random_hex;
+use crate::keys::SandboxKey;
 use crate::state::{AppState, now_ms};
 use crate::stats::bump;
-use crate::store::{Outcome, Store};
+use crate::store::{self, Outcome};
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Signs and checks download URLs with a secret kept in the database.
+/// Signs and checks download URLs with a secret derived from the database's key (the database
+/// keeps only the public key id).
 #[derive(Clone)]
 pub(crate) struct Signer {
     secret: Vec<u8>,
@@ -39,20 +43,15 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// The database's signer, created at the first start.
-    pub(crate) fn load_or_create(store: &Store) -> Result<Self> {
-        let secret = store.meta_or_init("download_secret", || format!("{}{}", random_hex(), random_hex()))?;
-        let key_id = store.meta_or_init("download_key_id", || {
+    /// The signer of a database: the secret derived from its key, the key id stored in it (made at
+    /// the first start).
+    pub(crate) fn load(conn: &Connection, key: &SandboxKey) -> Result<Self> {
+        let key_id = store::meta_or_init(conn, "download_key_id", || {
             let suffix: String = random_hex().chars().take(9).collect();
             format!("APKASANDBOX{}", suffix.to_ascii_uppercase())
         })?;
-        if secret.len() < 32 {
-            return Err(Error::CorruptDatabase(
-                "the download signing secret is too short".into(),
-            ));
-        }
         Ok(Signer {
-            secret: secret.into_bytes(),
+            secret: key.signing_secret().to_vec(),
             key_id,
         })
     }
@@ -117,8 +116,8 @@ pub(crate) async fn download(
         return Err(ApiError::forbidden("the download URL has expired"));
     }
     let gone = || ApiError::not_found("the report does not exist (it may have been deleted)");
-    let file_uuid = file.strip_suffix(".csv").ok_or_else(gone)?;
-    match state.store.report_file(file_uuid)? {
+    let file_uuid = file.strip_suffix(".csv").ok_or_else(gone)?.to_owned();
+    match state.db.read(move |c| store::report_file(c, &file_uuid)).await? {
         Some((record, Some(csv))) if record.outcome == Some(Outcome::Completed) => {
             bump(&state.counters.downloads);
             let disposition = format!("attachment; filename=\"{file}\"");
@@ -142,9 +141,12 @@ mod tests {
 
     #[test]
     fn urls_verify_and_tampering_does_not() {
-        let store = Store::open(None).unwrap();
-        let signer = Signer::load_or_create(&store).unwrap();
-        assert_eq!(Signer::load_or_create(&store).unwrap().key_id, signer.key_id);
+        let mut conn = Connection::open_in_memory().unwrap();
+        store::migrate(&mut conn, std::path::Path::new(":memory:")).unwrap();
+        let key = SandboxKey::ephemeral().unwrap();
+        let signer = Signer::load(&conn, &key).unwrap();
+        assert_eq!(Signer::load(&conn, &key).unwrap().key_id, signer.key_id);
+        assert!(signer.key_id.starts_with("APKASANDBOX"));
         let url = signer.url("http://localhost:1", "abc", 1_000_500, Duration::from_secs(1800));
         let parsed = url::Url::parse(&url).unwrap();
         assert_eq!(parsed.path(), "/downloads/abc.csv");
@@ -156,7 +158,7 @@ mod tests {
         assert!(!signer.verify("abc.csv", expires + 1, &q["Signature"], &q["Key-Pair-Id"]));
         assert!(!signer.verify("abc.csv", expires, &q["Signature"], "APKAOTHER"));
         assert!(!signer.verify("abc.csv", expires, "not base64!", &q["Key-Pair-Id"]));
-        let other = Signer::load_or_create(&Store::open(None).unwrap()).unwrap();
+        let other = Signer::load(&conn, &SandboxKey::ephemeral().unwrap()).unwrap();
         assert!(!other.verify("abc.csv", expires, &q["Signature"], &signer.key_id));
     }
 }

@@ -7,8 +7,8 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::header::{CONTENT_TYPE, HOST, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -314,20 +314,9 @@ impl Query {
         }
     }
 
-    /// The link to the same request with `name` set to `value` (other parameters kept in order).
-    pub(crate) fn next_link(
-        &self,
-        headers: &HeaderMap,
-        fallback_base: &str,
-        path: &str,
-        name: &str,
-        value: &str,
-    ) -> String {
-        let base = headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| !h.is_empty() && !h.contains(['/', ' ', '@']))
-            .map_or_else(|| fallback_base.to_owned(), |h| format!("http://{h}"));
+    /// The `Link` header value to the same request with `name` set to `value` (other parameters
+    /// kept in order), on `base`: the sandbox's public URL, never the request's `Host`.
+    pub(crate) fn next_link(&self, base: &str, path: &str, name: &str, value: &str) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in self.0.iter().filter(|(k, _)| k != name) {
             query.append_pair(k, v);
@@ -358,15 +347,13 @@ mod tests {
         assert_eq!(Query::parse(Some("max=123456789012345678901234")).max().unwrap(), 100);
         assert_eq!(Query::parse(Some("max=7")).max().unwrap(), 7);
         assert!(Query::parse(Some("max=-123456789012345678901234")).max().is_err());
-        let mut headers = HeaderMap::new();
-        headers.insert(HOST, HeaderValue::from_static("127.0.0.1:9"));
         assert_eq!(
-            Query::parse(Some("a=1&cursor=old&b=x y")).next_link(&headers, "http://f", "/p", "cursor", "new"),
+            Query::parse(Some("a=1&cursor=old&b=x y")).next_link("http://127.0.0.1:9", "/p", "cursor", "new"),
             "<http://127.0.0.1:9/p?a=1&b=x+y&cursor=new>; rel=\"next\""
         );
         assert_eq!(
-            Query::default().next_link(&HeaderMap::new(), "http://f", "/p", "offset", "2"),
-            "<http://f/p?offset=2>; rel=\"next\""
+            Query::default().next_link("https://sandbox.example/api", "/p", "offset", "2"),
+            "<https://sandbox.example/api/p?offset=2>; rel=\"next\""
         );
     }
 

@@ -16,9 +16,14 @@
 //! - `/oauth2/default/v1/token`, `/commerce/CATALOG/lpcservices/v1/offers` and `.../offerDetails`.
 //! - `/sandbox/stats`: the [`Stats`], without authentication.
 //!
-//! Every organisation (the partner and each sub-partner) gets a bearer token at the first start;
-//! tokens, the download-signing secret and the reports live in SQLite
-//! ([`SandboxConfig::db_path`]) and survive restarts.
+//! Every organisation (the partner and each sub-partner) has a bearer token, derived from the
+//! database's key ([`SandboxConfig::db_path`] plus `.key`, mode 0600) like the download-signing
+//! secret: the SQLite database (mode 0600, WAL) keeps the reports and only hashes of the tokens,
+//! and with its key file everything survives restarts. [`Sandbox::tokens`] gives the tokens.
+//!
+//! No request thread touches the database: reads run on a pool of read-only connections on
+//! tokio's blocking threads, writes on one writer thread that commits them in groups, so report
+//! creations never stall reads. [`serve_forever`] stops on Ctrl-C and on `SIGTERM` alike.
 //!
 //! ```
 //! use std::time::Duration;
@@ -58,11 +63,13 @@
 mod auth;
 mod ccws;
 mod config;
+mod db;
 mod directory;
 mod downloads;
 mod error;
 mod http;
 mod ids;
+mod keys;
 mod partners;
 mod reports;
 mod state;
@@ -85,18 +92,17 @@ pub use error::{Error, Result};
 pub use stats::{ReportCount, Stats};
 
 use crate::auth::TokenBook;
+use crate::db::Database;
 use crate::directory::Directory;
 use crate::downloads::Signer;
+use crate::keys::SandboxKey;
 use crate::state::{AppState, now_ms};
-use crate::store::Store;
-
-/// How long [`Sandbox::shutdown`] waits for open connections before it stops the server anyway.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// A running sandbox server.
 ///
-/// Dropping it stops the server too (without waiting); [`Sandbox::shutdown`] stops it gracefully
-/// and waits for reports still being generated, so the database is complete for a restart.
+/// Dropping it stops the server too (without waiting); [`Sandbox::shutdown`] stops it gracefully,
+/// waits (within [`SandboxConfig::shutdown_grace`]) for requests in flight and reports being
+/// generated, and closes the database.
 ///
 /// ```
 /// use webex_sandbox::{OrgKind, Sandbox, SandboxConfig};
@@ -131,6 +137,7 @@ pub struct Sandbox {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
+    shutdown_grace: Duration,
 }
 
 impl Sandbox {
@@ -142,8 +149,14 @@ impl Sandbox {
     /// # Errors
     /// [`Error::Config`] for an inconsistent configuration ([`SandboxConfig::validate`]) or tokens
     /// that would be shared; [`Error::Dataset`] when the events CSV is refused in strict mode;
-    /// [`Error::Database`] / [`Error::CorruptDatabase`] for the SQLite file; [`Error::Io`] when the
-    /// address cannot be bound.
+    /// [`Error::Database`] / [`Error::CorruptDatabase`] / [`Error::SchemaTooNew`] / [`Error::File`]
+    /// for the SQLite file; [`Error::KeyFileMissing`], [`Error::KeyFileMismatch`],
+    /// [`Error::KeyFileExposed`], [`Error::KeyFileMalformed`] for its key file; [`Error::Io`] when
+    /// the address cannot be bound.
+    ///
+    /// A database of an earlier sandbox, which kept tokens and the signing secret in clear text,
+    /// is upgraded: both are erased (the file is rewritten), reports and person ids stay; its
+    /// organisations get new tokens and its earlier download URLs stop working.
     ///
     /// ```no_run
     /// # async fn run(config: webex_sandbox::SandboxConfig) -> webex_sandbox::Result<()> {
@@ -169,6 +182,8 @@ impl Sandbox {
             tokens,
             ccws,
             faults,
+            public_base_url,
+            shutdown_grace,
         } = config;
         let (ledger, directory) = tokio::task::spawn_blocking(move || -> Result<_> {
             let (ledger, _) =
@@ -178,27 +193,48 @@ impl Sandbox {
         })
         .await
         .map_err(|e| Error::Server(format!("the dataset loader stopped: {e}")))??;
+        let ledger = Arc::new(ledger);
 
-        let store = Arc::new(Store::open(db_path.as_deref())?);
-        let book = TokenBook::new(auth::provision(&store, ledger.organisation(), &tokens, now_ms())?);
-        let signer = Signer::load_or_create(&store)?;
+        let path = db_path.clone();
+        let db = Arc::new(
+            tokio::task::spawn_blocking(move || Database::open(path.as_deref()))
+                .await
+                .map_err(|e| Error::Server(format!("the database opener stopped: {e}")))??,
+        );
+        let hashed = db.read(store::has_token_hashes).await?;
+        let key = tokio::task::spawn_blocking(move || match db_path {
+            None => SandboxKey::ephemeral(),
+            Some(path) => SandboxKey::for_database(&path, !hashed),
+        })
+        .await
+        .map_err(|e| Error::Server(format!("the key file reader stopped: {e}")))??;
+        let org = ledger.clone();
+        let (tokens, signer) = db
+            .write(move |c| {
+                let tokens = auth::provision(c, org.organisation(), &tokens, &key, now_ms())?;
+                Ok((tokens, Signer::load(c, &key)?))
+            })
+            .await?;
+        let pending = db.read(store::pending_reports).await?;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| Error::io("binding the listening address", e))?;
         let local = listener
             .local_addr()
             .map_err(|e| Error::io("reading the listening address", e))?;
-        let base_url = format!("http://{}", reachable(local));
+        let base_url = public_base_url
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{}", reachable(local)));
         let download_base_url = download_base_url
             .map(|u| u.trim_end_matches('/').to_owned())
             .unwrap_or_else(|| format!("http://localhost:{}", local.port()));
 
         let state = Arc::new(AppState {
-            ledger: Arc::new(ledger),
+            ledger,
             directory,
             rates,
-            store,
-            tokens: book,
+            db,
+            tokens: TokenBook::new(tokens),
             signer,
             counters: stats::Counters::default(),
             ccws_tokens: Mutex::default(),
@@ -214,7 +250,7 @@ impl Sandbox {
             creations: AtomicU64::new(0),
             tasks: Mutex::default(),
         });
-        for record in state.store.pending_reports()? {
+        for record in pending {
             reports::spawn_generation(&state, record);
         }
         let router = http::router(state.clone());
@@ -232,6 +268,7 @@ impl Sandbox {
             addr: local,
             stop: Some(stop),
             server: Some(server),
+            shutdown_grace,
         })
     }
 
@@ -240,7 +277,8 @@ impl Sandbox {
         self.addr
     }
 
-    /// The API origin, `http://127.0.0.1:PORT`; the Webex base URL is this plus `/v1`.
+    /// The API's public URL: [`SandboxConfig::public_base_url`], else `http://127.0.0.1:PORT`; the
+    /// Webex base URL is this plus `/v1`.
     pub fn base_url(&self) -> String {
         self.state.base_url.clone()
     }
@@ -270,34 +308,38 @@ impl Sandbox {
         self.state.counters.snapshot()
     }
 
-    /// Stops accepting requests, lets open ones finish (at most 10 seconds), and waits for reports
-    /// still being generated. The database keeps everything for a restart.
+    /// Stops accepting connections; lets requests in flight and reports being generated finish
+    /// within [`SandboxConfig::shutdown_grace`] (default 10 seconds), then stops waiting for them
+    /// (requests still open are aborted, reports still being generated stay pending and are
+    /// generated again at the next start); closes the database, copying its write-ahead log into
+    /// the file. Stopping at the deadline is a normal stop, not an error.
     ///
     /// # Errors
-    /// [`Error::Server`] when the server task failed or had to be stopped; [`Error::Io`] when it
-    /// ended with an I/O error.
+    /// [`Error::Server`] when the server task failed; [`Error::Io`] when it ended with an I/O
+    /// error; [`Error::Database`] when the final checkpoint failed (the log is replayed at the
+    /// next start: nothing is lost).
     pub async fn shutdown(mut self) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + self.shutdown_grace;
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let result = match self.server.take() {
+        let served = match self.server.take() {
             None => Ok(()),
-            Some(mut server) => match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+            Some(mut server) => match tokio::time::timeout_at(deadline, &mut server).await {
                 Ok(Ok(Ok(()))) => Ok(()),
                 Ok(Ok(Err(e))) => Err(Error::io("serving", e)),
                 Ok(Err(e)) => Err(Error::Server(format!("the server task failed: {e}"))),
                 Err(_) => {
                     server.abort();
-                    Err(Error::Server(
-                        "open connections did not finish within 10 seconds; the server was stopped".into(),
-                    ))
+                    Ok(())
                 }
             },
         };
         for task in self.state.take_tasks() {
-            let _ = task.await;
+            let _ = tokio::time::timeout_at(deadline, task).await;
         }
-        result
+        let closed = self.state.db.close().await;
+        served.and(closed)
     }
 
     /// Waits until the server task ends on its own (it only does on an error).
@@ -313,12 +355,13 @@ impl Sandbox {
     }
 }
 
-/// Runs a sandbox until Ctrl-C, then shuts it down gracefully. `on_ready` is called once the
-/// server accepts connections — the place to print its URLs and tokens.
+/// Runs a sandbox until Ctrl-C (`SIGINT`) or `SIGTERM`, then shuts it down gracefully
+/// ([`Sandbox::shutdown`]). `on_ready` is called once the server accepts connections — the place
+/// to print its URLs and tokens.
 ///
 /// # Errors
-/// As [`Sandbox::start`] and [`Sandbox::shutdown`]; [`Error::Io`] when Ctrl-C cannot be awaited;
-/// [`Error::Server`] when the server stops on its own.
+/// As [`Sandbox::start`] and [`Sandbox::shutdown`]; [`Error::Io`] when the signals cannot be
+/// awaited; [`Error::Server`] when the server stops on its own.
 ///
 /// ```no_run
 /// # async fn run(config: webex_sandbox::SandboxConfig) -> webex_sandbox::Result<()> {
@@ -332,10 +375,12 @@ impl Sandbox {
 /// # }
 /// ```
 pub async fn serve_forever(config: SandboxConfig, on_ready: impl FnOnce(&Sandbox)) -> Result<()> {
+    // Listening before the server starts: a signal that comes right after `on_ready` is not lost.
+    let mut stop = StopSignals::listen()?;
     let mut sandbox = Sandbox::start(config).await?;
     on_ready(&sandbox);
     let interrupted = tokio::select! {
-        signal = tokio::signal::ctrl_c() => signal.map_err(|e| Error::io("waiting for ctrl-c", e)),
+        signal = stop.recv() => signal,
         ended = sandbox.stopped() => ended,
     };
     match interrupted {
@@ -344,6 +389,46 @@ pub async fn serve_forever(config: SandboxConfig, on_ready: impl FnOnce(&Sandbox
             let _ = sandbox.shutdown().await;
             Err(e)
         }
+    }
+}
+
+/// The signals that stop [`serve_forever`].
+struct StopSignals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    #[cfg(unix)]
+    fn listen() -> Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt()).map_err(|e| Error::io("listening for SIGINT", e))?,
+            terminate: signal(SignalKind::terminate()).map_err(|e| Error::io("listening for SIGTERM", e))?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn listen() -> Result<Self> {
+        Ok(StopSignals {})
+    }
+
+    /// Waits for the first of them.
+    #[cfg(unix)]
+    async fn recv(&mut self) -> Result<()> {
+        tokio::select! {
+            _ = self.interrupt.recv() => Ok(()),
+            _ = self.terminate.recv() => Ok(()),
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn recv(&mut self) -> Result<()> {
+        tokio::signal::ctrl_c()
+            .await
+            .map_err(|e| Error::io("waiting for ctrl-c", e))
     }
 }
 

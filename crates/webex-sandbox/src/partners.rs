@@ -31,14 +31,7 @@ const CUSTOMER_STATUSES: [&str; 7] = [
 ];
 
 /// One page of `items` starting at `offset` query parameter, with the `Link` to the next one.
-fn page<T: Serialize>(
-    state: &AppState,
-    headers: &HeaderMap,
-    q: &Query,
-    path: &str,
-    key: &str,
-    all: Vec<T>,
-) -> Result<Response, ApiError> {
+fn page<T: Serialize>(state: &AppState, q: &Query, path: &str, key: &str, all: Vec<T>) -> Result<Response, ApiError> {
     let offset = usize::try_from(q.number("offset")?.unwrap_or(0)).unwrap_or(usize::MAX);
     let max = q.max()?;
     let total = all.len();
@@ -47,7 +40,7 @@ fn page<T: Serialize>(
     let mut response = json_response(StatusCode::OK, &body);
     let next = offset.saturating_add(max);
     if next < total {
-        let link = q.next_link(headers, &state.base_url, path, "offset", &next.to_string());
+        let link = q.next_link(&state.base_url, path, "offset", &next.to_string());
         if let Ok(value) = HeaderValue::from_str(&link) {
             response.headers_mut().insert(LINK, value);
         }
@@ -101,14 +94,7 @@ pub(crate) async fn sub_partners(
     } else {
         Vec::new()
     };
-    page(
-        &state,
-        &headers,
-        &q,
-        SUB_PARTNERS_PATH,
-        state.sub_partners_key.as_str(),
-        items,
-    )
+    page(&state, &q, SUB_PARTNERS_PATH, state.sub_partners_key.as_str(), items)
 }
 
 #[derive(Serialize)]
@@ -165,7 +151,7 @@ pub(crate) async fn customers(
         })
         .map(CustomerBody::from)
         .collect();
-    page(&state, &headers, &q, CUSTOMERS_PATH, "items", items)
+    page(&state, &q, CUSTOMERS_PATH, "items", items)
 }
 
 /// `GET /v1/wholesale/customers/{id}`.

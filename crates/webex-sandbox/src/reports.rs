@@ -16,11 +16,12 @@ use serde::{Deserialize, Serialize};
 use wholesale_billing::{AssignmentLedger, Period, ReportLevel, ReportOptions, Scope, parse_date};
 
 use crate::auth::{OrgKind, OrgToken};
+use crate::error::Error;
 use crate::http::{ApiError, Query, body, json_response};
 use crate::ids::{IdKind, decode_report, encode, new_uuid};
 use crate::state::{AppState, now_ms, rfc3339_ms};
 use crate::stats::bump;
-use crate::store::{Outcome, ReportRecord};
+use crate::store::{self, Outcome, ReportRecord};
 
 /// The `code` of a `FAILED` report's error (sandbox rule).
 pub(crate) const REPORT_FAILED_CODE: i64 = 1000;
@@ -171,17 +172,6 @@ pub(crate) async fn create(
     let org_id = target_org(&state, caller, request.sub_partner_org_id.as_deref(), "subPartnerOrgId")?;
 
     let now = now_ms();
-    let completed_exists = state
-        .store
-        .reports_of(&org_id)?
-        .iter()
-        .any(|r| r.start == start && r.end == end && r.level == level && Status::of(r, now) == Status::Completed);
-    if completed_exists {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "a completed report for this period and type exists; delete it to regenerate",
-        ));
-    }
     let delay = i64::try_from(state.report_delay.as_millis()).unwrap_or(i64::MAX);
     let record = ReportRecord {
         uuid: new_uuid(),
@@ -195,19 +185,44 @@ pub(crate) async fn create(
         file_uuid: new_uuid(),
         outcome: None,
     };
-    state.store.insert_report(&record)?;
+    // The 409 rule and the insertion in one write (one savepoint of the writer).
+    // Creations are numbered (for the faults) in the order the writer commits them.
+    let inserted = record.clone();
+    let shared = state.clone();
+    let created = state
+        .db
+        .write(move |tx| {
+            let completed_exists = store::reports_for(tx, &inserted.org_id, start, end, level)?
+                .iter()
+                .any(|r| Status::of(r, now) == Status::Completed);
+            if completed_exists {
+                return Ok(None);
+            }
+            store::insert_report(tx, &inserted)?;
+            let n = bump(&shared.creations);
+            let injected_failure = shared.faults.failed_create.is_some_and(|failed| u64::from(failed) == n);
+            if injected_failure {
+                let outcome = Outcome::Failed {
+                    code: REPORT_FAILED_CODE,
+                    description: "the report could not be generated (injected fault)".to_owned(),
+                };
+                store::set_outcome(tx, &inserted.uuid, &outcome, None)?;
+            }
+            Ok(Some((n, injected_failure)))
+        })
+        .await?;
+    let Some((n, injected_failure)) = created else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "a completed report for this period and type exists; delete it to regenerate",
+        ));
+    };
     state
         .counters
         .report_created((record.org_id.clone(), start, end, level));
     let id = encode(IdKind::BillingReport, &record.uuid);
-    let n = bump(&state.creations);
-    if state.faults.failed_create.is_some_and(|failed| u64::from(failed) == n) {
+    if injected_failure {
         bump(&state.counters.failed_creates);
-        let outcome = Outcome::Failed {
-            code: REPORT_FAILED_CODE,
-            description: "the report could not be generated (injected fault)".to_owned(),
-        };
-        state.store.set_outcome(&record.uuid, &outcome, None)?;
     } else {
         spawn_generation(&state, record);
     }
@@ -229,17 +244,19 @@ pub(crate) async fn create(
     ))
 }
 
-/// Generates a report's CSV on a blocking thread and records the outcome.
+/// Generates a report's CSV on a blocking thread and records the outcome. A generation cut short
+/// by a shutdown leaves the report pending: the next start generates it again.
 pub(crate) fn spawn_generation(state: &Arc<AppState>, record: ReportRecord) {
     let ledger = state.ledger.clone();
-    let store = state.store.clone();
+    let db = state.db.clone();
     let task = tokio::task::spawn_blocking(move || {
         let (outcome, csv) = generate(&ledger, &record.org_id, record.start, record.end, record.level);
-        if let Err(e) = store.set_outcome(&record.uuid, &outcome, csv.as_deref()) {
-            eprintln!(
-                "webex-sandbox: the outcome of report {} could not be stored: {e}",
-                record.uuid
-            );
+        // The writer is awaited on this blocking thread, never on a request thread.
+        let uuid = record.uuid;
+        let key = uuid.clone();
+        match db.write_blocking(move |c| store::set_outcome(c, &key, &outcome, csv.as_deref())) {
+            Ok(()) | Err(Error::DatabaseClosed) => {}
+            Err(e) => eprintln!("webex-sandbox: the outcome of report {uuid} could not be stored: {e}"),
         }
     });
     state.track(task);
@@ -279,14 +296,14 @@ pub(crate) fn generate(
 }
 
 /// The report named by a path id that the caller may see; 400 for a malformed id, 404 otherwise.
-fn visible_report(
+async fn visible_report(
     state: &AppState,
     caller: &OrgToken,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<ReportRecord, ApiError> {
     let Path(id) = path.map_err(|e| ApiError::bad_request(format!("invalid report id: {}", e.body_text())))?;
     let uuid = decode_report(&id).ok_or_else(|| ApiError::bad_request(format!("{id:?} is not a billing report id")))?;
-    match state.store.report(&uuid)? {
+    match state.db.read(move |c| store::report(c, &uuid)).await? {
         Some(r) if caller.kind == OrgKind::Partner || r.org_id == caller.org_id => Ok(r),
         _ => Err(ApiError::not_found("billing report not found")),
     }
@@ -323,7 +340,7 @@ pub(crate) async fn get_one(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let caller = state.tokens.caller(&headers)?;
-    let record = visible_report(&state, caller, path)?;
+    let record = visible_report(&state, caller, path).await?;
     let now = now_ms();
     let status = Status::of(&record, now);
     let temp_download_url = (status == Status::Completed).then(|| {
@@ -362,8 +379,9 @@ pub(crate) async fn delete(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let caller = state.tokens.caller(&headers)?;
-    let record = visible_report(&state, caller, path)?;
-    if !state.store.delete_report(&record.uuid)? {
+    let record = visible_report(&state, caller, path).await?;
+    let uuid = record.uuid;
+    if !state.db.write(move |c| store::delete_report(c, &uuid)).await? {
         return Err(ApiError::not_found("billing report not found"));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -455,8 +473,9 @@ pub(crate) async fn list(
 
     let now = now_ms();
     let mut rows: Vec<(ReportRecord, Status, String)> = state
-        .store
-        .reports_of(&org_id)?
+        .db
+        .read(move |c| store::reports_of(c, &org_id))
+        .await?
         .into_iter()
         .map(|r| {
             let s = Status::of(&r, now);
@@ -494,7 +513,7 @@ pub(crate) async fn list(
     let mut response = json_response(StatusCode::OK, &ListBody { items });
     let next = offset.saturating_add(max);
     if next < total {
-        let link = q.next_link(&headers, &state.base_url, REPORTS_PATH, "cursor", &encode_cursor(next));
+        let link = q.next_link(&state.base_url, REPORTS_PATH, "cursor", &encode_cursor(next));
         if let Ok(value) = HeaderValue::from_str(&link) {
             response.headers_mut().insert(LINK, value);
         }

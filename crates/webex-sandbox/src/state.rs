@@ -11,10 +11,10 @@ use wholesale_billing::{AssignmentLedger, Organisation, WholesaleRateCard};
 use crate::auth::TokenBook;
 use crate::ccws::CcwsTokens;
 use crate::config::{CcwsConfig, Faults, SubPartnersKey};
+use crate::db::Database;
 use crate::directory::Directory;
 use crate::downloads::Signer;
 use crate::stats::Counters;
-use crate::store::Store;
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -22,7 +22,7 @@ pub(crate) struct AppState {
     pub(crate) ledger: Arc<AssignmentLedger>,
     pub(crate) directory: Directory,
     pub(crate) rates: Option<WholesaleRateCard>,
-    pub(crate) store: Arc<Store>,
+    pub(crate) db: Arc<Database>,
     pub(crate) tokens: TokenBook,
     pub(crate) signer: Signer,
     pub(crate) counters: Counters,
@@ -34,7 +34,7 @@ pub(crate) struct AppState {
     pub(crate) create_status: u16,
     pub(crate) download_ttl: Duration,
     pub(crate) sub_partners_key: SubPartnersKey,
-    /// `http://127.0.0.1:PORT`.
+    /// The public URL of the API: the configured one, else `http://127.0.0.1:PORT`.
     pub(crate) base_url: String,
     /// The origin of download URLs.
     pub(crate) download_base_url: String,

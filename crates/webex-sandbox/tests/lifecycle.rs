@@ -267,6 +267,11 @@ async fn a_restart_on_the_same_database_keeps_reports_tokens_and_urls() {
     webex_error(old.get("/v1/wholesale/billing/reports").await, StatusCode::UNAUTHORIZED).await;
     sandbox.shutdown().await.unwrap();
 
+    // An override is not stored: without it, the organisation's own token is back.
+    let sandbox = Sandbox::start(base_config()).await.unwrap();
+    assert_eq!(sandbox.tokens(), tokens.as_slice());
+    sandbox.shutdown().await.unwrap();
+
     // Another database knows nothing of it.
     let other = Sandbox::start(config()).await.unwrap();
     assert_ne!(other.tokens()[0].token, tokens[0].token);
@@ -296,6 +301,36 @@ async fn bad_starts_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let err = Sandbox::start(config().with_db_path(dir.path())).await.unwrap_err();
     assert!(matches!(err, Error::Database(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_stuck_connection_holds_the_shutdown_no_longer_than_its_grace() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sandbox.sqlite");
+    let config = config()
+        .with_db_path(&db)
+        .with_shutdown_grace(Duration::from_millis(300));
+    let sandbox = Sandbox::start(config.clone()).await.unwrap();
+    let api = Api::partner(&sandbox);
+    let id = api.create_ok(START, END, "USER").await;
+    api.wait_done(&id).await;
+    // A request whose head never ends: the server cannot finish it.
+    let mut stuck = tokio::net::TcpStream::connect(sandbox.addr()).await.unwrap();
+    stuck
+        .write_all(b"GET /v1/wholesale/billing/reports HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let began = std::time::Instant::now();
+    sandbox.shutdown().await.unwrap();
+    let took = began.elapsed();
+    assert!(took < Duration::from_secs(3), "the shutdown took {took:?}");
+    // The database was closed properly: a restart has the report.
+    let sandbox = Sandbox::start(config).await.unwrap();
+    assert_eq!(Api::partner(&sandbox).wait_done(&id).await["status"], "COMPLETED");
+    sandbox.shutdown().await.unwrap();
+    drop(stuck);
 }
 
 #[tokio::test]

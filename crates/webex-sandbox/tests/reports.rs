@@ -366,3 +366,41 @@ async fn creation_may_answer_202() {
     assert_eq!(body["type"], "PARTNER");
     sandbox.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn links_are_built_from_the_public_url_never_the_host_header() {
+    for public in [None, Some("https://sandbox.example.com/webex/")] {
+        let mut config = config().with_report_delay(Duration::ZERO);
+        if let Some(url) = public {
+            config = config.with_public_base_url(url);
+        }
+        let sandbox = Sandbox::start(config).await.unwrap();
+        let base = sandbox.base_url();
+        match public {
+            Some(_) => assert_eq!(base, "https://sandbox.example.com/webex"),
+            None => assert_eq!(base, format!("http://{}", sandbox.addr())),
+        }
+        // The sandbox listens here whatever URL it announces.
+        let local = format!("http://{}", sandbox.addr());
+        let mut api = Api::partner(&sandbox);
+        api.base.clone_from(&local);
+        for day in ["2024-05-01", "2024-05-02"] {
+            api.create_ok(day, day, "PARTNER").await;
+        }
+        for path in ["/v1/wholesale/billing/reports?max=1", "/v1/wholesale/customers?max=1"] {
+            let r = api
+                .http
+                .get(format!("{local}{path}"))
+                .bearer_auth(&api.token)
+                .header("host", "evil.example:666")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let link = r.headers()["link"].to_str().unwrap().to_owned();
+            assert!(link.starts_with(&format!("<{base}/v1/wholesale/")), "{link}");
+            assert!(!link.contains("evil"), "{link}");
+        }
+        sandbox.shutdown().await.unwrap();
+    }
+}
