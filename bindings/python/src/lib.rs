@@ -75,5 +75,6 @@ fn _wholesale_billing(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reconcile::reconcile, m)?)?;
     m.add_function(wrap_pyfunction!(reconcile::plant_discrepancies, m)?)?;
     m.add_function(wrap_pyfunction!(synthetic::generate, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::error_classes, m)?)?;
     Ok(())
 }

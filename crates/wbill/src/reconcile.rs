@@ -9,7 +9,7 @@ use wholesale_billing::{
     HourPolicy, LoadMode, Quantity, ReconcileOptions, ReportLevel, ReportOptions, Scope, VendorInvoice, reconcile,
 };
 
-use crate::inputs::{Format, PeriodArgs, read_rates, read_usage};
+use crate::inputs::{Format, PeriodArgs, name_row_file, read_rates, read_usage};
 use crate::invoice::output;
 use crate::progress::{file_reader, print_issues};
 use crate::usage::{PolicyArg, load_ledger, load_org};
@@ -96,17 +96,24 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
     };
     let options = ReconcileOptions::default().tolerance(tolerance);
     let loaded = started.elapsed();
-    let result = reconcile(&expected, &vendor, invoice.as_ref(), &rates, period, &options).with_context(|| {
-        let invoice = match &args.vendor_invoice {
-            Some(path) => format!(" and the vendor invoice {}", path.display()),
-            None => String::new(),
-        };
-        format!(
-            "reconciling with the rate card {} ({}){invoice}",
-            args.rates.display(),
-            rates.currency()
-        )
-    })?;
+    let files = [
+        ("vendor report", args.vendor_report.as_slice()),
+        ("expected usage report", args.expected.as_slice()),
+        ("vendor invoice", args.vendor_invoice.as_slice()),
+    ];
+    let result = reconcile(&expected, &vendor, invoice.as_ref(), &rates, period, &options)
+        .map_err(|e| name_row_file(e, &files))
+        .with_context(|| {
+            let invoice = match &args.vendor_invoice {
+                Some(path) => format!(" and the vendor invoice {}", path.display()),
+                None => String::new(),
+            };
+            format!(
+                "reconciling with the rate card {} ({}){invoice}",
+                args.rates.display(),
+                rates.currency()
+            )
+        })?;
     let compared = started.elapsed();
     output(args.out.as_deref(), |w| match args.format {
         Format::Csv => Ok(result.write_csv(w)?),

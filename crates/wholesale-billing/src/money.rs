@@ -81,8 +81,8 @@ impl Currency {
     /// A known ISO 4217 currency (case-insensitive code).
     ///
     /// # Errors
-    /// [`Error::Unknown`] for a code the crate does not know; [`Currency::with_minor_unit`] takes
-    /// any well-formed code.
+    /// [`Error::UnknownCurrency`] for a code the crate does not know; [`Currency::with_minor_unit`]
+    /// takes any well-formed code.
     pub fn from_code(code: &str) -> Result<Self> {
         let upper = code.trim().to_ascii_uppercase();
         let minor = MINOR_UNIT_EXCEPTIONS
@@ -92,26 +92,22 @@ impl Currency {
             .or_else(|| TWO_DECIMALS.contains(&upper.as_str()).then_some(2));
         match minor {
             Some(m) => Currency::with_minor_unit(&upper, m),
-            None => Err(Error::Unknown {
-                what: "currency",
-                value: code.to_owned(),
-                hint: "; give an ISO 4217 code (USD, EUR, GBP, JPY, ...)".to_owned(),
-            }),
+            None => Err(Error::UnknownCurrency { code: code.to_owned() }),
         }
     }
 
     /// Any three-letter code with an explicit minor unit (0 to 4 decimals).
     ///
     /// # Errors
-    /// [`Error::Unknown`] when the code is not three ASCII letters or the minor unit exceeds 4.
+    /// [`Error::InvalidCurrency`] when the code is not three ASCII letters or the minor unit
+    /// exceeds 4.
     pub fn with_minor_unit(code: &str, minor_unit: u8) -> Result<Self> {
         let upper = code.trim().to_ascii_uppercase();
         let bytes = upper.as_bytes();
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_uppercase) || minor_unit > 4 {
-            return Err(Error::Unknown {
-                what: "currency",
-                value: code.to_owned(),
-                hint: "; a currency is three letters with a minor unit of 0 to 4 decimals".to_owned(),
+            return Err(Error::InvalidCurrency {
+                code: code.to_owned(),
+                minor_unit,
             });
         }
         Ok(Currency {
@@ -315,8 +311,8 @@ impl Money {
             Ok(())
         } else {
             Err(Error::CurrencyMismatch {
-                expected: self.currency.code().to_owned(),
-                found: other.currency.code().to_owned(),
+                expected: self.currency,
+                found: other.currency,
             })
         }
     }

@@ -5,7 +5,7 @@ use crate::ledger::AssignmentLedger;
 use crate::org::Owner;
 use crate::proration::prorate;
 use crate::quantity::Quantity;
-use crate::report::{ReportLevel, ReportOptions, RowData, Scope, UsageReport};
+use crate::report::{NO_ORIGIN, ReportLevel, ReportOptions, RowData, Scope, UsageReport};
 use crate::strings::Sym;
 use crate::time::Period;
 
@@ -95,6 +95,7 @@ impl AssignmentLedger {
                 start,
                 end: if end >= period_end { last_milli } else { end },
                 quantity: prorated.quantity,
+                origin: NO_ORIGIN,
             });
         }
         if options.level == ReportLevel::Partner && options.scope == Scope::Subscription {
@@ -110,6 +111,7 @@ impl AssignmentLedger {
             period: Some(period),
             strings: self.strings.clone(),
             rows,
+            files: 0,
         };
         match options.level {
             ReportLevel::User => Ok(user),

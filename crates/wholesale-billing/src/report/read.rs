@@ -3,10 +3,10 @@
 use std::io::Read;
 
 use crate::csvutil::{csv_error, field, find_columns, header_error, open_with_header, record_line};
-use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
+use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::ledger::{Diagnostics, LoadMode, SubscriberType};
 use crate::quantity::parse_quantity;
-use crate::report::{NO_END, NO_START, ReportLevel, RowData, UsageReport};
+use crate::report::{NO_END, NO_ORIGIN, NO_START, ReportLevel, RowData, UsageReport, pack_origin};
 use crate::strings::{Interner, Sym};
 use crate::time::parse_report_timestamp;
 
@@ -161,7 +161,10 @@ impl UsageReport {
             diagnostics.rows_read += 1;
             let line = record_line(&mut rdr, &record);
             match read_row(&record, &cols, &required, &mut strings) {
-                Ok(row) => rows.push(row),
+                Ok(row) => rows.push(RowData {
+                    origin: pack_origin(0, line),
+                    ..row
+                }),
                 Err(RowError::Bad(col, kind, message)) => {
                     let mut issue = LoadIssue::new(Severity::Error, line, kind, message);
                     if let Some(c) = cols[col as usize] {
@@ -186,6 +189,7 @@ impl UsageReport {
             period: None,
             strings: std::sync::Arc::new(strings.freeze()),
             rows,
+            files: 1,
         };
         Ok((report, diagnostics))
     }
@@ -227,7 +231,7 @@ fn read_row(
         RowError::Bad(
             Col::Quantity,
             IssueKind::InvalidValue,
-            format!("invalid quantity {text:?}: {reason}"),
+            format!("invalid quantity {}: {reason}", Quoted(&text)),
         )
     })?;
     if quantity.is_negative() {
@@ -247,7 +251,7 @@ fn read_row(
             RowError::Bad(
                 col,
                 IssueKind::InvalidValue,
-                format!("invalid date {text:?}: {}", e.reason()),
+                format!("invalid date {}: {}", Quoted(&text), e.reason()),
             )
         })
     };
@@ -260,7 +264,7 @@ fn read_row(
             RowError::Bad(
                 Col::Type,
                 IssueKind::InvalidValue,
-                format!("type {text:?} is not USER or WORKSPACE"),
+                format!("type {} is not USER or WORKSPACE", Quoted(&text)),
             )
         })?),
     };
@@ -283,5 +287,6 @@ fn read_row(
         start,
         end,
         quantity,
+        origin: NO_ORIGIN,
     })
 }
