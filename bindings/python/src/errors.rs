@@ -462,7 +462,9 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
             ]
         };
         match error {
-            client::Error::Config(_) => raise(py, &e.input, (message.as_str(),), Vec::new()),
+            client::Error::Config(_) | client::Error::InvalidUrl { .. } | client::Error::HttpClient(_) => {
+                raise(py, &e.input, (message.as_str(),), Vec::new())
+            }
             client::Error::Api(body) => {
                 let mut attrs = status_and_tracking();
                 attrs.push(("endpoint", opt(py, Some(body.endpoint.as_str()))));
@@ -473,6 +475,7 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
             | client::Error::Download { .. }
             | client::Error::ForeignOrigin { .. }
             | client::Error::OAuth { .. }
+            | client::Error::NotUtf8 { .. }
             | client::Error::Catalog(_) => api(status_and_tracking()),
             client::Error::ReportFailed { report_id, errors } => {
                 let pairs: Vec<(Option<i64>, Option<String>)> =
@@ -493,7 +496,9 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
                 raise(py, &e.timeout, (message.as_str(),), Vec::new())
             }
             client::Error::Core { source, .. } => core_error(py, source, &message),
-            client::Error::Runtime(_) => raise(py, &e.billing, (message.as_str(),), Vec::new()),
+            client::Error::Runtime(_) | client::Error::RuntimeStart(_) | client::Error::EncodeBody { .. } => {
+                raise(py, &e.billing, (message.as_str(),), Vec::new())
+            }
             // The enum is non-exhaustive: a variant added later is still a BillingError.
             _ => raise(py, &e.billing, (message.as_str(),), Vec::new()),
         }
@@ -510,6 +515,7 @@ fn sandbox_error(py: Python<'_>, error: &webex_sandbox::Error) -> PyErr {
         webex_sandbox::Error::Io { context, source } => io_error(py, context, source, None),
         webex_sandbox::Error::Database(_)
         | webex_sandbox::Error::CorruptDatabase(_)
+        | webex_sandbox::Error::Task { .. }
         | webex_sandbox::Error::Server(_) => raise(py, &e.sandbox, (message.as_str(),), Vec::new()),
         // The enum is non-exhaustive: a variant added later is still a BillingError.
         _ => raise(py, &e.billing, (message.as_str(),), Vec::new()),

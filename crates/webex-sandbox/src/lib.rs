@@ -177,7 +177,10 @@ impl Sandbox {
             Ok((ledger, directory))
         })
         .await
-        .map_err(|e| Error::Server(format!("the dataset loader stopped: {e}")))??;
+        .map_err(|source| Error::Task {
+            what: "dataset loader",
+            source,
+        })??;
 
         let store = Arc::new(Store::open(db_path.as_deref())?);
         let book = TokenBook::new(auth::provision(&store, ledger.organisation(), &tokens, now_ms())?);
@@ -274,7 +277,7 @@ impl Sandbox {
     /// still being generated. The database keeps everything for a restart.
     ///
     /// # Errors
-    /// [`Error::Server`] when the server task failed or had to be stopped; [`Error::Io`] when it
+    /// [`Error::Task`] when the server task failed, [`Error::Server`] when it had to be stopped; [`Error::Io`] when it
     /// ended with an I/O error.
     pub async fn shutdown(mut self) -> Result<()> {
         if let Some(stop) = self.stop.take() {
@@ -285,7 +288,7 @@ impl Sandbox {
             Some(mut server) => match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
                 Ok(Ok(Ok(()))) => Ok(()),
                 Ok(Ok(Err(e))) => Err(Error::io("serving", e)),
-                Ok(Err(e)) => Err(Error::Server(format!("the server task failed: {e}"))),
+                Ok(Err(source)) => Err(Error::Task { what: "server", source }),
                 Err(_) => {
                     server.abort();
                     Err(Error::Server(
@@ -307,7 +310,7 @@ impl Sandbox {
             Some(server) => match server.await {
                 Ok(Ok(())) => Err(Error::Server("the server stopped".into())),
                 Ok(Err(e)) => Err(Error::io("serving", e)),
-                Err(e) => Err(Error::Server(format!("the server task failed: {e}"))),
+                Err(source) => Err(Error::Task { what: "server", source }),
             },
         }
     }

@@ -17,6 +17,8 @@ use crate::money::{Currency, Money};
 use crate::report::ReportLevel;
 use crate::time::Period;
 
+#[cfg(test)]
+mod convention;
 mod kind;
 mod parts;
 mod quote;
@@ -182,7 +184,7 @@ pub enum Error {
         file: &'static str,
         /// Line, column and key path, as far as known.
         location: TextLocation,
-        /// What is wrong there.
+        /// What is wrong there (as a `dyn Error` source, this `Box<Error>`).
         #[source]
         source: Box<Error>,
     },
