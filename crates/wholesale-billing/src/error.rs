@@ -253,8 +253,8 @@ pub enum Error {
     },
     /// A usage row of an org that is neither the partner nor one of its sub-partners.
     #[error(
-        "the usage report has a row of org {org_id} (customer {customer_org_id}){}, neither the partner nor a sub-partner",
-        At(row)
+        "the usage report has a row of org {org_id} (customer {customer_org_id}{}), neither the partner nor a sub-partner",
+        OnLine(row)
     )]
     UnknownRowOrg {
         /// The row's `PARTNER_ORG_ID`.
@@ -727,6 +727,18 @@ impl fmt::Display for At<'_> {
     }
 }
 
+/// `, line 17 of usage report 1` for a known row.
+struct OnLine<'a>(&'a Option<RowOrigin>);
+
+impl fmt::Display for OnLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(row) => write!(f, ", {row}"),
+            None => Ok(()),
+        }
+    }
+}
+
 struct KnownSkus<'a>(&'a [String]);
 
 impl fmt::Display for KnownSkus<'_> {
@@ -854,7 +866,14 @@ impl fmt::Display for TextLocation {
             wrote = true;
         }
         if let Some(path) = self.shown_path() {
-            write!(f, "{}{path}", if wrote { " at " } else { "at " })?;
+            f.write_str(if wrote { " at " } else { "at " })?;
+            // A key of input may be huge: each key of the path is cut as a quoted field is.
+            for (i, key) in path.split('.').enumerate() {
+                if i > 0 {
+                    f.write_str(".")?;
+                }
+                write!(f, "{:#}", Quoted(key))?;
+            }
         }
         Ok(())
     }

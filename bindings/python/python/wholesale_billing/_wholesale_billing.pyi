@@ -128,6 +128,9 @@ class TransportError(BillingError, ConnectionError): ...
 class ClientTimeoutError(BillingError, TimeoutError): ...
 class SandboxError(BillingError): ...
 
+def _error_classes() -> dict[str, type[BillingError]]:
+    """The exception class of every kind of error of the core crate, by kind name (for the tests)."""
+
 # ---- periods and money ----
 
 @final

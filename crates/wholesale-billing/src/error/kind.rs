@@ -31,9 +31,19 @@ macro_rules! error_kinds {
 
         impl ErrorKind {
             /// Every kind, in the order of the variants of [`Error`].
+            ///
+            /// ```
+            /// use wholesale_billing::ErrorKind;
+            /// assert_eq!(ErrorKind::ALL.first(), Some(&ErrorKind::Io));
+            /// assert!(ErrorKind::ALL.len() > 50);
+            /// ```
             pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$name),*];
 
-            /// The variant's name (`"MissingRate"`).
+            /// The variant's name.
+            ///
+            /// ```
+            /// assert_eq!(wholesale_billing::ErrorKind::MissingRate.name(), "MissingRate");
+            /// ```
             pub fn name(self) -> &'static str {
                 match self {
                     $(ErrorKind::$name => stringify!($name),)*
@@ -43,6 +53,12 @@ macro_rules! error_kinds {
 
         impl Error {
             /// The kind of this error: which variant it is.
+            ///
+            /// ```
+            /// use wholesale_billing::{ErrorKind, Period};
+            /// let err = Period::from_dates("2024-05-02", "2024-05-01").unwrap_err();
+            /// assert_eq!(err.kind(), ErrorKind::PeriodReversed);
+            /// ```
             pub fn kind(&self) -> ErrorKind {
                 match self {
                     $(Error::$name { .. } => ErrorKind::$name,)*

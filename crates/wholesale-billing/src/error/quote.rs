@@ -56,28 +56,26 @@ pub(crate) fn cut_quotes(message: &str) -> std::borrow::Cow<'_, str> {
             }
         }
         let Some(end) = end else {
-            out.push_str(&cut(body));
+            // An unterminated quote: the rest is quoted text.
+            out.push_str(&format!("{:#}", Quoted(body)));
             return out.into();
         };
         let inner = &body[..end];
-        out.push_str(&cut(inner));
-        out.push(quote as char);
-        let chars = inner.chars().count();
-        if chars > MAX_QUOTED_CHARS {
-            out.push_str(&format!(" ({chars} characters)"));
+        match inner.char_indices().nth(MAX_QUOTED_CHARS) {
+            None => {
+                out.push_str(inner);
+                out.push(quote as char);
+            }
+            Some((cut, _)) => {
+                out.push_str(&inner[..cut]);
+                out.push(quote as char);
+                out.push_str(&format!("… ({} characters)", inner.chars().count()));
+            }
         }
         rest = &body[end + 1..];
     }
     out.push_str(rest);
     out.into()
-}
-
-/// The first [`MAX_QUOTED_CHARS`] characters and `…`, or the whole text when shorter.
-fn cut(text: &str) -> String {
-    match text.char_indices().nth(MAX_QUOTED_CHARS) {
-        None => text.to_owned(),
-        Some((i, _)) => format!("{}…", &text[..i]),
-    }
 }
 
 #[cfg(test)]
@@ -116,12 +114,15 @@ mod tests {
         assert_eq!(
             cut,
             format!(
-                "invalid type: string \"{z}…\" (1000 characters), expected u8 and `{z}…` (1000 characters) and \"short \\\" one\"",
+                "invalid type: string \"{z}\"… (1000 characters), expected u8 and `{z}`… (1000 characters) and \"short \\\" one\"",
                 z = "z".repeat(80)
             )
         );
         assert_eq!(cut_quotes("missing field `x`"), "missing field `x`");
         let unterminated = format!("unknown \"{long}");
-        assert_eq!(cut_quotes(&unterminated), format!("unknown \"{}…", "z".repeat(80)));
+        assert_eq!(
+            cut_quotes(&unterminated),
+            format!("unknown \"{}… (1000 characters)", "z".repeat(80))
+        );
     }
 }

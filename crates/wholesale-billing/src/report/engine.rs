@@ -16,7 +16,7 @@ impl AssignmentLedger {
     /// the levels always add up exactly. Only rows with a quantity above zero appear.
     ///
     /// # Errors
-    /// [`Error::Unknown`](crate::Error::Unknown) for a sub-partner the organisation does not name.
+    /// [`Error::UnknownSubPartner`](crate::Error::UnknownSubPartner) for a sub-partner the organisation does not name.
     ///
     /// ```
     /// use wholesale_billing::{AssignmentLedger, Event, HourPolicy, LoadMode, Organisation, Partner,
