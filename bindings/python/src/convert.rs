@@ -324,9 +324,10 @@ impl<'a> Source<'a> {
     }
 }
 
-/// The text of a UTF-8 file, read without the GIL.
-pub(crate) fn read_text_file(py: Python<'_>, path: &PathBuf, what: &str) -> PyResult<String> {
-    py.detach(|| std::fs::read_to_string(path)).map_err(|e| {
+/// The bytes of a file, read without the GIL (the core decodes them, locating bytes that are not
+/// UTF-8).
+pub(crate) fn read_file_bytes(py: Python<'_>, path: &PathBuf, what: &str) -> PyResult<Vec<u8>> {
+    py.detach(|| std::fs::read(path)).map_err(|e| {
         let name = path.display().to_string();
         io_error(py, &format!("reading the {what} {name}"), &e, Some(&name))
     })

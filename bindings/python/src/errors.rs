@@ -301,7 +301,7 @@ impl From<webex_sandbox::Error> for BindingError {
 impl From<BindingError> for PyErr {
     fn from(e: BindingError) -> Self {
         Python::attach(|py| match &e {
-            BindingError::Core(core) => core_error(py, core, &core.to_string()),
+            BindingError::Core(core) => core_error(py, core, &wb::error_with_causes(core)),
             BindingError::Client(c) => client_error(py, c),
             BindingError::Sandbox(s) => sandbox_error(py, s),
         })
@@ -327,53 +327,142 @@ fn opt<'py, T: IntoPyObject<'py>>(py: Python<'py>, value: Option<T>) -> Bound<'p
     }
 }
 
-/// The exception of a core error; `message` is its text (with any context of the caller).
+/// The exception class of each kind of core error: a `match` without a `_` arm, so that a kind
+/// added to the core (with its variant) does not compile here until it is mapped.
+pub(crate) fn core_class(e: &Exceptions, kind: wb::ErrorKind) -> &Py<PyType> {
+    use wb::ErrorKind as K;
+    match kind {
+        K::Io | K::Csv => &e.io,
+        K::Overflow => &e.overflow,
+        K::CurrencyMismatch | K::ItemCurrencyConflict | K::MixedCurrencies => &e.currency_mismatch,
+        // Something needed to price a line is missing or refused.
+        K::MissingRate
+        | K::MissingPrice
+        | K::TiersPerLocation
+        | K::WrongReportLevel
+        | K::PeriodMismatch
+        | K::RowsOutsidePeriod
+        | K::UnknownRowOrg
+        | K::EmptySku
+        | K::DuplicateSku
+        | K::NegativePrice
+        | K::NegativeCommitment
+        | K::NegativeFixedLine => &e.pricing,
+        // Bad input: a malformed file, row, value or name.
+        K::Rejected
+        | K::InvalidTimestamp
+        | K::InvalidDate
+        | K::InvalidQuantity
+        | K::InvalidMoney
+        | K::InvalidPrice
+        | K::UnknownName
+        | K::UnknownCurrency
+        | K::InvalidCurrency
+        | K::InvalidFile
+        | K::Toml
+        | K::Json
+        | K::InvalidUtf8
+        | K::EmptyOrganisationField
+        | K::DuplicateOrgId
+        | K::OrganisationTooLarge
+        | K::IncompleteCatalogPackage
+        | K::UnknownSubPartner
+        | K::NoCustomers
+        | K::TooFewSubscribers
+        | K::TooManySubscribers
+        | K::PeriodReversed
+        | K::NotAWholeMonth
+        | K::YearOutOfRange
+        | K::CannotRollUp
+        | K::MixedReportLevels
+        | K::NoReports
+        | K::NothingToPlant
+        | K::NegativeValue
+        | K::PercentAbove100
+        | K::InvalidSkuPricing
+        | K::OpenBandNotLast
+        | K::BandsNotAscending
+        | K::CatalogRefused
+        | K::NoOfferItems
+        | K::MissingProductId
+        | K::OfferItem
+        | K::InvalidDecimalCount
+        | K::TooManyDecimals
+        | K::DifferingPrices
+        | K::NoListPrice
+        | K::MissingCurrency => &e.input,
+        // Not the caller's input: a document that cannot be written, a failed helper thread, a
+        // defect of the generator.
+        K::WriteToml | K::WriteJson | K::ThreadFailed | K::GeneratorPackageMissing => &e.billing,
+    }
+}
+
+/// `{kind name: exception class}` for every kind of core error: what the tests check the mapping
+/// with (every kind maps to a named class of the package).
+#[pyfunction(name = "_error_classes")]
+pub(crate) fn error_classes(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let e = exceptions(py)?;
+    let classes = PyDict::new(py);
+    for kind in wb::ErrorKind::ALL {
+        classes.set_item(kind.name(), core_class(e, *kind).bind(py))?;
+    }
+    Ok(classes)
+}
+
+/// The exception of a core error; `message` is its text with its causes (and any context of the
+/// caller). An error located in a file ([`wb::Error::InvalidFile`]) raises the class of what is
+/// wrong there, with `line`, `column` and `path`; an error about a usage row read from CSV sets
+/// `line`.
 pub(crate) fn core_error(py: Python<'_>, error: &wb::Error, message: &str) -> PyErr {
+    // The innermost of the errors that only locate another.
+    let mut leaf = error;
+    let mut location = None;
+    loop {
+        match leaf {
+            wb::Error::InvalidFile {
+                location: at, source, ..
+            } => {
+                location = location.or(Some(at));
+                leaf = source;
+            }
+            wb::Error::OfferItem { source, .. } => leaf = source,
+            _ => break,
+        }
+    }
     let made = classes_or_err(py, |e| {
-        let input = |attrs: Vec<(&str, Bound<'_, PyAny>)>| raise(py, &e.input, (message,), attrs);
-        match error {
-            wb::Error::Io { context, source } => io_error(py, context, source, None),
+        let class = core_class(e, leaf.kind());
+        let mut attrs: Vec<(&str, Bound<'_, PyAny>)> = Vec::new();
+        if let Some(at) = location {
+            attrs.extend([
+                ("line", opt(py, at.line)),
+                ("column", opt(py, at.column)),
+                ("path", opt(py, at.path.clone())),
+            ]);
+        }
+        if let Some(row) = leaf.row() {
+            attrs.push(("line", opt(py, Some(row.line))));
+        }
+        match leaf {
+            wb::Error::Io { context, source } => return io_error(py, context, source, None),
             wb::Error::Rejected { issues, .. } => {
                 let first = issues.iter().find(|i| i.is_error()).or(issues.first());
                 let list: Vec<PyLoadIssue> = issues.iter().cloned().map(PyLoadIssue::from).collect();
-                let tuple = PyList::new(py, list).map(|l| l.to_tuple().into_any());
-                let mut attrs = vec![
-                    ("line", opt(py, first.map(|i| i.line))),
-                    ("column", opt(py, first.and_then(|i| i.column))),
-                ];
-                match tuple {
-                    Ok(t) => attrs.push(("issues", t)),
+                match PyList::new(py, list) {
+                    Ok(l) => attrs.push(("issues", l.to_tuple().into_any())),
                     Err(err) => return err,
                 }
-                input(attrs)
+                attrs.push(("line", opt(py, first.map(|i| i.line))));
+                attrs.push(("column", opt(py, first.and_then(|i| i.column))));
             }
-            wb::Error::InvalidFile { location, .. } => input(vec![
-                ("line", opt(py, location.line)),
-                ("column", opt(py, location.column)),
-                ("path", opt(py, location.path.clone())),
-            ]),
-            wb::Error::InvalidOrganisation(_)
-            | wb::Error::InvalidTimestamp { .. }
-            | wb::Error::InvalidDate { .. }
-            | wb::Error::InvalidPeriod { .. }
-            | wb::Error::InvalidQuantity { .. }
-            | wb::Error::InvalidMoney { .. }
-            | wb::Error::Unknown { .. }
-            | wb::Error::UnknownName { .. } => input(Vec::new()),
-            wb::Error::CurrencyMismatch { expected, found } => raise(
-                py,
-                &e.currency_mismatch,
-                (message,),
-                vec![
-                    ("expected", opt(py, Some(expected.as_str()))),
-                    ("found", opt(py, Some(found.as_str()))),
-                ],
-            ),
-            wb::Error::Pricing(_) => raise(py, &e.pricing, (message,), Vec::new()),
-            wb::Error::Overflow(_) => raise(py, &e.overflow, (message,), Vec::new()),
-            // The enum is non-exhaustive: a variant added later is still a BillingError.
-            _ => raise(py, &e.billing, (message,), Vec::new()),
+            wb::Error::CurrencyMismatch { expected, found }
+            | wb::Error::ItemCurrencyConflict { expected, found, .. }
+            | wb::Error::MixedCurrencies { expected, found, .. } => {
+                attrs.push(("expected", opt(py, Some(expected.code()))));
+                attrs.push(("found", opt(py, Some(found.code()))));
+            }
+            _ => {}
         }
+        raise(py, class, (message,), attrs)
     });
     made.unwrap_or_else(|e| e)
 }
@@ -391,7 +480,9 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
             ]
         };
         match error {
-            client::Error::Config(_) => raise(py, &e.input, (message.as_str(),), Vec::new()),
+            client::Error::Config(_) | client::Error::InvalidUrl { .. } | client::Error::HttpClient(_) => {
+                raise(py, &e.input, (message.as_str(),), Vec::new())
+            }
             client::Error::Api(body) => {
                 let mut attrs = status_and_tracking();
                 attrs.push(("endpoint", opt(py, Some(body.endpoint.as_str()))));
@@ -402,6 +493,7 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
             | client::Error::Download { .. }
             | client::Error::ForeignOrigin { .. }
             | client::Error::OAuth { .. }
+            | client::Error::NotUtf8 { .. }
             | client::Error::Catalog(_) => api(status_and_tracking()),
             client::Error::ReportFailed { report_id, errors } => {
                 let pairs: Vec<(Option<i64>, Option<String>)> =
@@ -422,7 +514,9 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
                 raise(py, &e.timeout, (message.as_str(),), Vec::new())
             }
             client::Error::Core { source, .. } => core_error(py, source, &message),
-            client::Error::Runtime(_) => raise(py, &e.billing, (message.as_str(),), Vec::new()),
+            client::Error::Runtime(_) | client::Error::RuntimeStart(_) | client::Error::EncodeBody { .. } => {
+                raise(py, &e.billing, (message.as_str(),), Vec::new())
+            }
             // The enum is non-exhaustive: a variant added later is still a BillingError.
             _ => raise(py, &e.billing, (message.as_str(),), Vec::new()),
         }
@@ -432,7 +526,7 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
 
 /// The exception of a sandbox error.
 fn sandbox_error(py: Python<'_>, error: &webex_sandbox::Error) -> PyErr {
-    let message = error.to_string();
+    let message = wholesale_billing::error_with_causes(error);
     let made = classes_or_err(py, |e| match error {
         webex_sandbox::Error::Config(_) => raise(py, &e.input, (message.as_str(),), Vec::new()),
         webex_sandbox::Error::Dataset(source) => core_error(py, source, &message),
@@ -451,6 +545,7 @@ fn sandbox_error(py: Python<'_>, error: &webex_sandbox::Error) -> PyErr {
         | webex_sandbox::Error::DatabaseClosed
         | webex_sandbox::Error::DatabaseCallPanicked
         | webex_sandbox::Error::Commit(_)
+        | webex_sandbox::Error::Task { .. }
         | webex_sandbox::Error::Server(_) => raise(py, &e.sandbox, (message.as_str(),), Vec::new()),
         // The enum is non-exhaustive: a variant added later is still a BillingError.
         _ => raise(py, &e.billing, (message.as_str(),), Vec::new()),

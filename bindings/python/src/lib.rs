@@ -75,5 +75,7 @@ fn _wholesale_billing(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reconcile::reconcile, m)?)?;
     m.add_function(wrap_pyfunction!(reconcile::plant_discrepancies, m)?)?;
     m.add_function(wrap_pyfunction!(synthetic::generate, m)?)?;
+    // Private (for the tests): set, not added, so that it stays out of the module's `__all__`.
+    m.setattr("_error_classes", wrap_pyfunction!(errors::error_classes, m)?)?;
     Ok(())
 }

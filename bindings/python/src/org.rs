@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use wholesale_billing::{CatalogEntry, CatalogOverride, OrgFormat, Organisation, Partner, SubPartner};
 
-use crate::convert::{py_opt_timestamp, read_text_file, timestamp_arg};
+use crate::convert::{py_opt_timestamp, read_file_bytes, timestamp_arg};
 use crate::errors::OrRaise;
 use crate::text::quoted;
 
@@ -244,9 +244,9 @@ impl PyOrganisation {
     /// Reads an organisation file: JSON when the name ends in ``.json``, else TOML.
     #[staticmethod]
     fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let text = read_text_file(py, &path, "organisation file")?;
+        let bytes = read_file_bytes(py, &path, "organisation file")?;
         let format = OrgFormat::from_file_name(&path.to_string_lossy());
-        Organisation::from_str_with_format(&text, format)
+        Organisation::from_slice_with_format(&bytes, format)
             .map(PyOrganisation::wrap)
             .or_raise()
     }

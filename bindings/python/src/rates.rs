@@ -6,9 +6,10 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyMapping, PyString};
+use wholesale_billing::ccws::OfferDetailsResponse;
 use wholesale_billing::{Currency, PriceBook, RoundingMode, RoundingPolicy, WholesaleRate, WholesaleRateCard};
 
-use crate::convert::{Source, decimal_arg, opt_decimal_arg, py_decimal, read_text_file, write_output};
+use crate::convert::{Source, decimal_arg, opt_decimal_arg, py_decimal, read_file_bytes, write_output};
 use crate::errors::OrRaise;
 use crate::text::quoted;
 
@@ -155,15 +156,15 @@ impl PyRateCard {
                 .map(PyRateCard::wrap)
                 .or_raise();
         }
-        let text = read_text_file(py, &path, "rate card")?;
+        let bytes = read_file_bytes(py, &path, "rate card")?;
         let card = if name.ends_with(".json") {
-            if text.contains("\"itemDetails\"") {
-                WholesaleRateCard::from_offer_details_json(&text)
+            if bytes.windows(13).any(|w| w == b"\"itemDetails\"") {
+                OfferDetailsResponse::from_json_slice(&bytes).and_then(|r| WholesaleRateCard::from_offer_details(&r))
             } else {
-                WholesaleRateCard::from_json_str(&text)
+                WholesaleRateCard::from_json_slice(&bytes)
             }
         } else {
-            WholesaleRateCard::from_toml_str(&text)
+            WholesaleRateCard::from_toml_slice(&bytes)
         };
         card.map(PyRateCard::wrap).or_raise()
     }
@@ -281,11 +282,11 @@ impl PyPriceBook {
     /// Reads a price book file: JSON when the name ends in ``.json``, else TOML.
     #[staticmethod]
     fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let text = read_text_file(py, &path, "price book")?;
+        let bytes = read_file_bytes(py, &path, "price book")?;
         let book = if path.to_string_lossy().to_ascii_lowercase().ends_with(".json") {
-            PriceBook::from_json_str(&text)
+            PriceBook::from_json_slice(&bytes)
         } else {
-            PriceBook::from_toml_str(&text)
+            PriceBook::from_toml_slice(&bytes)
         };
         book.map(|b| PyPriceBook(Arc::new(b))).or_raise()
     }

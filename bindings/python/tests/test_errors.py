@@ -42,6 +42,49 @@ def test_hierarchy(cls: type[BaseException], bases: tuple[type[BaseException], .
         raise cls("boom")
 
 
+def test_every_core_error_kind_maps_to_a_named_exception() -> None:
+    from wholesale_billing import _wholesale_billing as native
+
+    classes = native._error_classes()
+    exported = {getattr(wb, name) for name in wb.__all__}
+    # One entry per variant of the core's error enum (its ErrorKind), each a named class of the
+    # package: never a bare Exception or RuntimeError.
+    assert len(classes) >= 60
+    for kind, cls in classes.items():
+        assert cls in exported and cls.__module__ == "wholesale_billing", kind
+        assert issubclass(cls, wb.BillingError) and cls not in (Exception, RuntimeError), kind
+    # Only what is not the caller's input (a document that cannot be written, a failed thread)
+    # is the base class itself.
+    assert {k for k, c in classes.items() if c is wb.BillingError} == {
+        "WriteToml",
+        "WriteJson",
+        "ThreadFailed",
+        "GeneratorPackageMissing",
+    }
+    assert classes["MissingRate"] is wb.PricingError
+    assert classes["MissingPrice"] is wb.PricingError
+    assert classes["WrongReportLevel"] is wb.PricingError
+    assert classes["CurrencyMismatch"] is wb.CurrencyMismatchError
+    assert classes["InvalidFile"] is wb.BillingInputError
+    assert classes["InvalidUtf8"] is wb.BillingInputError
+    assert classes["Io"] is wb.BillingIOError
+    assert classes["Overflow"] is wb.BillingOverflowError
+
+
+def test_located_errors_carry_their_line(tmp_path: Path) -> None:
+    usage = wb.UsageReport.read_csv(b"SKU,QUANTITY\nA,1\nB,2\n")
+    with pytest.raises(wb.PricingError) as info:
+        wb.expected_vendor_invoice(usage, "2024-05", wb.WholesaleRateCard("USD", {"A": 1}))
+    assert info.value.line == 3
+    assert str(info.value) == "no wholesale rate for SKU B, needed by line 3 of usage report 1 (the rate card has A)"
+    bad = tmp_path / "org.toml"
+    bad.write_bytes(b'[partner]\norg_id = "p"\nname = "Caf\xe9"\nsubscription_id = "S"\n')
+    with pytest.raises(wb.BillingInputError) as located:
+        wb.Organisation.from_file(bad)
+    assert (located.value.line, located.value.column) == (3, 12)
+    assert str(located.value).startswith("organisation file: line 3, column 12: invalid utf-8 at byte 34: ")
+
+
 def test_structured_attributes_have_defaults() -> None:
     error = wb.BillingInputError("x")
     assert (error.issues, error.line, error.column, error.path) == ((), None, None, None)

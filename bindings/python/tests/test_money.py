@@ -127,7 +127,7 @@ def test_rate_card_errors_are_located() -> None:
     assert "line 3, column 8 at rates.X.rate" in str(info.value)
     with pytest.raises(wb.BillingInputError) as info:
         wb.WholesaleRateCard.from_csv(b"SKU,Rate Price,Currency\nA,8.00,USD\nB,-1,USD\n")
-    assert str(info.value.issues[0]) == 'line 3, column 2 (rate): error: negative price "-1"'
+    assert str(info.value.issues[0]) == "line 3, column 2 (rate): error: negative price -1"
     with pytest.raises(wb.PricingError, match="negative"):
         wb.WholesaleRateCard("USD", {"A": "-1"})
 
@@ -184,8 +184,13 @@ def test_committed_and_tax_and_mismatch() -> None:
         wb.expected_vendor_invoice(usage, SEED_PERIOD, card, committed=wb.Money(1000, "EUR"))
     assert (info.value.expected, info.value.found) == ("USD", "EUR")
     assert isinstance(info.value, ValueError)
-    with pytest.raises(wb.PricingError, match=r"no wholesale rate for SKU A-W-WXC-CALL-U \(the rate card has A-W-CA-CALL-U\)"):
+    with pytest.raises(
+        wb.PricingError,
+        match=r"no wholesale rate for SKU A-W-WXC-CALL-U, needed by line 3 of usage report 1 "
+        r"\(the rate card has A-W-CA-CALL-U\)",
+    ) as missing:
         wb.expected_vendor_invoice(usage, SEED_PERIOD, wb.WholesaleRateCard("USD", {"A-W-CA-CALL-U": 5}))
+    assert missing.value.line == 3
 
 
 def test_price_book(price_book: wb.PriceBook) -> None:

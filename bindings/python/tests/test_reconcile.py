@@ -79,7 +79,7 @@ def test_tolerance_and_level_checks(month_ledger: wb.Ledger, rates: wb.Wholesale
     assert len(loose) <= len(strict)
     with pytest.raises(wb.BillingInputError, match="negative"):
         wb.reconcile(expected, vendor, rates, "2024-05", tolerance="-1")
-    with pytest.raises(wb.BillingInputError, match="USER reports"):
+    with pytest.raises(wb.BillingInputError, match="reconciliation takes a USER report"):
         wb.reconcile(month_ledger.usage_report("2024-05", level="customer"), vendor, rates, "2024-05")
     with pytest.raises(wb.BillingInputError, match="covers"):
         wb.reconcile(expected, vendor, rates, "2024-06")

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use wholesale_billing::ccws::OfferDetailsResponse;
 use wholesale_billing::{
     HourPolicy, LoadMode, NaiveDate, Organisation, Period, PriceBook, ReadOptions, ReportLevel, ReportOptions, Scope,
     UsageReport, WholesaleRateCard,
@@ -60,6 +61,11 @@ impl UsageInput {
         events.chain(usage).collect()
     }
 
+    /// The usage report files the usage is read from, in order (none when it is computed).
+    pub fn files(&self) -> &[Input] {
+        if self.events.is_some() { &[] } else { &self.usage }
+    }
+
     /// The organisation, when given.
     pub fn organisation(&self) -> Result<Option<Organisation>> {
         self.org.as_deref().map(load_org).transpose()
@@ -91,6 +97,24 @@ impl UsageInput {
     }
 }
 
+/// A core error about a usage row (or an invoice line) read from a file, with that file and line
+/// in front (`u.csv line 17: no wholesale rate for SKU …`). `files` names, for each input as the
+/// core names it (`"usage report"`, `"vendor report"`, ...), its files in the order given to the
+/// core; the core counts files, it does not know their names.
+pub fn name_row_file(e: wholesale_billing::Error, files: &[(&str, &[Input])]) -> anyhow::Error {
+    let named = e.row().and_then(|row| {
+        files
+            .iter()
+            .find(|(report, _)| *report == row.report)
+            .and_then(|(_, inputs)| inputs.get(row.file))
+            .map(|input| format!("{input} line {}", row.line))
+    });
+    match named {
+        Some(at) => anyhow::Error::new(e).context(at),
+        None => e.into(),
+    }
+}
+
 /// Reads a usage report CSV (strict), at the given level or the one its header implies.
 pub fn read_usage(input: &Input, level: Option<ReportLevel>) -> Result<UsageReport> {
     let (reader, _) = file_reader(input, "usage")?;
@@ -117,23 +141,25 @@ pub fn read_rates(path: &Path) -> Result<WholesaleRateCard> {
         let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         return WholesaleRateCard::from_csv(std::io::BufReader::new(file)).with_context(context);
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if name.ends_with(".json") {
-        if text.contains("\"itemDetails\"") {
-            return WholesaleRateCard::from_offer_details_json(&text).with_context(context);
+        if bytes.windows(13).any(|w| w == b"\"itemDetails\"") {
+            return OfferDetailsResponse::from_json_slice(&bytes)
+                .and_then(|r| WholesaleRateCard::from_offer_details(&r))
+                .with_context(context);
         }
-        return WholesaleRateCard::from_json_str(&text).with_context(context);
+        return WholesaleRateCard::from_json_slice(&bytes).with_context(context);
     }
-    WholesaleRateCard::from_toml_str(&text).with_context(context)
+    WholesaleRateCard::from_toml_slice(&bytes).with_context(context)
 }
 
 /// Reads a price book, TOML or JSON by extension.
 pub fn read_price_book(path: &Path) -> Result<PriceBook> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let book = if path.to_string_lossy().to_ascii_lowercase().ends_with(".json") {
-        PriceBook::from_json_str(&text)
+        PriceBook::from_json_slice(&bytes)
     } else {
-        PriceBook::from_toml_str(&text)
+        PriceBook::from_toml_slice(&bytes)
     };
     book.with_context(|| format!("in {}", path.display()))
 }

@@ -12,7 +12,7 @@ use wholesale_billing::{
 
 use crate::args::{fixed_line, non_negative_decimal, percent};
 use crate::atomic::StagedDir;
-use crate::inputs::{Format, PeriodArgs, UsageInput, read_price_book, read_rates};
+use crate::inputs::{Format, PeriodArgs, UsageInput, name_row_file, read_price_book, read_rates};
 use crate::stdio::{Output, output, output_arg};
 
 /// Invoices: the one Cisco should send, and the ones the partner sends.
@@ -134,13 +134,15 @@ pub fn vendor_invoice(
         tax_percent,
         ..VendorInvoiceOptions::default()
     };
-    expected_vendor_invoice([&report], period, &rates, &options).with_context(|| {
-        format!(
-            "the expected vendor invoice with the rate card {} ({})",
-            rates_path.display(),
-            rates.currency()
-        )
-    })
+    expected_vendor_invoice([&report], period, &rates, &options)
+        .map_err(|e| name_row_file(e, &[("usage report", usage.files())]))
+        .with_context(|| {
+            format!(
+                "the expected vendor invoice with the rate card {} ({})",
+                rates_path.display(),
+                rates.currency()
+            )
+        })
 }
 
 fn run_vendor(args: &VendorArgs) -> Result<()> {
@@ -301,17 +303,19 @@ fn run_customers(args: &CustomersArgs) -> Result<()> {
     let options = BillingOptions {
         per_location: args.per_location,
     };
-    let month = bill_month(&report, &org, &book, rates.as_ref(), period, &options).with_context(|| {
-        let card = match (&args.rates, &rates) {
-            (Some(path), Some(card)) => format!(" and the rate card {} ({})", path.display(), card.currency()),
-            _ => String::new(),
-        };
-        format!(
-            "billing with the price book {} ({}){card}",
-            args.price_book.display(),
-            book.currency
-        )
-    })?;
+    let month = bill_month(&report, &org, &book, rates.as_ref(), period, &options)
+        .map_err(|e| name_row_file(e, &[("usage report", args.usage.files())]))
+        .with_context(|| {
+            let card = match (&args.rates, &rates) {
+                (Some(path), Some(card)) => format!(" and the rate card {} ({})", path.display(), card.currency()),
+                _ => String::new(),
+            };
+            format!(
+                "billing with the price book {} ({}){card}",
+                args.price_book.display(),
+                book.currency
+            )
+        })?;
     let billed = started.elapsed();
     let written = write_billing(&month, &out, Path::new(""), args.format)?;
     out.commit()?;

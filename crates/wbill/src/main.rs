@@ -114,7 +114,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// An error and its causes on one line, each cause once.
+/// An error and its causes on one line (no message repeats its cause, so each shows once).
 fn describe(e: &anyhow::Error) -> String {
     wholesale_billing::error_with_causes(e.as_ref())
 }
@@ -125,8 +125,9 @@ mod tests {
 
     #[test]
     fn causes_shown_once() {
+        // Every context says what was being done, never its cause: each cause shows once.
         let io = std::io::Error::other("connection refused");
-        let e = anyhow::Error::new(io).context("error sending request: connection refused");
+        let e = anyhow::Error::new(io).context("error sending request");
         let e = e.context("fetching the report");
         assert_eq!(
             super::describe(&e),
@@ -134,6 +135,13 @@ mod tests {
         );
         let e = anyhow::anyhow!("inner").context("outer");
         assert_eq!(super::describe(&e), "outer: inner");
+        // A core error and its source, under wbill's context.
+        let core = wholesale_billing::Organisation::from_json_str("{").unwrap_err();
+        let e = anyhow::Error::new(core).context("in org.json");
+        assert_eq!(
+            super::describe(&e),
+            "in org.json: organisation file: line 1, column 1: EOF while parsing an object"
+        );
     }
 
     #[test]

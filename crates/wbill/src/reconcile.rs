@@ -11,7 +11,7 @@ use wholesale_billing::{
 
 use crate::FINDINGS_EXIT;
 use crate::args::non_negative_quantity;
-use crate::inputs::{Format, PeriodArgs, read_rates, read_usage};
+use crate::inputs::{Format, PeriodArgs, name_row_file, read_rates, read_usage};
 use crate::progress::{file_reader, print_issues};
 use crate::stdio::{Input, Output, input_arg, output, output_arg};
 use crate::usage::{PolicyArg, load_ledger, load_org};
@@ -122,17 +122,24 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
     };
     let options = ReconcileOptions::default().tolerance(tolerance);
     let loaded = started.elapsed();
-    let result = reconcile(&expected, &vendor, invoice.as_ref(), &rates, period, &options).with_context(|| {
-        let invoice = match &args.vendor_invoice {
-            Some(input) => format!(" and the vendor invoice {input}"),
-            None => String::new(),
-        };
-        format!(
-            "reconciling with the rate card {} ({}){invoice}",
-            args.rates.display(),
-            rates.currency()
-        )
-    })?;
+    let files = [
+        ("vendor report", args.vendor_report.as_slice()),
+        ("expected usage report", args.expected.as_slice()),
+        ("vendor invoice", args.vendor_invoice.as_slice()),
+    ];
+    let result = reconcile(&expected, &vendor, invoice.as_ref(), &rates, period, &options)
+        .map_err(|e| name_row_file(e, &files))
+        .with_context(|| {
+            let invoice = match &args.vendor_invoice {
+                Some(input) => format!(" and the vendor invoice {input}"),
+                None => String::new(),
+            };
+            format!(
+                "reconciling with the rate card {} ({}){invoice}",
+                args.rates.display(),
+                rates.currency()
+            )
+        })?;
     let compared = started.elapsed();
     output(args.out.as_ref(), |w| match args.format {
         Format::Csv => Ok(result.write_csv(w)?),

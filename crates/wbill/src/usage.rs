@@ -98,9 +98,9 @@ impl From<PolicyArg> for HourPolicy {
 
 /// Reads an organisation file, TOML or JSON by extension.
 pub fn load_org(path: &Path) -> Result<Organisation> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let format = OrgFormat::from_file_name(&path.to_string_lossy());
-    Organisation::from_str_with_format(&text, format).with_context(|| format!("in {}", path.display()))
+    Organisation::from_slice_with_format(&bytes, format).with_context(|| format!("in {}", path.display()))
 }
 
 /// Loads events into a ledger, printing issues on stderr (and all of them to `issues_out`).

@@ -445,6 +445,64 @@ fn customer_invoices_and_missing_prices() {
 }
 
 #[test]
+fn a_missing_rate_names_the_file_and_line_of_the_row_that_needs_it() {
+    let dir = money_fixture();
+    std::fs::write(
+        dir.path().join("partner.csv"),
+        "SKU,CONSUMPTION_START_DATE,QUANTITY\nA-W-WXC-CALL-U,2024-05-01,31\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("reseller.csv"),
+        "SKU,CONSUMPTION_START_DATE,QUANTITY\nA-W-CA-CALL-U,2024-05-01,2\nA-W-NOPE-U,2024-05-01,3\n",
+    )
+    .unwrap();
+    let out = run_with(
+        dir.path(),
+        &[
+            "invoice",
+            "vendor",
+            "--usage",
+            "partner.csv",
+            "--usage",
+            "reseller.csv",
+            "--rates",
+            "rates.toml",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "reseller.csv line 3: no wholesale rate for SKU A-W-NOPE-U, needed by line 3 of usage report 2 \
+             (the rate card has "
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn invalid_utf8_in_a_text_file_names_its_byte_and_line() {
+    let dir = money_fixture();
+    let mut prices = PRICES.as_bytes().to_vec();
+    let at = prices.iter().position(|&b| b == b'\n').unwrap() + 1;
+    prices.splice(at..at, b"# caf\xe9\n".iter().copied());
+    std::fs::write(dir.path().join("prices.toml"), &prices).unwrap();
+    let out = invoice_customers(dir.path(), &["--out-dir", "inv"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let line = PRICES[..at].matches('\n').count() + 1;
+    assert!(
+        stderr.contains(&format!(
+            "in prices.toml: price book: line {line}, column 6: invalid utf-8 at byte {}",
+            at + 5
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn customers_sharing_an_external_id_get_one_invoice_each() {
     let dir = money_fixture();
     // c3 has c1's external id, in another case: two files, neither overwriting the other.

@@ -84,7 +84,7 @@ impl From<crate::Error> for ApiError {
     fn from(e: crate::Error) -> Self {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            format!("internal sandbox error: {e}"),
+            format!("internal sandbox error: {}", wholesale_billing::error_with_causes(&e)),
         )
     }
 }

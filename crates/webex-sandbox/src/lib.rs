@@ -192,14 +192,20 @@ impl Sandbox {
             Ok((ledger, directory))
         })
         .await
-        .map_err(|e| Error::Server(format!("the dataset loader stopped: {e}")))??;
+        .map_err(|source| Error::Task {
+            what: "dataset loader",
+            source,
+        })??;
         let ledger = Arc::new(ledger);
 
         let path = db_path.clone();
         let db = Arc::new(
             tokio::task::spawn_blocking(move || Database::open(path.as_deref()))
                 .await
-                .map_err(|e| Error::Server(format!("the database opener stopped: {e}")))??,
+                .map_err(|source| Error::Task {
+                    what: "database opener",
+                    source,
+                })??,
         );
         let hashed = db.read(store::has_token_hashes).await?;
         let key = tokio::task::spawn_blocking(move || match db_path {
@@ -207,7 +213,10 @@ impl Sandbox {
             Some(path) => SandboxKey::for_database(&path, !hashed),
         })
         .await
-        .map_err(|e| Error::Server(format!("the key file reader stopped: {e}")))??;
+        .map_err(|source| Error::Task {
+            what: "key file reader",
+            source,
+        })??;
         let org = ledger.clone();
         let (tokens, signer) = db
             .write(move |c| {
@@ -315,7 +324,7 @@ impl Sandbox {
     /// the file. Stopping at the deadline is a normal stop, not an error.
     ///
     /// # Errors
-    /// [`Error::Server`] when the server task failed; [`Error::Io`] when it ended with an I/O
+    /// [`Error::Task`] when the server task failed; [`Error::Io`] when it ended with an I/O
     /// error; [`Error::Database`] when the final checkpoint failed (the log is replayed at the
     /// next start: nothing is lost).
     pub async fn shutdown(mut self) -> Result<()> {
@@ -328,7 +337,7 @@ impl Sandbox {
             Some(mut server) => match tokio::time::timeout_at(deadline, &mut server).await {
                 Ok(Ok(Ok(()))) => Ok(()),
                 Ok(Ok(Err(e))) => Err(Error::io("serving", e)),
-                Ok(Err(e)) => Err(Error::Server(format!("the server task failed: {e}"))),
+                Ok(Err(source)) => Err(Error::Task { what: "server", source }),
                 Err(_) => {
                     server.abort();
                     Ok(())
@@ -349,7 +358,7 @@ impl Sandbox {
             Some(server) => match server.await {
                 Ok(Ok(())) => Err(Error::Server("the server stopped".into())),
                 Ok(Err(e)) => Err(Error::io("serving", e)),
-                Err(e) => Err(Error::Server(format!("the server task failed: {e}"))),
+                Err(source) => Err(Error::Task { what: "server", source }),
             },
         }
     }

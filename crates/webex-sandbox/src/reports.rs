@@ -256,7 +256,10 @@ pub(crate) fn spawn_generation(state: &Arc<AppState>, record: ReportRecord) {
         let key = uuid.clone();
         match db.write_blocking(move |c| store::set_outcome(c, &key, &outcome, csv.as_deref())) {
             Ok(()) | Err(Error::DatabaseClosed) => {}
-            Err(e) => eprintln!("webex-sandbox: the outcome of report {uuid} could not be stored: {e}"),
+            Err(e) => eprintln!(
+                "webex-sandbox: the outcome of report {uuid} could not be stored: {}",
+                wholesale_billing::error_with_causes(&e)
+            ),
         }
     });
     state.track(task);
@@ -288,7 +291,10 @@ pub(crate) fn generate(
         Err(e) => (
             Outcome::Failed {
                 code: REPORT_FAILED_CODE,
-                description: format!("the report could not be generated: {e}"),
+                description: format!(
+                    "the report could not be generated: {}",
+                    wholesale_billing::error_with_causes(&e)
+                ),
             },
             None,
         ),

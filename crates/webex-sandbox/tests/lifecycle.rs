@@ -288,7 +288,8 @@ async fn bad_starts_are_errors() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Dataset(_)), "{err}");
-    assert!(err.to_string().contains("no utc offset"), "{err}");
+    let message = wholesale_billing::error_with_causes(&err);
+    assert!(message.contains("no utc offset"), "{message}");
 
     let err = Sandbox::start(config().with_create_status(204)).await.unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err}");

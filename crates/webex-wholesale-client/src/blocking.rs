@@ -41,7 +41,7 @@ impl Runner {
             .enable_all()
             .build()
             .map(|rt| Runner(Arc::new(rt)))
-            .map_err(|e| Error::Runtime(format!("cannot start the runtime: {e}")))
+            .map_err(Error::RuntimeStart)
     }
 
     fn run<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {

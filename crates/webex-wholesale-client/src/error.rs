@@ -21,7 +21,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong when talking to Webex or to the Cisco Commerce Catalog.
 ///
-/// Messages are lower-case; errors of the Webex APIs carry the `trackingId` to quote to Cisco.
+/// Messages are lower-case and never repeat their source (print the chain with
+/// [`wholesale_billing::error_with_causes`]); errors of the Webex APIs carry the `trackingId` to
+/// quote to Cisco.
 ///
 /// ```
 /// use webex_wholesale_client::Error;
@@ -35,6 +37,38 @@ pub enum Error {
     /// The client was configured wrongly (a bad URL, no token, ...).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A configured URL does not parse.
+    #[error("invalid configuration: {what} {text:?} is not a url")]
+    InvalidUrl {
+        /// Which URL ("base url", "ccws api base").
+        what: &'static str,
+        /// The text as given.
+        text: String,
+        /// The parser's error.
+        #[source]
+        source: url::ParseError,
+    },
+    /// The HTTP client could not be set up (its TLS backend, ...).
+    #[error("invalid configuration: cannot set up the http client")]
+    HttpClient(#[source] reqwest::Error),
+    /// A request body could not be encoded as JSON.
+    #[error("{context}: cannot encode the request body as json")]
+    EncodeBody {
+        /// The request (`POST /v1/wholesale/billing/reports`).
+        context: String,
+        /// The encoder's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A response body is not UTF-8 text.
+    #[error("{context}: the response is not utf-8")]
+    NotUtf8 {
+        /// The request.
+        context: String,
+        /// The decoder's error.
+        #[source]
+        source: std::string::FromUtf8Error,
+    },
     /// The service answered with an HTTP error status (after the retries the policy allows).
     #[error(transparent)]
     Api(Box<ApiError>),
@@ -42,7 +76,7 @@ pub enum Error {
     #[error(transparent)]
     Decode(Box<DecodeError>),
     /// The connection failed, or the response could not be read.
-    #[error("{context}: transport error: {source}")]
+    #[error("{context}: transport error")]
     Transport {
         /// What was being done (`GET /v1/wholesale/billing/reports`).
         context: String,
@@ -118,7 +152,7 @@ pub enum Error {
     #[error("commerce catalog: {0}")]
     Catalog(String),
     /// The core library refused data the service sent (a report CSV, an offer details response).
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Core {
         /// What was being read.
         context: String,
@@ -126,9 +160,12 @@ pub enum Error {
         #[source]
         source: Box<wholesale_billing::Error>,
     },
-    /// The blocking client could not start its runtime, or was called inside an async runtime.
+    /// The blocking client was called inside an async runtime.
     #[error("blocking runtime: {0}")]
     Runtime(String),
+    /// The blocking client could not start its runtime.
+    #[error("blocking runtime: cannot start the runtime")]
+    RuntimeStart(#[source] std::io::Error),
 }
 
 impl Error {
@@ -486,6 +523,134 @@ mod tests {
         assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
         assert!(e.starts_with("line1 line2") && e.ends_with('…'));
         assert_eq!(excerpt("  short  "), "short");
+    }
+
+    /// The variant of an error, by a `match` without a `_` arm: a new variant fails to compile here
+    /// until it has a representative below.
+    fn variant(e: &Error) -> usize {
+        match e {
+            Error::Config(_) => 0,
+            Error::InvalidUrl { .. } => 1,
+            Error::HttpClient(_) => 2,
+            Error::EncodeBody { .. } => 3,
+            Error::NotUtf8 { .. } => 4,
+            Error::Api(_) => 5,
+            Error::Decode(_) => 6,
+            Error::Transport { .. } => 7,
+            Error::Timeout { .. } => 8,
+            Error::DeadlineExceeded { .. } => 9,
+            Error::ReportFailed { .. } => 10,
+            Error::NoDownloadUrl { .. } => 11,
+            Error::Download { .. } => 12,
+            Error::ForeignOrigin { .. } => 13,
+            Error::OAuth { .. } => 14,
+            Error::Catalog(_) => 15,
+            Error::Core { .. } => 16,
+            Error::Runtime(_) => 17,
+            Error::RuntimeStart(_) => 18,
+        }
+    }
+
+    const VARIANTS: usize = 19;
+
+    /// A reqwest error with a source (a URL that does not parse).
+    fn reqwest_error() -> reqwest::Error {
+        reqwest::Client::new().get("http://[::1").build().unwrap_err()
+    }
+
+    fn representatives() -> Vec<Error> {
+        let report_error = ReportError {
+            code: Some(1),
+            description: Some("no data".into()),
+        };
+        vec![
+            Error::Config("no bearer token".into()),
+            Error::InvalidUrl {
+                what: "base url",
+                text: "http://[::1".into(),
+                source: url::Url::parse("http://[::1").unwrap_err(),
+            },
+            Error::HttpClient(reqwest_error()),
+            Error::EncodeBody {
+                context: "POST /x".into(),
+                source: serde_json::to_vec(&std::collections::BTreeMap::from([((1, 2), 3)])).unwrap_err(),
+            },
+            Error::NotUtf8 {
+                context: "POST /x".into(),
+                source: String::from_utf8(vec![0xff]).unwrap_err(),
+            },
+            Error::Api(Box::new(ApiError::new("GET /x", 500, None, None, "boom"))),
+            decode_json::<Body>(b"{}", "GET /x", None, false).unwrap_err(),
+            Error::Transport {
+                context: "GET /x".into(),
+                source: reqwest_error(),
+            },
+            Error::Timeout {
+                context: "GET /x".into(),
+                source: reqwest_error(),
+            },
+            Error::DeadlineExceeded {
+                report_id: "r".into(),
+                status: ReportStatus::InProgress,
+                waited: Duration::from_secs(1),
+            },
+            Error::ReportFailed {
+                report_id: "r".into(),
+                errors: vec![report_error],
+            },
+            Error::NoDownloadUrl {
+                report_id: "r".into(),
+                status: ReportStatus::InProgress,
+            },
+            Error::Download {
+                status: 403,
+                message: "expired".into(),
+            },
+            Error::ForeignOrigin {
+                context: "next page link",
+                origin: "http://evil".into(),
+                expected: "http://api".into(),
+            },
+            Error::OAuth {
+                status: 400,
+                error: "invalid_grant".into(),
+                description: Some("expired".into()),
+            },
+            Error::Catalog("B1003".into()),
+            Error::core(
+                "report r csv",
+                wholesale_billing::Organisation::from_json_str("{").unwrap_err(),
+            ),
+            Error::Runtime("inside an async runtime".into()),
+            Error::RuntimeStart(std::io::Error::other("no threads")),
+        ]
+    }
+
+    #[test]
+    fn no_message_repeats_its_source() {
+        let all = representatives();
+        let seen: std::collections::BTreeSet<usize> = all.iter().map(variant).collect();
+        assert_eq!(seen.len(), VARIANTS, "a variant without a representative");
+        for e in &all {
+            let mut outer: &(dyn std::error::Error + 'static) = e;
+            let mut causes = 0;
+            while let Some(inner) = outer.source() {
+                let (o, i) = (outer.to_string(), inner.to_string());
+                assert!(!i.is_empty() && !o.contains(&i), "{o:?} repeats its source {i:?}");
+                outer = inner;
+                causes += 1;
+            }
+            let line = wholesale_billing::error_with_causes(e);
+            assert!(line.matches(": ").count() >= causes, "{line}");
+        }
+        let transport = &all[7];
+        assert_eq!(
+            wholesale_billing::error_with_causes(transport),
+            format!(
+                "GET /x: transport error: builder error: {}",
+                url::ParseError::InvalidIpv6Address
+            )
+        );
     }
 
     #[test]

@@ -69,7 +69,8 @@ async fn more_than_a_thousand_skus_are_split() {
     // The unknown SKUs make the rate card fail, naming the first.
     let err = client.rate_card(&skus).await.unwrap_err();
     assert!(matches!(err, Error::Core { .. }), "{err:?}");
-    assert!(err.to_string().contains("A-W-UNKNOWN-0000"), "{err}");
+    let message = wholesale_billing::error_with_causes(&err);
+    assert!(message.contains("A-W-UNKNOWN-0000"), "{message}");
     let known = &skus[996..];
     let card = client.rate_card(known).await.unwrap();
     assert_eq!(card.len(), 5);

@@ -140,8 +140,9 @@ impl Catalog {
     /// The default catalog with `overrides` applied (keys are package names).
     ///
     /// # Errors
-    /// [`Error::InvalidOrganisation`] for an empty package name or SKU, a new package without
-    /// `sku` or `description`, or more than 65,535 packages.
+    /// [`Error::EmptyOrganisationField`] for an empty package name or SKU,
+    /// [`Error::IncompleteCatalogPackage`] for a new package without `sku` or `description`,
+    /// [`Error::OrganisationTooLarge`] beyond 65,535 packages.
     ///
     /// ```
     /// use std::collections::BTreeMap;
@@ -167,7 +168,9 @@ impl Catalog {
     fn apply(&mut self, package: &str, o: &CatalogOverride) -> Result<()> {
         let name = package.trim().to_ascii_lowercase();
         if name.is_empty() {
-            return Err(Error::InvalidOrganisation("catalog: empty package name".into()));
+            return Err(Error::EmptyOrganisationField {
+                field: "a catalog package name".to_owned(),
+            });
         }
         for (field, value) in [
             ("sku", &o.sku),
@@ -175,7 +178,9 @@ impl Catalog {
             ("description", &o.description),
         ] {
             if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
-                return Err(Error::InvalidOrganisation(format!("catalog.{name}.{field} is empty")));
+                return Err(Error::EmptyOrganisationField {
+                    field: format!("catalog.{name}.{field}"),
+                });
             }
         }
         if let Some(entry) = self.entries.iter_mut().find(|e| e.package == name) {
@@ -192,12 +197,14 @@ impl Catalog {
             return Ok(());
         }
         let (Some(sku), Some(description)) = (&o.sku, &o.description) else {
-            return Err(Error::InvalidOrganisation(format!(
-                "catalog.{name}: a package the default catalog does not know needs `sku` and `description`"
-            )));
+            return Err(Error::IncompleteCatalogPackage { package: name });
         };
         if self.entries.len() >= usize::from(u16::MAX) {
-            return Err(Error::InvalidOrganisation("catalog: too many packages".into()));
+            return Err(Error::OrganisationTooLarge {
+                what: "catalog packages",
+                count: self.entries.len() + 1,
+                max: usize::from(u16::MAX),
+            });
         }
         self.entries.push(CatalogEntry {
             service_name: o.service_name.clone().unwrap_or_else(|| name.to_ascii_uppercase()),

@@ -133,6 +133,20 @@ pub(crate) fn csv_error(source_name: &'static str, e: csv::Error) -> Error {
     }
 }
 
+/// Turns an error of a CSV writer into the crate's error: an I/O failure is [`Error::Io`] with the
+/// I/O error itself as its source (the csv error would show it twice), anything else an
+/// [`Error::Csv`].
+pub(crate) fn csv_write_error(context: &'static str, e: csv::Error) -> Error {
+    if !e.is_io_error() {
+        return Error::Csv { context, source: e };
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::io(context, io),
+        // `is_io_error` said it is one.
+        _ => Error::io(context, std::io::ErrorKind::Other.into()),
+    }
+}
+
 fn describe_kind(kind: &csv::ErrorKind) -> String {
     match kind {
         csv::ErrorKind::Utf8 { err, .. } => format!("invalid utf-8 in field {}", err.field() + 1),

@@ -1,27 +1,51 @@
 //! The crate's one error type, and the per-row findings of the loaders.
 //!
-//! [`Error`] is returned by every fallible function of the crate. Input errors say where they
-//! were: a row of a CSV file carries its line, column and field in a [`LoadIssue`]; an
-//! organisation file error carries its line, column and path of keys.
+//! [`Error`] is returned by every fallible function of the crate. Each failure has its own
+//! variant with typed fields; input errors say where they were: a row of a CSV file carries its
+//! line, column and field in a [`LoadIssue`]; a TOML or JSON file error is an
+//! [`Error::InvalidFile`] with its line, column and path of keys, whose source says what is wrong;
+//! an error about a usage row read from CSV names its line ([`RowOrigin`]).
+//!
+//! One rule for every message: lower-case, and never a repetition of its source. The whole chain
+//! is printed by [`error_with_causes`], which joins the messages of an error and its sources.
 
 use std::fmt;
+
+use rust_decimal::Decimal;
+
+use crate::money::{Currency, Money};
+use crate::report::ReportLevel;
+use crate::time::Period;
+
+#[cfg(test)]
+mod convention;
+mod kind;
+mod parts;
+mod quote;
+
+pub use kind::ErrorKind;
+pub use parts::{BilledParty, OutsideRow, RowOrigin};
+pub(crate) use quote::Quoted;
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in `wholesale-billing`.
 ///
-/// Messages are lower-case and say where the bad input was.
+/// Messages are lower-case, say where the bad input was and never repeat their source: print an
+/// error with its causes with [`error_with_causes`]. [`Error::kind`] names the variant.
 ///
 /// ```
-/// use wholesale_billing::{Error, Period};
+/// use wholesale_billing::{Error, ErrorKind, Period};
 /// let err = "2024-05-31..2024-05-01".parse::<Period>().unwrap_err();
-/// assert!(matches!(err, Error::InvalidPeriod { .. }));
+/// assert!(matches!(err, Error::PeriodReversed { .. }));
+/// assert_eq!(err.kind(), ErrorKind::PeriodReversed);
 /// assert_eq!(err.to_string(), "invalid period: start 2024-05-31 is after end 2024-05-01");
 /// ```
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    // ---- reading and writing ----
     /// Reading or writing failed.
     #[error("i/o error while {context}")]
     Io {
@@ -31,9 +55,41 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The organisation is well formed but not valid (duplicate org id, empty name, ...).
-    #[error("invalid organisation: {0}")]
-    InvalidOrganisation(String),
+    /// The CSV writer refused a record (I/O failures of a CSV writer are [`Error::Io`]).
+    #[error("csv error while {context}")]
+    Csv {
+        /// What was being written.
+        context: &'static str,
+        /// The writer's error.
+        #[source]
+        source: csv::Error,
+    },
+    /// A document could not be written as TOML (never for valid data).
+    #[error("cannot write the {what} as toml")]
+    WriteToml {
+        /// Which document ("organisation", "wholesale rate card").
+        what: &'static str,
+        /// The serialiser's error.
+        #[source]
+        source: toml::ser::Error,
+    },
+    /// A document could not be written as JSON (never for valid data).
+    #[error("cannot write the {what} as json")]
+    WriteJson {
+        /// Which document ("organisation", "reconciliation").
+        what: &'static str,
+        /// The serialiser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A helper thread of a parallel computation stopped before its work was done.
+    #[error("the {task} thread stopped before its work was done")]
+    ThreadFailed {
+        /// The thread's work ("report formatting").
+        task: &'static str,
+    },
+
+    // ---- rows and values of input ----
     /// Rows were rejected and the load was strict (or nothing could be loaded at all).
     #[error("{source_name}: {count} row error(s){first}", count = issues.len(), first = FirstIssue(issues))]
     Rejected {
@@ -43,7 +99,7 @@ pub enum Error {
         issues: Vec<LoadIssue>,
     },
     /// A text could not be read as a timestamp.
-    #[error("invalid timestamp {input:?}: {reason}")]
+    #[error("invalid timestamp {}: {reason}", Quoted(input))]
     InvalidTimestamp {
         /// The text as given.
         input: String,
@@ -51,36 +107,36 @@ pub enum Error {
         reason: &'static str,
     },
     /// A text could not be read as a date (`YYYY-MM-DD`) or a month (`YYYY-MM`).
-    #[error("invalid date {input:?}: expected {expected}")]
+    #[error("invalid date {}: expected {expected}", Quoted(input))]
     InvalidDate {
         /// The text as given.
         input: String,
         /// The expected form.
         expected: &'static str,
     },
-    /// A period whose start is after its end, or outside the supported years.
-    #[error("invalid period: {reason}")]
-    InvalidPeriod {
-        /// Why it was refused.
-        reason: String,
-    },
     /// A text could not be read as a quantity (at most four decimals).
-    #[error("invalid quantity {input:?}: {reason}")]
+    #[error("invalid quantity {}: {reason}", Quoted(input))]
     InvalidQuantity {
         /// The text as given.
         input: String,
         /// Why it was refused.
         reason: &'static str,
     },
-    /// A value named something the data does not know (a sub-partner org id, a hour policy...).
-    #[error("unknown {what} {value:?}{hint}")]
-    Unknown {
-        /// The kind of thing ("sub-partner", "hour policy").
-        what: &'static str,
-        /// The value as given.
-        value: String,
-        /// A hint on what is known, starting with "; " when present.
-        hint: String,
+    /// A text could not be read as an amount of money or a rate.
+    #[error("invalid amount {}: {reason}", Quoted(input))]
+    InvalidMoney {
+        /// The text as given.
+        input: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A text could not be read as a price (a plain decimal number).
+    #[error("invalid price {}: {reason}", Quoted(input))]
+    InvalidPrice {
+        /// The text as given.
+        input: String,
+        /// Why it was refused.
+        reason: &'static str,
     },
     /// A name that is not one of the values of a named set (an hour policy, a report level, a
     /// finding class...).
@@ -91,7 +147,7 @@ pub enum Error {
     /// assert!(matches!(err, Error::UnknownName { what: "hour policy", .. }));
     /// assert_eq!(err.to_string(), r#"unknown hour policy "hourly" (expected one of: started, completed, exact)"#);
     /// ```
-    #[error("unknown {what} {value:?} (expected one of: {})", .expected.join(", "))]
+    #[error("unknown {what} {} (expected one of: {})", Quoted(value), .expected.join(", "))]
     UnknownName {
         /// The kind of value ("hour policy", "report level").
         what: &'static str,
@@ -100,37 +156,445 @@ pub enum Error {
         /// Every accepted name.
         expected: &'static [&'static str],
     },
+    /// A currency code the crate does not know ([`Currency::with_minor_unit`] takes any
+    /// well-formed code).
+    #[error("unknown currency {}; give an ISO 4217 code (USD, EUR, GBP, JPY, ...)", Quoted(code))]
+    UnknownCurrency {
+        /// The code as given.
+        code: String,
+    },
+    /// A currency that is not three ASCII letters with a minor unit of 0 to 4 decimals.
+    #[error(
+        "invalid currency {} with {minor_unit} decimals: a currency is three letters with a minor unit of 0 to 4 decimals",
+        Quoted(code)
+    )]
+    InvalidCurrency {
+        /// The code as given.
+        code: String,
+        /// The minor unit asked for.
+        minor_unit: u8,
+    },
     /// Two amounts in different currencies met in one sum or document.
     #[error("currency mismatch: expected {expected}, found {found}")]
     CurrencyMismatch {
         /// The currency of the document or the left operand.
-        expected: String,
+        expected: Currency,
         /// The other currency.
-        found: String,
+        found: Currency,
     },
-    /// A text could not be read as an amount of money or a rate.
-    #[error("invalid amount {input:?}: {reason}")]
-    InvalidMoney {
-        /// The text as given.
-        input: String,
-        /// Why it was refused.
-        reason: &'static str,
-    },
-    /// An organisation file, rate card, price book or other configuration file is malformed
-    /// (syntax, a missing, unknown or mistyped key, a bad value), located by line, column and key
-    /// path.
-    #[error("{file}: {location}{message}")]
+
+    // ---- configuration files (TOML, JSON) ----
+    /// An organisation file, rate card, price book or offer details response is malformed or
+    /// refused, located by line, column and key path; the source says what is wrong.
+    #[error("{file}{}", Located(location))]
     InvalidFile {
         /// Which kind of file ("wholesale rate card", "price book", "offer details").
         file: &'static str,
         /// Line, column and key path, as far as known.
         location: TextLocation,
-        /// What is wrong.
-        message: String,
+        /// What is wrong there (as a `dyn Error` source, this `Box<Error>`).
+        #[source]
+        source: Box<Error>,
     },
-    /// Something needed to price a line is missing (a SKU without a rate, a period without days).
-    #[error("cannot price: {0}")]
-    Pricing(String),
+    /// The TOML reader refused the text: bad syntax, a missing, unknown or mistyped key, a bad
+    /// value. Met inside an [`Error::InvalidFile`], which locates it.
+    #[error("{}", quote::cut_quotes(.0.message().trim()))]
+    Toml(toml::de::Error),
+    /// The JSON reader refused the text: bad syntax, a missing, unknown or mistyped key, a bad
+    /// value. Met inside an [`Error::InvalidFile`], which locates it.
+    #[error("{}", quote::cut_quotes(&json_message(.0)))]
+    Json(serde_json::Error),
+    /// A file is not UTF-8 text; met inside an [`Error::InvalidFile`] with its line and column.
+    #[error("invalid utf-8 at byte {offset}")]
+    InvalidUtf8 {
+        /// The 0-based byte offset of the first byte that is not UTF-8.
+        offset: usize,
+        /// The decoder's error.
+        #[source]
+        source: std::str::Utf8Error,
+    },
+
+    // ---- the organisation ----
+    /// A name or id of the organisation (or of a catalog override) is empty.
+    #[error("invalid organisation: {field} is empty")]
+    EmptyOrganisationField {
+        /// The field (`partner.org_id`, `sub_partners[2].name`, `catalog.webex_suite.sku`).
+        field: String,
+    },
+    /// Two sub-partners (or a sub-partner and the partner) have the same org id.
+    #[error(
+        "invalid organisation: org id {} appears twice (sub_partners[{index}])",
+        Quoted(org_id)
+    )]
+    DuplicateOrgId {
+        /// The org id.
+        org_id: String,
+        /// The 0-based index of the second sub-partner with it.
+        index: usize,
+    },
+    /// More sub-partners or catalog packages than an organisation can hold.
+    #[error("invalid organisation: {count} {what}: an organisation has at most {max}")]
+    OrganisationTooLarge {
+        /// What there are too many of ("sub-partners", "catalog packages").
+        what: &'static str,
+        /// How many there are (or would be).
+        count: usize,
+        /// The most there can be.
+        max: usize,
+    },
+    /// A catalog override names a package the default catalog does not know without giving its
+    /// `sku` and `description`.
+    #[error(
+        "invalid organisation: catalog.{package}: a package the default catalog does not know needs `sku` and `description`"
+    )]
+    IncompleteCatalogPackage {
+        /// The package name.
+        package: String,
+    },
+    /// A sub-partner org id the organisation does not have.
+    #[error("unknown sub-partner {}{}", Quoted(org_id), KnownSubPartners(known))]
+    UnknownSubPartner {
+        /// The org id as given.
+        org_id: String,
+        /// The org ids the organisation has.
+        known: Vec<String>,
+    },
+    /// A usage row of an org that is neither the partner nor one of its sub-partners.
+    #[error(
+        "the usage report has a row of org {org_id} (customer {customer_org_id}{}), neither the partner nor a sub-partner",
+        OnLine(row)
+    )]
+    UnknownRowOrg {
+        /// The row's `PARTNER_ORG_ID`.
+        org_id: String,
+        /// The row's `CUSTOMER_ORG_ID`.
+        customer_org_id: String,
+        /// The row, when it was read from CSV.
+        row: Option<RowOrigin>,
+    },
+
+    // ---- the generator of synthetic months ----
+    /// The generator was asked for no customer.
+    #[error("invalid generator settings: the generator needs at least one customer")]
+    NoCustomers,
+    /// Fewer subscribers than customers were asked of the generator.
+    #[error(
+        "invalid generator settings: {subscribers} subscribers cannot fill {customers} customers: every customer needs at least one"
+    )]
+    TooFewSubscribers {
+        /// Subscribers asked for.
+        subscribers: u64,
+        /// Customers asked for.
+        customers: u32,
+    },
+    /// More subscribers than the generator makes were asked for.
+    #[error("invalid generator settings: {subscribers} subscribers: the generator makes at most {max}")]
+    TooManySubscribers {
+        /// Subscribers asked for.
+        subscribers: u64,
+        /// The most the generator makes.
+        max: u64,
+    },
+    /// The generator's catalog lacks a package it assigns (a defect of the crate, not of input).
+    #[error("unknown package {package:?}; the default catalog lacks a package the generator assigns")]
+    GeneratorPackageMissing {
+        /// The package.
+        package: &'static str,
+    },
+
+    // ---- periods ----
+    /// A period whose start is after its end.
+    #[error("invalid period: start {start} is after end {end}")]
+    PeriodReversed {
+        /// The first day asked for.
+        start: chrono::NaiveDate,
+        /// The last day asked for.
+        end: chrono::NaiveDate,
+    },
+    /// A report or an invoice of another period than the one being billed or reconciled.
+    #[error("invalid period: the {document} covers {found}, the billing period is {expected}")]
+    PeriodMismatch {
+        /// The document ("usage report", "vendor report 2", "vendor invoice").
+        document: String,
+        /// The period it covers.
+        found: Period,
+        /// The period being billed.
+        expected: Period,
+    },
+    /// A report read from CSV (which carries no period) has rows outside the billing period.
+    #[error(
+        "invalid period: the {report} has {count} row{} outside {period}: {}{}; is it a report of another period?",
+        if *count == 1 { "" } else { "s" },
+        OutsideRows(rows),
+        if *count > rows.len() { ", …" } else { "" }
+    )]
+    RowsOutsidePeriod {
+        /// The report ("usage report", "vendor report 1").
+        report: String,
+        /// The billing period.
+        period: Period,
+        /// How many rows are outside it.
+        count: usize,
+        /// The first of them (at most three).
+        rows: Vec<OutsideRow>,
+    },
+    /// The generator makes whole calendar months only.
+    #[error("invalid period: the generator needs one whole calendar month, not {period}")]
+    NotAWholeMonth {
+        /// The period asked for.
+        period: Period,
+    },
+    /// A year the generator does not support.
+    #[error("invalid period: the generator supports the years {min} to {max}, not {year}")]
+    YearOutOfRange {
+        /// The year asked for.
+        year: i32,
+        /// The first supported year.
+        min: i32,
+        /// The last supported year.
+        max: i32,
+    },
+
+    // ---- usage reports ----
+    /// A report of the wrong level for what was asked (customer billing, reconciliation, ...).
+    #[error(
+        "wrong report level: the {report} is a {found} report; {purpose} takes a {} report",
+        Levels(expected)
+    )]
+    WrongReportLevel {
+        /// What was asked ("customer billing", "reconciliation", "planting discrepancies").
+        purpose: &'static str,
+        /// Which report ("usage report", "vendor report 2").
+        report: String,
+        /// The levels it takes.
+        expected: &'static [ReportLevel],
+        /// The report's level.
+        found: ReportLevel,
+    },
+    /// A report asked to be aggregated to a finer level than its own.
+    #[error("cannot aggregate a {from} report to {to}: a report can only be rolled up to a coarser level")]
+    CannotRollUp {
+        /// The report's level.
+        from: ReportLevel,
+        /// The level asked for.
+        to: ReportLevel,
+    },
+    /// Reports of different levels given to be concatenated.
+    #[error("cannot concatenate a {first} report and a {other} report: only reports of one level can be concatenated")]
+    MixedReportLevels {
+        /// The first report's level.
+        first: ReportLevel,
+        /// The level of the first report that differs.
+        other: ReportLevel,
+    },
+    /// No report given to be concatenated.
+    #[error("there is no report to concatenate")]
+    NoReports,
+    /// Discrepancies asked to be planted in a report without rows.
+    #[error("cannot plant {count} discrepancies: the report has no rows")]
+    NothingToPlant {
+        /// How many were asked for.
+        count: usize,
+    },
+
+    // ---- prices and rates ----
+    /// A SKU with usage that the wholesale rate card does not price: nothing is priced at zero
+    /// silently.
+    #[error(
+        "no wholesale rate for SKU {sku}{} (the rate card has {})",
+        At(row),
+        KnownSkus(known)
+    )]
+    MissingRate {
+        /// The SKU.
+        sku: String,
+        /// The SKUs the card has.
+        known: Vec<String>,
+        /// The first usage row (or invoice line) that needs the rate, when read from CSV.
+        row: Option<RowOrigin>,
+    },
+    /// A SKU with usage that the price book does not price for whom it bills.
+    #[error("no price for SKU {sku} in the price book ({billed}){}", At(row))]
+    MissingPrice {
+        /// The SKU.
+        sku: String,
+        /// Whom the line bills.
+        billed: BilledParty,
+        /// The first usage row that needs the price, when read from CSV.
+        row: Option<RowOrigin>,
+    },
+    /// Per-location invoice lines asked for a SKU with tiers.
+    #[error(
+        "SKU {sku} has tiers, which apply to the whole quantity of a customer: per-location lines are not available for it"
+    )]
+    TiersPerLocation {
+        /// The SKU.
+        sku: String,
+    },
+    /// A wholesale rate without a SKU.
+    #[error("a wholesale rate without a SKU")]
+    EmptySku,
+    /// A SKU given twice to one rate card.
+    #[error("SKU {:#} appears twice on the rate card", Quoted(sku))]
+    DuplicateSku {
+        /// The SKU.
+        sku: String,
+    },
+    /// A negative price, rate or band price.
+    #[error("negative {what} {value}{}", ForSku(sku))]
+    NegativePrice {
+        /// Which price ("price", "rate", "committed rate", "band price").
+        what: &'static str,
+        /// The price.
+        value: Decimal,
+        /// The SKU, when not told by the location.
+        sku: Option<String>,
+    },
+    /// A negative percentage or charge (a tax or discount percentage, a minimum charge).
+    #[error("{what} {value} is negative")]
+    NegativeValue {
+        /// Which value ("tax_percent", "the tax percentage").
+        what: &'static str,
+        /// The value.
+        value: Decimal,
+    },
+    /// A percentage above 100 (a discount or a tax).
+    #[error("{what} {value} is above 100")]
+    PercentAbove100 {
+        /// Which percentage ("discount_percent", "the tax percentage").
+        what: &'static str,
+        /// The value.
+        value: Decimal,
+    },
+    /// A price book SKU whose `price`, `tiers` and `bands` do not make one price.
+    #[error("{reason}")]
+    InvalidSkuPricing {
+        /// What is wrong ("give either `price` or `tiers` and `bands`").
+        reason: &'static str,
+    },
+    /// A price band without `up_to` that is not the last.
+    #[error("band {band} has no `up_to` but is not the last")]
+    OpenBandNotLast {
+        /// The 1-based band.
+        band: usize,
+    },
+    /// A price band that does not end above the previous one.
+    #[error("band {band} ends at {up_to}, not above {previous}")]
+    BandsNotAscending {
+        /// The 1-based band.
+        band: usize,
+        /// Where it ends.
+        up_to: Decimal,
+        /// Where the previous one ends.
+        previous: Decimal,
+    },
+    /// A negative monthly commitment.
+    #[error("the monthly commitment {monthly} is negative")]
+    NegativeCommitment {
+        /// The commitment.
+        monthly: Money,
+    },
+    /// A fixed line of a vendor invoice with a negative quantity or rate.
+    #[error("fixed line {sku}: the {what} {value} is negative")]
+    NegativeFixedLine {
+        /// The line's SKU.
+        sku: String,
+        /// "quantity" or "rate".
+        what: &'static str,
+        /// The value.
+        value: Decimal,
+    },
+
+    // ---- Cisco Commerce Catalog offer details ----
+    /// The catalog answered with an error (status `Error` or an `errorMessage`).
+    #[error("{}", CatalogRefusal { status_error: *status_error, item: item.as_ref(), message: message.as_ref() })]
+    CatalogRefused {
+        /// Whether the response had status `Error`.
+        status_error: bool,
+        /// The item whose `errorMessage` it is: its SKU (`productID`) if any, else its index.
+        item: Option<(usize, Option<String>)>,
+        /// The service's message, if any.
+        message: Option<crate::rates::ccws::ErrorMessage>,
+    },
+    /// An offer details response without items.
+    #[error("the response has no items")]
+    NoOfferItems,
+    /// An offer item without `productID`.
+    #[error("an item without a productID")]
+    MissingProductId,
+    /// Something wrong with one offer item (its SKU); the source says what.
+    #[error("SKU {sku}")]
+    OfferItem {
+        /// The item's SKU.
+        sku: String,
+        /// What is wrong with it.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A `decimalExpansionValue` that is not a whole number.
+    #[error("decimalExpansionValue {} is not a whole number of decimals", Quoted(input))]
+    InvalidDecimalCount {
+        /// The text as given.
+        input: String,
+    },
+    /// A price with more decimals than its item's `decimalExpansionValue`.
+    #[error(
+        "price {:#} has {decimals} decimals, more than its decimalExpansionValue {max}",
+        Quoted(price)
+    )]
+    TooManyDecimals {
+        /// The price as written.
+        price: String,
+        /// Its decimals (trailing zeros not counted).
+        decimals: u32,
+        /// The most it may have.
+        max: u32,
+    },
+    /// Price points of one kind (committed or not) with different list prices.
+    #[error(
+        "{kind} price points with different list prices ({first} and {other}): a rate card holds one price per SKU"
+    )]
+    DifferingPrices {
+        /// "uncommitted" or "committed".
+        kind: &'static str,
+        /// The first price.
+        first: Decimal,
+        /// The first other price.
+        other: Decimal,
+    },
+    /// An item without a list price.
+    #[error("no list price (no uncommitted price point with a listPrice, no listPrice)")]
+    NoListPrice,
+    /// An item without a currency.
+    #[error("no currency")]
+    MissingCurrency,
+    /// Two currencies named by one item.
+    #[error("currency {found} differs from {expected} at {first_path}")]
+    ItemCurrencyConflict {
+        /// The currency found here.
+        found: Currency,
+        /// The currency named first.
+        expected: Currency,
+        /// Where it was named first.
+        first_path: String,
+    },
+    /// Items priced in different currencies.
+    #[error(
+        "SKU {sku} is priced in {found} but SKU {first_sku} (itemDetails[{first_item}]) in {expected}: a rate card has one currency"
+    )]
+    MixedCurrencies {
+        /// The SKU of the item in another currency.
+        sku: String,
+        /// Its currency.
+        found: Currency,
+        /// The SKU of the first item.
+        first_sku: String,
+        /// The index of the first item.
+        first_item: usize,
+        /// The first item's currency.
+        expected: Currency,
+    },
+
     /// An arithmetic result or a size does not fit the representation.
     #[error("overflow: {0}")]
     Overflow(&'static str),
@@ -142,6 +606,36 @@ impl Error {
             context: context.into(),
             source,
         }
+    }
+
+    /// A failure of `serde_json` writing `what` while `context`: an I/O failure is [`Error::Io`]
+    /// with the I/O error itself, anything else an [`Error::WriteJson`].
+    pub(crate) fn json_write(what: &'static str, context: &'static str, e: serde_json::Error) -> Self {
+        if e.is_io() {
+            Error::io(context, std::io::Error::from(e))
+        } else {
+            Error::WriteJson { what, source: e }
+        }
+    }
+
+    /// The error located in a file: `file`, line, column and key path.
+    pub(crate) fn in_file(self, file: &'static str, location: TextLocation) -> Self {
+        Error::InvalidFile {
+            file,
+            location,
+            source: Box::new(self),
+        }
+    }
+
+    /// The error located at a key path of a file.
+    pub(crate) fn at_path(self, file: &'static str, path: impl Into<String>) -> Self {
+        self.in_file(
+            file,
+            TextLocation {
+                path: Some(path.into()),
+                ..TextLocation::default()
+            },
+        )
     }
 
     /// The row issues of a [`Error::Rejected`] load, empty for any other error.
@@ -157,6 +651,52 @@ impl Error {
             _ => &[],
         }
     }
+
+    /// The usage row (or invoice line) read from CSV that the error is about, if any: the row
+    /// that needs a missing rate or price, or a row of an unknown org. A caller that read the
+    /// reports from files names the file with [`RowOrigin::file`].
+    ///
+    /// ```
+    /// use wholesale_billing::{Currency, ReadOptions, RowOrigin, UsageReport, WholesaleRateCard};
+    /// let csv = "SKU,QUANTITY\nA-W-WXC-CALL-U,31\nA-W-NOPE,1\n";
+    /// let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+    /// let rates = WholesaleRateCard::new(Currency::USD);
+    /// let period = wholesale_billing::Period::month(2024, 5)?;
+    /// let options = wholesale_billing::VendorInvoiceOptions::default();
+    /// let err = wholesale_billing::expected_vendor_invoice([&report], period, &rates, &options).unwrap_err();
+    /// assert_eq!(err.row(), Some(&RowOrigin { report: "usage report", file: 0, line: 3 }));
+    /// assert_eq!(err.to_string(),
+    ///     "no wholesale rate for SKU A-W-NOPE, needed by line 3 of usage report 1 (the rate card has no rates)");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn row(&self) -> Option<&RowOrigin> {
+        match self {
+            Error::MissingRate { row, .. } | Error::MissingPrice { row, .. } | Error::UnknownRowOrg { row, .. } => {
+                row.as_ref()
+            }
+            _ => None,
+        }
+    }
+
+    /// The same error, with the row that needs the missing rate or price, when it had none.
+    pub(crate) fn needed_by(mut self, origin: Option<RowOrigin>) -> Self {
+        if let Error::MissingRate { row, .. } | Error::MissingPrice { row, .. } = &mut self
+            && row.is_none()
+        {
+            *row = origin;
+        }
+        self
+    }
+}
+
+/// serde_json appends " at line L column C" to its messages; the location is reported apart
+/// (by [`Error::InvalidFile`], in the original text's coordinates).
+fn json_message(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.rfind(" at line ") {
+        Some(i) if e.line() > 0 => message[..i].to_owned(),
+        _ => message,
+    }
 }
 
 struct FirstIssue<'a>(&'a [LoadIssue]);
@@ -167,6 +707,129 @@ impl fmt::Display for FirstIssue<'_> {
             Some(issue) => write!(f, "; first: {issue}"),
             None => Ok(()),
         }
+    }
+}
+
+/// `: <location>` when the location says anything.
+struct Located<'a>(&'a TextLocation);
+
+impl fmt::Display for Located<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            write!(f, ": {}", self.0)
+        }
+    }
+}
+
+/// `, needed by line 17 of usage report 1` for a known row.
+struct At<'a>(&'a Option<RowOrigin>);
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(row) => write!(f, ", needed by {row}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `, line 17 of usage report 1` for a known row.
+struct OnLine<'a>(&'a Option<RowOrigin>);
+
+impl fmt::Display for OnLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(row) => write!(f, ", {row}"),
+            None => Ok(()),
+        }
+    }
+}
+
+struct KnownSkus<'a>(&'a [String]);
+
+impl fmt::Display for KnownSkus<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("no rates")
+        } else {
+            f.write_str(&self.0.join(", "))
+        }
+    }
+}
+
+struct KnownSubPartners<'a>(&'a [String]);
+
+impl fmt::Display for KnownSubPartners<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("; the organisation file names no sub-partners")
+        } else {
+            write!(f, "; known: {}", self.0.join(", "))
+        }
+    }
+}
+
+struct ForSku<'a>(&'a Option<String>);
+
+impl fmt::Display for ForSku<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(sku) => write!(f, " for SKU {sku}"),
+            None => Ok(()),
+        }
+    }
+}
+
+struct Levels<'a>(&'a [ReportLevel]);
+
+impl fmt::Display for Levels<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, level) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" or ")?;
+            }
+            write!(f, "{level}")?;
+        }
+        Ok(())
+    }
+}
+
+struct OutsideRows<'a>(&'a [OutsideRow]);
+
+impl fmt::Display for OutsideRows<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, row) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{row}")?;
+        }
+        Ok(())
+    }
+}
+
+struct CatalogRefusal<'a> {
+    status_error: bool,
+    item: Option<&'a (usize, Option<String>)>,
+    message: Option<&'a crate::rates::ccws::ErrorMessage>,
+}
+
+impl fmt::Display for CatalogRefusal<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(message) = self.message else {
+            return f.write_str("the response has status Error and no error message");
+        };
+        if self.status_error {
+            f.write_str("the response has status Error: ")?;
+        }
+        match self.item {
+            Some((_, Some(sku))) => write!(f, "SKU {sku}: ")?,
+            Some((index, None)) => write!(f, "item {index}: ")?,
+            None => {}
+        }
+        write!(f, "{message}")
     }
 }
 
@@ -181,6 +844,24 @@ pub struct TextLocation {
     pub path: Option<String>,
 }
 
+impl TextLocation {
+    /// Whether the location says nothing (no line, no column, no path).
+    ///
+    /// ```
+    /// use wholesale_billing::TextLocation;
+    /// assert!(TextLocation::default().is_empty());
+    /// let at = TextLocation { line: Some(3), column: Some(8), path: Some("rates.X.rate".into()) };
+    /// assert_eq!(at.to_string(), "line 3, column 8 at rates.X.rate");
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.line.is_none() && self.column.is_none() && self.shown_path().is_none()
+    }
+
+    fn shown_path(&self) -> Option<&str> {
+        self.path.as_deref().filter(|p| !p.is_empty() && *p != ".")
+    }
+}
+
 impl fmt::Display for TextLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut wrote = false;
@@ -192,12 +873,15 @@ impl fmt::Display for TextLocation {
             write!(f, "{}column {column}", if wrote { ", " } else { "" })?;
             wrote = true;
         }
-        if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty() && *p != ".") {
-            write!(f, "{}{path}", if wrote { " at " } else { "at " })?;
-            wrote = true;
-        }
-        if wrote {
-            f.write_str(": ")?;
+        if let Some(path) = self.shown_path() {
+            f.write_str(if wrote { " at " } else { "at " })?;
+            // A key of input may be huge: each key of the path is cut as a quoted field is.
+            for (i, key) in path.split('.').enumerate() {
+                if i > 0 {
+                    f.write_str(".")?;
+                }
+                write!(f, "{:#}", Quoted(key))?;
+            }
         }
         Ok(())
     }
@@ -345,46 +1029,35 @@ impl fmt::Display for LoadIssue {
         }
         write!(f, ": {}: {}", self.severity, self.message)?;
         if let Some(id) = &self.event_id {
-            write!(f, " [event_id {id}]")?;
+            write!(f, " [event_id {:#}]", Quoted(id))?;
         }
         Ok(())
     }
 }
 
-/// An error and its causes on one line, `a: b: c`, leaving out a cause whose text the line already
-/// ends with (an error that repeats its source in its own message). For messages shown to people:
-/// command-line output, Python exceptions.
+/// An error and its causes on one line, `a: b: c`: its message, then the message of each of its
+/// sources in turn. No error of this crate (nor of the client and the sandbox) repeats its source
+/// in its own message, so each cause shows once. For messages shown to people: command-line
+/// output, Python exceptions.
 ///
 /// ```
 /// use wholesale_billing::{Error, error_with_causes};
 /// let err = Error::Io { context: "reading events.csv".into(), source: std::io::Error::other("disk gone") };
+/// assert_eq!(err.to_string(), "i/o error while reading events.csv");
 /// assert_eq!(error_with_causes(&err), "i/o error while reading events.csv: disk gone");
 ///
-/// // An error that shows its source in its own message: the source is not repeated.
-/// #[derive(Debug)]
-/// struct Send(std::io::Error);
-/// impl std::fmt::Display for Send {
-///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-///         write!(f, "sending: {}", self.0)
-///     }
-/// }
-/// impl std::error::Error for Send {
-///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-///         Some(&self.0)
-///     }
-/// }
-/// let err = Send(std::io::Error::other("connection refused"));
-/// assert_eq!(error_with_causes(&err), "sending: connection refused");
+/// let err = wholesale_billing::Organisation::from_json_str(r#"{"partner": {"org_id": "p", "name": "P"}}"#)
+///     .unwrap_err();
+/// assert_eq!(err.to_string(), "organisation file: line 1, column 40 at partner");
+/// assert_eq!(error_with_causes(&err),
+///     "organisation file: line 1, column 40 at partner: missing field `subscription_id`");
 /// ```
 pub fn error_with_causes(error: &(dyn std::error::Error + 'static)) -> String {
     let mut line = error.to_string();
     let mut cause = error.source();
     while let Some(e) = cause {
-        let text = e.to_string();
-        if !line.ends_with(&text) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
+        line.push_str(": ");
+        line.push_str(&e.to_string());
         cause = e.source();
     }
     line

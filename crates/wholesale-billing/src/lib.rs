@@ -64,7 +64,10 @@ mod textfile;
 mod time;
 
 pub use catalog::{COMMITTED_SPEND_SKU, Catalog, CatalogEntry, CatalogOverride, PackageId};
-pub use error::{Error, IssueKind, LoadIssue, Result, Severity, TextLocation, error_with_causes};
+pub use error::{
+    BilledParty, Error, ErrorKind, IssueKind, LoadIssue, OutsideRow, Result, RowOrigin, Severity, TextLocation,
+    error_with_causes,
+};
 pub use invoice::{
     BillTo, BillingOptions, Commitment, FixedLine, Invoice, InvoiceLine, LineKind, LinePricing, MarginReport,
     MarginRow, MonthlyBilling, VendorInvoice, VendorInvoiceLine, VendorInvoiceOptions, bill_month,

@@ -83,8 +83,8 @@ impl Currency {
     /// A known ISO 4217 currency (case-insensitive code).
     ///
     /// # Errors
-    /// [`Error::Unknown`] for a code the crate does not know; [`Currency::with_minor_unit`] takes
-    /// any well-formed code.
+    /// [`Error::UnknownCurrency`] for a code the crate does not know; [`Currency::with_minor_unit`]
+    /// takes any well-formed code.
     pub fn from_code(code: &str) -> Result<Self> {
         let upper = code.trim().to_ascii_uppercase();
         let minor = MINOR_UNIT_EXCEPTIONS
@@ -94,26 +94,22 @@ impl Currency {
             .or_else(|| TWO_DECIMALS.contains(&upper.as_str()).then_some(2));
         match minor {
             Some(m) => Currency::with_minor_unit(&upper, m),
-            None => Err(Error::Unknown {
-                what: "currency",
-                value: code.to_owned(),
-                hint: "; give an ISO 4217 code (USD, EUR, GBP, JPY, ...)".to_owned(),
-            }),
+            None => Err(Error::UnknownCurrency { code: code.to_owned() }),
         }
     }
 
     /// Any three-letter code with an explicit minor unit (0 to 4 decimals).
     ///
     /// # Errors
-    /// [`Error::Unknown`] when the code is not three ASCII letters or the minor unit exceeds 4.
+    /// [`Error::InvalidCurrency`] when the code is not three ASCII letters or the minor unit
+    /// exceeds 4.
     pub fn with_minor_unit(code: &str, minor_unit: u8) -> Result<Self> {
         let upper = code.trim().to_ascii_uppercase();
         let bytes = upper.as_bytes();
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_uppercase) || minor_unit > 4 {
-            return Err(Error::Unknown {
-                what: "currency",
-                value: code.to_owned(),
-                hint: "; a currency is three letters with a minor unit of 0 to 4 decimals".to_owned(),
+            return Err(Error::InvalidCurrency {
+                code: code.to_owned(),
+                minor_unit,
             });
         }
         Ok(Currency {
@@ -351,8 +347,8 @@ impl Money {
             Ok(())
         } else {
             Err(Error::CurrencyMismatch {
-                expected: self.currency.code().to_owned(),
-                found: other.currency.code().to_owned(),
+                expected: self.currency,
+                found: other.currency,
             })
         }
     }
@@ -477,23 +473,33 @@ pub fn parse_decimal(text: &str) -> Result<Decimal> {
 }
 
 /// Parses a price: a plain decimal ([`parse_decimal`]) that is not negative; `-0` and `-0.00`
-/// are zero, with their scale. The message says why not (`invalid price "x": ...`,
-/// `negative price "-1"`), for the readers to place in their located errors.
-pub(crate) fn parse_price(text: &str) -> std::result::Result<Decimal, String> {
+/// are zero, with their scale. The readers place the error in their located ones.
+///
+/// # Errors
+/// [`Error::InvalidPrice`] for a text that is not a plain decimal number, [`Error::NegativePrice`]
+/// for a negative one.
+pub(crate) fn parse_price(text: &str) -> Result<Decimal> {
     let price = parse_decimal(text).map_err(|e| match e {
-        Error::InvalidMoney { reason, .. } => format!("invalid price {text:?}: {reason}"),
-        other => other.to_string(),
+        Error::InvalidMoney { input, reason } => Error::InvalidPrice { input, reason },
+        other => other,
     })?;
-    non_negative_price(price, text)
+    non_negative_price(price)
 }
 
-/// `price` when it is not below zero (`-0` becomes `0` of the same scale); `text` names it.
-fn non_negative_price(price: Decimal, text: &str) -> std::result::Result<Decimal, String> {
+/// `price` when it is not below zero (`-0` becomes `0` of the same scale).
+///
+/// # Errors
+/// [`Error::NegativePrice`] for a negative price.
+fn non_negative_price(price: Decimal) -> Result<Decimal> {
     if price.is_zero() {
         return Ok(Decimal::new(0, price.scale()));
     }
     if price.is_sign_negative() {
-        return Err(format!("negative price {text:?}"));
+        return Err(Error::NegativePrice {
+            what: "price",
+            value: price,
+            sku: None,
+        });
     }
     Ok(price)
 }
@@ -538,9 +544,9 @@ pub(crate) mod decimal_text {
             }
         }
 
-        fn check_sign<E: de::Error>(&self, value: Decimal, text: &str) -> Result<Decimal, E> {
+        fn check_sign<E: de::Error>(&self, value: Decimal) -> Result<Decimal, E> {
             if self.price {
-                super::non_negative_price(value, text).map_err(E::custom)
+                super::non_negative_price(value).map_err(E::custom)
             } else {
                 Ok(value)
             }
@@ -569,11 +575,11 @@ pub(crate) mod decimal_text {
         }
 
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
-            self.check_sign(Decimal::from(v), &v.to_string())
+            self.check_sign(Decimal::from(v))
         }
 
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
-            self.check_sign(Decimal::from(v), &v.to_string())
+            self.check_sign(Decimal::from(v))
         }
 
         fn visit_f64<E: de::Error>(self, _: f64) -> Result<Decimal, E> {

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CatalogOverride};
 use crate::error::{Error, Result};
-use crate::textfile::{parse_json, parse_toml};
+use crate::textfile::{parse_json, parse_toml, utf8_text};
 use crate::time::Timestamp;
 
 /// The service provider holding the Webex Wholesale subscription.
@@ -133,7 +133,7 @@ impl Organisation {
     /// A new organisation with no sub-partners and the default catalog.
     ///
     /// # Errors
-    /// [`Error::InvalidOrganisation`] when a field is empty.
+    /// [`Error::EmptyOrganisationField`] when a field is empty.
     pub fn new(partner: Partner) -> Result<Self> {
         let org = Organisation {
             partner,
@@ -148,8 +148,10 @@ impl Organisation {
     ///
     /// # Errors
     /// [`Error::InvalidFile`] with line, column and key path for bad syntax or a missing,
-    /// unknown or mistyped key; [`Error::InvalidOrganisation`] for duplicate org ids, empty names
-    /// or a bad catalog override.
+    /// unknown or mistyped key (its source, [`Error::Toml`], says what is wrong); as
+    /// [`Organisation::validate`] for duplicate org ids or empty names;
+    /// [`Error::EmptyOrganisationField`], [`Error::IncompleteCatalogPackage`] or
+    /// [`Error::OrganisationTooLarge`] for a bad catalog override.
     pub fn from_toml_str(text: &str) -> Result<Self> {
         Organisation::from_file(parse_toml(text, FILE)?)
     }
@@ -162,7 +164,7 @@ impl Organisation {
     /// ```
     /// let err = wholesale_billing::Organisation::from_json_str(r#"{"partner": {"org_id": "p", "name": "P"}}"#)
     ///     .unwrap_err();
-    /// assert_eq!(err.to_string(),
+    /// assert_eq!(wholesale_billing::error_with_causes(&err),
     ///     "organisation file: line 1, column 40 at partner: missing field `subscription_id`");
     /// ```
     pub fn from_json_str(text: &str) -> Result<Self> {
@@ -180,17 +182,34 @@ impl Organisation {
         }
     }
 
+    /// Reads an organisation file from its bytes, in the given format.
+    ///
+    /// # Errors
+    /// [`Error::InvalidFile`] naming the line, column and byte offset of the first byte that is
+    /// not UTF-8 (its source is an [`Error::InvalidUtf8`]), else as
+    /// [`Organisation::from_toml_str`].
+    ///
+    /// ```
+    /// use wholesale_billing::{Organisation, OrgFormat, error_with_causes};
+    /// let bytes = b"[partner]\norg_id = \"p\"\nname = \"Caf\xe9\"\nsubscription_id = \"S\"\n";
+    /// let err = Organisation::from_slice_with_format(bytes, OrgFormat::Toml).unwrap_err();
+    /// assert_eq!(error_with_causes(&err), "organisation file: line 3, column 12: invalid utf-8 at byte 34: \
+    ///     invalid utf-8 sequence of 1 bytes from index 34");
+    /// ```
+    pub fn from_slice_with_format(bytes: &[u8], format: OrgFormat) -> Result<Self> {
+        Organisation::from_str_with_format(utf8_text(bytes, FILE)?, format)
+    }
+
     /// Reads an organisation file from any reader.
     ///
     /// # Errors
-    /// [`Error::Io`] when reading fails or the text is not UTF-8, else as
-    /// [`Organisation::from_toml_str`].
+    /// [`Error::Io`] when reading fails, else as [`Organisation::from_slice_with_format`].
     pub fn from_reader(mut reader: impl std::io::Read, format: OrgFormat) -> Result<Self> {
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         reader
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(|e| Error::io("reading the organisation file", e))?;
-        Organisation::from_str_with_format(&text, format)
+        Organisation::from_slice_with_format(&bytes, format)
     }
 
     fn from_file(file: OrganisationFile) -> Result<Self> {
@@ -203,35 +222,43 @@ impl Organisation {
         Ok(org)
     }
 
-    /// Checks names and ids: none empty, org ids unique, at most 65,535 sub-partners.
+    /// Checks names and ids: none empty, org ids unique, at most 65,534 sub-partners.
     ///
     /// # Errors
-    /// [`Error::InvalidOrganisation`] naming the first problem.
+    /// The first problem: [`Error::EmptyOrganisationField`], [`Error::OrganisationTooLarge`] or
+    /// [`Error::DuplicateOrgId`].
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::InvalidOrganisation(m));
+        let empty = |field: String| Err(Error::EmptyOrganisationField { field });
         for (field, value) in [
             ("partner.org_id", &self.partner.org_id),
             ("partner.name", &self.partner.name),
             ("partner.subscription_id", &self.partner.subscription_id),
         ] {
             if value.trim().is_empty() {
-                return bad(format!("{field} is empty"));
+                return empty(field.to_owned());
             }
         }
         if self.sub_partners.len() >= usize::from(u16::MAX) {
-            return bad("more than 65,534 sub-partners".into());
+            return Err(Error::OrganisationTooLarge {
+                what: "sub-partners",
+                count: self.sub_partners.len(),
+                max: usize::from(u16::MAX) - 1,
+            });
         }
         let mut seen = HashSet::new();
         seen.insert(self.partner.org_id.as_str());
         for (i, sp) in self.sub_partners.iter().enumerate() {
             if sp.org_id.trim().is_empty() {
-                return bad(format!("sub_partners[{i}].org_id is empty"));
+                return empty(format!("sub_partners[{i}].org_id"));
             }
             if sp.name.trim().is_empty() {
-                return bad(format!("sub_partners[{i}].name is empty"));
+                return empty(format!("sub_partners[{i}].name"));
             }
             if !seen.insert(sp.org_id.as_str()) {
-                return bad(format!("org id {:?} appears twice (sub_partners[{i}])", sp.org_id));
+                return Err(Error::DuplicateOrgId {
+                    org_id: sp.org_id.clone(),
+                    index: i,
+                });
             }
         }
         Ok(())
@@ -240,7 +267,7 @@ impl Organisation {
     /// Writes the organisation as a TOML organisation file.
     ///
     /// # Errors
-    /// [`Error::InvalidOrganisation`] if TOML cannot represent a value (never for valid data).
+    /// [`Error::WriteToml`] if TOML cannot represent a value (never for valid data).
     ///
     /// ```
     /// use wholesale_billing::{Organisation, Partner};
@@ -252,7 +279,10 @@ impl Organisation {
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn to_toml_string(&self) -> Result<String> {
-        toml::to_string(&self.to_file()).map_err(|e| Error::InvalidOrganisation(e.to_string()))
+        toml::to_string(&self.to_file()).map_err(|source| Error::WriteToml {
+            what: "organisation",
+            source,
+        })
     }
 
     /// Writes the organisation as a JSON organisation file (pretty-printed).
@@ -260,7 +290,10 @@ impl Organisation {
     /// # Errors
     /// Never for valid data; typed for symmetry with [`Organisation::to_toml_string`].
     pub fn to_json_string(&self) -> Result<String> {
-        serde_json::to_string_pretty(&self.to_file()).map_err(|e| Error::InvalidOrganisation(e.to_string()))
+        serde_json::to_string_pretty(&self.to_file()).map_err(|source| Error::WriteJson {
+            what: "organisation",
+            source,
+        })
     }
 
     fn to_file(&self) -> OrganisationFile {
@@ -290,26 +323,14 @@ impl Organisation {
     /// The sub-partner with this org id.
     ///
     /// # Errors
-    /// [`Error::Unknown`] listing the known sub-partners.
+    /// [`Error::UnknownSubPartner`] listing the known sub-partners.
     pub fn sub_partner(&self, org_id: &str) -> Result<&SubPartner> {
         self.sub_partners
             .iter()
             .find(|sp| sp.org_id == org_id)
-            .ok_or_else(|| Error::Unknown {
-                what: "sub-partner",
-                value: org_id.to_owned(),
-                hint: if self.sub_partners.is_empty() {
-                    "; the organisation file names no sub-partners".to_owned()
-                } else {
-                    format!(
-                        "; known: {}",
-                        self.sub_partners
-                            .iter()
-                            .map(|s| s.org_id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                },
+            .ok_or_else(|| Error::UnknownSubPartner {
+                org_id: org_id.to_owned(),
+                known: self.sub_partners.iter().map(|s| s.org_id.clone()).collect(),
             })
     }
 
@@ -371,12 +392,12 @@ billing_start = "2024-05-10T12:00:00Z"
             "billing_start = \"2024-05-10T12:00:00Z\"",
             "billing_start = \"2024-05-10\"",
         );
-        let err = Organisation::from_toml_str(&bad).unwrap_err().to_string();
+        let err = crate::error_with_causes(&Organisation::from_toml_str(&bad).unwrap_err());
         assert!(err.contains("line 10"), "{err}");
         assert!(err.contains("sub_partners[0].billing_start"), "{err}");
 
         let typo = TOML.replace("name = \"One\"", "nmae = \"One\"");
-        let err = Organisation::from_toml_str(&typo).unwrap_err().to_string();
+        let err = crate::error_with_causes(&Organisation::from_toml_str(&typo).unwrap_err());
         assert!(err.contains("nmae"), "{err}");
         assert!(err.contains("line 9"), "{err}");
 
@@ -389,7 +410,14 @@ billing_start = "2024-05-10T12:00:00Z"
     fn duplicate_org_ids_are_refused() {
         let dup = TOML.replace("org_id = \"sp-1\"", "org_id = \"p-1\"");
         let err = Organisation::from_toml_str(&dup).unwrap_err();
-        assert!(matches!(err, Error::InvalidOrganisation(_)), "{err}");
+        assert!(
+            matches!(&err, Error::DuplicateOrgId { org_id, index: 0 } if org_id == "p-1"),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "invalid organisation: org id \"p-1\" appears twice (sub_partners[0])"
+        );
     }
 
     #[test]

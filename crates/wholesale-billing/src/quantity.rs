@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 
 /// Ten-thousandths in one unit.
 pub const QUANTITY_SCALE: i64 = 10_000;
@@ -273,7 +273,7 @@ impl<'de> serde::Deserialize<'de> for Quantity {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         parse_quantity(text.as_bytes())
-            .map_err(|reason| serde::de::Error::custom(format!("invalid quantity {text:?}: {reason}")))
+            .map_err(|reason| serde::de::Error::custom(format!("invalid quantity {}: {reason}", Quoted(&text))))
     }
 }
 

@@ -5,24 +5,39 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result, TextLocation};
 
+/// The UTF-8 text of a file's bytes; bytes that are not UTF-8 are an [`Error::InvalidFile`] at
+/// their line and column, whose source ([`Error::InvalidUtf8`]) names their byte offset.
+pub(crate) fn utf8_text<'a>(bytes: &'a [u8], file: &'static str) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|source| {
+        let offset = source.valid_up_to();
+        // The text before the bad byte is valid: count its lines and characters.
+        let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
+        let (line, column) = line_column(valid, offset, true);
+        Error::InvalidUtf8 { offset, source }.in_file(
+            file,
+            TextLocation {
+                line,
+                column,
+                path: None,
+            },
+        )
+    })
+}
+
 /// Deserialises a TOML text, errors located by line, column (in characters) and key path.
 pub(crate) fn parse_toml<T: DeserializeOwned>(text: &str, file: &'static str) -> Result<T> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let toml_error = |e: &toml::de::Error, path: Option<String>| {
+    let toml_error = |e: toml::de::Error, path: Option<String>| {
         let (line, column) = match e.span() {
             Some(span) => line_column(text, span.start, true),
             None => (None, None),
         };
-        Error::InvalidFile {
-            file,
-            location: TextLocation { line, column, path },
-            message: e.message().trim().to_owned(),
-        }
+        Error::Toml(e).in_file(file, TextLocation { line, column, path })
     };
-    let de = toml::Deserializer::parse(text).map_err(|e| toml_error(&e, None))?;
+    let de = toml::Deserializer::parse(text).map_err(|e| toml_error(e, None))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = known_path(e.path());
-        toml_error(e.inner(), path)
+        toml_error(e.into_inner(), path)
     })
 }
 
@@ -44,16 +59,12 @@ pub(crate) fn parse_json<T: DeserializeOwned>(text: &str, file: &'static str, qu
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = known_path(e.path());
         let inner = e.into_inner();
-        Error::InvalidFile {
-            file,
-            location: locate(inner.line(), inner.column(), path),
-            message: strip_serde_position(&inner.to_string()),
-        }
+        let location = locate(inner.line(), inner.column(), path);
+        Error::Json(inner).in_file(file, location)
     })?;
-    de.end().map_err(|e| Error::InvalidFile {
-        file,
-        location: locate(e.line(), e.column(), None),
-        message: strip_serde_position(&e.to_string()),
+    de.end().map_err(|e| {
+        let location = locate(e.line(), e.column(), None);
+        Error::Json(e).in_file(file, location)
     })?;
     Ok(value)
 }
@@ -164,14 +175,6 @@ fn line_column(text: &str, offset: usize, in_chars: bool) -> (Option<usize>, Opt
     (Some(line), Some(column))
 }
 
-/// serde_json appends " at line L column C" to its messages; the location is reported apart.
-fn strip_serde_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde::{Deserialize, de};
@@ -211,7 +214,7 @@ mod tests {
         let err = parse_json::<Point>(text, "test", &["listPrice"]).unwrap_err();
         // serde_json points after the bad value: byte 28 of the original (30 of the rewritten).
         assert_eq!(
-            err.to_string(),
+            crate::error_with_causes(&err),
             "test: line 1, column 28 at n: invalid value: integer `300`, expected u8"
         );
         // The rewrite changes no location: the same errors as without it.
@@ -223,11 +226,24 @@ mod tests {
             "[{\"listPrice\": 1.0, \"n\": 1}, {\"listPrice\": 2.0}]",
             "[{\"listPrice\": 1.0, \"n\": \"é\"}, {\"listPrice\": 2.0}]",
         ] {
-            let plain = parse_json::<Vec<Point>>(text, "test", &[]).unwrap_err().to_string();
-            let quoted = parse_json::<Vec<Point>>(text, "test", &["listPrice"])
-                .unwrap_err()
-                .to_string();
+            let plain = crate::error_with_causes(&parse_json::<Vec<Point>>(text, "test", &[]).unwrap_err());
+            let quoted = crate::error_with_causes(&parse_json::<Vec<Point>>(text, "test", &["listPrice"]).unwrap_err());
             assert_eq!(quoted, plain, "{text}");
         }
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_byte_offset_line_and_column() {
+        let bytes = b"[partner]\norg_id = \"p\"\nname = \"Caf\xe9\"\n";
+        let err = utf8_text(bytes, "organisation file").unwrap_err();
+        assert_eq!(
+            crate::error_with_causes(&err),
+            "organisation file: line 3, column 12: invalid utf-8 at byte 34: \
+             invalid utf-8 sequence of 1 bytes from index 34"
+        );
+        assert!(
+            matches!(&err, Error::InvalidFile { source, .. } if matches!(**source, Error::InvalidUtf8 { offset: 34, .. }))
+        );
+        assert_eq!(utf8_text(b"ok", "x").unwrap(), "ok");
     }
 }

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 
 /// Microseconds in one second.
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
@@ -193,7 +193,7 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         parse_rfc3339_bytes(text.as_bytes())
             .map(Timestamp)
-            .map_err(|e| serde::de::Error::custom(format!("invalid timestamp {text:?}: {}", e.reason())))
+            .map_err(|e| serde::de::Error::custom(format!("invalid timestamp {}: {}", Quoted(&text), e.reason())))
     }
 }
 
@@ -416,12 +416,10 @@ impl Period {
     /// The period from `start` to `end`, both inclusive.
     ///
     /// # Errors
-    /// [`Error::InvalidPeriod`] when `start` is after `end`.
+    /// [`Error::PeriodReversed`] when `start` is after `end`.
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Self> {
         if start > end {
-            return Err(Error::InvalidPeriod {
-                reason: format!("start {start} is after end {end}"),
-            });
+            return Err(Error::PeriodReversed { start, end });
         }
         Ok(Period { start, end })
     }
@@ -429,7 +427,7 @@ impl Period {
     /// The period between two `YYYY-MM-DD` texts, both inclusive.
     ///
     /// # Errors
-    /// [`Error::InvalidDate`] for a malformed date, [`Error::InvalidPeriod`] when start > end.
+    /// [`Error::InvalidDate`] for a malformed date, [`Error::PeriodReversed`] when start > end.
     pub fn from_dates(start: &str, end: &str) -> Result<Self> {
         Period::new(parse_date(start)?, parse_date(end)?)
     }

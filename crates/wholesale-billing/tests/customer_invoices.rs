@@ -247,8 +247,9 @@ fn currency_mismatch_and_missing_price_are_refused() {
     let err = bill_month(&report, &org(), &book, None, may(), &BillingOptions::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "cannot price: no price for SKU A-W-WXM-MEET-U in the price book (customer c1 / CUST-1)"
+        "no price for SKU A-W-WXM-MEET-U in the price book (customer c1 / CUST-1), needed by line 2 of usage report 1"
     );
+    assert!(matches!(&err, Error::MissingPrice { row: Some(row), .. } if row.line == 2));
 
     let report = usage(&[("sp-1", "c6", "R-1", "s1", "A-W-CA-CALL-U", "31")]);
     let err = bill_month(&report, &org(), &book, None, may(), &BillingOptions::default()).unwrap_err();

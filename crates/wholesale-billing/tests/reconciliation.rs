@@ -184,7 +184,7 @@ fn reports_of_another_period_are_refused() {
     let m = small();
     let june = Period::month(2024, 6).unwrap();
     let err = reconcile(&m.whole, [&m.whole], None, &m.rates, june, &ReconcileOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::InvalidPeriod { .. }), "{err}");
+    assert!(matches!(err, Error::PeriodMismatch { .. }), "{err}");
     assert_eq!(
         err.to_string(),
         "invalid period: the expected usage report covers 2024-05-01..2024-05-31, the billing period \

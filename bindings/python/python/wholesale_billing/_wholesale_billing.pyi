@@ -137,6 +137,9 @@ class ClientClosedError(BillingError, RuntimeError):
 
 class SandboxError(BillingError): ...
 
+def _error_classes() -> dict[str, type[BillingError]]:
+    """The exception class of every kind of error of the core crate, by kind name (for the tests)."""
+
 # ---- periods and money ----
 
 @final

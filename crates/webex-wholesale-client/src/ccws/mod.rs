@@ -230,7 +230,7 @@ impl CcwsClientBuilder {
             .timeout(self.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| Error::Config(format!("cannot set up the http client: {e}")))?;
+            .map_err(Error::HttpClient)?;
         Ok(CcwsClient {
             inner: Arc::new(CcwsInner {
                 tokens: TokenSource {
@@ -535,8 +535,10 @@ impl CcwsClient {
                 }
                 Err(e) => return Err(e),
                 Ok((_, bytes)) => {
-                    return String::from_utf8(bytes)
-                        .map_err(|_| Error::Catalog(format!("{context}: the response is not utf-8")));
+                    return String::from_utf8(bytes).map_err(|source| Error::NotUtf8 {
+                        context: context.clone(),
+                        source,
+                    });
                 }
             }
         }

@@ -201,7 +201,7 @@ impl ClientBuilder {
                 }
             }))
             .build()
-            .map_err(|e| Error::Config(format!("cannot set up the http client: {e}")))?;
+            .map_err(Error::HttpClient)?;
         let download = download_client(&self.user_agent, self.download_timeout, self.connect_timeout)?;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -224,12 +224,16 @@ fn download_client(user_agent: &str, timeout: Duration, connect: Duration) -> Re
         .connect_timeout(connect)
         .redirect(redirect::Policy::limited(5))
         .build()
-        .map_err(|e| Error::Config(format!("cannot set up the http client: {e}")))
+        .map_err(Error::HttpClient)
 }
 
 /// An absolute http(s) URL with a host, its path without a trailing slash.
-pub(crate) fn parse_base(text: &str, what: &str) -> Result<Url> {
-    let mut url = Url::parse(text.trim()).map_err(|e| Error::Config(format!("{what} {text:?}: {e}")))?;
+pub(crate) fn parse_base(text: &str, what: &'static str) -> Result<Url> {
+    let mut url = Url::parse(text.trim()).map_err(|source| Error::InvalidUrl {
+        what,
+        text: text.to_owned(),
+        source,
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || url.cannot_be_a_base() {
         return Err(Error::Config(format!("{what} {text:?} is not an absolute http(s) url")));
     }

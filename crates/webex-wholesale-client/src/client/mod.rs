@@ -149,7 +149,10 @@ impl Client {
         let body = body
             .map(serde_json::to_vec)
             .transpose()
-            .map_err(|e| Error::Config(e.to_string()))?;
+            .map_err(|source| Error::EncodeBody {
+                context: context.clone(),
+                source,
+            })?;
         let tracking = format!("WBILL_{}", uuid::Uuid::new_v4());
         let inner = &self.inner;
         let (headers, body) = exchange(

@@ -338,7 +338,7 @@ async fn refused_downloads_are_typed_and_never_show_the_signature() {
         .build()
         .unwrap();
     let err = no_retry.billing_reports().download(&unreachable).await.unwrap_err();
-    let text = format!("{err} {err:?}");
+    let text = format!("{} {err:?}", wholesale_billing::error_with_causes(&err));
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(!text.contains("TOPSECRET"), "{text}");
 
@@ -359,10 +359,11 @@ async fn a_bad_csv_is_a_core_error_with_its_line() {
     .unwrap();
     let err = client(&stub).billing_reports().download(&report).await.unwrap_err();
     assert!(matches!(err, Error::Core { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "report r csv");
+    let message = wholesale_billing::error_with_causes(&err);
     assert!(
-        err.to_string()
-            .starts_with("report r csv: usage report: 1 row error(s)"),
-        "{err}"
+        message.starts_with("report r csv: usage report: 1 row error(s)"),
+        "{message}"
     );
     assert!(
         format!("{:?}", std::error::Error::source(&err)).contains("line"),

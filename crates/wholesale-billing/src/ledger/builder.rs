@@ -9,7 +9,7 @@ use super::event::{Action, Event, SubscriberType};
 use super::replay::{Replay, sort_keys_in_report_order};
 use super::{AssignmentLedger, CustomerData, Diagnostics, KeyData, LabelSyms, LoadMode};
 use crate::catalog::PackageId;
-use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
+use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::org::{Organisation, Owner};
 use crate::strings::{Interner, Sym};
 
@@ -334,8 +334,8 @@ impl LedgerBuilder {
             }
             let Some(p) = self.package_id(ev.package) else {
                 let message = format!(
-                    "unknown package {:?}; known: {} (add others under [catalog.<package>] in the organisation file)",
-                    ev.package,
+                    "unknown package {}; known: {} (add others under [catalog.<package>] in the organisation file)",
+                    Quoted(ev.package),
                     self.org.catalog.package_names()
                 );
                 self.reject(line, ev, cols, Field::Package, IssueKind::UnknownPackage, message);
@@ -344,8 +344,8 @@ impl LedgerBuilder {
             package = p.0;
             let Some(owner) = self.owner(ev.sub_partner_org_id) else {
                 let message = format!(
-                    "sub-partner {:?} is not in the organisation file",
-                    ev.sub_partner_org_id
+                    "sub-partner {} is not in the organisation file",
+                    Quoted(ev.sub_partner_org_id)
                 );
                 let kind = IssueKind::UnknownSubPartner;
                 self.reject(line, ev, cols, Field::SubPartnerOrgId, kind, message);
@@ -357,8 +357,8 @@ impl LedgerBuilder {
                     let existing = self.customers[index as usize].owner;
                     if existing != owner {
                         let message = format!(
-                            "customer {:?} is already owned by {}; this row names {}",
-                            ev.customer_org_id,
+                            "customer {} is already owned by {}; this row names {}",
+                            Quoted(ev.customer_org_id),
                             self.describe_owner(existing),
                             self.describe_owner(owner)
                         );
@@ -451,7 +451,7 @@ impl LedgerBuilder {
     fn describe_owner(&self, owner: Owner) -> String {
         match owner {
             Owner::Partner => "the partner".to_owned(),
-            Owner::SubPartner(_) => format!("sub-partner {:?}", self.org.owner_identity(owner).1),
+            Owner::SubPartner(_) => format!("sub-partner {}", Quoted(self.org.owner_identity(owner).1)),
         }
     }
 

@@ -6,7 +6,7 @@ use std::io::Read;
 use super::builder::{Columns, Field, LedgerBuilder};
 use super::event::{Action, Event, SubscriberType};
 use crate::csvutil::{LineIndex, csv_error, field, find_columns, open_with_header, record_line};
-use crate::error::{IssueKind, LoadIssue, Result, Severity};
+use crate::error::{IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::time::{Timestamp, TimestampError, parse_rfc3339_bytes};
 
 const SOURCE: &str = "events";
@@ -98,9 +98,10 @@ impl LedgerBuilder {
                 let (kind, message) = match e {
                     _ if t(Field::OccurredAt).is_empty() => (IssueKind::MissingField, "occurred_at is required".into()),
                     TimestampError::MissingOffset => (IssueKind::MissingOffset, e.reason().to_owned()),
-                    TimestampError::Invalid(reason) => {
-                        (IssueKind::InvalidValue, format!("{reason}: {:?}", t(Field::OccurredAt)))
-                    }
+                    TimestampError::Invalid(reason) => (
+                        IssueKind::InvalidValue,
+                        format!("{reason}: {}", Quoted(t(Field::OccurredAt))),
+                    ),
                 };
                 self.row_issue(line, event_id, cols, Field::OccurredAt, kind, message);
                 return;
@@ -114,7 +115,7 @@ impl LedgerBuilder {
                 } else {
                     (
                         IssueKind::InvalidValue,
-                        format!("action {:?} is not ASSIGN or REMOVE", t(Field::Action)),
+                        format!("action {} is not ASSIGN or REMOVE", Quoted(t(Field::Action))),
                     )
                 };
                 self.row_issue(line, event_id, cols, Field::Action, kind, message);
@@ -127,7 +128,7 @@ impl LedgerBuilder {
                 Some(st) => Some(st),
                 None if action == Action::Remove => None,
                 None => {
-                    let message = format!("subscriber_type {s:?} is not USER or WORKSPACE");
+                    let message = format!("subscriber_type {} is not USER or WORKSPACE", Quoted(s));
                     self.row_issue(
                         line,
                         event_id,

@@ -5,7 +5,7 @@ use super::builder::RawEvent;
 use super::event::Action;
 use super::{CustomerData, KeyData, LabelSyms, OPEN_END};
 use crate::catalog::PackageId;
-use crate::error::{IssueKind, LoadIssue, Severity};
+use crate::error::{IssueKind, LoadIssue, Quoted, Severity};
 use crate::strings::{Interner, StringTable, Sym};
 
 /// Scratch space of the per-subscriber replay, reused across subscribers.
@@ -72,8 +72,8 @@ impl Replay {
                             e.line,
                             IssueKind::RedundantAssign,
                             format!(
-                                "assign identical to the current assignment of subscriber {:?}; no-op",
-                                strings.get(e.subscriber)
+                                "assign identical to the current assignment of subscriber {}; no-op",
+                                Quoted(strings.get(e.subscriber))
                             ),
                         ));
                         continue;
@@ -100,8 +100,8 @@ impl Replay {
                         e.line,
                         IssueKind::RemoveWithoutAssignment,
                         format!(
-                            "remove while nothing is assigned to subscriber {:?}",
-                            strings.get(e.subscriber)
+                            "remove while nothing is assigned to subscriber {}",
+                            Quoted(strings.get(e.subscriber))
                         ),
                     )),
                 },

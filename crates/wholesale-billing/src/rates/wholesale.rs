@@ -93,21 +93,34 @@ impl WholesaleRateCard {
     /// Adds a rate.
     ///
     /// # Errors
-    /// [`Error::Pricing`] for an empty SKU, a negative price, or a SKU already on the card.
+    /// [`Error::EmptySku`] for an empty SKU, [`Error::NegativePrice`] for a negative rate or
+    /// committed rate, [`Error::DuplicateSku`] for a SKU already on the card.
+    ///
+    /// ```
+    /// use wholesale_billing::{Currency, Decimal, Error, WholesaleRate, WholesaleRateCard};
+    /// let mut card = WholesaleRateCard::new(Currency::USD);
+    /// card.insert(WholesaleRate::new("A-W-WXC-CALL-U", Decimal::new(800, 2)))?;
+    /// let err = card.insert(WholesaleRate::new("A-W-WXC-CALL-U", Decimal::new(800, 2))).unwrap_err();
+    /// assert!(matches!(err, Error::DuplicateSku { .. }));
+    /// let err = card.insert(WholesaleRate::new("A-W-X", Decimal::new(-1, 0))).unwrap_err();
+    /// assert_eq!(err.to_string(), "negative rate -1 for SKU A-W-X");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
     pub fn insert(&mut self, rate: WholesaleRate) -> Result<()> {
         if rate.sku.trim().is_empty() {
-            return Err(Error::Pricing("a wholesale rate without a SKU".into()));
+            return Err(Error::EmptySku);
         }
         for (what, value) in [("rate", Some(rate.rate)), ("committed rate", rate.committed_rate)] {
-            if value.is_some_and(|v| v.is_sign_negative() && !v.is_zero()) {
-                return Err(Error::Pricing(format!("negative {what} for SKU {}", rate.sku)));
+            if let Some(value) = value.filter(|v| v.is_sign_negative() && !v.is_zero()) {
+                return Err(Error::NegativePrice {
+                    what,
+                    value,
+                    sku: Some(rate.sku),
+                });
             }
         }
         if self.rates.contains_key(&rate.sku) {
-            return Err(Error::Pricing(format!(
-                "SKU {} appears twice on the rate card",
-                rate.sku
-            )));
+            return Err(Error::DuplicateSku { sku: rate.sku });
         }
         self.rates.insert(rate.sku.clone(), rate);
         Ok(())
@@ -121,18 +134,14 @@ impl WholesaleRateCard {
     /// The rate of a SKU.
     ///
     /// # Errors
-    /// [`Error::Pricing`] naming the SKU when the card has no rate for it: nothing is priced at
-    /// zero silently.
+    /// [`Error::MissingRate`] naming the SKU and the SKUs the card has when it has no rate for it:
+    /// nothing is priced at zero silently. (The computations that look rates up for usage rows
+    /// add the row that needs it.)
     pub fn rate(&self, sku: &str) -> Result<&WholesaleRate> {
-        self.rates.get(sku).ok_or_else(|| {
-            Error::Pricing(format!(
-                "no wholesale rate for SKU {sku} (the rate card has {})",
-                if self.rates.is_empty() {
-                    "no rates".to_owned()
-                } else {
-                    self.rates.keys().cloned().collect::<Vec<_>>().join(", ")
-                }
-            ))
+        self.rates.get(sku).ok_or_else(|| Error::MissingRate {
+            sku: sku.to_owned(),
+            known: self.rates.keys().cloned().collect(),
+            row: None,
         })
     }
 

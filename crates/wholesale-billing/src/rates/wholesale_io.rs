@@ -25,12 +25,12 @@ use rust_decimal::Decimal;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::csvutil::{csv_error, field, find_columns, header_error, open_with_header, record_line};
-use crate::error::{Error, IssueKind, LoadIssue, Result, Severity, TextLocation};
+use crate::csvutil::{csv_error, csv_write_error, field, find_columns, header_error, open_with_header, record_line};
+use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 use crate::money::decimal_text::DecimalText;
 use crate::money::{Currency, parse_price};
 use crate::rates::wholesale::{WholesaleRate, WholesaleRateCard};
-use crate::textfile::{parse_json, parse_toml};
+use crate::textfile::{parse_json, parse_toml, utf8_text};
 
 /// The `file` of the errors about a rate card file, and the `source_name` of CSV rejections.
 const SOURCE: &str = "wholesale rate card";
@@ -76,7 +76,7 @@ impl WholesaleRateCard {
     ///            A-W-WXC-CALL-U,8.00,USD,Per User\n\
     ///            A-W-WXM-MEET-U,-1,USD,Per User\n";
     /// let err = WholesaleRateCard::from_csv(csv.as_bytes()).unwrap_err();
-    /// assert_eq!(err.issues()[0].to_string(), "line 3, column 2 (rate): error: negative price \"-1\"");
+    /// assert_eq!(err.issues()[0].to_string(), "line 3, column 2 (rate): error: negative price -1");
     ///
     /// let card = WholesaleRateCard::from_csv(&csv.as_bytes()[..csv.find("A-W-WXM").unwrap()])?;
     /// assert_eq!(card.rate("A-W-WXC-CALL-U")?.rate.to_string(), "8.00");
@@ -191,7 +191,7 @@ impl WholesaleRateCard {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(Vec::with_capacity(64 * (self.len() + 1)));
-        let csv_err = |e: csv::Error| Error::io("writing the wholesale rate card", std::io::Error::other(e));
+        let csv_err = |e: csv::Error| csv_write_error("writing the wholesale rate card", e);
         w.write_record(COLUMNS.map(|(name, _)| name)).map_err(csv_err)?;
         let currency = self.currency().to_string();
         for r in self.rates() {
@@ -236,7 +236,7 @@ impl WholesaleRateCard {
     /// assert_eq!(card.rate("A-W-WXC-CALL-U")?.committed_or_list().to_string(), "7.50");
     ///
     /// let err = WholesaleRateCard::from_toml_str("currency = \"USD\"\n[rates.X]\nrate = 8.00\n").unwrap_err();
-    /// assert_eq!(err.to_string(), "wholesale rate card: line 3, column 8 at rates.X.rate: \
+    /// assert_eq!(wholesale_billing::error_with_causes(&err), "wholesale rate card: line 3, column 8 at rates.X.rate: \
     ///     a price written as a float is not exact: write prices as strings, e.g. rate = \"8.00\"");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
@@ -260,7 +260,7 @@ impl WholesaleRateCard {
     ///
     /// let err = WholesaleRateCard::from_json_str(r#"{"currency": "EUR", "rates": {"X": {"rate": "7,5"}}}"#)
     ///     .unwrap_err();
-    /// assert_eq!(err.to_string(),
+    /// assert_eq!(wholesale_billing::error_with_causes(&err),
     ///     "wholesale rate card: line 1, column 49 at rates.X.rate: invalid price \"7,5\": not a plain decimal number");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
@@ -269,11 +269,45 @@ impl WholesaleRateCard {
         file.into_card()
     }
 
+    /// Reads a TOML rate card from its bytes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidFile`] naming the line, column and byte offset of the first byte that is
+    /// not UTF-8, else as [`WholesaleRateCard::from_toml_str`].
+    ///
+    /// ```
+    /// use wholesale_billing::{WholesaleRateCard, error_with_causes};
+    /// let card = WholesaleRateCard::from_toml_slice(b"currency = \"USD\"\n[rates.X]\nrate = \"8\"\n")?;
+    /// assert_eq!(card.len(), 1);
+    /// let err = WholesaleRateCard::from_toml_slice(b"currency = \"USD\"\n[rates.X]\ndescription = \"\xff\"\n").unwrap_err();
+    /// assert!(error_with_causes(&err).starts_with("wholesale rate card: line 3, column 16: invalid utf-8 at byte 42"));
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn from_toml_slice(bytes: &[u8]) -> Result<Self> {
+        WholesaleRateCard::from_toml_str(utf8_text(bytes, SOURCE)?)
+    }
+
+    /// Reads a JSON rate card from its bytes.
+    ///
+    /// # Errors
+    /// As [`WholesaleRateCard::from_toml_slice`] and [`WholesaleRateCard::from_json_str`].
+    ///
+    /// ```
+    /// use wholesale_billing::WholesaleRateCard;
+    /// let card = WholesaleRateCard::from_json_slice(br#"{"currency": "EUR", "rates": {"X": {"rate": "7"}}}"#)?;
+    /// assert_eq!(card.rate("X")?.rate.to_string(), "7");
+    /// assert!(WholesaleRateCard::from_json_slice(b"{\"currency\": \"\xff\"}").is_err());
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn from_json_slice(bytes: &[u8]) -> Result<Self> {
+        WholesaleRateCard::from_json_str(utf8_text(bytes, SOURCE)?)
+    }
+
     /// Writes the card in the TOML form, prices as strings exactly as held.
     /// [`WholesaleRateCard::from_toml_str`] reads it back to an equal card.
     ///
     /// # Errors
-    /// [`Error::InvalidFile`] if TOML cannot represent a value (never for a valid card).
+    /// [`Error::WriteToml`] if TOML cannot represent a value (never for a valid card).
     ///
     /// ```
     /// use wholesale_billing::{Currency, Decimal, WholesaleRate, WholesaleRateCard};
@@ -287,11 +321,7 @@ impl WholesaleRateCard {
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn to_toml_string(&self) -> Result<String> {
-        toml::to_string(&RateCardOut::of(self)).map_err(|e| Error::InvalidFile {
-            file: SOURCE,
-            location: TextLocation::default(),
-            message: e.to_string(),
-        })
+        toml::to_string(&RateCardOut::of(self)).map_err(|source| Error::WriteToml { what: SOURCE, source })
     }
 
     /// Writes the card in the JSON form (pretty-printed), prices as strings exactly as held.
@@ -310,11 +340,7 @@ impl WholesaleRateCard {
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn to_json_string(&self) -> Result<String> {
-        serde_json::to_string_pretty(&RateCardOut::of(self)).map_err(|e| Error::InvalidFile {
-            file: SOURCE,
-            location: TextLocation::default(),
-            message: e.to_string(),
-        })
+        serde_json::to_string_pretty(&RateCardOut::of(self)).map_err(|source| Error::WriteJson { what: SOURCE, source })
     }
 }
 
@@ -362,8 +388,8 @@ impl CsvRow<'_> {
         }
         match parse_price(&text) {
             Ok(price) => Some(Some(price)),
-            Err(message) => {
-                self.bad(col, IssueKind::InvalidValue, message);
+            Err(e) => {
+                self.bad(col, IssueKind::InvalidValue, e.to_string());
                 None
             }
         }
@@ -472,14 +498,7 @@ impl<S> RateCardFile<S> {
                 unit_of_measure: e.unit_of_measure,
                 charge_type: e.charge_type,
             })
-            .map_err(|e| Error::InvalidFile {
-                file: SOURCE,
-                location: TextLocation {
-                    path: Some(path),
-                    ..TextLocation::default()
-                },
-                message: e.to_string(),
-            })?;
+            .map_err(|e| e.at_path(SOURCE, path))?;
         }
         Ok(card)
     }
@@ -533,10 +552,16 @@ mod tests {
     fn prices_are_exact_or_refused() {
         assert_eq!(parse_price("8.00").unwrap().to_string(), "8.00");
         assert_eq!(parse_price("-0").unwrap().to_string(), "0");
-        assert_eq!(parse_price("-0.01").unwrap_err(), "negative price \"-0.01\"");
+        assert_eq!(parse_price("-0.01").unwrap_err().to_string(), "negative price -0.01");
         assert_eq!(
-            parse_price("1e3").unwrap_err(),
+            parse_price("1e3").unwrap_err().to_string(),
             "invalid price \"1e3\": not a plain decimal number"
+        );
+        let long = "9".repeat(5 * 1024 * 1024) + "x";
+        let message = parse_price(&long).unwrap_err().to_string();
+        assert!(
+            message.len() < 200 && message.ends_with("(5242881 characters): not a plain decimal number"),
+            "{message}"
         );
     }
 
@@ -547,9 +572,9 @@ mod tests {
             |rate: &str| WholesaleRateCard::from_toml_str(&format!("currency = \"USD\"\n[rates.X]\nrate = {rate}\n"));
         assert_eq!(toml("8").unwrap().rate("X").unwrap().rate.to_string(), "8");
         assert_eq!(toml("\"-0.00\"").unwrap().rate("X").unwrap().rate.to_string(), "0.00");
-        let err = |rate: &str| toml(rate).unwrap_err().to_string();
-        assert!(err("-1").ends_with("negative price \"-1\""), "{}", err("-1"));
-        assert!(err("\"-1\"").ends_with("negative price \"-1\""), "{}", err("\"-1\""));
+        let err = |rate: &str| crate::error_with_causes(&toml(rate).unwrap_err());
+        assert!(err("-1").ends_with("negative price -1"), "{}", err("-1"));
+        assert!(err("\"-1\"").ends_with("negative price -1"), "{}", err("\"-1\""));
         assert!(
             err("true").ends_with("expected a price as a decimal string, e.g. rate = \"8.00\""),
             "{}",
@@ -557,8 +582,7 @@ mod tests {
         );
         let json = WholesaleRateCard::from_json_str(r#"{"currency": "USD", "rates": {"X": {"rate": 8.5}}}"#);
         assert!(
-            json.unwrap_err()
-                .to_string()
+            crate::error_with_causes(&json.unwrap_err())
                 .ends_with("a price written as a float is not exact: write prices as strings, e.g. \"rate\": \"8.00\"")
         );
     }

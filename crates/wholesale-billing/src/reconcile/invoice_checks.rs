@@ -14,10 +14,7 @@ use crate::rates::WholesaleRateCard;
 use crate::time::Period;
 
 fn mismatch(expected: Currency, found: Currency) -> Error {
-    Error::CurrencyMismatch {
-        expected: expected.code().to_owned(),
-        found: found.code().to_owned(),
-    }
+    Error::CurrencyMismatch { expected, found }
 }
 
 /// The invoice, every line and the stated total must be in the rate card's currency, and the
@@ -40,8 +37,10 @@ pub(super) fn check_currency(
         return Err(mismatch(currency, total.currency()));
     }
     match invoice.period {
-        Some(p) if p != period => Err(Error::InvalidPeriod {
-            reason: format!("the vendor invoice covers {p}, the reconciliation period is {period}"),
+        Some(p) if p != period => Err(Error::PeriodMismatch {
+            document: "vendor invoice".to_owned(),
+            found: p,
+            expected: period,
         }),
         _ => Ok(()),
     }

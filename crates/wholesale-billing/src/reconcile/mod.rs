@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use output::{ClassSummary, CustomerSummary, ReconciliationSummary, SkuSummary};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, RowOrigin};
 use crate::invoice::VendorInvoice;
 use crate::money::{Currency, Money, RoundingPolicy};
 use crate::quantity::Quantity;
@@ -245,9 +245,10 @@ pub struct Reconciliation {
 /// `invoice_arithmetic`, the money difference being the impact.
 ///
 /// # Errors
-/// [`Error::Unknown`] when a report is not at the USER level; [`Error::InvalidPeriod`] when a
-/// report or the invoice covers another period; [`Error::Pricing`] for a SKU of the reports or of
-/// a usage line the rate card does not price; [`Error::CurrencyMismatch`] for an invoice (or an
+/// [`Error::WrongReportLevel`] when a report is not at the USER level; [`Error::PeriodMismatch`]
+/// or [`Error::RowsOutsidePeriod`] when a report or the invoice covers another period;
+/// [`Error::MissingRate`] for a SKU of the reports or of a usage line the rate card does not
+/// price, naming a vendor report row or invoice line (else an expected row) that needs it; [`Error::CurrencyMismatch`] for an invoice (or an
 /// invoice line, or a stated total) in another currency than the rate card;
 /// [`Error::InvalidQuantity`] for a negative tolerance; [`Error::Overflow`] for sums beyond range.
 ///
@@ -295,7 +296,25 @@ pub fn reconcile<'a>(
     if let Some(invoice) = vendor_invoice {
         invoice_checks::check_currency(invoice, currency, period, options)?;
     }
-    let usage = matching::compare_usage(expected, &vendor, rates, period, options)?;
+    // A missing rate names a row that needs it: of the invoice, the vendor reports, or the
+    // expected report.
+    let locate = |e: Error| match &e {
+        Error::MissingRate { sku, .. } => {
+            let row = vendor_invoice
+                .and_then(|inv| inv.lines.iter().find(|l| l.sku == *sku))
+                .and_then(|l| l.source_line)
+                .map(|line| RowOrigin {
+                    report: "vendor invoice",
+                    file: 0,
+                    line,
+                })
+                .or_else(|| UsageReport::first_row_of_sku(&vendor, "vendor report", sku))
+                .or_else(|| UsageReport::first_row_of_sku(&[expected], "expected usage report", sku));
+            e.needed_by(row)
+        }
+        _ => e,
+    };
+    let usage = matching::compare_usage(expected, &vendor, rates, period, options).map_err(locate)?;
     let mut findings = usage.findings;
     if let Some(invoice) = vendor_invoice {
         invoice_checks::check_invoice(
@@ -305,7 +324,8 @@ pub fn reconcile<'a>(
             period,
             options,
             &mut findings,
-        )?;
+        )
+        .map_err(locate)?;
     }
     findings.sort_by(|a, b| {
         (a.class, &a.customer_org_id, &a.subscriber_id, &a.sku, &a.expected_sku).cmp(&(
@@ -326,10 +346,11 @@ pub fn reconcile<'a>(
 /// A report to reconcile must be at the USER level and, when it says, of the period.
 fn check_report(report: &UsageReport, which: &str, period: Period) -> Result<()> {
     if report.level() != ReportLevel::User {
-        return Err(Error::Unknown {
-            what: "report level for reconciliation",
-            value: report.level().as_str().to_owned(),
-            hint: format!("; reconciliation compares USER reports, and the {which} is not one"),
+        return Err(Error::WrongReportLevel {
+            purpose: "reconciliation",
+            report: which.to_owned(),
+            expected: &[ReportLevel::User],
+            found: report.level(),
         });
     }
     report.check_period(period, which)

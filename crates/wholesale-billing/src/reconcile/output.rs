@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{Finding, FindingClass, Reconciliation};
+use crate::csvutil::csv_write_error;
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::time::Period;
@@ -164,7 +165,7 @@ impl Reconciliation {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(writer);
-        let map = |e: csv::Error| Error::io("writing the reconciliation", std::io::Error::other(e.to_string()));
+        let map = |e: csv::Error| csv_write_error("writing the reconciliation", e);
         w.write_record(CSV_COLUMNS).map_err(map)?;
         for f in &self.findings {
             w.write_record([
@@ -235,8 +236,10 @@ impl Reconciliation {
             },
             findings: &self.findings,
         };
-        serde_json::to_string_pretty(&document)
-            .map_err(|e| Error::io("serialising the reconciliation", std::io::Error::other(e.to_string())))
+        serde_json::to_string_pretty(&document).map_err(|source| Error::WriteJson {
+            what: "reconciliation",
+            source,
+        })
     }
 }
 

@@ -352,9 +352,33 @@ fn bad_inputs_are_refused() {
     let mut card = WholesaleRateCard::new(Currency::USD);
     card.insert(WholesaleRate::new(WXC, d("8"))).unwrap();
     let err = reconcile(&expected, [&a], None, &card, may(), &ReconcileOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::Pricing(_)), "{err}");
-    assert!(
-        err.to_string().contains("no wholesale rate for SKU A-W-WXE-CALL-U"),
+    assert!(matches!(err, Error::MissingRate { .. }), "{err}");
+    // No vendor report row has the SKU: the first expected row that needs the rate, by its line.
+    assert_eq!(
+        err.row(),
+        Some(&RowOrigin {
+            report: "expected usage report",
+            file: 0,
+            line: 4,
+        })
+    );
+    assert_eq!(
+        err.to_string(),
+        "no wholesale rate for SKU A-W-WXE-CALL-U, needed by line 4 of expected usage report 1 \
+         (the rate card has A-W-WXC-CALL-U)"
+    );
+    // A vendor row needs it: the vendor's row is named (the sub-partner's report is the second;
+    // A-W-CA-CALL-U, the first SKU in text order without a rate, is on its line 3).
+    let (_, b) = vendor_reports();
+    let err = reconcile(&expected, [&a, &b], None, &card, may(), &ReconcileOptions::default()).unwrap_err();
+    let row = err.row().copied();
+    assert_eq!(
+        row,
+        Some(RowOrigin {
+            report: "vendor report",
+            file: 1,
+            line: 3,
+        }),
         "{err}"
     );
     // Not a USER report.
@@ -370,12 +394,12 @@ fn bad_inputs_are_refused() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown report level for reconciliation \"CUSTOMER\"; reconciliation compares USER reports, \
-         and the vendor report 1 is not one"
+        "wrong report level: the vendor report 1 is a CUSTOMER report; reconciliation takes a USER report"
     );
     let err = reconcile(&customer, [&a], None, &rates(), may(), &ReconcileOptions::default()).unwrap_err();
     assert!(
-        err.to_string().contains("the expected usage report is not one"),
+        err.to_string()
+            .contains("the expected usage report is a CUSTOMER report"),
         "{err}"
     );
 }
@@ -576,7 +600,11 @@ fn invoice_currency_and_period_must_agree() {
     let mut april = invoice(vec![]);
     april.period = Some(Period::month(2024, 4).unwrap());
     let err = reconcile(&a, [&a], Some(&april), &rates(), may(), &ReconcileOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::InvalidPeriod { .. }), "{err}");
+    assert!(matches!(err, Error::PeriodMismatch { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "invalid period: the vendor invoice covers 2024-04-01..2024-04-30, the billing period is 2024-05-01..2024-05-31"
+    );
 }
 
 #[test]

@@ -118,7 +118,7 @@ impl UsageReport {
     /// min / max of the parts.
     ///
     /// # Errors
-    /// [`Error::Unknown`] when asked for a finer level than the report has (a CUSTOMER report
+    /// [`Error::CannotRollUp`] when asked for a finer level than the report has (a CUSTOMER report
     /// cannot be split into users); [`Error::Overflow`] if a sum does not fit.
     ///
     /// ```
@@ -137,10 +137,9 @@ impl UsageReport {
             return Ok(self.clone());
         }
         if level > self.level {
-            return Err(Error::Unknown {
-                what: "aggregation",
-                value: format!("{} → {}", self.level, level),
-                hint: "; a report can only be rolled up to a coarser level".to_owned(),
+            return Err(Error::CannotRollUp {
+                from: self.level,
+                to: level,
             });
         }
         let s = |sym: Sym| self.strings.get(sym);
@@ -182,6 +181,7 @@ impl UsageReport {
             period: self.period,
             strings: self.strings.clone(),
             rows: out,
+            files: self.files,
         })
     }
 }

@@ -5,7 +5,7 @@ use crate::ledger::AssignmentLedger;
 use crate::org::Owner;
 use crate::proration::prorate;
 use crate::quantity::Quantity;
-use crate::report::{ReportLevel, ReportOptions, RowData, Scope, UsageReport};
+use crate::report::{NO_ORIGIN, ReportLevel, ReportOptions, RowData, Scope, UsageReport};
 use crate::strings::Sym;
 use crate::time::Period;
 
@@ -16,7 +16,7 @@ impl AssignmentLedger {
     /// the levels always add up exactly. Only rows with a quantity above zero appear.
     ///
     /// # Errors
-    /// [`Error::Unknown`](crate::Error::Unknown) for a sub-partner the organisation does not name.
+    /// [`Error::UnknownSubPartner`](crate::Error::UnknownSubPartner) for a sub-partner the organisation does not name.
     ///
     /// ```
     /// use wholesale_billing::{AssignmentLedger, Event, HourPolicy, LoadMode, Organisation, Partner,
@@ -95,6 +95,7 @@ impl AssignmentLedger {
                 start,
                 end: if end >= period_end { last_milli } else { end },
                 quantity: prorated.quantity,
+                origin: NO_ORIGIN,
             });
         }
         if options.level == ReportLevel::Partner && options.scope == Scope::Subscription {
@@ -110,6 +111,7 @@ impl AssignmentLedger {
             period: Some(period),
             strings: self.strings.clone(),
             rows,
+            files: 0,
         };
         match options.level {
             ReportLevel::User => Ok(user),

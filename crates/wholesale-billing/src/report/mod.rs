@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use column::Column;
 pub use read::ReadOptions;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, OutsideRow, Result, RowOrigin};
 use crate::ledger::SubscriberType;
 use crate::proration::HourPolicy;
 use crate::quantity::Quantity;
@@ -191,6 +191,22 @@ pub(crate) struct RowData {
     /// Microseconds, or [`NO_END`].
     pub(crate) end: i64,
     pub(crate) quantity: Quantity,
+    /// Where the row was read from: [`NO_ORIGIN`] for a computed row, else the part of the report
+    /// (its file, for a concatenation) in the top 16 bits and the 1-based line in the others.
+    pub(crate) origin: u64,
+}
+
+/// The origin of a row that was not read from a file.
+pub(crate) const NO_ORIGIN: u64 = 0;
+/// Bits of [`RowData::origin`] that hold the line.
+const LINE_BITS: u32 = 48;
+
+/// The origin of a row read at `line` of part `part` (no origin when either does not fit).
+pub(crate) fn pack_origin(part: usize, line: u64) -> u64 {
+    match u64::try_from(part) {
+        Ok(part) if part < 1 << (64 - LINE_BITS) && line < 1 << LINE_BITS => (part << LINE_BITS) | line,
+        _ => NO_ORIGIN,
+    }
 }
 
 /// A start date the source did not give (never the minimum of a group that has one).
@@ -222,6 +238,9 @@ pub struct UsageReport {
     pub(crate) period: Option<Period>,
     pub(crate) strings: Arc<StringTable>,
     pub(crate) rows: Vec<RowData>,
+    /// How many CSV files the rows were read from: 0 for a computed report, 1 for a report read
+    /// from CSV, the sum of its parts' for a concatenation.
+    pub(crate) files: usize,
 }
 
 impl UsageReport {
@@ -240,7 +259,8 @@ impl UsageReport {
     /// `[start 00:00, end + 1 day 00:00)`. `which` names the report in the message.
     ///
     /// # Errors
-    /// [`Error::InvalidPeriod`] naming the report, the first rows outside the period (by their
+    /// [`Error::PeriodMismatch`] for a computed report of another period;
+    /// [`Error::RowsOutsidePeriod`] naming the report, the first rows outside the period (by their
     /// 1-based data row number) and how many there are.
     ///
     /// ```
@@ -258,8 +278,10 @@ impl UsageReport {
     pub fn check_period(&self, period: Period, which: &str) -> Result<()> {
         if let Some(p) = self.period {
             if p != period {
-                return Err(Error::InvalidPeriod {
-                    reason: format!("the {which} covers {p}, the billing period is {period}"),
+                return Err(Error::PeriodMismatch {
+                    document: which.to_owned(),
+                    found: p,
+                    expected: period,
                 });
             }
             return Ok(());
@@ -279,37 +301,66 @@ impl UsageReport {
         if bad.is_empty() {
             return Ok(());
         }
-        let date = |micros: i64, none: i64| {
-            if micros == none {
-                String::new()
-            } else {
-                let mut buf = [0u8; 24];
-                Timestamp::from_micros(micros).format_report(&mut buf).to_owned()
-            }
-        };
-        let shown: Vec<String> = bad
+        let date = |micros: i64, none: i64| (micros != none).then(|| Timestamp::from_micros(micros));
+        let rows: Vec<OutsideRow> = bad
             .iter()
             .take(3)
             .map(|&i| {
                 let r = &self.rows[i];
-                format!(
-                    "row {} ({}, {}..{})",
-                    i + 1,
-                    self.strings.get(r.sku),
-                    date(r.start, NO_START),
-                    date(r.end, NO_END)
-                )
+                OutsideRow {
+                    row: i + 1,
+                    sku: self.strings.get(r.sku).to_owned(),
+                    start: date(r.start, NO_START),
+                    end: date(r.end, NO_END),
+                }
             })
             .collect();
-        let more = if bad.len() > shown.len() { ", …" } else { "" };
-        Err(Error::InvalidPeriod {
-            reason: format!(
-                "the {which} has {} row{} outside {period}: {}{more}; is it a report of another period?",
-                bad.len(),
-                if bad.len() == 1 { "" } else { "s" },
-                shown.join(", ")
-            ),
+        Err(Error::RowsOutsidePeriod {
+            report: which.to_owned(),
+            period,
+            count: bad.len(),
+            rows,
         })
+    }
+
+    /// The first row (with usage, if any) of `sku` read from CSV in `reports`, as a
+    /// [`RowOrigin`] of the input `report`: the file counts the parts of every report before.
+    pub(crate) fn first_row_of_sku(reports: &[&UsageReport], report: &'static str, sku: &str) -> Option<RowOrigin> {
+        let mut files_before = 0;
+        for r in reports {
+            let of_sku = || {
+                r.rows
+                    .iter()
+                    .filter(|row| row.origin != NO_ORIGIN && r.strings.get(row.sku) == sku)
+            };
+            if let Some(row) = of_sku()
+                .find(|row| row.quantity.is_positive())
+                .or_else(|| of_sku().next())
+            {
+                return Some(r.origin_of(row, report, files_before));
+            }
+            files_before += r.files;
+        }
+        None
+    }
+
+    /// The [`RowOrigin`] of the row at `index`, when it was read from CSV.
+    pub(crate) fn row_origin(&self, index: usize, report: &'static str) -> Option<RowOrigin> {
+        self.rows
+            .get(index)
+            .filter(|r| r.origin != NO_ORIGIN)
+            .map(|r| self.origin_of(r, report, 0))
+    }
+
+    /// The [`RowOrigin`] of a row of this report read from CSV, its file counted after
+    /// `files_before` files of other reports.
+    pub(crate) fn origin_of(&self, row: &RowData, report: &'static str, files_before: usize) -> RowOrigin {
+        let part = usize::try_from(row.origin >> LINE_BITS).unwrap_or_default();
+        RowOrigin {
+            report,
+            file: files_before + part,
+            line: row.origin & ((1 << LINE_BITS) - 1),
+        }
     }
 
     /// The number of rows.
@@ -365,8 +416,8 @@ impl UsageReport {
     /// reports agree on it.
     ///
     /// # Errors
-    /// [`Error::Unknown`] when the reports have different levels; [`Error::Overflow`] beyond 4 GiB
-    /// of distinct text.
+    /// [`Error::NoReports`] for no report; [`Error::MixedReportLevels`] when the reports have
+    /// different levels; [`Error::Overflow`] beyond 4 GiB of distinct text.
     ///
     /// ```
     /// use wholesale_billing::{ReadOptions, UsageReport};
@@ -382,11 +433,7 @@ impl UsageReport {
     pub fn concat<'a>(reports: impl IntoIterator<Item = &'a UsageReport>) -> Result<UsageReport> {
         let reports: Vec<&UsageReport> = reports.into_iter().collect();
         let Some(first) = reports.first() else {
-            return Err(Error::Unknown {
-                what: "report list",
-                value: String::new(),
-                hint: "; there is no report to concatenate".to_owned(),
-            });
+            return Err(Error::NoReports);
         };
         if reports.len() == 1 {
             return Ok((*first).clone());
@@ -395,16 +442,22 @@ impl UsageReport {
         let period = first.period;
         let mut strings = crate::strings::Interner::new();
         let mut rows = Vec::with_capacity(reports.iter().map(|r| r.len()).sum());
+        let mut files = 0;
         for report in &reports {
             if report.level != level {
-                return Err(Error::Unknown {
-                    what: "report mix",
-                    value: format!("{} and {}", level, report.level),
-                    hint: "; only reports of one level can be concatenated".to_owned(),
+                return Err(Error::MixedReportLevels {
+                    first: level,
+                    other: report.level,
                 });
             }
             let t = &report.strings;
             for r in &report.rows {
+                let origin = if r.origin == NO_ORIGIN {
+                    NO_ORIGIN
+                } else {
+                    let at = report.origin_of(r, "", files);
+                    pack_origin(at.file, at.line)
+                };
                 let mut i = |sym: Sym| strings.intern(t.get(sym));
                 rows.push(RowData {
                     partner_name: i(r.partner_name)?,
@@ -420,9 +473,11 @@ impl UsageReport {
                     description: i(r.description)?,
                     location_id: i(r.location_id)?,
                     license_id: i(r.license_id)?,
+                    origin,
                     ..*r
                 });
             }
+            files += report.files;
         }
         Ok(UsageReport {
             level,
@@ -433,6 +488,7 @@ impl UsageReport {
             },
             strings: Arc::new(strings.freeze()),
             rows,
+            files,
         })
     }
 
@@ -466,6 +522,7 @@ impl UsageReport {
             period: self.period,
             strings: self.strings.clone(),
             rows,
+            files: self.files,
         }
     }
 

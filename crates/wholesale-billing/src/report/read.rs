@@ -5,10 +5,10 @@ use std::io::Read;
 use std::rc::Rc;
 
 use crate::csvutil::{csv_error, field, find_columns_by, header_error, open_with_header, record_line};
-use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
+use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::ledger::{Diagnostics, LoadMode, SubscriberType};
 use crate::quantity::parse_quantity;
-use crate::report::{Column, NO_END, NO_START, ReportLevel, RowData, UsageReport};
+use crate::report::{Column, NO_END, NO_ORIGIN, NO_START, ReportLevel, RowData, UsageReport, pack_origin};
 use crate::strings::{Interner, Sym};
 use crate::time::parse_report_timestamp;
 
@@ -144,7 +144,10 @@ impl UsageReport {
                 continue;
             }
             match read_row(&record, &cols, &required, &mut strings) {
-                Ok(row) => rows.push(row),
+                Ok(row) => rows.push(RowData {
+                    origin: pack_origin(0, line),
+                    ..row
+                }),
                 Err(RowError::Bad(col, kind, message)) => {
                     let mut issue = LoadIssue::new(Severity::Error, line, kind, message);
                     if let Some(c) = cols[col.index()] {
@@ -178,6 +181,7 @@ impl UsageReport {
             period: None,
             strings: std::sync::Arc::new(strings.freeze()),
             rows,
+            files: 1,
         };
         Ok((report, diagnostics))
     }
@@ -247,7 +251,7 @@ fn read_row(
         RowError::Bad(
             Column::Quantity,
             IssueKind::InvalidValue,
-            format!("invalid quantity {text:?}: {reason}"),
+            format!("invalid quantity {}: {reason}", Quoted(&text)),
         )
     })?;
     if quantity.is_negative() {
@@ -267,7 +271,7 @@ fn read_row(
             RowError::Bad(
                 col,
                 IssueKind::InvalidValue,
-                format!("invalid date {text:?}: {}", e.reason()),
+                format!("invalid date {}: {}", Quoted(&text), e.reason()),
             )
         })
     };
@@ -280,7 +284,7 @@ fn read_row(
             RowError::Bad(
                 Column::Type,
                 IssueKind::InvalidValue,
-                format!("type {text:?} is not USER or WORKSPACE"),
+                format!("type {} is not USER or WORKSPACE", Quoted(&text)),
             )
         })?),
     };
@@ -303,6 +307,7 @@ fn read_row(
         start,
         end,
         quantity,
+        origin: NO_ORIGIN,
     })
 }
 

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use crate::csvutil::csv_write_error;
 use crate::error::{Error, Result};
 use crate::report::{Column, NO_END, NO_START, ReportLevel, RowData, UsageReport};
 use crate::time::Timestamp;
@@ -52,16 +53,16 @@ impl UsageReport {
                 let formatted = if mine(i) {
                     self.format_chunk(chunk)?
                 } else {
-                    from_helper
-                        .recv()
-                        .map_err(|_| io(std::io::Error::other("report formatting thread stopped")))??
+                    from_helper.recv().map_err(|_| Error::ThreadFailed {
+                        task: "report formatting",
+                    })??
                 };
                 writer.write_all(&formatted).map_err(io)?;
             }
             drop(from_helper);
-            helper
-                .join()
-                .map_err(|_| io(std::io::Error::other("report formatting thread panicked")))
+            helper.join().map_err(|_| Error::ThreadFailed {
+                task: "report formatting",
+            })
         })?;
         writer.flush().map_err(io)?;
         Ok(())
@@ -142,10 +143,7 @@ fn mine(i: usize) -> bool {
 }
 
 fn csv_to_error(e: csv::Error) -> Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::io("writing the report", io),
-        other => Error::io("writing the report", std::io::Error::other(format!("{other:?}"))),
-    }
+    csv_write_error("writing the report", e)
 }
 
 fn format_date(micros: i64, none: i64, buf: &mut [u8; 24]) -> &str {

@@ -76,8 +76,8 @@ const KINDS: [FindingClass; 4] = [
 /// and count always give the same result.
 ///
 /// # Errors
-/// [`Error::Unknown`] for a report that is not at the USER level, or for changes asked of a
-/// report without rows; [`Error::Overflow`] beyond the string table's capacity.
+/// [`Error::WrongReportLevel`] for a report that is not at the USER level,
+/// [`Error::NothingToPlant`] for changes asked of a report without rows; [`Error::Overflow`] beyond the string table's capacity.
 ///
 /// ```
 /// use wholesale_billing::{Currency, Decimal, ReadOptions, ReconcileOptions, Period, UsageReport,
@@ -108,21 +108,18 @@ pub fn plant_discrepancies(
     count: usize,
 ) -> Result<(UsageReport, Vec<PlantedDiscrepancy>)> {
     if report.level() != ReportLevel::User {
-        return Err(Error::Unknown {
-            what: "report level for planting discrepancies",
-            value: report.level().as_str().to_owned(),
-            hint: "; discrepancies are planted in USER reports".to_owned(),
+        return Err(Error::WrongReportLevel {
+            purpose: "planting discrepancies",
+            report: "usage report".to_owned(),
+            expected: &[ReportLevel::User],
+            found: report.level(),
         });
     }
     if count == 0 {
         return Ok((report.clone(), Vec::new()));
     }
     if report.is_empty() {
-        return Err(Error::Unknown {
-            what: "row to plant discrepancies in",
-            value: String::new(),
-            hint: format!("; the report has no rows and {count} change(s) were asked for"),
-        });
+        return Err(Error::NothingToPlant { count });
     }
     let mut planter = Planter::new(report, seed);
     let mut kinds = KINDS;
@@ -434,6 +431,7 @@ impl<'r> Planter<'r> {
             period: report.period,
             strings,
             rows,
+            files: report.files,
         };
         Ok((out, planted))
     }
@@ -515,10 +513,13 @@ mod tests {
         let partner = report("SKU,QUANTITY\nA,1\n");
         assert!(matches!(
             plant_discrepancies(&partner, 1, 1),
-            Err(Error::Unknown { .. })
+            Err(Error::WrongReportLevel { .. })
         ));
         let empty = report("CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\n");
-        assert!(plant_discrepancies(&empty, 1, 1).is_err());
+        assert!(matches!(
+            plant_discrepancies(&empty, 1, 1),
+            Err(Error::NothingToPlant { count: 1 })
+        ));
     }
 
     #[test]

@@ -155,8 +155,10 @@ impl GeneratorConfig {
     /// years 1971 and 9998.
     ///
     /// # Errors
-    /// [`Error::InvalidPeriod`] for a period that is not one whole calendar month (or out of the
-    /// supported years); [`Error::InvalidOrganisation`] for counts that cannot make an organisation.
+    /// [`Error::NotAWholeMonth`] for a period that is not one whole calendar month,
+    /// [`Error::YearOutOfRange`] out of the supported years; [`Error::NoCustomers`],
+    /// [`Error::TooFewSubscribers`], [`Error::TooManySubscribers`] or
+    /// [`Error::OrganisationTooLarge`] for counts that cannot make an organisation.
     ///
     /// ```
     /// use wholesale_billing::{Error, Period};
@@ -166,49 +168,46 @@ impl GeneratorConfig {
     /// };
     /// assert!(config.validate().is_ok());
     /// config.month = Period::from_dates("2024-05-02", "2024-05-31")?;
-    /// assert!(matches!(config.validate(), Err(Error::InvalidPeriod { .. })));
+    /// assert!(matches!(config.validate(), Err(Error::NotAWholeMonth { .. })));
     /// config.month = Period::month(2024, 5)?;
     /// config.subscribers = 5;
     /// assert_eq!(config.validate().unwrap_err().to_string(),
-    ///     "invalid organisation: 5 subscribers cannot fill 10 customers: every customer needs at least one");
+    ///     "invalid generator settings: 5 subscribers cannot fill 10 customers: every customer needs at least one");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::InvalidOrganisation(m));
         if self.customers == 0 {
-            return bad("the generator needs at least one customer".into());
+            return Err(Error::NoCustomers);
         }
         if self.subscribers < u64::from(self.customers) {
-            return bad(format!(
-                "{} subscribers cannot fill {} customers: every customer needs at least one",
-                self.subscribers, self.customers
-            ));
+            return Err(Error::TooFewSubscribers {
+                subscribers: self.subscribers,
+                customers: self.customers,
+            });
         }
         if self.subscribers > MAX_SUBSCRIBERS {
-            return bad(format!(
-                "{} subscribers: the generator makes at most {MAX_SUBSCRIBERS}",
-                self.subscribers
-            ));
+            return Err(Error::TooManySubscribers {
+                subscribers: self.subscribers,
+                max: MAX_SUBSCRIBERS,
+            });
         }
         if self.sub_partners > MAX_SUB_PARTNERS {
-            return bad(format!(
-                "{} sub-partners: an organisation has at most {MAX_SUB_PARTNERS}",
-                self.sub_partners
-            ));
+            return Err(Error::OrganisationTooLarge {
+                what: "sub-partners",
+                count: usize::from(self.sub_partners),
+                max: usize::from(MAX_SUB_PARTNERS),
+            });
         }
         let start = self.month.start();
         let whole = Period::month(start.year(), start.month()).ok();
         if whole != Some(self.month) {
-            return Err(Error::InvalidPeriod {
-                reason: format!("the generator needs one whole calendar month, not {}", self.month),
-            });
+            return Err(Error::NotAWholeMonth { period: self.month });
         }
         if !(MIN_YEAR..=MAX_YEAR).contains(&start.year()) {
-            return Err(Error::InvalidPeriod {
-                reason: format!(
-                    "the generator supports the years {MIN_YEAR} to {MAX_YEAR}, not {}",
-                    start.year()
-                ),
+            return Err(Error::YearOutOfRange {
+                year: start.year(),
+                min: MIN_YEAR,
+                max: MAX_YEAR,
             });
         }
         Ok(())
@@ -273,11 +272,7 @@ pub fn generate(
     let catalog = &organisation.catalog;
     for (package, _) in USER_PACKAGES.iter().chain(WORKSPACE_PACKAGES.iter()) {
         if catalog.get(package).is_none() {
-            return Err(Error::Unknown {
-                what: "package",
-                value: (*package).to_owned(),
-                hint: "; the default catalog lacks a package the generator assigns".to_owned(),
-            });
+            return Err(Error::GeneratorPackageMissing { package });
         }
     }
     let sub_partner_ids: Vec<&[u8]> = organisation

@@ -243,11 +243,14 @@ fn validate_refuses_bad_configs() {
     let err = config(1, 0, 10, 0).validate().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid organisation: the generator needs at least one customer"
+        "invalid generator settings: the generator needs at least one customer"
     );
     assert!(matches!(
         config(1, 10, 9, 0).validate(),
-        Err(Error::InvalidOrganisation(_))
+        Err(Error::TooFewSubscribers {
+            subscribers: 9,
+            customers: 10
+        })
     ));
     assert!(config(1, 1, MAX_SUBSCRIBERS + 1, 0).validate().is_err());
     assert!(config(1, 1, 10, u16::MAX).validate().is_err());
@@ -260,12 +263,12 @@ fn validate_refuses_bad_configs() {
         let mut c = config(1, 1, 10, 0);
         c.month = Period::from_dates(start, end).unwrap();
         let err = c.validate().unwrap_err();
-        assert!(matches!(err, Error::InvalidPeriod { .. }), "{err}");
+        assert!(matches!(err, Error::NotAWholeMonth { .. }), "{err}");
         assert!(err.to_string().contains("whole calendar month"), "{err}");
     }
     let mut c = config(1, 1, 10, 0);
     c.month = Period::month(1970, 1).unwrap();
-    assert!(matches!(c.validate(), Err(Error::InvalidPeriod { .. })));
+    assert!(matches!(c.validate(), Err(Error::YearOutOfRange { year: 1970, .. })));
     let mut sink = Vec::new();
     assert!(generate(&config(1, 0, 0, 0), &mut sink, &mut |_| {}).is_err());
     assert!(sink.is_empty());

@@ -45,10 +45,13 @@ struct BillUsage<'r> {
 /// sub-partner's to that sub-partner's roll-up.
 ///
 /// # Errors
-/// [`Error::Pricing`] for a SKU without a price (nothing is priced at zero silently), a PARTNER
-/// level report, a report of another period, a row of an org that is neither the partner nor a
-/// sub-partner, per-location lines of a tiered SKU; [`Error::CurrencyMismatch`] when the price book
-/// and the rate card differ in currency.
+/// [`Error::MissingPrice`] for a SKU without a price and [`Error::MissingRate`] for a SKU without
+/// a wholesale rate (nothing is priced at zero silently), each naming the first row that needs it
+/// when the report was read from CSV; [`Error::WrongReportLevel`] for a PARTNER level report;
+/// [`Error::PeriodMismatch`] or [`Error::RowsOutsidePeriod`] for a report of another period;
+/// [`Error::UnknownRowOrg`] for a row of an org that is neither the partner nor a sub-partner;
+/// [`Error::TiersPerLocation`] for per-location lines of a tiered SKU; [`Error::CurrencyMismatch`]
+/// when the price book and the rate card differ in currency.
 ///
 /// ```
 /// use wholesale_billing::{bill_month, BillingOptions, Organisation, Partner, Period, PriceBook,
@@ -79,23 +82,26 @@ pub fn bill_month(
     options: &BillingOptions,
 ) -> Result<MonthlyBilling> {
     if usage.level() == ReportLevel::Partner {
-        return Err(Error::Pricing(
-            "customer invoices need a USER or CUSTOMER report, not a PARTNER report".into(),
-        ));
+        return Err(Error::WrongReportLevel {
+            purpose: "customer billing",
+            report: "usage report".to_owned(),
+            expected: &[ReportLevel::User, ReportLevel::Customer],
+            found: usage.level(),
+        });
     }
     usage.check_period(period, "usage report")?;
     if let Some(rates) = wholesale
         && rates.currency() != book.currency
     {
         return Err(Error::CurrencyMismatch {
-            expected: book.currency.code().to_owned(),
-            found: rates.currency().code().to_owned(),
+            expected: book.currency,
+            found: rates.currency(),
         });
     }
     let days = period.days();
     let mut customers: BTreeMap<&str, BillUsage> = BTreeMap::new();
     let mut resellers: BTreeMap<usize, BillUsage> = BTreeMap::new();
-    for row in usage.rows() {
+    for (i, row) in usage.rows().enumerate() {
         let bill = if row.partner_org_id.is_empty() || row.partner_org_id == org.partner.org_id {
             let bill = customers.entry(row.customer_org_id).or_default();
             if bill.external_id.is_empty() {
@@ -107,11 +113,10 @@ pub fn bill_month(
                 .sub_partners
                 .iter()
                 .position(|sp| sp.org_id == row.partner_org_id)
-                .ok_or_else(|| {
-                    Error::Pricing(format!(
-                        "the usage report has a row of org {} (customer {}), neither the partner nor a sub-partner",
-                        row.partner_org_id, row.customer_org_id
-                    ))
+                .ok_or_else(|| Error::UnknownRowOrg {
+                    org_id: row.partner_org_id.to_owned(),
+                    customer_org_id: row.customer_org_id.to_owned(),
+                    row: usage.row_origin(i, "usage report"),
                 })?;
             resellers.entry(index).or_default()
         };
@@ -124,6 +129,14 @@ pub fn bill_month(
         entry.1 += whole_units(row.quantity, days);
     }
 
+    // A missing price or rate names the first usage row that needs it.
+    let locate = |e: Error| match &e {
+        Error::MissingPrice { sku, .. } | Error::MissingRate { sku, .. } => {
+            let row = UsageReport::first_row_of_sku(&[usage], "usage report", sku);
+            e.needed_by(row)
+        }
+        _ => e,
+    };
     let issuer = (&org.partner.org_id, &org.partner.name);
     let rounding = &book.rounding;
     let mut customer_invoices = Vec::with_capacity(customers.len());
@@ -133,15 +146,8 @@ pub fn bill_month(
             org_id: (*org_id).to_owned(),
             external_id: bill.external_id.to_owned(),
         };
-        customer_invoices.push(make_invoice(
-            bill_to,
-            issuer,
-            bill,
-            &terms,
-            period,
-            book.currency,
-            rounding,
-        )?);
+        customer_invoices
+            .push(make_invoice(bill_to, issuer, bill, &terms, period, book.currency, rounding).map_err(locate)?);
     }
     let mut sub_partner_invoices = Vec::with_capacity(resellers.len());
     for (index, bill) in &resellers {
@@ -151,24 +157,20 @@ pub fn bill_month(
             org_id: sp.org_id.clone(),
             name: sp.name.clone(),
         };
-        sub_partner_invoices.push(make_invoice(
-            bill_to,
-            issuer,
-            bill,
-            &terms,
-            period,
-            book.currency,
-            rounding,
-        )?);
+        sub_partner_invoices
+            .push(make_invoice(bill_to, issuer, bill, &terms, period, book.currency, rounding).map_err(locate)?);
     }
     let margin = match wholesale {
-        Some(rates) => Some(margins(
-            &customer_invoices,
-            &sub_partner_invoices,
-            rates,
-            book.currency,
-            rounding,
-        )?),
+        Some(rates) => Some(
+            margins(
+                &customer_invoices,
+                &sub_partner_invoices,
+                rates,
+                book.currency,
+                rounding,
+            )
+            .map_err(locate)?,
+        ),
         None => None,
     };
     Ok(MonthlyBilling {
@@ -202,10 +204,7 @@ fn make_invoice(
         }
         let entry = terms.sku(sku)?;
         if !location.is_empty() && matches!(entry.price, SkuPrice::Tiered { .. }) {
-            return Err(Error::Pricing(format!(
-                "SKU {sku} has tiers, which apply to the whole quantity of a customer: per-location lines are not \
-                 available for it"
-            )));
+            return Err(Error::TiersPerLocation { sku: (*sku).to_owned() });
         }
         let units = match terms.unit_mode {
             UnitMode::Prorated => rounding.user_months(*user_days, period)?,

@@ -6,6 +6,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::Invoice;
+use crate::csvutil::csv_write_error;
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money, RoundingPolicy};
 use crate::quantity::Quantity;
@@ -45,7 +46,7 @@ impl MarginReport {
     /// [`Error::Io`] when writing fails.
     pub fn write_csv(&self, writer: impl Write) -> Result<()> {
         let mut w = csv::Writer::from_writer(writer);
-        let map = |e: csv::Error| Error::io("writing the margin report", std::io::Error::other(e.to_string()));
+        let map = |e: csv::Error| csv_write_error("writing the margin report", e);
         w.write_record(["dimension", "key", "label", "revenue", "cost", "margin", "currency"])
             .map_err(map)?;
         for r in &self.rows {

@@ -19,6 +19,7 @@ pub use bill::{BillingOptions, bill_month};
 pub use margin::{MarginReport, MarginRow};
 pub use summary::MonthlyBilling;
 
+use crate::csvutil::csv_write_error;
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::quantity::Quantity;
@@ -162,7 +163,7 @@ impl Invoice {
     /// [`Error::Io`] when writing fails.
     pub fn write_csv(&self, mut writer: impl Write) -> Result<()> {
         let io = |e| Error::io("writing an invoice", e);
-        let map = |e: csv::Error| Error::io("writing an invoice", std::io::Error::other(e.to_string()));
+        let map = |e: csv::Error| csv_write_error("writing an invoice", e);
         let (kind, org, label) = match &self.bill_to {
             BillTo::Customer { org_id, external_id } => ("customer", org_id, external_id),
             BillTo::SubPartner { org_id, name } => ("sub_partner", org_id, name),

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{BillTo, Invoice, MarginReport};
+use crate::csvutil::csv_write_error;
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::time::Period;
@@ -39,7 +40,7 @@ impl MonthlyBilling {
     /// [`Error::Io`] when writing fails.
     pub fn write_summary_csv(&self, writer: impl Write) -> Result<()> {
         let mut w = csv::Writer::from_writer(writer);
-        let map = |e: csv::Error| Error::io("writing the invoice summary", std::io::Error::other(e.to_string()));
+        let map = |e: csv::Error| csv_write_error("writing the invoice summary", e);
         w.write_record([
             "bill_to",
             "org_id",
@@ -132,7 +133,7 @@ impl MonthlyBilling {
             invoices,
         };
         serde_json::to_writer_pretty(writer, &document)
-            .map_err(|e| Error::io("writing the invoice summary", std::io::Error::other(e.to_string())))
+            .map_err(|e| Error::json_write("invoice summary", "writing the invoice summary", e))
     }
 
     /// The sum of every invoice's total.

@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 
 use super::{LineKind, VendorInvoice, VendorInvoiceLine};
 use crate::catalog::COMMITTED_SPEND_SKU;
-use crate::csvutil::{csv_error, field, find_columns, open_with_header, record_line};
-use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
+use crate::csvutil::{csv_error, csv_write_error, field, find_columns, open_with_header, record_line};
+use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::ledger::Diagnostics;
 use crate::money::{Currency, Money, parse_decimal};
 use crate::quantity::Quantity;
@@ -25,7 +25,7 @@ impl VendorInvoice {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(writer);
-        let map = |e: csv::Error| Error::io("writing the invoice", std::io::Error::other(e.to_string()));
+        let map = |e: csv::Error| csv_write_error("writing the invoice", e);
         w.write_record(COLUMNS).map_err(map)?;
         for l in &self.lines {
             let (start, end) = match l.period {
@@ -272,7 +272,10 @@ fn read_invoice_row<'r>(
         k => LineKind::from_name_bytes(k.as_bytes()).ok_or_else(|| {
             bad(
                 InvoiceCol::Kind,
-                format!("kind {k:?} is not usage, committed_spend, overage, tax or other"),
+                format!(
+                    "kind {} is not usage, committed_spend, overage, tax or other",
+                    Quoted(k)
+                ),
             )
         })?,
     };
@@ -289,7 +292,7 @@ fn read_invoice_row<'r>(
         t => Some(t.parse::<u32>().map_err(|_| {
             bad(
                 InvoiceCol::DaysInPeriod,
-                format!("days_in_period {t:?} is not a whole number of days"),
+                format!("days_in_period {} is not a whole number of days", Quoted(t)),
             )
         })?),
     };

@@ -14,28 +14,33 @@ use crate::rates::WholesaleRateCard;
 use crate::report::UsageReport;
 use crate::time::Period;
 
-/// Refuses negative money where a price or an amount is expected: the commitment, a fixed line's
-/// quantity or rate, the tax percentage.
+/// Refuses negative money where a price or an amount is expected (the commitment, a fixed line's
+/// quantity or rate, the tax percentage) and a tax percentage above 100.
 fn check_options(options: &VendorInvoiceOptions) -> Result<()> {
     if let Commitment::Committed { monthly } = &options.commitment
         && monthly.amount() < Decimal::ZERO
     {
-        return Err(Error::Pricing(format!("the monthly commitment {monthly} is negative")));
+        return Err(Error::NegativeCommitment { monthly: *monthly });
     }
     for line in &options.fixed_lines {
         for (what, value) in [("quantity", line.quantity), ("rate", line.rate)] {
             if value < Decimal::ZERO {
-                return Err(Error::Pricing(format!(
-                    "fixed line {}: the {what} {value} is negative",
-                    line.sku
-                )));
+                return Err(Error::NegativeFixedLine {
+                    sku: line.sku.clone(),
+                    what,
+                    value,
+                });
             }
         }
     }
-    if let Some(tax) = options.tax_percent
-        && tax < Decimal::ZERO
-    {
-        return Err(Error::Pricing(format!("the tax percentage {tax} is negative")));
+    if let Some(value) = options.tax_percent {
+        let what = "the tax percentage";
+        if value < Decimal::ZERO {
+            return Err(Error::NegativeValue { what, value });
+        }
+        if value > Decimal::ONE_HUNDRED {
+            return Err(Error::PercentAbove100 { what, value });
+        }
     }
     Ok(())
 }
@@ -65,9 +70,12 @@ fn user_days_by_sku<'a>(
 /// tax line when a tax percentage is set. The total is the sum of the rounded lines.
 ///
 /// # Errors
-/// [`Error::Pricing`] for a SKU with usage but no rate (nothing is priced at zero silently) or a
-/// report of another period; [`Error::CurrencyMismatch`] for a commitment in another currency than
-/// the rate card.
+/// [`Error::MissingRate`] for a SKU with usage but no rate (nothing is priced at zero silently),
+/// naming the first row that needs it when the reports were read from CSV;
+/// [`Error::PeriodMismatch`] or [`Error::RowsOutsidePeriod`] for a report of another period;
+/// [`Error::CurrencyMismatch`] for a commitment in another currency than the rate card;
+/// [`Error::NegativeCommitment`], [`Error::NegativeFixedLine`], [`Error::NegativeValue`] or
+/// [`Error::PercentAbove100`] for options out of range.
 ///
 /// ```
 /// use wholesale_billing::{Currency, Decimal, Period, ReadOptions, UsageReport, VendorInvoiceOptions,
@@ -93,14 +101,17 @@ pub fn expected_vendor_invoice<'a>(
     let rounding = &options.rounding;
     let days = period.days();
     check_options(options)?;
-    let user_days = user_days_by_sku(usage, period)?;
+    let usage: Vec<&UsageReport> = usage.into_iter().collect();
+    let user_days = user_days_by_sku(usage.iter().copied(), period)?;
     let mut lines = Vec::new();
     let mut basis = Vec::new();
     for (sku, days_used) in &user_days {
         if !days_used.is_positive() {
             continue;
         }
-        let rate = rates.rate(sku)?;
+        let rate = rates
+            .rate(sku)
+            .map_err(|e| e.needed_by(UsageReport::first_row_of_sku(&usage, "usage report", sku)))?;
         let quantity = rounding.user_months(*days_used, period)?;
         let price = match options.commitment {
             Commitment::Uncommitted => rate.rate,
@@ -127,8 +138,8 @@ pub fn expected_vendor_invoice<'a>(
     if let Commitment::Committed { monthly } = options.commitment {
         if monthly.currency() != currency {
             return Err(Error::CurrencyMismatch {
-                expected: currency.code().to_owned(),
-                found: monthly.currency().code().to_owned(),
+                expected: currency,
+                found: monthly.currency(),
             });
         }
         let monthly = monthly.round(rounding.line);

@@ -31,8 +31,8 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::Result;
-use crate::textfile::parse_json;
+use crate::error::{Error, Result};
+use crate::textfile::{parse_json, utf8_text};
 
 /// The `file` of the errors about an offer details response.
 const FILE: &str = "offer details";
@@ -454,7 +454,7 @@ impl OfferDetailsResponse {
     /// assert_eq!(r.item_details[0].price_points[0].list_price.as_deref(), Some("9.950"));
     ///
     /// let err = OfferDetailsResponse::from_json_str(r#"{"itemDetails": [{"pricePoints": 3}]}"#).unwrap_err();
-    /// assert_eq!(err.to_string(),
+    /// assert_eq!(wholesale_billing::error_with_causes(&err),
     ///     "offer details: line 1, column 34 at itemDetails[0].pricePoints: invalid type: integer `3`, expected a sequence");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
@@ -462,34 +462,54 @@ impl OfferDetailsResponse {
         parse_json(text, FILE, &PRICE_KEYS)
     }
 
-    /// The service's errors as one crate error: a top-level `errorMessage`, an item's
-    /// `errorMessage`, or status `Error`.
+    /// Reads a response from its bytes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidFile`] naming the line, column and byte offset of the first byte that is
+    /// not UTF-8, else as [`OfferDetailsResponse::from_json_str`].
+    ///
+    /// ```
+    /// use wholesale_billing::ccws::OfferDetailsResponse;
+    /// let r = OfferDetailsResponse::from_json_slice(br#"{"itemDetails": []}"#)?;
+    /// assert!(r.item_details.is_empty());
+    /// let err = OfferDetailsResponse::from_json_slice(b"{\"status\": \"\xff\"}").unwrap_err();
+    /// assert!(wholesale_billing::error_with_causes(&err).starts_with("offer details: line 1, column 13: invalid utf-8 at byte 12"));
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn from_json_slice(bytes: &[u8]) -> Result<Self> {
+        OfferDetailsResponse::from_json_str(utf8_text(bytes, FILE)?)
+    }
+
+    /// The service's errors as one crate error ([`Error::CatalogRefused`], located at the
+    /// `errorMessage` or the `status`): a top-level `errorMessage`, an item's `errorMessage`, or
+    /// status `Error`.
     fn check_errors(&self) -> Result<()> {
-        let status = if self.status == Some(OfferStatus::Error) {
-            "the response has status Error: "
-        } else {
-            ""
-        };
+        let status_error = self.status == Some(OfferStatus::Error);
         if let Some(m) = self.error_message.as_ref().filter(|m| !m.is_empty()) {
-            return Err(at("errorMessage".into(), format!("{status}{m}")));
+            let refused = Error::CatalogRefused {
+                status_error,
+                item: None,
+                message: Some(m.clone()),
+            };
+            return Err(refused.at_path(FILE, "errorMessage"));
         }
         for (i, item) in self.item_details.iter().enumerate() {
             if let Some(m) = item.error_message.as_ref().filter(|m| !m.is_empty()) {
-                let sku = match non_empty(&item.product_id) {
-                    Some(sku) => format!("SKU {sku}"),
-                    None => format!("item {i}"),
+                let refused = Error::CatalogRefused {
+                    status_error,
+                    item: Some((i, non_empty(&item.product_id).map(str::to_owned))),
+                    message: Some(m.clone()),
                 };
-                return Err(at(
-                    format!("itemDetails[{i}].errorMessage"),
-                    format!("{status}{sku}: {m}"),
-                ));
+                return Err(refused.at_path(FILE, format!("itemDetails[{i}].errorMessage")));
             }
         }
-        if !status.is_empty() {
-            return Err(at(
-                "status".into(),
-                "the response has status Error and no error message".into(),
-            ));
+        if status_error {
+            let refused = Error::CatalogRefused {
+                status_error,
+                item: None,
+                message: None,
+            };
+            return Err(refused.at_path(FILE, "status"));
         }
         Ok(())
     }
@@ -566,7 +586,7 @@ mod loose {
 
 mod rate_card;
 
-use rate_card::{at, non_empty};
+use rate_card::non_empty;
 
 #[cfg(test)]
 mod tests;

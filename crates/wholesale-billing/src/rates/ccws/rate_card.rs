@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::{Determinant, FILE, OfferDetailsResponse, OfferItem};
-use crate::error::{Error, Result, TextLocation};
+use crate::error::{Error, Result};
 use crate::money::{Currency, parse_price};
 use crate::rates::wholesale::{WholesaleRate, WholesaleRateCard};
 
@@ -27,12 +27,15 @@ impl WholesaleRateCard {
     ///   do not count); prices are kept exactly as written.
     ///
     /// # Errors
-    /// [`Error::InvalidFile`] (`file` `"offer details"`) with the JSON path of the culprit: the
-    /// service's own error (status `Error` or an `errorMessage`, with its `messageCode` and
-    /// `messageText`; `B1003` is explained as more than 1000 PIDs in the request), no items, an
-    /// item without `productID` or price, a price that is not a plain non-negative decimal or has
-    /// more decimals than `decimalExpansionValue`, differing prices of one kind, an unknown or a
-    /// second currency, or a SKU seen twice.
+    /// [`Error::InvalidFile`] (`file` `"offer details"`) with the JSON path of the culprit, whose
+    /// source says what is wrong: the service's own error ([`Error::CatalogRefused`]: status
+    /// `Error` or an `errorMessage`, with its `messageCode` and `messageText`; `B1003` is
+    /// explained as more than 1000 PIDs in the request), no items ([`Error::NoOfferItems`]), an
+    /// item without `productID` ([`Error::MissingProductId`]), items in two currencies
+    /// ([`Error::MixedCurrencies`]), a SKU seen twice ([`Error::DuplicateSku`]); or, about one
+    /// item, an [`Error::OfferItem`] naming its SKU whose source is the problem: no price, a price
+    /// that is not a plain non-negative decimal or has more decimals than
+    /// `decimalExpansionValue`, differing prices of one kind, an unknown, a second or no currency.
     ///
     /// ```
     /// use wholesale_billing::ccws::{Determinant, OfferDetailsResponse, OfferItem, PricePoint};
@@ -57,7 +60,8 @@ impl WholesaleRateCard {
     /// assert_eq!((rate.rate.to_string(), rate.committed_rate.unwrap().to_string()), ("9.95".into(), "8.50".into()));
     ///
     /// response.item_details[0].price_points[0].list_price = Some("9.955".into());
-    /// assert_eq!(WholesaleRateCard::from_offer_details(&response).unwrap_err().to_string(),
+    /// let err = WholesaleRateCard::from_offer_details(&response).unwrap_err();
+    /// assert_eq!(wholesale_billing::error_with_causes(&err),
     ///     "offer details: at itemDetails[0].pricePoints[0].listPrice: \
     ///      SKU A-W-WXC-CALL-U: price 9.955 has 3 decimals, more than its decimalExpansionValue 2");
     /// # Ok::<(), wholesale_billing::Error>(())
@@ -72,33 +76,29 @@ impl WholesaleRateCard {
                 None => {
                     let mut first = WholesaleRateCard::new(currency);
                     let sku = rate.sku.clone();
-                    first.insert(rate).map_err(|e| at(path, e.to_string()))?;
+                    first.insert(rate).map_err(|e| e.at_path(FILE, path))?;
                     card = Some((first, i, sku));
                 }
                 Some((card, first, first_sku)) => {
                     if card.currency() != currency {
-                        return Err(at(
-                            path,
-                            format!(
-                                "SKU {} is priced in {currency} but SKU {first_sku} (itemDetails[{first}]) in {}: \
-                                 a rate card has one currency",
-                                rate.sku,
-                                card.currency()
-                            ),
-                        ));
+                        let mixed = Error::MixedCurrencies {
+                            sku: rate.sku,
+                            found: currency,
+                            first_sku: first_sku.clone(),
+                            first_item: *first,
+                            expected: card.currency(),
+                        };
+                        return Err(mixed.at_path(FILE, path));
                     }
                     if card.get(&rate.sku).is_some() {
-                        return Err(at(
-                            format!("{path}.productID"),
-                            format!("SKU {} appears twice", rate.sku),
-                        ));
+                        return Err(Error::DuplicateSku { sku: rate.sku }.at_path(FILE, format!("{path}.productID")));
                     }
-                    card.insert(rate).map_err(|e| at(path, e.to_string()))?;
+                    card.insert(rate).map_err(|e| e.at_path(FILE, path))?;
                 }
             }
         }
         card.map(|(card, _, _)| card)
-            .ok_or_else(|| at("itemDetails".into(), "the response has no items".into()))
+            .ok_or_else(|| Error::NoOfferItems.at_path(FILE, "itemDetails"))
     }
 
     /// The rate card of a Get Offer Details response given as JSON text: as
@@ -111,7 +111,7 @@ impl WholesaleRateCard {
     /// use wholesale_billing::WholesaleRateCard;
     /// let err = WholesaleRateCard::from_offer_details_json(r#"{"status": "Error", "itemDetails": [
     ///     {"errorMessage": {"messageCode": "B1003", "messageText": "Too many items"}}]}"#).unwrap_err();
-    /// assert_eq!(err.to_string(), "offer details: at itemDetails[0].errorMessage: the response has status Error: \
+    /// assert_eq!(wholesale_billing::error_with_causes(&err), "offer details: at itemDetails[0].errorMessage: the response has status Error: \
     ///     item 0: error B1003: Too many items (B1003: more than 1000 PIDs in the request)");
     /// ```
     pub fn from_offer_details_json(text: &str) -> Result<Self> {
@@ -119,15 +119,13 @@ impl WholesaleRateCard {
     }
 }
 
-pub(super) fn at(path: String, message: String) -> Error {
-    Error::InvalidFile {
-        file: FILE,
-        location: TextLocation {
-            path: Some(path),
-            ..TextLocation::default()
-        },
-        message,
+/// A problem of the item with this SKU, at a path of the response.
+fn in_item(sku: &str, path: impl Into<String>, problem: Error) -> Error {
+    Error::OfferItem {
+        sku: sku.to_owned(),
+        source: Box::new(problem),
     }
+    .at_path(FILE, path)
 }
 
 pub(super) fn non_empty(text: &Option<String>) -> Option<&str> {
@@ -153,24 +151,26 @@ pub(super) fn names_committed_term(d: &Determinant) -> bool {
 /// The rate and currency of one item.
 fn item_rate(item: &OfferItem, path: &str) -> Result<(WholesaleRate, Currency)> {
     let sku = non_empty(&item.product_id)
-        .ok_or_else(|| at(format!("{path}.productID"), "an item without a productID".into()))?;
+        .ok_or_else(|| Error::MissingProductId.at_path(FILE, format!("{path}.productID")))?;
     let decimals = match non_empty(&item.decimal_expansion_value) {
         None => None,
         Some(t) => Some(t.parse::<u32>().map_err(|_| {
-            at(
-                format!("{path}.decimalExpansionValue"),
-                format!("SKU {sku}: decimalExpansionValue {t:?} is not a whole number of decimals"),
-            )
+            let invalid = Error::InvalidDecimalCount { input: t.to_owned() };
+            in_item(sku, format!("{path}.decimalExpansionValue"), invalid)
         })?),
     };
     let price = |text: &str, at_path: String| -> Result<Decimal> {
-        let value = parse_price(text).map_err(|m| at(at_path.clone(), format!("SKU {sku}: {m}")))?;
+        let value = parse_price(text).map_err(|e| in_item(sku, at_path.clone(), e))?;
         let scale = value.normalize().scale();
         match decimals {
-            Some(max) if scale > max => Err(at(
-                at_path,
-                format!("SKU {sku}: price {text} has {scale} decimals, more than its decimalExpansionValue {max}"),
-            )),
+            Some(max) if scale > max => {
+                let too_many = Error::TooManyDecimals {
+                    price: text.to_owned(),
+                    decimals: scale,
+                    max,
+                };
+                Err(in_item(sku, at_path, too_many))
+            }
             _ => Ok(value),
         }
     };
@@ -191,30 +191,26 @@ fn item_rate(item: &OfferItem, path: &str) -> Result<(WholesaleRate, Currency)> 
             uncommitted.push((value, point_path));
         }
     }
-    let one = |prices: &[(Decimal, String)], kind: &str| -> Result<Option<Decimal>> {
+    let one = |prices: &[(Decimal, String)], kind: &'static str| -> Result<Option<Decimal>> {
         let Some((first, _)) = prices.first() else {
             return Ok(None);
         };
         match prices.iter().find(|(p, _)| p != first) {
-            Some((other, other_path)) => Err(at(
-                other_path.clone(),
-                format!(
-                    "SKU {sku} has {kind} price points with different list prices ({first} and {other}): \
-                     a rate card holds one price per SKU"
-                ),
-            )),
+            Some((other, other_path)) => {
+                let differing = Error::DifferingPrices {
+                    kind,
+                    first: *first,
+                    other: *other,
+                };
+                Err(in_item(sku, other_path.clone(), differing))
+            }
             None => Ok(Some(*first)),
         }
     };
     let rate = match (one(&uncommitted, "uncommitted")?, non_empty(&item.list_price)) {
         (Some(rate), _) => rate,
         (None, Some(text)) => price(text, format!("{path}.listPrice"))?,
-        (None, None) => {
-            return Err(at(
-                format!("{path}.pricePoints"),
-                format!("SKU {sku} has no list price (no uncommitted price point with a listPrice, no listPrice)"),
-            ));
-        }
+        (None, None) => return Err(in_item(sku, format!("{path}.pricePoints"), Error::NoListPrice)),
     };
     let committed_rate = one(&committed, "committed")?;
     let text = |t: &Option<String>| non_empty(t).unwrap_or("").to_owned();
@@ -245,19 +241,21 @@ fn item_currency(item: &OfferItem, path: &str, sku: &str) -> Result<Currency> {
     .filter_map(|(p, code)| non_empty(code).map(|c| (p, c)));
     let mut found: Option<(Currency, String)> = None;
     for (p, code) in named {
-        let currency = Currency::from_code(code).map_err(|e| at(p.clone(), format!("SKU {sku}: {e}")))?;
+        let currency = Currency::from_code(code).map_err(|e| in_item(sku, p.clone(), e))?;
         match &found {
             None => found = Some((currency, p)),
             Some((first, first_path)) if *first != currency => {
-                return Err(at(
-                    p,
-                    format!("SKU {sku}: currency {currency} differs from {first} at {first_path}"),
-                ));
+                let conflict = Error::ItemCurrencyConflict {
+                    found: currency,
+                    expected: *first,
+                    first_path: first_path.clone(),
+                };
+                return Err(in_item(sku, p, conflict));
             }
             Some(_) => {}
         }
     }
     found
         .map(|(c, _)| c)
-        .ok_or_else(|| at(format!("{path}.currencyCode"), format!("SKU {sku} has no currency")))
+        .ok_or_else(|| in_item(sku, format!("{path}.currencyCode"), Error::MissingCurrency))
 }

@@ -55,13 +55,13 @@ fn top_level_error_message() {
     )
     .unwrap_err();
     assert_eq!(
-        err.to_string(),
+        crate::error_with_causes(&err),
         "offer details: at errorMessage: the response has status Error: error B1003: limit \
          (B1003: more than 1000 PIDs in the request)"
     );
     let err = WholesaleRateCard::from_offer_details_json(r#"{"status": "Error"}"#).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        crate::error_with_causes(&err),
         "offer details: at status: the response has status Error and no error message"
     );
     // An empty errorMessage on a successful item is no error.

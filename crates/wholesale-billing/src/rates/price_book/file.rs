@@ -6,16 +6,25 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::{PriceBand, PriceBook, SkuEntry, SkuPrice, Terms, TierKind, UnitMode};
-use crate::error::{Error, Result, TextLocation};
+use crate::error::{Error, Result};
 use crate::money::{Currency, RoundingPolicy};
-use crate::textfile::{parse_json, parse_toml};
+use crate::textfile::{parse_json, parse_toml, utf8_text};
 
 impl PriceBook {
     /// Reads a TOML price book.
     ///
     /// # Errors
     /// [`Error::InvalidFile`] with line, column and key path for bad syntax, an unknown key, a
-    /// price that is not a decimal string, a negative price or percentage, or malformed tiers.
+    /// price that is not a decimal string, a negative price or percentage, a discount above 100 or
+    /// malformed tiers; its source says which ([`Error::Toml`], [`Error::NegativePrice`],
+    /// [`Error::NegativeValue`], [`Error::PercentAbove100`], [`Error::InvalidSkuPricing`],
+    /// [`Error::OpenBandNotLast`], [`Error::BandsNotAscending`], [`Error::UnknownCurrency`]).
+    ///
+    /// ```
+    /// use wholesale_billing::{PriceBook, error_with_causes};
+    /// let err = PriceBook::from_toml_str("currency = \"EUR\"\ndiscount_percent = \"110\"\n").unwrap_err();
+    /// assert_eq!(error_with_causes(&err), "price book: at discount_percent: discount_percent 110 is above 100");
+    /// ```
     pub fn from_toml_str(text: &str) -> Result<Self> {
         PriceBook::from_raw(parse_toml(text, FILE)?)
     }
@@ -28,8 +37,42 @@ impl PriceBook {
         PriceBook::from_raw(parse_json(text, FILE, &[])?)
     }
 
+    /// Reads a TOML price book from its bytes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidFile`] naming the line, column and byte offset of the first byte that is
+    /// not UTF-8, else as [`PriceBook::from_toml_str`].
+    ///
+    /// ```
+    /// use wholesale_billing::{PriceBook, error_with_causes};
+    /// let book = PriceBook::from_toml_slice(b"currency = \"EUR\"\n[skus.X]\nprice = \"1\"\n")?;
+    /// assert_eq!(book.defaults.skus.len(), 1);
+    /// let err = PriceBook::from_toml_slice(b"currency = \"EUR\"\n[skus.X]\nprice = \"\xc3\"\n").unwrap_err();
+    /// assert!(error_with_causes(&err).starts_with("price book: line 3, column 10: invalid utf-8 at byte 35"));
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn from_toml_slice(bytes: &[u8]) -> Result<Self> {
+        PriceBook::from_toml_str(utf8_text(bytes, FILE)?)
+    }
+
+    /// Reads a JSON price book from its bytes.
+    ///
+    /// # Errors
+    /// As [`PriceBook::from_toml_slice`] and [`PriceBook::from_json_str`].
+    ///
+    /// ```
+    /// use wholesale_billing::PriceBook;
+    /// let book = PriceBook::from_json_slice(br#"{"currency": "EUR", "skus": {"X": {"price": "1"}}}"#)?;
+    /// assert_eq!(book.defaults.skus.len(), 1);
+    /// assert!(PriceBook::from_json_slice(b"{\"currency\": \"\xff\"}").is_err());
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn from_json_slice(bytes: &[u8]) -> Result<Self> {
+        PriceBook::from_json_str(utf8_text(bytes, FILE)?)
+    }
+
     fn from_raw(raw: RawBook) -> Result<Self> {
-        let currency = Currency::from_code(&raw.currency).map_err(|e| at_path("currency", e.to_string()))?;
+        let currency = Currency::from_code(&raw.currency).map_err(|e| e.at_path(FILE, "currency"))?;
         let defaults = RawTerms {
             unit_mode: raw.unit_mode,
             tax_percent: raw.tax_percent,
@@ -110,13 +153,13 @@ struct RawSku {
 
 impl RawTerms {
     fn into_terms(self, prefix: &str) -> Result<Terms> {
-        let percent_ok = |name: &str, v: Option<Decimal>, max: Option<Decimal>| -> Result<()> {
-            if let Some(v) = v {
-                if v.is_sign_negative() && !v.is_zero() {
-                    return Err(at_path(&format!("{prefix}{name}"), format!("{name} is negative: {v}")));
+        let percent_ok = |name: &'static str, v: Option<Decimal>, max: Option<Decimal>| -> Result<()> {
+            if let Some(value) = v {
+                if value.is_sign_negative() && !value.is_zero() {
+                    return Err(Error::NegativeValue { what: name, value }.at_path(FILE, format!("{prefix}{name}")));
                 }
-                if max.is_some_and(|m| v > m) {
-                    return Err(at_path(&format!("{prefix}{name}"), format!("{name} is above 100: {v}")));
+                if max.is_some_and(|m| value > m) {
+                    return Err(Error::PercentAbove100 { what: name, value }.at_path(FILE, format!("{prefix}{name}")));
                 }
             }
             Ok(())
@@ -128,14 +171,19 @@ impl RawTerms {
         for (sku, raw) in self.skus {
             let path = format!("{prefix}skus.{sku}");
             let price = match (raw.price, raw.tiers) {
-                (Some(_), Some(_)) => return Err(at_path(&path, "give either `price` or `tiers` and `bands`".into())),
-                (None, None) => return Err(at_path(&path, "a SKU needs `price`, or `tiers` and `bands`".into())),
+                (Some(_), Some(_)) => return Err(invalid_pricing(&path, "give either `price` or `tiers` and `bands`")),
+                (None, None) => return Err(invalid_pricing(&path, "a SKU needs `price`, or `tiers` and `bands`")),
                 (Some(p), None) => {
                     if !raw.bands.is_empty() {
-                        return Err(at_path(&path, "`bands` without `tiers`".into()));
+                        return Err(invalid_pricing(&path, "`bands` without `tiers`"));
                     }
                     if p.is_sign_negative() && !p.is_zero() {
-                        return Err(at_path(&path, format!("negative price {p}")));
+                        let negative = Error::NegativePrice {
+                            what: "price",
+                            value: p,
+                            sku: None,
+                        };
+                        return Err(negative.at_path(FILE, path));
                     }
                     SkuPrice::Flat(p)
                 }
@@ -164,31 +212,33 @@ impl RawTerms {
 
 fn check_bands(path: &str, bands: &[PriceBand]) -> Result<()> {
     let Some((last, rest)) = bands.split_last() else {
-        return Err(at_path(path, "`tiers` needs at least one band".into()));
+        return Err(invalid_pricing(path, "`tiers` needs at least one band"));
     };
     if last.up_to.is_some() {
-        return Err(at_path(path, "the last band must be open (no `up_to`)".into()));
+        return Err(invalid_pricing(path, "the last band must be open (no `up_to`)"));
     }
     let mut previous = Decimal::ZERO;
     for (i, band) in rest.iter().enumerate() {
         match band.up_to {
-            None => {
-                return Err(at_path(
-                    path,
-                    format!("band {} has no `up_to` but is not the last", i + 1),
-                ));
-            }
-            Some(up) if up <= previous => {
-                return Err(at_path(
-                    path,
-                    format!("band {} ends at {up}, not above {previous}", i + 1),
-                ));
+            None => return Err(Error::OpenBandNotLast { band: i + 1 }.at_path(FILE, path)),
+            Some(up_to) if up_to <= previous => {
+                return Err(Error::BandsNotAscending {
+                    band: i + 1,
+                    up_to,
+                    previous,
+                }
+                .at_path(FILE, path));
             }
             Some(up) => previous = up,
         }
     }
     if let Some(band) = bands.iter().find(|b| b.price.is_sign_negative() && !b.price.is_zero()) {
-        return Err(at_path(path, format!("negative band price {}", band.price)));
+        let negative = Error::NegativePrice {
+            what: "band price",
+            value: band.price,
+            sku: None,
+        };
+        return Err(negative.at_path(FILE, path));
     }
     Ok(())
 }
@@ -196,22 +246,9 @@ fn check_bands(path: &str, bands: &[PriceBand]) -> Result<()> {
 /// The file name in errors.
 const FILE: &str = "price book";
 
-fn invalid(location: TextLocation, message: String) -> Error {
-    Error::InvalidFile {
-        file: FILE,
-        location,
-        message,
-    }
-}
-
-fn at_path(path: &str, message: String) -> Error {
-    invalid(
-        TextLocation {
-            path: Some(path.to_owned()),
-            ..TextLocation::default()
-        },
-        message,
-    )
+/// A SKU's `price`, `tiers` and `bands` that do not make one price, at its path.
+fn invalid_pricing(path: &str, reason: &'static str) -> Error {
+    Error::InvalidSkuPricing { reason }.at_path(FILE, path)
 }
 
 #[cfg(test)]
@@ -302,13 +339,13 @@ skus."A-W-WXC-CALL-U" = { price = "9.00" }
                 assert!(err.is_ok(), "two bands are fine");
                 continue;
             }
-            let err = err.unwrap_err().to_string();
+            let err = crate::error_with_causes(&err.unwrap_err());
             assert!(err.contains(needle), "{needle}: {err}");
             assert!(err.starts_with("price book: "), "{err}");
         }
-        let err = PriceBook::from_toml_str(&BOOK.replace("price = \"12.00\"", "price = 12.5"))
-            .unwrap_err()
-            .to_string();
+        let err = crate::error_with_causes(
+            &PriceBook::from_toml_str(&BOOK.replace("price = \"12.00\"", "price = 12.5")).unwrap_err(),
+        );
         assert!(err.contains("line 7"), "{err}");
     }
 

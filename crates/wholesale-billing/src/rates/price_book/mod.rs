@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 pub use tiers::{BandUse, price_units};
 
-use crate::error::{Error, Result};
+use crate::error::{BilledParty, Error, Result};
 use crate::money::{Currency, Money, RoundingPolicy};
 
 string_enum! {
@@ -152,14 +152,14 @@ pub struct EffectiveTerms<'b> {
     section: Option<&'b Terms>,
     /// Whether book-level SKU prices apply (customers) or only the section's (sub-partners).
     book_prices: bool,
-    who: String,
+    billed: BilledParty,
 }
 
 impl EffectiveTerms<'_> {
     /// The price of a SKU under these terms.
     ///
     /// # Errors
-    /// [`Error::Pricing`] naming the SKU and who is billed when no price applies: nothing is
+    /// [`Error::MissingPrice`] naming the SKU and who is billed when no price applies: nothing is
     /// priced at zero silently.
     pub fn sku(&self, sku: &str) -> Result<&SkuEntry> {
         self.section
@@ -171,7 +171,11 @@ impl EffectiveTerms<'_> {
                     None
                 }
             })
-            .ok_or_else(|| Error::Pricing(format!("no price for SKU {sku} in the price book ({})", self.who)))
+            .ok_or_else(|| Error::MissingPrice {
+                sku: sku.to_owned(),
+                billed: self.billed.clone(),
+                row: None,
+            })
     }
 }
 
@@ -218,22 +222,29 @@ impl PriceBook {
                 .then(|| self.customers.get(external_id))
                 .flatten()
         });
-        let who = if external_id.is_empty() {
-            format!("customer {customer_org_id}")
-        } else {
-            format!("customer {customer_org_id} / {external_id}")
+        let billed = BilledParty::Customer {
+            org_id: customer_org_id.to_owned(),
+            external_id: external_id.to_owned(),
         };
-        self.effective(section, true, who)
+        self.effective(section, true, billed)
     }
 
     /// The terms of a sub-partner roll-up: only its own section's SKU prices apply (its wholesale
     /// price), other terms default to the book's.
     pub fn sub_partner_terms(&self, sub_partner_org_id: &str) -> EffectiveTerms<'_> {
         let section = self.sub_partners.get(sub_partner_org_id);
-        self.effective(section, false, format!("sub-partner {sub_partner_org_id}"))
+        let billed = BilledParty::SubPartner {
+            org_id: sub_partner_org_id.to_owned(),
+        };
+        self.effective(section, false, billed)
     }
 
-    fn effective<'b>(&'b self, section: Option<&'b Terms>, book_prices: bool, who: String) -> EffectiveTerms<'b> {
+    fn effective<'b>(
+        &'b self,
+        section: Option<&'b Terms>,
+        book_prices: bool,
+        billed: BilledParty,
+    ) -> EffectiveTerms<'b> {
         let pick = |f: fn(&Terms) -> Option<Decimal>| section.and_then(f).or_else(|| f(&self.defaults));
         EffectiveTerms {
             unit_mode: section
@@ -246,7 +257,7 @@ impl PriceBook {
             book: self,
             section,
             book_prices,
-            who,
+            billed,
         }
     }
 }
