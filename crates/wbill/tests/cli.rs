@@ -395,6 +395,43 @@ TOTAL,,,,,,,9.63,USD,,\n"
     assert!(json.contains("\"amount\": \"4.63\""), "{json}");
 }
 
+/// Issue 9: `--tax-percent 100` at a rate of 3e28 was a panic (exit 101); it is a located overflow
+/// error now.
+#[test]
+fn vendor_invoice_tax_overflow_is_an_error_not_a_panic() {
+    let dir = money_fixture();
+    std::fs::write(
+        dir.path().join("huge.toml"),
+        "currency = \"USD\"\n[rates.\"A-W-WXC-CALL-U\"]\nrate = \"30000000000000000000000000000\"\n\
+         [rates.\"A-W-WXE-CALL-U\"]\nrate = \"6.00\"\n[rates.\"A-W-CA-CALL-U\"]\nrate = \"5.00\"\n",
+    )
+    .unwrap();
+    let out = run_with(
+        dir.path(),
+        &[
+            "invoice",
+            "vendor",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--rates",
+            "huge.toml",
+            "--tax-percent",
+            "100",
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("overflow: subtotal × tax % for the vendor invoice"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
 #[test]
 fn customer_invoices_and_missing_prices() {
     let dir = money_fixture();

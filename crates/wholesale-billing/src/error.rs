@@ -113,12 +113,49 @@ pub enum Error {
     /// Something needed to price a line is missing (a SKU without a rate, a period without days).
     #[error("cannot price: {0}")]
     Pricing(String),
-    /// An arithmetic result or a size does not fit the representation.
-    #[error("overflow: {0}")]
-    Overflow(&'static str),
+    /// An arithmetic result or a count does not fit its representation (a `Decimal` of money, a
+    /// [`Quantity`](crate::Quantity), a 32-bit index), with what overflowed and for what.
+    ///
+    /// ```
+    /// use wholesale_billing::Error;
+    /// let err = Error::Overflow {
+    ///     operation: "price × units",
+    ///     subject: "SKU A-W-WXC-CALL-U of customer cust-1".into(),
+    /// };
+    /// assert_eq!(err.to_string(), "overflow: price × units for SKU A-W-WXC-CALL-U of customer cust-1");
+    /// ```
+    #[error("overflow: {operation}{}", ForSubject(subject))]
+    Overflow {
+        /// What did not fit: an operation in the domain's words (`"price × units"`, `"Σ user-days"`,
+        /// `"subtotal × tax %"`) or a count (`"more than 4 billion events"`).
+        operation: &'static str,
+        /// What it was computed for (`"SKU A-W-WXC-CALL-U of customer cust-1"`, `"the vendor
+        /// invoice"`); empty when the operation says it all.
+        subject: String,
+    },
 }
 
 impl Error {
+    /// An overflow of `operation`, for a subject given later ([`Error::for_subject`]).
+    pub(crate) fn overflow(operation: &'static str) -> Self {
+        Error::Overflow {
+            operation,
+            subject: String::new(),
+        }
+    }
+
+    /// The same error, an [`Error::Overflow`] without a subject given `subject()`; any other error,
+    /// or an overflow that names its subject already, unchanged.
+    pub(crate) fn for_subject(self, subject: impl FnOnce() -> String) -> Self {
+        match self {
+            Error::Overflow { operation, subject: s } if s.is_empty() => Error::Overflow {
+                operation,
+                subject: subject(),
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
@@ -130,13 +167,26 @@ impl Error {
     ///
     /// ```
     /// use wholesale_billing::Error;
-    /// let err = Error::Overflow("x");
+    /// let err = Error::Overflow { operation: "price × units", subject: String::new() };
     /// assert!(err.issues().is_empty());
     /// ```
     pub fn issues(&self) -> &[LoadIssue] {
         match self {
             Error::Rejected { issues, .. } => issues,
             _ => &[],
+        }
+    }
+}
+
+/// ` for {subject}`, or nothing for an empty subject.
+struct ForSubject<'a>(&'a str);
+
+impl fmt::Display for ForSubject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            write!(f, " for {}", self.0)
         }
     }
 }

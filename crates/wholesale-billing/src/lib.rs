@@ -43,6 +43,7 @@
 #![deny(missing_docs)]
 
 mod catalog;
+mod checked;
 mod csvutil;
 mod error;
 mod invoice;

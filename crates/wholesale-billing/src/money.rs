@@ -12,6 +12,7 @@ use std::str::FromStr;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
+use crate::checked;
 use crate::error::{Error, Result};
 
 /// An ISO 4217 currency: its three-letter code and the number of decimals of its minor unit.
@@ -327,10 +328,7 @@ impl Money {
     /// [`Error::CurrencyMismatch`] for two currencies, [`Error::Overflow`] beyond `Decimal`.
     pub fn checked_add(self, other: Money) -> Result<Money> {
         self.same_currency(&other)?;
-        let amount = self
-            .amount
-            .checked_add(other.amount)
-            .ok_or(Error::Overflow("money sum"))?;
+        let amount = checked::add(self.amount, other.amount, "sum of amounts")?;
         Ok(Money::new(amount, self.currency))
     }
 
@@ -340,10 +338,7 @@ impl Money {
     /// As [`Money::checked_add`].
     pub fn checked_sub(self, other: Money) -> Result<Money> {
         self.same_currency(&other)?;
-        let amount = self
-            .amount
-            .checked_sub(other.amount)
-            .ok_or(Error::Overflow("money difference"))?;
+        let amount = checked::sub(self.amount, other.amount, "difference of amounts")?;
         Ok(Money::new(amount, self.currency))
     }
 
@@ -352,10 +347,7 @@ impl Money {
     /// # Errors
     /// [`Error::Overflow`] beyond `Decimal`.
     pub fn checked_mul(self, factor: Decimal) -> Result<Money> {
-        let amount = self
-            .amount
-            .checked_mul(factor)
-            .ok_or(Error::Overflow("money product"))?;
+        let amount = checked::mul(self.amount, factor, "amount × factor")?;
         Ok(Money::new(amount, self.currency))
     }
 
@@ -377,7 +369,8 @@ impl Money {
     /// The sum of amounts, all in `currency` (zero for none).
     ///
     /// # Errors
-    /// [`Error::CurrencyMismatch`] if any amount is in another currency.
+    /// [`Error::CurrencyMismatch`] if any amount is in another currency; [`Error::Overflow`]
+    /// beyond `Decimal`.
     ///
     /// ```
     /// use wholesale_billing::{Currency, Money};

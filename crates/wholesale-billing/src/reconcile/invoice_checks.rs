@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rust_decimal::Decimal;
 
 use super::{Finding, FindingClass, ReconcileOptions};
+use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
 use crate::invoice::{LineKind, VendorInvoice, VendorInvoiceLine};
 use crate::money::{Currency, Money, QUANTITY_DECIMALS};
@@ -68,9 +69,8 @@ fn invoice_finding(
         FindingClass::InvoiceArithmetic => currency.minor_unit(),
         _ => QUANTITY_DECIMALS,
     };
-    let difference = actual
-        .checked_sub(expected)
-        .ok_or(Error::Overflow("invoice difference"))?;
+    let difference = checked::sub(actual, expected, "invoiced − expected")
+        .for_subject(|| format!("the {sku} line of the vendor invoice"))?;
     let (expected, actual, difference) = (
         with_scale(expected, decimals),
         with_scale(actual, decimals),
@@ -113,10 +113,8 @@ pub(super) fn check_invoice(
         let billed = invoice.usage_quantity_by_sku()?;
         let mut reported: BTreeMap<&str, (Quantity, Decimal)> = BTreeMap::new();
         for (sku, user_days) in vendor_days_by_sku {
-            let months = user_days
-                .to_decimal()
-                .checked_div(days)
-                .ok_or(Error::Overflow("user-months"))?;
+            let months = checked::div(user_days.to_decimal(), days, "user-days / days")
+                .for_subject(|| format!("SKU {sku} of the vendor reports"))?;
             reported.insert(sku.as_str(), (*user_days, rounding.quantity(months)));
         }
         let skus: BTreeSet<&str> = billed.keys().chain(reported.keys()).copied().collect();
@@ -136,10 +134,8 @@ pub(super) fn check_invoice(
                 continue;
             }
             let rate = rates.rate(sku)?.rate;
-            let impact = finding
-                .difference
-                .checked_mul(rate)
-                .ok_or(Error::Overflow("money impact"))?;
+            let impact = checked::mul(finding.difference, rate, "user-months × wholesale rate")
+                .for_subject(|| format!("the money impact of SKU {sku} of the vendor invoice"))?;
             finding.money_impact = rounding.line(impact, currency);
             finding.detail = match (actual, expected) {
                 (Some(a), Some((user_days, m))) => format!(
@@ -193,10 +189,10 @@ fn line_arithmetic(
     } else {
         options.rounding.line
     };
-    let product = line
-        .quantity
-        .checked_mul(line.rate)
-        .ok_or(Error::Overflow("invoice line"))?;
+    let product = checked::mul(line.quantity, line.rate, "quantity × rate").for_subject(|| match line.source_line {
+        Some(n) => format!("vendor invoice line {n} ({})", line.sku),
+        None => format!("the vendor invoice line of {}", line.sku),
+    })?;
     let correct = mode.round(product, currency.minor_unit());
     let stated = line.extended.amount();
     if stated == correct {

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use super::{Commitment, LineKind, VendorInvoice, VendorInvoiceLine, VendorInvoiceOptions};
 use crate::catalog::COMMITTED_SPEND_SKU;
+use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::quantity::Quantity;
@@ -48,9 +49,9 @@ fn user_days_by_sku<'a>(
     let mut totals: BTreeMap<String, Quantity> = BTreeMap::new();
     for report in reports {
         report.check_period(period, "usage report")?;
-        for (sku, q) in report.quantity_by_sku() {
+        for (sku, q) in report.quantity_by_sku()? {
             let slot = totals.entry(sku.to_owned()).or_default();
-            *slot = slot.checked_add(q).ok_or(Error::Overflow("user-days"))?;
+            *slot = checked::add(*slot, q, "Σ user-days").for_subject(|| format!("SKU {sku} of the usage reports"))?;
         }
     }
     Ok(totals)
@@ -101,12 +102,15 @@ pub fn expected_vendor_invoice<'a>(
             continue;
         }
         let rate = rates.rate(sku)?;
-        let quantity = rounding.quantity(days_used.to_decimal() / Decimal::from(days));
+        let subject = || format!("SKU {sku} of the vendor invoice");
+        let quantity =
+            checked::div(days_used.to_decimal(), Decimal::from(days), "user-days / days").for_subject(subject)?;
+        let quantity = rounding.quantity(quantity);
         let price = match options.commitment {
             Commitment::Uncommitted => rate.rate,
             Commitment::Committed { .. } => rate.committed_or_list(),
         };
-        let amount = quantity.checked_mul(price).ok_or(Error::Overflow("invoice line"))?;
+        let amount = checked::mul(quantity, price, "user-months × rate").for_subject(subject)?;
         let line = VendorInvoiceLine {
             sku: sku.clone(),
             description: rate.description.clone(),
@@ -144,8 +148,9 @@ pub fn expected_vendor_invoice<'a>(
             days_in_period: None,
             source_line: None,
         });
-        let at_committed = Money::sum(basis.iter().map(|l| l.extended), currency)?;
-        let over = at_committed.checked_sub(monthly)?;
+        let subject = || "the overage of the vendor invoice".to_owned();
+        let at_committed = Money::sum(basis.iter().map(|l| l.extended), currency).for_subject(subject)?;
+        let over = at_committed.checked_sub(monthly).for_subject(subject)?;
         let overage = if over.is_negative() {
             Money::zero(currency)
         } else {
@@ -165,10 +170,8 @@ pub fn expected_vendor_invoice<'a>(
         });
     }
     for fixed in &options.fixed_lines {
-        let amount = fixed
-            .quantity
-            .checked_mul(fixed.rate)
-            .ok_or(Error::Overflow("invoice line"))?;
+        let amount = checked::mul(fixed.quantity, fixed.rate, "quantity × rate")
+            .for_subject(|| format!("fixed line {} of the vendor invoice", fixed.sku))?;
         lines.push(VendorInvoiceLine {
             sku: fixed.sku.clone(),
             description: fixed.description.clone(),
@@ -183,8 +186,10 @@ pub fn expected_vendor_invoice<'a>(
         });
     }
     if let Some(percent) = options.tax_percent {
-        let subtotal = Money::sum(lines.iter().map(|l| l.extended), currency)?;
-        let tax = rounding.tax(subtotal.amount() * percent / Decimal::ONE_HUNDRED, currency);
+        let subject = || "the vendor invoice".to_owned();
+        let subtotal = Money::sum(lines.iter().map(|l| l.extended), currency).for_subject(subject)?;
+        let tax = checked::percent_of(subtotal.amount(), percent, "subtotal × tax %").for_subject(subject)?;
+        let tax = rounding.tax(tax, currency);
         lines.push(VendorInvoiceLine {
             sku: "TAX".to_owned(),
             description: format!("Tax {percent}%"),

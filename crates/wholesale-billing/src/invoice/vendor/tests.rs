@@ -1,5 +1,6 @@
 //! Tests of the vendor invoice: the seed invoice, committed months, CSV and JSON.
 use super::*;
+use crate::error::Error;
 use crate::rates::{WholesaleRate, WholesaleRateCard};
 use crate::report::{ReadOptions, UsageReport};
 
