@@ -352,6 +352,7 @@ pub(crate) fn core_error(py: Python<'_>, error: &wb::Error, message: &str) -> Py
             ),
             wb::Error::Pricing(_) => raise(py, &e.pricing, (message,), Vec::new()),
             wb::Error::Overflow { .. } => raise(py, &e.overflow, (message,), Vec::new()),
+            wb::Error::InvoiceTotalMismatch { line, .. } => input(vec![("line", opt(py, Some(*line)))]),
             // The enum is non-exhaustive: a variant added later is still a BillingError.
             _ => raise(py, &e.billing, (message,), Vec::new()),
         }

@@ -84,12 +84,16 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
         Some(path) => {
             let (reader, _) = file_reader(path, "invoice")?;
             match VendorInvoice::read_csv(reader) {
-                Ok((invoice, _)) => Some(invoice),
+                Ok((invoice, diagnostics)) => {
+                    // A file without a TOTAL row is read with a warning: say it.
+                    print_issues(&path.display().to_string(), &diagnostics.issues);
+                    Some(invoice)
+                }
                 Err(wholesale_billing::Error::Rejected { issues, .. }) => {
                     print_issues(&path.display().to_string(), &issues);
                     bail!("{}: {} bad row(s)", path.display(), issues.len())
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(anyhow::Error::from(e).context(path.display().to_string())),
             }
         }
         None => None,

@@ -543,6 +543,75 @@ fn reconcile_finds_a_dropped_row_and_exits_2_when_asked() {
     assert!(json.contains("-5.53"), "{json}");
 }
 
+/// Issue 9, point 1 (reader side): a vendor invoice cut short is refused by `reconcile`, located,
+/// instead of being reconciled as if whole.
+#[test]
+fn reconcile_refuses_a_cut_vendor_invoice() {
+    let dir = money_fixture();
+    let all = usage(dir.path(), &["--level", "user", "--all", "--out", "vendor.csv"]);
+    assert!(all.status.success());
+    let invoice = run_with(
+        dir.path(),
+        &[
+            "invoice",
+            "vendor",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--rates",
+            "rates.toml",
+            "--out",
+            "invoice.csv",
+        ],
+        &[],
+    );
+    assert!(invoice.status.success(), "{}", String::from_utf8_lossy(&invoice.stderr));
+    let whole = std::fs::read_to_string(dir.path().join("invoice.csv")).unwrap();
+    let reconcile = |file: &str| {
+        run_with(
+            dir.path(),
+            &[
+                "reconcile",
+                "--events",
+                "events.csv",
+                "--org",
+                "org.toml",
+                "--vendor-report",
+                "vendor.csv",
+                "--vendor-invoice",
+                file,
+            ],
+            &["--rates", "rates.toml"],
+        )
+    };
+    assert!(reconcile("invoice.csv").status.success());
+    // Cut in the middle of the third line (the second invoice line), after "A-W-WXC-CALL-U,,us".
+    let cut_at = whole.match_indices('\n').nth(1).unwrap().0 + 19;
+    std::fs::write(dir.path().join("cut.csv"), &whole[..cut_at]).unwrap();
+    let out = reconcile("cut.csv");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cut.csv: line 3, column 4 (period_start): error: the row ends after 3 of 11 fields"),
+        "{stderr}"
+    );
+    // Cut after a whole line: no TOTAL row.
+    let cut_at = whole.match_indices('\n').nth(2).unwrap().0 + 1;
+    std::fs::write(dir.path().join("cut.csv"), &whole[..cut_at]).unwrap();
+    let stderr = String::from_utf8_lossy(&reconcile("cut.csv").stderr).into_owned();
+    assert!(stderr.contains("cut.csv: line 4: error: no TOTAL row"), "{stderr}");
+    // A total that is not the sum of the lines.
+    std::fs::write(dir.path().join("cut.csv"), whole.replace("9.63,USD", "9.64,USD")).unwrap();
+    let stderr = String::from_utf8_lossy(&reconcile("cut.csv").stderr).into_owned();
+    assert!(
+        stderr.contains(
+            "cut.csv: vendor invoice line 5: the stated total 9.64 USD is not the sum of the lines, 9.63 USD"
+        ),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn rates_show_and_convert() {
     let dir = money_fixture();
