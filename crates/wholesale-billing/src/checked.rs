@@ -5,6 +5,9 @@
 //! The functions name the operation (`"price × units"`); the caller that knows what it computes
 //! for adds the subject with [`Subject::for_subject`] (`"SKU A-W-WXC-CALL-U of customer c1"`), built
 //! only when the operation overflowed.
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use rust_decimal::Decimal;
 

@@ -5,6 +5,9 @@
 //! currencies. Rounding happens at named stages of a [`RoundingPolicy`] — quantities to 4 decimals,
 //! lines and tax to the currency's minor unit, totals as the sum of rounded lines — half-even unless
 //! configured.
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,5 +1,8 @@
 //! The invoice checks: the invoice's usage quantities against the vendor reports, and the
 //! invoice's own arithmetic.
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::{BTreeMap, BTreeSet};
 

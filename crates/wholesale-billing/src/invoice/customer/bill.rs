@@ -1,5 +1,8 @@
 //! The billing computation of a month: usage rows routed to customers and sub-partners, priced
 //! by the price book into invoices ([`bill_month`]).
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

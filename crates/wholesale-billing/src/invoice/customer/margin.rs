@@ -1,4 +1,7 @@
 //! The margin report: revenue, wholesale cost and margin per customer, sub-partner and SKU.
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::BTreeMap;
 use std::io::Write;

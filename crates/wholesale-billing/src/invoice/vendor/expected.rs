@@ -1,5 +1,8 @@
 //! The expected vendor invoice: what Cisco should bill for a period, from the usage reports and
 //! the wholesale rate card ([`expected_vendor_invoice`]).
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,7 @@
 //! Tiered pricing: the amount of a number of units under a flat, volume or graduated price.
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -37,16 +40,16 @@ pub fn price_units(price: &SkuPrice, units: Decimal) -> Result<(Decimal, Vec<Ban
             kind: TierKind::Volume,
             bands,
         } => {
-            let (index, band) = bands
-                .iter()
-                .enumerate()
+            // Bands numbered from 1: the first that holds all the units, else the last.
+            let (number, band) = (1usize..)
+                .zip(bands)
                 .find(|(_, b)| b.up_to.is_none_or(|up| units <= up))
-                .or_else(|| bands.iter().enumerate().next_back())
-                .map_or((0, None), |(i, b)| (i, Some(b)));
+                .or_else(|| bands.last().map(|b| (bands.len(), b)))
+                .map_or((1, None), |(n, b)| (n, Some(b)));
             let price = band.map_or(Decimal::ZERO, |b| b.price);
             let amount = checked::mul(units, price, "price × units")?;
             let used = BandUse {
-                band: index + 1,
+                band: number,
                 units,
                 price,
                 amount,
@@ -60,7 +63,7 @@ pub fn price_units(price: &SkuPrice, units: Decimal) -> Result<(Decimal, Vec<Ban
             let mut uses = Vec::new();
             let mut floor = Decimal::ZERO;
             let mut total = Decimal::ZERO;
-            for (i, band) in bands.iter().enumerate() {
+            for (number, band) in (1usize..).zip(bands) {
                 if units <= floor {
                     break;
                 }
@@ -70,7 +73,7 @@ pub fn price_units(price: &SkuPrice, units: Decimal) -> Result<(Decimal, Vec<Ban
                     let amount = checked::mul(in_band, band.price, "price × units in a band")?;
                     total = checked::add(total, amount, "Σ price bands")?;
                     uses.push(BandUse {
-                        band: i + 1,
+                        band: number,
                         units: in_band,
                         price: band.price,
                         amount,
