@@ -390,7 +390,8 @@ pub(crate) fn core_class(e: &Exceptions, kind: wb::ErrorKind) -> &Py<PyType> {
         | K::TooManyDecimals
         | K::DifferingPrices
         | K::NoListPrice
-        | K::MissingCurrency => &e.input,
+        | K::MissingCurrency
+        | K::InvoiceTotalMismatch => &e.input,
         // Not the caller's input: a document that cannot be written, a failed helper thread, a
         // defect of the generator.
         K::WriteToml | K::WriteJson | K::ThreadFailed | K::GeneratorPackageMissing => &e.billing,
@@ -460,6 +461,7 @@ pub(crate) fn core_error(py: Python<'_>, error: &wb::Error, message: &str) -> Py
                 attrs.push(("expected", opt(py, Some(expected.code()))));
                 attrs.push(("found", opt(py, Some(found.code()))));
             }
+            wb::Error::InvoiceTotalMismatch { line, .. } => attrs.push(("line", opt(py, Some(*line)))),
             _ => {}
         }
         raise(py, class, (message,), attrs)

@@ -304,8 +304,8 @@ impl PyReconciliation {
     }
 
     /// Counts and money impact by class, customer and SKU.
-    fn summary(&self) -> PySummary {
-        PySummary(self.0.summary())
+    fn summary(&self) -> PyResult<PySummary> {
+        self.0.summary().map(PySummary).or_raise()
     }
 
     fn __len__(&self) -> usize {

@@ -421,7 +421,7 @@ impl PyUsageReport {
     /// Quantity (user-days) per SKU, sorted by SKU.
     fn quantity_by_sku<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
-        for (sku, quantity) in self.report.quantity_by_sku() {
+        for (sku, quantity) in self.report.quantity_by_sku().or_raise()? {
             dict.set_item(sku, py_quantity(py, quantity)?)?;
         }
         Ok(dict)
@@ -429,7 +429,7 @@ impl PyUsageReport {
 
     /// The sum of all quantities (user-days).
     fn total_quantity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        py_quantity(py, self.report.total_quantity())
+        py_quantity(py, self.report.total_quantity().or_raise()?)
     }
 
     /// One dict per row, keyed by the level's Webex CSV column names (``"PARTNER_NAME"``, ...,
@@ -466,7 +466,9 @@ impl PyUsageReport {
                 .period()
                 .map_or_else(|| "None".to_owned(), |p| format!("'{p}'")),
             self.report.len(),
-            self.report.total_quantity()
+            self.report
+                .total_quantity()
+                .map_or_else(|_| "overflow".to_owned(), |q| q.to_string())
         )
     }
 }

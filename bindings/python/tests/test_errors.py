@@ -124,6 +124,18 @@ def test_overflow() -> None:
         )
 
 
+def test_extreme_numbers_raise_overflow_not_crash() -> None:
+    # Issue 9: a price of Decimal's maximum for two units was a panic of the extension.
+    usage = wb.UsageReport.read_csv(b"CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\nc1,s1,A-W-WXC-CALL-U,62\n")
+    book = wb.PriceBook.from_toml('currency = "USD"\n[skus."A-W-WXC-CALL-U"]\nprice = "79228162514264337593543950335"\n')
+    org = wb.Organisation(wb.Partner("p-1", "Acme", "S"))
+    with pytest.raises(wb.BillingOverflowError, match="price × units for SKU A-W-WXC-CALL-U of customer c1"):
+        wb.bill_month(usage, org, book, "2024-05")
+    huge = b"SKU,QUANTITY\nA,900000000000000\nB,900000000000000\n"
+    with pytest.raises(wb.BillingOverflowError, match="user-days"):
+        wb.UsageReport.read_csv(huge).total_quantity()
+
+
 def test_type_errors_are_plain() -> None:
     with pytest.raises(TypeError):
         wb.Ledger.from_csv(42, wb.Organisation(wb.Partner("p", "P", "S")))  # type: ignore[arg-type]

@@ -62,7 +62,14 @@ def test_invoice_findings(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) 
     csv = invoice.to_csv()
     assert csv is not None
     first = invoice.lines[0]
+    total = invoice.total.amount
     wrong = csv.replace(f",{first.extended.amount},", f",{first.extended.amount + 1},", 1)
+    # The reader checks the TOTAL row against the lines: as an invoice from Cisco would, the wrong
+    # line's invoice states the total of its lines.
+    with pytest.raises(wb.BillingInputError, match="is not the sum of the lines") as info:
+        wb.VendorInvoice.read_csv(wrong.encode())
+    assert info.value.line == len(invoice.lines) + 2
+    wrong = wrong.replace(f"TOTAL,,,,,,,{total},", f"TOTAL,,,,,,,{total + 1},")
     vendor_invoice = wb.VendorInvoice.read_csv(wrong.encode())
     result = wb.reconcile(expected, expected, rates, "2024-05", vendor_invoice=vendor_invoice)
     classes = {f.finding_class for f in result}

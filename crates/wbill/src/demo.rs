@@ -222,11 +222,17 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             out,
             "\n  {name} [{slug}]{billing_start}: {} subscribers billed, {} user-days",
             thousands(subscribers.len() as u64),
-            user.total_quantity()
+            user.total_quantity()?
         )?;
-        for (sku, quantity) in partner.quantity_by_sku() {
+        for (sku, quantity) in partner.quantity_by_sku()? {
             writeln!(out, "    {sku:<28} {quantity:>14} user-days")?;
-            *totals.entry(sku.to_owned()).or_default() += quantity;
+            let total = totals.entry(sku.to_owned()).or_default();
+            *total = total
+                .checked_add(quantity)
+                .ok_or_else(|| wholesale_billing::Error::Overflow {
+                    operation: "Σ user-days",
+                    subject: format!("SKU {sku} of the whole subscription"),
+                })?;
         }
         user_reports.push((slug.clone(), user));
     }
@@ -363,7 +369,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     writeln!(
         out,
         "\n  {}",
-        result.summary().to_string().trim_end().replace('\n', "\n  ")
+        result.summary()?.to_string().trim_end().replace('\n', "\n  ")
     )?;
 
     let found_usage: BTreeSet<(FindingClass, &str, &str, &str)> = result

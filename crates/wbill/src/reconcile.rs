@@ -110,12 +110,16 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
         Some(input) => {
             let (reader, _) = file_reader(input, "invoice")?;
             match VendorInvoice::read_csv(reader) {
-                Ok((invoice, _)) => Some(invoice),
+                Ok((invoice, diagnostics)) => {
+                    // A file without a TOTAL row is read with a warning: say it.
+                    print_issues(&input.to_string(), &diagnostics.issues);
+                    Some(invoice)
+                }
                 Err(wholesale_billing::Error::Rejected { issues, .. }) => {
                     print_issues(&input.to_string(), &issues);
                     bail!("{input}: {} bad row(s)", issues.len())
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(anyhow::Error::from(e).context(input.to_string())),
             }
         }
         None => None,

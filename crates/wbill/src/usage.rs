@@ -158,9 +158,9 @@ pub fn write_report(report: &UsageReport, out: Option<&Output>) -> Result<()> {
 }
 
 /// Warns about rows billed under a placeholder SKU of the default catalog.
-pub fn warn_placeholders(org: &Organisation, report: &UsageReport) {
+pub fn warn_placeholders(org: &Organisation, report: &UsageReport) -> Result<()> {
     let mut seen: Vec<&str> = Vec::new();
-    for (sku, quantity) in report.quantity_by_sku() {
+    for (sku, quantity) in report.quantity_by_sku()? {
         if org.catalog.by_sku(sku).is_some_and(|e| e.placeholder) && !seen.contains(&sku) {
             seen.push(sku);
             eprintln!(
@@ -169,6 +169,7 @@ pub fn warn_placeholders(org: &Organisation, report: &UsageReport) {
             );
         }
     }
+    Ok(())
 }
 
 /// Runs `wbill usage`.
@@ -191,7 +192,7 @@ pub fn run(args: &UsageArgs) -> Result<()> {
         .scope(scope)
         .hour_policy(args.hour_policy.into());
     let report = ledger.usage_report(period, &options)?;
-    warn_placeholders(ledger.organisation(), &report);
+    warn_placeholders(ledger.organisation(), &report)?;
     write_report(&report, args.out.as_ref())?;
     eprintln!(
         "wbill: {} rows read, {} accepted, {} errors, {} warnings; {} {} rows for {period} ({}) in {:.2} s \

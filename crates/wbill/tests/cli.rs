@@ -395,6 +395,43 @@ TOTAL,,,,,,,9.63,USD,,\n"
     assert!(json.contains("\"amount\": \"4.63\""), "{json}");
 }
 
+/// Issue 9: `--tax-percent 100` at a rate of 3e28 was a panic (exit 101); it is a located overflow
+/// error now.
+#[test]
+fn vendor_invoice_tax_overflow_is_an_error_not_a_panic() {
+    let dir = money_fixture();
+    std::fs::write(
+        dir.path().join("huge.toml"),
+        "currency = \"USD\"\n[rates.\"A-W-WXC-CALL-U\"]\nrate = \"30000000000000000000000000000\"\n\
+         [rates.\"A-W-WXE-CALL-U\"]\nrate = \"6.00\"\n[rates.\"A-W-CA-CALL-U\"]\nrate = \"5.00\"\n",
+    )
+    .unwrap();
+    let out = run_with(
+        dir.path(),
+        &[
+            "invoice",
+            "vendor",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--rates",
+            "huge.toml",
+            "--tax-percent",
+            "100",
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("overflow: subtotal × tax % for the vendor invoice"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
 #[test]
 fn customer_invoices_and_missing_prices() {
     let dir = money_fixture();
@@ -562,6 +599,75 @@ fn reconcile_finds_a_dropped_row_and_exits_3_when_asked() {
     assert!(json.contains("missing_from_vendor"), "{json}");
     // 28.5833 user-days / 31 × 6.00 = 5.5322… → −5.53 (the vendor bills less)
     assert!(json.contains("-5.53"), "{json}");
+}
+
+/// Issue 9, point 1 (reader side): a vendor invoice cut short is refused by `reconcile`, located,
+/// instead of being reconciled as if whole.
+#[test]
+fn reconcile_refuses_a_cut_vendor_invoice() {
+    let dir = money_fixture();
+    let all = usage(dir.path(), &["--level", "user", "--all", "--out", "vendor.csv"]);
+    assert!(all.status.success());
+    let invoice = run_with(
+        dir.path(),
+        &[
+            "invoice",
+            "vendor",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--rates",
+            "rates.toml",
+            "--out",
+            "invoice.csv",
+        ],
+        &[],
+    );
+    assert!(invoice.status.success(), "{}", String::from_utf8_lossy(&invoice.stderr));
+    let whole = std::fs::read_to_string(dir.path().join("invoice.csv")).unwrap();
+    let reconcile = |file: &str| {
+        run_with(
+            dir.path(),
+            &[
+                "reconcile",
+                "--events",
+                "events.csv",
+                "--org",
+                "org.toml",
+                "--vendor-report",
+                "vendor.csv",
+                "--vendor-invoice",
+                file,
+            ],
+            &["--rates", "rates.toml"],
+        )
+    };
+    assert!(reconcile("invoice.csv").status.success());
+    // Cut in the middle of the third line (the second invoice line), after "A-W-WXC-CALL-U,,us".
+    let cut_at = whole.match_indices('\n').nth(1).unwrap().0 + 19;
+    std::fs::write(dir.path().join("cut.csv"), &whole[..cut_at]).unwrap();
+    let out = reconcile("cut.csv");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cut.csv: line 3, column 4 (period_start): error: the row ends after 3 of 11 fields"),
+        "{stderr}"
+    );
+    // Cut after a whole line: no TOTAL row.
+    let cut_at = whole.match_indices('\n').nth(2).unwrap().0 + 1;
+    std::fs::write(dir.path().join("cut.csv"), &whole[..cut_at]).unwrap();
+    let stderr = String::from_utf8_lossy(&reconcile("cut.csv").stderr).into_owned();
+    assert!(stderr.contains("cut.csv: line 4: error: no TOTAL row"), "{stderr}");
+    // A total that is not the sum of the lines.
+    std::fs::write(dir.path().join("cut.csv"), whole.replace("9.63,USD", "9.64,USD")).unwrap();
+    let stderr = String::from_utf8_lossy(&reconcile("cut.csv").stderr).into_owned();
+    assert!(
+        stderr.contains(
+            "cut.csv: vendor invoice line 5: the stated total 9.64 USD is not the sum of the lines, 9.63 USD"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

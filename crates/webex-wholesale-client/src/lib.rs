@@ -29,7 +29,7 @@
 //!     .token(std::env::var("WEBEX_TOKEN").unwrap_or_default())
 //!     .build()?;
 //! let fetched = client.fetch_usage(Period::month(2024, 5)?, ReportLevel::User, None).send().await?;
-//! println!("{:?}: {} rows, {} days", fetched.source, fetched.usage.len(), fetched.usage.total_quantity());
+//! println!("{:?}: {} rows, {} days", fetched.source, fetched.usage.len(), fetched.usage.total_quantity()?);
 //!
 //! // The external ids of the customers, to put names on the rows.
 //! let external_ids = client.customers().external_ids(None).await?;

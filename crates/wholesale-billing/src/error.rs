@@ -595,12 +595,74 @@ pub enum Error {
         expected: Currency,
     },
 
-    /// An arithmetic result or a size does not fit the representation.
-    #[error("overflow: {0}")]
-    Overflow(&'static str),
+    /// An arithmetic result or a count does not fit its representation (a `Decimal` of money, a
+    /// [`Quantity`](crate::Quantity), a 32-bit index), with what overflowed and for what.
+    ///
+    /// ```
+    /// use wholesale_billing::Error;
+    /// let err = Error::Overflow {
+    ///     operation: "price × units",
+    ///     subject: "SKU A-W-WXC-CALL-U of customer cust-1".into(),
+    /// };
+    /// assert_eq!(err.to_string(), "overflow: price × units for SKU A-W-WXC-CALL-U of customer cust-1");
+    /// ```
+    #[error("overflow: {operation}{}", ForSubject(subject))]
+    Overflow {
+        /// What did not fit: an operation in the domain's words (`"price × units"`, `"Σ user-days"`,
+        /// `"subtotal × tax %"`) or a count (`"more than 4 billion events"`).
+        operation: &'static str,
+        /// What it was computed for (`"SKU A-W-WXC-CALL-U of customer cust-1"`, `"the vendor
+        /// invoice"`); empty when the operation says it all.
+        subject: String,
+    },
+    /// A vendor invoice read from a file states a total (its `TOTAL` row) that is not the sum of
+    /// its lines: the file is cut or altered.
+    ///
+    /// ```
+    /// use wholesale_billing::{Currency, Error, Money};
+    /// let err = Error::InvoiceTotalMismatch {
+    ///     line: 6,
+    ///     stated: Money::parse("5035.43", Currency::USD)?,
+    ///     lines_sum: Money::parse("5035.42", Currency::USD)?,
+    /// };
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "vendor invoice line 6: the stated total 5035.43 USD is not the sum of the lines, 5035.42 USD"
+    /// );
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[error("vendor invoice line {line}: the stated total {stated} is not the sum of the lines, {lines_sum}")]
+    InvoiceTotalMismatch {
+        /// The 1-based line of the `TOTAL` row.
+        line: u64,
+        /// The total as the file states it.
+        stated: Money,
+        /// The sum of the lines' extended amounts.
+        lines_sum: Money,
+    },
 }
 
 impl Error {
+    /// An overflow of `operation`, for a subject given later ([`Error::for_subject`]).
+    pub(crate) fn overflow(operation: &'static str) -> Self {
+        Error::Overflow {
+            operation,
+            subject: String::new(),
+        }
+    }
+
+    /// The same error, an [`Error::Overflow`] without a subject given `subject()`; any other error,
+    /// or an overflow that names its subject already, unchanged.
+    pub(crate) fn for_subject(self, subject: impl FnOnce() -> String) -> Self {
+        match self {
+            Error::Overflow { operation, subject: s } if s.is_empty() => Error::Overflow {
+                operation,
+                subject: subject(),
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
@@ -642,7 +704,7 @@ impl Error {
     ///
     /// ```
     /// use wholesale_billing::Error;
-    /// let err = Error::Overflow("x");
+    /// let err = Error::Overflow { operation: "price × units", subject: String::new() };
     /// assert!(err.issues().is_empty());
     /// ```
     pub fn issues(&self) -> &[LoadIssue] {
@@ -696,6 +758,23 @@ fn json_message(e: &serde_json::Error) -> String {
     match message.rfind(" at line ") {
         Some(i) if e.line() > 0 => message[..i].to_owned(),
         _ => message,
+    }
+}
+
+/// ` for {subject}`, or nothing for an empty subject. The subject names things of input (a SKU,
+/// an org id): each of its words is cut as a quoted field is.
+struct ForSubject<'a>(&'a str);
+
+impl fmt::Display for ForSubject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        f.write_str(" for")?;
+        for word in self.0.split(' ') {
+            write!(f, " {:#}", Quoted(word))?;
+        }
+        Ok(())
     }
 }
 

@@ -46,6 +46,7 @@
 mod string_enum;
 
 mod catalog;
+mod checked;
 mod csvutil;
 mod error;
 mod invoice;

@@ -5,6 +5,9 @@
 //! currencies. Rounding happens at named stages of a [`RoundingPolicy`] — quantities to 4 decimals,
 //! lines and tax to the currency's minor unit, totals as the sum of rounded lines — half-even unless
 //! configured.
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,6 +15,7 @@ use std::str::FromStr;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
+use crate::checked;
 use crate::error::{Error, Result};
 use crate::quantity::Quantity;
 use crate::time::Period;
@@ -252,7 +256,8 @@ impl RoundingPolicy {
     /// of the reconciliation's invoice check.
     ///
     /// # Errors
-    /// [`Error::Overflow`] if the division does not fit a `Decimal` (it always does for a
+    /// [`Error::Overflow`] (`user-days / days`, without a subject: the caller names it with
+    /// `for_subject`) if the division does not fit a `Decimal` (it always does for a
     /// [`Quantity`]: kept checked as every quantity arithmetic).
     ///
     /// ```
@@ -269,10 +274,7 @@ impl RoundingPolicy {
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn user_months(&self, user_days: Quantity, period: Period) -> Result<Decimal> {
-        let months = user_days
-            .to_decimal()
-            .checked_div(Decimal::from(period.days()))
-            .ok_or(Error::Overflow("user-months"))?;
+        let months = checked::div(user_days.to_decimal(), Decimal::from(period.days()), "user-days / days")?;
         Ok(self.quantity(months))
     }
 
@@ -359,10 +361,7 @@ impl Money {
     /// [`Error::CurrencyMismatch`] for two currencies, [`Error::Overflow`] beyond `Decimal`.
     pub fn checked_add(self, other: Money) -> Result<Money> {
         self.same_currency(&other)?;
-        let amount = self
-            .amount
-            .checked_add(other.amount)
-            .ok_or(Error::Overflow("money sum"))?;
+        let amount = checked::add(self.amount, other.amount, "sum of amounts")?;
         Ok(Money::new(amount, self.currency))
     }
 
@@ -372,10 +371,7 @@ impl Money {
     /// As [`Money::checked_add`].
     pub fn checked_sub(self, other: Money) -> Result<Money> {
         self.same_currency(&other)?;
-        let amount = self
-            .amount
-            .checked_sub(other.amount)
-            .ok_or(Error::Overflow("money difference"))?;
+        let amount = checked::sub(self.amount, other.amount, "difference of amounts")?;
         Ok(Money::new(amount, self.currency))
     }
 
@@ -384,10 +380,7 @@ impl Money {
     /// # Errors
     /// [`Error::Overflow`] beyond `Decimal`.
     pub fn checked_mul(self, factor: Decimal) -> Result<Money> {
-        let amount = self
-            .amount
-            .checked_mul(factor)
-            .ok_or(Error::Overflow("money product"))?;
+        let amount = checked::mul(self.amount, factor, "amount × factor")?;
         Ok(Money::new(amount, self.currency))
     }
 
@@ -409,7 +402,8 @@ impl Money {
     /// The sum of amounts, all in `currency` (zero for none).
     ///
     /// # Errors
-    /// [`Error::CurrencyMismatch`] if any amount is in another currency.
+    /// [`Error::CurrencyMismatch`] if any amount is in another currency; [`Error::Overflow`]
+    /// beyond `Decimal`.
     ///
     /// ```
     /// use wholesale_billing::{Currency, Money};

@@ -353,7 +353,7 @@ mod tests {
                     for &(c, d) in &[(b + 5 * m, b + 2 * H), (b + 24 * H, b + 30 * H + 7), (b, b + 1)] {
                         let intervals = [(a, b), (c, d)];
                         let fast = prorate(&intervals, None, 0, 2 * D, policy).quantity;
-                        let slow: Quantity = day_quantities(&intervals, None, 0, 2, policy).into_iter().sum();
+                        let slow = Quantity::try_sum(day_quantities(&intervals, None, 0, 2, policy)).unwrap();
                         assert_eq!(fast, slow, "{policy} {intervals:?}");
                     }
                 }

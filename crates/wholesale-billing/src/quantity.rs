@@ -5,8 +5,6 @@
 //! it converts to and from [`rust_decimal::Decimal`].
 
 use std::fmt;
-use std::iter::Sum;
-use std::ops::{Add, AddAssign, Sub};
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -18,11 +16,14 @@ pub const QUANTITY_SCALE: i64 = 10_000;
 
 /// A quantity with exactly four decimals (days of usage, or user-months).
 ///
+/// Sums and differences are checked ([`Quantity::checked_add`], [`Quantity::checked_sub`],
+/// [`Quantity::try_sum`]): a quantity has no `+` that could overflow or saturate silently.
+///
 /// ```
 /// use wholesale_billing::Quantity;
 /// let q: Quantity = "1.625".parse()?;
 /// assert_eq!(q.to_string(), "1.6250");
-/// assert_eq!(q + Quantity::ONE, "2.6250".parse()?);
+/// assert_eq!(q.checked_add(Quantity::ONE), Some("2.6250".parse()?));
 /// assert_eq!(q.to_decimal().to_string(), "1.6250");
 /// assert!("0.00001".parse::<Quantity>().is_err());
 /// # Ok::<(), wholesale_billing::Error>(())
@@ -106,9 +107,45 @@ impl Quantity {
         i64::try_from(scaled).map(Quantity).map_err(|_| bad("too large"))
     }
 
-    /// Checked addition.
+    /// `self + other`, `None` when the sum does not fit (beyond ±922,337,203,685,477 days).
+    ///
+    /// ```
+    /// use wholesale_billing::Quantity;
+    /// let big: Quantity = "900000000000000".parse()?;
+    /// assert_eq!(Quantity::ONE.checked_add(Quantity::ONE), Some("2".parse()?));
+    /// assert_eq!(big.checked_add(big), None);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
     pub fn checked_add(self, other: Quantity) -> Option<Quantity> {
         self.0.checked_add(other.0).map(Quantity)
+    }
+
+    /// `self − other`, `None` when the difference does not fit.
+    ///
+    /// ```
+    /// use wholesale_billing::Quantity;
+    /// assert_eq!(Quantity::ONE.checked_sub(Quantity::ONE), Some(Quantity::ZERO));
+    /// assert_eq!(Quantity::from_ten_thousandths(i64::MIN).checked_sub(Quantity::ONE), None);
+    /// ```
+    pub fn checked_sub(self, other: Quantity) -> Option<Quantity> {
+        self.0.checked_sub(other.0).map(Quantity)
+    }
+
+    /// The sum of quantities (zero for none).
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] (`Σ quantities`) when a partial sum does not fit.
+    ///
+    /// ```
+    /// use wholesale_billing::{Error, Quantity};
+    /// let days = ["1.5", "2.25"].map(|q| q.parse::<Quantity>().unwrap());
+    /// assert_eq!(Quantity::try_sum(days)?.to_string(), "3.7500");
+    /// let big: Quantity = "900000000000000".parse()?;
+    /// assert!(matches!(Quantity::try_sum([big, big]), Err(Error::Overflow { .. })));
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn try_sum(quantities: impl IntoIterator<Item = Quantity>) -> Result<Quantity> {
+        crate::checked::sum(quantities, "Σ quantities")
     }
 
     /// Writes the report form (`12.5000`) into `buf`, returning the text; no allocation.
@@ -216,37 +253,6 @@ pub(crate) fn parse_quantity(b: &[u8]) -> std::result::Result<Quantity, &'static
         .and_then(|v| v.checked_add(frac))
         .ok_or("too large")?;
     Ok(Quantity(if negative { -units } else { units }))
-}
-
-/// Saturates at ±922,337,203,685,477 days instead of overflowing (never reached by real usage);
-/// [`Quantity::checked_add`] tells an overflow apart.
-impl Add for Quantity {
-    type Output = Quantity;
-    fn add(self, rhs: Quantity) -> Quantity {
-        Quantity(self.0.saturating_add(rhs.0))
-    }
-}
-
-/// Saturating, as [`Add`].
-impl AddAssign for Quantity {
-    fn add_assign(&mut self, rhs: Quantity) {
-        self.0 = self.0.saturating_add(rhs.0);
-    }
-}
-
-/// Saturating, as [`Add`].
-impl Sub for Quantity {
-    type Output = Quantity;
-    fn sub(self, rhs: Quantity) -> Quantity {
-        Quantity(self.0.saturating_sub(rhs.0))
-    }
-}
-
-/// Saturating, as [`Add`].
-impl Sum for Quantity {
-    fn sum<I: Iterator<Item = Quantity>>(iter: I) -> Quantity {
-        iter.fold(Quantity::ZERO, Add::add)
-    }
 }
 
 impl From<Quantity> for Decimal {

@@ -111,9 +111,9 @@ impl Interner {
             return Ok(Sym(id));
         }
         let id =
-            u32::try_from(table.ends.len()).map_err(|_| Error::Overflow("more than 4 billion distinct strings"))?;
+            u32::try_from(table.ends.len()).map_err(|_| Error::overflow("more than 4 billion distinct strings"))?;
         table.bytes.push_str(s);
-        let end = u32::try_from(table.bytes.len()).map_err(|_| Error::Overflow("more than 4 GiB of distinct text"))?;
+        let end = u32::try_from(table.bytes.len()).map_err(|_| Error::overflow("more than 4 GiB of distinct text"))?;
         table.ends.push(end);
         index.insert_unique(hash, (id, h32), |&(_, h)| spread(h));
         // A symbol that `store` handed out is never returned by `intern` for another text: `intern`
@@ -157,9 +157,9 @@ impl Interner {
         }
         let table = &mut self.table;
         let id =
-            u32::try_from(table.ends.len()).map_err(|_| Error::Overflow("more than 4 billion distinct strings"))?;
+            u32::try_from(table.ends.len()).map_err(|_| Error::overflow("more than 4 billion distinct strings"))?;
         table.bytes.push_str(s);
-        let end = u32::try_from(table.bytes.len()).map_err(|_| Error::Overflow("more than 4 GiB of distinct text"))?;
+        let end = u32::try_from(table.bytes.len()).map_err(|_| Error::overflow("more than 4 GiB of distinct text"))?;
         table.ends.push(end);
         Ok(Sym(id))
     }

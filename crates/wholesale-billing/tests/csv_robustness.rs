@@ -644,7 +644,7 @@ fn report_with_extra_and_missing_optional_columns() {
     assert_eq!(row.consumption_end, None);
     assert_eq!(row.quantity.to_string(), "0.2500");
     // Σ = 1.5 + 0.25 = 1.7500.
-    assert_eq!(report.total_quantity().to_string(), "1.7500");
+    assert_eq!(report.total_quantity().unwrap().to_string(), "1.7500");
 }
 
 #[test]

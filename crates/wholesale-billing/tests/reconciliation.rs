@@ -157,7 +157,7 @@ fn a_month_against_itself_whole_split_or_read_back_is_clean() {
     .unwrap();
     assert!(reversed.is_clean());
     assert_eq!(
-        itself.summary().to_string(),
+        itself.summary().unwrap().to_string(),
         "reconciliation 2024-05-01..2024-05-31: clean, no findings\n"
     );
 
@@ -429,7 +429,7 @@ fn csv_and_json_of_a_planted_month() {
         }
         assert!(f["money_impact"]["amount"].is_string());
     }
-    let summary = serde_json::to_value(result.summary()).unwrap();
+    let summary = serde_json::to_value(result.summary().unwrap()).unwrap();
     assert_eq!(summary["findings"], planted.len());
     assert_eq!(summary["by_class"].as_array().unwrap().len(), 6);
 }
@@ -446,7 +446,7 @@ proptest! {
         prop_assert_eq!(planted.len(), count);
         let result = reconcile(&m.whole, [&vendor], None, &m.rates, may(), &ReconcileOptions::default()).unwrap();
         prop_assert_eq!(keys(&result), planted_keys(&planted));
-        let summary = result.summary();
+        let summary = result.summary().unwrap();
         prop_assert_eq!(summary.findings, count);
         let net: Decimal = result.findings.iter().map(|f| f.money_impact.amount()).sum();
         prop_assert_eq!(summary.money_impact.amount(), net);

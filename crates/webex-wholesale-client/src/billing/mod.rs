@@ -302,7 +302,7 @@ impl<'c> BillingReports<'c> {
     /// # async fn run(client: webex_wholesale_client::Client, report: webex_wholesale_client::Report)
     /// # -> webex_wholesale_client::Result<()> {
     /// let usage = client.billing_reports().download(&report).await?;
-    /// println!("{}", usage.total_quantity());
+    /// println!("{}", usage.total_quantity()?);
     /// # Ok(()) }
     /// ```
     pub async fn download(&self, report: &Report) -> Result<UsageReport> {

@@ -285,7 +285,7 @@ async fn the_token_never_goes_to_the_download_host() {
     assert!(!format!("{report:?}").contains("SIGNATURE"));
     let usage = client.billing_reports().download(&report).await.unwrap();
     assert_eq!(usage.len(), 1);
-    assert_eq!(usage.total_quantity().to_string(), "31.0000");
+    assert_eq!(usage.total_quantity().unwrap().to_string(), "31.0000");
     let requests = stub.requests();
     let download = requests.iter().find(|r| r.path == "/downloads/u-1.csv").unwrap();
     assert_eq!(

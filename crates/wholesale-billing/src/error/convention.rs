@@ -273,7 +273,15 @@ fn representatives() -> Vec<Error> {
             first_item: 0,
             expected: Currency::USD,
         },
-        Error::Overflow("money sum"),
+        Error::Overflow {
+            operation: "price × units",
+            subject: "SKU A of customer c1".into(),
+        },
+        Error::InvoiceTotalMismatch {
+            line: 6,
+            stated: Money::new(Decimal::new(503543, 2), Currency::USD),
+            lines_sum: Money::new(Decimal::new(503542, 2), Currency::USD),
+        },
     ]
 }
 
@@ -370,6 +378,17 @@ fn a_5_mb_field_is_quoted_by_its_first_80_characters() {
         e.to_string(),
         format!(
             "unknown hour policy \"{}\"… (5242880 characters) (expected one of: started, completed, exact)",
+            "9".repeat(80)
+        )
+    );
+    let e = Error::Overflow {
+        operation: "price × units",
+        subject: format!("SKU {field} of customer c1"),
+    };
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "overflow: price × units for SKU {}… (5242880 characters) of customer c1",
             "9".repeat(80)
         )
     );

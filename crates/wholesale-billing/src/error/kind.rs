@@ -133,4 +133,5 @@ error_kinds![
     ItemCurrencyConflict,
     MixedCurrencies,
     Overflow,
+    InvoiceTotalMismatch,
 ];

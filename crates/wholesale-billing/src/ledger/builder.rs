@@ -403,11 +403,11 @@ impl LedgerBuilder {
             raw
         };
         if u32::try_from(self.events.len()).is_err() {
-            return Err(Error::Overflow("more than 4 billion events"));
+            return Err(Error::overflow("more than 4 billion events"));
         }
         let mut raw = raw;
         if let Some((org_sym, owner)) = new_customer {
-            let c = u32::try_from(self.customers.len()).map_err(|_| Error::Overflow("too many customers"))?;
+            let c = u32::try_from(self.customers.len()).map_err(|_| Error::overflow("too many customers"))?;
             self.customers.push(CustomerData {
                 org: org_sym,
                 external_id: Sym::EMPTY,

@@ -1,11 +1,15 @@
 //! The invoice checks: the invoice's usage quantities against the vendor reports, and the
 //! invoice's own arithmetic.
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 
 use super::{Finding, FindingClass, ReconcileOptions};
+use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
 use crate::invoice::{LineKind, VendorInvoice, VendorInvoiceLine};
 use crate::money::{Currency, Money, QUANTITY_DECIMALS};
@@ -67,9 +71,8 @@ fn invoice_finding(
         FindingClass::InvoiceArithmetic => currency.minor_unit(),
         _ => QUANTITY_DECIMALS,
     };
-    let difference = actual
-        .checked_sub(expected)
-        .ok_or(Error::Overflow("invoice difference"))?;
+    let difference = checked::sub(actual, expected, "invoiced − expected")
+        .for_subject(|| format!("the {sku} line of the vendor invoice"))?;
     let (expected, actual, difference) = (
         with_scale(expected, decimals),
         with_scale(actual, decimals),
@@ -112,7 +115,10 @@ pub(super) fn check_invoice(
         let billed = invoice.usage_quantity_by_sku()?;
         let mut reported: BTreeMap<&str, (Quantity, Decimal)> = BTreeMap::new();
         for (sku, user_days) in vendor_days_by_sku {
-            reported.insert(sku.as_str(), (*user_days, rounding.user_months(*user_days, period)?));
+            let months = rounding
+                .user_months(*user_days, period)
+                .for_subject(|| format!("SKU {sku} of the vendor reports"))?;
+            reported.insert(sku.as_str(), (*user_days, months));
         }
         let skus: BTreeSet<&str> = billed.keys().chain(reported.keys()).copied().collect();
         let zero = Decimal::new(0, QUANTITY_DECIMALS);
@@ -131,10 +137,8 @@ pub(super) fn check_invoice(
                 continue;
             }
             let rate = rates.rate(sku)?.rate;
-            let impact = finding
-                .difference
-                .checked_mul(rate)
-                .ok_or(Error::Overflow("money impact"))?;
+            let impact = checked::mul(finding.difference, rate, "user-months × wholesale rate")
+                .for_subject(|| format!("the money impact of SKU {sku} of the vendor invoice"))?;
             finding.money_impact = rounding.line(impact, currency);
             finding.detail = match (actual, expected) {
                 (Some(a), Some((user_days, m))) => format!(
@@ -188,10 +192,10 @@ fn line_arithmetic(
     } else {
         options.rounding.line
     };
-    let product = line
-        .quantity
-        .checked_mul(line.rate)
-        .ok_or(Error::Overflow("invoice line"))?;
+    let product = checked::mul(line.quantity, line.rate, "quantity × rate").for_subject(|| match line.source_line {
+        Some(n) => format!("vendor invoice line {n} ({})", line.sku),
+        None => format!("the vendor invoice line of {}", line.sku),
+    })?;
     let correct = mode.round(product, currency.minor_unit());
     let stated = line.extended.amount();
     if stated == correct {

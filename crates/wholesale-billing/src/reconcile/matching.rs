@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 
 use super::walk::{Cell, Side, Walk, split, walking_order};
 use super::{Finding, FindingClass, FindingUnit, ReconcileOptions};
+use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::quantity::Quantity;
@@ -48,7 +49,7 @@ impl<'a> Skus<'a> {
         let id = u32::try_from(texts.len())
             .ok()
             .filter(|&id| id != UNSEEN)
-            .ok_or(Error::Overflow("more than 4 billion distinct SKUs"))?;
+            .ok_or(Error::overflow("more than 4 billion distinct SKUs"))?;
         texts.push(text);
         index.insert_unique(hash, id, |&i| {
             hasher.hash_one(texts.get(i as usize).copied().unwrap_or_default())
@@ -92,10 +93,10 @@ pub(super) fn compare_usage(
     reports.push(expected);
     reports.extend_from_slice(vendor);
     if u32::try_from(reports.len()).is_err() {
-        return Err(Error::Overflow("more than 4 billion reports"));
+        return Err(Error::overflow("more than 4 billion reports"));
     }
     if reports.iter().any(|r| u32::try_from(r.rows.len()).is_err()) {
-        return Err(Error::Overflow("more than 4 billion rows in a report"));
+        return Err(Error::overflow("more than 4 billion rows in a report"));
     }
     let rows: usize = reports.iter().map(|r| r.len()).sum();
     let parallel = rows >= PARALLEL_ROWS;
@@ -161,8 +162,9 @@ pub(super) fn compare_usage(
             let (mut raw, mut days) = left?;
             let (more, more_days) = right?;
             raw.extend(more);
-            for (total, add) in days.iter_mut().zip(more_days) {
-                *total = total.checked_add(add).ok_or(Error::Overflow("user-days"))?;
+            for ((total, add), sku) in days.iter_mut().zip(more_days).zip(&skus) {
+                *total = checked::add(*total, add, "Σ user-days")
+                    .for_subject(|| format!("SKU {sku} of the vendor reports"))?;
             }
             (raw, days)
         }
@@ -277,10 +279,12 @@ impl Context<'_, '_> {
 
     /// The value of `user_days` of a SKU, not rounded.
     fn value(&self, user_days: i64, rank: u32) -> Result<Decimal> {
-        Decimal::new(user_days, 4)
-            .checked_mul(self.rate(rank))
-            .and_then(|v| v.checked_div(self.days))
-            .ok_or(Error::Overflow("money impact"))
+        let value = checked::mul(
+            Decimal::new(user_days, 4),
+            self.rate(rank),
+            "user-days × wholesale rate",
+        )?;
+        checked::div(value, self.days, "money impact / days")
     }
 
     /// A usage finding about `cell`; for `sku_mismatch`, `cell` is the vendor's and
@@ -294,24 +298,24 @@ impl Context<'_, '_> {
         expected_cell: Option<&Cell>,
     ) -> Result<Finding> {
         let sku = self.sku(cell.sku);
+        let subject = || format!("SKU {sku} of subscriber {subscriber} of customer {customer}");
         let (expected, actual, raw_impact, origin) = match expected_cell {
             Some(e) => {
-                let impact = self
-                    .value(cell.vendor, cell.sku)?
-                    .checked_sub(self.value(e.expected, e.sku)?)
-                    .ok_or(Error::Overflow("money impact"))?;
+                let vendor_value = self.value(cell.vendor, cell.sku).for_subject(subject)?;
+                let expected_value = self.value(e.expected, e.sku).for_subject(subject)?;
+                let impact = checked::sub(vendor_value, expected_value, "vendor − expected money impact")
+                    .for_subject(subject)?;
                 (e.expected, cell.vendor, impact, e.expected_origin)
             }
             None => {
-                let difference = cell
-                    .vendor
-                    .checked_sub(cell.expected)
-                    .ok_or(Error::Overflow("user-days"))?;
+                let difference =
+                    checked::sub(cell.vendor, cell.expected, "vendor − expected user-days").for_subject(subject)?;
                 let origin = cell.expected_origin.or(cell.vendor_origin);
-                (cell.expected, cell.vendor, self.value(difference, cell.sku)?, origin)
+                let impact = self.value(difference, cell.sku).for_subject(subject)?;
+                (cell.expected, cell.vendor, impact, origin)
             }
         };
-        let difference = actual.checked_sub(expected).ok_or(Error::Overflow("user-days"))?;
+        let difference = checked::sub(actual, expected, "vendor − expected user-days").for_subject(subject)?;
         let money_impact: Money = self.options.rounding.line(raw_impact, self.currency);
         let q = Quantity::from_ten_thousandths;
         let who = format!("subscriber {subscriber} of customer {customer}");

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{Finding, FindingClass, Reconciliation};
+use crate::checked::Subject;
 use crate::csvutil::csv_write_error;
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
@@ -52,12 +53,13 @@ pub struct SkuSummary {
 /// Counts and money impact of a [`Reconciliation`]'s findings: in all, per class (every class,
 /// in class order, zeros included), per customer and per SKU (both in text order).
 ///
-/// Sums of money saturate at `Decimal`'s range (about 7.9 × 10²⁸), far beyond any bill.
+/// Sums of money are checked: beyond `Decimal`'s range (about 7.9 × 10²⁸)
+/// [`Reconciliation::summary`] is an error, never a saturated amount.
 ///
 /// ```
 /// use wholesale_billing::{Currency, Period, Reconciliation};
 /// let clean = Reconciliation { period: Period::month(2024, 5)?, currency: Currency::USD, findings: vec![] };
-/// let summary = clean.summary();
+/// let summary = clean.summary()?;
 /// assert_eq!(summary.findings, 0);
 /// assert_eq!(summary.by_class.len(), 6);
 /// assert_eq!(summary.to_string(), "reconciliation 2024-05-01..2024-05-31: clean, no findings\n");
@@ -81,20 +83,27 @@ pub struct ReconciliationSummary {
     pub by_sku: Vec<SkuSummary>,
 }
 
-fn add(total: &mut Money, amount: Money) {
-    *total = Money::new(total.amount().saturating_add(amount.amount()), total.currency());
+/// `total += amount`, checked; `subject` names the total in an overflow error.
+fn add(total: &mut Money, amount: Money, subject: impl FnOnce() -> String) -> Result<()> {
+    *total = total.checked_add(amount).for_subject(subject)?;
+    Ok(())
 }
 
 impl Reconciliation {
     /// Counts and money impact per class, per customer and per SKU.
     ///
+    /// # Errors
+    /// [`Error::Overflow`](crate::Error::Overflow) when a sum of money impacts does not fit a
+    /// `Decimal` (it never saturates); [`Error::CurrencyMismatch`](crate::Error::CurrencyMismatch)
+    /// for a finding in another currency than the reconciliation.
+    ///
     /// ```
     /// use wholesale_billing::{Currency, Period, Reconciliation};
     /// let clean = Reconciliation { period: Period::month(2024, 5)?, currency: Currency::USD, findings: vec![] };
-    /// assert_eq!(clean.summary().money_impact.to_string(), "0.00 USD");
+    /// assert_eq!(clean.summary()?.money_impact.to_string(), "0.00 USD");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
-    pub fn summary(&self) -> ReconciliationSummary {
+    pub fn summary(&self) -> Result<ReconciliationSummary> {
         let zero = Money::zero(self.currency);
         let mut total = zero;
         let mut by_class: Vec<ClassSummary> = FindingClass::ALL
@@ -108,10 +117,14 @@ impl Reconciliation {
         let mut by_customer: BTreeMap<&str, CustomerSummary> = BTreeMap::new();
         let mut by_sku: BTreeMap<&str, SkuSummary> = BTreeMap::new();
         for f in &self.findings {
-            add(&mut total, f.money_impact);
+            add(&mut total, f.money_impact, || {
+                "the net money impact of the reconciliation".to_owned()
+            })?;
             if let Some(c) = by_class.iter_mut().find(|c| c.class == f.class) {
                 c.count += 1;
-                add(&mut c.money_impact, f.money_impact);
+                add(&mut c.money_impact, f.money_impact, || {
+                    format!("the money impact of class {}", f.class)
+                })?;
             }
             if !f.customer_org_id.is_empty() {
                 let c = by_customer
@@ -123,7 +136,9 @@ impl Reconciliation {
                         money_impact: zero,
                     });
                 c.count += 1;
-                add(&mut c.money_impact, f.money_impact);
+                add(&mut c.money_impact, f.money_impact, || {
+                    format!("the money impact of customer {}", f.customer_org_id)
+                })?;
             }
             let s = by_sku.entry(f.sku.as_str()).or_insert_with(|| SkuSummary {
                 sku: f.sku.clone(),
@@ -131,9 +146,11 @@ impl Reconciliation {
                 money_impact: zero,
             });
             s.count += 1;
-            add(&mut s.money_impact, f.money_impact);
+            add(&mut s.money_impact, f.money_impact, || {
+                format!("the money impact of SKU {}", f.sku)
+            })?;
         }
-        ReconciliationSummary {
+        Ok(ReconciliationSummary {
             period: self.period,
             currency: self.currency,
             findings: self.findings.len(),
@@ -141,7 +158,7 @@ impl Reconciliation {
             by_class,
             by_customer: by_customer.into_values().collect(),
             by_sku: by_sku.into_values().collect(),
-        }
+        })
     }
 
     /// Writes the findings as CSV, one row per finding in order, under the header
@@ -193,7 +210,8 @@ impl Reconciliation {
     /// amounts as strings; the summary is [`Reconciliation::summary`], whole.
     ///
     /// # Errors
-    /// [`Error::Io`] if serialisation fails (it does not for these types).
+    /// [`Error::Io`] if serialisation fails (it does not for these types); as
+    /// [`Reconciliation::summary`].
     ///
     /// ```
     /// use wholesale_billing::{Currency, Period, Reconciliation};
@@ -223,7 +241,7 @@ impl Reconciliation {
             by_customer: Vec<CustomerSummary>,
             by_sku: Vec<SkuSummary>,
         }
-        let summary = self.summary();
+        let summary = self.summary()?;
         let document = Document {
             period: self.period,
             currency: self.currency,
@@ -322,8 +340,17 @@ fn signed(m: Money) -> String {
 }
 
 impl fmt::Display for Reconciliation {
-    /// The summary's text (see [`ReconciliationSummary`]).
+    /// The summary's text (see [`ReconciliationSummary`]); when the summary cannot be computed
+    /// ([`Reconciliation::summary`] fails), one line saying why.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.summary().fmt(f)
+        match self.summary() {
+            Ok(summary) => summary.fmt(f),
+            Err(e) => writeln!(
+                f,
+                "reconciliation {}: {} finding(s), no summary: {e}",
+                self.period,
+                self.findings.len()
+            ),
+        }
     }
 }

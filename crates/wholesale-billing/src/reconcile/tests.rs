@@ -195,7 +195,7 @@ fn golden_usage_findings_of_every_class() {
         "the partner's data has 15.5000 user-days of A-W-WXE-CALL-U for subscriber s3 of customer c1, no vendor report has any"
     );
     assert!(!result.is_clean());
-    let summary = result.summary();
+    let summary = result.summary().unwrap();
     assert_eq!(summary.findings, 7);
     assert_eq!(summary.money_impact.to_string(), "-3.02 USD");
     let counts: Vec<(FindingClass, usize, String)> = summary
@@ -654,7 +654,7 @@ fn csv_and_json_shapes() {
     assert_eq!(json["findings"][5]["expected_sku"], WXC);
     let back: Finding = serde_json::from_value(first.clone()).unwrap();
     assert_eq!(back, result.findings[0]);
-    let summary = serde_json::to_value(result.summary()).unwrap();
+    let summary = serde_json::to_value(result.summary().unwrap()).unwrap();
     assert_eq!(summary["by_class"][0]["class"], "missing_from_vendor");
     assert_eq!(summary["money_impact"]["amount"], "-3.02");
 }

@@ -9,6 +9,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
+use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
 use crate::reconcile::FindingClass;
 use crate::report::{RowData, UsageReport};
@@ -101,7 +102,7 @@ pub(super) fn walking_order(report: &UsageReport) -> Result<Option<Vec<u32>>> {
     }
     let mut keys = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
-        let row = u32::try_from(i).map_err(|_| Error::Overflow("more than 4 billion rows in a report"))?;
+        let row = u32::try_from(i).map_err(|_| Error::overflow("more than 4 billion rows in a report"))?;
         keys.push(SortKey {
             customer_prefix: prefix(table.get(r.customer_org_id)),
             subscriber_prefix: prefix(table.get(r.subscriber_id)),
@@ -245,7 +246,8 @@ impl<'a> Walk<'a, '_> {
                     if i > 0
                         && let Some(total) = vendor_days.get_mut(sku as usize)
                     {
-                        *total = total.checked_add(quantity).ok_or(Error::Overflow("user-days"))?;
+                        *total = checked::add(*total, quantity, "Σ user-days")
+                            .for_subject(|| format!("SKU {} of the vendor reports", table.get(r.sku)))?;
                     }
                     parts.push(Part {
                         sku,
@@ -269,7 +271,7 @@ impl<'a> Walk<'a, '_> {
                             expected_origin: None,
                             vendor_origin: None,
                         });
-                        cells.last_mut().ok_or(Error::Overflow("cells"))?
+                        cells.last_mut().ok_or(Error::overflow("cells"))?
                     }
                 };
                 let (sum, origin) = if p.report == 0 {
@@ -277,7 +279,8 @@ impl<'a> Walk<'a, '_> {
                 } else {
                     (&mut cell.vendor, &mut cell.vendor_origin)
                 };
-                *sum = sum.checked_add(p.quantity).ok_or(Error::Overflow("user-days"))?;
+                *sum = checked::add(*sum, p.quantity, "Σ user-days")
+                    .for_subject(|| format!("subscriber {subscriber} of customer {customer}"))?;
                 origin.get_or_insert((p.report, p.row));
             }
             only_expected.clear();
@@ -285,7 +288,8 @@ impl<'a> Walk<'a, '_> {
             for c in &cells {
                 match (c.expected != 0, c.vendor != 0) {
                     (true, true) => {
-                        let difference = c.vendor.checked_sub(c.expected).ok_or(Error::Overflow("user-days"))?;
+                        let difference = checked::sub(c.vendor, c.expected, "vendor − expected user-days")
+                            .for_subject(|| format!("subscriber {subscriber} of customer {customer}"))?;
                         if difference.unsigned_abs() > self.tolerance {
                             findings.push((FindingClass::QuantityMismatch, customer, subscriber, *c, None));
                         }

@@ -2,10 +2,11 @@
 
 use hashbrown::HashMap;
 
+use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
 use crate::quantity::Quantity;
 use crate::report::{NO_END, NO_START, ReportLevel, RowData, UsageReport};
-use crate::strings::Sym;
+use crate::strings::{StringTable, Sym};
 
 /// A new, empty group shaped after its first row.
 fn push_group(out: &mut Vec<RowData>, first: &RowData, level: ReportLevel) -> usize {
@@ -27,12 +28,15 @@ fn push_group(out: &mut Vec<RowData>, first: &RowData, level: ReportLevel) -> us
     out.len() - 1
 }
 
-/// Adds a row into its group: quantities summed, dates widened, the first external id kept.
-fn add_to(group: &mut RowData, r: &RowData) -> Result<()> {
-    group.quantity = group
-        .quantity
-        .checked_add(r.quantity)
-        .ok_or(Error::Overflow("quantity sum"))?;
+/// Adds a row into its group: quantities summed, dates widened, the first external id kept;
+/// `strings` names the row in an overflow error.
+fn add_to(group: &mut RowData, r: &RowData, strings: &StringTable) -> Result<()> {
+    group.quantity = checked::add(group.quantity, r.quantity, "Σ user-days").for_subject(|| {
+        match strings.get(r.customer_org_id) {
+            "" => format!("SKU {}", strings.get(r.sku)),
+            customer => format!("SKU {} of customer {customer}", strings.get(r.sku)),
+        }
+    })?;
     group.start = group.start.min(r.start);
     group.end = group.end.max(r.end);
     if group.customer_external_id.is_empty() && !group.customer_org_id.is_empty() {
@@ -65,7 +69,7 @@ impl UsageReport {
             let slot = *index
                 .entry((r.partner_org_id, r.sku))
                 .or_insert_with(|| push_group(&mut out, r, ReportLevel::Partner));
-            add_to(&mut out[slot], r)?;
+            add_to(&mut out[slot], r, &self.strings)?;
         }
         out.sort_unstable_by(|a, b| {
             s(a.sku)
@@ -163,7 +167,7 @@ impl UsageReport {
                     let slot = *index
                         .entry((r.partner_org_id, r.sku, r.location_id, s(r.license_id)))
                         .or_insert_with(|| push_group(&mut out, r, level));
-                    add_to(&mut out[slot], r)?;
+                    add_to(&mut out[slot], r, &self.strings)?;
                     run_end += 1;
                 }
                 out[first_group..].sort_unstable_by(|a, b| {

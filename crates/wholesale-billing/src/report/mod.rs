@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use column::Column;
 pub use read::ReadOptions;
 
+use crate::checked::{self, Subject};
 use crate::error::{Error, OutsideRow, Result, RowOrigin};
 use crate::ledger::SubscriberType;
 use crate::proration::HourPolicy;
@@ -407,8 +408,22 @@ impl UsageReport {
     }
 
     /// The sum of all quantities.
-    pub fn total_quantity(&self) -> Quantity {
-        self.rows.iter().map(|r| r.quantity).sum()
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] when the sum does not fit a [`Quantity`] (beyond ±922,337,203,685,477
+    /// user-days): a sum never saturates.
+    ///
+    /// ```
+    /// use wholesale_billing::{Error, ReadOptions, UsageReport};
+    /// let read = |csv: &str| UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).map(|r| r.0);
+    /// assert_eq!(read("SKU,QUANTITY\nA,1.5\nB,2\n")?.total_quantity()?.to_string(), "3.5000");
+    /// let huge = read("SKU,QUANTITY\nA,900000000000000\nB,900000000000000\n")?;
+    /// assert!(matches!(huge.total_quantity(), Err(Error::Overflow { .. })));
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn total_quantity(&self) -> Result<Quantity> {
+        checked::sum(self.rows.iter().map(|r| r.quantity), "Σ user-days")
+            .for_subject(|| "the whole usage report".to_owned())
     }
 
     /// One report of the rows of several reports of one level, in order (e.g. the partner's
@@ -426,7 +441,7 @@ impl UsageReport {
     /// let b = read("PARTNER_ORG_ID,CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\nsp,c2,s2,A,2.5\n")?;
     /// let both = UsageReport::concat([&a, &b])?;
     /// assert_eq!(both.len(), 2);
-    /// assert_eq!(both.total_quantity().to_string(), "3.5000");
+    /// assert_eq!(both.total_quantity()?.to_string(), "3.5000");
     /// assert_eq!(both.row(1).unwrap().partner_org_id, "sp");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
@@ -528,20 +543,26 @@ impl UsageReport {
 
     /// Quantity per SKU, sorted by SKU.
     ///
+    /// # Errors
+    /// [`Error::Overflow`] naming the SKU whose sum does not fit a [`Quantity`].
+    ///
     /// ```
     /// # use wholesale_billing::{UsageReport, ReadOptions};
     /// let csv = "SKU,QUANTITY\nA,1.5\nB,2\nA,0.25\n";
     /// let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
-    /// let totals = report.quantity_by_sku();
+    /// let totals = report.quantity_by_sku()?;
     /// assert_eq!(totals[0].0, "A");
     /// assert_eq!(totals[0].1.to_string(), "1.7500");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
-    pub fn quantity_by_sku(&self) -> Vec<(&str, Quantity)> {
+    pub fn quantity_by_sku(&self) -> Result<Vec<(&str, Quantity)>> {
         let mut totals: std::collections::BTreeMap<&str, Quantity> = std::collections::BTreeMap::new();
         for r in &self.rows {
-            *totals.entry(self.strings.get(r.sku)).or_default() += r.quantity;
+            let sku = self.strings.get(r.sku);
+            let slot = totals.entry(sku).or_default();
+            *slot = checked::add(*slot, r.quantity, "Σ user-days")
+                .for_subject(|| format!("SKU {sku} of the usage report"))?;
         }
-        totals.into_iter().collect()
+        Ok(totals.into_iter().collect())
     }
 }

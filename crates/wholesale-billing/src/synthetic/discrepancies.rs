@@ -227,22 +227,24 @@ impl<'r> Planter<'r> {
         table.get(sym)
     }
 
-    /// The rows (indices) of a group, and its SKUs with a non-zero total, in SKU order.
+    /// The rows (indices) of a group, and its SKUs with a positive total, in SKU order (a SKU whose
+    /// total does not fit a quantity is no candidate).
     fn group_skus(&self, group: Group) -> Vec<(&'r str, Vec<usize>, i64)> {
-        let mut out: Vec<(&'r str, Vec<usize>, i64)> = Vec::new();
+        let mut out: Vec<(&'r str, Vec<usize>, Option<i64>)> = Vec::new();
         for &i in self.order.get(group.start..group.end).unwrap_or_default() {
             let Some(r) = self.report.rows.get(i) else { continue };
             let sku = self.text(r.sku);
             match out.last_mut() {
                 Some((s, rows, total)) if *s == sku => {
                     rows.push(i);
-                    *total = total.saturating_add(r.quantity.ten_thousandths());
+                    *total = total.and_then(|t| t.checked_add(r.quantity.ten_thousandths()));
                 }
-                _ => out.push((sku, vec![i], r.quantity.ten_thousandths())),
+                _ => out.push((sku, vec![i], Some(r.quantity.ten_thousandths()))),
             }
         }
-        out.retain(|(_, _, total)| *total > 0);
-        out
+        out.into_iter()
+            .filter_map(|(sku, rows, total)| total.filter(|t| *t > 0).map(|t| (sku, rows, t)))
+            .collect()
     }
 
     /// Plants a change of `kind` in a (customer, subscriber) not changed yet; false when none fits.
@@ -325,10 +327,18 @@ impl<'r> Planter<'r> {
         let old = row.quantity.ten_thousandths();
         let delta: i64 = self.rng.random_range(1..=100_000);
         let down = self.rng.random_bool(0.5) && old > delta && total > delta;
-        let new = if down { old - delta } else { old.saturating_add(delta) };
+        let new = if down {
+            old.checked_sub(delta)
+        } else {
+            old.checked_add(delta)
+        };
+        // Beyond the quantity range: no change planted here.
+        let Some((new, actual)) = new.and_then(|n| Some((n, total.checked_sub(old)?.checked_add(n)?))) else {
+            return false;
+        };
         row.quantity = Quantity::from_ten_thousandths(new);
         planted.class = FindingClass::QuantityMismatch;
-        planted.actual = Quantity::from_ten_thousandths(total - old + new);
+        planted.actual = Quantity::from_ten_thousandths(actual);
         self.planted.push(planted);
         true
     }
@@ -351,7 +361,7 @@ impl<'r> Planter<'r> {
                 break;
             }
             if attempt > 1_000 {
-                return Err(Error::Overflow("no free subscriber id to plant"));
+                return Err(Error::overflow("no free subscriber id to plant"));
             }
         }
         let customer = self
@@ -555,7 +565,8 @@ mod tests {
                     .rows()
                     .filter(|row| row.customer_org_id == p.customer_org_id && row.subscriber_id == p.subscriber_id)
                     .collect();
-                let of_sku: Quantity = rows.iter().filter(|row| row.sku == p.sku).map(|row| row.quantity).sum();
+                let of_sku =
+                    Quantity::try_sum(rows.iter().filter(|row| row.sku == p.sku).map(|row| row.quantity)).unwrap();
                 assert_eq!(of_sku, p.actual, "{p:?}");
                 if p.class == FindingClass::UnexpectedVendorUsage {
                     assert_eq!(rows.len(), 1);

@@ -1,5 +1,8 @@
 //! The billing computation of a month: usage rows routed to customers and sub-partners, priced
 //! by the price book into invoices ([`bill_month`]).
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,6 +11,7 @@ use rust_decimal::Decimal;
 
 use super::margin::margins;
 use super::{BillTo, Invoice, InvoiceLine, LinePricing, MonthlyBilling};
+use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money, RoundingPolicy};
 use crate::org::Organisation;
@@ -125,8 +129,10 @@ pub fn bill_month(
             .lines
             .entry((row.sku, location))
             .or_insert((Quantity::ZERO, Decimal::ZERO, row.description));
-        entry.0 = entry.0.checked_add(row.quantity).ok_or(Error::Overflow("user-days"))?;
-        entry.1 += whole_units(row.quantity, days);
+        let subject = || format!("SKU {} of customer {}", row.sku, row.customer_org_id);
+        entry.0 = checked::add(entry.0, row.quantity, "Σ user-days").for_subject(subject)?;
+        let whole = whole_units(row.quantity, days).and_then(|w| checked::add(entry.1, w, "Σ whole units"));
+        entry.1 = whole.for_subject(subject)?;
     }
 
     // A missing price or rate names the first usage row that needs it.
@@ -183,8 +189,8 @@ pub fn bill_month(
 }
 
 /// `ceil(user-days / days)` of one report row.
-fn whole_units(user_days: Quantity, days: u32) -> Decimal {
-    (user_days.to_decimal() / Decimal::from(days)).ceil()
+fn whole_units(user_days: Quantity, days: u32) -> Result<Decimal> {
+    checked::div(user_days.to_decimal(), Decimal::from(days), "user-days / days").map(|units| units.ceil())
 }
 
 fn make_invoice(
@@ -197,8 +203,10 @@ fn make_invoice(
     rounding: &RoundingPolicy,
 ) -> Result<Invoice> {
     let days = period.days();
+    let whom = bill_to.whom();
     let mut lines = Vec::with_capacity(bill.lines.len());
     for ((sku, location), (user_days, whole, report_description)) in &bill.lines {
+        let subject = || format!("SKU {sku} of {whom}");
         if !user_days.is_positive() {
             continue;
         }
@@ -207,10 +215,10 @@ fn make_invoice(
             return Err(Error::TiersPerLocation { sku: (*sku).to_owned() });
         }
         let units = match terms.unit_mode {
-            UnitMode::Prorated => rounding.user_months(*user_days, period)?,
+            UnitMode::Prorated => rounding.user_months(*user_days, period).for_subject(subject)?,
             UnitMode::WholeUnits => *whole,
         };
-        let (exact, bands) = price_units(&entry.price, units);
+        let (exact, bands) = price_units(&entry.price, units).for_subject(subject)?;
         let amount = rounding.line(exact, currency);
         let units_text = match terms.unit_mode {
             UnitMode::Prorated => format!("{user_days} user-days / {days} days = {units} user-months"),
@@ -247,21 +255,22 @@ fn make_invoice(
             derivation,
         });
     }
-    let subtotal = Money::sum(lines.iter().map(|l| l.amount), currency)?;
-    let discount = rounding.line(
-        subtotal.amount() * terms.discount_percent / Decimal::ONE_HUNDRED,
-        currency,
-    );
-    let after_discount = subtotal.checked_sub(discount)?;
+    let subject = || format!("the invoice of {whom}");
+    let subtotal = Money::sum(lines.iter().map(|l| l.amount), currency).for_subject(subject)?;
+    let discount =
+        checked::percent_of(subtotal.amount(), terms.discount_percent, "subtotal × discount %").for_subject(subject)?;
+    let discount = rounding.line(discount, currency);
+    let after_discount = subtotal.checked_sub(discount).for_subject(subject)?;
     let minimum_charge = rounding.line(terms.minimum_charge, currency);
     let minimum_top_up = if after_discount.amount() < minimum_charge.amount() {
-        minimum_charge.checked_sub(after_discount)?
+        minimum_charge.checked_sub(after_discount).for_subject(subject)?
     } else {
         Money::zero(currency)
     };
-    let net = after_discount.checked_add(minimum_top_up)?;
-    let tax = rounding.tax(net.amount() * terms.tax_percent / Decimal::ONE_HUNDRED, currency);
-    let total = rounding.total(net.checked_add(tax)?.amount(), currency);
+    let net = after_discount.checked_add(minimum_top_up).for_subject(subject)?;
+    let tax = checked::percent_of(net.amount(), terms.tax_percent, "net × tax %").for_subject(subject)?;
+    let tax = rounding.tax(tax, currency);
+    let total = rounding.total(net.checked_add(tax).for_subject(subject)?.amount(), currency);
     Ok(Invoice {
         bill_to,
         issuer_org_id: issuer_org_id.clone(),

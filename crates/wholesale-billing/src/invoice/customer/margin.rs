@@ -1,4 +1,7 @@
 //! The margin report: revenue, wholesale cost and margin per customer, sub-partner and SKU.
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -6,6 +9,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::Invoice;
+use crate::checked::{self, Subject};
 use crate::csvutil::csv_write_error;
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money, RoundingPolicy};
@@ -71,17 +75,20 @@ fn cost_by_sku(
     rates: &WholesaleRateCard,
     rounding: &RoundingPolicy,
 ) -> Result<BTreeMap<String, Money>> {
+    let whom = invoice.bill_to.whom();
     let mut days_by_sku: BTreeMap<&str, Quantity> = BTreeMap::new();
     for l in &invoice.lines {
         let slot = days_by_sku.entry(l.sku.as_str()).or_default();
-        *slot = slot.checked_add(l.user_days).ok_or(Error::Overflow("user-days"))?;
+        *slot = checked::add(*slot, l.user_days, "Σ user-days").for_subject(|| format!("SKU {} of {whom}", l.sku))?;
     }
     days_by_sku
         .into_iter()
         .map(|(sku, user_days)| {
-            let months = rounding.user_months(user_days, invoice.period)?;
+            let subject = || format!("SKU {sku} of {whom}");
+            let months = rounding.user_months(user_days, invoice.period).for_subject(subject)?;
             let rate = rates.rate(sku)?.rate;
-            Ok((sku.to_owned(), rounding.line(months * rate, rates.currency())))
+            let cost = checked::mul(months, rate, "user-months × wholesale rate").for_subject(subject)?;
+            Ok((sku.to_owned(), rounding.line(cost, rates.currency())))
         })
         .collect()
 }
@@ -98,38 +105,46 @@ pub(super) fn margins(
     for (dimension, invoices) in [("customer", customers), ("sub_partner", resellers)] {
         for inv in invoices {
             let costs = cost_by_sku(inv, rates, rounding)?;
-            let cost = Money::sum(costs.values().copied(), currency)?;
-            let revenue = inv.net()?;
+            let subject = || format!("the margin of {}", inv.bill_to.whom());
+            let cost = Money::sum(costs.values().copied(), currency).for_subject(subject)?;
+            let revenue = inv.net().for_subject(subject)?;
             rows.push(MarginRow {
                 dimension,
                 key: inv.bill_to.org_id().to_owned(),
                 label: inv.bill_to.label().to_owned(),
                 revenue,
                 cost,
-                margin: revenue.checked_sub(cost)?,
+                margin: revenue.checked_sub(cost).for_subject(subject)?,
             });
             for l in &inv.lines {
                 let slot = by_sku
                     .entry(l.sku.clone())
                     .or_insert_with(|| (Money::zero(currency), Money::zero(currency), l.description.clone()));
-                slot.0 = slot.0.checked_add(l.amount)?;
+                slot.0 = slot
+                    .0
+                    .checked_add(l.amount)
+                    .for_subject(|| format!("the revenue of SKU {}", l.sku))?;
             }
             for (sku, c) in costs {
+                let subject = || format!("the wholesale cost of SKU {sku}");
                 let slot = by_sku
-                    .entry(sku)
+                    .entry(sku.clone())
                     .or_insert_with(|| (Money::zero(currency), Money::zero(currency), String::new()));
-                slot.1 = slot.1.checked_add(c)?;
+                slot.1 = slot.1.checked_add(c).for_subject(subject)?;
             }
         }
     }
     for (sku, (revenue, cost, label)) in by_sku {
+        let margin = revenue
+            .checked_sub(cost)
+            .for_subject(|| format!("the margin of SKU {sku}"))?;
         rows.push(MarginRow {
             dimension: "sku",
             key: sku,
             label,
             revenue,
             cost,
-            margin: revenue.checked_sub(cost)?,
+            margin,
         });
     }
     Ok(MarginReport { currency, rows })

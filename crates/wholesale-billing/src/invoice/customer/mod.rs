@@ -61,6 +61,14 @@ impl BillTo {
             BillTo::SubPartner { name, .. } => name,
         }
     }
+
+    /// Who, in words: `customer <org id>` or `sub-partner <org id>`.
+    pub(crate) fn whom(&self) -> String {
+        match self {
+            BillTo::Customer { org_id, .. } => format!("customer {org_id}"),
+            BillTo::SubPartner { org_id, .. } => format!("sub-partner {org_id}"),
+        }
+    }
 }
 
 /// How a line's amount was priced.

@@ -7,7 +7,9 @@ use rust_decimal::Decimal;
 
 use super::{LineKind, VendorInvoice, VendorInvoiceLine};
 use crate::catalog::COMMITTED_SPEND_SKU;
-use crate::csvutil::{csv_error, csv_write_error, field, find_columns, open_with_header, record_line};
+use crate::csvutil::{
+    csv_error, csv_write_error, field, find_columns, normalize_header, open_with_header, record_line,
+};
 use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::ledger::Diagnostics;
 use crate::money::{Currency, Money, parse_decimal};
@@ -70,26 +72,46 @@ impl VendorInvoice {
     /// `kind` (`usage`, `committed_spend`, `overage`, `tax`, `other`; default `usage`, or
     /// `committed_spend` for `A-W-CS-MNTH`), the period (`period` as `YYYY-MM-DD..YYYY-MM-DD`, or
     /// `period_start` and `period_end`), and the derivation columns `user_days` and
-    /// `days_in_period` that [`VendorInvoice::write_csv`] writes are optional. A `TOTAL` row is kept as
-    /// [`VendorInvoice::stated_total`]. Extended amounts and the total are kept as written, so the
-    /// invoice's own arithmetic can be checked by [`reconcile`](crate::reconcile).
+    /// `days_in_period` that [`VendorInvoice::write_csv`] writes are optional. Extended amounts are
+    /// kept as written, so each line's arithmetic can be checked by [`reconcile`](crate::reconcile).
+    ///
+    /// **A cut file is told from a whole one** where the file allows it: a row with fewer fields
+    /// than the header (a row cut mid-field) is a located error, and a `TOTAL` row (which
+    /// [`VendorInvoice::write_csv`] always writes last) must equal the sum of the lines; it is kept
+    /// as [`VendorInvoice::stated_total`]. A file with the header `write_csv` writes but no `TOTAL`
+    /// row is cut (after a whole row); any other file without a `TOTAL` row (a hand-made one) is
+    /// read, with a warning in the diagnostics that nothing tells whether it is whole.
     ///
     /// # Errors
     /// [`Error::Rejected`] (source "vendor invoice") with every bad row located by line, column and
-    /// field: a malformed number, a missing value, a second currency; [`Error::Io`] when reading
-    /// fails.
+    /// field: a row with fewer fields than the header, a malformed number, a missing value, a
+    /// second currency, a second `TOTAL` row, a missing `TOTAL` row in a file of `write_csv`'s form; [`Error::InvoiceTotalMismatch`] naming the line of
+    /// the `TOTAL` row, the total it states and the sum of the lines when they differ;
+    /// [`Error::Overflow`] when the sum of the lines does not fit a `Decimal`; [`Error::Io`] when
+    /// reading fails.
     ///
     /// ```
     /// use wholesale_billing::VendorInvoice;
     /// let csv = "sku,description,quantity,rate,extended_amount,currency\n\
     ///            A-W-CA-CALL-U,Wholesale Common Area Calling Usage,105.425,5,527.12,USD\n\
     ///            A-W-WXC-CALL-U,Wholesale Webex Calling Usage,356.6889,8,2853.51,USD\n";
-    /// let (invoice, _) = VendorInvoice::read_csv(csv.as_bytes())?;
+    /// let (invoice, diagnostics) = VendorInvoice::read_csv(csv.as_bytes())?;
     /// assert_eq!(invoice.total()?.to_string(), "3380.63 USD");
+    /// assert_eq!(diagnostics.warning_count(), 1, "no TOTAL row: nothing says the file is whole");
     /// let bad = "sku,quantity,rate,extended_amount,currency\nA,1,2,two,USD\n";
     /// let err = VendorInvoice::read_csv(bad.as_bytes()).unwrap_err();
     /// assert_eq!(err.issues()[0].to_string(),
     ///     "line 2, column 4 (extended_amount): error: invalid amount \"two\": not a plain decimal number");
+    ///
+    /// // Cut files: a row cut mid-field, and a total that is not the sum of the lines.
+    /// let cut = "sku,quantity,rate,extended_amount,currency\nA,1,2,2.00,USD\nB,1,2,2.0";
+    /// let err = VendorInvoice::read_csv(cut.as_bytes()).unwrap_err();
+    /// assert_eq!(err.issues()[0].to_string(),
+    ///     "line 3, column 5 (currency): error: the row ends after 4 of 5 fields: it is cut short");
+    /// let short = "sku,quantity,rate,extended_amount,currency\nA,1,2,2.00,USD\nTOTAL,,,4.00,USD\n";
+    /// let err = VendorInvoice::read_csv(short.as_bytes()).unwrap_err();
+    /// assert_eq!(err.to_string(),
+    ///     "vendor invoice line 3: the stated total 4.00 USD is not the sum of the lines, 2.00 USD");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn read_csv(reader: impl Read) -> Result<(VendorInvoice, Diagnostics)> {
@@ -105,15 +127,28 @@ impl VendorInvoice {
         ]
         .map(|c| c as usize);
         let cols = find_columns(&record, &names, &required, SOURCE)?;
+        let header = record.clone();
+        // The form `write_csv` writes, which always ends with a TOTAL row.
+        let written_here = header.len() == COLUMNS.len()
+            && header
+                .iter()
+                .zip(COLUMNS)
+                .all(|(name, ours)| normalize_header(name) == ours);
         let mut lines = Vec::new();
         let mut issues = Vec::new();
         let mut currency: Option<(Currency, u64)> = None;
-        let mut total: Option<Decimal> = None;
+        let mut total: Option<(Decimal, u64)> = None;
         let mut diagnostics = Diagnostics::default();
         let mut period: Option<Period> = None;
+        let mut last_line = 1;
         while rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {
             diagnostics.rows_read += 1;
             let line = record_line(&mut rdr, &record);
+            last_line = line;
+            if record.len() < header.len() {
+                issues.push(cut_row(line, record.len(), &header));
+                continue;
+            }
             let text = |c: InvoiceCol| -> std::result::Result<&str, LoadIssue> {
                 let raw = field(&record, cols[c as usize].map(|i| i - 1));
                 std::str::from_utf8(raw).map_err(|_| issue_at(line, &cols, c, "not valid utf-8".into()))
@@ -134,7 +169,7 @@ impl VendorInvoice {
                             "a second TOTAL row".to_owned(),
                         ));
                     }
-                    total = Some(amount);
+                    total = Some((amount, line));
                 }
                 Err(issue) => issues.push(issue),
             }
@@ -152,8 +187,37 @@ impl VendorInvoice {
             period,
             lines,
             overage_basis: Vec::new(),
-            stated_total: total.map(|t| Money::new(t, currency)),
+            stated_total: total.map(|(t, _)| Money::new(t, currency)),
         };
+        match total {
+            Some((stated, line)) => {
+                let lines_sum = invoice.total()?;
+                if stated != lines_sum.amount() {
+                    return Err(Error::InvoiceTotalMismatch {
+                        line,
+                        stated: Money::new(stated, currency),
+                        lines_sum,
+                    });
+                }
+            }
+            None if written_here => {
+                return Err(Error::Rejected {
+                    source_name: SOURCE,
+                    issues: vec![LoadIssue::new(
+                        Severity::Error,
+                        last_line.saturating_add(1),
+                        IssueKind::MalformedCsv,
+                        "no TOTAL row, which every invoice in this form ends with: the file is cut",
+                    )],
+                });
+            }
+            None => diagnostics.issues.push(LoadIssue::new(
+                Severity::Warning,
+                last_line.saturating_add(1),
+                IssueKind::MissingField,
+                "no TOTAL row: nothing tells whether the file is whole (a cut file would not be noticed)",
+            )),
+        }
         Ok((invoice, diagnostics))
     }
 }
@@ -212,6 +276,22 @@ const INVOICE_COLS: [(InvoiceCol, &str, &[&str]); 12] = [
     (InvoiceCol::UserDays, "user_days", &["user_days"]),
     (InvoiceCol::DaysInPeriod, "days_in_period", &["days_in_period"]),
 ];
+
+/// A row with fewer fields than the header: cut short (a file cut mid-row, or a hand-made row
+/// missing its last fields), located at the first missing field.
+fn cut_row(line: u64, fields: usize, header: &csv::ByteRecord) -> LoadIssue {
+    let name = header.get(fields).map(String::from_utf8_lossy).unwrap_or_default();
+    LoadIssue::new(
+        Severity::Error,
+        line,
+        IssueKind::MalformedCsv,
+        format!(
+            "the row ends after {fields} of {} fields: it is cut short",
+            header.len()
+        ),
+    )
+    .at_column(fields + 1, name.trim())
+}
 
 fn issue_at(line: u64, cols: &[Option<usize>; 12], c: InvoiceCol, message: String) -> LoadIssue {
     let issue = LoadIssue::new(Severity::Error, line, IssueKind::InvalidValue, message);

@@ -1,5 +1,8 @@
 //! The expected vendor invoice: what Cisco should bill for a period, from the usage reports and
 //! the wholesale rate card ([`expected_vendor_invoice`]).
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::BTreeMap;
 
@@ -7,6 +10,7 @@ use rust_decimal::Decimal;
 
 use super::{Commitment, LineKind, VendorInvoice, VendorInvoiceLine, VendorInvoiceOptions};
 use crate::catalog::COMMITTED_SPEND_SKU;
+use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::quantity::Quantity;
@@ -53,9 +57,9 @@ fn user_days_by_sku<'a>(
     let mut totals: BTreeMap<String, Quantity> = BTreeMap::new();
     for report in reports {
         report.check_period(period, "usage report")?;
-        for (sku, q) in report.quantity_by_sku() {
+        for (sku, q) in report.quantity_by_sku()? {
             let slot = totals.entry(sku.to_owned()).or_default();
-            *slot = slot.checked_add(q).ok_or(Error::Overflow("user-days"))?;
+            *slot = checked::add(*slot, q, "Σ user-days").for_subject(|| format!("SKU {sku} of the usage reports"))?;
         }
     }
     Ok(totals)
@@ -112,12 +116,13 @@ pub fn expected_vendor_invoice<'a>(
         let rate = rates
             .rate(sku)
             .map_err(|e| e.needed_by(UsageReport::first_row_of_sku(&usage, "usage report", sku)))?;
-        let quantity = rounding.user_months(*days_used, period)?;
+        let subject = || format!("SKU {sku} of the vendor invoice");
+        let quantity = rounding.user_months(*days_used, period).for_subject(subject)?;
         let price = match options.commitment {
             Commitment::Uncommitted => rate.rate,
             Commitment::Committed { .. } => rate.committed_or_list(),
         };
-        let amount = quantity.checked_mul(price).ok_or(Error::Overflow("invoice line"))?;
+        let amount = checked::mul(quantity, price, "user-months × rate").for_subject(subject)?;
         let line = VendorInvoiceLine {
             sku: sku.clone(),
             description: rate.description.clone(),
@@ -155,8 +160,9 @@ pub fn expected_vendor_invoice<'a>(
             days_in_period: None,
             source_line: None,
         });
-        let at_committed = Money::sum(basis.iter().map(|l| l.extended), currency)?;
-        let over = at_committed.checked_sub(monthly)?;
+        let subject = || "the overage of the vendor invoice".to_owned();
+        let at_committed = Money::sum(basis.iter().map(|l| l.extended), currency).for_subject(subject)?;
+        let over = at_committed.checked_sub(monthly).for_subject(subject)?;
         let overage = if over.is_negative() {
             Money::zero(currency)
         } else {
@@ -176,10 +182,8 @@ pub fn expected_vendor_invoice<'a>(
         });
     }
     for fixed in &options.fixed_lines {
-        let amount = fixed
-            .quantity
-            .checked_mul(fixed.rate)
-            .ok_or(Error::Overflow("invoice line"))?;
+        let amount = checked::mul(fixed.quantity, fixed.rate, "quantity × rate")
+            .for_subject(|| format!("fixed line {} of the vendor invoice", fixed.sku))?;
         lines.push(VendorInvoiceLine {
             sku: fixed.sku.clone(),
             description: fixed.description.clone(),
@@ -194,8 +198,10 @@ pub fn expected_vendor_invoice<'a>(
         });
     }
     if let Some(percent) = options.tax_percent {
-        let subtotal = Money::sum(lines.iter().map(|l| l.extended), currency)?;
-        let tax = rounding.tax(subtotal.amount() * percent / Decimal::ONE_HUNDRED, currency);
+        let subject = || "the vendor invoice".to_owned();
+        let subtotal = Money::sum(lines.iter().map(|l| l.extended), currency).for_subject(subject)?;
+        let tax = checked::percent_of(subtotal.amount(), percent, "subtotal × tax %").for_subject(subject)?;
+        let tax = rounding.tax(tax, currency);
         lines.push(VendorInvoiceLine {
             sku: "TAX".to_owned(),
             description: format!("Tax {percent}%"),

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 pub use expected::expected_vendor_invoice;
 
-use crate::error::{Error, Result};
+use crate::checked::{self, Subject};
+use crate::error::Result;
 use crate::money::{Currency, Money, RoundingPolicy};
 use crate::quantity::Quantity;
 use crate::time::Period;
@@ -153,9 +154,11 @@ impl VendorInvoice {
     /// The total: the sum of the lines' extended amounts.
     ///
     /// # Errors
-    /// [`Error::CurrencyMismatch`] if a line is in another currency than the invoice.
+    /// [`Error::CurrencyMismatch`](crate::Error::CurrencyMismatch) if a line is in another currency than the invoice;
+    /// [`Error::Overflow`](crate::Error::Overflow) if the sum does not fit a `Decimal`.
     pub fn total(&self) -> Result<Money> {
         Money::sum(self.lines.iter().map(|l| l.extended), self.currency)
+            .for_subject(|| "the lines of the vendor invoice".to_owned())
     }
 
     /// The total of the lines of one kind.
@@ -167,19 +170,19 @@ impl VendorInvoice {
             self.lines.iter().filter(|l| l.kind == kind).map(|l| l.extended),
             self.currency,
         )
+        .for_subject(|| format!("the {kind} lines of the vendor invoice"))
     }
 
     /// Usage lines' quantities per SKU (user-months), summed when a SKU has several lines.
     ///
     /// # Errors
-    /// [`Error::Overflow`] if a sum does not fit a `Decimal`.
+    /// [`Error::Overflow`](crate::Error::Overflow) if a sum does not fit a `Decimal`.
     pub fn usage_quantity_by_sku(&self) -> Result<BTreeMap<&str, Decimal>> {
         let mut out: BTreeMap<&str, Decimal> = BTreeMap::new();
         for line in self.lines.iter().filter(|l| l.kind == LineKind::Usage) {
             let slot = out.entry(line.sku.as_str()).or_default();
-            *slot = slot
-                .checked_add(line.quantity)
-                .ok_or(Error::Overflow("invoice quantities"))?;
+            *slot = checked::add(*slot, line.quantity, "Σ usage quantities")
+                .for_subject(|| format!("SKU {} of the vendor invoice", line.sku))?;
         }
         Ok(out)
     }

@@ -1,5 +1,6 @@
 //! Tests of the vendor invoice: the seed invoice, committed months, CSV and JSON.
 use super::*;
+use crate::error::{Error, IssueKind};
 use crate::rates::{WholesaleRate, WholesaleRateCard};
 use crate::report::{ReadOptions, UsageReport};
 
@@ -184,16 +185,89 @@ fn csv_round_trip_and_total_check() {
         invoice.usage_quantity_by_sku().unwrap()
     );
     assert_eq!(back.stated_total.unwrap().to_string(), "5035.42 USD");
-    let text = String::from_utf8(out).unwrap().replace("5035.42,USD", "5035.43,USD");
-    let (wrong, _) = VendorInvoice::read_csv(text.as_bytes()).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let wrong = text.replace("5035.42,USD", "5035.43,USD");
+    let err = VendorInvoice::read_csv(wrong.as_bytes()).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvoiceTotalMismatch { line: 6, stated, lines_sum }
+            if stated.to_string() == "5035.43 USD" && lines_sum.to_string() == "5035.42 USD"),
+        "{err:?}"
+    );
     assert_eq!(
-        wrong.stated_total.unwrap().to_string(),
-        "5035.43 USD",
-        "kept as written"
+        err.to_string(),
+        "vendor invoice line 6: the stated total 5035.43 USD is not the sum of the lines, 5035.42 USD"
     );
     let twice = format!("{text}TOTAL,,,,,,,1.00,USD,,\n");
     let err = VendorInvoice::read_csv(twice.as_bytes()).unwrap_err();
     assert!(err.issues()[0].message.contains("a second TOTAL row"), "{err}");
+}
+
+/// Issue 9, point 1 (reader side): the invoice `write_csv` writes, cut at every byte, is never
+/// read as a whole invoice: every cut is an error, located at a line of the file.
+#[test]
+fn a_cut_invoice_is_told_from_a_whole_one() {
+    let invoice = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &Default::default()).unwrap();
+    let mut out = Vec::new();
+    invoice.write_csv(&mut out).unwrap();
+    let whole = String::from_utf8(out).unwrap();
+    let (read, diagnostics) = VendorInvoice::read_csv(whole.as_bytes()).unwrap();
+    assert_eq!(read.total().unwrap(), invoice.total().unwrap());
+    assert!(diagnostics.issues.is_empty(), "{:?}", diagnostics.issues);
+    // The header alone is a file that says nothing yet; from the first row on, every cut is
+    // refused, but the one of the final newline alone (the data is whole: it reads as the whole).
+    let first_row = whole.find('\n').unwrap() + 1;
+    assert_eq!(
+        VendorInvoice::read_csv(&whole.as_bytes()[..whole.len() - 1]).unwrap().0,
+        read
+    );
+    for cut in first_row + 1..whole.len() - 1 {
+        let part = &whole.as_bytes()[..cut];
+        let lines_in_part = part.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        match VendorInvoice::read_csv(part) {
+            Ok((read, _)) => panic!("cut at byte {cut} read as an invoice of {:?}", read.total()),
+            Err(Error::Rejected { issues, .. }) => {
+                let line = issues[0].line;
+                assert!((2..=lines_in_part + 1).contains(&line), "cut at {cut}: {issues:?}");
+            }
+            Err(Error::InvoiceTotalMismatch { line, .. }) => assert_eq!(line, 6, "cut at {cut}"),
+            Err(other) => panic!("cut at byte {cut}: {other}"),
+        }
+    }
+}
+
+#[test]
+fn cut_rows_and_missing_totals_are_located() {
+    // A row cut mid-field, in the middle of a hand-made file: located at its first missing field.
+    let cut = "sku,quantity,rate,extended_amount,currency\nA,1,2,2.00\nB,1,2,2.00,USD\n";
+    let err = VendorInvoice::read_csv(cut.as_bytes()).unwrap_err();
+    assert_eq!(
+        err.issues()[0].to_string(),
+        "line 2, column 5 (currency): error: the row ends after 4 of 5 fields: it is cut short"
+    );
+    assert_eq!(err.issues()[0].kind, IssueKind::MalformedCsv);
+    // The form write_csv writes, cut after a whole line: no TOTAL row is an error.
+    let ours = "sku,description,kind,period_start,period_end,quantity,rate,extended_amount,currency,user_days,\
+                days_in_period\nA,,usage,2024-05-01,2024-05-31,1.0000,2,2.00,USD,31.0000,31\n";
+    let err = VendorInvoice::read_csv(ours.as_bytes()).unwrap_err();
+    assert_eq!(
+        err.issues()[0].to_string(),
+        "line 3: error: no TOTAL row, which every invoice in this form ends with: the file is cut"
+    );
+    // A hand-made file without a TOTAL row: read, with a warning.
+    let hand = "sku,quantity,rate,extended_amount,currency\nA,1,2,2.00,USD\n";
+    let (invoice, diagnostics) = VendorInvoice::read_csv(hand.as_bytes()).unwrap();
+    assert_eq!(invoice.total().unwrap().to_string(), "2.00 USD");
+    assert_eq!(invoice.stated_total, None);
+    assert_eq!(diagnostics.warning_count(), 1);
+    assert_eq!(
+        diagnostics.issues[0].to_string(),
+        "line 3: warning: no TOTAL row: nothing tells whether the file is whole (a cut file would not be noticed)"
+    );
+    // A total of another scale is the same amount.
+    let scaled = format!("{hand}TOTAL,,,2.000,USD\n");
+    let (invoice, diagnostics) = VendorInvoice::read_csv(scaled.as_bytes()).unwrap();
+    assert_eq!(invoice.stated_total.unwrap().to_string(), "2.000 USD");
+    assert!(diagnostics.issues.is_empty());
 }
 
 #[test]

@@ -1,15 +1,25 @@
 //! Tiered pricing: the amount of a number of units under a flat, volume or graduated price.
+// Every sum, difference, product and quotient of money or quantities here goes through
+// `crate::checked`: clippy refuses an operator that could panic or overflow.
+#![deny(clippy::arithmetic_side_effects)]
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{SkuPrice, TierKind};
+use crate::checked;
+use crate::error::Result;
 use crate::money::decimal_text;
 
 /// The amount of `units` under a SKU price, exact (not rounded), with the band(s) used.
 ///
+/// # Errors
+/// [`Error::Overflow`](crate::Error::Overflow) when a band's units × price, or the sum of the
+/// bands, does not fit a `Decimal` (it names the operation; the caller names the SKU and whom it
+/// bills).
+///
 /// ```
-/// use wholesale_billing::{Decimal, PriceBand, SkuPrice, TierKind, price_units};
+/// use wholesale_billing::{Decimal, Error, PriceBand, SkuPrice, TierKind, price_units};
 /// let d = |s: &str| s.parse::<Decimal>().unwrap();
 /// let bands = vec![
 ///     PriceBand { up_to: Some(d("10")), price: d("6") },
@@ -17,32 +27,35 @@ use crate::money::decimal_text;
 /// ];
 /// let volume = SkuPrice::Tiered { kind: TierKind::Volume, bands: bands.clone() };
 /// let graduated = SkuPrice::Tiered { kind: TierKind::Graduated, bands };
-/// assert_eq!(price_units(&volume, d("12")).0.to_string(), "60");      // 12 × 5
-/// assert_eq!(price_units(&graduated, d("12")).0.to_string(), "70");   // 10 × 6 + 2 × 5
-/// assert_eq!(price_units(&SkuPrice::Flat(d("2.5")), d("4")).0.to_string(), "10.0");
+/// assert_eq!(price_units(&volume, d("12"))?.0.to_string(), "60");      // 12 × 5
+/// assert_eq!(price_units(&graduated, d("12"))?.0.to_string(), "70");   // 10 × 6 + 2 × 5
+/// assert_eq!(price_units(&SkuPrice::Flat(d("2.5")), d("4"))?.0.to_string(), "10.0");
+/// let err = price_units(&SkuPrice::Flat(Decimal::MAX), d("2")).unwrap_err();
+/// assert!(matches!(err, Error::Overflow { operation: "price × units", .. }));
+/// # Ok::<(), wholesale_billing::Error>(())
 /// ```
-pub fn price_units(price: &SkuPrice, units: Decimal) -> (Decimal, Vec<BandUse>) {
+pub fn price_units(price: &SkuPrice, units: Decimal) -> Result<(Decimal, Vec<BandUse>)> {
     match price {
-        SkuPrice::Flat(p) => (units * p, Vec::new()),
+        SkuPrice::Flat(p) => Ok((checked::mul(units, *p, "price × units")?, Vec::new())),
         SkuPrice::Tiered {
             kind: TierKind::Volume,
             bands,
         } => {
-            let (index, band) = bands
-                .iter()
-                .enumerate()
+            // Bands numbered from 1: the first that holds all the units, else the last.
+            let (number, band) = (1usize..)
+                .zip(bands)
                 .find(|(_, b)| b.up_to.is_none_or(|up| units <= up))
-                .or_else(|| bands.iter().enumerate().next_back())
-                .map_or((0, None), |(i, b)| (i, Some(b)));
+                .or_else(|| bands.last().map(|b| (bands.len(), b)))
+                .map_or((1, None), |(n, b)| (n, Some(b)));
             let price = band.map_or(Decimal::ZERO, |b| b.price);
-            let amount = units * price;
+            let amount = checked::mul(units, price, "price × units")?;
             let used = BandUse {
-                band: index + 1,
+                band: number,
                 units,
                 price,
                 amount,
             };
-            (amount, vec![used])
+            Ok((amount, vec![used]))
         }
         SkuPrice::Tiered {
             kind: TierKind::Graduated,
@@ -51,17 +64,17 @@ pub fn price_units(price: &SkuPrice, units: Decimal) -> (Decimal, Vec<BandUse>) 
             let mut uses = Vec::new();
             let mut floor = Decimal::ZERO;
             let mut total = Decimal::ZERO;
-            for (i, band) in bands.iter().enumerate() {
+            for (number, band) in (1usize..).zip(bands) {
                 if units <= floor {
                     break;
                 }
                 let top = band.up_to.map_or(units, |up| up.min(units));
-                let in_band = top - floor;
+                let in_band = checked::sub(top, floor, "units in a price band")?;
                 if in_band > Decimal::ZERO {
-                    let amount = in_band * band.price;
-                    total += amount;
+                    let amount = checked::mul(in_band, band.price, "price × units in a band")?;
+                    total = checked::add(total, amount, "Σ price bands")?;
                     uses.push(BandUse {
-                        band: i + 1,
+                        band: number,
                         units: in_band,
                         price: band.price,
                         amount,
@@ -69,7 +82,7 @@ pub fn price_units(price: &SkuPrice, units: Decimal) -> (Decimal, Vec<BandUse>) 
                 }
                 floor = band.up_to.unwrap_or(units);
             }
-            (total, uses)
+            Ok((total, uses))
         }
     }
 }
@@ -124,15 +137,15 @@ mod tests {
             bands,
         };
         // 60.5 units graduated: 10 × 6 + 40 × 5.5 + 10.5 × 5 = 60 + 220 + 52.5 = 332.5
-        let (amount, uses) = price_units(&graduated, d("60.5"));
+        let (amount, uses) = price_units(&graduated, d("60.5")).unwrap();
         assert_eq!(amount, d("332.5"));
         assert_eq!(uses.len(), 3);
         // volume: all 60.5 units at band 3 (5) = 302.5; 50 units at band 2 (inclusive) = 275
-        assert_eq!(price_units(&volume, d("60.5")).0, d("302.5"));
-        assert_eq!(price_units(&volume, d("50")).0, d("275.0"));
-        assert_eq!(price_units(&volume, d("50")).1[0].band, 2);
+        assert_eq!(price_units(&volume, d("60.5")).unwrap().0, d("302.5"));
+        assert_eq!(price_units(&volume, d("50")).unwrap().0, d("275.0"));
+        assert_eq!(price_units(&volume, d("50")).unwrap().1[0].band, 2);
         // within the first band
-        assert_eq!(price_units(&graduated, d("3.25")).0, d("19.50"));
-        assert_eq!(price_units(&graduated, Decimal::ZERO).0, Decimal::ZERO);
+        assert_eq!(price_units(&graduated, d("3.25")).unwrap().0, d("19.50"));
+        assert_eq!(price_units(&graduated, Decimal::ZERO).unwrap().0, Decimal::ZERO);
     }
 }
