@@ -390,8 +390,7 @@ pub(crate) fn core_class(e: &Exceptions, kind: wb::ErrorKind) -> &Py<PyType> {
         | K::TooManyDecimals
         | K::DifferingPrices
         | K::NoListPrice
-        | K::MissingCurrency
-        | K::InvoiceTotalMismatch => &e.input,
+        | K::MissingCurrency => &e.input,
         // Not the caller's input: a document that cannot be written, a failed helper thread, a
         // defect of the generator.
         K::WriteToml | K::WriteJson | K::ThreadFailed | K::GeneratorPackageMissing => &e.billing,
@@ -461,7 +460,6 @@ pub(crate) fn core_error(py: Python<'_>, error: &wb::Error, message: &str) -> Py
                 attrs.push(("expected", opt(py, Some(expected.code()))));
                 attrs.push(("found", opt(py, Some(found.code()))));
             }
-            wb::Error::InvoiceTotalMismatch { line, .. } => attrs.push(("line", opt(py, Some(*line)))),
             _ => {}
         }
         raise(py, class, (message,), attrs)

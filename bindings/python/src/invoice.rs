@@ -212,7 +212,8 @@ impl PyVendorInvoice {
 impl PyVendorInvoice {
     /// Reads an invoice as Cisco sent it, as CSV lines (path, bytes or binary file object):
     /// ``sku``, ``quantity``, ``rate``, ``extended_amount`` and ``currency`` required; a ``TOTAL``
-    /// row is kept as ``stated_total``.
+    /// row is kept as ``stated_total``, even when it is not the sum of the lines (a warning in
+    /// ``diagnostics``; ``reconcile`` reports the difference). A cut file raises.
     #[staticmethod]
     fn read_csv(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Self> {
         let source = Source::from_py(source, "vendor invoice")?;

@@ -62,20 +62,25 @@ def test_invoice_findings(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) 
     csv = invoice.to_csv()
     assert csv is not None
     first = invoice.lines[0]
-    total = invoice.total.amount
     wrong = csv.replace(f",{first.extended.amount},", f",{first.extended.amount + 1},", 1)
-    # The reader checks the TOTAL row against the lines: as an invoice from Cisco would, the wrong
-    # line's invoice states the total of its lines.
-    with pytest.raises(wb.BillingInputError, match="is not the sum of the lines") as info:
-        wb.VendorInvoice.read_csv(wrong.encode())
-    assert info.value.line == len(invoice.lines) + 2
-    wrong = wrong.replace(f"TOTAL,,,,,,,{total},", f"TOTAL,,,,,,,{total + 1},")
     vendor_invoice = wb.VendorInvoice.read_csv(wrong.encode())
+    # The stated total (no longer the sum of the lines) is kept, with a warning at its row.
+    assert vendor_invoice.stated_total == invoice.total
+    diagnostics = vendor_invoice.diagnostics
+    assert diagnostics is not None and diagnostics.error_count == 0
+    [warning] = diagnostics.issues
+    assert warning.severity == "warning" and warning.field == "extended_amount"
+    assert warning.line == len(invoice.lines) + 2
+    assert "is not the sum of the lines" in warning.message
     result = wb.reconcile(expected, expected, rates, "2024-05", vendor_invoice=vendor_invoice)
     classes = {f.finding_class for f in result}
     assert "invoice_arithmetic" in classes
     arithmetic = result.of_class("invoice_arithmetic")
     assert all(f.unit == "money" for f in arithmetic)
+    # The wrong line, and the stated total against the sum of the lines.
+    assert {f.sku for f in arithmetic} == {first.sku, "TOTAL"}
+    [total] = [f for f in arithmetic if f.sku == "TOTAL"]
+    assert total.difference == D(-1)
 
 
 def test_tolerance_and_level_checks(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> None:

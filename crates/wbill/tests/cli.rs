@@ -604,7 +604,7 @@ fn reconcile_finds_a_dropped_row_and_exits_3_when_asked() {
 /// Issue 9, point 1 (reader side): a vendor invoice cut short is refused by `reconcile`, located,
 /// instead of being reconciled as if whole.
 #[test]
-fn reconcile_refuses_a_cut_vendor_invoice() {
+fn reconcile_refuses_a_cut_vendor_invoice_and_reports_a_wrong_total() {
     let dir = money_fixture();
     let all = usage(dir.path(), &["--level", "user", "--all", "--out", "vendor.csv"]);
     assert!(all.status.success());
@@ -659,14 +659,25 @@ fn reconcile_refuses_a_cut_vendor_invoice() {
     std::fs::write(dir.path().join("cut.csv"), &whole[..cut_at]).unwrap();
     let stderr = String::from_utf8_lossy(&reconcile("cut.csv").stderr).into_owned();
     assert!(stderr.contains("cut.csv: line 4: error: no TOTAL row"), "{stderr}");
-    // A total that is not the sum of the lines.
-    std::fs::write(dir.path().join("cut.csv"), whole.replace("9.63,USD", "9.64,USD")).unwrap();
-    let stderr = String::from_utf8_lossy(&reconcile("cut.csv").stderr).into_owned();
+    // A whole invoice whose total is not the sum of its lines is not cut: it is read with a
+    // warning, and the difference is an invoice_arithmetic finding on TOTAL.
+    std::fs::write(dir.path().join("total.csv"), whole.replace("9.63,USD", "9.64,USD")).unwrap();
+    let out = reconcile("total.csv");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
         stderr.contains(
-            "cut.csv: vendor invoice line 5: the stated total 9.64 USD is not the sum of the lines, 9.63 USD"
+            "total.csv: line 5, column 8 (extended_amount): warning: the stated total 9.64 USD is not the sum of \
+             the lines, 9.63 USD"
         ),
         "{stderr}"
+    );
+    let findings = String::from_utf8_lossy(&out.stdout);
+    let total: Vec<&str> = findings.lines().filter(|l| l.contains(",TOTAL,")).collect();
+    assert_eq!(total.len(), 1, "{findings}");
+    assert!(
+        total[0].starts_with("invoice_arithmetic,") && total[0].contains(",9.63,9.64,0.01,money,0.01,USD,"),
+        "{findings}"
     );
 }
 

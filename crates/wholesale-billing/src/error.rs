@@ -615,31 +615,6 @@ pub enum Error {
         /// invoice"`); empty when the operation says it all.
         subject: String,
     },
-    /// A vendor invoice read from a file states a total (its `TOTAL` row) that is not the sum of
-    /// its lines: the file is cut or altered.
-    ///
-    /// ```
-    /// use wholesale_billing::{Currency, Error, Money};
-    /// let err = Error::InvoiceTotalMismatch {
-    ///     line: 6,
-    ///     stated: Money::parse("5035.43", Currency::USD)?,
-    ///     lines_sum: Money::parse("5035.42", Currency::USD)?,
-    /// };
-    /// assert_eq!(
-    ///     err.to_string(),
-    ///     "vendor invoice line 6: the stated total 5035.43 USD is not the sum of the lines, 5035.42 USD"
-    /// );
-    /// # Ok::<(), wholesale_billing::Error>(())
-    /// ```
-    #[error("vendor invoice line {line}: the stated total {stated} is not the sum of the lines, {lines_sum}")]
-    InvoiceTotalMismatch {
-        /// The 1-based line of the `TOTAL` row.
-        line: u64,
-        /// The total as the file states it.
-        stated: Money,
-        /// The sum of the lines' extended amounts.
-        lines_sum: Money,
-    },
 }
 
 impl Error {

@@ -133,5 +133,4 @@ error_kinds![
     ItemCurrencyConflict,
     MixedCurrencies,
     Overflow,
-    InvoiceTotalMismatch,
 ];

@@ -75,20 +75,23 @@ impl VendorInvoice {
     /// `days_in_period` that [`VendorInvoice::write_csv`] writes are optional. Extended amounts are
     /// kept as written, so each line's arithmetic can be checked by [`reconcile`](crate::reconcile).
     ///
+    /// A `TOTAL` row is kept as [`VendorInvoice::stated_total`], as written: a total that is not
+    /// the sum of the lines is what Cisco stated, and [`reconcile`](crate::reconcile) reports the
+    /// difference as an `invoice_arithmetic` finding; the reader warns of it in the diagnostics,
+    /// at the `TOTAL` row, with both amounts.
+    ///
     /// **A cut file is told from a whole one** where the file allows it: a row with fewer fields
-    /// than the header (a row cut mid-field) is a located error, and a `TOTAL` row (which
-    /// [`VendorInvoice::write_csv`] always writes last) must equal the sum of the lines; it is kept
-    /// as [`VendorInvoice::stated_total`]. A file with the header `write_csv` writes but no `TOTAL`
-    /// row is cut (after a whole row); any other file without a `TOTAL` row (a hand-made one) is
-    /// read, with a warning in the diagnostics that nothing tells whether it is whole.
+    /// than the header (a row cut mid-field) is a located error. A file with the header
+    /// [`VendorInvoice::write_csv`] writes (which always ends with a `TOTAL` row) but no `TOTAL` row
+    /// is cut (after a whole row); any other file without a `TOTAL` row (a hand-made one) is read,
+    /// with a warning in the diagnostics that nothing tells whether it is whole.
     ///
     /// # Errors
     /// [`Error::Rejected`] (source "vendor invoice") with every bad row located by line, column and
     /// field: a row with fewer fields than the header, a malformed number, a missing value, a
-    /// second currency, a second `TOTAL` row, a missing `TOTAL` row in a file of `write_csv`'s form; [`Error::InvoiceTotalMismatch`] naming the line of
-    /// the `TOTAL` row, the total it states and the sum of the lines when they differ;
-    /// [`Error::Overflow`] when the sum of the lines does not fit a `Decimal`; [`Error::Io`] when
-    /// reading fails.
+    /// second currency, a second `TOTAL` row, a missing `TOTAL` row in a file of `write_csv`'s
+    /// form; [`Error::Overflow`] when the sum of the lines does not fit a `Decimal`; [`Error::Io`]
+    /// when reading fails.
     ///
     /// ```
     /// use wholesale_billing::VendorInvoice;
@@ -103,15 +106,19 @@ impl VendorInvoice {
     /// assert_eq!(err.issues()[0].to_string(),
     ///     "line 2, column 4 (extended_amount): error: invalid amount \"two\": not a plain decimal number");
     ///
-    /// // Cut files: a row cut mid-field, and a total that is not the sum of the lines.
+    /// // A cut file: a row cut mid-field.
     /// let cut = "sku,quantity,rate,extended_amount,currency\nA,1,2,2.00,USD\nB,1,2,2.0";
     /// let err = VendorInvoice::read_csv(cut.as_bytes()).unwrap_err();
     /// assert_eq!(err.issues()[0].to_string(),
     ///     "line 3, column 5 (currency): error: the row ends after 4 of 5 fields: it is cut short");
-    /// let short = "sku,quantity,rate,extended_amount,currency\nA,1,2,2.00,USD\nTOTAL,,,4.00,USD\n";
-    /// let err = VendorInvoice::read_csv(short.as_bytes()).unwrap_err();
-    /// assert_eq!(err.to_string(),
-    ///     "vendor invoice line 3: the stated total 4.00 USD is not the sum of the lines, 2.00 USD");
+    ///
+    /// // A whole invoice whose total is not the sum of its lines: kept as stated, with a warning.
+    /// let off = "sku,quantity,rate,extended_amount,currency\nA,1,2,2.00,USD\nTOTAL,,,4.00,USD\n";
+    /// let (invoice, diagnostics) = VendorInvoice::read_csv(off.as_bytes())?;
+    /// assert_eq!(invoice.stated_total.map(|t| t.to_string()).as_deref(), Some("4.00 USD"));
+    /// assert_eq!(diagnostics.issues[0].to_string(),
+    ///     "line 3, column 4 (extended_amount): warning: the stated total 4.00 USD is not the sum of the \
+    ///      lines, 2.00 USD: kept as stated (reconciliation reports the difference)");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn read_csv(reader: impl Read) -> Result<(VendorInvoice, Diagnostics)> {
@@ -193,11 +200,18 @@ impl VendorInvoice {
             Some((stated, line)) => {
                 let lines_sum = invoice.total()?;
                 if stated != lines_sum.amount() {
-                    return Err(Error::InvoiceTotalMismatch {
+                    let mut warning = issue_at(
                         line,
-                        stated: Money::new(stated, currency),
-                        lines_sum,
-                    });
+                        &cols,
+                        InvoiceCol::Extended,
+                        format!(
+                            "the stated total {} is not the sum of the lines, {lines_sum}: kept as stated \
+                             (reconciliation reports the difference)",
+                            Money::new(stated, currency)
+                        ),
+                    );
+                    warning.severity = Severity::Warning;
+                    diagnostics.issues.push(warning);
                 }
             }
             None if written_here => {
