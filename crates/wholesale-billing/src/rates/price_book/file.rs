@@ -15,8 +15,8 @@ impl PriceBook {
     ///
     /// # Errors
     /// [`Error::InvalidFile`] with line, column and key path for bad syntax, an unknown key, a
-    /// price that is not a decimal string, a negative price or percentage, a discount above 100 or
-    /// malformed tiers; its source says which ([`Error::Toml`], [`Error::NegativePrice`],
+    /// price that is not a decimal string, a negative price or percentage, a tax or discount
+    /// percentage above 100 or malformed tiers; its source says which ([`Error::Toml`], [`Error::NegativePrice`],
     /// [`Error::NegativeValue`], [`Error::PercentAbove100`], [`Error::InvalidSkuPricing`],
     /// [`Error::OpenBandNotLast`], [`Error::BandsNotAscending`], [`Error::UnknownCurrency`]).
     ///
@@ -164,7 +164,7 @@ impl RawTerms {
             }
             Ok(())
         };
-        percent_ok("tax_percent", self.tax_percent, None)?;
+        percent_ok("tax_percent", self.tax_percent, Some(Decimal::ONE_HUNDRED))?;
         percent_ok("discount_percent", self.discount_percent, Some(Decimal::ONE_HUNDRED))?;
         percent_ok("minimum_charge", self.minimum_charge, None)?;
         let mut skus = BTreeMap::new();
@@ -347,6 +347,34 @@ skus."A-W-WXC-CALL-U" = { price = "9.00" }
             &PriceBook::from_toml_str(&BOOK.replace("price = \"12.00\"", "price = 12.5")).unwrap_err(),
         );
         assert!(err.contains("line 7"), "{err}");
+    }
+
+    #[test]
+    fn percentages_above_100_are_refused_where_they_are() {
+        let with_tax = |tax: &str| {
+            BOOK.replace(
+                "[customers.\"CUST-1\"]\n",
+                &format!("[customers.\"CUST-1\"]\ntax_percent = \"{tax}\"\n"),
+            )
+        };
+        let book = PriceBook::from_toml_str(&with_tax("100")).unwrap();
+        assert_eq!(book.customer_terms("org-x", "CUST-1").tax_percent, d("100"));
+        let err = PriceBook::from_toml_str(&with_tax("100.01")).unwrap_err();
+        assert_eq!(
+            crate::error_with_causes(&err),
+            "price book: at customers.CUST-1.tax_percent: tax_percent 100.01 is above 100"
+        );
+        assert!(matches!(&err, Error::InvalidFile { source, .. }
+            if matches!(**source, Error::PercentAbove100 { what: "tax_percent", .. })));
+        let top = BOOK.replace("tax_percent = \"21\"", "tax_percent = \"150\"");
+        let err = crate::error_with_causes(&PriceBook::from_toml_str(&top).unwrap_err());
+        assert_eq!(err, "price book: at tax_percent: tax_percent 150 is above 100");
+        let json = r#"{"currency": "EUR", "sub_partners": {"sp-1": {"tax_percent": "101"}}}"#;
+        let err = crate::error_with_causes(&PriceBook::from_json_str(json).unwrap_err());
+        assert_eq!(
+            err,
+            "price book: at sub_partners.sp-1.tax_percent: tax_percent 101 is above 100"
+        );
     }
 
     #[test]
