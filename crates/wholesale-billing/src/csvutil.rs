@@ -153,13 +153,26 @@ pub(crate) fn find_columns<const N: usize>(
     required: &[usize],
     source_name: &'static str,
 ) -> Result<[Option<usize>; N], Error> {
+    find_columns_at(header, 1, names, required, source_name)
+}
+
+/// [`find_columns`] for a header given as names (records, data frame columns), its problems
+/// reported at `header_line`.
+pub(crate) fn find_columns_at<'h, const N: usize>(
+    header: impl IntoIterator<Item = &'h [u8]>,
+    header_line: u64,
+    names: &[(&str, &[&str]); N],
+    required: &[usize],
+    source_name: &'static str,
+) -> Result<[Option<usize>; N], Error> {
     let mut cols = [None; N];
-    for (i, name) in header.iter().enumerate() {
+    for (i, name) in header.into_iter().enumerate() {
         let name = normalize_header(name);
         if let Some(col) = names.iter().position(|(_, aliases)| aliases.contains(&name.as_str())) {
             if let Some(first) = cols[col] {
-                return Err(header_error(
+                return Err(header_error_at(
                     source_name,
+                    header_line,
                     format!("column {} appears twice (columns {first} and {})", names[col].0, i + 1),
                 ));
             }
@@ -172,8 +185,9 @@ pub(crate) fn find_columns<const N: usize>(
         .map(|&c| names[c].0)
         .collect();
     if !missing.is_empty() {
-        return Err(header_error(
+        return Err(header_error_at(
             source_name,
+            header_line,
             format!("the header lacks required column(s): {}", missing.join(", ")),
         ));
     }
@@ -182,9 +196,14 @@ pub(crate) fn find_columns<const N: usize>(
 
 /// A load that cannot start: the header is missing or lacks required columns.
 pub(crate) fn header_error(source_name: &'static str, message: String) -> Error {
+    header_error_at(source_name, 1, message)
+}
+
+/// [`header_error`] for a header at `line` (0 for the names of records).
+fn header_error_at(source_name: &'static str, line: u64, message: String) -> Error {
     Error::Rejected {
         source_name,
-        issues: vec![LoadIssue::new(Severity::Error, 1, IssueKind::MalformedCsv, message)],
+        issues: vec![LoadIssue::new(Severity::Error, line, IssueKind::MalformedCsv, message)],
     }
 }
 

@@ -3,24 +3,12 @@
 
 use std::io::Read;
 
-use super::builder::{Columns, Field, LedgerBuilder};
-use super::event::{Action, Event, SubscriberType};
-use crate::csvutil::{LineIndex, csv_error, field, find_columns, open_with_header, record_line};
-use crate::error::{IssueKind, LoadIssue, Result, Severity};
-use crate::time::{Timestamp, TimestampError, parse_rfc3339_bytes};
+use super::builder::LedgerBuilder;
+use super::field::{Field, cell_indexes, event_columns};
+use crate::csvutil::{LineIndex, csv_error, field, open_with_header, record_line};
+use crate::error::{IssueKind, Result};
 
 const SOURCE: &str = "events";
-
-/// Columns every events file must have.
-const REQUIRED: [Field; 7] = [
-    Field::EventId,
-    Field::OccurredAt,
-    Field::Action,
-    Field::SubscriberId,
-    Field::CustomerOrgId,
-    Field::SubscriberType,
-    Field::Package,
-];
 
 impl LedgerBuilder {
     /// Reads an events CSV into the builder; rows are validated as they come and problems recorded
@@ -48,11 +36,9 @@ impl LedgerBuilder {
     pub fn read_csv(&mut self, reader: impl Read + Send) -> Result<&mut Self> {
         let mut record = csv::ByteRecord::new();
         let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
-        let names: [(&str, &[&str]); 13] = Field::ALL.map(|f| (f.name(), f.aliases()));
-        let cols = find_columns(&record, &names, &REQUIRED.map(|f| f as usize), SOURCE)?;
-        self.set_event_id_column(cols[Field::EventId as usize]);
-        let index = |f: Field| cols[f as usize].map(|c| c - 1);
-        let idx: [Option<usize>; 13] = Field::ALL.map(index);
+        let cols = event_columns(&record, 1, SOURCE)?;
+        self.start_columns(&cols);
+        let idx = cell_indexes(&cols);
         std::thread::scope(|scope| -> Result<()> {
             let (to_builder, batches) = std::sync::mpsc::sync_channel::<Result<Batch>>(2);
             let (recycle, spare) = std::sync::mpsc::channel::<Batch>();
@@ -70,12 +56,16 @@ impl LedgerBuilder {
                 let batch = batch?;
                 let rows = batch.records[..batch.len].iter().zip(&batch.lines).zip(&batch.bad_utf8);
                 for ((record, &line), &bad_utf8) in rows {
-                    self.count_row();
+                    self.rows_read += 1;
                     match bad_utf8 {
-                        None => self.read_row(record, line, &idx, &cols),
-                        Some(f) => {
-                            let id = text_field(record, idx[Field::EventId as usize]).to_owned();
-                            self.row_issue(line, &id, &cols, f, IssueKind::InvalidValue, "not valid utf-8".into());
+                        None => {
+                            let cells = idx.map(|i| text_field(record, i));
+                            self.push_text_row(line, &cells, &cols);
+                        }
+                        Some(field) => {
+                            let event_id = text_field(record, idx[Field::EventId as usize]).trim_ascii();
+                            let message = "not valid utf-8".to_owned();
+                            self.reject(line, event_id, &cols, field, IssueKind::InvalidValue, message);
                         }
                     }
                 }
@@ -86,95 +76,15 @@ impl LedgerBuilder {
         })?;
         Ok(self)
     }
-
-    /// Validates one record (valid UTF-8 in every known field) and pushes it as an event.
-    fn read_row(&mut self, record: &csv::StringRecord, line: u64, idx: &[Option<usize>; 13], cols: &Columns) {
-        let text: [&str; 13] = idx.map(|i| text_field(record, i));
-        let t = |f: Field| text[f as usize];
-        let event_id = t(Field::EventId);
-        let occurred_at = match parse_rfc3339_bytes(t(Field::OccurredAt).as_bytes()) {
-            Ok(micros) => Timestamp::from_micros(micros),
-            Err(e) => {
-                let (kind, message) = match e {
-                    _ if t(Field::OccurredAt).is_empty() => (IssueKind::MissingField, "occurred_at is required".into()),
-                    TimestampError::MissingOffset => (IssueKind::MissingOffset, e.reason().to_owned()),
-                    TimestampError::Invalid(reason) => {
-                        (IssueKind::InvalidValue, format!("{reason}: {:?}", t(Field::OccurredAt)))
-                    }
-                };
-                self.row_issue(line, event_id, cols, Field::OccurredAt, kind, message);
-                return;
-            }
-        };
-        let action = match Action::parse_bytes(t(Field::Action).as_bytes()) {
-            Some(a) => a,
-            None => {
-                let (kind, message) = if t(Field::Action).is_empty() {
-                    (IssueKind::MissingField, "action is required".to_owned())
-                } else {
-                    (
-                        IssueKind::InvalidValue,
-                        format!("action {:?} is not ASSIGN or REMOVE", t(Field::Action)),
-                    )
-                };
-                self.row_issue(line, event_id, cols, Field::Action, kind, message);
-                return;
-            }
-        };
-        let subscriber_type = match t(Field::SubscriberType) {
-            "" => None,
-            s => match SubscriberType::parse_bytes(s.as_bytes()) {
-                Some(st) => Some(st),
-                None if action == Action::Remove => None,
-                None => {
-                    let message = format!("subscriber_type {s:?} is not USER or WORKSPACE");
-                    self.row_issue(
-                        line,
-                        event_id,
-                        cols,
-                        Field::SubscriberType,
-                        IssueKind::InvalidValue,
-                        message,
-                    );
-                    return;
-                }
-            },
-        };
-        let event = Event {
-            event_id,
-            occurred_at,
-            action,
-            subscriber_id: t(Field::SubscriberId),
-            customer_org_id: t(Field::CustomerOrgId),
-            customer_external_id: t(Field::CustomerExternalId),
-            sub_partner_org_id: t(Field::SubPartnerOrgId),
-            subscriber_type,
-            user_id: t(Field::UserId),
-            workspace_id: t(Field::WorkspaceId),
-            package: t(Field::Package),
-            location_id: t(Field::LocationId),
-            license_id: t(Field::LicenseId),
-        };
-        self.push_row(line, &event, cols);
-    }
-
-    fn row_issue(&mut self, line: u64, event_id: &str, cols: &Columns, f: Field, kind: IssueKind, message: String) {
-        let mut issue = LoadIssue::new(Severity::Error, line, kind, message).with_event_id(event_id);
-        if let Some(column) = cols[f as usize] {
-            issue = issue.at_column(column, f.name());
-        }
-        self.record(issue);
-    }
 }
 
-/// A field trimmed of ASCII white space; an absent field is empty.
+/// A field as read (an absent field is empty); the row validation trims it.
 #[inline]
 fn text_field(record: &csv::StringRecord, index: Option<usize>) -> &str {
-    index.and_then(|i| record.get(i)).map_or("", str::trim_ascii)
+    index.and_then(|i| record.get(i)).unwrap_or("")
 }
 
-/// Records split and checked for UTF-8 on the reading thread, handed to the validating thread in
-/// bulk.
+/// Records split and checked for UTF-8 on the reading thread, handed to the validating thread in bulk.
 #[derive(Default)]
 struct Batch {
     records: Vec<csv::StringRecord>,

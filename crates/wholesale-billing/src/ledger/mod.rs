@@ -5,9 +5,13 @@
 //! ([`LedgerBuilder`]), then ask it for usage reports ([`AssignmentLedger::usage_report`]).
 
 mod builder;
+mod compile;
 mod csv_events;
 mod event;
+mod field;
+mod raw;
 mod replay;
+mod text_row;
 
 use std::sync::Arc;
 

@@ -1,0 +1,77 @@
+//! One event given as text, field by field: the parsing and validation of a row, the one
+//! definition for every source of rows (the CSV reader).
+
+use super::builder::LedgerBuilder;
+use super::event::{Action, Event, SubscriberType};
+use super::field::{Columns, Field};
+use crate::error::IssueKind;
+use crate::time::{Timestamp, TimestampError, parse_rfc3339_bytes};
+
+impl LedgerBuilder {
+    /// Validates one row given as text and pushes it as an event. `cells` holds each field's
+    /// text in [`Field::ALL`] order (empty when absent), trimmed here of ASCII white space; `line`
+    /// is the row's line (or number) in its source and `cols` the column of each field.
+    pub(super) fn push_text_row(&mut self, line: u64, cells: &[&str; 13], cols: &Columns) {
+        let text: [&str; 13] = cells.map(str::trim_ascii);
+        let t = |f: Field| text[f as usize];
+        let event_id = t(Field::EventId);
+        let occurred_at = match parse_rfc3339_bytes(t(Field::OccurredAt).as_bytes()) {
+            Ok(micros) => Timestamp::from_micros(micros),
+            Err(e) => {
+                let (kind, message) = match e {
+                    _ if t(Field::OccurredAt).is_empty() => (IssueKind::MissingField, "occurred_at is required".into()),
+                    TimestampError::MissingOffset => (IssueKind::MissingOffset, e.reason().to_owned()),
+                    TimestampError::Invalid(reason) => {
+                        (IssueKind::InvalidValue, format!("{reason}: {:?}", t(Field::OccurredAt)))
+                    }
+                };
+                self.reject(line, event_id, cols, Field::OccurredAt, kind, message);
+                return;
+            }
+        };
+        let action = match Action::parse_bytes(t(Field::Action).as_bytes()) {
+            Some(a) => a,
+            None => {
+                let (kind, message) = if t(Field::Action).is_empty() {
+                    (IssueKind::MissingField, "action is required".to_owned())
+                } else {
+                    (
+                        IssueKind::InvalidValue,
+                        format!("action {:?} is not ASSIGN or REMOVE", t(Field::Action)),
+                    )
+                };
+                self.reject(line, event_id, cols, Field::Action, kind, message);
+                return;
+            }
+        };
+        let subscriber_type = match t(Field::SubscriberType) {
+            "" => None,
+            s => match SubscriberType::parse_bytes(s.as_bytes()) {
+                Some(st) => Some(st),
+                None if action == Action::Remove => None,
+                None => {
+                    let message = format!("subscriber_type {s:?} is not USER or WORKSPACE");
+                    let kind = IssueKind::InvalidValue;
+                    self.reject(line, event_id, cols, Field::SubscriberType, kind, message);
+                    return;
+                }
+            },
+        };
+        let event = Event {
+            event_id,
+            occurred_at,
+            action,
+            subscriber_id: t(Field::SubscriberId),
+            customer_org_id: t(Field::CustomerOrgId),
+            customer_external_id: t(Field::CustomerExternalId),
+            sub_partner_org_id: t(Field::SubPartnerOrgId),
+            subscriber_type,
+            user_id: t(Field::UserId),
+            workspace_id: t(Field::WorkspaceId),
+            package: t(Field::Package),
+            location_id: t(Field::LocationId),
+            license_id: t(Field::LicenseId),
+        };
+        self.push_row(line, &event, cols);
+    }
+}
