@@ -2,11 +2,23 @@
 
 use crate::error::{Error, IssueKind, LoadIssue, Severity};
 
-/// A header name in canonical form: BOM and surrounding space removed, lower case, every run of
-/// characters other than letters and digits turned into one `_` (`"Consumption Start"` →
-/// `consumption_start`, `"PARTNER_ORG_ID"` → `partner_org_id`).
-pub(crate) fn normalize_header(name: &[u8]) -> String {
-    let text = String::from_utf8_lossy(name);
+/// A column name in canonical form, as every reader of the crate compares header names: byte
+/// order mark and surrounding space removed, lower case, every run of characters other than
+/// letters and digits turned into one `_`, none at either end. Two spellings of one column
+/// (`"Consumption Start"`, `"CONSUMPTION_START"`, `"consumption-start"`) give the same name.
+/// The name is given as text or as the raw bytes of a header cell (bytes that are not UTF-8
+/// are read as U+FFFD, which is not a letter).
+///
+/// ```
+/// use wholesale_billing::normalize_header;
+/// assert_eq!(normalize_header("\u{feff}PARTNER_NAME"), "partner_name");
+/// assert_eq!(normalize_header(b"Event ID"), "event_id");
+/// assert_eq!(normalize_header("  Consumption Start "), "consumption_start");
+/// assert_eq!(normalize_header("Customer Org-ID"), "customer_org_id");
+/// assert_eq!(normalize_header("__x__"), "x");
+/// ```
+pub fn normalize_header(name: impl AsRef<[u8]>) -> String {
+    let text = String::from_utf8_lossy(name.as_ref());
     let text = text.trim_start_matches('\u{feff}').trim();
     let mut out = String::with_capacity(text.len());
     let mut pending_sep = false;

@@ -61,6 +61,7 @@ mod textfile;
 mod time;
 
 pub use catalog::{COMMITTED_SPEND_SKU, Catalog, CatalogEntry, CatalogOverride, PackageId};
+pub use csvutil::normalize_header;
 pub use error::{Error, IssueKind, LoadIssue, Result, Severity, TextLocation, error_with_causes};
 pub use invoice::{
     BillTo, BillingOptions, Commitment, FixedLine, Invoice, InvoiceLine, LineKind, LinePricing, MarginReport,
@@ -68,7 +69,8 @@ pub use invoice::{
     expected_vendor_invoice,
 };
 pub use ledger::{
-    Action, AssignmentLedger, CustomerInfo, Diagnostics, Event, LedgerBuilder, LoadMode, RowKey, SubscriberType,
+    Action, AssignmentLedger, CustomerInfo, Diagnostics, Event, EventRecords, LedgerBuilder, LoadMode, RowKey,
+    SubscriberType,
 };
 pub use money::{Currency, Money, QUANTITY_DECIMALS, RoundingMode, RoundingPolicy};
 pub use org::{OrgFormat, Organisation, Owner, Partner, SubPartner};

@@ -1,4 +1,4 @@
-//! The ledger builder: events arrive (in code, from CSV) and each row is validated
+//! The ledger builder: events arrive (in code, from CSV, as records) and each row is validated
 //! against the organisation as it comes; [`LedgerBuilder::finish`] (in `compile`) then turns the
 //! accepted events into a ledger.
 
@@ -15,7 +15,7 @@ use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 use crate::org::{Organisation, Owner};
 use crate::strings::{Interner, Sym};
 
-/// Collects assignment events (in code or from CSV), validating each row, then
+/// Collects assignment events (in code, from CSV or as records), validating each row, then
 /// compiles them into an [`AssignmentLedger`](crate::AssignmentLedger).
 ///
 /// Rows with a problem are recorded with their line (or push number) and reason; nothing is
@@ -60,7 +60,7 @@ pub struct LedgerBuilder {
     recent: [(String, Sym); 3],
     pub(super) labels: LabelSyms,
     pub(super) issues: Vec<LoadIssue>,
-    /// The 1-based column of `event_id` when reading CSV (to locate duplicate ids).
+    /// The 1-based column of `event_id` when reading CSV or records (to locate duplicate ids).
     pub(super) event_id_column: Option<usize>,
     pub(super) rows_read: u64,
     pub(super) pushed: u64,
@@ -164,7 +164,7 @@ impl LedgerBuilder {
         self.events.len()
     }
 
-    /// Where rows from columns (CSV) start: the column of `event_id` locates duplicate
+    /// Where rows from columns (CSV, records) start: the column of `event_id` locates duplicate
     /// ids found at the end.
     pub(super) fn start_columns(&mut self, cols: &Columns) {
         self.event_id_column = cols[Field::EventId as usize];

@@ -63,7 +63,8 @@ impl Field {
     }
 }
 
-/// 1-based column of each field in the source, when the source has columns (a CSV file).
+/// 1-based column of each field in the source, when the source has columns (a CSV file, records
+/// under a header).
 pub(crate) type Columns = [Option<usize>; 13];
 
 /// Columns every events source must have.

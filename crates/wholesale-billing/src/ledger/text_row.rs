@@ -1,5 +1,5 @@
 //! One event given as text, field by field: the parsing and validation of a row, the one
-//! definition for every source of rows (the CSV reader).
+//! definition shared by the CSV reader and the records loader.
 
 use super::builder::LedgerBuilder;
 use super::event::{Action, Event, SubscriberType};
