@@ -571,6 +571,52 @@ fn events_quoted_fields_with_commas_and_newlines() {
     assert!(text.ends_with(",0.2500,\"L\"\"1\",\n"), "{text}");
 }
 
+#[test]
+fn events_cut_in_the_last_row_are_a_located_error() {
+    // A file truncated in its last row, as a crash leaves it: fewer fields than the header and no
+    // line break at the end. e6 (line 8) is cut in its customer_org_id (column 5).
+    let cut_at = VALID_EVENTS.find("e6,").unwrap() + "e6,2024-05-02T23:00:00Z,ASSIGN,s3,c".len();
+    let cut = &VALID_EVENTS[..cut_at];
+    let err = events_err(cut);
+    let [issue] = err.issues() else { panic!("{err}") };
+    assert_eq!(
+        (issue.line, issue.column, issue.field.as_deref(), issue.kind),
+        (8, Some(5), Some("customer_org_id"), IssueKind::MalformedCsv)
+    );
+    assert_eq!(
+        issue.to_string(),
+        "line 8, column 5 (customer_org_id): error: row cut short: 5 of the header's 13 fields, and the \
+         file ends without a line break (a truncated file?) [event_id e6]"
+    );
+    // Lenient: the cut row is reported and skipped; the rest loads as the file without it.
+    let (ledger, diagnostics) = AssignmentLedger::from_csv(cut.as_bytes(), org(), LoadMode::Lenient).unwrap();
+    assert_eq!((diagnostics.rows_read, diagnostics.rows_accepted), (6, 5));
+    assert_eq!(diagnostics.issues.len(), 1);
+    let without_e6 = &VALID_EVENTS[..VALID_EVENTS.find("e6,").unwrap()];
+    let (whole, _) = AssignmentLedger::from_csv(without_e6.as_bytes(), org(), LoadMode::Strict).unwrap();
+    assert_eq!(all_reports(&ledger, may()), all_reports(&whole, may()));
+
+    // A REMOVE cut in its subscriber id would otherwise end another subscriber's assignment.
+    let assign = "e1,2024-05-01T00:00:00Z,ASSIGN,s1,c1,,,USER,,,webex_calling,,";
+    let err = events_err(&format!("{HEADER}\n{assign}\ne2,2024-05-02T00:00:00Z,REMOVE,s"));
+    let [issue] = err.issues() else { panic!("{err}") };
+    assert_eq!(
+        (issue.line, issue.column, issue.field.as_deref(), issue.kind),
+        (3, Some(4), Some("subscriber_id"), IssueKind::MalformedCsv)
+    );
+    // Cut between the two bytes of a CRLF line break: the short row is whole.
+    let crlf = format!("{HEADER}\r\n{assign}\r\ne2,2024-05-02T00:00:00Z,REMOVE,s1\r");
+    assert!(AssignmentLedger::from_csv(crlf.as_bytes(), org(), LoadMode::Strict).is_ok());
+    // As before: a short last row that ends with a line break, and a whole last row without one.
+    for text in [
+        format!("{HEADER}\n{assign}\ne2,2024-05-02T00:00:00Z,REMOVE,s1\n"),
+        format!("{HEADER}\n{assign}\ne2,2024-05-02T00:00:00Z,REMOVE,s1,,,,,,,,,"),
+    ] {
+        let (ledger, _) = AssignmentLedger::from_csv(text.as_bytes(), org(), LoadMode::Strict).unwrap();
+        assert_eq!(user_quantities(&ledger), ["1.0000"], "{text}");
+    }
+}
+
 /// The events header in another order, with an unknown column, for the records comparison.
 const SHUFFLED: [usize; 14] = [10, 2, 13, 1, 0, 3, 7, 4, 5, 6, 8, 9, 11, 12];
 

@@ -1,12 +1,13 @@
 //! The events CSV reader (SPEC.md §2): columns by name, any order, case-insensitive, BOM or not;
-//! unknown columns ignored; every bad row reported with its line, column and field.
+//! unknown columns ignored; every bad row reported with its line, column and field; a last row
+//! cut short (a truncated file) is a located error.
 
 use std::io::Read;
 
 use super::builder::LedgerBuilder;
-use super::field::{Field, cell_indexes, event_columns};
-use crate::csvutil::{LineIndex, csv_error, field, open_with_header, record_line};
-use crate::error::{IssueKind, Result};
+use super::field::{Columns, Field, cell_indexes, event_columns};
+use crate::csvutil::{LineIndex, csv_error, field, is_cut_row, open_with_header, record_line};
+use crate::error::{IssueKind, LoadIssue, Result, Severity};
 
 const SOURCE: &str = "events";
 
@@ -37,6 +38,7 @@ impl LedgerBuilder {
         let mut record = csv::ByteRecord::new();
         let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
         let cols = event_columns(&record, 1, SOURCE)?;
+        let header_len = record.len();
         self.start_columns(&cols);
         let idx = cell_indexes(&cols);
         std::thread::scope(|scope| -> Result<()> {
@@ -45,7 +47,7 @@ impl LedgerBuilder {
             scope.spawn(move || {
                 loop {
                     let mut batch = spare.try_recv().unwrap_or_default();
-                    let filled = batch.fill(&mut rdr, &idx);
+                    let filled = batch.fill(&mut rdr, &idx, header_len);
                     let last = !matches!(filled, Ok(true));
                     if to_builder.send(filled.map(|_| batch)).is_err() || last {
                         break;
@@ -54,19 +56,15 @@ impl LedgerBuilder {
             });
             for batch in batches {
                 let batch = batch?;
-                let rows = batch.records[..batch.len].iter().zip(&batch.lines).zip(&batch.bad_utf8);
-                for ((record, &line), &bad_utf8) in rows {
+                let rows = batch.records[..batch.len].iter().zip(&batch.lines).zip(&batch.problems);
+                for ((record, &line), problem) in rows {
                     self.rows_read += 1;
-                    match bad_utf8 {
+                    match problem {
                         None => {
                             let cells = idx.map(|i| text_field(record, i));
                             self.push_text_row(line, &cells, &cols);
                         }
-                        Some(field) => {
-                            let event_id = text_field(record, idx[Field::EventId as usize]).trim_ascii();
-                            let message = "not valid utf-8".to_owned();
-                            self.reject(line, event_id, &cols, field, IssueKind::InvalidValue, message);
-                        }
+                        Some(problem) => self.reject_record(record, line, &idx, &cols, problem),
                     }
                 }
                 // The reader may have stopped after its last batch; a lost spare is harmless.
@@ -76,6 +74,39 @@ impl LedgerBuilder {
         })?;
         Ok(self)
     }
+
+    /// Rejects a record that is not a row of text: cut short, or not UTF-8.
+    fn reject_record(
+        &mut self,
+        record: &csv::StringRecord,
+        line: u64,
+        idx: &[Option<usize>; 13],
+        cols: &Columns,
+        problem: &Problem,
+    ) {
+        let event_id = text_field(record, idx[Field::EventId as usize]).trim_ascii();
+        match *problem {
+            Problem::BadUtf8(field) => {
+                let message = "not valid utf-8".to_owned();
+                self.reject(line, event_id, cols, field, IssueKind::InvalidValue, message);
+            }
+            Problem::Cut { header_len } => {
+                let fields = record.len();
+                let message = format!(
+                    "row cut short: {fields} of the header's {header_len} fields, and the file ends \
+                     without a line break (a truncated file?)"
+                );
+                let mut issue =
+                    LoadIssue::new(Severity::Error, line, IssueKind::MalformedCsv, message).with_event_id(event_id);
+                issue.column = Some(fields);
+                issue.field = Field::ALL
+                    .into_iter()
+                    .find(|&f| cols[f as usize] == Some(fields))
+                    .map(|f| f.name().to_owned());
+                self.issues.push(issue);
+            }
+        }
+    }
 }
 
 /// A field as read (an absent field is empty); the row validation trims it.
@@ -84,15 +115,26 @@ fn text_field(record: &csv::StringRecord, index: Option<usize>) -> &str {
     index.and_then(|i| record.get(i)).unwrap_or("")
 }
 
-/// Records split and checked for UTF-8 on the reading thread, handed to the validating thread in bulk.
+/// Why a record is not a row of text.
+enum Problem {
+    /// The first known field (in [`Field::ALL`] order) that is not valid UTF-8; the record holds
+    /// a lossy copy. Bad bytes in an unknown column do not matter.
+    BadUtf8(Field),
+    /// The last record, with fewer fields than the header and no line break after it.
+    Cut {
+        /// The number of fields in the header.
+        header_len: usize,
+    },
+}
+
+/// Records split and checked on the reading thread, handed to the validating thread in bulk.
 #[derive(Default)]
 struct Batch {
     records: Vec<csv::StringRecord>,
     /// The physical line of each record.
     lines: Vec<u64>,
-    /// The first known field (in [`Field::ALL`] order) of each record that is not valid UTF-8; that
-    /// record holds a lossy copy. Bad bytes in an unknown column do not matter.
-    bad_utf8: Vec<Option<Field>>,
+    /// What makes each record unreadable as a row, if anything.
+    problems: Vec<Option<Problem>>,
     len: usize,
 }
 
@@ -100,10 +142,15 @@ impl Batch {
     const SIZE: usize = 4_096;
 
     /// Reads up to `SIZE` records, reusing the batch's allocations; `Ok(false)` at end of input.
-    fn fill<R: Read>(&mut self, rdr: &mut csv::Reader<LineIndex<R>>, idx: &[Option<usize>; 13]) -> Result<bool> {
+    fn fill<R: Read>(
+        &mut self,
+        rdr: &mut csv::Reader<LineIndex<R>>,
+        idx: &[Option<usize>; 13],
+        header_len: usize,
+    ) -> Result<bool> {
         self.len = 0;
         self.lines.clear();
-        self.bad_utf8.clear();
+        self.problems.clear();
         while self.len < Self::SIZE {
             if self.records.len() == self.len {
                 self.records.push(csv::StringRecord::new());
@@ -114,18 +161,22 @@ impl Batch {
                 return Ok(false);
             }
             self.lines.push(record_line(rdr, &record));
-            let (text, bad) = match csv::StringRecord::from_byte_record(record) {
-                Ok(text) => (text, None),
+            let mut problem = is_cut_row(rdr, &record, header_len).then_some(Problem::Cut { header_len });
+            let text = match csv::StringRecord::from_byte_record(record) {
+                Ok(text) => text,
                 Err(e) => {
                     let record = e.into_byte_record();
                     let bad = Field::ALL
                         .into_iter()
                         .find(|&f| std::str::from_utf8(field(&record, idx[f as usize])).is_err());
-                    (csv::StringRecord::from_byte_record_lossy(record), bad)
+                    if problem.is_none() {
+                        problem = bad.map(Problem::BadUtf8);
+                    }
+                    csv::StringRecord::from_byte_record_lossy(record)
                 }
             };
             *slot = text;
-            self.bad_utf8.push(bad);
+            self.problems.push(problem);
             self.len += 1;
         }
         Ok(true)
