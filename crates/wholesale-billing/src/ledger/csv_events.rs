@@ -60,10 +60,7 @@ impl LedgerBuilder {
                 for ((record, &line), problem) in rows {
                     self.rows_read += 1;
                     match problem {
-                        None => {
-                            let cells = idx.map(|i| text_field(record, i));
-                            self.push_text_row(line, &cells, &cols);
-                        }
+                        None => self.push_text_row(line, |f| text_field(record, idx[f as usize]), &cols),
                         Some(problem) => self.reject_record(record, line, &idx, &cols, problem),
                     }
                 }

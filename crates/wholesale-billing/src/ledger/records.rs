@@ -2,7 +2,7 @@
 //! data frame holds them, validated exactly as the rows of an events CSV.
 
 use super::builder::LedgerBuilder;
-use super::field::{Columns, cell_indexes, event_columns};
+use super::field::{Columns, Field, cell_indexes, event_columns};
 use crate::error::Result;
 
 const SOURCE: &str = "events";
@@ -94,10 +94,12 @@ impl EventRecords<'_> {
     {
         self.rows += 1;
         self.builder.rows_read += 1;
-        let text = self
-            .idx
-            .map(|i| i.and_then(|i| cells.get(i)).and_then(|&cell| cell.into()).unwrap_or(""));
-        self.builder.push_text_row(self.rows, &text, &self.cols);
+        let idx = &self.idx;
+        let cell = |f: Field| {
+            let cell = idx[f as usize].and_then(|i| cells.get(i)).and_then(|&cell| cell.into());
+            cell.unwrap_or("")
+        };
+        self.builder.push_text_row(self.rows, cell, &self.cols);
         self
     }
 

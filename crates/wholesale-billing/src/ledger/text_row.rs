@@ -8,12 +8,12 @@ use crate::error::IssueKind;
 use crate::time::{Timestamp, TimestampError, parse_rfc3339_bytes};
 
 impl LedgerBuilder {
-    /// Validates one row given as text and pushes it as an event. `cells` holds each field's
-    /// text in [`Field::ALL`] order (empty when absent), trimmed here of ASCII white space; `line`
-    /// is the row's line (or number) in its source and `cols` the column of each field.
-    pub(super) fn push_text_row(&mut self, line: u64, cells: &[&str; 13], cols: &Columns) {
-        let text: [&str; 13] = cells.map(str::trim_ascii);
-        let t = |f: Field| text[f as usize];
+    /// Validates one row given as text and pushes it as an event. `cell(f)` is the text of
+    /// field `f` (empty when absent), trimmed here of ASCII white space; `line` is the row's line
+    /// (or number) in its source and `cols` the column of each field. (Cells are read through a
+    /// function, not gathered in an array: on the hot path of a large file that copy counts.)
+    pub(super) fn push_text_row<'a>(&mut self, line: u64, cell: impl Fn(Field) -> &'a str, cols: &Columns) {
+        let t = |f: Field| cell(f).trim_ascii();
         let event_id = t(Field::EventId);
         let occurred_at = match parse_rfc3339_bytes(t(Field::OccurredAt).as_bytes()) {
             Ok(micros) => Timestamp::from_micros(micros),
