@@ -10,6 +10,8 @@
 //! empty; anything else through `str()`, except a `float` with a value, a `bool` and `bytes`,
 //! which are refused with a `TypeError`.
 
+use std::collections::HashMap;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDate, PyDateTime, PyDict, PyFloat, PyInt, PyList, PySlice, PyString};
@@ -159,7 +161,10 @@ fn cell_text(value: &Bound<'_, PyAny>, out: &mut String, record: usize, column: 
 pub(crate) fn records_table(records: &Bound<'_, PyAny>) -> PyResult<EventTable> {
     let py = records.py();
     let mut header: Vec<String> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    // Columns by normalised name, and by key as given (records repeat the same keys: each
+    // spelling is normalised once).
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut by_key: HashMap<String, usize> = HashMap::new();
     let mut rows: Vec<Vec<Option<Bound<'_, PyAny>>>> = Vec::new();
     for (n, item) in records.try_iter()?.enumerate() {
         let item = item?;
@@ -183,10 +188,17 @@ pub(crate) fn records_table(records: &Bound<'_, PyAny>) -> PyResult<EventTable> 
                 .cast_into::<PyString>()
                 .map_err(|_| PyTypeError::new_err(format!("record {}: keys must be column names (str)", n + 1)))?;
             let name = key.to_cow()?;
-            let i = *index.entry(wb::normalize_header(&*name)).or_insert_with(|| {
-                header.push(name.clone().into_owned());
-                header.len() - 1
-            });
+            let i = match by_key.get(&*name) {
+                Some(&i) => i,
+                None => {
+                    let i = *by_name.entry(wb::normalize_header(&*name)).or_insert_with(|| {
+                        header.push(name.clone().into_owned());
+                        header.len() - 1
+                    });
+                    by_key.insert(name.into_owned(), i);
+                    i
+                }
+            };
             if row.len() <= i {
                 row.resize_with(i + 1, || None);
             }
