@@ -8,14 +8,14 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::IntoPyDict;
 use wholesale_billing::{
-    self as wb, AssignmentLedger, Diagnostics, IssueKind, LoadIssue, LoadMode, Owner, ReportOptions, RowKey, Scope,
+    AssignmentLedger, Diagnostics, IssueKind, LoadIssue, LoadMode, Organisation, Owner, ReportOptions, RowKey, Scope,
     Severity,
 };
 
 use crate::convert::{Source, hour_policy_arg, level_arg, period_arg, py_opt_timestamp, py_quantity, py_timestamp};
 use crate::errors::OrRaise;
 use crate::org::PyOrganisation;
-use crate::records::{CsvInput, dataframe_to_csv, records_to_csv};
+use crate::records::{EventTable, dataframe_table, records_table};
 use crate::report::PyUsageReport;
 use crate::text::{quoted, quoted_opt};
 
@@ -298,27 +298,15 @@ pub(crate) struct PyLedger {
 }
 
 impl PyLedger {
-    fn from_generated(py: Python<'_>, csv: CsvInput, org: Organisation, lenient: bool) -> PyResult<Self> {
-        let result = py.detach(|| AssignmentLedger::from_csv(csv.bytes.as_slice(), org, mode(lenient)));
-        match result {
-            Ok((ledger, mut diagnostics)) => {
-                diagnostics.issues = diagnostics.issues.into_iter().map(|i| csv.remap(i)).collect();
-                Ok(PyLedger {
-                    ledger: Arc::new(ledger),
-                    diagnostics,
-                })
-            }
-            Err(wb::Error::Rejected { issues, .. }) => Err(wb::Error::Rejected {
-                source_name: csv.source_name,
-                issues: issues.into_iter().map(|i| csv.remap(i)).collect(),
-            })
-            .or_raise(),
-            Err(e) => Err(e).or_raise(),
-        }
+    /// Loads events given as text rows, without the GIL.
+    fn from_table(py: Python<'_>, table: EventTable, org: Organisation, lenient: bool) -> PyResult<Self> {
+        let (ledger, diagnostics) = py.detach(|| table.load(org, mode(lenient))).or_raise()?;
+        Ok(PyLedger {
+            ledger: Arc::new(ledger),
+            diagnostics,
+        })
     }
 }
-
-use wholesale_billing::Organisation;
 
 #[pymethods]
 impl PyLedger {
@@ -356,8 +344,8 @@ impl PyLedger {
         records: &Bound<'_, PyAny>,
         lenient: bool,
     ) -> PyResult<Self> {
-        let csv = records_to_csv(records)?;
-        PyLedger::from_generated(py, csv, org.cloned(), lenient)
+        let table = records_table(records)?;
+        PyLedger::from_table(py, table, org.cloned(), lenient)
     }
 
     /// Loads events from a pandas or a polars ``DataFrame`` with the events CSV columns. Issues
@@ -370,8 +358,8 @@ impl PyLedger {
         df: &Bound<'_, PyAny>,
         lenient: bool,
     ) -> PyResult<Self> {
-        let csv = dataframe_to_csv(df)?;
-        PyLedger::from_generated(py, csv, org.cloned(), lenient)
+        let table = dataframe_table(df)?;
+        PyLedger::from_table(py, table, org.cloned(), lenient)
     }
 
     /// The organisation the ledger was built for.

@@ -1,5 +1,7 @@
-//! Event records (mappings) and data frames (pandas or polars) as the events CSV the core reads:
-//! the core validates them exactly as a file, and every issue is mapped back to its record.
+//! Event records (mappings) and data frames (pandas or polars) as rows of text cells under a
+//! header, fed straight to the core's records loader (`LedgerBuilder::records`): the core
+//! validates them exactly as the rows of an events file and locates every issue by record (row)
+//! number and column.
 //!
 //! Header names are the record keys (or the frame's columns) as given, so the core finds columns
 //! by name as in a file (case-insensitive, aliases, unknown ones ignored). Cell values: `str`;
@@ -8,98 +10,91 @@
 //! empty; anything else through `str()`, except a `float` with a value, a `bool` and `bytes`,
 //! which are refused with a `TypeError`.
 
+use std::collections::HashMap;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDate, PyDateTime, PyDict, PyFloat, PyInt, PyList, PySlice, PyString};
-use wholesale_billing::LoadIssue;
+use wholesale_billing::{self as wb, AssignmentLedger, Diagnostics, LedgerBuilder, LoadIssue, LoadMode, Organisation};
 
 use crate::convert::aware_instant;
 
-/// A CSV made from records, and where each record starts in it.
-pub(crate) struct CsvInput {
-    /// The CSV, header first.
-    pub(crate) bytes: Vec<u8>,
-    /// The physical line (1-based) on which each record starts.
-    record_starts: Vec<u64>,
+/// Events as text: a header and rows of cells, every cell's text in one buffer.
+pub(crate) struct EventTable {
+    /// The column names, as given.
+    header: Vec<String>,
+    /// The text of every cell, row after row, each row's cells in header order.
+    text: String,
+    /// Where each cell ends in `text`, `header.len()` cells a row.
+    ends: Vec<usize>,
     /// Whether column numbers mean something to the caller (a frame's column positions).
     keep_columns: bool,
     /// How the source is named in errors.
-    pub(crate) source_name: &'static str,
+    source_name: &'static str,
 }
 
-impl CsvInput {
-    /// The same issue, located by record: `line` is the 1-based record (row) number, 0 for the
-    /// columns themselves; `column` is kept for a frame (its 1-based column position), dropped
-    /// for mappings.
-    pub(crate) fn remap(&self, mut issue: LoadIssue) -> LoadIssue {
-        issue.line = match self.record_starts.binary_search(&issue.line) {
-            Ok(i) => i as u64 + 1,
-            Err(i) => i as u64,
-        };
-        if !self.keep_columns {
-            issue.column = None;
-        }
-        issue
-    }
-}
-
-/// Writes CSV fields, counting physical lines.
-struct CsvBuilder {
-    out: Vec<u8>,
-    line: u64,
-    starts: Vec<u64>,
-    first_in_record: bool,
-}
-
-impl CsvBuilder {
-    fn new(capacity: usize) -> Self {
-        CsvBuilder {
-            out: Vec::with_capacity(capacity),
-            line: 1,
-            starts: Vec::new(),
-            first_in_record: true,
-        }
-    }
-
-    fn field(&mut self, text: &str) {
-        if !self.first_in_record {
-            self.out.push(b',');
-        }
-        self.first_in_record = false;
-        if text.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
-            self.out.push(b'"');
-            for b in text.bytes() {
-                if b == b'"' {
-                    self.out.push(b'"');
-                }
-                if b == b'\n' {
-                    self.line += 1;
-                }
-                self.out.push(b);
-            }
-            self.out.push(b'"');
-        } else {
-            self.out.extend_from_slice(text.as_bytes());
-        }
-    }
-
-    fn start_record(&mut self) {
-        self.starts.push(self.line);
-    }
-
-    fn end_record(&mut self) {
-        self.out.push(b'\n');
-        self.line += 1;
-        self.first_in_record = true;
-    }
-
-    fn finish(self, keep_columns: bool, source_name: &'static str) -> CsvInput {
-        CsvInput {
-            bytes: self.out,
-            record_starts: self.starts,
+impl EventTable {
+    fn new(header: Vec<String>, rows: usize, keep_columns: bool, source_name: &'static str) -> Self {
+        let cells = rows.saturating_mul(header.len());
+        EventTable {
+            text: String::with_capacity(cells.saturating_mul(12)),
+            ends: Vec::with_capacity(cells),
+            header,
             keep_columns,
             source_name,
         }
+    }
+
+    /// Appends one cell (cells come row after row, in header order).
+    fn push_cell(&mut self, value: Option<&Bound<'_, PyAny>>, record: usize, column: usize) -> PyResult<()> {
+        if let Some(value) = value {
+            let name = self.header.get(column).map_or("", String::as_str);
+            cell_text(value, &mut self.text, record, name)?;
+        }
+        self.ends.push(self.text.len());
+        Ok(())
+    }
+
+    /// Validates and compiles the events (no Python object is touched: run it without the GIL).
+    /// Issues are located by record: `line` is the 1-based record (row) number, 0 for the
+    /// columns themselves; `column` is kept for a frame (its 1-based column position), dropped
+    /// for mappings. Errors name the source.
+    pub(crate) fn load(&self, org: Organisation, mode: LoadMode) -> wb::Result<(AssignmentLedger, Diagnostics)> {
+        let locate = |mut issue: LoadIssue| {
+            if !self.keep_columns {
+                issue.column = None;
+            }
+            issue
+        };
+        let result = self.load_located(org, mode).map(|(ledger, mut diagnostics)| {
+            diagnostics.issues = diagnostics.issues.into_iter().map(locate).collect();
+            (ledger, diagnostics)
+        });
+        result.map_err(|e| match e {
+            wb::Error::Rejected { issues, .. } => wb::Error::Rejected {
+                source_name: self.source_name,
+                issues: issues.into_iter().map(locate).collect(),
+            },
+            e => e,
+        })
+    }
+
+    fn load_located(&self, org: Organisation, mode: LoadMode) -> wb::Result<(AssignmentLedger, Diagnostics)> {
+        let width = self.header.len().max(1);
+        let mut builder = LedgerBuilder::new(org);
+        builder.reserve(self.ends.len() / width);
+        let mut records = builder.records(&self.header)?;
+        let mut cells: Vec<&str> = Vec::with_capacity(width);
+        let mut start = 0;
+        for row in self.ends.chunks(width) {
+            cells.clear();
+            for &end in row {
+                cells.push(self.text.get(start..end).unwrap_or_default());
+                start = end;
+            }
+            records.push(&cells);
+        }
+        builder.finish(mode)
     }
 }
 
@@ -109,9 +104,8 @@ fn is_missing_marker(value: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(name == "NaTType" || name == "NAType")
 }
 
-/// The CSV text of one value.
+/// Appends the text of one value.
 fn cell_text(value: &Bound<'_, PyAny>, out: &mut String, record: usize, column: &str) -> PyResult<()> {
-    out.clear();
     let refuse = |what: &str| {
         PyTypeError::new_err(format!(
             "record {record}, {column:?}: {what} is not accepted in an event; give text (str), an int or a datetime"
@@ -162,31 +156,15 @@ fn cell_text(value: &Bound<'_, PyAny>, out: &mut String, record: usize, column: 
     Ok(())
 }
 
-/// A column name as the core compares them: lower-case words joined by `_` (`"Event ID"` and
-/// `"event_id"` are one column).
-fn normalized(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut pending = false;
-    for c in name.trim_start_matches('\u{feff}').chars() {
-        if c.is_alphanumeric() {
-            if pending && !out.is_empty() {
-                out.push('_');
-            }
-            pending = false;
-            out.extend(c.to_lowercase());
-        } else {
-            pending = true;
-        }
-    }
-    out
-}
-
-/// The events CSV of an iterable of mappings (keys are column names; spellings that name the
-/// same column, like `"Event_ID"` and `"event_id"`, are one column).
-pub(crate) fn records_to_csv(records: &Bound<'_, PyAny>) -> PyResult<CsvInput> {
+/// The events of an iterable of mappings (keys are column names; spellings that name the same
+/// column, like `"Event_ID"` and `"event_id"`, are one column).
+pub(crate) fn records_table(records: &Bound<'_, PyAny>) -> PyResult<EventTable> {
     let py = records.py();
     let mut header: Vec<String> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    // Columns by normalised name, and by key as given (records repeat the same keys: each
+    // spelling is normalised once).
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut by_key: HashMap<String, usize> = HashMap::new();
     let mut rows: Vec<Vec<Option<Bound<'_, PyAny>>>> = Vec::new();
     for (n, item) in records.try_iter()?.enumerate() {
         let item = item?;
@@ -210,10 +188,17 @@ pub(crate) fn records_to_csv(records: &Bound<'_, PyAny>) -> PyResult<CsvInput> {
                 .cast_into::<PyString>()
                 .map_err(|_| PyTypeError::new_err(format!("record {}: keys must be column names (str)", n + 1)))?;
             let name = key.to_cow()?;
-            let i = *index.entry(normalized(&name)).or_insert_with(|| {
-                header.push(name.clone().into_owned());
-                header.len() - 1
-            });
+            let i = match by_key.get(&*name) {
+                Some(&i) => i,
+                None => {
+                    let i = *by_name.entry(wb::normalize_header(&*name)).or_insert_with(|| {
+                        header.push(name.clone().into_owned());
+                        header.len() - 1
+                    });
+                    by_key.insert(name.into_owned(), i);
+                    i
+                }
+            };
             if row.len() <= i {
                 row.resize_with(i + 1, || None);
             }
@@ -223,29 +208,19 @@ pub(crate) fn records_to_csv(records: &Bound<'_, PyAny>) -> PyResult<CsvInput> {
         }
         rows.push(row);
     }
-    let mut csv = CsvBuilder::new(rows.len() * 128 + 256);
-    for name in &header {
-        csv.field(name);
-    }
-    csv.end_record();
-    let mut text = String::new();
+    let mut table = EventTable::new(header, rows.len(), false, "event records");
+    let width = table.header.len();
     for (n, row) in rows.iter().enumerate() {
-        csv.start_record();
-        for (i, name) in header.iter().enumerate() {
-            match row.get(i).and_then(Option::as_ref) {
-                Some(value) => cell_text(value, &mut text, n + 1, name)?,
-                None => text.clear(),
-            }
-            csv.field(&text);
+        for i in 0..width {
+            table.push_cell(row.get(i).and_then(Option::as_ref), n + 1, i)?;
         }
-        csv.end_record();
     }
-    Ok(csv.finish(false, "event records"))
+    Ok(table)
 }
 
-/// The events CSV of a pandas or polars data frame (detected by the class's module; neither
-/// library is imported here).
-pub(crate) fn dataframe_to_csv(frame: &Bound<'_, PyAny>) -> PyResult<CsvInput> {
+/// The events of a pandas or polars data frame (detected by the class's module; neither library
+/// is imported here).
+pub(crate) fn dataframe_table(frame: &Bound<'_, PyAny>) -> PyResult<EventTable> {
     let py = frame.py();
     let module: String = frame.get_type().getattr("__module__")?.extract()?;
     let root = module.split('.').next().unwrap_or_default();
@@ -275,19 +250,11 @@ pub(crate) fn dataframe_to_csv(frame: &Bound<'_, PyAny>) -> PyResult<CsvInput> {
         }
     }
     let rows = columns.first().map_or(0, |c| c.len());
-    let mut csv = CsvBuilder::new(rows * 128 + 256);
-    for name in &names {
-        csv.field(name);
-    }
-    csv.end_record();
-    let mut text = String::new();
+    let mut table = EventTable::new(names, rows, true, "events data frame");
     for r in 0..rows {
-        csv.start_record();
-        for (column, name) in columns.iter().zip(&names) {
-            cell_text(&column.get_item(r)?, &mut text, r + 1, name)?;
-            csv.field(&text);
+        for (i, column) in columns.iter().enumerate() {
+            table.push_cell(Some(&column.get_item(r)?), r + 1, i)?;
         }
-        csv.end_record();
     }
-    Ok(csv.finish(true, "events data frame"))
+    Ok(table)
 }

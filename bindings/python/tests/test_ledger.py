@@ -124,6 +124,22 @@ def test_records_issues_are_located_by_record(org: wb.Organisation) -> None:
     assert lenient.row_key_count == 1
 
 
+def test_records_duplicates_name_records_and_empty_input_names_the_columns(org: wb.Organisation) -> None:
+    first = event("e1", "2024-05-01T00:00:00Z", "ASSIGN", "s1", customer_org_id="c1", package="webex_calling")
+    ledger = wb.Ledger.from_records(org, [first, dict(first), {**first, "package": "webex_voice"}], lenient=True)
+    located = [(i.line, i.field, i.kind, i.message) for i in ledger.diagnostics.issues]
+    # Lines in messages are record numbers too.
+    assert located == [
+        (2, "event_id", "duplicate_event", "exact duplicate of line 1; skipped"),
+        (3, "event_id", "conflicting_event_id", "event_id already used on line 1 with other content"),
+    ]
+    with pytest.raises(wb.BillingInputError) as info:
+        wb.Ledger.from_records(org, [])
+    [issue] = info.value.issues
+    assert (issue.line, issue.kind) == (0, "malformed_csv")
+    assert "lacks required column(s): event_id, occurred_at" in issue.message
+
+
 def test_records_refuse_floats_and_bad_items(org: wb.Organisation) -> None:
     with pytest.raises(TypeError, match="float"):
         wb.Ledger.from_records(
@@ -181,6 +197,24 @@ def test_polars_dataframe(org: wb.Organisation, ledger: wb.Ledger) -> None:
         wb.Ledger.from_dataframe(org, bad)
     [issue] = info.value.issues
     assert (issue.line, issue.column, issue.field, issue.kind) == (3, 8, "package", "unknown_package")
+
+
+def test_dataframe_cells_with_separators_and_duplicate_columns(org: wb.Organisation, ledger: wb.Ledger) -> None:
+    pd = pytest.importorskip("pandas")
+    events = frame_events()
+    events["customer_external_id"] = ['Acme, "Inc."\nHead office', None, " padded "]
+    df = pd.DataFrame(events)
+    from_frame = wb.Ledger.from_dataframe(org, df)
+    assert [c.external_id for c in from_frame.customers()] == ['Acme, "Inc."\nHead office', "padded"]
+    quantities = [row.quantity for row in from_frame.usage_report("2024-05", all=True)]
+    assert quantities == [row.quantity for row in ledger.usage_report("2024-05", all=True)]
+
+    twice = df.assign(**{"Event ID": df["event_id"]})
+    with pytest.raises(wb.BillingInputError) as info:
+        wb.Ledger.from_dataframe(org, twice)
+    [issue] = info.value.issues
+    assert issue.line == 0
+    assert "column event_id appears twice (columns 1 and 10)" in issue.message
 
 
 def test_dataframe_type_is_checked(org: wb.Organisation) -> None:

@@ -1,12 +1,25 @@
-//! Small shared pieces of the CSV readers: header normalisation, field access, fatal errors.
+//! Small shared pieces of the CSV readers: header normalisation, field access, cut rows, fatal
+//! errors.
 
 use crate::error::{Error, IssueKind, LoadIssue, Severity};
 
-/// A header name in canonical form: BOM and surrounding space removed, lower case, every run of
-/// characters other than letters and digits turned into one `_` (`"Consumption Start"` →
-/// `consumption_start`, `"PARTNER_ORG_ID"` → `partner_org_id`).
-pub(crate) fn normalize_header(name: &[u8]) -> String {
-    let text = String::from_utf8_lossy(name);
+/// A column name in canonical form, as every reader of the crate compares header names: byte
+/// order mark and surrounding space removed, lower case, every run of characters other than
+/// letters and digits turned into one `_`, none at either end. Two spellings of one column
+/// (`"Consumption Start"`, `"CONSUMPTION_START"`, `"consumption-start"`) give the same name.
+/// The name is given as text or as the raw bytes of a header cell (bytes that are not UTF-8
+/// are read as U+FFFD, which is not a letter).
+///
+/// ```
+/// use wholesale_billing::normalize_header;
+/// assert_eq!(normalize_header("\u{feff}PARTNER_NAME"), "partner_name");
+/// assert_eq!(normalize_header(b"Event ID"), "event_id");
+/// assert_eq!(normalize_header("  Consumption Start "), "consumption_start");
+/// assert_eq!(normalize_header("Customer Org-ID"), "customer_org_id");
+/// assert_eq!(normalize_header("__x__"), "x");
+/// ```
+pub fn normalize_header(name: impl AsRef<[u8]>) -> String {
+    let text = String::from_utf8_lossy(name.as_ref());
     let text = text.trim_start_matches('\u{feff}').trim();
     let mut out = String::with_capacity(text.len());
     let mut pending_sep = false;
@@ -34,6 +47,10 @@ pub(crate) struct LineIndex<R> {
     breaks: std::collections::VecDeque<(u64, bool)>,
     /// `\n` bytes already passed.
     lines_before: u64,
+    /// The last byte read, if any.
+    last_byte: Option<u8>,
+    /// Whether the end of the input was reached.
+    at_end: bool,
 }
 
 impl<R> LineIndex<R> {
@@ -43,7 +60,15 @@ impl<R> LineIndex<R> {
             offset: 0,
             breaks: std::collections::VecDeque::new(),
             lines_before: 0,
+            last_byte: None,
+            at_end: false,
         }
+    }
+
+    /// Whether the input ended without a line break and has been read to its end: the record
+    /// just parsed is then the last one, and nothing terminated it.
+    pub(crate) fn ends_without_line_break(&self) -> bool {
+        self.at_end && !matches!(self.last_byte, None | Some(b'\n' | b'\r'))
     }
 
     /// The 1-based line of the record whose parse started at byte `start` (the `csv` crate's
@@ -71,6 +96,11 @@ impl<R> LineIndex<R> {
 impl<R: std::io::Read> std::io::Read for LineIndex<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        match buf[..n].last() {
+            Some(&b) => self.last_byte = Some(b),
+            None if !buf.is_empty() => self.at_end = true,
+            None => {}
+        }
         for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
             self.breaks.push_back((self.offset + i as u64, buf[i] == b'\n'));
         }
@@ -104,6 +134,18 @@ pub(crate) fn open_with_header<R: std::io::Read>(
 pub(crate) fn record_line<R: std::io::Read>(rdr: &mut csv::Reader<LineIndex<R>>, record: &csv::ByteRecord) -> u64 {
     let start = record.position().map_or(0, csv::Position::byte);
     rdr.get_mut().line_of(start)
+}
+
+/// Whether the record just read is a row cut short: the input ends right after it, without a
+/// line break, and it has fewer fields than the header's `header_len`, as when a file is
+/// truncated in the middle of its last row. (A cut that leaves every field cannot be told from a
+/// whole row.)
+pub(crate) fn is_cut_row<R: std::io::Read>(
+    rdr: &csv::Reader<LineIndex<R>>,
+    record: &csv::ByteRecord,
+    header_len: usize,
+) -> bool {
+    record.len() < header_len && rdr.get_ref().ends_without_line_break()
 }
 
 /// A field trimmed of ASCII white space; an absent field is empty.
@@ -167,8 +209,9 @@ pub(crate) fn find_columns<const N: usize>(
     required: &[usize],
     source_name: &'static str,
 ) -> Result<[Option<usize>; N], Error> {
-    find_columns_by(
+    find_columns_at(
         header,
+        1,
         |name| names.iter().position(|(_, aliases)| aliases.contains(&name)),
         |col| names[col].0,
         required,
@@ -185,13 +228,27 @@ pub(crate) fn find_columns_by<'n, const N: usize>(
     required: &[usize],
     source_name: &'static str,
 ) -> Result<[Option<usize>; N], Error> {
+    find_columns_at(header, 1, column_of, name_of, required, source_name)
+}
+
+/// [`find_columns_by`] for a header given as names (a file's header record, records' keys, data
+/// frame columns), its problems reported at `header_line` (0 for the names of records).
+pub(crate) fn find_columns_at<'h, 'n, const N: usize>(
+    header: impl IntoIterator<Item = &'h [u8]>,
+    header_line: u64,
+    column_of: impl Fn(&str) -> Option<usize>,
+    name_of: impl Fn(usize) -> &'n str,
+    required: &[usize],
+    source_name: &'static str,
+) -> Result<[Option<usize>; N], Error> {
     let mut cols = [None; N];
-    for (i, name) in header.iter().enumerate() {
+    for (i, name) in header.into_iter().enumerate() {
         let name = normalize_header(name);
         if let Some(col) = column_of(name.as_str()).filter(|&c| c < N) {
             if let Some(first) = cols[col] {
-                return Err(header_error(
+                return Err(header_error_at(
                     source_name,
+                    header_line,
                     format!("column {} appears twice (columns {first} and {})", name_of(col), i + 1),
                 ));
             }
@@ -204,8 +261,9 @@ pub(crate) fn find_columns_by<'n, const N: usize>(
         .map(|&c| name_of(c))
         .collect();
     if !missing.is_empty() {
-        return Err(header_error(
+        return Err(header_error_at(
             source_name,
+            header_line,
             format!("the header lacks required column(s): {}", missing.join(", ")),
         ));
     }
@@ -214,9 +272,14 @@ pub(crate) fn find_columns_by<'n, const N: usize>(
 
 /// A load that cannot start: the header is missing or lacks required columns.
 pub(crate) fn header_error(source_name: &'static str, message: String) -> Error {
+    header_error_at(source_name, 1, message)
+}
+
+/// [`header_error`] for a header at `line` (0 for the names of records).
+fn header_error_at(source_name: &'static str, line: u64, message: String) -> Error {
     Error::Rejected {
         source_name,
-        issues: vec![LoadIssue::new(Severity::Error, 1, IssueKind::MalformedCsv, message)],
+        issues: vec![LoadIssue::new(Severity::Error, line, IssueKind::MalformedCsv, message)],
     }
 }
 
@@ -238,6 +301,34 @@ mod tests {
                 lines.push(record_line(&mut rdr, &record));
             }
             assert_eq!(lines, expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_short_last_row_without_a_line_break_is_cut() {
+        // Over the reader's 1 MiB buffer, so the end is found after several refills.
+        let body = "a,b,c\n".repeat(400_000);
+        for (tail, cut) in [
+            ("a,b", true),
+            ("a,\"b\nb", true),
+            ("a,b\n", false),
+            ("a,b\r", false),
+            ("a,b,c", false),
+            ("a,b,c,d", false),
+            ("", false),
+        ] {
+            let input = format!("h1,h2,h3\n{body}{tail}");
+            let mut record = csv::ByteRecord::new();
+            let mut rdr = open_with_header(input.as_bytes(), &mut record, "test").unwrap();
+            let header_len = record.len();
+            let mut flags = Vec::new();
+            while rdr.read_byte_record(&mut record).unwrap() {
+                flags.push(is_cut_row(&rdr, &record, header_len));
+            }
+            let rows = 400_000 + usize::from(!tail.is_empty());
+            assert_eq!(flags.len(), rows, "{tail:?}");
+            assert_eq!(flags.iter().filter(|&&f| f).count(), usize::from(cut), "{tail:?}");
+            assert_eq!(flags.last(), Some(&cut), "{tail:?}");
         }
     }
 

@@ -65,6 +65,7 @@ mod textfile;
 mod time;
 
 pub use catalog::{COMMITTED_SPEND_SKU, Catalog, CatalogEntry, CatalogOverride, PackageId};
+pub use csvutil::normalize_header;
 pub use error::{
     BilledParty, Error, ErrorKind, IssueKind, LoadIssue, OutsideRow, Result, RowOrigin, Severity, TextLocation,
     error_with_causes,
@@ -75,7 +76,8 @@ pub use invoice::{
     expected_vendor_invoice,
 };
 pub use ledger::{
-    Action, AssignmentLedger, CustomerInfo, Diagnostics, Event, LedgerBuilder, LoadMode, RowKey, SubscriberType,
+    Action, AssignmentLedger, CustomerInfo, Diagnostics, Event, EventRecords, LedgerBuilder, LoadMode, RowKey,
+    SubscriberType,
 };
 pub use money::{Currency, Money, QUANTITY_DECIMALS, RoundingMode, RoundingPolicy, parse_decimal};
 pub use org::{OrgFormat, Organisation, Owner, Partner, SubPartner};

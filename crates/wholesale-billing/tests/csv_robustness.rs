@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use wholesale_billing::{
-    AssignmentLedger, Error, HourPolicy, IssueKind, LoadIssue, LoadMode, Organisation, Period, ReadOptions,
-    ReportLevel, ReportOptions, ReportRow, Scope, SubscriberType, UsageReport,
+    AssignmentLedger, Error, HourPolicy, IssueKind, LedgerBuilder, LoadIssue, LoadMode, Organisation, Period,
+    ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, SubscriberType, UsageReport,
 };
 
 const ORG: &str = r#"
@@ -570,6 +570,146 @@ fn events_quoted_fields_with_commas_and_newlines() {
         "{text}"
     );
     assert!(text.ends_with(",0.2500,\"L\"\"1\",\n"), "{text}");
+}
+
+#[test]
+fn events_cut_in_the_last_row_are_a_located_error() {
+    // A file truncated in its last row, as a crash leaves it: fewer fields than the header and no
+    // line break at the end. e6 (line 8) is cut in its customer_org_id (column 5).
+    let cut_at = VALID_EVENTS.find("e6,").unwrap() + "e6,2024-05-02T23:00:00Z,ASSIGN,s3,c".len();
+    let cut = &VALID_EVENTS[..cut_at];
+    let err = events_err(cut);
+    let [issue] = err.issues() else { panic!("{err}") };
+    assert_eq!(
+        (issue.line, issue.column, issue.field.as_deref(), issue.kind),
+        (8, Some(5), Some("customer_org_id"), IssueKind::MalformedCsv)
+    );
+    assert_eq!(
+        issue.to_string(),
+        "line 8, column 5 (customer_org_id): error: row cut short: 5 of the header's 13 fields, and the \
+         file ends without a line break (a truncated file?) [event_id e6]"
+    );
+    // Lenient: the cut row is reported and skipped; the rest loads as the file without it.
+    let (ledger, diagnostics) = AssignmentLedger::from_csv(cut.as_bytes(), org(), LoadMode::Lenient).unwrap();
+    assert_eq!((diagnostics.rows_read, diagnostics.rows_accepted), (6, 5));
+    assert_eq!(diagnostics.issues.len(), 1);
+    let without_e6 = &VALID_EVENTS[..VALID_EVENTS.find("e6,").unwrap()];
+    let (whole, _) = AssignmentLedger::from_csv(without_e6.as_bytes(), org(), LoadMode::Strict).unwrap();
+    assert_eq!(all_reports(&ledger, may()), all_reports(&whole, may()));
+
+    // A REMOVE cut in its subscriber id would otherwise end another subscriber's assignment.
+    let assign = "e1,2024-05-01T00:00:00Z,ASSIGN,s1,c1,,,USER,,,webex_calling,,";
+    let err = events_err(&format!("{HEADER}\n{assign}\ne2,2024-05-02T00:00:00Z,REMOVE,s"));
+    let [issue] = err.issues() else { panic!("{err}") };
+    assert_eq!(
+        (issue.line, issue.column, issue.field.as_deref(), issue.kind),
+        (3, Some(4), Some("subscriber_id"), IssueKind::MalformedCsv)
+    );
+    // Cut between the two bytes of a CRLF line break: the short row is whole.
+    let crlf = format!("{HEADER}\r\n{assign}\r\ne2,2024-05-02T00:00:00Z,REMOVE,s1\r");
+    assert!(AssignmentLedger::from_csv(crlf.as_bytes(), org(), LoadMode::Strict).is_ok());
+    // As before: a short last row that ends with a line break, and a whole last row without one.
+    for text in [
+        format!("{HEADER}\n{assign}\ne2,2024-05-02T00:00:00Z,REMOVE,s1\n"),
+        format!("{HEADER}\n{assign}\ne2,2024-05-02T00:00:00Z,REMOVE,s1,,,,,,,,,"),
+    ] {
+        let (ledger, _) = AssignmentLedger::from_csv(text.as_bytes(), org(), LoadMode::Strict).unwrap();
+        assert_eq!(user_quantities(&ledger), ["1.0000"], "{text}");
+    }
+}
+
+/// The events header in another order, with an unknown column, for the records comparison.
+const SHUFFLED: [usize; 14] = [10, 2, 13, 1, 0, 3, 7, 4, 5, 6, 8, 9, 11, 12];
+
+/// The names of [`HEADER`] and an unknown `note` (index 13), in `SHUFFLED` order.
+fn shuffled_header() -> Vec<String> {
+    let names: Vec<&str> = HEADER.split(',').chain(["Note"]).collect();
+    SHUFFLED.iter().map(|&i| names[i].to_uppercase()).collect()
+}
+
+/// A cell of a random events row as its text (the values of [`field_of`], unquoted), padded with
+/// spaces or not.
+fn cell_of(column: usize) -> BoxedStrategy<String> {
+    (field_of(column), any::<bool>())
+        .prop_map(|(csv, pad)| {
+            let text = match csv.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+                Some(quoted) => quoted.replace("\"\"", "\""),
+                None => csv,
+            };
+            if pad { format!(" {text}\t") } else { text }
+        })
+        .boxed()
+}
+
+/// An issue of the CSV load located as the records loader locates it: `line`, and a line named
+/// in the message (the first row of a duplicate id), are row numbers.
+fn by_row(mut issue: LoadIssue, row_starts: &[u64]) -> LoadIssue {
+    let row = |line: u64| row_starts.binary_search(&line).unwrap() as u64 + 1;
+    issue.line = row(issue.line);
+    if let Some((before, after)) = issue.message.split_once("line ") {
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let line: u64 = after[..digits].parse().unwrap();
+        issue.message = format!("{before}line {}{}", row(line), &after[digits..]);
+    }
+    issue
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(256) })]
+
+    /// Records under a header are validated exactly as the rows of the events CSV that holds the
+    /// same cells: the same issues (kind, message, column, field, event id) located by row
+    /// number, the same counts, the same ledger, in both modes.
+    #[test]
+    fn records_load_as_the_csv_of_the_same_cells(
+        rows in proptest::collection::vec(
+            (0..13usize).map(cell_of).collect::<Vec<_>>().prop_map(|mut cells| { cells.push("n".into()); cells }),
+            0..12,
+        ),
+        empty_as_none in any::<bool>(),
+    ) {
+        let header = shuffled_header();
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let mut csv = header.join(",");
+        let mut row_starts = Vec::new();
+        let mut line = 2;
+        for row in &rows {
+            let cells: Vec<String> = SHUFFLED.iter().map(|&i| quote(&row[i])).collect();
+            let text = cells.join(",");
+            row_starts.push(line);
+            line += 1 + text.matches('\n').count() as u64;
+            csv.push('\n');
+            csv.push_str(&text);
+        }
+        csv.push('\n');
+        for mode in [LoadMode::Strict, LoadMode::Lenient] {
+            let from_csv = AssignmentLedger::from_csv(csv.as_bytes(), org(), mode);
+            let mut builder = LedgerBuilder::new(org());
+            let mut records = builder.records(&header).unwrap();
+            for row in &rows {
+                let cells: Vec<Option<&str>> = SHUFFLED
+                    .iter()
+                    .map(|&i| Some(row[i].as_str()).filter(|t| !(empty_as_none && t.is_empty())))
+                    .collect();
+                records.push(&cells);
+            }
+            prop_assert_eq!(records.rows(), rows.len() as u64);
+            let from_records = builder.finish(mode);
+            match (from_csv, from_records) {
+                (Ok((a, da)), Ok((b, db))) => {
+                    prop_assert_eq!((da.rows_read, da.rows_accepted), (db.rows_read, db.rows_accepted));
+                    let issues: Vec<LoadIssue> = da.issues.into_iter().map(|i| by_row(i, &row_starts)).collect();
+                    prop_assert_eq!(issues, db.issues);
+                    prop_assert_eq!(all_reports(&a, may()), all_reports(&b, may()));
+                }
+                (Err(a), Err(b)) => {
+                    let issues: Vec<LoadIssue> = a.issues().iter().cloned().map(|i| by_row(i, &row_starts)).collect();
+                    prop_assert_eq!(issues.as_slice(), b.issues());
+                }
+                (a, b) => prop_assert!(false, "csv: {:?}\nrecords: {:?}", a.err(), b.err()),
+            }
+        }
+    }
 }
 
 const HUMAN_HEADER: &str = "Partner Name,Partner Org ID,Subscription ID,Customer Org ID,Customer External ID,Type,\

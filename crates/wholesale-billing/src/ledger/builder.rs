@@ -1,121 +1,22 @@
-//! Building a ledger: row validation as events arrive, then the per-subscriber replay that turns
-//! events into merged intervals (SPEC.md §2).
+//! The ledger builder: events arrive (in code, from CSV, as records) and each row is validated
+//! against the organisation as it comes; [`LedgerBuilder::finish`] (in `compile`) then turns the
+//! accepted events into a ledger.
 
 use std::sync::Arc;
 
 use hashbrown::HashMap;
 
-use super::event::{Action, Event, SubscriberType};
-use super::replay::{Replay, sort_keys_in_report_order};
-use super::{AssignmentLedger, CustomerData, Diagnostics, KeyData, LabelSyms, LoadMode};
+use super::event::{Action, Event};
+use super::field::{Columns, Field};
+use super::raw::{NO_CUSTOMER, NO_PACKAGE, RawEvent};
+use super::{CustomerData, LabelSyms};
 use crate::catalog::PackageId;
 use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::org::{Organisation, Owner};
 use crate::strings::{Interner, Sym};
 
-/// The fields of an event, used to locate a problem in a CSV row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Field {
-    EventId,
-    OccurredAt,
-    Action,
-    SubscriberId,
-    CustomerOrgId,
-    CustomerExternalId,
-    SubPartnerOrgId,
-    SubscriberType,
-    UserId,
-    WorkspaceId,
-    Package,
-    LocationId,
-    LicenseId,
-}
-
-impl Field {
-    pub(crate) const ALL: [Field; 13] = [
-        Field::EventId,
-        Field::OccurredAt,
-        Field::Action,
-        Field::SubscriberId,
-        Field::CustomerOrgId,
-        Field::CustomerExternalId,
-        Field::SubPartnerOrgId,
-        Field::SubscriberType,
-        Field::UserId,
-        Field::WorkspaceId,
-        Field::Package,
-        Field::LocationId,
-        Field::LicenseId,
-    ];
-
-    /// The accepted (normalised) header names of the field: its name only.
-    pub(crate) fn aliases(self) -> &'static [&'static str] {
-        match self {
-            Field::EventId => &["event_id"],
-            Field::OccurredAt => &["occurred_at"],
-            Field::Action => &["action"],
-            Field::SubscriberId => &["subscriber_id"],
-            Field::CustomerOrgId => &["customer_org_id"],
-            Field::CustomerExternalId => &["customer_external_id"],
-            Field::SubPartnerOrgId => &["sub_partner_org_id"],
-            Field::SubscriberType => &["subscriber_type"],
-            Field::UserId => &["user_id"],
-            Field::WorkspaceId => &["workspace_id"],
-            Field::Package => &["package"],
-            Field::LocationId => &["location_id"],
-            Field::LicenseId => &["license_id"],
-        }
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        self.aliases().first().copied().unwrap_or("")
-    }
-}
-
-/// 1-based column of each field in the source, when the source is a CSV file.
-pub(crate) type Columns = [Option<usize>; 13];
-
-/// An accepted event, compact: 56 bytes whatever its text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct RawEvent {
-    pub(super) at: i64,
-    pub(super) line: u64,
-    pub(super) subscriber: Sym,
-    pub(super) customer: u32,
-    pub(super) user_id: Sym,
-    pub(super) workspace_id: Sym,
-    pub(super) location: Sym,
-    pub(super) license: Sym,
-    pub(super) external_id: Sym,
-    pub(super) package: u16,
-    pub(super) action: Action,
-    pub(super) subscriber_type: Option<SubscriberType>,
-}
-
-impl RawEvent {
-    /// Same content (the line differs for a duplicate row). Stored (not interned) texts are
-    /// compared as text.
-    fn same_content(&self, other: &RawEvent, strings: &Interner) -> bool {
-        let text_eq = |a: Sym, b: Sym| a == b || strings.get(a) == strings.get(b);
-        let bare = |e: &RawEvent| RawEvent {
-            line: 0,
-            user_id: Sym::EMPTY,
-            workspace_id: Sym::EMPTY,
-            license: Sym::EMPTY,
-            ..*e
-        };
-        bare(self) == bare(other)
-            && text_eq(self.user_id, other.user_id)
-            && text_eq(self.workspace_id, other.workspace_id)
-            && text_eq(self.license, other.license)
-    }
-}
-
-const NO_CUSTOMER: u32 = u32::MAX;
-const NO_PACKAGE: u16 = u16::MAX;
-
-/// Collects assignment events (from code or CSV), validating each row, then compiles them into an
-/// [`AssignmentLedger`].
+/// Collects assignment events (in code, from CSV or as records), validating each row, then
+/// compiles them into an [`AssignmentLedger`](crate::AssignmentLedger).
 ///
 /// Rows with a problem are recorded with their line (or push number) and reason; nothing is
 /// dropped silently. [`LedgerBuilder::finish`] then replays each subscriber's events in time order.
@@ -143,27 +44,27 @@ const NO_PACKAGE: u16 = u16::MAX;
 /// # Ok::<(), wholesale_billing::Error>(())
 /// ```
 pub struct LedgerBuilder {
-    org: Arc<Organisation>,
-    strings: Interner,
-    events: Vec<RawEvent>,
-    customers: Vec<CustomerData>,
+    pub(super) org: Arc<Organisation>,
+    pub(super) strings: Interner,
+    pub(super) events: Vec<RawEvent>,
+    pub(super) customers: Vec<CustomerData>,
     customer_index: HashMap<Sym, u32>,
     /// The event id of each accepted event (symbol `i + 1` for event `i`), stored, not interned.
-    event_ids: Interner,
+    pub(super) event_ids: Interner,
     /// The hash of each accepted event's id: duplicates are found by sorting at the end.
-    event_id_hashes: Vec<u64>,
+    pub(super) event_id_hashes: Vec<u64>,
     /// Sub-partner org id → owner.
     owners: HashMap<String, Owner>,
     /// The last text and symbol of a few low-cardinality fields: consecutive rows usually share
     /// them, and a hit saves a probe of the big string table.
     recent: [(String, Sym); 3],
-    labels: LabelSyms,
-    issues: Vec<LoadIssue>,
-    /// The 1-based column of `event_id` when reading CSV (to locate duplicate ids).
-    event_id_column: Option<usize>,
-    rows_read: u64,
-    pushed: u64,
-    fatal: Option<Error>,
+    pub(super) labels: LabelSyms,
+    pub(super) issues: Vec<LoadIssue>,
+    /// The 1-based column of `event_id` when reading CSV or records (to locate duplicate ids).
+    pub(super) event_id_column: Option<usize>,
+    pub(super) rows_read: u64,
+    pub(super) pushed: u64,
+    pub(super) fatal: Option<Error>,
 }
 
 impl std::fmt::Debug for LedgerBuilder {
@@ -263,37 +164,39 @@ impl LedgerBuilder {
         self.events.len()
     }
 
-    pub(crate) fn record(&mut self, issue: LoadIssue) {
-        self.issues.push(issue);
+    /// Where rows from columns (CSV, records) start: the column of `event_id` locates duplicate
+    /// ids found at the end.
+    pub(super) fn start_columns(&mut self, cols: &Columns) {
+        self.event_id_column = cols[Field::EventId as usize];
     }
 
-    pub(crate) fn set_event_id_column(&mut self, column: Option<usize>) {
-        self.event_id_column = column;
-    }
-
-    pub(crate) fn count_row(&mut self) {
-        self.rows_read += 1;
-    }
-
-    pub(crate) fn set_fatal(&mut self, error: Error) {
+    pub(super) fn set_fatal(&mut self, error: Error) {
         if self.fatal.is_none() {
             self.fatal = Some(error);
         }
     }
 
-    fn reject(&mut self, line: u64, ev: &Event<'_>, cols: &Columns, field: Field, kind: IssueKind, message: String) {
-        let mut issue = LoadIssue::new(Severity::Error, line, kind, message).with_event_id(ev.event_id);
-        let column = cols[field as usize];
-        if let Some(column) = column {
-            issue = issue.at_column(column, field.name());
-        } else {
-            issue.field = Some(field.name().to_owned());
+    /// Rejects a row for one field: the issue names the field, and its column when the source
+    /// has one.
+    pub(super) fn reject(
+        &mut self,
+        line: u64,
+        event_id: &str,
+        cols: &Columns,
+        field: Field,
+        kind: IssueKind,
+        message: String,
+    ) {
+        let mut issue = LoadIssue::new(Severity::Error, line, kind, message).with_event_id(event_id);
+        match cols[field as usize] {
+            Some(column) => issue = issue.at_column(column, field.name()),
+            None => issue.field = Some(field.name().to_owned()),
         }
         self.issues.push(issue);
     }
 
     /// Validates one row and keeps it when it is usable. `line` is the row's line in its source.
-    pub(crate) fn push_row(&mut self, line: u64, ev: &Event<'_>, cols: &Columns) {
+    pub(super) fn push_row(&mut self, line: u64, ev: &Event<'_>, cols: &Columns) {
         if let Err(e) = self.try_push_row(line, ev, cols) {
             self.set_fatal(e);
         }
@@ -304,7 +207,7 @@ impl LedgerBuilder {
         if ev.event_id.is_empty() {
             self.reject(
                 line,
-                ev,
+                ev.event_id,
                 cols,
                 Field::EventId,
                 IssueKind::MissingField,
@@ -314,7 +217,14 @@ impl LedgerBuilder {
         }
         if ev.subscriber_id.is_empty() {
             let kind = IssueKind::MissingField;
-            self.reject(line, ev, cols, Field::SubscriberId, kind, missing(Field::SubscriberId));
+            self.reject(
+                line,
+                ev.event_id,
+                cols,
+                Field::SubscriberId,
+                kind,
+                missing(Field::SubscriberId),
+            );
             return Ok(());
         }
         let mut customer = NO_CUSTOMER;
@@ -328,7 +238,7 @@ impl LedgerBuilder {
             ] {
                 if empty {
                     let message = format!("{} is required for ASSIGN", field.name());
-                    self.reject(line, ev, cols, field, IssueKind::MissingField, message);
+                    self.reject(line, ev.event_id, cols, field, IssueKind::MissingField, message);
                     return Ok(());
                 }
             }
@@ -338,7 +248,14 @@ impl LedgerBuilder {
                     Quoted(ev.package),
                     self.org.catalog.package_names()
                 );
-                self.reject(line, ev, cols, Field::Package, IssueKind::UnknownPackage, message);
+                self.reject(
+                    line,
+                    ev.event_id,
+                    cols,
+                    Field::Package,
+                    IssueKind::UnknownPackage,
+                    message,
+                );
                 return Ok(());
             };
             package = p.0;
@@ -348,7 +265,7 @@ impl LedgerBuilder {
                     Quoted(ev.sub_partner_org_id)
                 );
                 let kind = IssueKind::UnknownSubPartner;
-                self.reject(line, ev, cols, Field::SubPartnerOrgId, kind, message);
+                self.reject(line, ev.event_id, cols, Field::SubPartnerOrgId, kind, message);
                 return Ok(());
             };
             let org_sym = self.intern_recent(0, ev.customer_org_id)?;
@@ -363,7 +280,7 @@ impl LedgerBuilder {
                             self.describe_owner(owner)
                         );
                         let kind = IssueKind::CustomerOwnerConflict;
-                        self.reject(line, ev, cols, Field::SubPartnerOrgId, kind, message);
+                        self.reject(line, ev.event_id, cols, Field::SubPartnerOrgId, kind, message);
                         return Ok(());
                     }
                     customer = index;
@@ -453,177 +370,5 @@ impl LedgerBuilder {
             Owner::Partner => "the partner".to_owned(),
             Owner::SubPartner(_) => format!("sub-partner {}", Quoted(self.org.owner_identity(owner).1)),
         }
-    }
-
-    /// Finds events whose id an earlier event already used: an exact duplicate is skipped with a
-    /// warning, other content is an error. Returns which events are dropped.
-    fn drop_duplicate_ids(&mut self) -> Vec<bool> {
-        let mut dropped = vec![false; self.events.len()];
-        let mut by_hash: Vec<(u64, u32)> = self
-            .event_id_hashes
-            .iter()
-            .enumerate()
-            .map(|(i, &h)| (h, i as u32))
-            .collect();
-        by_hash.sort_unstable();
-        let id_text = |i: u32| self.event_ids.get(Sym::from_index(i + 1));
-        let mut start = 0;
-        while start < by_hash.len() {
-            let mut end = start + 1;
-            while end < by_hash.len() && by_hash[end].0 == by_hash[start].0 {
-                end += 1;
-            }
-            // Within one hash, each event is compared with the earliest kept event of the same id.
-            for j in start + 1..end {
-                let later = by_hash[j].1;
-                let Some(first) = by_hash[start..j]
-                    .iter()
-                    .map(|&(_, i)| i)
-                    .find(|&i| !dropped[i as usize] && id_text(i) == id_text(later))
-                else {
-                    continue;
-                };
-                let (earlier, event) = (&self.events[first as usize], &self.events[later as usize]);
-                let (severity, kind, message) = if earlier.same_content(event, &self.strings) {
-                    let message = format!("exact duplicate of line {}; skipped", earlier.line);
-                    (Severity::Warning, IssueKind::DuplicateEvent, message)
-                } else {
-                    let message = format!("event_id already used on line {} with other content", earlier.line);
-                    (Severity::Error, IssueKind::ConflictingEventId, message)
-                };
-                let mut issue = LoadIssue::new(severity, event.line, kind, message).with_event_id(id_text(later));
-                if let Some(column) = self.event_id_column {
-                    issue = issue.at_column(column, Field::EventId.name());
-                }
-                self.issues.push(issue);
-                dropped[later as usize] = true;
-            }
-            start = end;
-        }
-        dropped
-    }
-
-    /// A customer's external id is the latest non-empty one given, in time order (ties: file order).
-    fn set_external_ids(&mut self, dropped: &[bool]) {
-        let mut set_at: Vec<(i64, u32)> = vec![(i64::MIN, 0); self.customers.len()];
-        for (i, e) in self.events.iter().enumerate() {
-            if dropped[i] || e.customer == NO_CUSTOMER || e.external_id.is_empty() {
-                continue;
-            }
-            let c = e.customer as usize;
-            if (e.at, i as u32) >= set_at[c] {
-                set_at[c] = (e.at, i as u32);
-                self.customers[c].external_id = e.external_id;
-            }
-        }
-    }
-
-    /// Replays every subscriber's events in time order (ties keep push order) and compiles the
-    /// ledger.
-    ///
-    /// # Errors
-    /// [`Error::Rejected`] in strict mode when any row was rejected or a `REMOVE` found nothing
-    /// assigned, with every error; [`Error::Io`] or [`Error::Overflow`] when the input could not be
-    /// read or does not fit.
-    pub fn finish(mut self, mode: LoadMode) -> Result<(AssignmentLedger, Diagnostics)> {
-        if let Some(fatal) = self.fatal.take() {
-            return Err(fatal);
-        }
-        let dropped = self.drop_duplicate_ids();
-        self.set_external_ids(&dropped);
-        let mut order: Vec<u128> = self
-            .events
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !dropped[*i])
-            .map(|(i, e)| {
-                let at = (e.at as u64) ^ (1 << 63);
-                ((e.subscriber.index() as u128) << 96) | (u128::from(at) << 32) | i as u128
-            })
-            .collect();
-        order.sort_unstable();
-
-        let mut keys: Vec<KeyData> = Vec::new();
-        let mut intervals: Vec<(i64, i64)> = Vec::with_capacity(self.events.len());
-        let mut subscriber_count = 0usize;
-        let mut replay = Replay::default();
-        let remove_severity = match mode {
-            LoadMode::Strict => Severity::Error,
-            LoadMode::Lenient => Severity::Warning,
-        };
-        let mut start = 0;
-        while start < order.len() {
-            let subscriber = order[start] >> 96;
-            let mut end = start + 1;
-            while end < order.len() && order[end] >> 96 == subscriber {
-                end += 1;
-            }
-            let group = order[start..end]
-                .iter()
-                .map(|&o| &self.events[(o & 0xFFFF_FFFF) as usize]);
-            let before = keys.len();
-            replay.run(
-                group,
-                &self.strings,
-                &mut keys,
-                &mut intervals,
-                &mut self.issues,
-                remove_severity,
-            );
-            if keys.len() > before {
-                subscriber_count += 1;
-            }
-            start = end;
-        }
-        drop(order);
-
-        self.issues.sort_by_key(|i| (i.line, i.severity));
-        // CSV rows and events pushed in code both count as rows read.
-        let rows_read = self.rows_read + self.pushed;
-        let rejected_rows = {
-            let mut lines: Vec<u64> = self
-                .issues
-                .iter()
-                .filter(|i| i.is_error() && i.kind != IssueKind::RemoveWithoutAssignment)
-                .map(|i| i.line)
-                .collect();
-            lines.dedup();
-            lines.len() as u64
-        };
-        let skipped = self
-            .issues
-            .iter()
-            .filter(|i| matches!(i.kind, IssueKind::DuplicateEvent | IssueKind::RemoveWithoutAssignment))
-            .count() as u64;
-        let diagnostics = Diagnostics {
-            rows_read,
-            rows_accepted: rows_read.saturating_sub(rejected_rows + skipped),
-            issues: self.issues,
-        };
-        if mode == LoadMode::Strict && diagnostics.error_count() > 0 {
-            return Err(Error::Rejected {
-                source_name: "events",
-                issues: diagnostics.issues.into_iter().filter(LoadIssue::is_error).collect(),
-            });
-        }
-
-        let strings = self.strings.freeze();
-        sort_keys_in_report_order(&mut keys, &self.customers, &strings, &self.labels);
-        let mut used = vec![false; self.customers.len()];
-        for k in &keys {
-            used[k.customer as usize] = true;
-        }
-        let customer_count = used.iter().filter(|u| **u).count();
-        let ledger = AssignmentLedger {
-            org: self.org,
-            strings: Arc::new(strings),
-            customers: self.customers,
-            keys,
-            intervals,
-            labels: self.labels,
-            subscriber_count,
-            customer_count,
-        };
-        Ok((ledger, diagnostics))
     }
 }

@@ -1,18 +1,25 @@
 //! The assignment ledger: a partner's package-assignment history, validated and compiled into
 //! merged intervals per row key (SPEC.md §2–§3).
 //!
-//! Build one from the events CSV ([`AssignmentLedger::from_csv`]) or in code
-//! ([`LedgerBuilder`]), then ask it for usage reports ([`AssignmentLedger::usage_report`]).
+//! Build one from the events CSV ([`AssignmentLedger::from_csv`]), from records under a header
+//! ([`LedgerBuilder::records`]) or in code ([`LedgerBuilder::push`]), then ask it for usage
+//! reports ([`AssignmentLedger::usage_report`]).
 
 mod builder;
+mod compile;
 mod csv_events;
 mod event;
+mod field;
+mod raw;
+mod records;
 mod replay;
+mod text_row;
 
 use std::sync::Arc;
 
 pub use builder::LedgerBuilder;
 pub use event::{Action, Event, SubscriberType};
+pub use records::EventRecords;
 
 use crate::catalog::PackageId;
 use crate::error::{LoadIssue, Result};

@@ -1,8 +1,8 @@
 //! The per-subscriber replay that turns time-ordered events into merged intervals per row key,
 //! and the sort of row keys into report order.
 
-use super::builder::RawEvent;
 use super::event::Action;
+use super::raw::RawEvent;
 use super::{CustomerData, KeyData, LabelSyms, OPEN_END};
 use crate::catalog::PackageId;
 use crate::error::{IssueKind, LoadIssue, Quoted, Severity};

@@ -1,0 +1,45 @@
+//! An accepted event in compact form, as the builder keeps it until the replay.
+
+use super::event::{Action, SubscriberType};
+use crate::strings::{Interner, Sym};
+
+/// An accepted event, compact: 56 bytes whatever its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct RawEvent {
+    pub(super) at: i64,
+    pub(super) line: u64,
+    pub(super) subscriber: Sym,
+    pub(super) customer: u32,
+    pub(super) user_id: Sym,
+    pub(super) workspace_id: Sym,
+    pub(super) location: Sym,
+    pub(super) license: Sym,
+    pub(super) external_id: Sym,
+    pub(super) package: u16,
+    pub(super) action: Action,
+    pub(super) subscriber_type: Option<SubscriberType>,
+}
+
+impl RawEvent {
+    /// Same content (the line differs for a duplicate row). Stored (not interned) texts are
+    /// compared as text.
+    pub(super) fn same_content(&self, other: &RawEvent, strings: &Interner) -> bool {
+        let text_eq = |a: Sym, b: Sym| a == b || strings.get(a) == strings.get(b);
+        let bare = |e: &RawEvent| RawEvent {
+            line: 0,
+            user_id: Sym::EMPTY,
+            workspace_id: Sym::EMPTY,
+            license: Sym::EMPTY,
+            ..*e
+        };
+        bare(self) == bare(other)
+            && text_eq(self.user_id, other.user_id)
+            && text_eq(self.workspace_id, other.workspace_id)
+            && text_eq(self.license, other.license)
+    }
+}
+
+/// The `customer` of an event that names none (a `REMOVE`).
+pub(super) const NO_CUSTOMER: u32 = u32::MAX;
+/// The `package` of an event that names none (a `REMOVE`).
+pub(super) const NO_PACKAGE: u16 = u16::MAX;
