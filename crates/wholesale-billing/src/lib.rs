@@ -56,6 +56,7 @@ mod org;
 mod proration;
 mod quantity;
 mod rates;
+mod rating;
 mod reconcile;
 mod report;
 mod strings;
@@ -87,6 +88,7 @@ pub use rates::{
     BandUse, EffectiveTerms, PriceBand, PriceBook, SkuEntry, SkuPrice, Terms, TierKind, UnitMode, WholesaleRate,
     WholesaleRateCard, ccws, price_units,
 };
+pub use rating::{CallType, Direction};
 pub use reconcile::{
     ClassSummary, CustomerSummary, Finding, FindingClass, FindingUnit, ReconcileOptions, Reconciliation,
     ReconciliationSummary, SkuSummary, reconcile,
