@@ -480,21 +480,28 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
             ]
         };
         match error {
-            client::Error::Config(_) | client::Error::InvalidUrl { .. } | client::Error::HttpClient(_) => {
-                raise(py, &e.input, (message.as_str(),), Vec::new())
-            }
+            client::Error::MissingToken
+            | client::Error::MissingCcwsCredentials
+            | client::Error::InvalidUrl { .. }
+            | client::Error::NotHttpUrl { .. }
+            | client::Error::UrlWithQuery { .. }
+            | client::Error::InvalidDownloadUrl(_)
+            | client::Error::DownloadUrlNotHttp { .. }
+            | client::Error::HttpClient(_) => raise(py, &e.input, (message.as_str(),), Vec::new()),
             client::Error::Api(body) => {
                 let mut attrs = status_and_tracking();
                 attrs.push(("endpoint", opt(py, Some(body.endpoint.as_str()))));
                 api(attrs)
             }
             client::Error::Decode(_)
+            | client::Error::PageLoop { .. }
+            | client::Error::NoUsableReport { .. }
             | client::Error::NoDownloadUrl { .. }
             | client::Error::Download { .. }
             | client::Error::ForeignOrigin { .. }
             | client::Error::OAuth { .. }
             | client::Error::NotUtf8 { .. }
-            | client::Error::Catalog(_) => api(status_and_tracking()),
+            | client::Error::CatalogRefused { .. } => api(status_and_tracking()),
             client::Error::ReportFailed { report_id, errors } => {
                 let pairs: Vec<(Option<i64>, Option<String>)> =
                     errors.iter().map(|r| (r.code, r.description.clone())).collect();
@@ -514,7 +521,7 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
                 raise(py, &e.timeout, (message.as_str(),), Vec::new())
             }
             client::Error::Core { source, .. } => core_error(py, source, &message),
-            client::Error::Runtime(_) | client::Error::RuntimeStart(_) | client::Error::EncodeBody { .. } => {
+            client::Error::InsideAsyncRuntime | client::Error::RuntimeStart(_) | client::Error::EncodeBody { .. } => {
                 raise(py, &e.billing, (message.as_str(),), Vec::new())
             }
             // The enum is non-exhaustive: a variant added later is still a BillingError.
