@@ -535,14 +535,23 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
 fn sandbox_error(py: Python<'_>, error: &webex_sandbox::Error) -> PyErr {
     let message = wholesale_billing::error_with_causes(error);
     let made = classes_or_err(py, |e| match error {
-        webex_sandbox::Error::Config(_) => raise(py, &e.input, (message.as_str(),), Vec::new()),
+        webex_sandbox::Error::InvalidCreateStatus { .. }
+        | webex_sandbox::Error::FaultShareAbove100 { .. }
+        | webex_sandbox::Error::ZeroSetting { .. }
+        | webex_sandbox::Error::InvalidDownloadBaseUrl { .. }
+        | webex_sandbox::Error::InvalidPublicBaseUrl { .. }
+        | webex_sandbox::Error::TokenForUnknownOrg { .. }
+        | webex_sandbox::Error::InvalidToken { .. }
+        | webex_sandbox::Error::SharedToken { .. } => raise(py, &e.input, (message.as_str(),), Vec::new()),
         webex_sandbox::Error::Dataset(source) => core_error(py, source, &message),
         webex_sandbox::Error::Io { context, source } => io_error(py, context, source, None),
         webex_sandbox::Error::File { path, what, source } => {
             io_error(py, what, source, Some(&path.display().to_string()))
         }
         webex_sandbox::Error::Database(_)
-        | webex_sandbox::Error::CorruptDatabase(_)
+        | webex_sandbox::Error::CorruptValue { .. }
+        | webex_sandbox::Error::ForeignDatabase { .. }
+        | webex_sandbox::Error::NoWriteAheadLog { .. }
         | webex_sandbox::Error::SchemaTooNew { .. }
         | webex_sandbox::Error::KeyFileMissing { .. }
         | webex_sandbox::Error::KeyFileMismatch { .. }
@@ -553,7 +562,7 @@ fn sandbox_error(py: Python<'_>, error: &webex_sandbox::Error) -> PyErr {
         | webex_sandbox::Error::DatabaseCallPanicked
         | webex_sandbox::Error::Commit(_)
         | webex_sandbox::Error::Task { .. }
-        | webex_sandbox::Error::Server(_) => raise(py, &e.sandbox, (message.as_str(),), Vec::new()),
+        | webex_sandbox::Error::ServerStopped => raise(py, &e.sandbox, (message.as_str(),), Vec::new()),
         // The enum is non-exhaustive: a variant added later is still a BillingError.
         _ => raise(py, &e.billing, (message.as_str(),), Vec::new()),
     });
