@@ -480,21 +480,28 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
             ]
         };
         match error {
-            client::Error::Config(_) | client::Error::InvalidUrl { .. } | client::Error::HttpClient(_) => {
-                raise(py, &e.input, (message.as_str(),), Vec::new())
-            }
+            client::Error::MissingToken
+            | client::Error::MissingCcwsCredentials
+            | client::Error::InvalidUrl { .. }
+            | client::Error::NotHttpUrl { .. }
+            | client::Error::UrlWithQuery { .. }
+            | client::Error::InvalidDownloadUrl(_)
+            | client::Error::DownloadUrlNotHttp { .. }
+            | client::Error::HttpClient(_) => raise(py, &e.input, (message.as_str(),), Vec::new()),
             client::Error::Api(body) => {
                 let mut attrs = status_and_tracking();
                 attrs.push(("endpoint", opt(py, Some(body.endpoint.as_str()))));
                 api(attrs)
             }
             client::Error::Decode(_)
+            | client::Error::PageLoop { .. }
+            | client::Error::NoUsableReport { .. }
             | client::Error::NoDownloadUrl { .. }
             | client::Error::Download { .. }
             | client::Error::ForeignOrigin { .. }
             | client::Error::OAuth { .. }
             | client::Error::NotUtf8 { .. }
-            | client::Error::Catalog(_) => api(status_and_tracking()),
+            | client::Error::CatalogRefused { .. } => api(status_and_tracking()),
             client::Error::ReportFailed { report_id, errors } => {
                 let pairs: Vec<(Option<i64>, Option<String>)> =
                     errors.iter().map(|r| (r.code, r.description.clone())).collect();
@@ -514,7 +521,7 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
                 raise(py, &e.timeout, (message.as_str(),), Vec::new())
             }
             client::Error::Core { source, .. } => core_error(py, source, &message),
-            client::Error::Runtime(_) | client::Error::RuntimeStart(_) | client::Error::EncodeBody { .. } => {
+            client::Error::InsideAsyncRuntime | client::Error::RuntimeStart(_) | client::Error::EncodeBody { .. } => {
                 raise(py, &e.billing, (message.as_str(),), Vec::new())
             }
             // The enum is non-exhaustive: a variant added later is still a BillingError.
@@ -528,14 +535,23 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
 fn sandbox_error(py: Python<'_>, error: &webex_sandbox::Error) -> PyErr {
     let message = wholesale_billing::error_with_causes(error);
     let made = classes_or_err(py, |e| match error {
-        webex_sandbox::Error::Config(_) => raise(py, &e.input, (message.as_str(),), Vec::new()),
+        webex_sandbox::Error::InvalidCreateStatus { .. }
+        | webex_sandbox::Error::FaultShareAbove100 { .. }
+        | webex_sandbox::Error::ZeroSetting { .. }
+        | webex_sandbox::Error::InvalidDownloadBaseUrl { .. }
+        | webex_sandbox::Error::InvalidPublicBaseUrl { .. }
+        | webex_sandbox::Error::TokenForUnknownOrg { .. }
+        | webex_sandbox::Error::InvalidToken { .. }
+        | webex_sandbox::Error::SharedToken { .. } => raise(py, &e.input, (message.as_str(),), Vec::new()),
         webex_sandbox::Error::Dataset(source) => core_error(py, source, &message),
         webex_sandbox::Error::Io { context, source } => io_error(py, context, source, None),
         webex_sandbox::Error::File { path, what, source } => {
             io_error(py, what, source, Some(&path.display().to_string()))
         }
         webex_sandbox::Error::Database(_)
-        | webex_sandbox::Error::CorruptDatabase(_)
+        | webex_sandbox::Error::CorruptValue { .. }
+        | webex_sandbox::Error::ForeignDatabase { .. }
+        | webex_sandbox::Error::NoWriteAheadLog { .. }
         | webex_sandbox::Error::SchemaTooNew { .. }
         | webex_sandbox::Error::KeyFileMissing { .. }
         | webex_sandbox::Error::KeyFileMismatch { .. }
@@ -546,7 +562,7 @@ fn sandbox_error(py: Python<'_>, error: &webex_sandbox::Error) -> PyErr {
         | webex_sandbox::Error::DatabaseCallPanicked
         | webex_sandbox::Error::Commit(_)
         | webex_sandbox::Error::Task { .. }
-        | webex_sandbox::Error::Server(_) => raise(py, &e.sandbox, (message.as_str(),), Vec::new()),
+        | webex_sandbox::Error::ServerStopped => raise(py, &e.sandbox, (message.as_str(),), Vec::new()),
         // The enum is non-exhaustive: a variant added later is still a BillingError.
         _ => raise(py, &e.billing, (message.as_str(),), Vec::new()),
     });

@@ -85,7 +85,7 @@ impl fmt::Display for OrgToken {
 ///
 /// # Errors
 /// [`Error::KeyFileMismatch`] when a stored hash is not the hash of the derived token (the key
-/// file was replaced); [`Error::Config`] when two organisations would share a token;
+/// file was replaced); [`Error::SharedToken`] when two organisations would share a token;
 /// [`Error::Database`].
 pub(crate) fn provision(
     conn: &Connection,
@@ -136,9 +136,10 @@ pub(crate) fn provision(
         }
         let token = overrides.get(org_id).cloned().unwrap_or(own);
         if let Some(other) = owners.insert(token.clone(), org_id.to_owned()) {
-            return Err(Error::Config(format!(
-                "orgs {other:?} and {org_id:?} would share one token; configure distinct tokens"
-            )));
+            return Err(Error::SharedToken {
+                first: other,
+                second: org_id.to_owned(),
+            });
         }
         tokens.push(OrgToken {
             org_id: org_id.to_owned(),
@@ -228,10 +229,11 @@ mod tests {
         // An override is not stored: without it the own token is back.
         assert_eq!(provision(&conn, &org(), &none, &key, 9).unwrap(), first);
         let clash = BTreeMap::from([("sp1".to_owned(), first[0].token.clone())]);
-        assert!(matches!(
-            provision(&conn, &org(), &clash, &key, 9),
-            Err(Error::Config(_))
-        ));
+        let err = provision(&conn, &org(), &clash, &key, 9).unwrap_err();
+        assert!(
+            matches!(&err, Error::SharedToken { first, second } if first == "p" && second == "sp1"),
+            "{err:?}"
+        );
         assert!(first[1].to_string().starts_with("sub-partner sp1 "));
         // Another key does not give the stored tokens.
         let other = SandboxKey::ephemeral().unwrap();

@@ -1,6 +1,6 @@
 //! The sandbox's configuration: dataset, address, life-cycle knobs, tokens, CCWS and faults.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -452,75 +452,82 @@ impl SandboxConfig {
     /// Checks the configuration (the dataset itself is checked when the sandbox starts).
     ///
     /// # Errors
-    /// [`Error::Config`] for a create status other than 200 or 202, a 5xx share over 100, a fault
-    /// period of 0, a CCWS page size of 0, a download base URL that is not an `http(s)` origin, or a
-    /// token override for an unknown org id, empty, with white space, or given to two orgs.
+    /// [`Error::InvalidCreateStatus`] for a create status other than 200 or 202;
+    /// [`Error::FaultShareAbove100`] for a 5xx share over 100; [`Error::ZeroSetting`] for a fault
+    /// period, lost create or CCWS page size of 0; [`Error::InvalidDownloadBaseUrl`] for a download
+    /// base URL that is not an `http(s)` origin; [`Error::InvalidPublicBaseUrl`] for a public base
+    /// URL that is not an `http(s)` URL without credentials, query or fragment;
+    /// [`Error::TokenForUnknownOrg`], [`Error::InvalidToken`] or [`Error::SharedToken`] for a token
+    /// override for an unknown org id, empty or with white space, or given to two orgs.
     ///
     /// ```
     /// # use webex_sandbox::SandboxConfig;
     /// # let org = wholesale_billing::Organisation::from_toml_str(
     /// #     "[partner]\norg_id = \"p\"\nname = \"P\"\nsubscription_id = \"S\"")?;
     /// let config = SandboxConfig::new(org, Vec::new()).with_create_status(201);
-    /// assert_eq!(config.validate().unwrap_err().to_string(),
-    ///     "invalid sandbox configuration: create_status must be 200 or 202, not 201");
+    /// let err = config.validate().unwrap_err();
+    /// assert!(matches!(err, webex_sandbox::Error::InvalidCreateStatus { status: 201 }));
+    /// assert_eq!(err.to_string(), "invalid sandbox configuration: create_status must be 200 or 202, not 201");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::Config(m));
         if !matches!(self.create_status, 200 | 202) {
-            return bad(format!("create_status must be 200 or 202, not {}", self.create_status));
+            return Err(Error::InvalidCreateStatus {
+                status: self.create_status,
+            });
         }
         if self.faults.percent_5xx > 100 {
-            return bad(format!(
-                "the 5xx share is a percentage (0 to 100), not {}",
-                self.faults.percent_5xx
-            ));
+            return Err(Error::FaultShareAbove100 {
+                percent: self.faults.percent_5xx,
+            });
         }
-        if self.faults.every_429 == Some(0) {
-            return bad("the 429 fault period must be at least 1".into());
-        }
-        if self.faults.lost_create == Some(0) {
-            return bad("the lost create counts from 1".into());
-        }
-        if self.ccws.page_size == 0 {
-            return bad("the ccws page size must be at least 1".into());
+        let zero = [
+            (self.faults.every_429 == Some(0), "the 429 fault period"),
+            (self.faults.lost_create == Some(0), "the lost create's number"),
+            (self.ccws.page_size == 0, "the ccws page size"),
+        ];
+        if let Some((_, setting)) = zero.into_iter().find(|(is_zero, _)| *is_zero) {
+            return Err(Error::ZeroSetting { setting });
         }
         if let Some(base) = &self.download_base_url {
-            match url::Url::parse(base) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-                _ => return bad(format!("the download base url {base:?} is not an http(s) origin")),
+            let invalid = |source| Error::InvalidDownloadBaseUrl {
+                url: base.clone(),
+                source,
+            };
+            let url = url::Url::parse(base).map_err(|e| invalid(Some(e)))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err(invalid(None));
             }
         }
         if let Some(base) = &self.public_base_url {
-            match url::Url::parse(base) {
-                Ok(u)
-                    if matches!(u.scheme(), "http" | "https")
-                        && u.host().is_some()
-                        && u.query().is_none()
-                        && u.fragment().is_none()
-                        && u.username().is_empty()
-                        && u.password().is_none() => {}
-                _ => {
-                    return bad(format!(
-                        "the public base url {base:?} is not an http(s) url without credentials, query or fragment"
-                    ));
-                }
+            let invalid = |source| Error::InvalidPublicBaseUrl {
+                url: base.clone(),
+                source,
+            };
+            let url = url::Url::parse(base).map_err(|e| invalid(Some(e)))?;
+            let plain = matches!(url.scheme(), "http" | "https")
+                && url.host().is_some()
+                && url.query().is_none()
+                && url.fragment().is_none()
+                && url.username().is_empty()
+                && url.password().is_none();
+            if !plain {
+                return Err(invalid(None));
             }
         }
-        let mut seen = BTreeSet::new();
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
         for (org_id, token) in &self.tokens {
             if self.org.owner_by_org_id(org_id).is_none() {
-                return bad(format!(
-                    "a token is configured for org {org_id:?}, which is neither the partner nor a sub-partner"
-                ));
+                return Err(Error::TokenForUnknownOrg { org_id: org_id.clone() });
             }
             if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return bad(format!(
-                    "the token of org {org_id:?} must be non-empty and without white space"
-                ));
+                return Err(Error::InvalidToken { org_id: org_id.clone() });
             }
-            if !seen.insert(token.as_str()) {
-                return bad(format!("the token of org {org_id:?} is also another org's token"));
+            if let Some(first) = seen.insert(token, org_id) {
+                return Err(Error::SharedToken {
+                    first: first.to_owned(),
+                    second: org_id.clone(),
+                });
             }
         }
         Ok(())
@@ -578,12 +585,52 @@ mod tests {
             (config().with_public_base_url("http://u:p@h"), "public base url"),
             (config().with_token("nobody", "t"), "neither"),
             (config().with_token("p", "a b"), "white space"),
-            (config().with_token("p", "t").with_token("sp", "t"), "another org"),
+            (
+                config().with_token("p", "t").with_token("sp", "t"),
+                "orgs \"p\" and \"sp\" would share one token",
+            ),
         ];
         for (c, needle) in cases {
             let err = c.validate().unwrap_err().to_string();
             assert!(err.contains(needle), "{err}");
         }
+        // The typed fields, and the parser's error kept as the source.
+        let err = config().with_public_base_url("localhost:8484").validate().unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidPublicBaseUrl { url, source: None } if url == "localhost:8484"),
+            "{err:?}"
+        );
+        let err = config().with_download_base_url("http://[::1").validate().unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidDownloadBaseUrl { source: Some(_), .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            wholesale_billing::error_with_causes(&err),
+            "invalid sandbox configuration: the download base url \"http://[::1\" is not an http(s) origin: \
+             invalid IPv6 address"
+        );
+        let err = config().with_token("p", "").validate().unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidToken { org_id } if org_id == "p"),
+            "{err:?}"
+        );
+        let err = config()
+            .with_faults(Faults {
+                lost_create: Some(0),
+                ..Faults::default()
+            })
+            .validate()
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::ZeroSetting {
+                    setting: "the lost create's number"
+                }
+            ),
+            "{err:?}"
+        );
         assert!(
             config()
                 .with_token("sp", "tok")

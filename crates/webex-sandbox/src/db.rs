@@ -123,9 +123,10 @@ impl Database {
         }
         let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::CorruptDatabase(format!(
-                "the database cannot use write-ahead logging (journal mode {mode:?})"
-            )));
+            return Err(Error::NoWriteAheadLog {
+                db: path.to_path_buf(),
+                journal_mode: mode,
+            });
         }
         writer.pragma_update(None, "synchronous", "NORMAL")?;
         let readers = (0..READERS)

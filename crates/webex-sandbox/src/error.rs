@@ -1,5 +1,9 @@
 //! The crate's error type.
 
+use std::path::PathBuf;
+
+use wholesale_billing::Quoted;
+
 /// What can go wrong while starting, running or stopping a sandbox.
 ///
 /// Requests never produce this type: bad input is answered with the Webex error body and a 4xx
@@ -8,24 +12,130 @@
 /// [`wholesale_billing::error_with_causes`].
 ///
 /// ```
-/// let err = webex_sandbox::Error::Config("create_status must be 200 or 202, not 201".into());
+/// let err = webex_sandbox::Error::InvalidCreateStatus { status: 201 };
 /// assert_eq!(err.to_string(), "invalid sandbox configuration: create_status must be 200 or 202, not 201");
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The configuration is inconsistent (a bad status, an unknown org id in the tokens...).
-    #[error("invalid sandbox configuration: {0}")]
-    Config(String),
+    /// The configured status of a successful report creation is neither 200 nor 202.
+    #[error("invalid sandbox configuration: create_status must be 200 or 202, not {status}")]
+    InvalidCreateStatus {
+        /// The status configured.
+        status: u16,
+    },
+    /// The share of requests answered 5xx is over 100 %.
+    #[error("invalid sandbox configuration: the 5xx share is a percentage (0 to 100), not {percent}")]
+    FaultShareAbove100 {
+        /// The share configured.
+        percent: u8,
+    },
+    /// A setting that counts from 1 (a fault period, a page size) is 0.
+    #[error("invalid sandbox configuration: {setting} must be at least 1, not 0")]
+    ZeroSetting {
+        /// Which setting ("the 429 fault period", "the lost create's number", "the ccws page size").
+        setting: &'static str,
+    },
+    /// The download base URL is not an `http(s)` origin.
+    #[error(
+        "invalid sandbox configuration: the download base url {} is not an http(s) origin",
+        Quoted(url)
+    )]
+    InvalidDownloadBaseUrl {
+        /// The URL as configured.
+        url: String,
+        /// Why it does not parse, when it does not.
+        #[source]
+        source: Option<url::ParseError>,
+    },
+    /// The public base URL is not an `http(s)` URL without credentials, query or fragment.
+    #[error(
+        "invalid sandbox configuration: the public base url {} is not an http(s) url without credentials, query or \
+         fragment",
+        Quoted(url)
+    )]
+    InvalidPublicBaseUrl {
+        /// The URL as configured.
+        url: String,
+        /// Why it does not parse, when it does not.
+        #[source]
+        source: Option<url::ParseError>,
+    },
+    /// A token is configured for an org id that is neither the partner nor a sub-partner.
+    #[error(
+        "invalid sandbox configuration: a token is configured for org {}, which is neither the partner nor a \
+         sub-partner",
+        Quoted(org_id)
+    )]
+    TokenForUnknownOrg {
+        /// The org id the token is configured for.
+        org_id: String,
+    },
+    /// A configured token is empty or holds white space (it is not quoted: it is a secret).
+    #[error(
+        "invalid sandbox configuration: the token of org {} must be non-empty and without white space",
+        Quoted(org_id)
+    )]
+    InvalidToken {
+        /// The org whose token it is.
+        org_id: String,
+    },
+    /// Two organisations would share one token (configured, or configured and derived).
+    #[error(
+        "invalid sandbox configuration: orgs {} and {} would share one token; configure distinct tokens",
+        Quoted(first),
+        Quoted(second)
+    )]
+    SharedToken {
+        /// The org met first with the token.
+        first: String,
+        /// The org that would have it too.
+        second: String,
+    },
     /// The events CSV (or the organisation) was refused by the billing engine.
     #[error("the dataset could not be loaded")]
     Dataset(#[source] wholesale_billing::Error),
     /// The SQLite database failed.
     #[error("database error")]
     Database(#[from] rusqlite::Error),
-    /// The database holds something the sandbox cannot read back.
-    #[error("corrupt database: {0}")]
-    CorruptDatabase(String),
+    /// A row of the database holds a value the sandbox cannot read back.
+    #[error(
+        "corrupt database: table {table}, row {}, column {column}: cannot read {}",
+        Quoted(row),
+        Quoted(value)
+    )]
+    CorruptValue {
+        /// The table (`reports`).
+        table: &'static str,
+        /// The column (`start_date`, `level`, `outcome`).
+        column: &'static str,
+        /// The row's key (a report's id).
+        row: String,
+        /// The value found.
+        value: String,
+    },
+    /// The file is an SQLite database without a schema version that is not an earlier sandbox's.
+    #[error(
+        "corrupt database: {} is an unversioned database that is not an earlier sandbox's (tables meta, tokens \
+         and reports)",
+        db.display()
+    )]
+    ForeignDatabase {
+        /// The database file.
+        db: PathBuf,
+    },
+    /// SQLite refused to put the database in write-ahead-log mode.
+    #[error(
+        "the database {} cannot use write-ahead logging (journal mode {})",
+        db.display(),
+        Quoted(journal_mode)
+    )]
+    NoWriteAheadLog {
+        /// The database file.
+        db: PathBuf,
+        /// The journal mode SQLite answered.
+        journal_mode: String,
+    },
     /// An operating-system error (binding the socket, waiting for Ctrl-C...).
     #[error("i/o error while {context}")]
     Io {
@@ -35,14 +145,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The server stopped on its own or had to be stopped.
-    #[error("server error: {0}")]
-    Server(String),
+    /// The server stopped on its own, without an error.
+    #[error("server error: the server stopped")]
+    ServerStopped,
     /// An operating-system error on one of the sandbox's files (the database, its key file).
     #[error("i/o error while {what} {}", path.display())]
     File {
         /// The file.
-        path: std::path::PathBuf,
+        path: PathBuf,
         /// What the sandbox was doing with it.
         what: &'static str,
         /// The cause.
@@ -58,9 +168,9 @@ pub enum Error {
     )]
     KeyFileMissing {
         /// The key file expected.
-        key: std::path::PathBuf,
+        key: PathBuf,
         /// The database.
-        db: std::path::PathBuf,
+        db: PathBuf,
     },
     /// The key file is not the one the database's tokens were derived from.
     #[error(
@@ -69,7 +179,7 @@ pub enum Error {
     )]
     KeyFileMismatch {
         /// The key file.
-        key: std::path::PathBuf,
+        key: PathBuf,
         /// The first organisation whose stored token hash differs.
         org_id: String,
     },
@@ -80,7 +190,7 @@ pub enum Error {
     )]
     KeyFileExposed {
         /// The key file.
-        key: std::path::PathBuf,
+        key: PathBuf,
         /// Its permission bits.
         mode: u32,
     },
@@ -91,7 +201,7 @@ pub enum Error {
     )]
     KeyFileMalformed {
         /// The key file.
-        key: std::path::PathBuf,
+        key: PathBuf,
     },
     /// The operating system's random source failed.
     #[error("the operating system's random source failed")]
@@ -103,7 +213,7 @@ pub enum Error {
     )]
     SchemaTooNew {
         /// The database file.
-        db: std::path::PathBuf,
+        db: PathBuf,
         /// The database's `user_version`.
         found: i64,
         /// The newest version this sandbox knows.
@@ -146,23 +256,32 @@ mod tests {
     /// until it has a representative below.
     fn variant(e: &Error) -> usize {
         match e {
-            Error::Config(_) => 0,
-            Error::Dataset(_) => 1,
-            Error::Database(_) => 2,
-            Error::CorruptDatabase(_) => 3,
-            Error::Io { .. } => 4,
-            Error::Server(_) => 5,
-            Error::Task { .. } => 6,
-            Error::File { .. } => 7,
-            Error::KeyFileMissing { .. } => 8,
-            Error::KeyFileMismatch { .. } => 9,
-            Error::KeyFileExposed { .. } => 10,
-            Error::KeyFileMalformed { .. } => 11,
-            Error::Random(_) => 12,
-            Error::SchemaTooNew { .. } => 13,
-            Error::DatabaseClosed => 14,
-            Error::DatabaseCallPanicked => 15,
-            Error::Commit(_) => 16,
+            Error::InvalidCreateStatus { .. } => 0,
+            Error::FaultShareAbove100 { .. } => 1,
+            Error::ZeroSetting { .. } => 2,
+            Error::InvalidDownloadBaseUrl { .. } => 3,
+            Error::InvalidPublicBaseUrl { .. } => 4,
+            Error::TokenForUnknownOrg { .. } => 5,
+            Error::InvalidToken { .. } => 6,
+            Error::SharedToken { .. } => 7,
+            Error::Dataset(_) => 8,
+            Error::Database(_) => 9,
+            Error::CorruptValue { .. } => 10,
+            Error::ForeignDatabase { .. } => 11,
+            Error::NoWriteAheadLog { .. } => 12,
+            Error::Io { .. } => 13,
+            Error::ServerStopped => 14,
+            Error::Task { .. } => 15,
+            Error::File { .. } => 16,
+            Error::KeyFileMissing { .. } => 17,
+            Error::KeyFileMismatch { .. } => 18,
+            Error::KeyFileExposed { .. } => 19,
+            Error::KeyFileMalformed { .. } => 20,
+            Error::Random(_) => 21,
+            Error::SchemaTooNew { .. } => 22,
+            Error::DatabaseClosed => 23,
+            Error::DatabaseCallPanicked => 24,
+            Error::Commit(_) => 25,
         }
     }
 
@@ -175,12 +294,44 @@ mod tests {
             task.await.unwrap_err()
         });
         let all = [
-            Error::Config("create_status must be 200 or 202".into()),
+            Error::InvalidCreateStatus { status: 201 },
+            Error::FaultShareAbove100 { percent: 101 },
+            Error::ZeroSetting {
+                setting: "the ccws page size",
+            },
+            Error::InvalidDownloadBaseUrl {
+                url: "http://[::1".into(),
+                source: Some(url::Url::parse("http://[::1").unwrap_err()),
+            },
+            Error::InvalidPublicBaseUrl {
+                url: "localhost:8484".into(),
+                source: None,
+            },
+            Error::TokenForUnknownOrg {
+                org_id: "stranger".into(),
+            },
+            Error::InvalidToken { org_id: "p".into() },
+            Error::SharedToken {
+                first: "p".into(),
+                second: "sp".into(),
+            },
             Error::Dataset(wholesale_billing::Period::from_dates("2024-05-02", "2024-05-01").unwrap_err()),
             Error::Database(rusqlite::Error::InvalidColumnName("x".into())),
-            Error::CorruptDatabase("report r: date \"x\"".into()),
+            Error::CorruptValue {
+                table: "reports",
+                column: "start_date",
+                row: "r".into(),
+                value: "x".into(),
+            },
+            Error::ForeignDatabase {
+                db: "/tmp/foreign.sqlite".into(),
+            },
+            Error::NoWriteAheadLog {
+                db: "/tmp/sandbox.sqlite".into(),
+                journal_mode: "delete".into(),
+            },
             Error::io("binding the socket", std::io::Error::other("address in use")),
-            Error::Server("the server stopped".into()),
+            Error::ServerStopped,
             Error::Task {
                 what: "server",
                 source: cancelled,
@@ -216,7 +367,7 @@ mod tests {
             Error::Commit(std::sync::Arc::new(rusqlite::Error::InvalidQuery)),
         ];
         let seen: std::collections::BTreeSet<usize> = all.iter().map(variant).collect();
-        assert_eq!(seen.len(), 17, "a variant without a representative");
+        assert_eq!(seen.len(), 26, "a variant without a representative");
         for e in &all {
             let mut outer: &(dyn std::error::Error + 'static) = e;
             while let Some(inner) = outer.source() {
@@ -225,13 +376,37 @@ mod tests {
                 outer = inner;
             }
         }
+        for e in &all {
+            // Lower-case: an acronym ("SKU") may open a message, a capitalised word may not.
+            let message = e.to_string();
+            let first = message.split([' ', ':']).next().unwrap_or_default();
+            assert!(
+                !(first.chars().next().is_some_and(char::is_uppercase) && first.chars().any(char::is_lowercase)),
+                "{message}"
+            );
+        }
         assert_eq!(
-            wholesale_billing::error_with_causes(&all[1]),
+            wholesale_billing::error_with_causes(&all[8]),
             "the dataset could not be loaded: invalid period: start 2024-05-02 is after end 2024-05-01"
         );
         assert_eq!(
-            wholesale_billing::error_with_causes(&all[4]),
+            wholesale_billing::error_with_causes(&all[13]),
             "i/o error while binding the socket: address in use"
         );
+        assert_eq!(
+            wholesale_billing::error_with_causes(&all[3]),
+            "invalid sandbox configuration: the download base url \"http://[::1\" is not an http(s) origin: \
+             invalid IPv6 address"
+        );
+        // Input is quoted by its first 80 characters.
+        let long = Error::TokenForUnknownOrg {
+            org_id: "o".repeat(1000),
+        }
+        .to_string();
+        assert!(
+            long.contains(&format!("\"{}\"… (1000 characters)", "o".repeat(80))),
+            "{long}"
+        );
+        assert!(long.len() < 250, "{long}");
     }
 }

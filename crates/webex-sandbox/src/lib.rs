@@ -147,10 +147,11 @@ impl Sandbox {
     /// Reports left `IN_PROGRESS` by a previous run on the same database are generated again.
     ///
     /// # Errors
-    /// [`Error::Config`] for an inconsistent configuration ([`SandboxConfig::validate`]) or tokens
-    /// that would be shared; [`Error::Dataset`] when the events CSV is refused in strict mode;
-    /// [`Error::Database`] / [`Error::CorruptDatabase`] / [`Error::SchemaTooNew`] / [`Error::File`]
-    /// for the SQLite file; [`Error::KeyFileMissing`], [`Error::KeyFileMismatch`],
+    /// The errors of [`SandboxConfig::validate`] for an inconsistent configuration;
+    /// [`Error::SharedToken`] for tokens that would be shared; [`Error::Dataset`] when the events
+    /// CSV is refused in strict mode; [`Error::Database`] / [`Error::ForeignDatabase`] /
+    /// [`Error::CorruptValue`] / [`Error::NoWriteAheadLog`] / [`Error::SchemaTooNew`] /
+    /// [`Error::File`] for the SQLite file; [`Error::KeyFileMissing`], [`Error::KeyFileMismatch`],
     /// [`Error::KeyFileExposed`], [`Error::KeyFileMalformed`] for its key file; [`Error::Io`] when
     /// the address cannot be bound.
     ///
@@ -356,7 +357,7 @@ impl Sandbox {
         match self.server.as_mut() {
             None => Ok(()),
             Some(server) => match server.await {
-                Ok(Ok(())) => Err(Error::Server("the server stopped".into())),
+                Ok(Ok(())) => Err(Error::ServerStopped),
                 Ok(Err(e)) => Err(Error::io("serving", e)),
                 Err(source) => Err(Error::Task { what: "server", source }),
             },
@@ -370,7 +371,7 @@ impl Sandbox {
 ///
 /// # Errors
 /// As [`Sandbox::start`] and [`Sandbox::shutdown`]; [`Error::Io`] when the signals cannot be
-/// awaited; [`Error::Server`] when the server stops on its own.
+/// awaited; [`Error::ServerStopped`] when the server stops on its own.
 ///
 /// ```no_run
 /// # async fn run(config: webex_sandbox::SandboxConfig) -> webex_sandbox::Result<()> {

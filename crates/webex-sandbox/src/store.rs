@@ -73,7 +73,7 @@ PRAGMA user_version = 1;
 /// that no free page keeps them).
 ///
 /// # Errors
-/// [`Error::SchemaTooNew`] for a database of a newer sandbox; [`Error::CorruptDatabase`] for an
+/// [`Error::SchemaTooNew`] for a database of a newer sandbox; [`Error::ForeignDatabase`] for an
 /// unversioned database that is not an earlier sandbox's; [`Error::Database`].
 pub(crate) fn migrate(conn: &mut Connection, db: &Path) -> Result<bool> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -108,11 +108,7 @@ pub(crate) fn migrate(conn: &mut Connection, db: &Path) -> Result<bool> {
                     true
                 }
                 _ => {
-                    return Err(Error::CorruptDatabase(format!(
-                        "{} is an unversioned database that is not an earlier sandbox's (tables meta, tokens \
-                         and reports)",
-                        db.display()
-                    )));
+                    return Err(Error::ForeignDatabase { db: db.to_path_buf() });
                 }
             }
         }
@@ -354,10 +350,14 @@ impl RawReport {
     }
 
     fn into_record(self) -> Result<ReportRecord> {
-        let corrupt =
-            |what: &str, value: &str| Error::CorruptDatabase(format!("report {}: {what} {value:?}", self.uuid));
-        let date = |text: &str| parse_date(text).map_err(|_| corrupt("date", text));
-        let level = ReportLevel::from_str(&self.level).map_err(|_| corrupt("type", &self.level))?;
+        let corrupt = |column: &'static str, value: &str| Error::CorruptValue {
+            table: "reports",
+            column,
+            row: self.uuid.clone(),
+            value: value.to_owned(),
+        };
+        let date = |column, text: &str| parse_date(text).map_err(|_| corrupt(column, text));
+        let level = ReportLevel::from_str(&self.level).map_err(|_| corrupt("level", &self.level))?;
         let outcome = match self.outcome.as_deref() {
             None => None,
             Some("COMPLETED") => Some(Outcome::Completed),
@@ -368,8 +368,8 @@ impl RawReport {
             Some(other) => return Err(corrupt("outcome", other)),
         };
         Ok(ReportRecord {
-            start: date(&self.start)?,
-            end: date(&self.end)?,
+            start: date("start_date", &self.start)?,
+            end: date("end_date", &self.end)?,
             level,
             outcome,
             uuid: self.uuid,
@@ -473,7 +473,25 @@ mod tests {
         insert_report(&conn, &record("a", "org")).unwrap();
         conn.execute("UPDATE reports SET level = 'WEEKLY' WHERE uuid = 'a'", [])
             .unwrap();
-        assert!(matches!(report(&conn, "a"), Err(Error::CorruptDatabase(_))));
+        let err = report(&conn, "a").unwrap_err();
+        assert!(
+            matches!(&err, Error::CorruptValue { table: "reports", column: "level", row, value }
+                if row == "a" && value == "WEEKLY"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            r#"corrupt database: table reports, row "a", column level: cannot read "WEEKLY""#
+        );
+        conn.execute(
+            "UPDATE reports SET level = 'CUSTOMER', end_date = 'soon' WHERE uuid = 'a'",
+            [],
+        )
+        .unwrap();
+        assert!(
+            matches!(report(&conn, "a"), Err(Error::CorruptValue { column: "end_date", .. })),
+            "the end date"
+        );
     }
 
     /// The layout of the sandboxes before schema versions: tokens and the secret in clear text.
@@ -522,7 +540,7 @@ mod tests {
         foreign.execute_batch("CREATE TABLE tokens (x)").unwrap();
         assert!(matches!(
             migrate(&mut foreign, Path::new(":memory:")),
-            Err(Error::CorruptDatabase(_))
+            Err(Error::ForeignDatabase { .. })
         ));
     }
 }

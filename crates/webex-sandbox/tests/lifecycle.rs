@@ -292,7 +292,7 @@ async fn bad_starts_are_errors() {
     assert!(message.contains("no utc offset"), "{message}");
 
     let err = Sandbox::start(config().with_create_status(204)).await.unwrap_err();
-    assert!(matches!(err, Error::Config(_)), "{err}");
+    assert!(matches!(err, Error::InvalidCreateStatus { status: 204 }), "{err}");
 
     let running = Sandbox::start(config()).await.unwrap();
     let err = Sandbox::start(config().with_addr(running.addr())).await.unwrap_err();

@@ -1,7 +1,7 @@
 //! A synchronous facade (feature `blocking`): [`Client`] and [`CcwsClient`] run the async clients
 //! on an internal current-thread tokio runtime, for scripts, command-line tools and Python.
 //!
-//! They must not be called from inside an async runtime (they answer [`Error::Runtime`]).
+//! They must not be called from inside an async runtime (they answer [`Error::InsideAsyncRuntime`]).
 //!
 //! ```no_run
 //! use webex_wholesale_client::{FetchOptions, Period, ReportLevel};
@@ -46,9 +46,7 @@ impl Runner {
 
     fn run<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {
         if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::Runtime(
-                "the blocking client was called inside an async runtime: use the async client there".into(),
-            ));
+            return Err(Error::InsideAsyncRuntime);
         }
         self.0.block_on(future)
     }
@@ -78,7 +76,7 @@ impl Client {
     /// Wraps an async client.
     ///
     /// # Errors
-    /// [`Error::Runtime`] when the runtime cannot start.
+    /// [`Error::RuntimeStart`] when the runtime cannot start.
     ///
     /// ```
     /// let async_client = webex_wholesale_client::Client::builder().base_url("http://127.0.0.1:8484/v1").token("t").build()?;
@@ -355,7 +353,7 @@ impl CcwsClient {
     /// Wraps an async catalog client.
     ///
     /// # Errors
-    /// [`Error::Runtime`] when the runtime cannot start.
+    /// [`Error::RuntimeStart`] when the runtime cannot start.
     ///
     /// ```
     /// # use webex_wholesale_client::ccws::{CcwsClient, CcwsCredentials};

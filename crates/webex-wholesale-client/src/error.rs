@@ -7,6 +7,9 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use wholesale_billing::Quoted;
+use wholesale_billing::ccws::ErrorMessage;
+
 use crate::models::{ReportError, ReportStatus};
 
 /// The result type of this crate.
@@ -27,18 +30,21 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// ```
 /// use webex_wholesale_client::Error;
-/// let err = Error::Config("the base url has no host".into());
-/// assert_eq!(err.to_string(), "invalid configuration: the base url has no host");
+/// let err = Error::NotHttpUrl { what: "base url", url: "ftp://example.com".into() };
+/// assert_eq!(err.to_string(), r#"invalid configuration: base url "ftp://example.com" is not an absolute http(s) url"#);
 /// assert_eq!(err.status(), None);
 /// ```
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The client was configured wrongly (a bad URL, no token, ...).
-    #[error("invalid configuration: {0}")]
-    Config(String),
+    /// The Webex client was built without a bearer token.
+    #[error("invalid configuration: no bearer token: call token() or token_provider()")]
+    MissingToken,
+    /// The CCWS client was built without OAuth2 client credentials.
+    #[error("invalid configuration: no ccws credentials: call credentials()")]
+    MissingCcwsCredentials,
     /// A configured URL does not parse.
-    #[error("invalid configuration: {what} {text:?} is not a url")]
+    #[error("invalid configuration: {what} {} is not a url", Quoted(text))]
     InvalidUrl {
         /// Which URL ("base url", "ccws api base").
         what: &'static str,
@@ -47,6 +53,32 @@ pub enum Error {
         /// The parser's error.
         #[source]
         source: url::ParseError,
+    },
+    /// A configured URL parses but is not an absolute `http(s)` URL with a host.
+    #[error("invalid configuration: {what} {} is not an absolute http(s) url", Quoted(url))]
+    NotHttpUrl {
+        /// Which URL ("base url", "ccws api base", "token url").
+        what: &'static str,
+        /// The URL as given.
+        url: String,
+    },
+    /// A configured base URL has a query or a fragment, which the paths of requests cannot follow.
+    #[error("invalid configuration: {what} {} must not have a query or fragment", Quoted(url))]
+    UrlWithQuery {
+        /// Which URL ("base url", "ccws api base").
+        what: &'static str,
+        /// The URL as given.
+        url: String,
+    },
+    /// A download URL does not parse. The URL is not quoted: it may carry a signature.
+    #[error("a download url must be an absolute http(s) url")]
+    InvalidDownloadUrl(#[source] url::ParseError),
+    /// A download URL has another scheme than `http` or `https`. The URL is not quoted: it may
+    /// carry a signature.
+    #[error("a download url must be an absolute http(s) url, not a {} url", Quoted(scheme))]
+    DownloadUrlNotHttp {
+        /// The URL's scheme (`ftp`, `file`).
+        scheme: String,
     },
     /// The HTTP client could not be set up (its TLS backend, ...).
     #[error("invalid configuration: cannot set up the http client")]
@@ -75,6 +107,12 @@ pub enum Error {
     /// A response body was not what the API documents; the error names the JSON path.
     #[error(transparent)]
     Decode(Box<DecodeError>),
+    /// A `Link: rel="next"` header leads back to a page already read: following it would loop.
+    #[error("{endpoint}: the next page link leads back to a page already read")]
+    PageLoop {
+        /// The method and path of the page request (`GET /v1/customers`).
+        endpoint: String,
+    },
     /// The connection failed, or the response could not be read.
     #[error("{context}: transport error")]
     Transport {
@@ -110,6 +148,18 @@ pub enum Error {
         report_id: String,
         /// The report's `errors`, as sent.
         errors: Vec<ReportError>,
+    },
+    /// [`Client::fetch_usage`](crate::Client::fetch_usage) found no usable report in all its
+    /// rounds: every report it created or awaited went away (another client deleted it) or
+    /// conflicted.
+    #[error("no usable report of {period} {level} after {rounds} rounds")]
+    NoUsableReport {
+        /// The period asked for.
+        period: wholesale_billing::Period,
+        /// The report level asked for.
+        level: wholesale_billing::ReportLevel,
+        /// How many rounds were tried.
+        rounds: usize,
     },
     /// A billing report has no `tempDownloadURL` (it is not `COMPLETED`).
     #[error("report {report_id} has no download url (status {status})")]
@@ -148,9 +198,15 @@ pub enum Error {
         /// The `error_description`, when sent.
         description: Option<String>,
     },
-    /// The Commerce Catalog answered `status: Error` for the whole request.
-    #[error("commerce catalog: {0}")]
-    Catalog(String),
+    /// The Commerce Catalog answered `status: Error` for the whole request (such as `B1003`, more
+    /// than 1000 PIDs in the request).
+    #[error("commerce catalog: {request}: {}", CatalogMessage(message))]
+    CatalogRefused {
+        /// The request ("get offers", "get offer details").
+        request: &'static str,
+        /// The response's `errorMessage` (its `messageCode` and `messageText`), when sent.
+        message: Option<ErrorMessage>,
+    },
     /// The core library refused data the service sent (a report CSV, an offer details response).
     #[error("{context}")]
     Core {
@@ -161,8 +217,8 @@ pub enum Error {
         source: Box<wholesale_billing::Error>,
     },
     /// The blocking client was called inside an async runtime.
-    #[error("blocking runtime: {0}")]
-    Runtime(String),
+    #[error("blocking runtime: the blocking client was called inside an async runtime: use the async client there")]
+    InsideAsyncRuntime,
     /// The blocking client could not start its runtime.
     #[error("blocking runtime: cannot start the runtime")]
     RuntimeStart(#[source] std::io::Error),
@@ -186,7 +242,7 @@ impl Error {
     /// The Webex `trackingId` of the failed request, when there was a response.
     ///
     /// ```
-    /// let err = webex_wholesale_client::Error::Catalog("B1003".into());
+    /// let err = webex_wholesale_client::Error::MissingToken;
     /// assert_eq!(err.tracking_id(), None);
     /// ```
     pub fn tracking_id(&self) -> Option<&str> {
@@ -200,7 +256,7 @@ impl Error {
     /// Whether this is an HTTP 409 Conflict (a completed report for the period exists).
     ///
     /// ```
-    /// let err = webex_wholesale_client::Error::Config("x".into());
+    /// let err = webex_wholesale_client::Error::MissingToken;
     /// assert!(!err.is_conflict());
     /// ```
     pub fn is_conflict(&self) -> bool {
@@ -254,6 +310,17 @@ impl fmt::Display for FailedErrors<'_> {
             f.write_str(e.description.as_deref().unwrap_or("(no description)"))?;
         }
         Ok(())
+    }
+}
+
+struct CatalogMessage<'a>(&'a Option<ErrorMessage>);
+
+impl fmt::Display for CatalogMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(m) if !m.is_empty() => m.fmt(f),
+            _ => f.write_str("status Error without a message"),
+        }
     }
 }
 
@@ -393,26 +460,30 @@ pub struct ApiErrorDetail {
     pub error_code: Option<i64>,
 }
 
-/// A response body that does not have the documented shape.
+/// A response body that does not have the documented shape. What the JSON reader found wrong is
+/// its source.
 ///
 /// ```
 /// let err = webex_wholesale_client::DecodeError {
 ///     context: "GET /v1/wholesale/billing/reports".into(),
 ///     path: "items[0].status".into(),
-///     message: "invalid type: integer `3`, expected a string".into(),
 ///     excerpt: r#"{"items":[{"status":3}]}"#.into(),
 ///     tracking_id: None,
+///     source: serde_json::from_str::<String>("3").unwrap_err(),
 /// };
-/// assert!(err.to_string().starts_with("GET /v1/wholesale/billing/reports: unexpected response at items[0].status:"));
+/// assert_eq!(err.to_string(),
+///     r#"GET /v1/wholesale/billing/reports: unexpected response at items[0].status (body: {"items":[{"status":3}]})"#);
+/// assert_eq!(wholesale_billing::error_with_causes(&err),
+///     format!("{err}: invalid type: integer `3`, expected a string at line 1 column 1"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct DecodeError {
     /// Which response (`GET /v1/wholesale/billing/reports`).
     pub context: String,
     /// The JSON path of the culprit (`items[3].status`; `.` for the whole body).
     pub path: String,
-    /// What serde found wrong.
-    pub message: String,
+    /// What the JSON reader found wrong (its line and column are in the body as sent).
+    pub source: serde_json::Error,
     /// The first characters of the body (empty for bodies that carry secrets, such as tokens).
     pub excerpt: String,
     /// The response's tracking id.
@@ -421,11 +492,7 @@ pub struct DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: unexpected response at {}: {}",
-            self.context, self.path, self.message
-        )?;
+        write!(f, "{}: unexpected response at {}", self.context, self.path)?;
         if !self.excerpt.is_empty() {
             write!(f, " (body: {})", self.excerpt)?;
         }
@@ -436,7 +503,11 @@ impl fmt::Display for DecodeError {
     }
 }
 
-impl std::error::Error for DecodeError {}
+impl std::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
 
 /// The most characters of a body quoted in an error.
 pub(crate) const EXCERPT_CHARS: usize = 200;
@@ -463,11 +534,11 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
     secret: bool,
 ) -> Result<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let fail = |path: String, message: String| {
+    let fail = |path: String, source: serde_json::Error| {
         Error::Decode(Box::new(DecodeError {
             context: context.to_owned(),
             path,
-            message,
+            source,
             excerpt: if secret {
                 String::new()
             } else {
@@ -478,9 +549,9 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
     };
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        fail(path, e.into_inner().to_string())
+        fail(path, e.into_inner())
     })?;
-    de.end().map_err(|e| fail(".".to_owned(), e.to_string()))?;
+    de.end().map_err(|e| fail(".".to_owned(), e))?;
     Ok(value)
 }
 
@@ -507,13 +578,24 @@ mod tests {
         let err = decode_json::<Body>(body, "GET /x", Some("WBILL_1"), false).unwrap_err();
         let Error::Decode(d) = &err else { panic!("{err:?}") };
         assert_eq!(d.path, "items[1].count");
-        assert!(d.message.contains("expected u32"), "{}", d.message);
+        assert!(d.source.to_string().contains("expected u32"), "{}", d.source);
         assert!(d.excerpt.starts_with(r#"{"items": [{"id": "a""#));
         assert_eq!(err.tracking_id(), Some("WBILL_1"));
+        assert_eq!(
+            wholesale_billing::error_with_causes(&err),
+            format!(
+                "GET /x: unexpected response at items[1].count (body: {}) (tracking id WBILL_1): \
+                 invalid type: string \"two\", expected u32 at line 1 column 62",
+                String::from_utf8_lossy(body)
+            )
+        );
         let secret = decode_json::<Body>(br#"{"access_token": "s3cr3t"}"#, "token", None, true).unwrap_err();
-        assert!(!secret.to_string().contains("s3cr3t"), "{secret}");
+        let chain = wholesale_billing::error_with_causes(&secret);
+        assert!(!chain.contains("s3cr3t"), "{chain}");
         let trailing = decode_json::<Body>(br#"{"items": []} x"#, "GET /x", None, false).unwrap_err();
-        assert!(trailing.to_string().contains("trailing"), "{trailing}");
+        let chain = wholesale_billing::error_with_causes(&trailing);
+        assert!(chain.starts_with("GET /x: unexpected response at . (body: "), "{chain}");
+        assert!(chain.contains("trailing"), "{chain}");
     }
 
     #[test]
@@ -529,29 +611,36 @@ mod tests {
     /// until it has a representative below.
     fn variant(e: &Error) -> usize {
         match e {
-            Error::Config(_) => 0,
-            Error::InvalidUrl { .. } => 1,
-            Error::HttpClient(_) => 2,
-            Error::EncodeBody { .. } => 3,
-            Error::NotUtf8 { .. } => 4,
-            Error::Api(_) => 5,
-            Error::Decode(_) => 6,
-            Error::Transport { .. } => 7,
-            Error::Timeout { .. } => 8,
-            Error::DeadlineExceeded { .. } => 9,
-            Error::ReportFailed { .. } => 10,
-            Error::NoDownloadUrl { .. } => 11,
-            Error::Download { .. } => 12,
-            Error::ForeignOrigin { .. } => 13,
-            Error::OAuth { .. } => 14,
-            Error::Catalog(_) => 15,
-            Error::Core { .. } => 16,
-            Error::Runtime(_) => 17,
-            Error::RuntimeStart(_) => 18,
+            Error::MissingToken => 0,
+            Error::MissingCcwsCredentials => 1,
+            Error::InvalidUrl { .. } => 2,
+            Error::NotHttpUrl { .. } => 3,
+            Error::UrlWithQuery { .. } => 4,
+            Error::InvalidDownloadUrl(_) => 5,
+            Error::DownloadUrlNotHttp { .. } => 6,
+            Error::HttpClient(_) => 7,
+            Error::EncodeBody { .. } => 8,
+            Error::NotUtf8 { .. } => 9,
+            Error::Api(_) => 10,
+            Error::Decode(_) => 11,
+            Error::PageLoop { .. } => 12,
+            Error::Transport { .. } => 13,
+            Error::Timeout { .. } => 14,
+            Error::DeadlineExceeded { .. } => 15,
+            Error::ReportFailed { .. } => 16,
+            Error::NoUsableReport { .. } => 17,
+            Error::NoDownloadUrl { .. } => 18,
+            Error::Download { .. } => 19,
+            Error::ForeignOrigin { .. } => 20,
+            Error::OAuth { .. } => 21,
+            Error::CatalogRefused { .. } => 22,
+            Error::Core { .. } => 23,
+            Error::InsideAsyncRuntime => 24,
+            Error::RuntimeStart(_) => 25,
         }
     }
 
-    const VARIANTS: usize = 19;
+    const VARIANTS: usize = 26;
 
     /// A reqwest error with a source (a URL that does not parse).
     fn reqwest_error() -> reqwest::Error {
@@ -564,12 +653,23 @@ mod tests {
             description: Some("no data".into()),
         };
         vec![
-            Error::Config("no bearer token".into()),
+            Error::MissingToken,
+            Error::MissingCcwsCredentials,
             Error::InvalidUrl {
                 what: "base url",
                 text: "http://[::1".into(),
                 source: url::Url::parse("http://[::1").unwrap_err(),
             },
+            Error::NotHttpUrl {
+                what: "base url",
+                url: "ftp://h".into(),
+            },
+            Error::UrlWithQuery {
+                what: "base url",
+                url: "http://h/?a=1".into(),
+            },
+            Error::InvalidDownloadUrl(url::Url::parse("a.csv").unwrap_err()),
+            Error::DownloadUrlNotHttp { scheme: "ftp".into() },
             Error::HttpClient(reqwest_error()),
             Error::EncodeBody {
                 context: "POST /x".into(),
@@ -581,6 +681,9 @@ mod tests {
             },
             Error::Api(Box::new(ApiError::new("GET /x", 500, None, None, "boom"))),
             decode_json::<Body>(b"{}", "GET /x", None, false).unwrap_err(),
+            Error::PageLoop {
+                endpoint: "GET /x".into(),
+            },
             Error::Transport {
                 context: "GET /x".into(),
                 source: reqwest_error(),
@@ -597,6 +700,11 @@ mod tests {
             Error::ReportFailed {
                 report_id: "r".into(),
                 errors: vec![report_error],
+            },
+            Error::NoUsableReport {
+                period: wholesale_billing::Period::month(2024, 5).unwrap(),
+                level: wholesale_billing::ReportLevel::User,
+                rounds: 6,
             },
             Error::NoDownloadUrl {
                 report_id: "r".into(),
@@ -616,12 +724,18 @@ mod tests {
                 error: "invalid_grant".into(),
                 description: Some("expired".into()),
             },
-            Error::Catalog("B1003".into()),
+            Error::CatalogRefused {
+                request: "get offer details",
+                message: Some(ErrorMessage {
+                    message_code: Some("B1003".into()),
+                    message_text: None,
+                }),
+            },
             Error::core(
                 "report r csv",
                 wholesale_billing::Organisation::from_json_str("{").unwrap_err(),
             ),
-            Error::Runtime("inside an async runtime".into()),
+            Error::InsideAsyncRuntime,
             Error::RuntimeStart(std::io::Error::other("no threads")),
         ]
     }
@@ -642,13 +756,33 @@ mod tests {
             }
             let line = wholesale_billing::error_with_causes(e);
             assert!(line.matches(": ").count() >= causes, "{line}");
+            // Lower-case: a method or a code may open a message ("GET /x"), a capitalised word may not.
+            let message = e.to_string();
+            let first = message.split([' ', ':']).next().unwrap_or_default();
+            assert!(
+                !(first.chars().next().is_some_and(char::is_uppercase) && first.chars().any(char::is_lowercase)),
+                "{message}"
+            );
         }
-        let transport = &all[7];
+        let transport = &all[13];
         assert_eq!(
             wholesale_billing::error_with_causes(transport),
             format!(
                 "GET /x: transport error: builder error: {}",
                 url::ParseError::InvalidIpv6Address
+            )
+        );
+    }
+
+    #[test]
+    fn configured_urls_are_quoted_by_their_first_80_characters() {
+        let url = format!("ftp://{}", "h".repeat(5000));
+        let message = Error::NotHttpUrl { what: "base url", url }.to_string();
+        assert_eq!(
+            message,
+            format!(
+                "invalid configuration: base url \"ftp://{}\"… (5006 characters) is not an absolute http(s) url",
+                "h".repeat(74)
             )
         );
     }

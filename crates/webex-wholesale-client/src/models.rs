@@ -307,18 +307,23 @@ impl DownloadUrl {
     /// Parses an absolute URL.
     ///
     /// # Errors
-    /// [`crate::Error::Config`] when the text is not an absolute http(s) URL.
+    /// [`crate::Error::InvalidDownloadUrl`] when the text is not an absolute URL;
+    /// [`crate::Error::DownloadUrlNotHttp`] when its scheme is not `http` or `https`.
     ///
     /// ```
-    /// assert!(webex_wholesale_client::DownloadUrl::parse("not a url").is_err());
+    /// use webex_wholesale_client::{DownloadUrl, Error};
+    /// assert!(matches!(DownloadUrl::parse("not a url"), Err(Error::InvalidDownloadUrl(_))));
+    /// let err = DownloadUrl::parse("ftp://h/a.csv?Signature=s").unwrap_err();
+    /// assert_eq!(err.to_string(), r#"a download url must be an absolute http(s) url, not a "ftp" url"#);
     /// ```
     pub fn parse(text: &str) -> crate::Result<Self> {
-        match Url::parse(text) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(DownloadUrl(url)),
-            _ => Err(crate::Error::Config(
-                "a download url must be an absolute http(s) url".into(),
-            )),
+        let url = Url::parse(text).map_err(crate::Error::InvalidDownloadUrl)?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(crate::Error::DownloadUrlNotHttp {
+                scheme: url.scheme().to_owned(),
+            });
         }
+        Ok(DownloadUrl(url))
     }
 
     /// The URL, signature included.

@@ -25,7 +25,7 @@ mod quote;
 
 pub use kind::ErrorKind;
 pub use parts::{BilledParty, OutsideRow, RowOrigin};
-pub(crate) use quote::Quoted;
+pub use quote::Quoted;
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

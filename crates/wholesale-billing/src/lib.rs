@@ -68,7 +68,7 @@ mod time;
 pub use catalog::{COMMITTED_SPEND_SKU, Catalog, CatalogEntry, CatalogOverride, PackageId};
 pub use csvutil::normalize_header;
 pub use error::{
-    BilledParty, Error, ErrorKind, IssueKind, LoadIssue, OutsideRow, Result, RowOrigin, Severity, TextLocation,
+    BilledParty, Error, ErrorKind, IssueKind, LoadIssue, OutsideRow, Quoted, Result, RowOrigin, Severity, TextLocation,
     error_with_causes,
 };
 pub use invoice::{

@@ -187,11 +187,10 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        Err(last_error.unwrap_or_else(|| {
-            Error::Config(format!(
-                "no usable report of {} {} after {MAX_ROUNDS} rounds",
-                new.period, new.level
-            ))
+        Err(last_error.unwrap_or(Error::NoUsableReport {
+            period: new.period,
+            level: new.level,
+            rounds: MAX_ROUNDS,
         }))
     }
 

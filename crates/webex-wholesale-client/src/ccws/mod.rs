@@ -211,19 +211,28 @@ impl CcwsClientBuilder {
     /// The client.
     ///
     /// # Errors
-    /// [`Error::Config`] without credentials, or for a URL that is not absolute http(s).
+    /// [`Error::MissingCcwsCredentials`] without credentials; [`Error::InvalidUrl`],
+    /// [`Error::NotHttpUrl`] or [`Error::UrlWithQuery`] for a URL that is not absolute http(s)
+    /// (or, for the API base, has a query); [`Error::HttpClient`] when the HTTP client cannot be
+    /// set up.
     ///
     /// ```
-    /// assert!(webex_wholesale_client::ccws::CcwsClient::builder().build().is_err());
+    /// use webex_wholesale_client::{Error, ccws::CcwsClient};
+    /// assert!(matches!(CcwsClient::builder().build(), Err(Error::MissingCcwsCredentials)));
     /// ```
     pub fn build(self) -> Result<CcwsClient> {
-        let credentials = self
-            .credentials
-            .ok_or_else(|| Error::Config("no ccws credentials: call credentials()".into()))?;
-        let token_url = Url::parse(self.token_url.trim())
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-            .ok_or_else(|| Error::Config(format!("token url {:?} is not an absolute http(s) url", self.token_url)))?;
+        let credentials = self.credentials.ok_or(Error::MissingCcwsCredentials)?;
+        let token_url = Url::parse(self.token_url.trim()).map_err(|source| Error::InvalidUrl {
+            what: "token url",
+            text: self.token_url.clone(),
+            source,
+        })?;
+        if !matches!(token_url.scheme(), "http" | "https") || token_url.host_str().is_none() {
+            return Err(Error::NotHttpUrl {
+                what: "token url",
+                url: self.token_url,
+            });
+        }
         let api_base = parse_base(&self.api_base, "ccws api base")?;
         let http = reqwest::Client::builder()
             .user_agent(&self.user_agent)
@@ -355,7 +364,7 @@ impl CcwsClient {
     /// One page of Get Offers for the price list.
     ///
     /// # Errors
-    /// [`Error::Catalog`] for a response with status `Error`; [`Error::Core`] for a malformed
+    /// [`Error::CatalogRefused`] for a response with status `Error`; [`Error::Core`] for a malformed
     /// response; [`Error::Api`], [`Error::OAuth`], transport errors.
     ///
     /// ```no_run
@@ -406,7 +415,7 @@ impl CcwsClient {
     /// with an `errorMessage`.
     ///
     /// # Errors
-    /// [`Error::Catalog`] for a response with status `Error` and no items (such as `B1003`);
+    /// [`Error::CatalogRefused`] for a response with status `Error` and no items (such as `B1003`);
     /// [`Error::Core`] for a malformed response; [`Error::Api`], [`Error::OAuth`], transport
     /// errors.
     ///
@@ -554,15 +563,15 @@ fn severity(status: Option<&OfferStatus>) -> u8 {
     }
 }
 
-/// Reads a catalog response; a top-level `status: Error` without items is an [`Error::Catalog`].
-fn read_response(text: &str, what: &str) -> Result<OfferDetailsResponse> {
-    let response = OfferDetailsResponse::from_json_str(text).map_err(|e| Error::core(what, e))?;
+/// Reads a catalog response; a top-level `status: Error` without items is an
+/// [`Error::CatalogRefused`].
+fn read_response(text: &str, request: &'static str) -> Result<OfferDetailsResponse> {
+    let response = OfferDetailsResponse::from_json_str(text).map_err(|e| Error::core(request, e))?;
     if response.status == Some(OfferStatus::Error) && response.item_details.is_empty() {
-        let message = response
-            .error_message
-            .as_ref()
-            .map_or_else(|| "status Error without a message".to_owned(), ToString::to_string);
-        return Err(Error::Catalog(format!("{what}: {message}")));
+        return Err(Error::CatalogRefused {
+            request,
+            message: response.error_message,
+        });
     }
     Ok(response)
 }
@@ -582,6 +591,22 @@ mod tests {
             err.to_string(),
             "commerce catalog: get offer details: error B1003: Maximum of 1000 items exceeded \
              (B1003: more than 1000 PIDs in the request)"
+        );
+        let Error::CatalogRefused {
+            request,
+            message: Some(message),
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (*request, message.message_code.as_deref()),
+            ("get offer details", Some("B1003"))
+        );
+        let bare = read_response(r#"{"status": "Error"}"#, "get offers").unwrap_err();
+        assert_eq!(
+            bare.to_string(),
+            "commerce catalog: get offers: status Error without a message"
         );
         assert!(matches!(read_response("{", "x"), Err(Error::Core { .. })));
         assert_eq!(number(Some(&json!("3"))), Some(3));

@@ -175,17 +175,17 @@ impl ClientBuilder {
     /// The client.
     ///
     /// # Errors
-    /// [`Error::Config`] when no token was given, the base URL is not an absolute http(s) URL, or
-    /// the HTTP client cannot be set up.
+    /// [`Error::MissingToken`] when no token was given; [`Error::InvalidUrl`],
+    /// [`Error::NotHttpUrl`] or [`Error::UrlWithQuery`] when the base URL is not an absolute
+    /// http(s) URL without a query; [`Error::HttpClient`] when the HTTP client cannot be set up.
     ///
     /// ```
     /// let err = webex_wholesale_client::Client::builder().build().unwrap_err();
+    /// assert!(matches!(err, webex_wholesale_client::Error::MissingToken));
     /// assert!(err.to_string().contains("no bearer token"));
     /// ```
     pub fn build(self) -> Result<Client> {
-        let token = self
-            .token
-            .ok_or_else(|| Error::Config("no bearer token: call token() or token_provider()".into()))?;
+        let token = self.token.ok_or(Error::MissingToken)?;
         let base = parse_base(&self.base_url, "base url")?;
         let origin = base.clone();
         let api = reqwest::Client::builder()
@@ -235,12 +235,16 @@ pub(crate) fn parse_base(text: &str, what: &'static str) -> Result<Url> {
         source,
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || url.cannot_be_a_base() {
-        return Err(Error::Config(format!("{what} {text:?} is not an absolute http(s) url")));
+        return Err(Error::NotHttpUrl {
+            what,
+            url: text.to_owned(),
+        });
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Config(format!(
-            "{what} {text:?} must not have a query or fragment"
-        )));
+        return Err(Error::UrlWithQuery {
+            what,
+            url: text.to_owned(),
+        });
     }
     let path = url.path().trim_end_matches('/').to_owned();
     url.set_path(&path);

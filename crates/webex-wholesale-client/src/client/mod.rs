@@ -239,7 +239,7 @@ impl Client {
     /// Every item of `first` and of the pages after it.
     ///
     /// # Errors
-    /// As [`Client::next_page`]; [`Error::Decode`] when a next link leads back to a page already
+    /// As [`Client::next_page`]; [`Error::PageLoop`] when a next link leads back to a page already
     /// read (a loop).
     ///
     /// ```no_run
@@ -254,13 +254,9 @@ impl Client {
         let mut seen = HashSet::new();
         while let Some(url) = next {
             if !seen.insert(url.as_str().to_owned()) {
-                return Err(Error::Decode(Box::new(crate::DecodeError {
-                    context: format!("GET {}", url.path()),
-                    path: "Link".into(),
-                    message: "the next link leads back to a page already read".into(),
-                    excerpt: String::new(),
-                    tracking_id: None,
-                })));
+                return Err(Error::PageLoop {
+                    endpoint: format!("GET {}", url.path()),
+                });
             }
             let page = self.get_page::<T>(url).await?;
             items.extend(page.items);

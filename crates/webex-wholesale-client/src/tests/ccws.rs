@@ -227,5 +227,8 @@ async fn an_unknown_api_base_is_refused_at_build() {
         .credentials(CcwsCredentials::new("a", "b", "c", "d"))
         .build()
         .unwrap_err();
-    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(
+        matches!(&err, Error::NotHttpUrl { what: "ccws api base", url } if url == "ftp://apix.cisco.com"),
+        "{err:?}"
+    );
 }

@@ -239,6 +239,29 @@ async fn a_next_link_to_another_origin_is_refused() {
 }
 
 #[tokio::test]
+async fn a_next_link_back_to_a_page_already_read_is_a_loop() {
+    let stub = Stub::start(|r, _| {
+        let base = format!("http://{}", r.host);
+        Reply::json(200, items(vec![summary("r-1", "COMPLETED")])).header(
+            "Link",
+            format!(r#"<{base}/v1/wholesale/billing/reports?cursor=again>; rel="next""#),
+        )
+    })
+    .await;
+    let err = client(&stub).billing_reports().list().all().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::PageLoop { endpoint } if endpoint == "GET /v1/wholesale/billing/reports"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "GET /v1/wholesale/billing/reports: the next page link leads back to a page already read"
+    );
+    // The first page, the linked page, and no third request for the same link.
+    assert_eq!(stub.requests().len(), 2);
+}
+
+#[tokio::test]
 async fn a_redirect_to_another_origin_is_not_followed() {
     let stub = Stub::start(|r, _| {
         if r.host.starts_with("localhost") {

@@ -7,10 +7,22 @@ use std::fmt;
 pub(crate) const MAX_QUOTED_CHARS: usize = 80;
 
 /// A field of input as a message quotes it: `"text"` (escaped as `{:?}` writes a string) when it
-/// has at most [`MAX_QUOTED_CHARS`] characters, else its first ones followed by `…` and its full
-/// length: `"aaaa"… (5242880 characters)`. The alternate form (`{:#}`) leaves out the quotes,
-/// for names that messages show bare (a SKU): `aaaa… (5242880 characters)`.
-pub(crate) struct Quoted<'a>(pub(crate) &'a str);
+/// has at most 80 characters, else its first 80 followed by `…` and its full length:
+/// `"aaaa"… (5242880 characters)`. The alternate form (`{:#}`) leaves out the quotes, for names
+/// that messages show bare (a SKU): `aaaa… (5242880 characters)`.
+///
+/// Every crate of the workspace quotes input in its error messages through this type, so that an
+/// error about a 5 MB field is a line, not 5 MB.
+///
+/// ```
+/// use wholesale_billing::Quoted;
+/// assert_eq!(Quoted("ftp://x").to_string(), r#""ftp://x""#);
+/// assert_eq!(format!("{:#}", Quoted("A-W-SKU")), "A-W-SKU");
+/// let long = "z".repeat(100);
+/// assert_eq!(Quoted(&long).to_string(), format!("\"{}\"… (100 characters)", "z".repeat(80)));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Quoted<'a>(pub &'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
