@@ -34,6 +34,7 @@ pub(crate) fn generate<'py>(
         subscribers,
         sub_partners,
         month,
+        catalog: wholesale_billing::Catalog::default(),
     };
     let (generated, events) = py
         .detach(|| {
