@@ -1,7 +1,5 @@
 //! Tests of the generator: determinism, strict loading, realism of the month.
-use std::collections::{HashMap, HashSet};
-
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::*;
 use crate::catalog::CatalogOverride;
