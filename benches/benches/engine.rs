@@ -25,6 +25,7 @@ fn dataset() -> (Vec<u8>, wholesale_billing::Organisation) {
         subscribers: SUBSCRIBERS,
         sub_partners: 5,
         month: month(),
+        catalog: wholesale_billing::Catalog::default(),
     };
     let mut csv = Vec::new();
     let generated = generate(&config, &mut csv, &mut |_| {}).expect("generation succeeds");

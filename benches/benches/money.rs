@@ -27,6 +27,7 @@ fn money(c: &mut Criterion) {
         subscribers: 100_000,
         sub_partners: 5,
         month,
+        catalog: wholesale_billing::Catalog::default(),
     };
     let mut csv = Vec::new();
     let generated = generate(&config, &mut csv, &mut |_| {}).expect("generation succeeds");

@@ -277,6 +277,7 @@ fn main() {
         subscribers: 200,
         sub_partners: 2,
         month: wholesale_billing::Period::month(2024, 5).unwrap(),
+        catalog: wholesale_billing::Catalog::default(),
     };
     let month = generate(&generator, &mut events, &mut |_| {}).unwrap();
     let dir = tempfile::tempdir().unwrap();

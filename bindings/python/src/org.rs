@@ -185,7 +185,7 @@ impl PyOrganisation {
     }
 }
 
-fn catalog_overrides(catalog: &Bound<'_, PyAny>) -> PyResult<BTreeMap<String, CatalogOverride>> {
+pub(crate) fn catalog_overrides(catalog: &Bound<'_, PyAny>) -> PyResult<BTreeMap<String, CatalogOverride>> {
     let mut out = BTreeMap::new();
     let dict = catalog
         .cast::<PyDict>()

@@ -44,12 +44,6 @@ rate = "6.00"
 
 [rates."A-W-WXM-MEET-U"]
 rate = "9.00"
-
-[rates."PLACEHOLDER-WEBEX-SUITE"]
-rate = "14.00"
-
-[rates."PLACEHOLDER-CX-ESSENTIALS"]
-rate = "20.00"
 """
 
 PRICES_TOML = """
@@ -72,12 +66,6 @@ price = "9.00"
 tiers = "volume"
 bands = [{ up_to = "10", price = "13.50" }, { price = "12.00" }]
 
-[skus."PLACEHOLDER-WEBEX-SUITE"]
-price = "21.00"
-
-[skus."PLACEHOLDER-CX-ESSENTIALS"]
-price = "29.00"
-
 [customers."CUST-000001"]
 discount_percent = "10"
 
@@ -96,8 +84,6 @@ def sub_partner_prices(org: wb.Organisation) -> str:
             ("A-W-WXC-CALL-U", "9.44"),
             ("A-W-WXE-CALL-U", "7.08"),
             ("A-W-WXM-MEET-U", "10.62"),
-            ("PLACEHOLDER-WEBEX-SUITE", "16.52"),
-            ("PLACEHOLDER-CX-ESSENTIALS", "23.60"),
         ]:
             text += f'skus."{sku}" = {{ price = "{price}" }}\n'
     return text

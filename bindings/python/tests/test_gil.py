@@ -66,10 +66,6 @@ price = "9.00"
 price = "13.50"
 [skus."A-W-CA-CALL-U"]
 price = "7.50"
-[skus."PLACEHOLDER-WEBEX-SUITE"]
-price = "21.00"
-[skus."PLACEHOLDER-CX-ESSENTIALS"]
-price = "29.00"
 """
 
 
@@ -86,8 +82,6 @@ def test_heavy_work_releases_the_gil(
             "A-W-WXE-CALL-U": 6,
             "A-W-WXM-MEET-U": 9,
             "A-W-CA-CALL-U": 5,
-            "PLACEHOLDER-WEBEX-SUITE": 14,
-            "PLACEHOLDER-CX-ESSENTIALS": 20,
         },
     )
     book = wb.PriceBook.from_toml(BOOK)

@@ -83,7 +83,7 @@ def test_money_is_exact() -> None:
 
 def test_rate_card_forms_agree(tmp_path: Path, rates: wb.WholesaleRateCard) -> None:
     assert rates.currency == "USD"
-    assert len(rates) == 6
+    assert len(rates) == 4
     calling = rates["A-W-WXC-CALL-U"]
     assert (calling.rate, calling.committed_rate, calling.committed_or_list()) == (D("8.00"), D("7.20"), D("7.20"))
     assert rates["A-W-WXE-CALL-U"].committed_or_list() == D("6.00")

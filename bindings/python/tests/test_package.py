@@ -38,6 +38,27 @@ def test_generator_is_deterministic() -> None:
         wb.generate(customers=10, subscribers=5)
 
 
+def test_generator_leaves_out_packages_without_a_known_sku_unless_configured() -> None:
+    def skus(org: wb.Organisation, events: bytes) -> set[str]:
+        ledger = wb.Ledger.from_csv(events, org)
+        return {row.sku for row in ledger.usage_report("2024-05", level="user", all=True)}
+
+    org, events = wb.generate(seed=3, customers=40, subscribers=600)
+    assert skus(org, events) == {"A-W-CA-CALL-U", "A-W-WXC-CALL-U", "A-W-WXE-CALL-U", "A-W-WXM-MEET-U"}
+    assert b"webex_suite" not in events and b"cx_essentials" not in events
+
+    configured, more = wb.generate(seed=3, customers=40, subscribers=600, catalog={"webex_suite": {"sku": "A-W-SUITE-TEST"}})
+    assert "A-W-SUITE-TEST" in skus(configured, more)
+    assert not any(sku.startswith("PLACEHOLDER") for sku in skus(configured, more))
+    suite = configured.catalog_entry("webex_suite")
+    assert suite is not None and suite.sku == "A-W-SUITE-TEST" and not suite.placeholder
+    assert '[catalog.webex_suite]\nsku = "A-W-SUITE-TEST"' in configured.to_toml()
+    with pytest.raises(wb.BillingInputError, match="needs `sku` and `description`"):
+        wb.generate(catalog={"webex_ai_agent": {"sku": "A-W-AI"}})
+    with pytest.raises(TypeError, match="unknown key"):
+        wb.generate(catalog={"webex_suite": {"skus": "A-W-SUITE-TEST"}})
+
+
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=Path(__file__).parent, check=False)
 

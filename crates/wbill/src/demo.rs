@@ -157,6 +157,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         subscribers: args.subscribers,
         sub_partners: 2,
         month,
+        catalog: wholesale_billing::Catalog::default(),
     };
     config.validate()?;
     let staged = StagedDir::create(dir, "wbill demo", is_demo_output)?;
@@ -419,19 +420,14 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     };
     writeln!(out, "  check: {verdict}")?;
 
-    let placeholders: Vec<&str> = org
-        .catalog
-        .entries()
-        .iter()
-        .filter(|e| e.placeholder && totals.contains_key(&e.sku))
-        .map(|e| e.package.as_str())
-        .collect();
-    if !placeholders.is_empty() {
+    let left_out = config.packages_left_out();
+    if !left_out.is_empty() {
         writeln!(
             out,
-            "\n  note: the Webex documents give no SKU for {}; the default catalog bills them under \
-             PLACEHOLDER-… SKUs until set under [catalog.<package>] in the organisation file",
-            placeholders.join(", ")
+            "\n  note: {} not generated: the Webex documents give no SKU for them; to include them, \
+             set each one's SKU under [catalog.<package>] in an organisation file and run \
+             `wbill gen --catalog FILE`",
+            left_out.join(", ")
         )?;
     }
     staged.commit()?;

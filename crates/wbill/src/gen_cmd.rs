@@ -1,13 +1,13 @@
 //! `wbill gen`: a deterministic, realistic partner month (events CSV + organisation file).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use wholesale_billing::Period;
 use wholesale_billing::synthetic::{GeneratedMonth, GeneratorConfig, generate};
+use wholesale_billing::{Catalog, OrgFormat, Period};
 
 use crate::args::month;
 use crate::atomic::{AtomicFile, commit_all};
@@ -18,6 +18,10 @@ use crate::progress::{counter, thousands};
 #[command(
     after_help = "Example:\n  wbill gen --seed 7 --customers 50000 --subscribers 1000000 --sub-partners 20 \
                         --month 2024-05 --out-dir data/\n\n\
+                        Only packages whose SKU is known are generated: the Webex documents give none for \
+                        webex_suite and cx_essentials, which are left out unless --catalog configures them \
+                        (e.g. a file holding `[catalog.webex_suite]` and `sku = \"A-W-SUITE-U\"`); \
+                        org.toml then carries that catalog.\n\n\
                         The two files are written whole or not at all, each to a temporary file beside it, \
                         then both renamed in place one after the other."
 )]
@@ -41,6 +45,34 @@ pub struct GenArgs {
     /// alone).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
+    /// An organisation file (TOML, or JSON by extension) of which only the `[catalog.<package>]`
+    /// sections are read: packages it gives a SKU are generated under it, and `org.toml` carries
+    /// them (a package the generator does not assign is carried in `org.toml` only). Without it,
+    /// the packages with no known SKU (webex_suite, cx_essentials) are left out.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+}
+
+/// The catalog of `--catalog FILE`, or the default one.
+pub fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
+    let Some(path) = path else {
+        return Ok(Catalog::default());
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let format = OrgFormat::from_file_name(&path.to_string_lossy());
+    Catalog::from_slice_with_format(&bytes, format).with_context(|| format!("in {}", path.display()))
+}
+
+/// The line saying which packages `config` leaves out and how to include them; `None` when it
+/// generates them all.
+pub fn left_out_note(config: &GeneratorConfig) -> Option<String> {
+    let left_out = config.packages_left_out();
+    (!left_out.is_empty()).then(|| {
+        format!(
+            "left out {}: no SKU known; configure them with --catalog FILE to generate them",
+            left_out.join(", ")
+        )
+    })
 }
 
 /// Generates the events of `config` into `out`, with a progress bar over subscribers.
@@ -60,8 +92,12 @@ pub fn run(args: &GenArgs) -> Result<()> {
         subscribers: args.subscribers,
         sub_partners: args.sub_partners,
         month: args.month,
+        catalog: load_catalog(args.catalog.as_deref())?,
     };
     config.validate()?;
+    if let Some(note) = left_out_note(&config) {
+        eprintln!("wbill: {note}");
+    }
     let dir = &args.out_dir;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let events_path = dir.join("events.csv");

@@ -268,6 +268,104 @@ fn gen_is_deterministic_and_loads() {
 }
 
 #[test]
+fn gen_leaves_out_packages_without_a_known_sku_unless_the_catalog_configures_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen_into = |out: &str, catalog: Option<&str>| {
+        let mut args = vec!["gen", "--seed", "4", "--customers", "20", "--subscribers", "400"];
+        args.extend(["--month", "2024-05", "--out-dir", out]);
+        if let Some(file) = catalog {
+            args.extend(["--catalog", file]);
+        }
+        let o = wbill(&args, dir.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stderr).unwrap()
+    };
+    let partner_report = |out: &str| {
+        let o = wbill(
+            &[
+                "usage",
+                "--events",
+                &format!("{out}/events.csv"),
+                "--org",
+                &format!("{out}/org.toml"),
+                "--from",
+                "2024-05-01",
+                "--to",
+                "2024-05-31",
+                "--level",
+                "partner",
+                "--all",
+            ],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+
+    let stderr = gen_into("plain", None);
+    assert!(
+        stderr.contains(
+            "wbill: left out webex_suite, cx_essentials: no SKU known; configure them with --catalog FILE to generate them"
+        ),
+        "{stderr}"
+    );
+    let report = partner_report("plain");
+    assert!(
+        !report.contains("PLACEHOLDER") && !report.contains("WEBEX_SUITE"),
+        "{report}"
+    );
+    assert_eq!(report.lines().count(), 5, "a header and the four known SKUs: {report}");
+
+    // An organisation-style file: only its catalog is read.
+    std::fs::write(
+        dir.path().join("catalog.toml"),
+        "[partner]\norg_id = \"ignored\"\n\n[catalog.webex_suite]\nsku = \"A-W-SUITE-TEST\"\n",
+    )
+    .unwrap();
+    let stderr = gen_into("suite", Some("catalog.toml"));
+    assert!(
+        stderr.contains("wbill: left out cx_essentials: no SKU known"),
+        "{stderr}"
+    );
+    let org = std::fs::read_to_string(dir.path().join("suite/org.toml")).unwrap();
+    assert!(org.contains("[catalog.webex_suite]\nsku = \"A-W-SUITE-TEST\""), "{org}");
+    assert!(!org.contains("ignored"), "{org}");
+    let report = partner_report("suite");
+    assert!(report.contains(",WEBEX_SUITE,A-W-SUITE-TEST,"), "{report}");
+    assert!(!report.contains("PLACEHOLDER"), "{report}");
+
+    std::fs::write(
+        dir.path().join("both.json"),
+        r#"{"catalog": {"webex_suite": {"sku": "A-W-SUITE-TEST"}, "cx_essentials": {"sku": "A-W-CX-TEST"}}}"#,
+    )
+    .unwrap();
+    let stderr = gen_into("both", Some("both.json"));
+    assert!(!stderr.contains("left out"), "{stderr}");
+    assert_eq!(partner_report("both").lines().count(), 7);
+
+    std::fs::write(dir.path().join("typo.toml"), "[catalg.webex_suite]\nsku = \"A\"\n").unwrap();
+    let o = wbill(
+        &[
+            "gen",
+            "--month",
+            "2024-05",
+            "--catalog",
+            "typo.toml",
+            "--out-dir",
+            "typo",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        stderr.contains("typo.toml: catalog file: line 1, column 2 at catalg: unknown field `catalg`"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("typo").exists());
+}
+
+#[test]
 fn demo_writes_nine_reports_and_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     let out = wbill(&["demo", "--subscribers", "500"], dir.path());
@@ -285,6 +383,11 @@ fn demo_writes_nine_reports_and_a_summary() {
     assert_eq!(reports, 3, "partner + two sub-partners");
     assert!(
         stdout.contains("check: all 6 planted usage discrepancies found"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("PLACEHOLDER"), "only known SKUs are billed: {stdout}");
+    assert!(
+        stdout.contains("note: webex_suite, cx_essentials not generated"),
         "{stdout}"
     );
     assert!(dir.path().join("wbill-demo/invoices/summary.csv").exists());

@@ -6,9 +6,12 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::org::OrgFormat;
+use crate::textfile::{parse_json, parse_toml, utf8_text};
 
 /// The committed-spend SKU of the vendor invoice.
 pub const COMMITTED_SPEND_SKU: &str = "A-W-CS-MNTH";
@@ -46,6 +49,22 @@ pub struct CatalogOverride {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
+
+/// What [`Catalog::from_slice_with_format`] reads of an organisation file: its `catalog`; the
+/// partner and sub-partners may be there and are not read, any other key is refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogSection {
+    #[serde(default, rename = "partner")]
+    _partner: Option<IgnoredAny>,
+    #[serde(default, rename = "sub_partners")]
+    _sub_partners: Option<IgnoredAny>,
+    #[serde(default)]
+    catalog: BTreeMap<String, CatalogOverride>,
+}
+
+/// The file name in errors of [`Catalog::from_slice_with_format`].
+const CATALOG_FILE: &str = "catalog file";
 
 /// Index of a package in its [`Catalog`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -163,6 +182,42 @@ impl Catalog {
             catalog.apply(package, o)?;
         }
         Ok(catalog)
+    }
+
+    /// The catalog of an organisation file (TOML or JSON, SPEC.md §2): the default catalog with
+    /// the file's `[catalog.<package>]` overrides. Only `catalog` is read: the file may be a whole
+    /// organisation file (its `partner` and `sub_partners` are skipped unread) or hold the
+    /// catalog alone; a file without `catalog` gives the default catalog.
+    ///
+    /// # Errors
+    /// [`Error::InvalidFile`] naming the line, column and key path of bad syntax, of a key other
+    /// than `partner`, `sub_partners` and `catalog` at the top, or of an unknown or mistyped key
+    /// of an override, and the byte offset of bytes that are not UTF-8; as
+    /// [`Catalog::with_overrides`] for an incomplete or empty override.
+    ///
+    /// ```
+    /// use wholesale_billing::{Catalog, OrgFormat};
+    /// let toml = b"[catalog.webex_suite]\nsku = \"A-W-SUITE-U\"\n";
+    /// let catalog = Catalog::from_slice_with_format(toml, OrgFormat::Toml)?;
+    /// assert_eq!(catalog.get("webex_suite").unwrap().sku, "A-W-SUITE-U");
+    /// assert!(catalog.get("cx_essentials").unwrap().placeholder);
+    ///
+    /// let json = br#"{"partner": {"org_id": "p"}, "catalog": {"cx_essentials": {"sku": "A-W-CX-U"}}}"#;
+    /// let catalog = Catalog::from_slice_with_format(json, OrgFormat::Json)?;
+    /// assert!(!catalog.get("cx_essentials").unwrap().placeholder);
+    ///
+    /// let err = Catalog::from_slice_with_format(b"[catalog.webex_suite]\nskus = \"X\"\n", OrgFormat::Toml)
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with("catalog file: line 2, column 1 at catalog.webex_suite"), "{err}");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn from_slice_with_format(bytes: &[u8], format: OrgFormat) -> Result<Self> {
+        let text = utf8_text(bytes, CATALOG_FILE)?;
+        let section: CatalogSection = match format {
+            OrgFormat::Toml => parse_toml(text, CATALOG_FILE)?,
+            OrgFormat::Json => parse_json(text, CATALOG_FILE, &[])?,
+        };
+        Catalog::with_overrides(&section.catalog)
     }
 
     fn apply(&mut self, package: &str, o: &CatalogOverride) -> Result<()> {
@@ -317,6 +372,34 @@ mod tests {
             },
         );
         assert!(Catalog::with_overrides(&overrides).is_err());
+    }
+
+    #[test]
+    fn a_catalog_is_read_from_an_organisation_file_and_nothing_else() {
+        let org = "[partner]\norg_id = \"p\"\n\n[[sub_partners]]\nname = \"no org id: not read\"\n\n\
+                   [catalog.webex_suite]\nsku = \"A-W-SUITE-TEST\"\n";
+        let catalog = Catalog::from_slice_with_format(org.as_bytes(), OrgFormat::Toml).unwrap();
+        assert_eq!(catalog.get("webex_suite").unwrap().sku, "A-W-SUITE-TEST");
+        assert_eq!(
+            Catalog::from_slice_with_format(b"", OrgFormat::Toml).unwrap(),
+            Catalog::default()
+        );
+        assert_eq!(
+            Catalog::from_slice_with_format(b"{}", OrgFormat::Json).unwrap(),
+            Catalog::default()
+        );
+
+        let err = Catalog::from_slice_with_format(b"[catalg.webex_suite]\nsku = \"X\"\n", OrgFormat::Toml).unwrap_err();
+        let text = crate::error_with_causes(&err);
+        assert!(text.starts_with("catalog file: line 1, column 2"), "{text}");
+        assert!(text.contains("unknown field `catalg`"), "{text}");
+        let err = Catalog::from_slice_with_format(br#"{"catalog": {"x": {"sku": "A"}}}"#, OrgFormat::Json).unwrap_err();
+        assert!(matches!(err, Error::IncompleteCatalogPackage { .. }), "{err}");
+        let err = Catalog::from_slice_with_format(b"[catalog.x]\nsku = \"\xff\"\n", OrgFormat::Toml).unwrap_err();
+        assert!(
+            crate::error_with_causes(&err).contains("invalid utf-8 at byte 19"),
+            "{err}"
+        );
     }
 
     #[test]

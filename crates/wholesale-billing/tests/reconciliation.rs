@@ -31,6 +31,7 @@ fn month(seed: u64, customers: u32, subscribers: u64, sub_partners: u16) -> Mont
         subscribers,
         sub_partners,
         month: may(),
+        catalog: wholesale_billing::Catalog::default(),
     };
     let mut csv = Vec::new();
     let generated = generate(&config, &mut csv, &mut |_| {}).unwrap();

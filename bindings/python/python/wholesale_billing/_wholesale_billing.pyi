@@ -845,6 +845,7 @@ def generate(
     subscribers: int = 2000,
     sub_partners: int = 2,
     month: _PeriodLike = "2024-05",
+    catalog: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> tuple[Organisation, bytes]: ...
 
 # ---- Webex and Commerce Catalog clients ----

@@ -45,6 +45,7 @@ pub fn dataset() -> (Organisation, Vec<u8>) {
         subscribers: 150,
         sub_partners: 3,
         month: may(),
+        catalog: wholesale_billing::Catalog::default(),
     };
     let mut events = Vec::new();
     let month = generate(&config, &mut events, &mut |_| {}).unwrap();

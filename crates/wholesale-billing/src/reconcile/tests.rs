@@ -671,6 +671,7 @@ fn generated_month() -> (UsageReport, WholesaleRateCard) {
         subscribers: 400,
         sub_partners: 2,
         month: may(),
+        catalog: crate::Catalog::default(),
     };
     let mut csv = Vec::new();
     let month = generate(&config, &mut csv, &mut |_| {}).unwrap();

@@ -8,13 +8,19 @@
 //! What a month looks like:
 //!
 //! - **Organisation**: a partner (UUID-formed org id, a name, `Sub` + 7 digits), `sub_partners`
-//!   resellers of which half (rounded up) start billing inside the month, and the default catalog.
+//!   resellers of which half (rounded up) start billing inside the month, and
+//!   [`GeneratorConfig::catalog`] (the default catalog, or one with `[catalog.<package>]`
+//!   overrides, which the organisation file then carries).
 //! - **Customers**: a UUID org id, an external id `CUST-000123`, one to three locations; about 60%
 //!   owned by the partner, the rest by the sub-partners (unevenly). Sizes are skewed: most customers
 //!   have fewer than 20 subscribers, a few have hundreds; the sizes add up to exactly `subscribers`.
 //! - **Subscribers**: about 85% users and 15% workspaces. Users hold `webex_calling` (~45%),
 //!   `webex_voice` (~25%), `webex_suite` (~15%), `webex_meetings` (~10%) or `cx_essentials` (~5%);
-//!   workspaces `common_area_calling` (~90%) or `webex_calling`. Every assignment names a location of
+//!   workspaces `common_area_calling` (~90%) or `webex_calling`. Only packages whose SKU is known
+//!   are drawn: the default catalog has no SKU for `webex_suite` and `cx_essentials` (placeholders),
+//!   so unless the catalog configures them the users hold the other three in the same proportions
+//!   (`webex_calling` ~56%, `webex_voice` ~31%, `webex_meetings` ~13%); see
+//!   [`GeneratorConfig::packages_left_out`]. Every assignment names a location of
 //!   its customer and the customer's license of the package (shared by its subscribers, as Webex
 //!   licenses are); about 3% carry no license id, like assignments older than the field.
 //! - **Timeline**: about 80% of the subscribers were assigned before the month, 20% during it. During
@@ -57,7 +63,8 @@ const MAX_SUB_PARTNERS: u16 = u16::MAX - 1;
 const MIN_YEAR: i32 = 1971;
 const MAX_YEAR: i32 = 9998;
 
-/// User packages with their share in per-mille (sums to 1000).
+/// User packages with their share in per-mille (sums to 1000); a package the catalog leaves out
+/// is dropped and the others keep their proportions.
 const USER_PACKAGES: [(&str, u32); 5] = [
     ("webex_calling", 450),
     ("webex_voice", 250),
@@ -122,7 +129,7 @@ const RESELLER_SUFFIXES: [&str; 8] = [
 /// What to generate.
 ///
 /// ```
-/// use wholesale_billing::Period;
+/// use wholesale_billing::{Catalog, Period};
 /// use wholesale_billing::synthetic::GeneratorConfig;
 /// let config = GeneratorConfig {
 ///     seed: 42,
@@ -130,11 +137,13 @@ const RESELLER_SUFFIXES: [&str; 8] = [
 ///     subscribers: 1_000_000,
 ///     sub_partners: 20,
 ///     month: Period::month(2024, 5)?,
+///     catalog: Catalog::default(),
 /// };
 /// config.validate()?;
+/// assert_eq!(config.packages_left_out(), ["webex_suite", "cx_essentials"]);
 /// # Ok::<(), wholesale_billing::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratorConfig {
     /// The seed of the random stream: the same config always gives the same bytes.
     pub seed: u64,
@@ -147,6 +156,11 @@ pub struct GeneratorConfig {
     /// The month of the data: a whole calendar month. Assignments start before or during it;
     /// nothing happens after it.
     pub month: Period,
+    /// The catalog of the generated organisation: [`Catalog::default`], or the default with the
+    /// `[catalog.<package>]` overrides of an organisation file ([`Catalog::with_overrides`],
+    /// [`Catalog::from_slice_with_format`]). A package whose SKU is a placeholder in it is not
+    /// generated ([`GeneratorConfig::packages_left_out`]); a configured one is, under its SKU.
+    pub catalog: Catalog,
 }
 
 impl GeneratorConfig {
@@ -165,6 +179,7 @@ impl GeneratorConfig {
     /// use wholesale_billing::synthetic::GeneratorConfig;
     /// let mut config = GeneratorConfig {
     ///     seed: 1, customers: 10, subscribers: 100, sub_partners: 2, month: Period::month(2024, 5)?,
+    ///     catalog: Default::default(),
     /// };
     /// assert!(config.validate().is_ok());
     /// config.month = Period::from_dates("2024-05-02", "2024-05-31")?;
@@ -212,13 +227,45 @@ impl GeneratorConfig {
         }
         Ok(())
     }
+
+    /// The packages the generator knows but leaves out because their SKU is a placeholder in
+    /// [`GeneratorConfig::catalog`] (the Webex documents give none and the catalog does not
+    /// configure one), in catalog order. Configure a package (`[catalog.webex_suite] sku = "…"`)
+    /// to have it generated.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use wholesale_billing::{Catalog, CatalogOverride, Period};
+    /// use wholesale_billing::synthetic::GeneratorConfig;
+    /// let mut config = GeneratorConfig {
+    ///     seed: 1, customers: 10, subscribers: 100, sub_partners: 2, month: Period::month(2024, 5)?,
+    ///     catalog: Catalog::default(),
+    /// };
+    /// assert_eq!(config.packages_left_out(), ["webex_suite", "cx_essentials"]);
+    /// let suite = CatalogOverride { sku: Some("A-W-SUITE-U".into()), ..Default::default() };
+    /// config.catalog = Catalog::with_overrides(&BTreeMap::from([("webex_suite".to_owned(), suite)]))?;
+    /// assert_eq!(config.packages_left_out(), ["cx_essentials"]);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn packages_left_out(&self) -> Vec<&'static str> {
+        PACKAGES
+            .iter()
+            .copied()
+            .filter(|package| !is_generated(&self.catalog, package))
+            .collect()
+    }
+}
+
+/// Whether the generator draws `package`: the catalog has it under a known (or configured) SKU.
+fn is_generated(catalog: &Catalog, package: &str) -> bool {
+    catalog.get(package).is_some_and(|entry| !entry.placeholder)
 }
 
 /// What [`generate`] made: the organisation and counts of the events it wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedMonth {
-    /// The partner, its sub-partners and the default catalog (write it with
-    /// [`Organisation::to_toml_string`]).
+    /// The partner, its sub-partners and [`GeneratorConfig::catalog`] (write it with
+    /// [`Organisation::to_toml_string`]: the file carries the catalog's overrides).
     pub organisation: Organisation,
     /// Event rows written (not counting the header).
     pub events: u64,
@@ -235,16 +282,18 @@ pub struct GeneratedMonth {
 /// Generates a partner month: writes its events CSV to `events_csv` and returns the organisation.
 ///
 /// `progress` is called with the number of subscribers generated so far, every 10,000 subscribers
-/// and once at the end. The output depends on `config` only (byte for byte).
+/// and once at the end. The output depends on `config` only (byte for byte). Only the packages
+/// whose SKU is known in `config.catalog` are assigned ([`GeneratorConfig::packages_left_out`]).
 ///
 /// # Errors
 /// As [`GeneratorConfig::validate`]; [`Error::Io`] when writing fails.
 ///
 /// ```
-/// use wholesale_billing::{AssignmentLedger, LoadMode, Period};
+/// use wholesale_billing::{AssignmentLedger, Catalog, LoadMode, Period};
 /// use wholesale_billing::synthetic::{GeneratorConfig, generate};
 /// let config = GeneratorConfig {
 ///     seed: 7, customers: 5, subscribers: 60, sub_partners: 2, month: Period::month(2024, 5)?,
+///     catalog: Catalog::default(),
 /// };
 /// let mut csv = Vec::new();
 /// let mut last = 0;
@@ -269,12 +318,7 @@ pub fn generate(
     let month_end = config.month.end_exclusive().as_micros();
 
     let organisation = organisation(&mut rng, config, month_start)?;
-    let catalog = &organisation.catalog;
-    for (package, _) in USER_PACKAGES.iter().chain(WORKSPACE_PACKAGES.iter()) {
-        if catalog.get(package).is_none() {
-            return Err(Error::GeneratorPackageMissing { package });
-        }
-    }
+    let mixes = Mixes::new(&organisation.catalog)?;
     let sub_partner_ids: Vec<&[u8]> = organisation
         .sub_partners
         .iter()
@@ -314,12 +358,12 @@ pub fn generate(
         };
         let customer = Customer::new(&mut rng, index, owner.unwrap_or(b""));
         for _ in 0..size {
-            let subscriber = Subscriber::new(&mut rng, &customer);
+            let subscriber = Subscriber::new(&mut rng, &customer, &mixes);
             match subscriber.kind {
                 SubscriberType::User => users += 1,
                 SubscriberType::Workspace => workspaces += 1,
             }
-            month.timeline(&mut rng, &mut out, &customer, subscriber)?;
+            month.timeline(&mut rng, &mut out, &customer, &mixes, subscriber)?;
             done += 1;
             if done % PROGRESS_EVERY == 0 && done != config.subscribers {
                 progress(done);
@@ -341,7 +385,7 @@ pub fn generate(
 }
 
 /// The partner, `config.sub_partners` sub-partners (half of them, rounded up, with a billing
-/// start inside the month) and the default catalog.
+/// start inside the month) and the config's catalog.
 fn organisation(rng: &mut ChaCha8Rng, config: &GeneratorConfig, month_start: i64) -> Result<Organisation> {
     let partner = Partner {
         org_id: uuid_string(rng),
@@ -383,7 +427,7 @@ fn organisation(rng: &mut ChaCha8Rng, config: &GeneratorConfig, month_start: i64
     let organisation = Organisation {
         partner,
         sub_partners,
-        catalog: Catalog::default(),
+        catalog: config.catalog.clone(),
     };
     organisation.validate()?;
     Ok(organisation)
@@ -442,19 +486,61 @@ fn uuid_string(rng: &mut ChaCha8Rng) -> String {
     String::from_utf8_lossy(&uuid(rng)).into_owned()
 }
 
-/// Draws one package of a per-mille mix, never `except`.
-fn draw_package(rng: &mut ChaCha8Rng, mix: &[(&'static str, u32)], except: Option<&str>) -> &'static str {
+/// The package mixes of users and workspaces, less the packages the catalog leaves out.
+struct Mixes {
+    user: Vec<(&'static str, u32)>,
+    workspace: Vec<(&'static str, u32)>,
+}
+
+impl Mixes {
+    /// The mixes of `catalog`: [`USER_PACKAGES`] and [`WORKSPACE_PACKAGES`] without the packages
+    /// whose SKU is a placeholder; the weights of the others are kept, so they keep their
+    /// proportions.
+    fn new(catalog: &Catalog) -> Result<Self> {
+        for (package, _) in USER_PACKAGES.iter().chain(WORKSPACE_PACKAGES.iter()) {
+            if catalog.get(package).is_none() {
+                return Err(Error::GeneratorPackageMissing { package });
+            }
+        }
+        let known = |mix: &[(&'static str, u32)]| -> Result<Vec<(&'static str, u32)>> {
+            let kept: Vec<_> = mix
+                .iter()
+                .copied()
+                .filter(|(package, _)| is_generated(catalog, package))
+                .collect();
+            match (kept.is_empty(), mix.first()) {
+                (true, Some(&(package, _))) => Err(Error::GeneratorPackageMissing { package }),
+                _ => Ok(kept),
+            }
+        };
+        Ok(Mixes {
+            user: known(&USER_PACKAGES)?,
+            workspace: known(&WORKSPACE_PACKAGES)?,
+        })
+    }
+
+    fn of(&self, kind: SubscriberType) -> &[(&'static str, u32)] {
+        match kind {
+            SubscriberType::User => &self.user,
+            SubscriberType::Workspace => &self.workspace,
+        }
+    }
+}
+
+/// Draws one package of a mix by its weights, never `except`; `None` when the mix has no other.
+fn draw_package(rng: &mut ChaCha8Rng, mix: &[(&'static str, u32)], except: Option<&str>) -> Option<&'static str> {
     let total: u32 = mix.iter().filter(|(p, _)| Some(*p) != except).map(|(_, w)| w).sum();
-    let mut r = rng.random_range(0..total.max(1));
-    let mut last = "";
+    if total == 0 {
+        return None;
+    }
+    let mut r = rng.random_range(0..total);
     for &(package, weight) in mix.iter().filter(|(p, _)| Some(*p) != except) {
         if r < weight {
-            return package;
+            return Some(package);
         }
         r -= weight;
-        last = package;
     }
-    last
+    None
 }
 
 struct Customer<'a> {
@@ -538,13 +624,17 @@ struct Subscriber {
 }
 
 impl Subscriber {
-    fn new(rng: &mut ChaCha8Rng, customer: &Customer<'_>) -> Self {
+    fn new(rng: &mut ChaCha8Rng, customer: &Customer<'_>, mixes: &Mixes) -> Self {
         let kind = if rng.random_range(0..1000) < 850 {
             SubscriberType::User
         } else {
             SubscriberType::Workspace
         };
-        let package = draw_package(rng, mix(kind), None);
+        // A mix is never empty (`Mixes::new`): the fallback is not reached.
+        let mix = mixes.of(kind);
+        let package = draw_package(rng, mix, None)
+            .or_else(|| mix.first().map(|&(p, _)| p))
+            .unwrap_or_default();
         Subscriber {
             id: uuid(rng),
             kind,
@@ -553,13 +643,6 @@ impl Subscriber {
             location: rng.random_range(0..customer.location_count.max(1)),
             license: customer.license(rng, package),
         }
-    }
-}
-
-fn mix(kind: SubscriberType) -> &'static [(&'static str, u32)] {
-    match kind {
-        SubscriberType::User => &USER_PACKAGES,
-        SubscriberType::Workspace => &WORKSPACE_PACKAGES,
     }
 }
 
@@ -587,6 +670,7 @@ impl Month {
         rng: &mut ChaCha8Rng,
         out: &mut Emitter<W>,
         customer: &Customer<'_>,
+        mixes: &Mixes,
         mut sub: Subscriber,
     ) -> Result<()> {
         let latest_start = self.end - 2 * MICROS_PER_HOUR;
@@ -664,7 +748,10 @@ impl Month {
                     assigned = true;
                 }
                 Change::Package if assigned => {
-                    sub.package = draw_package(rng, mix(sub.kind), Some(sub.package));
+                    let Some(package) = draw_package(rng, mixes.of(sub.kind), Some(sub.package)) else {
+                        continue;
+                    };
+                    sub.package = package;
                     sub.license = customer.license(rng, sub.package);
                     out.assign(rng, at, customer, &sub)?;
                 }

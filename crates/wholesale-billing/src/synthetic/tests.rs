@@ -1,8 +1,10 @@
 //! Tests of the generator: determinism, strict loading, realism of the month.
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::*;
+use crate::catalog::CatalogOverride;
 use crate::ledger::{AssignmentLedger, LoadMode};
+use crate::report::{ReportLevel, ReportOptions, Scope};
 
 fn config(seed: u64, customers: u32, subscribers: u64, sub_partners: u16) -> GeneratorConfig {
     GeneratorConfig {
@@ -11,6 +13,7 @@ fn config(seed: u64, customers: u32, subscribers: u64, sub_partners: u16) -> Gen
         subscribers,
         sub_partners,
         month: Period::month(2024, 5).unwrap(),
+        catalog: Catalog::default(),
     }
 }
 
@@ -272,4 +275,144 @@ fn validate_refuses_bad_configs() {
     let mut sink = Vec::new();
     assert!(generate(&config(1, 0, 0, 0), &mut sink, &mut |_| {}).is_err());
     assert!(sink.is_empty());
+}
+
+/// The SKUs of every USER report of a generated month (the subscription, the partner's and each
+/// sub-partner's) with their user-days, and the subscribers of each package in the events.
+fn skus_and_packages(
+    month: &GeneratedMonth,
+    csv: &[u8],
+) -> (BTreeMap<String, crate::Quantity>, HashMap<String, usize>) {
+    let (ledger, _) = AssignmentLedger::from_csv(csv, month.organisation.clone(), LoadMode::Strict).unwrap();
+    let may = Period::month(2024, 5).unwrap();
+    let mut scopes = vec![Scope::Subscription, Scope::Partner];
+    scopes.extend(
+        month
+            .organisation
+            .sub_partners
+            .iter()
+            .map(|sp| Scope::SubPartner(sp.org_id.clone())),
+    );
+    let mut skus = BTreeMap::new();
+    for scope in scopes {
+        let report = ledger
+            .usage_report(may, &ReportOptions::new(ReportLevel::User).scope(scope))
+            .unwrap();
+        for (sku, quantity) in report.quantity_by_sku().unwrap() {
+            skus.entry(sku.to_owned()).or_insert(quantity);
+        }
+    }
+    let mut first_package: HashMap<&str, &str> = HashMap::new();
+    let text = std::str::from_utf8(csv).unwrap();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[2] == "ASSIGN" {
+            first_package.entry(f[3]).or_insert(f[10]);
+        }
+    }
+    let mut packages = HashMap::new();
+    for package in first_package.values() {
+        *packages.entry((*package).to_owned()).or_insert(0) += 1;
+    }
+    (skus, packages)
+}
+
+fn with_catalog(mut config: GeneratorConfig, overrides: &[(&str, &str)]) -> GeneratorConfig {
+    let overrides: BTreeMap<String, CatalogOverride> = overrides
+        .iter()
+        .map(|(package, sku)| {
+            let o = CatalogOverride {
+                sku: Some((*sku).to_owned()),
+                ..Default::default()
+            };
+            ((*package).to_owned(), o)
+        })
+        .collect();
+    config.catalog = Catalog::with_overrides(&overrides).unwrap();
+    config
+}
+
+#[test]
+fn without_overrides_no_report_has_a_placeholder_sku() {
+    let cfg = config(2024, 200, 2_000, 2);
+    assert_eq!(cfg.packages_left_out(), ["webex_suite", "cx_essentials"]);
+    let (csv, month) = run(&cfg);
+    let (skus, packages) = skus_and_packages(&month, &csv);
+    assert_eq!(
+        skus.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["A-W-CA-CALL-U", "A-W-WXC-CALL-U", "A-W-WXE-CALL-U", "A-W-WXM-MEET-U"]
+    );
+    assert!(
+        month
+            .organisation
+            .catalog
+            .entries()
+            .iter()
+            .filter(|e| e.placeholder)
+            .all(|e| !skus.contains_key(&e.sku))
+    );
+    assert!(!packages.contains_key("webex_suite") && !packages.contains_key("cx_essentials"));
+    // The remaining user packages keep their proportions: 450 : 250 : 100 of 800.
+    // Workspaces hold webex_calling too (~10%): count users' packages only where it matters.
+    let share = |package: &str| packages[package] as u64 * 1000 / month.users;
+    assert!((250..370).contains(&share("webex_voice")), "{}", share("webex_voice"));
+    assert!(
+        (80..170).contains(&share("webex_meetings")),
+        "{}",
+        share("webex_meetings")
+    );
+    assert!(share("webex_calling") > 520, "{}", share("webex_calling"));
+    // The organisation file has no catalog section: nothing was configured.
+    assert!(!month.organisation.to_toml_string().unwrap().contains("[catalog"));
+}
+
+#[test]
+fn a_configured_package_is_generated_under_its_sku_and_the_org_file_carries_it() {
+    let cfg = with_catalog(config(2024, 200, 2_000, 2), &[("webex_suite", "A-W-SUITE-TEST")]);
+    assert_eq!(cfg.packages_left_out(), ["cx_essentials"]);
+    let (csv, month) = run(&cfg);
+    let (skus, packages) = skus_and_packages(&month, &csv);
+    assert!(skus["A-W-SUITE-TEST"] > crate::Quantity::ZERO, "{skus:?}");
+    assert!(!skus.keys().any(|sku| sku.starts_with("PLACEHOLDER")), "{skus:?}");
+    assert!(!packages.contains_key("cx_essentials"));
+    let share = packages["webex_suite"] as u64 * 1000 / month.users;
+    assert!(
+        (110..210).contains(&share),
+        "webex_suite: {share} per mille of the users"
+    );
+
+    let toml = month.organisation.to_toml_string().unwrap();
+    assert!(
+        toml.contains("[catalog.webex_suite]\nsku = \"A-W-SUITE-TEST\""),
+        "{toml}"
+    );
+    let again = Organisation::from_toml_str(&toml).unwrap();
+    assert_eq!(again, month.organisation);
+    assert_eq!(again.catalog.get("webex_suite").unwrap().sku, "A-W-SUITE-TEST");
+
+    // Same config, same bytes; without the override, other bytes.
+    assert_eq!(run(&cfg).0, csv);
+    assert_ne!(run(&config(2024, 200, 2_000, 2)).0, csv);
+}
+
+#[test]
+fn with_every_package_configured_all_six_are_generated() {
+    let cfg = with_catalog(
+        config(5, 100, 3_000, 1),
+        &[("webex_suite", "A-W-SUITE-TEST"), ("cx_essentials", "A-W-CX-TEST")],
+    );
+    assert!(cfg.packages_left_out().is_empty());
+    let (csv, month) = run(&cfg);
+    let (skus, packages) = skus_and_packages(&month, &csv);
+    assert_eq!(skus.len(), 6, "{skus:?}");
+    assert_eq!(packages.len(), 6, "{packages:?}");
+}
+
+#[test]
+fn a_package_without_an_alternative_is_not_changed() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let only = [("webex_calling", 10)];
+    assert_eq!(draw_package(&mut rng, &only, None), Some("webex_calling"));
+    assert_eq!(draw_package(&mut rng, &only, Some("webex_calling")), None);
+    assert_eq!(draw_package(&mut rng, &[], None), None);
 }
