@@ -12,8 +12,8 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use wholesale_billing::synthetic::{GeneratorConfig, generate, plant_discrepancies};
 use wholesale_billing::{
-    AssignmentLedger, BillingOptions, LoadMode, Period, PriceBook, ReconcileOptions, ReportLevel, ReportOptions, Scope,
-    VendorInvoiceOptions, WholesaleRateCard, bill_month, expected_vendor_invoice, reconcile,
+    AssignmentLedger, Billing, ExpectedInvoice, LoadMode, Period, PriceBook, Reconciler, ReportLevel, ReportOptions,
+    Scope, WholesaleRateCard,
 };
 
 const RATES: &str = include_str!("../../crates/wbill/demo/rates.toml");
@@ -46,37 +46,22 @@ fn money(c: &mut Criterion) {
     }
     let book = PriceBook::from_toml_str(&prices).expect("price book");
     let (vendor, _) = plant_discrepancies(&user, 7, 100).expect("planting");
-    let invoice = expected_vendor_invoice([&vendor], month, &rates, &VendorInvoiceOptions::default()).expect("invoice");
+    let invoice = ExpectedInvoice::new(&rates).build([&vendor]).expect("invoice");
 
     let mut group = c.benchmark_group("money_100k_subscribers");
     group.sample_size(10);
     group.throughput(Throughput::Elements(user.len() as u64));
     group.bench_function("bill_month_with_margins", |b| {
-        b.iter(|| {
-            bill_month(
-                black_box(&user),
-                &org,
-                &book,
-                Some(&rates),
-                month,
-                &BillingOptions::default(),
-            )
-        })
+        let billing = Billing::new(&org, &book).wholesale(&rates);
+        b.iter(|| billing.run(black_box(&user)))
     });
     group.bench_function("expected_vendor_invoice", |b| {
-        b.iter(|| expected_vendor_invoice([black_box(&user)], month, &rates, &VendorInvoiceOptions::default()))
+        let expected = ExpectedInvoice::new(&rates);
+        b.iter(|| expected.build([black_box(&user)]))
     });
     group.bench_function("reconcile_with_invoice", |b| {
-        b.iter(|| {
-            reconcile(
-                black_box(&user),
-                [&vendor],
-                Some(&invoice),
-                &rates,
-                month,
-                &ReconcileOptions::default(),
-            )
-        })
+        let reconciler = Reconciler::new(&rates).invoice(&invoice);
+        b.iter(|| reconciler.run(black_box(&user), [&vendor]))
     });
     group.finish();
 }

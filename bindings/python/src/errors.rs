@@ -341,6 +341,7 @@ pub(crate) fn core_class(e: &Exceptions, kind: wb::ErrorKind) -> &Py<PyType> {
         | K::TiersPerLocation
         | K::WrongReportLevel
         | K::PeriodMismatch
+        | K::ReportWithoutPeriod
         | K::RowsOutsidePeriod
         | K::UnknownRowOrg
         | K::EmptySku

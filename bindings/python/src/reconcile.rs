@@ -6,9 +6,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use wholesale_billing::{self as wb, Finding, FindingClass, ReconcileOptions, Reconciliation};
+use wholesale_billing::{self as wb, Finding, FindingClass, Quantity, Reconciler, Reconciliation};
 
-use crate::convert::{period_param, py_decimal, py_quantity, quantity_arg, write_output};
+use crate::convert::{py_decimal, py_quantity, quantity_arg, write_output};
 use crate::errors::OrRaise;
 use crate::invoice::PyVendorInvoice;
 use crate::period::{PyMoney, PyPeriod, py_money};
@@ -356,17 +356,17 @@ impl PyReconciliation {
 
 /// Compares, per (customer, subscriber, SKU), the ``expected`` USER report (from the partner's
 /// own events) with the vendor's USER reports (the partner's and every sub-partner's), and the
-/// reports with the ``vendor_invoice`` per SKU. ``tolerance`` is in user-days (default 0: the
-/// numbers are exact). Computed without the GIL.
+/// reports with the ``vendor_invoice`` per SKU. Every report knows its period, the same one: the
+/// reconciliation's (see ``UsageReport.with_period``). ``tolerance`` is in user-days (default 0:
+/// the numbers are exact). Computed without the GIL.
 #[pyfunction]
-#[pyo3(signature = (expected, vendor_reports, rates, period, *, vendor_invoice = None, tolerance = None, rounding = None, stated_invoice_total = None))]
+#[pyo3(signature = (expected, vendor_reports, rates, *, vendor_invoice = None, tolerance = None, rounding = None, stated_invoice_total = None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn reconcile(
     py: Python<'_>,
     expected: PyRef<'_, PyUsageReport>,
     vendor_reports: &Bound<'_, PyAny>,
     rates: PyRef<'_, PyRateCard>,
-    period: &Bound<'_, PyAny>,
     vendor_invoice: Option<PyRef<'_, PyVendorInvoice>>,
     tolerance: Option<&Bound<'_, PyAny>>,
     rounding: Option<&Bound<'_, PyAny>>,
@@ -375,25 +375,21 @@ pub(crate) fn reconcile(
     let expected = expected.inner().clone();
     let vendor = reports_arg(vendor_reports, "vendor_reports")?;
     let rates = rates.0.clone();
-    let period = period_param(period)?;
     let invoice = vendor_invoice.map(|i| i.invoice.clone());
-    let mut options = ReconcileOptions::default().rounding(rounding_arg(rounding)?);
-    if let Some(t) = tolerance.filter(|t| !t.is_none()) {
-        options = options.tolerance(quantity_arg(t, "tolerance")?);
-    }
-    if let Some(total) = stated_invoice_total {
-        options = options.stated_invoice_total(total.0);
-    }
+    let rounding = rounding_arg(rounding)?;
+    let tolerance = match tolerance.filter(|t| !t.is_none()) {
+        Some(t) => quantity_arg(t, "tolerance")?,
+        None => Quantity::ZERO,
+    };
+    let stated_total = stated_invoice_total.map(|total| total.0);
     let result = py
         .detach(|| {
-            wb::reconcile(
-                &expected,
-                vendor.iter().map(|r| r.as_ref()),
-                invoice.as_deref(),
-                &rates,
-                period,
-                &options,
-            )
+            Reconciler::new(&rates)
+                .invoice(invoice.as_deref())
+                .tolerance(tolerance)
+                .rounding(rounding)
+                .stated_total(stated_total)
+                .run(&expected, vendor.iter().map(|r| r.as_ref()))
         })
         .or_raise()?;
     Ok(PyReconciliation(Arc::new(result)))

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use wholesale_billing::{Column, Diagnostics, LoadMode, ReadOptions, ReportRow, UsageReport};
 
-use crate::convert::{Source, level_arg, py_opt_timestamp, py_quantity, write_output};
+use crate::convert::{Source, level_arg, period_param, py_opt_timestamp, py_quantity, write_output};
 use crate::errors::OrRaise;
 use crate::ledger::PyDiagnostics;
 use crate::period::PyPeriod;
@@ -314,18 +314,33 @@ impl PyUsageReport {
     /// Reads a vendor usage report CSV (path, bytes or binary file object): columns by name in
     /// the ``UPPER_SNAKE`` or the human form, BOM tolerated, extra columns ignored. ``level``:
     /// the expected level (``"user"``, ``"customer"``, ``"partner"``), else from the header.
-    /// Strict by default; ``lenient=True`` skips bad rows (see ``diagnostics``).
+    /// Strict by default; ``lenient=True`` skips bad rows (see ``diagnostics``). ``period`` (a
+    /// ``Period`` or its text, ``"2024-05"``): the period the report covers, as ``with_period``
+    /// gives it; without it the report has no period, and the invoices and the reconciliation
+    /// refuse it.
     #[staticmethod]
-    #[pyo3(signature = (source, *, level = None, lenient = false))]
-    fn read_csv(py: Python<'_>, source: &Bound<'_, PyAny>, level: Option<String>, lenient: bool) -> PyResult<Self> {
+    #[pyo3(signature = (source, *, level = None, lenient = false, period = None))]
+    fn read_csv(
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        level: Option<String>,
+        lenient: bool,
+        period: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         let options = ReadOptions {
             level: level.as_deref().map(level_arg).transpose()?,
             mode: if lenient { LoadMode::Lenient } else { LoadMode::Strict },
         };
+        let period = period.filter(|p| !p.is_none()).map(period_param).transpose()?;
         let source = Source::from_py(source, "usage report")?;
         let (report, diagnostics) = source
             .read_with(py, "usage report", move |reader| {
-                UsageReport::read_csv(reader, &options)
+                let (report, diagnostics) = UsageReport::read_csv(reader, &options)?;
+                let report = match period {
+                    Some(period) => report.with_period(period)?,
+                    None => report,
+                };
+                Ok::<_, wholesale_billing::Error>((report, diagnostics))
             })?
             .or_raise()?;
         Ok(PyUsageReport {
@@ -363,10 +378,28 @@ impl PyUsageReport {
         self.report.level().as_str()
     }
 
-    /// The billing period, when the report was computed (a report read from CSV does not say).
+    /// The period the report covers: the billing period of a computed report, or the one given
+    /// by ``with_period`` (or ``read_csv(..., period=...)``); ``None`` for a report read from CSV
+    /// without one.
     #[getter]
     fn period(&self) -> Option<PyPeriod> {
         self.report.period().map(PyPeriod)
+    }
+
+    /// The same report, known to cover ``period`` (a ``Period`` or its text, ``"2024-05"``): what
+    /// ``expected_vendor_invoice``, ``bill_month`` and ``reconcile`` need of a report read from
+    /// CSV. Raises ``PricingError`` when a row's consumption dates fall outside the period (a
+    /// report of another month, given by mistake), or when the report knows another period.
+    fn with_period(&self, py: Python<'_>, period: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let period = period_param(period)?;
+        let report = self.report.clone();
+        let report = py
+            .detach(|| Arc::unwrap_or_clone(report).with_period(period))
+            .or_raise()?;
+        Ok(PyUsageReport {
+            report: Arc::new(report),
+            diagnostics: self.diagnostics.clone(),
+        })
     }
 
     /// The CSV columns of the report's level, in order.

@@ -72,9 +72,9 @@ def test_every_core_error_kind_maps_to_a_named_exception() -> None:
 
 
 def test_located_errors_carry_their_line(tmp_path: Path) -> None:
-    usage = wb.UsageReport.read_csv(b"SKU,QUANTITY\nA,1\nB,2\n")
+    usage = wb.UsageReport.read_csv(b"SKU,QUANTITY\nA,1\nB,2\n", period="2024-05")
     with pytest.raises(wb.PricingError) as info:
-        wb.expected_vendor_invoice(usage, "2024-05", wb.WholesaleRateCard("USD", {"A": 1}))
+        wb.expected_vendor_invoice(usage, wb.WholesaleRateCard("USD", {"A": 1}))
     assert info.value.line == 3
     assert str(info.value) == "no wholesale rate for SKU B, needed by line 3 of usage report 1 (the rate card has A)"
     bad = tmp_path / "org.toml"
@@ -116,21 +116,21 @@ def test_io_error_names_the_file(tmp_path: Path, org: wb.Organisation) -> None:
 
 
 def test_overflow() -> None:
-    usage = wb.UsageReport.read_csv(b"SKU,QUANTITY\nA,1\n")
+    usage = wb.UsageReport.read_csv(b"SKU,QUANTITY\nA,1\n").with_period("2024-05")
     huge = "7922816251426433759354395033"
     with pytest.raises(wb.BillingOverflowError, match="overflow"):
         wb.expected_vendor_invoice(
-            usage, "2024-05", wb.WholesaleRateCard("USD", {"A": 1}), fixed_lines=[wb.FixedLine("X", huge, 100)]
+            usage, wb.WholesaleRateCard("USD", {"A": 1}), fixed_lines=[wb.FixedLine("X", huge, 100)]
         )
 
 
 def test_extreme_numbers_raise_overflow_not_crash() -> None:
     # Issue 9: a price of Decimal's maximum for two units was a panic of the extension.
-    usage = wb.UsageReport.read_csv(b"CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\nc1,s1,A-W-WXC-CALL-U,62\n")
+    usage = wb.UsageReport.read_csv(b"CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\nc1,s1,A-W-WXC-CALL-U,62\n", period="2024-05")
     book = wb.PriceBook.from_toml('currency = "USD"\n[skus."A-W-WXC-CALL-U"]\nprice = "79228162514264337593543950335"\n')
     org = wb.Organisation(wb.Partner("p-1", "Acme", "S"))
     with pytest.raises(wb.BillingOverflowError, match="price × units for SKU A-W-WXC-CALL-U of customer c1"):
-        wb.bill_month(usage, org, book, "2024-05")
+        wb.bill_month(usage, org, book)
     huge = b"SKU,QUANTITY\nA,900000000000000\nB,900000000000000\n"
     with pytest.raises(wb.BillingOverflowError, match="user-days"):
         wb.UsageReport.read_csv(huge).total_quantity()

@@ -18,12 +18,12 @@ def writers(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> dict[str, C
     """Each file writer of the package, by the name of the file it writes."""
     org = month_ledger.organisation
     usage = month_ledger.usage_report("2024-05", all=True)
-    invoice = wb.expected_vendor_invoice(usage, "2024-05", rates)
+    invoice = wb.expected_vendor_invoice(usage, rates)
     book = wb.PriceBook.from_toml(sub_partner_prices(org))
-    month = wb.bill_month(usage, org, book, "2024-05", rates=rates)
+    month = wb.bill_month(usage, org, book, rates=rates)
     assert month.margin is not None
     margin = month.margin
-    result = wb.reconcile(usage, usage, rates, "2024-05", vendor_invoice=invoice)
+    result = wb.reconcile(usage, usage, rates, vendor_invoice=invoice)
     return {
         "usage.csv": usage.to_csv,
         "vendor-invoice.csv": invoice.to_csv,

@@ -91,8 +91,8 @@ def test_heavy_work_releases_the_gil(
         "load": lambda: wb.Ledger.from_csv(events, org),
         "report": lambda: ledger.usage_report("2024-05", all=True, hour_policy="exact"),
         "csv": lambda: user.to_csv(),
-        "bill": lambda: wb.bill_month(user, org, book, "2024-05", rates=rates, per_location=True),
-        "reconcile": lambda: wb.reconcile(user, vendor, rates, "2024-05"),
+        "bill": lambda: wb.bill_month(user, org, book, rates=rates, per_location=True),
+        "reconcile": lambda: wb.reconcile(user, vendor, rates),
     }
     count, elapsed = progress_while(work[step])
     # Holding the GIL, one Rust call would stop this thread for its whole duration; released, this

@@ -55,11 +55,11 @@ def test_floats_are_refused_everywhere() -> None:
         wb.WholesaleRateCard("USD", {"X": 8.0})  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="float"):
         wb.FixedLine("X", 1, 0.5)  # type: ignore[arg-type]
-    usage = wb.UsageReport.read_csv(SEED_USAGE)
+    usage = wb.UsageReport.read_csv(SEED_USAGE, period=SEED_PERIOD)
     with pytest.raises(TypeError, match="float"):
-        wb.expected_vendor_invoice(usage, SEED_PERIOD, seed_rates(), tax_percent=20.0)  # type: ignore[arg-type]
+        wb.expected_vendor_invoice(usage, seed_rates(), tax_percent=20.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="float"):
-        wb.reconcile(usage, usage, seed_rates(), SEED_PERIOD, tolerance=0.5)  # type: ignore[arg-type]
+        wb.reconcile(usage, usage, seed_rates(), tolerance=0.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="bool"):
         wb.Money(True, "USD")
 
@@ -133,9 +133,9 @@ def test_rate_card_errors_are_located() -> None:
 
 
 def test_seed_invoice_to_the_cent(tmp_path: Path) -> None:
-    usage = wb.UsageReport.read_csv(SEED_USAGE)
+    usage = wb.UsageReport.read_csv(SEED_USAGE, period=SEED_PERIOD)
     invoice = wb.expected_vendor_invoice(
-        usage, SEED_PERIOD, seed_rates(), fixed_lines=[wb.FixedLine("SVS-FLEX-SUPT-BAS", 1, "0.00", "Support")]
+        usage, seed_rates(), fixed_lines=[wb.FixedLine("SVS-FLEX-SUPT-BAS", 1, "0.00", "Support")]
     )
     assert [(line.sku, line.quantity, line.extended.amount) for line in invoice.lines] == [
         ("A-W-CA-CALL-U", D("105.4250"), D("527.12")),
@@ -168,9 +168,9 @@ def test_seed_invoice_to_the_cent(tmp_path: Path) -> None:
 
 
 def test_committed_and_tax_and_mismatch() -> None:
-    usage = wb.UsageReport.read_csv(SEED_USAGE)
+    usage = wb.UsageReport.read_csv(SEED_USAGE, period=SEED_PERIOD)
     card = wb.WholesaleRateCard.from_toml(RATES_TOML)
-    invoice = wb.expected_vendor_invoice(usage, SEED_PERIOD, card, committed="1000", tax_percent="10")
+    invoice = wb.expected_vendor_invoice(usage, card, committed="1000", tax_percent="10")
     kinds = [line.kind for line in invoice.lines]
     assert kinds == ["committed_spend", "overage", "tax"]
     committed, overage, tax = invoice.lines
@@ -181,7 +181,7 @@ def test_committed_and_tax_and_mismatch() -> None:
     ).quantize(D("0.01"))
     assert invoice.total.amount == sum((line.extended.amount for line in invoice.lines), D(0))
     with pytest.raises(wb.CurrencyMismatchError) as info:
-        wb.expected_vendor_invoice(usage, SEED_PERIOD, card, committed=wb.Money(1000, "EUR"))
+        wb.expected_vendor_invoice(usage, card, committed=wb.Money(1000, "EUR"))
     assert (info.value.expected, info.value.found) == ("USD", "EUR")
     assert isinstance(info.value, ValueError)
     with pytest.raises(
@@ -189,7 +189,7 @@ def test_committed_and_tax_and_mismatch() -> None:
         match=r"no wholesale rate for SKU A-W-WXC-CALL-U, needed by line 3 of usage report 1 "
         r"\(the rate card has A-W-CA-CALL-U\)",
     ) as missing:
-        wb.expected_vendor_invoice(usage, SEED_PERIOD, wb.WholesaleRateCard("USD", {"A-W-CA-CALL-U": 5}))
+        wb.expected_vendor_invoice(usage, wb.WholesaleRateCard("USD", {"A-W-CA-CALL-U": 5}))
     assert missing.value.line == 3
 
 
@@ -206,7 +206,7 @@ def test_bill_month(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> Non
     org = month_ledger.organisation
     book = wb.PriceBook.from_toml(sub_partner_prices(org))
     usage = month_ledger.usage_report("2024-05", all=True)
-    month = wb.bill_month(usage, org, book, "2024-05", rates=rates)
+    month = wb.bill_month(usage, org, book, rates=rates)
     assert month.period == wb.Period.month(2024, 5)
     assert len(month.customer_invoices) > 0
     assert len(month.sub_partner_invoices) == len(org.sub_partners)
@@ -239,12 +239,12 @@ def test_bill_month(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> Non
     assert json.loads(month.to_json())["period"] == "2024-05-01..2024-05-31"
 
     with pytest.raises(wb.PricingError, match="PARTNER report"):
-        wb.bill_month(month_ledger.usage_report("2024-05", level="partner"), org, book, "2024-05")
+        wb.bill_month(month_ledger.usage_report("2024-05", level="partner"), org, book)
     with pytest.raises(wb.PricingError, match="no price for SKU"):
-        wb.bill_month(usage, org, wb.PriceBook.from_toml('currency = "USD"'), "2024-05")
+        wb.bill_month(usage, org, wb.PriceBook.from_toml('currency = "USD"'))
     eur = wb.WholesaleRateCard("EUR", {"A-W-CA-CALL-U": 1})
     with pytest.raises(wb.CurrencyMismatchError):
-        wb.bill_month(usage, org, book, "2024-05", rates=eur)
+        wb.bill_month(usage, org, book, rates=eur)
 
 
 def test_numpy_integers_are_exact_and_numpy_floats_refused() -> None:
@@ -264,9 +264,9 @@ def test_durations_refuse_floats_too() -> None:
 
 def test_invoice_tables_keep_integers_integers() -> None:
     pd = pytest.importorskip("pandas")
-    usage = wb.UsageReport.read_csv(SEED_USAGE)
+    usage = wb.UsageReport.read_csv(SEED_USAGE, period=SEED_PERIOD)
     card = wb.WholesaleRateCard.from_toml(RATES_TOML)
-    invoice = wb.expected_vendor_invoice(usage, SEED_PERIOD, card, tax_percent="10")
+    invoice = wb.expected_vendor_invoice(usage, card, tax_percent="10")
     df = invoice.to_pandas()
     # Usage lines say their days in period, the tax line has none: nullable Int64, never a float.
     assert str(df["days_in_period"].dtype) == "Int64"

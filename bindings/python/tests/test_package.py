@@ -87,7 +87,7 @@ def test_stubs_type_check_a_typical_script(tmp_path: Path) -> None:
                 quantity: Decimal = row.quantity
             rates = wb.WholesaleRateCard("USD", {"A-W-WXC-CALL-U": Decimal("8.00")})
             try:
-                invoice = wb.expected_vendor_invoice(report, "2024-05", rates, tax_percent="20")
+                invoice = wb.expected_vendor_invoice(report, rates, tax_percent="20")
                 amount: Decimal = invoice.total.amount
             except wb.PricingError as e:
                 issues: tuple[wb.LoadIssue, ...] = e.issues

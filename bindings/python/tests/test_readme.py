@@ -68,7 +68,7 @@ def package_readme_files(folder: Path) -> None:
         report = ledger.usage_report(MAY, level="user", sub_partner=sp.org_id)
         report.to_csv(str(folder / f"vendor-user-{sp.org_id}.csv"))
     whole = ledger.usage_report(MAY, level="user", all=True)
-    wb.expected_vendor_invoice(whole, MAY, rates).to_csv(str(folder / "vendor-invoice.csv"))
+    wb.expected_vendor_invoice(whole, rates).to_csv(str(folder / "vendor-invoice.csv"))
 
 
 @pytest.mark.parametrize("index", range(len(python_blocks(PACKAGE_README))))
@@ -98,11 +98,11 @@ def test_package_readme_reconciliation_needs_every_vendor_report(tmp_path: Path)
     ledger = wb.Ledger.from_csv(str(tmp_path / "events.csv"), org)
     whole = ledger.usage_report(MAY, level="user", all=True)
     rates = wb.WholesaleRateCard.from_file(str(tmp_path / "rates.toml"))
-    partner_only = wb.UsageReport.read_csv(str(tmp_path / "vendor-user.csv"))
-    wrong = wb.reconcile(whole, partner_only, rates, MAY)
+    partner_only = wb.UsageReport.read_csv(str(tmp_path / "vendor-user.csv"), period=MAY)
+    wrong = wb.reconcile(whole, partner_only, rates)
     missing = wrong.of_class("missing_from_vendor")
     assert len(missing) == len(wrong) > 0
     resellers = {row.subscriber_id for row in whole if row.partner_org_id != org.partner.org_id}
     assert {f.subscriber_id for f in missing} == resellers
     # Like with like: the partner's own usage against the partner's report is clean too.
-    assert wb.reconcile(ledger.usage_report(MAY, level="user"), partner_only, rates, MAY).is_clean
+    assert wb.reconcile(ledger.usage_report(MAY, level="user"), partner_only, rates).is_clean

@@ -14,8 +14,8 @@ D = Decimal
 
 def test_report_against_itself_is_clean(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> None:
     expected = month_ledger.usage_report("2024-05", all=True)
-    invoice = wb.expected_vendor_invoice(expected, "2024-05", rates)
-    result = wb.reconcile(expected, [expected], rates, "2024-05", vendor_invoice=invoice)
+    invoice = wb.expected_vendor_invoice(expected, rates)
+    result = wb.reconcile(expected, [expected], rates, vendor_invoice=invoice)
     assert result.is_clean
     assert len(result) == 0 and not result
     assert result.findings == []
@@ -26,7 +26,7 @@ def test_planted_discrepancies_are_found(month_ledger: wb.Ledger, rates: wb.Whol
     expected = month_ledger.usage_report("2024-05")
     vendor, planted = wb.plant_discrepancies(expected, seed=3, count=8)
     assert len(planted) == 8
-    result = wb.reconcile(expected, vendor, rates, wb.Period.month(2024, 5))
+    result = wb.reconcile(expected, vendor, rates)
     found = [(f.finding_class, f.customer_org_id, f.subscriber_id, f.sku, f.expected_sku) for f in result]
     want = [(p.finding_class, p.customer_org_id, p.subscriber_id, p.sku, p.expected_sku) for p in planted]
     assert found == want
@@ -58,7 +58,7 @@ def test_planted_discrepancies_are_found(month_ledger: wb.Ledger, rates: wb.Whol
 
 def test_invoice_findings(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> None:
     expected = month_ledger.usage_report("2024-05", all=True)
-    invoice = wb.expected_vendor_invoice(expected, "2024-05", rates)
+    invoice = wb.expected_vendor_invoice(expected, rates)
     csv = invoice.to_csv()
     assert csv is not None
     first = invoice.lines[0]
@@ -72,7 +72,7 @@ def test_invoice_findings(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) 
     assert warning.severity == "warning" and warning.field == "extended_amount"
     assert warning.line == len(invoice.lines) + 2
     assert "is not the sum of the lines" in warning.message
-    result = wb.reconcile(expected, expected, rates, "2024-05", vendor_invoice=vendor_invoice)
+    result = wb.reconcile(expected, expected, rates, vendor_invoice=vendor_invoice)
     classes = {f.finding_class for f in result}
     assert "invoice_arithmetic" in classes
     arithmetic = result.of_class("invoice_arithmetic")
@@ -86,21 +86,41 @@ def test_invoice_findings(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) 
 def test_tolerance_and_level_checks(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> None:
     expected = month_ledger.usage_report("2024-05")
     vendor, planted = wb.plant_discrepancies(expected, seed=1, count=4)
-    strict = wb.reconcile(expected, vendor, rates, "2024-05")
-    loose = wb.reconcile(expected, vendor, rates, "2024-05", tolerance=D(1000))
+    strict = wb.reconcile(expected, vendor, rates)
+    loose = wb.reconcile(expected, vendor, rates, tolerance=D(1000))
     assert len(loose) <= len(strict)
     with pytest.raises(wb.BillingInputError, match="negative"):
-        wb.reconcile(expected, vendor, rates, "2024-05", tolerance="-1")
+        wb.reconcile(expected, vendor, rates, tolerance="-1")
     with pytest.raises(wb.BillingInputError, match="reconciliation takes a USER report"):
-        wb.reconcile(month_ledger.usage_report("2024-05", level="customer"), vendor, rates, "2024-05")
-    with pytest.raises(wb.BillingInputError, match="covers"):
-        wb.reconcile(expected, vendor, rates, "2024-06")
+        wb.reconcile(month_ledger.usage_report("2024-05", level="customer"), vendor, rates)
+    with pytest.raises(wb.BillingInputError, match="covers 2024-06-01..2024-06-30"):
+        wb.reconcile(expected, month_ledger.usage_report("2024-06"), rates)
+
+
+def test_reports_read_from_csv_are_given_their_period(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> None:
+    expected = month_ledger.usage_report("2024-05")
+    assert expected.period == wb.Period.month(2024, 5)
+    csv = expected.to_csv()
+    assert csv is not None
+    read = wb.UsageReport.read_csv(csv.encode())
+    assert read.period is None
+    with pytest.raises(wb.PricingError, match="vendor report 1 does not say its period"):
+        wb.reconcile(expected, read, rates)
+    # Given once, at reading or after; its rows' dates are checked against it.
+    assert wb.reconcile(expected, wb.UsageReport.read_csv(csv.encode(), period="2024-05"), rates).is_clean
+    may = read.with_period(wb.Period.month(2024, 5))
+    assert may.period == wb.Period.month(2024, 5) and len(may) == len(read)
+    assert wb.reconcile(expected, may, rates).is_clean
+    with pytest.raises(wb.PricingError, match="outside 2024-06-01..2024-06-30"):
+        read.with_period("2024-06")
+    with pytest.raises(wb.PricingError, match="outside 2024-06-01..2024-06-30"):
+        wb.UsageReport.read_csv(csv.encode(), period="2024-06")
 
 
 def test_findings_as_frames(month_ledger: wb.Ledger, rates: wb.WholesaleRateCard) -> None:
     expected = month_ledger.usage_report("2024-05")
     vendor, _ = wb.plant_discrepancies(expected, seed=5, count=4)
-    result = wb.reconcile(expected, vendor, rates, "2024-05")
+    result = wb.reconcile(expected, vendor, rates)
     pd = pytest.importorskip("pandas")
     df = result.to_pandas()
     assert isinstance(df, pd.DataFrame) and len(df) == 4

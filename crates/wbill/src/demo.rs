@@ -20,9 +20,8 @@ use webex_wholesale_client::Client;
 use webex_wholesale_client::ccws::{CcwsClient, CcwsCredentials};
 use wholesale_billing::synthetic::{GeneratorConfig, plant_discrepancies};
 use wholesale_billing::{
-    BillingOptions, Decimal, FindingClass, LoadMode, Money, Period, PriceBook, Quantity, ReconcileOptions, ReportLevel,
-    ReportOptions, RoundingMode, Scope, UsageReport, VendorInvoiceOptions, WholesaleRateCard, bill_month,
-    expected_vendor_invoice, reconcile,
+    Billing, Decimal, ExpectedInvoice, FindingClass, LoadMode, Money, Period, PriceBook, Quantity, Reconciler,
+    ReportLevel, ReportOptions, RoundingMode, Scope, UsageReport, WholesaleRateCard,
 };
 
 use crate::atomic::StagedDir;
@@ -290,7 +289,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let (book_text, book) = demo_price_book(&rates, &sub_partner_ids)?;
     staged.write("prices.toml", |w| Ok(w.write_all(book_text.as_bytes())?))?;
     let all_user = UsageReport::concat(user_reports.iter().map(|(_, r)| r))?;
-    let billing = bill_month(&all_user, &org, &book, Some(&rates), month, &BillingOptions::default())?;
+    let billing = Billing::new(&org, &book).wholesale(&rates).run(&all_user)?;
     let invoices_dir = dir.join("invoices");
     let invoice_files = write_billing(&billing, &staged, Path::new("invoices"), Format::Csv)?;
     let margin = billing.margin.as_ref();
@@ -317,7 +316,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     )?;
 
     // 4. The invoice Cisco should send.
-    let expected_invoice = expected_vendor_invoice([&all_user], month, &rates, &VendorInvoiceOptions::default())?;
+    let expected_invoice = ExpectedInvoice::new(&rates).build([&all_user])?;
     staged.write("vendor-invoice-expected.csv", |w| Ok(expected_invoice.write_csv(w)?))?;
     let total = expected_invoice.total()?;
     let rounding_note = if total == cost {
@@ -347,25 +346,21 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     };
     let (vendor_partner, planted) = plant_discrepancies(partner_user, args.seed, PLANTED)?;
     write_report(&staged, "vendor-partner-user.csv", &vendor_partner)?;
-    let mut vendor_reports = vec![vendor_partner];
+    // Reports read from the API's CSV carry no period: each is given the month (its rows checked).
+    let mut vendor_reports = vec![vendor_partner.with_period(month)?];
     for ((slug, _), report) in user_reports.iter().zip(&fetched).skip(1) {
         write_report(&staged, &format!("vendor-{slug}-user.csv"), report)?;
-        vendor_reports.push(report.clone());
+        vendor_reports.push(report.clone().with_period(month)?);
     }
-    let mut vendor_invoice = expected_vendor_invoice(&vendor_reports, month, &rates, &VendorInvoiceOptions::default())?;
+    let mut vendor_invoice = ExpectedInvoice::new(&rates).build(&vendor_reports)?;
     // One arithmetic slip planted on the vendor invoice: a cent too much on its first line.
     if let Some(first) = vendor_invoice.lines.first_mut() {
         first.extended = first.extended.checked_add(Money::parse("0.01", rates.currency())?)?;
     }
     staged.write("vendor-invoice.csv", |w| Ok(vendor_invoice.write_csv(w)?))?;
-    let result = reconcile(
-        &all_user,
-        &vendor_reports,
-        Some(&vendor_invoice),
-        &rates,
-        month,
-        &ReconcileOptions::default(),
-    )?;
+    let result = Reconciler::new(&rates)
+        .invoice(&vendor_invoice)
+        .run(&all_user, &vendor_reports)?;
     staged.write("findings.csv", |w| Ok(result.write_csv(w)?))?;
     writeln!(
         out,

@@ -72,7 +72,7 @@ impl UsageInput {
     }
 
     /// The usage at `level` (USER or CUSTOMER) for `period`: computed for the whole subscription,
-    /// or the files given, concatenated.
+    /// or the files given, each of `period` (its rows' dates checked), concatenated.
     pub fn report(&self, period: Period, level: ReportLevel) -> Result<UsageReport> {
         if let Some(events) = &self.events {
             let Some(org_path) = &self.org else {
@@ -91,7 +91,7 @@ impl UsageInput {
         let reports = self
             .usage
             .iter()
-            .map(|path| read_usage(path, None))
+            .map(|path| read_usage(path, None, period))
             .collect::<Result<Vec<_>>>()?;
         Ok(UsageReport::concat(&reports)?)
     }
@@ -115,15 +115,16 @@ pub fn name_row_file(e: wholesale_billing::Error, files: &[(&str, &[Input])]) ->
     }
 }
 
-/// Reads a usage report CSV (strict), at the given level or the one its header implies.
-pub fn read_usage(input: &Input, level: Option<ReportLevel>) -> Result<UsageReport> {
+/// Reads a usage report CSV (strict), at the given level or the one its header implies, as a
+/// report of `period`: every row's consumption dates must lie within it.
+pub fn read_usage(input: &Input, level: Option<ReportLevel>, period: Period) -> Result<UsageReport> {
     let (reader, _) = file_reader(input, "usage")?;
     let options = ReadOptions {
         level,
         ..ReadOptions::default()
     };
     match UsageReport::read_csv(reader, &options) {
-        Ok((report, _)) => Ok(report),
+        Ok((report, _)) => report.with_period(period).with_context(|| input.to_string()),
         Err(wholesale_billing::Error::Rejected { issues, .. }) => {
             print_issues(&input.to_string(), &issues);
             bail!("{input}: {} bad row(s)", issues.len())

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use wholesale_billing::{
-    BillingOptions, Commitment, Decimal, FixedLine, Invoice, LineKind, Money, MonthlyBilling, ReportLevel,
-    VendorInvoice, VendorInvoiceOptions, bill_month, expected_vendor_invoice,
+    Billing, Decimal, ExpectedInvoice, FixedLine, Invoice, LineKind, Money, MonthlyBilling, ReportLevel, VendorInvoice,
 };
 
 use crate::args::{fixed_line, non_negative_decimal, percent};
@@ -122,19 +121,11 @@ pub fn vendor_invoice(
     let period = period.period()?;
     let rates = read_rates(rates_path)?;
     let report = usage.report(period, ReportLevel::Customer)?;
-    let commitment = match committed {
-        Some(amount) => Commitment::Committed {
-            monthly: Money::new(amount, rates.currency()),
-        },
-        None => Commitment::Uncommitted,
-    };
-    let options = VendorInvoiceOptions {
-        commitment,
-        fixed_lines: fixed.to_vec(),
-        tax_percent,
-        ..VendorInvoiceOptions::default()
-    };
-    expected_vendor_invoice([&report], period, &rates, &options)
+    ExpectedInvoice::new(&rates)
+        .committed(committed.map(|amount| Money::new(amount, rates.currency())))
+        .fixed_lines(fixed.iter().cloned())
+        .tax_percent(tax_percent)
+        .build([&report])
         .map_err(|e| name_row_file(e, &[("usage report", usage.files())]))
         .with_context(|| {
             format!(
@@ -300,10 +291,10 @@ fn run_customers(args: &CustomersArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let report = args.usage.report(period, ReportLevel::User)?;
     let loaded = started.elapsed();
-    let options = BillingOptions {
-        per_location: args.per_location,
-    };
-    let month = bill_month(&report, &org, &book, rates.as_ref(), period, &options)
+    let month = Billing::new(&org, &book)
+        .wholesale(rates.as_ref())
+        .per_location(args.per_location)
+        .run(&report)
         .map_err(|e| name_row_file(e, &[("usage report", args.usage.files())]))
         .with_context(|| {
             let card = match (&args.rates, &rates) {

@@ -5,9 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use wholesale_billing::{
-    HourPolicy, LoadMode, Quantity, ReconcileOptions, ReportLevel, ReportOptions, Scope, VendorInvoice, reconcile,
-};
+use wholesale_billing::{HourPolicy, LoadMode, Quantity, Reconciler, ReportLevel, ReportOptions, Scope, VendorInvoice};
 
 use crate::FINDINGS_EXIT;
 use crate::args::non_negative_quantity;
@@ -98,13 +96,13 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
                 .hour_policy(HourPolicy::from(args.hour_policy));
             ledger.usage_report(period, &options)?
         }
-        (None, Some(path), _) => read_usage(path, Some(ReportLevel::User))?,
+        (None, Some(path), _) => read_usage(path, Some(ReportLevel::User), period)?,
         _ => bail!("give the expected usage: --events FILE --org FILE, or --expected FILE"),
     };
     let vendor = args
         .vendor_report
         .iter()
-        .map(|p| read_usage(p, Some(ReportLevel::User)))
+        .map(|p| read_usage(p, Some(ReportLevel::User), period))
         .collect::<Result<Vec<_>>>()?;
     let invoice = match &args.vendor_invoice {
         Some(input) => {
@@ -124,14 +122,16 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let options = ReconcileOptions::default().tolerance(tolerance);
     let loaded = started.elapsed();
     let files = [
         ("vendor report", args.vendor_report.as_slice()),
         ("expected usage report", args.expected.as_slice()),
         ("vendor invoice", args.vendor_invoice.as_slice()),
     ];
-    let result = reconcile(&expected, &vendor, invoice.as_ref(), &rates, period, &options)
+    let result = Reconciler::new(&rates)
+        .invoice(invoice.as_ref())
+        .tolerance(tolerance)
+        .run(&expected, &vendor)
         .map_err(|e| name_row_file(e, &files))
         .with_context(|| {
             let invoice = match &args.vendor_invoice {

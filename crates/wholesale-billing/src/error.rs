@@ -321,7 +321,18 @@ pub enum Error {
         /// The period being billed.
         expected: Period,
     },
-    /// A report read from CSV (which carries no period) has rows outside the billing period.
+    /// A report given to a money computation without its period: a report read from CSV carries
+    /// none until [`UsageReport::with_period`](crate::UsageReport::with_period) gives it one.
+    #[error(
+        "the {report} does not say its period, which {purpose} needs: give it its period with `with_period` (a report read from CSV carries none)"
+    )]
+    ReportWithoutPeriod {
+        /// The report ("usage report", "vendor report 2").
+        report: String,
+        /// The computation ("customer billing", "reconciliation").
+        purpose: &'static str,
+    },
+    /// A report read from CSV (which carries no period) has rows outside the period it is given.
     #[error(
         "invalid period: the {report} has {count} row{} outside {period}: {}{}; is it a report of another period?",
         if *count == 1 { "" } else { "s" },
@@ -387,9 +398,12 @@ pub enum Error {
         /// The level of the first report that differs.
         other: ReportLevel,
     },
-    /// No report given to be concatenated.
-    #[error("there is no report to concatenate")]
-    NoReports,
+    /// No report given where at least one is needed (to concatenate, to compute an invoice).
+    #[error("there is no usage report for {purpose}")]
+    NoReports {
+        /// What needs one ("concatenation", "the expected vendor invoice").
+        purpose: &'static str,
+    },
     /// Discrepancies asked to be planted in a report without rows.
     #[error("cannot plant {count} discrepancies: the report has no rows")]
     NothingToPlant {
@@ -694,13 +708,13 @@ impl Error {
     /// reports from files names the file with [`RowOrigin::file`].
     ///
     /// ```
-    /// use wholesale_billing::{Currency, ReadOptions, RowOrigin, UsageReport, WholesaleRateCard};
+    /// use wholesale_billing::{Currency, ExpectedInvoice, Period, ReadOptions, RowOrigin, UsageReport,
+    ///     WholesaleRateCard};
     /// let csv = "SKU,QUANTITY\nA-W-WXC-CALL-U,31\nA-W-NOPE,1\n";
     /// let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+    /// let report = report.with_period(Period::month(2024, 5)?)?;
     /// let rates = WholesaleRateCard::new(Currency::USD);
-    /// let period = wholesale_billing::Period::month(2024, 5)?;
-    /// let options = wholesale_billing::VendorInvoiceOptions::default();
-    /// let err = wholesale_billing::expected_vendor_invoice([&report], period, &rates, &options).unwrap_err();
+    /// let err = ExpectedInvoice::new(&rates).build([&report]).unwrap_err();
     /// assert_eq!(err.row(), Some(&RowOrigin { report: "usage report", file: 0, line: 3 }));
     /// assert_eq!(err.to_string(),
     ///     "no wholesale rate for SKU A-W-NOPE, needed by line 3 of usage report 1 (the rate card has no rates)");

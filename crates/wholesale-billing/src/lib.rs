@@ -72,9 +72,8 @@ pub use error::{
     error_with_causes,
 };
 pub use invoice::{
-    BillTo, BillingOptions, Commitment, FixedLine, Invoice, InvoiceLine, LineKind, LinePricing, MarginReport,
-    MarginRow, MonthlyBilling, VendorInvoice, VendorInvoiceLine, VendorInvoiceOptions, bill_month,
-    expected_vendor_invoice,
+    BillTo, Billing, ExpectedInvoice, FixedLine, Invoice, InvoiceLine, LineKind, LinePricing, MarginReport, MarginRow,
+    MonthlyBilling, VendorInvoice, VendorInvoiceLine,
 };
 pub use ledger::{
     Action, AssignmentLedger, CustomerInfo, Diagnostics, Event, EventRecords, LedgerBuilder, LoadMode, RowKey,
@@ -90,8 +89,8 @@ pub use rates::{
 };
 pub use rating::{CallType, Direction};
 pub use reconcile::{
-    ClassSummary, CustomerSummary, Finding, FindingClass, FindingUnit, ReconcileOptions, Reconciliation,
-    ReconciliationSummary, SkuSummary, reconcile,
+    ClassSummary, CustomerSummary, Finding, FindingClass, FindingUnit, Reconciler, Reconciliation,
+    ReconciliationSummary, SkuSummary,
 };
 pub use report::{Column, ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
 pub use time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, parse_date};

@@ -5,8 +5,8 @@
 
 use proptest::prelude::*;
 use wholesale_billing::{
-    BillTo, BillingOptions, Currency, Decimal, Error, Invoice, LinePricing, Money, MonthlyBilling, Organisation,
-    Period, PriceBook, ReadOptions, SubPartner, UsageReport, WholesaleRate, WholesaleRateCard, bill_month,
+    BillTo, Billing, Currency, Decimal, Error, Invoice, LinePricing, Money, MonthlyBilling, Organisation, Period,
+    PriceBook, ReadOptions, SubPartner, UsageReport, WholesaleRate, WholesaleRateCard,
 };
 
 const BOOK: &str = r#"
@@ -59,9 +59,16 @@ fn usage(rows: &[(&str, &str, &str, &str, &str, &str)]) -> UsageReport {
     for (p, c, e, s, sku, q) in rows {
         csv.push_str(&format!("{p},{c},{e},{s},{sku},{q}\n"));
     }
+    read(&csv)
+}
+
+/// A report read from CSV, of May 2024.
+fn read(csv: &str) -> UsageReport {
     UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())
         .unwrap()
         .0
+        .with_period(may())
+        .unwrap()
 }
 
 fn rates(currency: Currency) -> WholesaleRateCard {
@@ -94,15 +101,10 @@ fn month() -> MonthlyBilling {
         ("sp-1", "c7", "R-2", "s12", "A-W-WXC-CALL-U", "33"),
     ]);
     let book = PriceBook::from_toml_str(BOOK).unwrap();
-    bill_month(
-        &report,
-        &org(),
-        &book,
-        Some(&rates(Currency::USD)),
-        may(),
-        &BillingOptions::default(),
-    )
-    .unwrap()
+    Billing::new(&org(), &book)
+        .wholesale(&rates(Currency::USD))
+        .run(&report)
+        .unwrap()
 }
 
 fn invoice<'a>(month: &'a MonthlyBilling, org_id: &str) -> &'a Invoice {
@@ -232,19 +234,14 @@ fn margins_per_customer_sub_partner_and_sku() {
 fn currency_mismatch_and_missing_price_are_refused() {
     let report = usage(&[("p-1", "c1", "CUST-1", "s1", "A-W-WXC-CALL-U", "31")]);
     let book = PriceBook::from_toml_str(BOOK).unwrap();
-    let err = bill_month(
-        &report,
-        &org(),
-        &book,
-        Some(&rates(Currency::EUR)),
-        may(),
-        &BillingOptions::default(),
-    )
-    .unwrap_err();
+    let err = Billing::new(&org(), &book)
+        .wholesale(&rates(Currency::EUR))
+        .run(&report)
+        .unwrap_err();
     assert!(matches!(err, Error::CurrencyMismatch { .. }), "{err}");
 
     let report = usage(&[("p-1", "c1", "CUST-1", "s1", "A-W-WXM-MEET-U", "31")]);
-    let err = bill_month(&report, &org(), &book, None, may(), &BillingOptions::default()).unwrap_err();
+    let err = Billing::new(&org(), &book).run(&report).unwrap_err();
     assert_eq!(
         err.to_string(),
         "no price for SKU A-W-WXM-MEET-U in the price book (customer c1 / CUST-1), needed by line 2 of usage report 1"
@@ -252,11 +249,11 @@ fn currency_mismatch_and_missing_price_are_refused() {
     assert!(matches!(&err, Error::MissingPrice { row: Some(row), .. } if row.line == 2));
 
     let report = usage(&[("sp-1", "c6", "R-1", "s1", "A-W-CA-CALL-U", "31")]);
-    let err = bill_month(&report, &org(), &book, None, may(), &BillingOptions::default()).unwrap_err();
+    let err = Billing::new(&org(), &book).run(&report).unwrap_err();
     assert!(err.to_string().contains("sub-partner sp-1"), "{err}");
 
     let report = usage(&[("x-9", "c6", "R-1", "s1", "A-W-WXC-CALL-U", "31")]);
-    let err = bill_month(&report, &org(), &book, None, may(), &BillingOptions::default()).unwrap_err();
+    let err = Billing::new(&org(), &book).run(&report).unwrap_err();
     assert!(
         err.to_string().contains("neither the partner nor a sub-partner"),
         "{err}"
@@ -267,10 +264,9 @@ fn currency_mismatch_and_missing_price_are_refused() {
 fn per_location_lines_and_tiers() {
     let csv = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY,LOCATION_ID\n\
                c1,s1,A-W-WXC-CALL-U,31,L1\nc1,s2,A-W-WXC-CALL-U,31,L2\nc1,s3,A-W-WXC-CALL-U,15.5,L2\n";
-    let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).unwrap();
+    let report = read(csv);
     let book = PriceBook::from_toml_str(BOOK).unwrap();
-    let options = BillingOptions { per_location: true };
-    let month = bill_month(&report, &org(), &book, None, may(), &options).unwrap();
+    let month = Billing::new(&org(), &book).per_location(true).run(&report).unwrap();
     let lines: Vec<(Option<&str>, String)> = month.customer_invoices[0]
         .lines
         .iter()
@@ -283,8 +279,8 @@ fn per_location_lines_and_tiers() {
     );
 
     let tiered = csv.replace("A-W-WXC-CALL-U", "A-W-CA-CALL-U");
-    let (report, _) = UsageReport::read_csv(tiered.as_bytes(), &ReadOptions::default()).unwrap();
-    let err = bill_month(&report, &org(), &book, None, may(), &options).unwrap_err();
+    let report = read(&tiered);
+    let err = Billing::new(&org(), &book).per_location(true).run(&report).unwrap_err();
     assert!(
         err.to_string().contains("per-location lines are not available"),
         "{err}"
@@ -340,7 +336,7 @@ proptest! {
             let q = Decimal::new(i64::from(*q), 4);
             csv.push_str(&format!("c{c},s{i},{},{q}\n", skus[*s]));
         }
-        let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).unwrap();
+        let report = read(&csv);
         let book = BOOK.replace(
             "tax_percent = \"10\"",
             &format!(
@@ -350,7 +346,7 @@ proptest! {
             ),
         );
         let book = PriceBook::from_toml_str(&book).unwrap();
-        let month = bill_month(&report, &org(), &book, None, may(), &BillingOptions::default()).unwrap();
+        let month = Billing::new(&org(), &book).run(&report).unwrap();
         for inv in month.invoices() {
             check_adds_up(inv);
         }

@@ -5,9 +5,8 @@
 
 use wholesale_billing::ccws::OfferDetailsResponse;
 use wholesale_billing::{
-    AssignmentLedger, BillingOptions, Currency, Decimal, Error, ErrorKind, LoadMode, OrgFormat, Organisation, Period,
-    PriceBook, ReadOptions, RowOrigin, UsageReport, VendorInvoiceOptions, WholesaleRate, WholesaleRateCard, bill_month,
-    error_with_causes, expected_vendor_invoice,
+    AssignmentLedger, Billing, Currency, Decimal, Error, ErrorKind, ExpectedInvoice, LoadMode, OrgFormat, Organisation,
+    Period, PriceBook, ReadOptions, RowOrigin, UsageReport, WholesaleRate, WholesaleRateCard, error_with_causes,
 };
 
 const ORG: &str = "[partner]\norg_id = \"p\"\nname = \"Acme\"\nsubscription_id = \"Sub1\"\n";
@@ -21,10 +20,13 @@ fn may() -> Period {
     Period::month(2024, 5).unwrap()
 }
 
+/// A report read from CSV, of May 2024.
 fn read(csv: &str) -> UsageReport {
     UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())
         .unwrap()
         .0
+        .with_period(may())
+        .unwrap()
 }
 
 /// The byte offset, line and column of the first invalid byte, from the source of the error.
@@ -80,10 +82,10 @@ fn a_missing_rate_names_the_line_of_the_row_that_needs_it() {
     rates
         .insert(WholesaleRate::new("A-W-WXC-CALL-U", Decimal::new(8, 0)))
         .unwrap();
-    let options = VendorInvoiceOptions::default();
+    let invoice = ExpectedInvoice::new(&rates);
 
     // Two reports: the second one's line 4 (its first row of the SKU with usage).
-    let err = expected_vendor_invoice([&partner, &reseller], may(), &rates, &options).unwrap_err();
+    let err = invoice.build([&partner, &reseller]).unwrap_err();
     let at = RowOrigin {
         report: "usage report",
         file: 1,
@@ -97,11 +99,11 @@ fn a_missing_rate_names_the_line_of_the_row_that_needs_it() {
 
     // The same reports concatenated: the part is the file.
     let both = UsageReport::concat([&partner, &reseller]).unwrap();
-    let err = expected_vendor_invoice([&both], may(), &rates, &options).unwrap_err();
+    let err = invoice.build([&both]).unwrap_err();
     assert_eq!(err.row(), Some(&at));
     // ... and so after sorting and aggregating it.
     let sorted = both.sorted();
-    let err = expected_vendor_invoice([&sorted], may(), &rates, &options).unwrap_err();
+    let err = invoice.build([&sorted]).unwrap_err();
     assert_eq!(err.row(), Some(&at));
 
     // A computed report has no lines: the error names the SKU only.
@@ -112,7 +114,7 @@ fn a_missing_rate_names_the_line_of_the_row_that_needs_it() {
     let computed = ledger
         .usage_report(may(), &wholesale_billing::ReportOptions::default())
         .unwrap();
-    let err = expected_vendor_invoice([&computed], may(), &rates, &options).unwrap_err();
+    let err = invoice.build([&computed]).unwrap_err();
     assert!(matches!(err, Error::MissingRate { row: None, .. }), "{err:?}");
 }
 
@@ -131,22 +133,21 @@ fn a_missing_price_and_a_missing_margin_rate_name_the_row() {
     rates
         .insert(WholesaleRate::new("A-W-WXC-CALL-U", Decimal::new(8, 0)))
         .unwrap();
-    let options = BillingOptions::default();
-    let err = bill_month(&usage, &org, &book, Some(&rates), may(), &options).unwrap_err();
+    let err = Billing::new(&org, &book).wholesale(&rates).run(&usage).unwrap_err();
     assert!(matches!(err, Error::MissingRate { .. }), "{err:?}");
     assert_eq!(err.row().map(|r| r.line), Some(4));
 
     let stranger = read(
         "PARTNER_ORG_ID,CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\np,c1,s1,A-W-WXC-CALL-U,31\nx,c9,s2,A-W-WXC-CALL-U,1\n",
     );
-    let err = bill_month(&stranger, &org, &book, None, may(), &options).unwrap_err();
+    let err = Billing::new(&org, &book).run(&stranger).unwrap_err();
     assert_eq!(
         err.to_string(),
         "the usage report has a row of org x (customer c9, line 3 of usage report 1), neither the partner nor a sub-partner"
     );
 
     let book = PriceBook::from_toml_str("currency = \"USD\"\n[skus.\"A-W-WXC-CALL-U\"]\nprice = \"10\"\n").unwrap();
-    let err = bill_month(&usage, &org, &book, None, may(), &options).unwrap_err();
+    let err = Billing::new(&org, &book).run(&usage).unwrap_err();
     assert!(matches!(err, Error::MissingPrice { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),

@@ -5,9 +5,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use wholesale_billing::{
-    BillingOptions, Currency, Decimal, Error, MonthlyBilling, Organisation, Partner, Period, PriceBook, ReadOptions,
-    UsageReport, VendorInvoice, VendorInvoiceOptions, WholesaleRate, WholesaleRateCard, bill_month,
-    expected_vendor_invoice,
+    Billing, Currency, Decimal, Error, ExpectedInvoice, MonthlyBilling, Organisation, Partner, Period, PriceBook,
+    ReadOptions, UsageReport, VendorInvoice, WholesaleRate, WholesaleRateCard,
 };
 
 const MAX: &str = "79228162514264337593543950335";
@@ -29,9 +28,16 @@ fn org() -> Organisation {
 fn usage(sku: &str, user_days: &str) -> UsageReport {
     let csv =
         format!("CUSTOMER_ORG_ID,CUSTOMER_EXTERNAL_ID,SUBSCRIBER_ID,SKU,QUANTITY\nc1,CUST-1,s1,{sku},{user_days}\n");
+    read(&csv)
+}
+
+/// A report read from CSV, of May 2024.
+fn read(csv: &str) -> UsageReport {
     UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())
         .unwrap()
         .0
+        .with_period(may())
+        .unwrap()
 }
 
 fn rates(sku: &str, rate: &str) -> WholesaleRateCard {
@@ -52,8 +58,8 @@ fn no_panic<T>(what: &str, f: impl FnOnce() -> T) -> T {
 fn bill(book: &str, user_days: &str, wholesale: Option<&WholesaleRateCard>) -> Result<MonthlyBilling, Error> {
     let book = PriceBook::from_toml_str(book).unwrap();
     let usage = usage("A-W-WXC-CALL-U", user_days);
-    no_panic("bill_month", || {
-        bill_month(&usage, &org(), &book, wholesale, may(), &BillingOptions::default())
+    no_panic("billing", || {
+        Billing::new(&org(), &book).wholesale(wholesale).run(&usage)
     })
 }
 
@@ -124,12 +130,10 @@ fn margin_at_a_huge_wholesale_rate() {
 fn vendor_tax_at_a_huge_rate() {
     let usage = usage("A-W-WXC-CALL-U", "31");
     let card = rates("A-W-WXC-CALL-U", "30000000000000000000000000000");
-    let options = VendorInvoiceOptions {
-        tax_percent: Some(Decimal::ONE_HUNDRED),
-        ..VendorInvoiceOptions::default()
-    };
-    let result = no_panic("expected_vendor_invoice", || {
-        expected_vendor_invoice([&usage], may(), &card, &options)
+    let result = no_panic("expected invoice", || {
+        ExpectedInvoice::new(&card)
+            .tax_percent(Decimal::ONE_HUNDRED)
+            .build([&usage])
     });
     assert_overflow(result, &["tax", "vendor invoice"]);
 }
@@ -140,11 +144,9 @@ fn vendor_tax_at_a_huge_rate() {
 fn vendor_rows_beyond_the_quantity_range() {
     let csv = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\n\
                c1,s1,A-W-WXC-CALL-U,900000000000000\nc1,s2,A-W-WXC-CALL-U,900000000000000\n";
-    let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).unwrap();
+    let report = read(csv);
     let card = rates("A-W-WXC-CALL-U", "1");
-    let result = no_panic("expected_vendor_invoice", || {
-        expected_vendor_invoice([&report], may(), &card, &VendorInvoiceOptions::default())
-    });
+    let result = no_panic("expected invoice", || ExpectedInvoice::new(&card).build([&report]));
     assert_overflow(result, &["user-days", "A-W-WXC-CALL-U"]);
 }
 
@@ -161,8 +163,8 @@ fn vendor_invoice_lines_whose_sum_overflows() {
 
 use proptest::prelude::*;
 use wholesale_billing::{
-    Commitment, FixedLine, Invoice, LineKind, Money, PriceBand, Quantity, ReconcileOptions, SkuEntry, SkuPrice,
-    SubPartner, Terms, TierKind, UnitMode, VendorInvoiceLine, price_units, reconcile,
+    FixedLine, Invoice, LineKind, Money, PriceBand, Quantity, Reconciler, SkuEntry, SkuPrice, SubPartner, Terms,
+    TierKind, UnitMode, VendorInvoiceLine, price_units,
 };
 
 /// Decimals at the edges: `Decimal::MAX` and `MIN`, zero and negative zero at every scale, the
@@ -220,9 +222,7 @@ fn report(rows: &[(&str, &str, &str, usize, Quantity)]) -> UsageReport {
             SKUS[*sku % 2]
         ));
     }
-    UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())
-        .unwrap()
-        .0
+    read(&csv)
 }
 
 fn card(rates: &[Decimal], committed: Option<Decimal>) -> WholesaleRateCard {
@@ -323,7 +323,7 @@ proptest! {
         };
         let rates = card(&rates, None);
         for wholesale in [None, Some(&rates)] {
-            match bill_month(&usage, &org, &book, wholesale, may(), &BillingOptions::default()) {
+            match Billing::new(&org, &book).wholesale(wholesale).run(&usage) {
                 Ok(month) => {
                     for inv in month.invoices() {
                         check_invoice(inv)?;
@@ -356,18 +356,16 @@ proptest! {
             ("sp-1", "c3", "s4", 0, quantities[2]),
         ]);
         let rates = card(&rates, committed_rate);
-        let options = VendorInvoiceOptions {
-            commitment: commitment.map_or(Commitment::Uncommitted, |m| Commitment::Committed {
-                monthly: Money::new(m, Currency::USD),
-            }),
-            fixed_lines: fixed
-                .map(|(quantity, rate)| FixedLine { sku: "SVS-FLEX-SUPT-BAS".into(), description: String::new(), quantity, rate })
-                .into_iter()
-                .collect(),
-            tax_percent: tax,
-            ..VendorInvoiceOptions::default()
-        };
-        match expected_vendor_invoice([&usage], may(), &rates, &options) {
+        let invoice = ExpectedInvoice::new(&rates)
+            .committed(commitment.map(|m| Money::new(m, Currency::USD)))
+            .fixed_lines(fixed.map(|(quantity, rate)| FixedLine {
+                sku: "SVS-FLEX-SUPT-BAS".into(),
+                description: String::new(),
+                quantity,
+                rate,
+            }))
+            .tax_percent(tax);
+        match invoice.build([&usage]) {
             Ok(invoice) => {
                 let Ok(total) = invoice.total() else {
                     // Lines that fit one by one but not summed: the total says so, located.
@@ -429,7 +427,7 @@ proptest! {
             stated_total: Some(Money::new(quantity, Currency::USD)),
         };
         for invoice in [None, Some(&invoice)] {
-            match reconcile(&expected, [&vendor], invoice, &rates, may(), &ReconcileOptions::default()) {
+            match Reconciler::new(&rates).invoice(invoice).run(&expected, [&vendor]) {
                 Ok(result) => match result.summary() {
                     Ok(summary) => {
                         let net = Money::sum(result.findings.iter().map(|f| f.money_impact), Currency::USD).unwrap();

@@ -1,16 +1,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 //! Reconciliation (SPEC.md §6) on generated months: a month against itself (whole or split into
 //! the partner's and the sub-partners' reports, computed or read back from CSV) is clean, planted
-//! discrepancies are found exactly, and the invoice checks hold against `expected_vendor_invoice`.
+//! discrepancies are found exactly, and the invoice checks hold against the `ExpectedInvoice`.
 
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use wholesale_billing::synthetic::{GeneratorConfig, PlantedDiscrepancy, generate, plant_discrepancies};
 use wholesale_billing::{
-    AssignmentLedger, Currency, Decimal, Error, FindingClass, LineKind, LoadMode, Money, Period, Quantity, ReadOptions,
-    ReconcileOptions, Reconciliation, ReportLevel, ReportOptions, Scope, UsageReport, VendorInvoiceOptions,
-    WholesaleRate, WholesaleRateCard, expected_vendor_invoice, reconcile,
+    AssignmentLedger, Currency, Decimal, Error, ExpectedInvoice, FindingClass, LineKind, LoadMode, Money, Period,
+    Quantity, ReadOptions, Reconciler, Reconciliation, ReportLevel, ReportOptions, Scope, UsageReport, WholesaleRate,
+    WholesaleRateCard,
 };
 
 fn may() -> Period {
@@ -87,6 +87,8 @@ fn read_back(report: &UsageReport) -> UsageReport {
     UsageReport::read_csv(csv.as_slice(), &ReadOptions::default())
         .unwrap()
         .0
+        .with_period(may())
+        .unwrap()
 }
 
 /// (class, customer, subscriber, SKU, expected SKU, expected, actual).
@@ -129,33 +131,26 @@ fn planted_keys(planted: &[PlantedDiscrepancy]) -> Vec<Key> {
 #[test]
 fn a_month_against_itself_whole_split_or_read_back_is_clean() {
     let m = month(7, 60, 1_500, 4);
-    let options = ReconcileOptions::default();
+    let options = Reconciler::new(&m.rates);
     let parts = split(&m);
     assert_eq!(parts.len(), 5);
     assert!(
         parts.iter().filter(|p| !p.is_empty()).count() >= 3,
         "the partner and sub-partners have usage"
     );
-    let invoice = expected_vendor_invoice(&parts, may(), &m.rates, &VendorInvoiceOptions::default()).unwrap();
+    let invoice = ExpectedInvoice::new(&m.rates).build(&parts).unwrap();
+    let options = options.invoice(&invoice);
 
-    let itself = reconcile(&m.whole, [&m.whole], Some(&invoice), &m.rates, may(), &options).unwrap();
+    let itself = options.run(&m.whole, [&m.whole]).unwrap();
     assert!(itself.is_clean(), "{:?}", itself.findings.first());
-    let against_split = reconcile(&m.whole, &parts, Some(&invoice), &m.rates, may(), &options).unwrap();
+    let against_split = options.run(&m.whole, &parts).unwrap();
     assert!(against_split.is_clean(), "{:?}", against_split.findings.first());
     // Read back from CSV, every report has its own string table: texts are compared, not symbols.
     let read: Vec<UsageReport> = parts.iter().map(read_back).collect();
-    let against_read = reconcile(&m.whole, &read, Some(&invoice), &m.rates, may(), &options).unwrap();
+    let against_read = options.run(&m.whole, &read).unwrap();
     assert!(against_read.is_clean(), "{:?}", against_read.findings.first());
     let read_whole = read_back(&m.whole);
-    let reversed = reconcile(
-        &read_whole,
-        parts.iter().rev(),
-        Some(&invoice),
-        &m.rates,
-        may(),
-        &options,
-    )
-    .unwrap();
+    let reversed = options.run(&read_whole, parts.iter().rev()).unwrap();
     assert!(reversed.is_clean());
     assert_eq!(
         itself.summary().unwrap().to_string(),
@@ -165,7 +160,7 @@ fn a_month_against_itself_whole_split_or_read_back_is_clean() {
     // Leaving the largest sub-partner's report out makes every one of its rows missing.
     let (largest, _) = parts.iter().enumerate().skip(1).max_by_key(|(_, p)| p.len()).unwrap();
     let others = parts.iter().enumerate().filter(|(i, _)| *i != largest).map(|(_, p)| p);
-    let without = reconcile(&m.whole, others, None, &m.rates, may(), &options).unwrap();
+    let without = Reconciler::new(&m.rates).run(&m.whole, others).unwrap();
     let mut missing: Vec<(&str, &str, &str)> = parts[largest]
         .rows()
         .map(|r| (r.customer_org_id, r.subscriber_id, r.sku))
@@ -184,24 +179,36 @@ fn a_month_against_itself_whole_split_or_read_back_is_clean() {
 fn reports_of_another_period_are_refused() {
     let m = small();
     let june = Period::month(2024, 6).unwrap();
-    let err = reconcile(&m.whole, [&m.whole], None, &m.rates, june, &ReconcileOptions::default()).unwrap_err();
+    let options = ReportOptions::new(ReportLevel::User).scope(Scope::Subscription);
+    let of_june = m.ledger.usage_report(june, &options).unwrap();
+    let err = Reconciler::new(&m.rates)
+        .run(&m.whole, [&m.whole, &of_june])
+        .unwrap_err();
     assert!(matches!(err, Error::PeriodMismatch { .. }), "{err}");
     assert_eq!(
         err.to_string(),
-        "invalid period: the expected usage report covers 2024-05-01..2024-05-31, the billing period \
-         is 2024-06-01..2024-06-30"
+        "invalid period: the vendor report 2 covers 2024-06-01..2024-06-30, the billing period \
+         is 2024-05-01..2024-05-31"
     );
-    // A report read back from CSV carries no period: its rows' dates tell.
+    // A report read back from CSV carries no period until it is given one, checked against its
+    // rows' dates.
     let mut csv = Vec::new();
     m.whole.write_csv(&mut csv).unwrap();
     let (read, _) = UsageReport::read_csv(&csv[..], &ReadOptions::default()).unwrap();
-    let may = Period::month(2024, 5).unwrap();
-    assert!(reconcile(&m.whole, [&read], None, &m.rates, may, &ReconcileOptions::default()).is_ok());
-    let err = reconcile(&read, [&read], None, &m.rates, june, &ReconcileOptions::default()).unwrap_err();
+    let err = Reconciler::new(&m.rates).run(&m.whole, [&read]).unwrap_err();
+    assert!(matches!(err, Error::ReportWithoutPeriod { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("the vendor report 1 does not say its period, which reconciliation needs"),
+        "{err}"
+    );
+    let of_may = read.clone().with_period(may()).unwrap();
+    assert!(Reconciler::new(&m.rates).run(&m.whole, [&of_may]).unwrap().is_clean());
+    let err = read.clone().with_period(june).unwrap_err();
     let text = err.to_string();
     assert!(
         text.starts_with(&format!(
-            "invalid period: the expected usage report has {} rows outside 2024-06-01..2024-06-30: row 1 (",
+            "invalid period: the usage report has {} rows outside 2024-06-01..2024-06-30: row 1 (",
             read.len()
         )),
         "{text}"
@@ -221,7 +228,7 @@ fn every_planted_kind_is_found_on_a_generated_month() {
     ] {
         assert_eq!(planted.iter().filter(|p| p.class == class).count(), 3, "{class}");
     }
-    let result = reconcile(&m.whole, [&vendor], None, &m.rates, may(), &ReconcileOptions::default()).unwrap();
+    let result = Reconciler::new(&m.rates).run(&m.whole, [&vendor]).unwrap();
     assert_eq!(keys(&result), planted_keys(&planted));
     for f in &result.findings {
         assert!(!f.customer_external_id.is_empty(), "{f:?}");
@@ -237,15 +244,7 @@ fn every_planted_kind_is_found_on_a_generated_month() {
         }
     }
     // Read back from CSV, the planted report gives the same findings.
-    let read = reconcile(
-        &m.whole,
-        [&read_back(&vendor)],
-        None,
-        &m.rates,
-        may(),
-        &ReconcileOptions::default(),
-    )
-    .unwrap();
+    let read = Reconciler::new(&m.rates).run(&m.whole, [&read_back(&vendor)]).unwrap();
     assert_eq!(read, result);
 }
 
@@ -259,12 +258,12 @@ fn tolerance_suppresses_planted_quantity_mismatches_within_it() {
         .map(|p| (p.actual.ten_thousandths() - p.expected.ten_thousandths()).abs())
         .max()
         .unwrap();
-    let within = ReconcileOptions::default().tolerance(Quantity::from_ten_thousandths(largest));
-    let result = reconcile(&m.whole, [&vendor], None, &m.rates, may(), &within).unwrap();
+    let within = Reconciler::new(&m.rates).tolerance(Quantity::from_ten_thousandths(largest));
+    let result = within.run(&m.whole, [&vendor]).unwrap();
     assert_eq!(result.of_class(FindingClass::QuantityMismatch).count(), 0);
     assert_eq!(result.findings.len(), 12, "the other kinds ignore the tolerance");
-    let below = ReconcileOptions::default().tolerance(Quantity::from_ten_thousandths(largest - 1));
-    let result = reconcile(&m.whole, [&vendor], None, &m.rates, may(), &below).unwrap();
+    let below = Reconciler::new(&m.rates).tolerance(Quantity::from_ten_thousandths(largest - 1));
+    let result = below.run(&m.whole, [&vendor]).unwrap();
     assert_eq!(result.of_class(FindingClass::QuantityMismatch).count(), 1);
 }
 
@@ -272,24 +271,19 @@ fn tolerance_suppresses_planted_quantity_mismatches_within_it() {
 fn invoice_checks_against_the_expected_vendor_invoice() {
     let m = small();
     let parts = split(m);
-    let options = VendorInvoiceOptions {
-        tax_percent: Some(Decimal::new(22, 0)),
-        ..VendorInvoiceOptions::default()
-    };
-    let invoice = expected_vendor_invoice(&parts, may(), &m.rates, &options).unwrap();
+    let invoice = ExpectedInvoice::new(&m.rates)
+        .tax_percent(Decimal::new(22, 0))
+        .build(&parts)
+        .unwrap();
     let total = invoice.total().unwrap();
-    let stated = ReconcileOptions::default().stated_invoice_total(total);
-    let clean = reconcile(&m.whole, &parts, Some(&invoice), &m.rates, may(), &stated).unwrap();
+    let stated = Reconciler::new(&m.rates).stated_total(total);
+    let clean = stated.invoice(&invoice).run(&m.whole, &parts).unwrap();
     assert!(clean.is_clean(), "{:?}", clean.findings);
     // Through the invoice CSV and back.
     let mut csv = Vec::new();
     invoice.write_csv(&mut csv).unwrap();
     let (read, _) = wholesale_billing::VendorInvoice::read_csv(csv.as_slice()).unwrap();
-    assert!(
-        reconcile(&m.whole, &parts, Some(&read), &m.rates, may(), &stated)
-            .unwrap()
-            .is_clean()
-    );
+    assert!(stated.invoice(&read).run(&m.whole, &parts).unwrap().is_clean());
 
     // A line one cent off and a stated total that does not add up.
     let mut tampered = invoice.clone();
@@ -299,8 +293,8 @@ fn invoice_checks_against_the_expected_vendor_invoice() {
         .extended
         .checked_add(Money::parse("0.01", Currency::USD).unwrap())
         .unwrap();
-    let wrong_total = ReconcileOptions::default().stated_invoice_total(total);
-    let result = reconcile(&m.whole, &parts, Some(&tampered), &m.rates, may(), &wrong_total).unwrap();
+    let wrong_total = Reconciler::new(&m.rates).stated_total(total);
+    let result = wrong_total.invoice(&tampered).run(&m.whole, &parts).unwrap();
     let found: Vec<(FindingClass, &str, String)> = result
         .findings
         .iter()
@@ -320,15 +314,7 @@ fn invoice_checks_against_the_expected_vendor_invoice() {
     let line = more.lines.iter_mut().find(|l| l.kind == LineKind::Usage).unwrap();
     line.quantity += Decimal::new(1, 0);
     line.extended = Money::new((line.quantity * line.rate).round_dp(2), Currency::USD);
-    let result = reconcile(
-        &m.whole,
-        &parts,
-        Some(&more),
-        &m.rates,
-        may(),
-        &ReconcileOptions::default(),
-    )
-    .unwrap();
+    let result = Reconciler::new(&m.rates).invoice(&more).run(&m.whole, &parts).unwrap();
     assert_eq!(result.findings.len(), 1, "{:?}", result.findings);
     let f = &result.findings[0];
     assert_eq!(f.class, FindingClass::InvoiceQuantityMismatch);
@@ -337,47 +323,32 @@ fn invoice_checks_against_the_expected_vendor_invoice() {
 
     // Planted usage differences show at the invoice too: the invoice follows the vendor reports.
     let (vendor, _) = plant_discrepancies(&m.whole, 3, 8).unwrap();
-    let vendor_invoice = expected_vendor_invoice([&vendor], may(), &m.rates, &VendorInvoiceOptions::default()).unwrap();
-    let result = reconcile(
-        &m.whole,
-        [&vendor],
-        Some(&vendor_invoice),
-        &m.rates,
-        may(),
-        &ReconcileOptions::default(),
-    )
-    .unwrap();
+    let vendor_invoice = ExpectedInvoice::new(&m.rates).build([&vendor]).unwrap();
+    let result = Reconciler::new(&m.rates)
+        .invoice(&vendor_invoice)
+        .run(&m.whole, [&vendor])
+        .unwrap();
     assert_eq!(result.of_class(FindingClass::InvoiceQuantityMismatch).count(), 0);
     assert_eq!(result.findings.len(), 8);
-    let against_expected = reconcile(
-        &m.whole,
-        [&vendor],
-        Some(&invoice),
-        &m.rates,
-        may(),
-        &ReconcileOptions::default(),
-    )
-    .unwrap();
+    let against_expected = Reconciler::new(&m.rates)
+        .invoice(&invoice)
+        .run(&m.whole, [&vendor])
+        .unwrap();
     assert!(against_expected.of_class(FindingClass::InvoiceQuantityMismatch).count() > 0);
 }
 
 #[test]
 fn an_invoice_in_another_currency_is_refused() {
     let m = small();
-    let invoice = expected_vendor_invoice([&m.whole], may(), &m.rates, &VendorInvoiceOptions::default()).unwrap();
+    let invoice = ExpectedInvoice::new(&m.rates).build([&m.whole]).unwrap();
     let mut eur_rates = WholesaleRateCard::new(Currency::EUR);
     for rate in m.rates.rates() {
         eur_rates.insert(rate.clone()).unwrap();
     }
-    let err = reconcile(
-        &m.whole,
-        [&m.whole],
-        Some(&invoice),
-        &eur_rates,
-        may(),
-        &ReconcileOptions::default(),
-    )
-    .unwrap_err();
+    let err = Reconciler::new(&eur_rates)
+        .invoice(&invoice)
+        .run(&m.whole, [&m.whole])
+        .unwrap_err();
     assert!(matches!(err, Error::CurrencyMismatch { .. }), "{err}");
     assert_eq!(err.to_string(), "currency mismatch: expected EUR, found USD");
 }
@@ -386,7 +357,7 @@ fn an_invoice_in_another_currency_is_refused() {
 fn csv_and_json_of_a_planted_month() {
     let m = small();
     let (vendor, planted) = plant_discrepancies(&m.whole, 11, 4).unwrap();
-    let result = reconcile(&m.whole, [&vendor], None, &m.rates, may(), &ReconcileOptions::default()).unwrap();
+    let result = Reconciler::new(&m.rates).run(&m.whole, [&vendor]).unwrap();
     let mut out = Vec::new();
     result.write_csv(&mut out).unwrap();
     let mut reader = csv::Reader::from_reader(out.as_slice());
@@ -445,7 +416,7 @@ proptest! {
         let m = small();
         let (vendor, planted) = plant_discrepancies(&m.whole, seed, count).unwrap();
         prop_assert_eq!(planted.len(), count);
-        let result = reconcile(&m.whole, [&vendor], None, &m.rates, may(), &ReconcileOptions::default()).unwrap();
+        let result = Reconciler::new(&m.rates).run(&m.whole, [&vendor]).unwrap();
         prop_assert_eq!(keys(&result), planted_keys(&planted));
         let summary = result.summary().unwrap();
         prop_assert_eq!(summary.findings, count);
@@ -462,7 +433,7 @@ proptest! {
         prop_assume!(!parts[which].is_empty());
         let (planted_part, planted) = plant_discrepancies(&parts[which], seed, count).unwrap();
         parts[which] = planted_part;
-        let result = reconcile(&m.whole, &parts, None, &m.rates, may(), &ReconcileOptions::default()).unwrap();
+        let result = Reconciler::new(&m.rates).run(&m.whole, &parts).unwrap();
         prop_assert_eq!(keys(&result), planted_keys(&planted));
     }
 }

@@ -415,7 +415,9 @@ class UsageReport:
     """A usage report in the Webex billing report's form."""
 
     @staticmethod
-    def read_csv(source: _Source, *, level: _Level | None = None, lenient: bool = False) -> UsageReport: ...
+    def read_csv(
+        source: _Source, *, level: _Level | None = None, lenient: bool = False, period: _PeriodLike | None = None
+    ) -> UsageReport: ...
     @staticmethod
     def concat(reports: Iterable[UsageReport]) -> UsageReport: ...
     @staticmethod
@@ -424,6 +426,7 @@ class UsageReport:
     def level(self) -> Literal["USER", "CUSTOMER", "PARTNER"]: ...
     @property
     def period(self) -> Period | None: ...
+    def with_period(self, period: _PeriodLike) -> UsageReport: ...
     @property
     def columns(self) -> list[str]: ...
     @property
@@ -705,7 +708,6 @@ class MonthlyBilling:
 
 def expected_vendor_invoice(
     usage: UsageReport | Iterable[UsageReport],
-    period: _PeriodLike,
     rates: WholesaleRateCard,
     *,
     committed: Money | _DecimalLike | None = None,
@@ -717,7 +719,6 @@ def bill_month(
     usage: UsageReport,
     org: Organisation,
     price_book: PriceBook,
-    period: _PeriodLike,
     *,
     rates: WholesaleRateCard | None = None,
     per_location: bool = False,
@@ -830,7 +831,6 @@ def reconcile(
     expected: UsageReport,
     vendor_reports: UsageReport | Iterable[UsageReport],
     rates: WholesaleRateCard,
-    period: _PeriodLike,
     *,
     vendor_invoice: VendorInvoice | None = None,
     tolerance: _DecimalLike | None = None,

@@ -158,6 +158,10 @@ fn representatives() -> Vec<Error> {
             found: period(),
             expected: Period::month(2024, 6).unwrap(),
         },
+        Error::ReportWithoutPeriod {
+            report: "vendor report 2".into(),
+            purpose: "reconciliation",
+        },
         Error::RowsOutsidePeriod {
             report: "usage report".into(),
             period: period(),
@@ -189,7 +193,9 @@ fn representatives() -> Vec<Error> {
             first: ReportLevel::User,
             other: ReportLevel::Partner,
         },
-        Error::NoReports,
+        Error::NoReports {
+            purpose: "concatenation",
+        },
         Error::NothingToPlant { count: 2 },
         Error::MissingRate {
             sku: "A".into(),
@@ -345,7 +351,14 @@ fn messages_start_lower_case() {
 fn error_kinds_are_distinct_and_named_after_their_variants() {
     let names: HashSet<&str> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
     assert_eq!(names.len(), ErrorKind::ALL.len());
-    assert_eq!(Error::NoReports.kind().name(), "NoReports");
+    assert_eq!(
+        Error::NoReports {
+            purpose: "concatenation"
+        }
+        .kind()
+        .name(),
+        "NoReports"
+    );
     let e = Error::Toml(toml_error());
     assert!(format!("{e:?}").starts_with("Toml("), "{e:?}");
 }

@@ -100,6 +100,7 @@ error_kinds![
     GeneratorPackageMissing,
     PeriodReversed,
     PeriodMismatch,
+    ReportWithoutPeriod,
     RowsOutsidePeriod,
     NotAWholeMonth,
     YearOutOfRange,

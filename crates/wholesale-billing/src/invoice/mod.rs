@@ -4,9 +4,5 @@
 mod customer;
 mod vendor;
 
-pub use customer::{
-    BillTo, BillingOptions, Invoice, InvoiceLine, LinePricing, MarginReport, MarginRow, MonthlyBilling, bill_month,
-};
-pub use vendor::{
-    Commitment, FixedLine, LineKind, VendorInvoice, VendorInvoiceLine, VendorInvoiceOptions, expected_vendor_invoice,
-};
+pub use customer::{BillTo, Billing, Invoice, InvoiceLine, LinePricing, MarginReport, MarginRow, MonthlyBilling};
+pub use vendor::{ExpectedInvoice, FixedLine, LineKind, VendorInvoice, VendorInvoiceLine};

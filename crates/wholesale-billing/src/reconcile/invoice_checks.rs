@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 
-use super::{Finding, FindingClass, ReconcileOptions};
+use super::{Finding, FindingClass, Reconciler};
 use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
 use crate::invoice::{LineKind, VendorInvoice, VendorInvoiceLine};
@@ -27,7 +27,7 @@ pub(super) fn check_currency(
     invoice: &VendorInvoice,
     currency: Currency,
     period: Period,
-    options: &ReconcileOptions,
+    options: &Reconciler<'_>,
 ) -> Result<()> {
     if invoice.currency != currency {
         return Err(mismatch(currency, invoice.currency));
@@ -35,7 +35,7 @@ pub(super) fn check_currency(
     if let Some(line) = invoice.lines.iter().find(|l| l.extended.currency() != currency) {
         return Err(mismatch(currency, line.extended.currency()));
     }
-    if let Some(total) = options.stated_invoice_total.or(invoice.stated_total)
+    if let Some(total) = options.stated_total.or(invoice.stated_total)
         && total.currency() != currency
     {
         return Err(mismatch(currency, total.currency()));
@@ -100,7 +100,7 @@ pub(super) fn check_invoice(
     vendor_days_by_sku: &[(String, Quantity)],
     rates: &WholesaleRateCard,
     period: Period,
-    options: &ReconcileOptions,
+    options: &Reconciler<'_>,
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
     let currency = rates.currency();
@@ -162,7 +162,7 @@ pub(super) fn check_invoice(
         }
     }
 
-    if let Some(stated) = options.stated_invoice_total.or(invoice.stated_total) {
+    if let Some(stated) = options.stated_total.or(invoice.stated_total) {
         let sum = invoice.total()?;
         if stated.amount() != sum.amount() {
             let mut finding = invoice_finding(
@@ -182,11 +182,7 @@ pub(super) fn check_invoice(
 
 /// A finding when the line's extended amount is not its quantity × rate, rounded to the minor
 /// unit (tax lines under the tax rounding, every other line under the line rounding).
-fn line_arithmetic(
-    line: &VendorInvoiceLine,
-    currency: Currency,
-    options: &ReconcileOptions,
-) -> Result<Option<Finding>> {
+fn line_arithmetic(line: &VendorInvoiceLine, currency: Currency, options: &Reconciler<'_>) -> Result<Option<Finding>> {
     let mode = if line.kind == LineKind::Tax {
         options.rounding.tax
     } else {

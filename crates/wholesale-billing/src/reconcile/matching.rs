@@ -11,7 +11,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 use rust_decimal::Decimal;
 
 use super::walk::{Cell, Side, Walk, split, walking_order};
-use super::{Finding, FindingClass, FindingUnit, ReconcileOptions};
+use super::{Finding, FindingClass, FindingUnit, Reconciler};
 use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
@@ -74,7 +74,7 @@ struct Context<'a, 'r> {
     /// The uncommitted rate of each SKU, by rank.
     rates: Vec<Decimal>,
     days: Decimal,
-    options: &'r ReconcileOptions,
+    options: &'r Reconciler<'r>,
     currency: Currency,
 }
 
@@ -87,7 +87,7 @@ pub(super) fn compare_usage(
     vendor: &[&UsageReport],
     rates: &WholesaleRateCard,
     period: Period,
-    options: &ReconcileOptions,
+    options: &Reconciler<'_>,
 ) -> Result<UsageComparison> {
     let mut reports: Vec<&UsageReport> = Vec::with_capacity(vendor.len() + 1);
     reports.push(expected);

@@ -3,10 +3,14 @@
 use rust_decimal::Decimal;
 
 use super::*;
+use crate::error::{Error, RowOrigin};
+use crate::invoice::VendorInvoice;
 use crate::invoice::{LineKind, VendorInvoiceLine};
 use crate::money::RoundingMode;
+use crate::money::{Money, RoundingPolicy};
 use crate::rates::WholesaleRate;
-use crate::report::ReadOptions;
+use crate::rates::WholesaleRateCard;
+use crate::report::{ReadOptions, ReportLevel, UsageReport};
 
 const WXC: &str = "A-W-WXC-CALL-U";
 const WXE: &str = "A-W-WXE-CALL-U";
@@ -17,10 +21,18 @@ fn d(s: &str) -> Decimal {
     s.parse().unwrap()
 }
 
+/// A report read from CSV, of May 2024.
 fn report(csv: &str) -> UsageReport {
+    report_of(csv, may())
+}
+
+/// A report read from CSV, of `period`.
+fn report_of(csv: &str, period: Period) -> UsageReport {
     UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())
         .unwrap()
         .0
+        .with_period(period)
+        .unwrap()
 }
 
 fn rates() -> WholesaleRateCard {
@@ -88,15 +100,7 @@ fn rows(r: &Reconciliation) -> Vec<Row<'_>> {
 #[test]
 fn golden_usage_findings_of_every_class() {
     let (a, b) = vendor_reports();
-    let result = reconcile(
-        &expected_report(),
-        [&a, &b],
-        None,
-        &rates(),
-        may(),
-        &ReconcileOptions::default(),
-    )
-    .unwrap();
+    let result = Reconciler::new(&rates()).run(&expected_report(), [&a, &b]).unwrap();
     use FindingClass::*;
     let s = |x: &str| x.to_owned();
     assert_eq!(
@@ -250,8 +254,8 @@ fn golden_usage_findings_of_every_class() {
 fn vendor_reports_in_any_order_give_the_same_findings() {
     let (a, b) = vendor_reports();
     let expected = expected_report();
-    let forward = reconcile(&expected, [&a, &b], None, &rates(), may(), &ReconcileOptions::default()).unwrap();
-    let backward = reconcile(&expected, [&b, &a], None, &rates(), may(), &ReconcileOptions::default()).unwrap();
+    let forward = Reconciler::new(&rates()).run(&expected, [&a, &b]).unwrap();
+    let backward = Reconciler::new(&rates()).run(&expected, [&b, &a]).unwrap();
     assert_eq!(forward, backward);
 }
 
@@ -259,15 +263,7 @@ fn vendor_reports_in_any_order_give_the_same_findings() {
 fn pairing_is_in_sku_order_and_leftovers_are_unexpected() {
     let expected = report(&format!("{HEADER}c,,s,{WXE},1,\n"));
     let vendor = report(&format!("{HEADER}c,,s,{WXM},2,\nc,,s,{CA},3,\n"));
-    let result = reconcile(
-        &expected,
-        [&vendor],
-        None,
-        &rates(),
-        may(),
-        &ReconcileOptions::default(),
-    )
-    .unwrap();
+    let result = Reconciler::new(&rates()).run(&expected, [&vendor]).unwrap();
     let got: Vec<(FindingClass, &str, Option<&str>)> = result
         .findings
         .iter()
@@ -286,23 +282,24 @@ fn pairing_is_in_sku_order_and_leftovers_are_unexpected() {
 #[test]
 fn tolerance_suppresses_quantity_mismatches_within_it_only() {
     let (a, b) = vendor_reports();
-    let options = ReconcileOptions::default().tolerance("0.5".parse().unwrap());
-    let result = reconcile(&expected_report(), [&a, &b], None, &rates(), may(), &options).unwrap();
+    let rates = rates();
+    let options = Reconciler::new(&rates).tolerance("0.5".parse().unwrap());
+    let result = options.run(&expected_report(), [&a, &b]).unwrap();
     assert_eq!(
         result.of_class(FindingClass::QuantityMismatch).count(),
         0,
         "0.5 and 0.0417 are within"
     );
     assert_eq!(result.findings.len(), 5, "missing, unexpected and SKU findings stay");
-    let options = ReconcileOptions::default().tolerance("0.4999".parse().unwrap());
-    let result = reconcile(&expected_report(), [&a, &b], None, &rates(), may(), &options).unwrap();
+    let options = Reconciler::new(&rates).tolerance("0.4999".parse().unwrap());
+    let result = options.run(&expected_report(), [&a, &b]).unwrap();
     let subs: Vec<&str> = result
         .of_class(FindingClass::QuantityMismatch)
         .map(|f| f.subscriber_id.as_str())
         .collect();
     assert_eq!(subs, ["s2"]);
-    let negative = ReconcileOptions::default().tolerance("-1".parse().unwrap());
-    let err = reconcile(&expected_report(), [&a], None, &rates(), may(), &negative).unwrap_err();
+    let negative = Reconciler::new(&rates).tolerance("-1".parse().unwrap());
+    let err = negative.run(&expected_report(), [&a]).unwrap_err();
     assert!(matches!(err, Error::InvalidQuantity { .. }), "{err}");
 }
 
@@ -312,15 +309,7 @@ fn zero_quantities_are_no_usage() {
     let vendor = report(&format!(
         "{HEADER}c,,t,{WXC},0.5,L1\nc,,t,{WXC},0.5,L2\nc,,u,{WXE},0,\n"
     ));
-    let result = reconcile(
-        &expected,
-        [&vendor],
-        None,
-        &rates(),
-        may(),
-        &ReconcileOptions::default(),
-    )
-    .unwrap();
+    let result = Reconciler::new(&rates()).run(&expected, [&vendor]).unwrap();
     assert!(result.is_clean(), "{:?}", result.findings);
 }
 
@@ -330,14 +319,14 @@ fn the_line_rounding_rounds_money_impacts() {
     let mut card = WholesaleRateCard::new(Currency::USD);
     card.insert(WholesaleRate::new(WXC, d("1"))).unwrap();
     let ten = Period::from_dates("2024-05-01", "2024-05-10").unwrap();
-    let expected = report(&format!("{HEADER}c,,s,{WXC},1,\n"));
-    let vendor = report(&format!("{HEADER}c,,s,{WXC},1.05,\n"));
+    let expected = report_of(&format!("{HEADER}c,,s,{WXC},1,\n"), ten);
+    let vendor = report_of(&format!("{HEADER}c,,s,{WXC},1.05,\n"), ten);
     let impact = |mode| {
-        let options = ReconcileOptions::default().rounding(RoundingPolicy {
+        let options = Reconciler::new(&card).rounding(RoundingPolicy {
             line: mode,
             ..RoundingPolicy::default()
         });
-        let r = reconcile(&expected, [&vendor], None, &card, ten, &options).unwrap();
+        let r = options.run(&expected, [&vendor]).unwrap();
         r.findings[0].money_impact.to_string()
     };
     assert_eq!(impact(RoundingMode::HalfEven), "0.00 USD");
@@ -351,7 +340,7 @@ fn bad_inputs_are_refused() {
     // A SKU without a rate, even when it matches: nothing is priced at zero silently.
     let mut card = WholesaleRateCard::new(Currency::USD);
     card.insert(WholesaleRate::new(WXC, d("8"))).unwrap();
-    let err = reconcile(&expected, [&a], None, &card, may(), &ReconcileOptions::default()).unwrap_err();
+    let err = Reconciler::new(&card).run(&expected, [&a]).unwrap_err();
     assert!(matches!(err, Error::MissingRate { .. }), "{err}");
     // No vendor report row has the SKU: the first expected row that needs the rate, by its line.
     assert_eq!(
@@ -370,7 +359,7 @@ fn bad_inputs_are_refused() {
     // A vendor row needs it: the vendor's row is named (the sub-partner's report is the second;
     // A-W-CA-CALL-U, the first SKU in text order without a rate, is on its line 3).
     let (_, b) = vendor_reports();
-    let err = reconcile(&expected, [&a, &b], None, &card, may(), &ReconcileOptions::default()).unwrap_err();
+    let err = Reconciler::new(&card).run(&expected, [&a, &b]).unwrap_err();
     let row = err.row().copied();
     assert_eq!(
         row,
@@ -383,20 +372,12 @@ fn bad_inputs_are_refused() {
     );
     // Not a USER report.
     let customer = a.aggregate(ReportLevel::Customer).unwrap();
-    let err = reconcile(
-        &expected,
-        [&customer],
-        None,
-        &rates(),
-        may(),
-        &ReconcileOptions::default(),
-    )
-    .unwrap_err();
+    let err = Reconciler::new(&rates()).run(&expected, [&customer]).unwrap_err();
     assert_eq!(
         err.to_string(),
         "wrong report level: the vendor report 1 is a CUSTOMER report; reconciliation takes a USER report"
     );
-    let err = reconcile(&customer, [&a], None, &rates(), may(), &ReconcileOptions::default()).unwrap_err();
+    let err = Reconciler::new(&rates()).run(&customer, [&a]).unwrap_err();
     assert!(
         err.to_string()
             .contains("the expected usage report is a CUSTOMER report"),
@@ -441,8 +422,9 @@ fn golden_invoice_findings() {
         line("SVS-FLEX-SUPT-BAS", LineKind::Other, "1", "0.00", "0.00"),
         line("TAX", LineKind::Tax, "1", "4.13", "4.13"),
     ]);
-    let options = ReconcileOptions::default().stated_invoice_total(Money::parse("23.59", Currency::USD).unwrap());
-    let result = reconcile(&a, [&a, &b], Some(&clean), &rates(), may(), &options).unwrap();
+    let rates = rates();
+    let options = Reconciler::new(&rates).stated_total(Money::parse("23.59", Currency::USD).unwrap());
+    let result = options.invoice(&clean).run(&a, [&a, &b]).unwrap();
     let invoice_findings: Vec<_> = result
         .findings
         .iter()
@@ -459,8 +441,8 @@ fn golden_invoice_findings() {
         .lines
         .push(line("A-W-CS-MNTH", LineKind::CommittedSpend, "1", "100", "100.00"));
     // Lines add up to 11.04 + 2.49 + 0.00 + 4.13 + 18.00 + 100.00 = 135.66; the invoice says 135.63.
-    let options = ReconcileOptions::default().stated_invoice_total(Money::parse("135.63", Currency::USD).unwrap());
-    let result = reconcile(&a, [&a, &b], Some(&tampered), &rates(), may(), &options).unwrap();
+    let options = Reconciler::new(&rates).stated_total(Money::parse("135.63", Currency::USD).unwrap());
+    let result = options.invoice(&tampered).run(&a, [&a, &b]).unwrap();
     let got: Vec<(FindingClass, &str, String, String, String, String, FindingUnit)> = result
         .findings
         .iter()
@@ -552,15 +534,7 @@ fn a_committed_invoice_without_usage_lines_is_only_checked_for_arithmetic() {
         line("A-W-CS-MNTH", LineKind::CommittedSpend, "1", "5000", "5000.00"),
         line("OVERAGE", LineKind::Overage, "1", "12.5", "12.50"),
     ]);
-    let result = reconcile(
-        &a,
-        [&a, &b],
-        Some(&committed),
-        &rates(),
-        may(),
-        &ReconcileOptions::default(),
-    )
-    .unwrap();
+    let result = Reconciler::new(&rates()).invoice(&committed).run(&a, [&a, &b]).unwrap();
     assert!(
         result
             .findings
@@ -571,7 +545,7 @@ fn a_committed_invoice_without_usage_lines_is_only_checked_for_arithmetic() {
     );
     let mut bad = committed;
     bad.lines[1].extended = Money::parse("12.00", Currency::USD).unwrap();
-    let result = reconcile(&a, [&a, &b], Some(&bad), &rates(), may(), &ReconcileOptions::default()).unwrap();
+    let result = Reconciler::new(&rates()).invoice(&bad).run(&a, [&a, &b]).unwrap();
     let arithmetic: Vec<&str> = result
         .of_class(FindingClass::InvoiceArithmetic)
         .map(|f| f.sku.as_str())
@@ -584,22 +558,23 @@ fn invoice_currency_and_period_must_agree() {
     let (a, _) = vendor_reports();
     let mut eur = invoice(vec![]);
     eur.currency = Currency::EUR;
-    let err = reconcile(&a, [&a], Some(&eur), &rates(), may(), &ReconcileOptions::default()).unwrap_err();
+    let err = Reconciler::new(&rates()).invoice(&eur).run(&a, [&a]).unwrap_err();
     assert_eq!(err.to_string(), "currency mismatch: expected USD, found EUR");
     let mut mixed = invoice(vec![line(WXC, LineKind::Usage, "1", "8", "8.00")]);
     mixed.lines[0].extended = Money::parse("8.00", Currency::EUR).unwrap();
     assert!(matches!(
-        reconcile(&a, [&a], Some(&mixed), &rates(), may(), &ReconcileOptions::default()),
+        Reconciler::new(&rates()).invoice(&mixed).run(&a, [&a]),
         Err(Error::CurrencyMismatch { .. })
     ));
-    let options = ReconcileOptions::default().stated_invoice_total(Money::parse("1", Currency::GBP).unwrap());
+    let rates = rates();
+    let options = Reconciler::new(&rates).stated_total(Money::parse("1", Currency::GBP).unwrap());
     assert!(matches!(
-        reconcile(&a, [&a], Some(&invoice(vec![])), &rates(), may(), &options),
+        options.invoice(&invoice(vec![])).run(&a, [&a]),
         Err(Error::CurrencyMismatch { .. })
     ));
     let mut april = invoice(vec![]);
     april.period = Some(Period::month(2024, 4).unwrap());
-    let err = reconcile(&a, [&a], Some(&april), &rates(), may(), &ReconcileOptions::default()).unwrap_err();
+    let err = Reconciler::new(&rates).invoice(&april).run(&a, [&a]).unwrap_err();
     assert!(matches!(err, Error::PeriodMismatch { .. }), "{err}");
     assert_eq!(
         err.to_string(),
@@ -610,15 +585,7 @@ fn invoice_currency_and_period_must_agree() {
 #[test]
 fn csv_and_json_shapes() {
     let (a, b) = vendor_reports();
-    let result = reconcile(
-        &expected_report(),
-        [&a, &b],
-        None,
-        &rates(),
-        may(),
-        &ReconcileOptions::default(),
-    )
-    .unwrap();
+    let result = Reconciler::new(&rates()).run(&expected_report(), [&a, &b]).unwrap();
     let mut out = Vec::new();
     result.write_csv(&mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
@@ -695,21 +662,13 @@ fn generated_month() -> (UsageReport, WholesaleRateCard) {
 fn the_two_thread_merge_finds_what_was_planted_and_nothing_else() {
     let (report, card) = generated_month();
     assert!(report.len() * 2 >= matching_threshold());
-    let options = ReconcileOptions::default();
-    assert!(
-        reconcile(&report, [&report], None, &card, may(), &options)
-            .unwrap()
-            .is_clean()
-    );
+    let options = Reconciler::new(&card);
+    assert!(options.run(&report, [&report]).unwrap().is_clean());
     // Shuffled rows take the sorted-permutation path; the result is the same.
     let mut shuffled = report.clone();
     shuffled.rows.reverse();
     shuffled.rows.swap(0, 7);
-    assert!(
-        reconcile(&report, [&shuffled], None, &card, may(), &options)
-            .unwrap()
-            .is_clean()
-    );
+    assert!(options.run(&report, [&shuffled]).unwrap().is_clean());
     for seed in 0..20 {
         let (vendor, planted) = crate::synthetic::plant_discrepancies(&report, seed, 10).unwrap();
         for vendor in [vendor.clone(), {
@@ -717,7 +676,7 @@ fn the_two_thread_merge_finds_what_was_planted_and_nothing_else() {
             v.rows.reverse();
             v
         }] {
-            let result = reconcile(&report, [&vendor], None, &card, may(), &options).unwrap();
+            let result = options.run(&report, [&vendor]).unwrap();
             let found: Vec<_> = result
                 .findings
                 .iter()
@@ -765,7 +724,7 @@ fn unsorted_reports_with_shared_prefixes_are_walked_in_text_order() {
          customer-b,,subscriber-3,{WXC},3,\n"
     ));
     for (e, v) in [(&expected, &vendor), (&vendor, &expected), (&vendor, &vendor)] {
-        let result = reconcile(e, [v], None, &rates(), may(), &ReconcileOptions::default()).unwrap();
+        let result = Reconciler::new(&rates()).run(e, [v]).unwrap();
         assert!(result.is_clean(), "{:?}", result.findings);
     }
 }

@@ -8,6 +8,7 @@
 mod aggregate;
 mod column;
 mod engine;
+mod period;
 mod read;
 mod write;
 
@@ -16,10 +17,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use column::Column;
+pub(crate) use period::{ANY_LEVEL, billing_period};
 pub use read::ReadOptions;
 
 use crate::checked::{self, Subject};
-use crate::error::{Error, OutsideRow, Result, RowOrigin};
+use crate::error::{Error, Result, RowOrigin};
 use crate::ledger::SubscriberType;
 use crate::proration::HourPolicy;
 use crate::quantity::Quantity;
@@ -250,80 +252,6 @@ impl UsageReport {
         self.level
     }
 
-    /// The billing period, when the report was computed (a report read from CSV does not say).
-    pub fn period(&self) -> Option<Period> {
-        self.period
-    }
-
-    /// Checks that the report is of `period`: a computed report must be of that very period, and
-    /// every row's consumption dates (a report read from CSV carries no period) must lie within
-    /// `[start 00:00, end + 1 day 00:00)`. `which` names the report in the message.
-    ///
-    /// # Errors
-    /// [`Error::PeriodMismatch`] for a computed report of another period;
-    /// [`Error::RowsOutsidePeriod`] naming the report, the first rows outside the period (by their
-    /// 1-based data row number) and how many there are.
-    ///
-    /// ```
-    /// use wholesale_billing::{Period, ReadOptions, UsageReport};
-    /// let csv = "SKU,CONSUMPTION_START_DATE,CONSUMPTION_END_DATE,QUANTITY\n\
-    ///            A-W-CA-CALL-U,2024-05-01T00:00:00.000Z,2024-05-31T23:59:59.999Z,31\n\
-    ///            A-W-CA-CALL-U,2023-04-13T00:00:00.000Z,2023-05-12T10:00:00.000Z,29.4583\n";
-    /// let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
-    /// let err = report.check_period(Period::month(2024, 5)?, "vendor report").unwrap_err();
-    /// assert_eq!(err.to_string(), "invalid period: the vendor report has 1 row outside 2024-05-01..2024-05-31: \
-    ///     row 2 (A-W-CA-CALL-U, 2023-04-13T00:00:00.000Z..2023-05-12T10:00:00.000Z); is it a report of another period?");
-    /// assert!(report.check_period(Period::new("2023-04-01".parse()?, "2024-05-31".parse()?)?, "r").is_ok());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn check_period(&self, period: Period, which: &str) -> Result<()> {
-        if let Some(p) = self.period {
-            if p != period {
-                return Err(Error::PeriodMismatch {
-                    document: which.to_owned(),
-                    found: p,
-                    expected: period,
-                });
-            }
-            return Ok(());
-        }
-        let (from, until) = (period.start_instant().as_micros(), period.end_exclusive().as_micros());
-        let outside = |r: &RowData| {
-            (r.start != NO_START && !(from..until).contains(&r.start))
-                || (r.end != NO_END && !(from..=until).contains(&r.end))
-        };
-        let bad: Vec<usize> = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| outside(r))
-            .map(|(i, _)| i)
-            .collect();
-        if bad.is_empty() {
-            return Ok(());
-        }
-        let date = |micros: i64, none: i64| (micros != none).then(|| Timestamp::from_micros(micros));
-        let rows: Vec<OutsideRow> = bad
-            .iter()
-            .take(3)
-            .map(|&i| {
-                let r = &self.rows[i];
-                OutsideRow {
-                    row: i + 1,
-                    sku: self.strings.get(r.sku).to_owned(),
-                    start: date(r.start, NO_START),
-                    end: date(r.end, NO_END),
-                }
-            })
-            .collect();
-        Err(Error::RowsOutsidePeriod {
-            report: which.to_owned(),
-            period,
-            count: bad.len(),
-            rows,
-        })
-    }
-
     /// The first row (with usage, if any) of `sku` read from CSV in `reports`, as a
     /// [`RowOrigin`] of the input `report`: the file counts the parts of every report before.
     pub(crate) fn first_row_of_sku(reports: &[&UsageReport], report: &'static str, sku: &str) -> Option<RowOrigin> {
@@ -448,7 +376,9 @@ impl UsageReport {
     pub fn concat<'a>(reports: impl IntoIterator<Item = &'a UsageReport>) -> Result<UsageReport> {
         let reports: Vec<&UsageReport> = reports.into_iter().collect();
         let Some(first) = reports.first() else {
-            return Err(Error::NoReports);
+            return Err(Error::NoReports {
+                purpose: "concatenation",
+            });
         };
         if reports.len() == 1 {
             return Ok((*first).clone());

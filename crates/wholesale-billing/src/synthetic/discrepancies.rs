@@ -1,5 +1,5 @@
 //! Planted discrepancies: a copy of a USER report with known differences, so that a demo or a
-//! test can check that [`reconcile`](crate::reconcile) finds exactly what was planted.
+//! test can check that a [`Reconciler`](crate::Reconciler) finds exactly what was planted.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
@@ -80,19 +80,21 @@ const KINDS: [FindingClass; 4] = [
 /// [`Error::NothingToPlant`] for changes asked of a report without rows; [`Error::Overflow`] beyond the string table's capacity.
 ///
 /// ```
-/// use wholesale_billing::{Currency, Decimal, ReadOptions, ReconcileOptions, Period, UsageReport,
-///     WholesaleRate, WholesaleRateCard, reconcile};
+/// use wholesale_billing::{Currency, Decimal, Period, ReadOptions, Reconciler, UsageReport, WholesaleRate,
+///     WholesaleRateCard};
 /// use wholesale_billing::synthetic::plant_discrepancies;
 /// let csv = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\n\
 ///            c1,s1,A-W-WXC-CALL-U,31\nc1,s2,A-W-WXE-CALL-U,12.5\nc2,s3,A-W-WXC-CALL-U,3\nc2,s4,A-W-WXC-CALL-U,1\n";
 /// let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+/// let report = report.with_period(Period::month(2024, 5)?)?;
 /// let (vendor, planted) = plant_discrepancies(&report, 7, 4)?;
+/// assert_eq!(vendor.period(), report.period());
 /// assert_eq!(planted.len(), 4);
 ///
 /// let mut rates = WholesaleRateCard::new(Currency::USD);
 /// rates.insert(WholesaleRate::new("A-W-WXC-CALL-U", Decimal::new(8, 0)))?;
 /// rates.insert(WholesaleRate::new("A-W-WXE-CALL-U", Decimal::new(6, 0)))?;
-/// let result = reconcile(&report, [&vendor], None, &rates, Period::month(2024, 5)?, &ReconcileOptions::default())?;
+/// let result = Reconciler::new(&rates).run(&report, [&vendor])?;
 /// let found: Vec<_> = result.findings.iter()
 ///     .map(|f| (f.class, f.customer_org_id.as_str(), f.subscriber_id.as_str(), f.sku.as_str()))
 ///     .collect();

@@ -1,5 +1,5 @@
 //! The billing computation of a month: usage rows routed to customers and sub-partners, priced
-//! by the price book into invoices ([`bill_month`]).
+//! by the price book into invoices ([`Billing`]).
 // Every sum, difference, product and quotient of money or quantities here goes through
 // `crate::checked`: clippy refuses an operator that could panic or overflow.
 #![deny(clippy::arithmetic_side_effects)]
@@ -17,16 +17,8 @@ use crate::money::{Currency, Money, RoundingPolicy};
 use crate::org::Organisation;
 use crate::quantity::Quantity;
 use crate::rates::{EffectiveTerms, PriceBook, SkuPrice, UnitMode, WholesaleRateCard, price_units};
-use crate::report::{ReportLevel, UsageReport};
+use crate::report::{ReportLevel, UsageReport, billing_period};
 use crate::time::Period;
-
-/// Options of [`bill_month`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct BillingOptions {
-    /// One line per SKU and location instead of per SKU (not for tiered SKUs, whose tiers apply to
-    /// the customer's whole quantity of the SKU).
-    pub per_location: bool,
-}
 
 /// Usage of one bill, per (SKU, location): user-days, whole units, and a description; texts
 /// borrowed from the report.
@@ -38,8 +30,9 @@ struct BillUsage<'r> {
 }
 
 /// Bills a month: one invoice per customer of the partner and one roll-up per sub-partner, from a
-/// USER or CUSTOMER usage report of the whole subscription (or of the partner only), the price book
-/// and, for margins, the wholesale rate card.
+/// USER or CUSTOMER usage report of the whole subscription (or of the partner only) and the price
+/// book; with a wholesale rate card ([`Billing::wholesale`]), the margins too. A builder, ended by
+/// [`Billing::run`].
 ///
 /// Per customer and SKU: units are `round(Σ user-days / days, 4)` (prorated) or `Σ ceil(user-days
 /// / days)` over the report's rows (whole units); the line is `round(price(units))` with flat,
@@ -48,18 +41,8 @@ struct BillUsage<'r> {
 /// Rows are routed by `PARTNER_ORG_ID`: the partner's (or empty) to customer invoices, a
 /// sub-partner's to that sub-partner's roll-up.
 ///
-/// # Errors
-/// [`Error::MissingPrice`] for a SKU without a price and [`Error::MissingRate`] for a SKU without
-/// a wholesale rate (nothing is priced at zero silently), each naming the first row that needs it
-/// when the report was read from CSV; [`Error::WrongReportLevel`] for a PARTNER level report;
-/// [`Error::PeriodMismatch`] or [`Error::RowsOutsidePeriod`] for a report of another period;
-/// [`Error::UnknownRowOrg`] for a row of an org that is neither the partner nor a sub-partner;
-/// [`Error::TiersPerLocation`] for per-location lines of a tiered SKU; [`Error::CurrencyMismatch`]
-/// when the price book and the rate card differ in currency.
-///
 /// ```
-/// use wholesale_billing::{bill_month, BillingOptions, Organisation, Partner, Period, PriceBook,
-///     ReadOptions, UsageReport};
+/// use wholesale_billing::{Billing, Organisation, Partner, Period, PriceBook, ReadOptions, UsageReport};
 /// let org = Organisation::new(Partner { org_id: "p".into(), name: "Acme".into(), subscription_id: "S".into() })?;
 /// let book = PriceBook::from_toml_str(r#"
 ///     currency = "USD"
@@ -70,30 +53,132 @@ struct BillUsage<'r> {
 /// let csv = "CUSTOMER_ORG_ID,CUSTOMER_EXTERNAL_ID,SUBSCRIBER_ID,SKU,QUANTITY\n\
 ///            c1,CUST-1,s1,A-W-WXC-CALL-U,31\nc1,CUST-1,s2,A-W-WXC-CALL-U,15.5\n";
 /// let (usage, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
-/// let month = bill_month(&usage, &org, &book, None, Period::month(2024, 5)?, &BillingOptions::default())?;
+/// let usage = usage.with_period(Period::month(2024, 5)?)?;
+/// let month = Billing::new(&org, &book).run(&usage)?;
 /// let invoice = &month.customer_invoices[0];
 /// assert_eq!(invoice.lines[0].units.to_string(), "1.5000");       // 46.5 user-days / 31 days
 /// assert_eq!(invoice.subtotal.to_string(), "18.00 USD");
 /// assert_eq!(invoice.total.to_string(), "19.80 USD");
 /// # Ok::<(), wholesale_billing::Error>(())
 /// ```
-pub fn bill_month(
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a billing builder does nothing until `run`"]
+pub struct Billing<'a> {
+    org: &'a Organisation,
+    book: &'a PriceBook,
+    wholesale: Option<&'a WholesaleRateCard>,
+    per_location: bool,
+}
+
+impl<'a> Billing<'a> {
+    /// The billing of `org`'s customers and sub-partners at the prices of `book`: one line per
+    /// SKU, no margins.
+    ///
+    /// ```
+    /// use wholesale_billing::{Billing, Organisation, Partner, Period, PriceBook, ReadOptions, UsageReport};
+    /// let org = Organisation::new(Partner { org_id: "p".into(), name: "Acme".into(), subscription_id: "S".into() })?;
+    /// let book = PriceBook::from_toml_str("currency = \"EUR\"")?;
+    /// let (none, _) = UsageReport::read_csv("CUSTOMER_ORG_ID,SKU,QUANTITY\n".as_bytes(), &ReadOptions::default())?;
+    /// let month = Billing::new(&org, &book).run(&none.with_period(Period::month(2024, 5)?)?)?;
+    /// assert!(month.customer_invoices.is_empty() && month.margin.is_none());
+    /// assert_eq!(month.grand_total()?.to_string(), "0.00 EUR");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn new(org: &'a Organisation, book: &'a PriceBook) -> Self {
+        Billing {
+            org,
+            book,
+            wholesale: None,
+            per_location: false,
+        }
+    }
+
+    /// Also the margin report: revenue against the wholesale cost at `rates` (in the price
+    /// book's currency), per customer, sub-partner and SKU. `None` (as not calling it): no
+    /// margins.
+    ///
+    /// ```
+    /// use wholesale_billing::{Billing, Currency, Decimal, Organisation, Partner, Period, PriceBook, ReadOptions,
+    ///     UsageReport, WholesaleRate, WholesaleRateCard};
+    /// let org = Organisation::new(Partner { org_id: "p".into(), name: "Acme".into(), subscription_id: "S".into() })?;
+    /// let book = PriceBook::from_toml_str("currency = \"USD\"\n[skus.\"A-W-WXC-CALL-U\"]\nprice = \"12.00\"")?;
+    /// let mut rates = WholesaleRateCard::new(Currency::USD);
+    /// rates.insert(WholesaleRate::new("A-W-WXC-CALL-U", Decimal::new(8, 0)))?;
+    /// let csv = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\nc1,s1,A-W-WXC-CALL-U,31\n";
+    /// let (usage, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+    /// let usage = usage.with_period(Period::month(2024, 5)?)?;
+    /// let month = Billing::new(&org, &book).wholesale(&rates).run(&usage)?;
+    /// let margin = month.margin.expect("a rate card gives margins");
+    /// assert_eq!(margin.rows[0].margin.to_string(), "4.00 USD");    // 12.00 − 8.00
+    /// let none: Option<&WholesaleRateCard> = None;
+    /// assert!(Billing::new(&org, &book).wholesale(none).run(&usage)?.margin.is_none());
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn wholesale(mut self, rates: impl Into<Option<&'a WholesaleRateCard>>) -> Self {
+        self.wholesale = rates.into();
+        self
+    }
+
+    /// One line per SKU and location (`true`) instead of per SKU (the default); not for tiered
+    /// SKUs, whose tiers apply to the customer's whole quantity of the SKU.
+    ///
+    /// ```
+    /// use wholesale_billing::{Billing, Organisation, Partner, Period, PriceBook, ReadOptions, UsageReport};
+    /// let org = Organisation::new(Partner { org_id: "p".into(), name: "Acme".into(), subscription_id: "S".into() })?;
+    /// let book = PriceBook::from_toml_str("currency = \"USD\"\n[skus.\"A-W-WXC-CALL-U\"]\nprice = \"12.00\"")?;
+    /// let csv = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY,LOCATION_ID\n\
+    ///            c1,s1,A-W-WXC-CALL-U,31,paris\nc1,s2,A-W-WXC-CALL-U,31,lyon\n";
+    /// let (usage, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+    /// let usage = usage.with_period(Period::month(2024, 5)?)?;
+    /// let month = Billing::new(&org, &book).per_location(true).run(&usage)?;
+    /// let locations: Vec<_> = month.customer_invoices[0].lines.iter().map(|l| l.location_id.as_deref()).collect();
+    /// assert_eq!(locations, [Some("lyon"), Some("paris")]);
+    /// assert_eq!(Billing::new(&org, &book).run(&usage)?.customer_invoices[0].lines.len(), 1);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn per_location(mut self, per_location: bool) -> Self {
+        self.per_location = per_location;
+        self
+    }
+
+    /// The month's invoices (and margins) of `usage`: a USER or CUSTOMER report that knows its
+    /// period ([`UsageReport::with_period`] for a report read from CSV), the period billed.
+    ///
+    /// # Errors
+    /// [`Error::WrongReportLevel`] for a PARTNER level report; [`Error::ReportWithoutPeriod`] for
+    /// a report that does not know its period; [`Error::MissingPrice`] for a SKU without a price
+    /// and [`Error::MissingRate`] for a SKU without a wholesale rate (nothing is priced at zero
+    /// silently), each naming the first row that needs it when the report was read from CSV;
+    /// [`Error::UnknownRowOrg`] for a row of an org that is neither the partner nor a
+    /// sub-partner; [`Error::TiersPerLocation`] for per-location lines of a tiered SKU;
+    /// [`Error::CurrencyMismatch`] when the price book and the rate card differ in currency;
+    /// [`Error::Overflow`] for amounts beyond range.
+    ///
+    /// ```
+    /// use wholesale_billing::{Billing, Error, Organisation, Partner, PriceBook, ReadOptions, UsageReport};
+    /// let org = Organisation::new(Partner { org_id: "p".into(), name: "Acme".into(), subscription_id: "S".into() })?;
+    /// let book = PriceBook::from_toml_str("currency = \"USD\"")?;
+    /// let (partner_level, _) = UsageReport::read_csv("SKU,QUANTITY\nA-W-WXC-CALL-U,31\n".as_bytes(), &ReadOptions::default())?;
+    /// let err = Billing::new(&org, &book).run(&partner_level).unwrap_err();
+    /// assert!(matches!(err, Error::WrongReportLevel { .. }), "{err}");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn run(&self, usage: &UsageReport) -> Result<MonthlyBilling> {
+        let levels = &[ReportLevel::User, ReportLevel::Customer];
+        let period = billing_period(&[usage], "customer billing", levels, |_| "usage report".to_owned())?;
+        bill(usage, self.org, self.book, self.wholesale, period, self.per_location)
+    }
+}
+
+/// The computation of [`Billing::run`], its inputs checked.
+fn bill(
     usage: &UsageReport,
     org: &Organisation,
     book: &PriceBook,
     wholesale: Option<&WholesaleRateCard>,
     period: Period,
-    options: &BillingOptions,
+    per_location: bool,
 ) -> Result<MonthlyBilling> {
-    if usage.level() == ReportLevel::Partner {
-        return Err(Error::WrongReportLevel {
-            purpose: "customer billing",
-            report: "usage report".to_owned(),
-            expected: &[ReportLevel::User, ReportLevel::Customer],
-            found: usage.level(),
-        });
-    }
-    usage.check_period(period, "usage report")?;
     if let Some(rates) = wholesale
         && rates.currency() != book.currency
     {
@@ -124,7 +209,7 @@ pub fn bill_month(
                 })?;
             resellers.entry(index).or_default()
         };
-        let location = if options.per_location { row.location_id } else { "" };
+        let location = if per_location { row.location_id } else { "" };
         let entry = bill
             .lines
             .entry((row.sku, location))

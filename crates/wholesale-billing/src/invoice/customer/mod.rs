@@ -2,7 +2,7 @@
 //! roll-up per sub-partner at the sub-partner's wholesale price; plus the margin against the
 //! wholesale cost.
 //!
-//! This module holds the invoice itself and its CSV form; [`bill_month`] (in `bill`) computes a
+//! This module holds the invoice itself and its CSV form; [`Billing`] (in `bill`) computes a
 //! month of invoices, `margin` the margins against the wholesale cost and `summary` the month's
 //! [`MonthlyBilling`] with its summary files.
 
@@ -15,7 +15,7 @@ use std::io::Write;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-pub use bill::{BillingOptions, bill_month};
+pub use bill::Billing;
 pub use margin::{MarginReport, MarginRow};
 pub use summary::MonthlyBilling;
 

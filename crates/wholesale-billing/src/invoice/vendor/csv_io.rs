@@ -73,10 +73,10 @@ impl VendorInvoice {
     /// `committed_spend` for `A-W-CS-MNTH`), the period (`period` as `YYYY-MM-DD..YYYY-MM-DD`, or
     /// `period_start` and `period_end`), and the derivation columns `user_days` and
     /// `days_in_period` that [`VendorInvoice::write_csv`] writes are optional. Extended amounts are
-    /// kept as written, so each line's arithmetic can be checked by [`reconcile`](crate::reconcile).
+    /// kept as written, so each line's arithmetic can be checked by a [`Reconciler`](crate::Reconciler).
     ///
     /// A `TOTAL` row is kept as [`VendorInvoice::stated_total`], as written: a total that is not
-    /// the sum of the lines is what Cisco stated, and [`reconcile`](crate::reconcile) reports the
+    /// the sum of the lines is what Cisco stated, and a [`Reconciler`](crate::Reconciler) reports the
     /// difference as an `invoice_arithmetic` finding; the reader warns of it in the diagnostics,
     /// at the `TOTAL` row, with both amounts.
     ///

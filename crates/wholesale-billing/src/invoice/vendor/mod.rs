@@ -1,8 +1,8 @@
 //! The vendor invoice (SPEC.md §5.1): what the partner pays Cisco for a billing period, computed
 //! from usage and the wholesale rate card, or read from the invoice Cisco sent.
 //!
-//! This module holds the invoice model; [`expected_vendor_invoice`] (in `expected`) computes the
-//! invoice Cisco should send, and `csv_io` writes and reads the invoice as CSV.
+//! This module holds the invoice model; [`ExpectedInvoice`] (in `expected`) computes the invoice
+//! Cisco should send, and `csv_io` writes and reads the invoice as CSV.
 
 mod csv_io;
 mod expected;
@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-pub use expected::expected_vendor_invoice;
+pub use expected::ExpectedInvoice;
 
 use crate::checked::{self, Subject};
 use crate::error::Result;
-use crate::money::{Currency, Money, RoundingPolicy};
+use crate::money::{Currency, Money};
 use crate::quantity::Quantity;
 use crate::time::Period;
 
@@ -93,43 +93,6 @@ pub struct FixedLine {
     pub rate: Decimal,
 }
 
-/// The partner's purchasing model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Commitment {
-    /// Usage billed monthly in arrears at the uncommitted rates.
-    #[default]
-    Uncommitted,
-    /// A monthly committed spend billed in advance (`A-W-CS-MNTH`), plus the period's overage at
-    /// committed rates.
-    Committed {
-        /// The monthly committed spend.
-        monthly: Money,
-    },
-}
-
-/// How to compute an expected vendor invoice.
-///
-/// ```
-/// use wholesale_billing::{Commitment, Currency, Money, VendorInvoiceOptions};
-/// let options = VendorInvoiceOptions {
-///     commitment: Commitment::Committed { monthly: Money::parse("5000", Currency::USD)? },
-///     ..VendorInvoiceOptions::default()
-/// };
-/// assert!(options.fixed_lines.is_empty());
-/// # Ok::<(), wholesale_billing::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct VendorInvoiceOptions {
-    /// Uncommitted (default) or committed.
-    pub commitment: Commitment,
-    /// Fixed lines added as they are (support plans).
-    pub fixed_lines: Vec<FixedLine>,
-    /// Tax percentage on the subtotal (`None`: no tax line).
-    pub tax_percent: Option<Decimal>,
-    /// The rounding of each stage.
-    pub rounding: RoundingPolicy,
-}
-
 /// A vendor invoice: lines, each with its extended amount; the total is the sum of the lines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VendorInvoice {
@@ -145,7 +108,7 @@ pub struct VendorInvoice {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overage_basis: Vec<VendorInvoiceLine>,
     /// For an invoice read from a file: the total it states (its `TOTAL` row), kept as written so
-    /// that [`reconcile`](crate::reconcile) can check it against the sum of the lines.
+    /// that a [`Reconciler`](crate::Reconciler) can check it against the sum of the lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stated_total: Option<Money>,
 }

@@ -1,6 +1,7 @@
 //! Tests of the vendor invoice: the seed invoice, committed months, CSV and JSON.
 use super::*;
 use crate::error::{Error, IssueKind};
+use crate::invoice::ExpectedInvoice;
 use crate::rates::{WholesaleRate, WholesaleRateCard};
 use crate::report::{ReadOptions, UsageReport};
 
@@ -23,15 +24,27 @@ fn seed_rates() -> WholesaleRateCard {
     rates
 }
 
+/// A report read from CSV, of the seed's period.
+fn read(csv: &str) -> UsageReport {
+    UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())
+        .unwrap()
+        .0
+        .with_period(seed_period())
+        .unwrap()
+}
+
 /// The seed invoice's quantities, as user-days over its 30-day billing period (13 Apr – 12 May).
 fn seed_usage() -> UsageReport {
     // 105.425 × 30 = 3162.75; 356.6889 × 30 = 10700.667; 268.0069 × 30 = 8040.207;
     // 5.1944 × 30 = 155.832 — split over a partner and a sub-partner report would give the same.
     let csv = "SKU,QUANTITY\nA-W-CA-CALL-U,3162.75\nA-W-WXC-CALL-U,10700.667\n\
                A-W-WXE-CALL-U,8040.207\nA-W-WXM-MEET-U,155.832\n";
-    UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())
-        .unwrap()
-        .0
+    read(csv)
+}
+
+/// The expected invoice of the seed usage at the seed rates.
+fn seed_invoice(builder: impl FnOnce(ExpectedInvoice<'_>) -> ExpectedInvoice<'_>) -> Result<VendorInvoice> {
+    builder(ExpectedInvoice::new(&seed_rates())).build([&seed_usage()])
 }
 
 fn seed_period() -> Period {
@@ -40,16 +53,13 @@ fn seed_period() -> Period {
 
 #[test]
 fn the_seed_invoice_reproduces_to_the_cent() {
-    let options = VendorInvoiceOptions {
-        fixed_lines: vec![FixedLine {
-            sku: "SVS-FLEX-SUPT-BAS".into(),
-            description: "Basic Support for Flex Plan".into(),
-            quantity: Decimal::ONE,
-            rate: d("0.00"),
-        }],
-        ..VendorInvoiceOptions::default()
+    let support = FixedLine {
+        sku: "SVS-FLEX-SUPT-BAS".into(),
+        description: "Basic Support for Flex Plan".into(),
+        quantity: Decimal::ONE,
+        rate: d("0.00"),
     };
-    let invoice = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &options).unwrap();
+    let invoice = seed_invoice(|b| b.fixed_lines([support])).unwrap();
     let got: Vec<(String, String, String)> = invoice
         .lines
         .iter()
@@ -72,11 +82,10 @@ fn usage_split_over_reports_gives_the_same_invoice() {
     let a = "SKU,QUANTITY\nA-W-CA-CALL-U,3000\nA-W-WXC-CALL-U,700.667\n";
     let b = "SKU,QUANTITY\nA-W-CA-CALL-U,162.75\nA-W-WXC-CALL-U,10000\nA-W-WXE-CALL-U,8040.207\n\
              A-W-WXM-MEET-U,155.832\n";
-    let (a, _) = UsageReport::read_csv(a.as_bytes(), &ReadOptions::default()).unwrap();
-    let (b, _) = UsageReport::read_csv(b.as_bytes(), &ReadOptions::default()).unwrap();
-    let options = VendorInvoiceOptions::default();
-    let split = expected_vendor_invoice([&a, &b], seed_period(), &seed_rates(), &options).unwrap();
-    let whole = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &options).unwrap();
+    let (a, b) = (read(a), read(b));
+    let rates = seed_rates();
+    let split = ExpectedInvoice::new(&rates).build([&a, &b]).unwrap();
+    let whole = seed_invoice(|b| b).unwrap();
     assert_eq!(split, whole);
     assert_eq!(split.total().unwrap().to_string(), "5035.42 USD");
 }
@@ -87,13 +96,7 @@ fn committed_month_with_and_without_overage() {
     // 268.0069×5 = 1340.0345 → 1340.03 (half-even: 0.0345 → 0.03); 5.1944×8 = 41.5552 → 41.56.
     // Σ = 4300.11.
     for (commit, overage, total) in [("4000", "300.11", "4300.11"), ("5000", "0.00", "5000.00")] {
-        let options = VendorInvoiceOptions {
-            commitment: Commitment::Committed {
-                monthly: Money::parse(commit, Currency::USD).unwrap(),
-            },
-            ..VendorInvoiceOptions::default()
-        };
-        let invoice = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &options).unwrap();
+        let invoice = seed_invoice(|b| b.committed(Money::parse(commit, Currency::USD).unwrap())).unwrap();
         assert_eq!(invoice.lines.len(), 2);
         assert_eq!(invoice.lines[0].sku, "A-W-CS-MNTH");
         assert_eq!(invoice.lines[0].extended.amount().to_string(), format!("{commit}.00"));
@@ -107,64 +110,51 @@ fn committed_month_with_and_without_overage() {
 
 #[test]
 fn negative_commitment_fixed_lines_and_tax_are_refused() {
-    let refused = |options: VendorInvoiceOptions| {
-        expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &options)
-            .unwrap_err()
-            .to_string()
+    let refused =
+        |builder: fn(ExpectedInvoice<'_>) -> ExpectedInvoice<'_>| seed_invoice(builder).unwrap_err().to_string();
+    let committed = refused(|b| b.committed(Money::parse("-5", Currency::USD).unwrap()));
+    assert!(
+        committed.contains("the monthly commitment -5.00 USD is negative"),
+        "{committed}"
+    );
+    let fixed = |quantity: &str, rate: &str| FixedLine {
+        sku: "SVS-FLEX-SUPT-BAS".into(),
+        description: String::new(),
+        quantity: d(quantity),
+        rate: d(rate),
     };
-    let committed = VendorInvoiceOptions {
-        commitment: Commitment::Committed {
-            monthly: Money::parse("-5", Currency::USD).unwrap(),
-        },
-        ..VendorInvoiceOptions::default()
-    };
-    assert!(refused(committed).contains("the monthly commitment -5.00 USD is negative"));
-    let fixed = |quantity: &str, rate: &str| VendorInvoiceOptions {
-        fixed_lines: vec![FixedLine {
-            sku: "SVS-FLEX-SUPT-BAS".into(),
-            description: String::new(),
-            quantity: d(quantity),
-            rate: d(rate),
-        }],
-        ..VendorInvoiceOptions::default()
-    };
-    assert!(refused(fixed("1", "-5")).contains("fixed line SVS-FLEX-SUPT-BAS: the rate -5 is negative"));
-    assert!(refused(fixed("-1", "5")).contains("the quantity -1 is negative"));
-    let taxed = VendorInvoiceOptions {
-        tax_percent: Some(d("-10")),
-        ..VendorInvoiceOptions::default()
-    };
-    assert!(refused(taxed).contains("the tax percentage -10 is negative"));
+    let err = seed_invoice(|b| b.fixed_lines([fixed("1", "-5")])).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("fixed line SVS-FLEX-SUPT-BAS: the rate -5 is negative"),
+        "{err}"
+    );
+    let err = seed_invoice(|b| b.fixed_lines([fixed("-1", "5")])).unwrap_err();
+    assert!(err.to_string().contains("the quantity -1 is negative"), "{err}");
+    let taxed = refused(|b| b.tax_percent(d("-10")));
+    assert!(taxed.contains("the tax percentage -10 is negative"), "{taxed}");
     // Zero is fine (the seed's support line is 1 × 0.00).
-    let zero = fixed("1", "0.00");
-    assert!(expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &zero).is_ok());
+    assert!(seed_invoice(|b| b.fixed_lines([fixed("1", "0.00")])).is_ok());
 }
 
 #[test]
 fn missing_rate_and_currency_mismatch_are_refused() {
     let mut rates = seed_rates();
     let csv = "SKU,QUANTITY\nA-W-NEW-U,10\n";
-    let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).unwrap();
-    let err = expected_vendor_invoice([&report], seed_period(), &rates, &VendorInvoiceOptions::default()).unwrap_err();
+    let report = read(csv);
+    let err = ExpectedInvoice::new(&rates).build([&report]).unwrap_err();
     assert!(err.to_string().contains("no wholesale rate for SKU A-W-NEW-U"), "{err}");
     rates.insert(WholesaleRate::new("A-W-NEW-U", d("1"))).unwrap();
-    let options = VendorInvoiceOptions {
-        commitment: Commitment::Committed {
-            monthly: Money::parse("10", Currency::EUR).unwrap(),
-        },
-        ..VendorInvoiceOptions::default()
-    };
-    let err = expected_vendor_invoice([&report], seed_period(), &rates, &options).unwrap_err();
+    let err = ExpectedInvoice::new(&rates)
+        .committed(Money::parse("10", Currency::EUR).unwrap())
+        .build([&report])
+        .unwrap_err();
     assert!(matches!(err, Error::CurrencyMismatch { .. }), "{err}");
 }
 
 #[test]
 fn tax_line_is_rounded_once_on_the_subtotal() {
-    let options = VendorInvoiceOptions {
-        tax_percent: Some(d("22")),
-        ..VendorInvoiceOptions::default()
-    };
-    let invoice = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &options).unwrap();
+    let invoice = seed_invoice(|b| b.tax_percent(d("22"))).unwrap();
     let tax = invoice.lines.last().unwrap();
     // 5035.42 × 0.22 = 1107.7924 → 1107.79
     assert_eq!(tax.extended.amount().to_string(), "1107.79");
@@ -173,7 +163,7 @@ fn tax_line_is_rounded_once_on_the_subtotal() {
 
 #[test]
 fn csv_round_trip_and_total_check() {
-    let invoice = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &Default::default()).unwrap();
+    let invoice = seed_invoice(|b| b).unwrap();
     let mut out = Vec::new();
     invoice.write_csv(&mut out).unwrap();
     let (back, diagnostics) = VendorInvoice::read_csv(out.as_slice()).unwrap();
@@ -211,7 +201,7 @@ fn csv_round_trip_and_total_check() {
 /// read as a whole invoice: every cut is an error, located at a line of the file.
 #[test]
 fn a_cut_invoice_is_told_from_a_whole_one() {
-    let invoice = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &Default::default()).unwrap();
+    let invoice = seed_invoice(|b| b).unwrap();
     let mut out = Vec::new();
     invoice.write_csv(&mut out).unwrap();
     let whole = String::from_utf8(out).unwrap();
@@ -295,7 +285,7 @@ fn bad_rows_are_located() {
 
 #[test]
 fn json_keeps_amounts_as_strings() {
-    let invoice = expected_vendor_invoice([&seed_usage()], seed_period(), &seed_rates(), &Default::default()).unwrap();
+    let invoice = seed_invoice(|b| b).unwrap();
     let json = serde_json::to_string(&invoice).unwrap();
     assert!(
         json.contains(r#""extended":{"amount":"527.12","currency":"USD"}"#),
@@ -305,4 +295,35 @@ fn json_keeps_amounts_as_strings() {
     assert!(json.contains(r#""period":"2023-04-13..2023-05-12""#), "{json}");
     let back: VendorInvoice = serde_json::from_str(&json).unwrap();
     assert_eq!(back, invoice);
+}
+
+/// Issue 9, point 6: the reports carry the period, checked once at `build`.
+#[test]
+fn the_invoice_takes_its_period_from_the_reports() {
+    let rates = seed_rates();
+    let invoice = seed_invoice(|b| b).unwrap();
+    assert_eq!(invoice.period, Some(seed_period()));
+    assert!(invoice.lines.iter().all(|l| l.period == Some(seed_period())));
+
+    let csv = "SKU,QUANTITY\nA-W-CA-CALL-U,3\n";
+    let (unknown, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).unwrap();
+    let err = ExpectedInvoice::new(&rates)
+        .build([&seed_usage(), &unknown])
+        .unwrap_err();
+    assert!(matches!(err, Error::ReportWithoutPeriod { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("the usage report 2 does not say its period"),
+        "{err}"
+    );
+
+    let may = unknown.with_period(Period::month(2023, 5).unwrap()).unwrap();
+    let err = ExpectedInvoice::new(&rates).build([&seed_usage(), &may]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid period: the usage report 2 covers 2023-05-01..2023-05-31, the billing period is 2023-04-13..2023-05-12"
+    );
+    let none: [&UsageReport; 0] = [];
+    let err = ExpectedInvoice::new(&rates).build(none).unwrap_err();
+    assert!(matches!(err, Error::NoReports { .. }), "{err}");
 }
