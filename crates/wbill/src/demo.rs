@@ -346,11 +346,11 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     };
     let (vendor_partner, planted) = plant_discrepancies(partner_user, args.seed, PLANTED)?;
     write_report(&staged, "vendor-partner-user.csv", &vendor_partner)?;
-    // Reports read from the API's CSV carry no period: each is given the month (its rows checked).
-    let mut vendor_reports = vec![vendor_partner.with_period(month)?];
+    // The fetched reports carry the month they were generated for (the client checks their rows).
+    let mut vendor_reports = vec![vendor_partner];
     for ((slug, _), report) in user_reports.iter().zip(&fetched).skip(1) {
         write_report(&staged, &format!("vendor-{slug}-user.csv"), report)?;
-        vendor_reports.push(report.clone().with_period(month)?);
+        vendor_reports.push(report.clone());
     }
     let mut vendor_invoice = ExpectedInvoice::new(&rates).build(&vendor_reports)?;
     // One arithmetic slip planted on the vendor invoice: a cent too much on its first line.

@@ -79,7 +79,8 @@ pub enum UsageSource {
 pub struct FetchedUsage {
     /// The completed report (its `tempDownloadURL` is the one the rows were downloaded from).
     pub report: Report,
-    /// The rows, read strictly by the core reader.
+    /// The rows, read strictly by the core reader, with the report's billing period (every row's
+    /// dates checked against it), ready for the money functions.
     pub usage: UsageReport,
     /// Whether the report was reused, awaited, created or regenerated.
     pub source: UsageSource,
@@ -202,8 +203,15 @@ impl Client {
         }
     }
 
+    /// Downloads a completed report and gives its rows the report's billing period, so the money
+    /// functions take it as it is (rows outside that period are an error).
     async fn finish(&self, report: Report, source: UsageSource) -> Result<FetchedUsage> {
         let usage = self.billing_reports().download(&report).await?;
+        let period = Period::new(report.billing_start_date, report.billing_end_date)
+            .map_err(|e| Error::core(format!("report {}", report.id), e))?;
+        let usage = usage
+            .with_period(period)
+            .map_err(|e| Error::core(format!("report {}", report.id), e))?;
         Ok(FetchedUsage { report, usage, source })
     }
 }

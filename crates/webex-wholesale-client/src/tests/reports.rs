@@ -289,6 +289,11 @@ async fn fetch_usage_creates_then_reuses_then_regenerates() {
     assert_eq!(first.source, UsageSource::Created);
     assert_eq!(first.usage.len(), 1);
     assert_eq!(first.report.id, "r-1");
+    assert_eq!(
+        first.usage.period(),
+        Some(may()),
+        "the fetched report carries its period"
+    );
 
     let second = fetch().send().await.unwrap();
     assert_eq!((second.source, second.report.id.as_str()), (UsageSource::Reused, "r-1"));
