@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Call detail records (SPEC §7.1, §7.7): the CSV report and the feed's JSON give the same
 //! records; duplicates; strict and lenient reads; located errors; both readers never panic.
 
