@@ -56,9 +56,9 @@ fn row(i: u64) -> [String; 20] {
             r % 1000
         ),
         ((r >> 20) % 3_600).to_string(),
-        if r % 4 == 0 { "TERMINATING" } else { "ORIGINATING" }.to_owned(),
+        if r.is_multiple_of(4) { "TERMINATING" } else { "ORIGINATING" }.to_owned(),
         CALL_TYPES[(r >> 30) as usize % CALL_TYPES.len()].to_owned(),
-        if r % 7 == 0 { "false" } else { "true" }.to_owned(),
+        if r.is_multiple_of(7) { "false" } else { "true" }.to_owned(),
         format!("+44 20 {:04} {:04}", (r >> 12) % 10_000, (r >> 24) % 10_000),
         format!("+44 161 {:03} {:04}", (r >> 36) % 1_000, (r >> 40) % 10_000),
         uuid(r % 5_000, 1),
