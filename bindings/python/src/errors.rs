@@ -351,6 +351,7 @@ pub(crate) fn core_class(e: &Exceptions, kind: wb::ErrorKind) -> &Py<PyType> {
         | K::NegativeFixedLine => &e.pricing,
         // Bad input: a malformed file, row, value or name.
         K::Rejected
+        | K::RecordsRejected
         | K::InvalidTimestamp
         | K::InvalidDate
         | K::InvalidQuantity

@@ -98,6 +98,29 @@ pub enum Error {
         /// Every error found (warnings are not included).
         issues: Vec<LoadIssue>,
     },
+    /// Call records were rejected and the read was strict: every error found, up to a cap, and
+    /// how many there were in all.
+    ///
+    /// ```
+    /// use wholesale_billing::{CdrReadOptions, Error, read_call_records};
+    /// let csv = "Report ID,Start time,Duration,Direction,Call type,Answered,Org UUID\n\
+    ///            r1,2024-05-03T10:30:00Z,-5,ORIGINATING,SIP_NATIONAL,true,org-1\n";
+    /// let err = read_call_records([csv.as_bytes()], &CdrReadOptions::default(), |_| Ok(())).unwrap_err();
+    /// assert!(matches!(err, Error::RecordsRejected { errors: 1, .. }));
+    /// assert_eq!(err.to_string(), "call records: 1 error(s); first: input 1, line 2, column 3 (Duration): \
+    ///     error: invalid duration \"-5\": whole seconds, digits only");
+    /// ```
+    #[error(
+        "call records: {errors} error(s){first}{left_out}",
+        first = FirstIssue(issues),
+        left_out = LeftOut(*errors, issues.len())
+    )]
+    RecordsRejected {
+        /// How many errors were found in all.
+        errors: u64,
+        /// The first of them (as many as the read's `max_issues`), in read order.
+        issues: Vec<LoadIssue>,
+    },
     /// A text could not be read as a timestamp.
     #[error("invalid timestamp {}: {reason}", Quoted(input))]
     InvalidTimestamp {
@@ -698,7 +721,7 @@ impl Error {
     /// ```
     pub fn issues(&self) -> &[LoadIssue] {
         match self {
-            Error::Rejected { issues, .. } => issues,
+            Error::Rejected { issues, .. } | Error::RecordsRejected { issues, .. } => issues,
             _ => &[],
         }
     }
@@ -774,6 +797,18 @@ impl fmt::Display for FirstIssue<'_> {
         match self.0.first() {
             Some(issue) => write!(f, "; first: {issue}"),
             None => Ok(()),
+        }
+    }
+}
+
+/// `; N more not listed` when fewer issues are listed than were found.
+struct LeftOut(u64, usize);
+
+impl fmt::Display for LeftOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.checked_sub(self.1 as u64) {
+            Some(more) if more > 0 => write!(f, "; {more} more not listed"),
+            _ => Ok(()),
         }
     }
 }
@@ -1005,6 +1040,13 @@ string_enum! {
         DuplicateEvent = "duplicate_event",
         /// The same `event_id` as an earlier row with other content.
         ConflictingEventId = "conflicting_event_id",
+        /// The file is not readable JSON (bad syntax, a document cut short, no `items` array).
+        MalformedJson = "malformed_json",
+        /// An identical duplicate of an earlier call record (same `Report ID`, same value in every
+        /// field of SPEC §7.1): skipped.
+        DuplicateRecord = "duplicate_record",
+        /// The same `Report ID` as an earlier call record with other content.
+        ConflictingRecordId = "conflicting_record_id",
         /// `REMOVE` while nothing is assigned.
         RemoveWithoutAssignment = "remove_without_assignment",
         /// `ASSIGN` identical to the current assignment: a no-op.
@@ -1038,10 +1080,15 @@ pub struct LoadIssue {
     pub line: u64,
     /// 1-based column of the offending field, when one field is to blame.
     pub column: Option<usize>,
-    /// Name of the offending column, when one field is to blame.
+    /// Name of the offending column, when one field is to blame; for an input read from JSON, the
+    /// path of the offending value (`items[3].Duration`).
     pub field: Option<String>,
     /// The row's `event_id`, when known.
     pub event_id: Option<String>,
+    /// The 0-based index of the input among several read as one (call record files), when the
+    /// load reads several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<usize>,
     /// The class of the problem.
     pub kind: IssueKind,
     /// A lower-case human explanation.
@@ -1057,6 +1104,7 @@ impl LoadIssue {
             column: None,
             field: None,
             event_id: None,
+            input: None,
             kind,
             message: message.into(),
         }
@@ -1080,6 +1128,29 @@ impl LoadIssue {
         self
     }
 
+    /// The same issue, in input `input` (0-based) of several read as one.
+    ///
+    /// ```
+    /// use wholesale_billing::{IssueKind, LoadIssue, Severity};
+    /// let issue = LoadIssue::new(Severity::Error, 4, IssueKind::InvalidValue, "invalid duration \"x\"")
+    ///     .in_input(1)
+    ///     .at_path("items[2].Duration");
+    /// assert_eq!(issue.to_string(), "input 2, line 4 (items[2].Duration): error: invalid duration \"x\"");
+    /// ```
+    #[must_use]
+    pub fn in_input(mut self, input: usize) -> Self {
+        self.input = Some(input);
+        self
+    }
+
+    /// The same issue, at a JSON path (`items[3].Duration`): a value of an input read from JSON is
+    /// named by its path where a CSV field is named by its column.
+    #[must_use]
+    pub fn at_path(mut self, path: impl Into<String>) -> Self {
+        self.field = Some(path.into());
+        self
+    }
+
     /// Whether this issue rejected its row.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
@@ -1088,6 +1159,9 @@ impl LoadIssue {
 
 impl fmt::Display for LoadIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(input) = self.input {
+            write!(f, "input {}, ", input + 1)?;
+        }
         write!(f, "line {}", self.line)?;
         if let Some(column) = self.column {
             write!(f, ", column {column}")?;

@@ -87,7 +87,10 @@ pub use rates::{
     BandUse, EffectiveTerms, PriceBand, PriceBook, SkuEntry, SkuPrice, Terms, TierKind, UnitMode, WholesaleRate,
     WholesaleRateCard, ccws, price_units,
 };
-pub use rating::{CallType, Direction};
+pub use rating::{
+    CallFields, CallRecord, CallTime, CallType, CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, Deduplicator,
+    Direction, DuplicateCheck, RecordOrigin, read_call_records,
+};
 pub use reconcile::{
     ClassSummary, CustomerSummary, Finding, FindingClass, FindingUnit, Reconciler, Reconciliation,
     ReconciliationSummary, SkuSummary,

@@ -204,8 +204,27 @@ fn two_digits(b: &[u8], at: usize) -> Option<u32> {
     (hi < 10 && lo < 10).then_some(u32::from(hi) * 10 + u32::from(lo))
 }
 
+/// An RFC 3339 instant taken apart: whole seconds since the epoch in UTC, and the fraction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rfc3339 {
+    /// Whole seconds since 1970-01-01T00:00:00Z (the offset applied).
+    pub(crate) secs: i64,
+    /// The first nine fraction digits, as nanoseconds.
+    pub(crate) nanos: u32,
+    /// How many fraction digits were written (0 without a fraction).
+    pub(crate) fraction_digits: usize,
+}
+
 /// Parses RFC 3339 bytes into microseconds since the epoch (the hot path of the event loader).
 pub(crate) fn parse_rfc3339_bytes(b: &[u8]) -> std::result::Result<i64, TimestampError> {
+    let parts = parse_rfc3339_parts(b)?;
+    Ok(parts.secs * MICROS_PER_SECOND + i64::from(parts.nanos / 1_000))
+}
+
+/// Parses RFC 3339 bytes (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, separator `T`, `t` or a
+/// space) into UTC seconds and the fraction: the one parser of instants behind [`Timestamp`] and
+/// the call records' [`CallTime`](crate::CallTime).
+pub(crate) fn parse_rfc3339_parts(b: &[u8]) -> std::result::Result<Rfc3339, TimestampError> {
     use TimestampError::{Invalid, MissingOffset};
     const SHAPE: &str = "not rfc 3339: expected YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM)";
     if b.len() < 19 {
@@ -246,22 +265,23 @@ pub(crate) fn parse_rfc3339_bytes(b: &[u8]) -> std::result::Result<i64, Timestam
         return Err(Invalid("second out of range (leap seconds are not supported)"));
     }
     let mut i = 19;
-    let mut frac_micros: i64 = 0;
+    let mut nanos: u32 = 0;
+    let mut fraction_digits = 0;
     if b.get(i) == Some(&b'.') {
         i += 1;
         let start = i;
         while i < b.len() && b[i].is_ascii_digit() {
-            if i - start < 6 {
-                frac_micros = frac_micros * 10 + i64::from(b[i] - b'0');
+            if i - start < 9 {
+                nanos = nanos * 10 + u32::from(b[i] - b'0');
             }
             i += 1;
         }
-        let digits = i - start;
-        if digits == 0 {
+        fraction_digits = i - start;
+        if fraction_digits == 0 {
             return Err(Invalid("a decimal point without fraction digits"));
         }
-        for _ in digits..6 {
-            frac_micros *= 10;
+        for _ in fraction_digits..9 {
+            nanos *= 10;
         }
     }
     let offset_secs: i64 = match b.get(i) {
@@ -292,7 +312,11 @@ pub(crate) fn parse_rfc3339_bytes(b: &[u8]) -> std::result::Result<i64, Timestam
     }
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset_secs;
-    Ok(secs * MICROS_PER_SECOND + frac_micros)
+    Ok(Rfc3339 {
+        secs,
+        nanos,
+        fraction_digits,
+    })
 }
 
 /// Parses a vendor report's date: RFC 3339; without an offset it is read as UTC (the reports are

@@ -75,6 +75,10 @@ fn representatives() -> Vec<Error> {
             source_name: "events",
             issues: vec![LoadIssue::new(Severity::Error, 2, IssueKind::InvalidValue, "bad")],
         },
+        Error::RecordsRejected {
+            errors: 3,
+            issues: vec![LoadIssue::new(Severity::Error, 2, IssueKind::InvalidValue, "bad").in_input(0)],
+        },
         Error::InvalidTimestamp {
             input: "x".into(),
             reason: "not a timestamp",

@@ -75,6 +75,7 @@ error_kinds![
     WriteJson,
     ThreadFailed,
     Rejected,
+    RecordsRejected,
     InvalidTimestamp,
     InvalidDate,
     InvalidQuantity,

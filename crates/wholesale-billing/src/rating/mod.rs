@@ -21,5 +21,10 @@
 //! for all four.
 
 mod call;
+mod record;
 
 pub use call::{CallType, Direction};
+pub use record::{
+    CallFields, CallRecord, CallTime, CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, Deduplicator,
+    DuplicateCheck, RecordOrigin, read_call_records,
+};
