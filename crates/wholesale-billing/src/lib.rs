@@ -88,7 +88,11 @@ pub use rates::{
     BandUse, EffectiveTerms, PriceBand, PriceBook, SkuEntry, SkuPrice, Terms, TierKind, UnitMode, WholesaleRate,
     WholesaleRateCard, ccws, price_units,
 };
-pub use rating::{CallType, Direction};
+pub use rating::{
+    Allowance, AllowanceSpec, Band, BandId, BandPriceSpec, BandSpec, CallType, ClassId, ClockTime,
+    DEFAULT_RATING_DECIMALS, Destination, DestinationId, DestinationSpec, Direction, MAX_RATING_DECIMALS, Price,
+    TARIFF_AMOUNT_DECIMALS, Tariff, TariffAmount, TariffDocument, billable_seconds, charge,
+};
 pub use reconcile::{
     ClassSummary, CustomerSummary, Finding, FindingClass, FindingUnit, ReconcileOptions, Reconciliation,
     ReconciliationSummary, SkuSummary, reconcile,
@@ -127,5 +131,5 @@ pub struct DocsMoney;
 pub struct DocsReconciliation;
 
 /// Re-exported so callers name the same `Decimal` and `NaiveDate` as the crate.
-pub use chrono::NaiveDate;
+pub use chrono::{NaiveDate, Weekday};
 pub use rust_decimal::Decimal;

@@ -21,5 +21,11 @@
 //! for all four.
 
 mod call;
+mod tariff;
 
 pub use call::{CallType, Direction};
+pub use tariff::{
+    Allowance, AllowanceSpec, Band, BandId, BandPriceSpec, BandSpec, ClassId, ClockTime, DEFAULT_RATING_DECIMALS,
+    Destination, DestinationId, DestinationSpec, MAX_RATING_DECIMALS, Price, TARIFF_AMOUNT_DECIMALS, Tariff,
+    TariffAmount, TariffDocument, billable_seconds, charge,
+};
