@@ -370,3 +370,232 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Weekday;
+
+    use super::*;
+    use crate::error_with_causes;
+    use crate::rating::CallType;
+
+    const BASE: &str = r#"
+currency = "GBP"
+tollfree_destination = "UK freephone"
+
+[[bands]]
+name = "offpeak"
+days = ["sat", "sun"]
+from = "00:00"
+to = "24:00"
+
+[[bands]]
+name = "evening"
+days = ["mon", "tue", "wed", "thu", "fri"]
+from = "18:00"
+to = "24:00"
+
+[[destinations]]
+name = "UK mobile"
+class = "mobile"
+prefixes = ["447"]
+connect_fee = "0.05"
+per_minute = "0.0300"
+initial = 60
+subsequent = 1
+bands = { offpeak = { per_minute = "0.0150", connect_fee = "0" }, evening = { per_minute = "0.02" } }
+
+[[destinations]]
+name = "UK freephone"
+class = "national"
+connect_fee = "0.00"
+per_minute = "0.01"
+initial = 60
+subsequent = 60
+
+[[allowances]]
+package = "webex_calling"
+minutes = "1000"
+classes = ["national", "mobile"]
+"#;
+
+    fn compile(text: &str) -> Result<Tariff> {
+        TariffDocument::from_toml_str(text)?.compile()
+    }
+
+    fn error(text: &str) -> String {
+        error_with_causes(&compile(text).unwrap_err())
+    }
+
+    const CSV: &str = "prefix,destination,class,connect_fee,per_minute,initial,subsequent\n\
+                       44,UK,national,0,0.01,60,60\n441,UK,national,0,0.01,60,60\n";
+
+    #[test]
+    fn a_tariff_compiles_with_its_bands_prices_and_allowances() {
+        let tariff = compile(BASE).unwrap();
+        let (mobile, len) = tariff.lookup(b"447700900123").unwrap();
+        assert_eq!(len, 3);
+        let d = tariff.destination(mobile).unwrap();
+        assert_eq!((d.name(), tariff.class_name(d.class())), ("UK mobile", Some("mobile")));
+        let nanos = |h: u64| h * 3_600_000_000_000;
+        let offpeak = tariff.band_at(Weekday::Sat, nanos(12));
+        let evening = tariff.band_at(Weekday::Fri, nanos(18));
+        assert_eq!(offpeak.map(BandId::index), Some(0));
+        assert_eq!(evening.map(BandId::index), Some(1));
+        assert_eq!(tariff.band_at(Weekday::Fri, nanos(18) - 1), None);
+        assert_eq!(tariff.band_at(Weekday::Sat, nanos(24)), None);
+        assert_eq!(tariff.price(mobile, None).connect_fee.micros(), 50_000);
+        assert_eq!(tariff.price(mobile, offpeak).connect_fee.micros(), 0);
+        assert_eq!(tariff.price(mobile, offpeak).per_minute.micros(), 15_000);
+        // A band price without its own connect fee keeps the destination's.
+        assert_eq!(tariff.price(mobile, evening).connect_fee.micros(), 50_000);
+        assert_eq!(tariff.price(mobile, evening).per_minute.micros(), 20_000);
+        let freephone = tariff.tollfree_destination().unwrap();
+        assert_eq!(tariff.destination(freephone).unwrap().name(), "UK freephone");
+        // The freephone destination has no band price: the default in every band.
+        assert_eq!(tariff.price(freephone, offpeak), tariff.price(freephone, None));
+        let allowance = &tariff.allowances()[0];
+        assert_eq!(allowance.package(), "webex_calling");
+        assert!(allowance.covers(d.class()));
+        assert_eq!(tariff.classes(), ["mobile", "national"]);
+        assert!(tariff.charges(CallType::SipNational) && !tariff.charges(CallType::SipInbound));
+        assert_eq!(tariff.prefix_count(), 1);
+    }
+
+    #[test]
+    fn every_rule_is_located_at_its_key() {
+        let with = |from: &str, to: &str| {
+            assert!(BASE.contains(from), "{from}");
+            BASE.replacen(from, to, 1)
+        };
+        for (text, expected) in [
+            (
+                with("currency = \"GBP\"", "currency = \"GBP\"\nrating_decimals = 7"),
+                "tariff: at rating_decimals: rating_decimals 7 is above 6",
+            ),
+            (
+                with("to = \"24:00\"", "to = \"00:00\""),
+                "tariff: at bands[0]: the band from 00:00 to 00:00 is empty: `from` must be before `to` \
+                 (write two bands for a range over midnight)",
+            ),
+            (
+                with("days = [\"sat\", \"sun\"]", "days = []"),
+                "tariff: at bands[0].days: the list of days is empty",
+            ),
+            (
+                with("name = \"evening\"", "name = \"offpeak\""),
+                "tariff: at bands[1].name: band \"offpeak\" is defined twice (first at bands[0])",
+            ),
+            (
+                with("subsequent = 1", "subsequent = 0"),
+                "tariff: at destinations[0].subsequent: the subsequent increment is 0 seconds: increments are at \
+                 least 1 second",
+            ),
+            (
+                with("initial = 60\nsubsequent = 60", "initial = 4294967296\nsubsequent = 60"),
+                "tariff: at destinations[1].initial: the initial increment is 4294967296 seconds",
+            ),
+            (
+                with("\"0.0300\"", "\"0.0300001\""),
+                "tariff: at destinations[0].per_minute: 0.0300001 has more than 6 decimals",
+            ),
+            (
+                with("evening = {", "night = {"),
+                "tariff: at destinations[0].bands.night: band \"night\" of destination \"UK mobile\" is defined by \
+                 no [[bands]]",
+            ),
+            (
+                with("per_minute = \"0.0150\"", "per_minute = \"0.01500001\""),
+                "tariff: at destinations[0].bands.offpeak.per_minute: 0.01500001 has more than 6 decimals",
+            ),
+            (
+                with("prefixes = [\"447\"]", "prefixes = [\"447\", \"+44\"]"),
+                "tariff: at destinations[0].prefixes[1]: prefix \"+44\" is not a string of digits",
+            ),
+            (
+                with("prefixes = [\"447\"]", "prefixes = [\"447\", \"447\"]"),
+                "tariff: at destinations[0].prefixes[1]: prefix \"447\" of destination \"UK mobile\" is already a \
+                 prefix of destination \"UK mobile\" (destinations[0].prefixes[0])",
+            ),
+            (
+                with("name = \"UK freephone\"", "name = \"UK mobile\""),
+                "tariff: at destinations[1].name: destination \"UK mobile\" is defined twice (first at \
+                 destinations[0])",
+            ),
+            (
+                with("class = \"mobile\"", "class = \" \""),
+                "tariff: at destinations[0].class: the class is empty",
+            ),
+            (
+                with(
+                    "tollfree_destination = \"UK freephone\"",
+                    "tollfree_destination = \"UK freefone\"",
+                ),
+                "tariff: at tollfree_destination: destination \"UK freefone\" is not defined by the tariff",
+            ),
+            (
+                with(
+                    "classes = [\"national\", \"mobile\"]",
+                    "classes = [\"national\", \"moblie\"]",
+                ),
+                "tariff: at allowances[0].classes[1]: class \"moblie\" is the class of no destination",
+            ),
+            (
+                with("classes = [\"national\", \"mobile\"]", "classes = []"),
+                "tariff: at allowances[0].classes: the list of classes is empty",
+            ),
+            (
+                with("minutes = \"1000\"", "minutes = \"-1\""),
+                "tariff: at allowances[0].minutes: minutes -1 is negative",
+            ),
+            (
+                with("package = \"webex_calling\"", "package = \"\""),
+                "tariff: at allowances[0].package: the package is empty",
+            ),
+            (
+                with("currency = \"GBP\"", "currency = \"GBP\"\nprefix_table = \"uk.csv\""),
+                "tariff: at prefix_table: the tariff names the prefix table \"uk.csv\", which was not loaded",
+            ),
+        ] {
+            let message = error(&text);
+            assert!(message.starts_with(expected), "{message}\nexpected: {expected}");
+        }
+    }
+
+    #[test]
+    fn table_conflicts_name_both_places() {
+        let with_table = |text: &str, csv: &str| {
+            TariffDocument::from_toml_str(text)
+                .and_then(|d| d.with_prefix_table(csv.as_bytes()))
+                .and_then(|d| d.compile())
+        };
+        let text = format!("prefix_table = \"uk.csv\"\n{BASE}");
+        let tariff = with_table(&text, CSV).unwrap();
+        assert_eq!(tariff.prefix_count(), 3);
+        assert_eq!(tariff.destinations().len(), 3);
+        let (uk, len) = tariff.lookup(b"4412345").unwrap();
+        assert_eq!((tariff.destination(uk).unwrap().name(), len), ("UK", 3));
+
+        let clash = format!("{CSV}4471,UK,national,0,0.01,60,60\n447,UK,national,0,0.01,60,60\n");
+        let err = error_with_causes(&with_table(&text, &clash).unwrap_err());
+        assert_eq!(
+            err,
+            "tariff prefix table: line 5, column 1: prefix \"447\" of destination \"UK\" is already a prefix of \
+             destination \"UK mobile\" (destinations[0].prefixes[0])"
+        );
+        let twice = format!("{CSV}441,UK,national,0,0.01,60,60\n");
+        let err = error_with_causes(&with_table(&text, &twice).unwrap_err());
+        assert_eq!(
+            err,
+            "tariff prefix table: line 4, column 1: prefix \"441\" of destination \"UK\" is already a prefix of \
+             destination \"UK\" (prefix table line 3)"
+        );
+        let named = CSV.replace(",UK,", ",UK mobile,").replace("national", "mobile");
+        let err = error_with_causes(&with_table(&text, &named).unwrap_err());
+        assert_eq!(
+            err,
+            "tariff prefix table: line 2, column 2: destination \"UK mobile\" is defined twice (first at \
+             destinations[0])"
+        );
+    }
+}
