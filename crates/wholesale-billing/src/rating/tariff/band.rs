@@ -77,10 +77,11 @@ impl FromStr for ClockTime {
 impl fmt::Display for ClockTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (h, m, s) = (self.0 / 3600, self.0 / 60 % 60, self.0 % 60);
+        // Padded as asked (`{:>8}`), as a `str` is.
         if s == 0 {
-            write!(f, "{h:02}:{m:02}")
+            f.pad(&format!("{h:02}:{m:02}"))
         } else {
-            write!(f, "{h:02}:{m:02}:{s:02}")
+            f.pad(&format!("{h:02}:{m:02}:{s:02}"))
         }
     }
 }

@@ -259,6 +259,10 @@ fn call_types<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<CallTy
 }
 
 impl TariffDocument {
+    /// The `file` of the [`Error::InvalidFile`] errors located in the prefix table (and the
+    /// `source_name` of its rejections), so that a caller names the table's file for them.
+    pub const PREFIX_TABLE_FILE: &'static str = super::table::TABLE_FILE;
+
     /// Reads a TOML tariff.
     ///
     /// # Errors
