@@ -73,6 +73,15 @@ fn the_toml_and_json_forms_of_a_tariff_compile_equal() {
 }
 
 #[test]
+fn the_guide_shows_the_example_tariff_as_it_is() {
+    let guide = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/minutes.md")).unwrap();
+    for name in ["uk.toml", "uk-prefixes.csv"] {
+        let text = String::from_utf8(fixture(name)).unwrap();
+        assert!(guide.contains(&text), "docs/minutes.md does not show {name} as it is");
+    }
+}
+
+#[test]
 fn a_tariff_written_back_reads_and_compiles_the_same() {
     let doc = TariffDocument::from_slice(&fixture("uk.toml"), OrgFormat::Toml).unwrap();
     let table = fixture("uk-prefixes.csv");
