@@ -1,5 +1,6 @@
 //! `wbill tariff show|convert` on the example tariff of `docs/minutes.md` (the fixture of the
 //! core's tariff tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 use std::process::{Command, Output};

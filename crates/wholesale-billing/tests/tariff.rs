@@ -1,5 +1,6 @@
 //! Tariffs end to end: the example tariff in TOML and JSON, a 100,000-prefix table, the
 //! longest prefix against a brute-force scan, and the readers fed broken bytes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 use std::path::Path;
