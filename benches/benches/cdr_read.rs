@@ -56,7 +56,12 @@ fn row(i: u64) -> [String; 20] {
             r % 1000
         ),
         ((r >> 20) % 3_600).to_string(),
-        if r.is_multiple_of(4) { "TERMINATING" } else { "ORIGINATING" }.to_owned(),
+        if r.is_multiple_of(4) {
+            "TERMINATING"
+        } else {
+            "ORIGINATING"
+        }
+        .to_owned(),
         CALL_TYPES[(r >> 30) as usize % CALL_TYPES.len()].to_owned(),
         if r.is_multiple_of(7) { "false" } else { "true" }.to_owned(),
         format!("+44 20 {:04} {:04}", (r >> 12) % 10_000, (r >> 24) % 10_000),

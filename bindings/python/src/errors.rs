@@ -334,7 +334,9 @@ pub(crate) fn core_class(e: &Exceptions, kind: wb::ErrorKind) -> &Py<PyType> {
     match kind {
         K::Io | K::Csv => &e.io,
         K::Overflow => &e.overflow,
-        K::CurrencyMismatch | K::ItemCurrencyConflict | K::MixedCurrencies => &e.currency_mismatch,
+        K::CurrencyMismatch | K::ItemCurrencyConflict | K::MixedCurrencies | K::TariffCurrencyMismatch => {
+            &e.currency_mismatch
+        }
         // Something needed to price a line is missing or refused.
         K::MissingRate
         | K::MissingPrice
@@ -392,7 +394,22 @@ pub(crate) fn core_class(e: &Exceptions, kind: wb::ErrorKind) -> &Py<PyType> {
         | K::TooManyDecimals
         | K::DifferingPrices
         | K::NoListPrice
-        | K::MissingCurrency => &e.input,
+        | K::MissingCurrency
+        | K::PrefixNotDigits
+        | K::DuplicatePrefix
+        | K::DuplicateTariffName
+        | K::EmptyTariffField
+        | K::IncrementTooSmall
+        | K::TariffDecimals
+        | K::RatingDecimalsTooMany
+        | K::InvalidClockTime
+        | K::EmptyBandRange
+        | K::UnknownBand
+        | K::UnknownDestination
+        | K::UnusedClass
+        | K::InconsistentDestination
+        | K::PrefixTableNotLoaded
+        | K::UnknownAllowancePackage => &e.input,
         // Not the caller's input: a document that cannot be written, a failed helper thread, a
         // defect of the generator.
         K::WriteToml | K::WriteJson | K::ThreadFailed | K::GeneratorPackageMissing => &e.billing,
@@ -461,6 +478,11 @@ pub(crate) fn core_error(py: Python<'_>, error: &wb::Error, message: &str) -> Py
             | wb::Error::MixedCurrencies { expected, found, .. } => {
                 attrs.push(("expected", opt(py, Some(expected.code()))));
                 attrs.push(("found", opt(py, Some(found.code()))));
+            }
+            // The price book sets the invoice's currency: the tariff's is the one found.
+            wb::Error::TariffCurrencyMismatch { tariff, price_book } => {
+                attrs.push(("expected", opt(py, Some(price_book.code()))));
+                attrs.push(("found", opt(py, Some(tariff.code()))));
             }
             _ => {}
         }

@@ -15,6 +15,7 @@ mod rates;
 mod reconcile;
 mod sandbox;
 mod stdio;
+mod tariff_cmd;
 mod usage;
 
 use std::process::ExitCode;
@@ -59,6 +60,8 @@ enum Command {
     Gen(gen_cmd::GenArgs),
     /// Show a wholesale rate card, or convert it (CSV, TOML, JSON, Cisco Commerce Catalog JSON).
     Rates(rates::RatesArgs),
+    /// Show a minutes tariff (destinations, prefixes, bands, allowances), or convert it (TOML, JSON).
+    Tariff(tariff_cmd::TariffArgs),
     /// Invoices: the one Cisco should send (vendor) and the partner's own (customers).
     Invoice(invoice::InvoiceArgs),
     /// Compare the partner's expected usage with Cisco's usage reports and invoice.
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         Command::Fetch(args) => fetch::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Gen(args) => gen_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Rates(args) => rates::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Tariff(args) => tariff_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Invoice(args) => invoice::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Sandbox(args) => sandbox::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(&args).map(|()| ExitCode::SUCCESS),

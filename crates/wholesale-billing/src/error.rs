@@ -632,6 +632,151 @@ pub enum Error {
         expected: Currency,
     },
 
+    // ---- tariffs (minutes, SPEC §7.8) ----
+    /// A tariff prefix that is not a non-empty string of ASCII digits.
+    #[error("prefix {} is not a string of digits", Quoted(prefix))]
+    PrefixNotDigits {
+        /// The prefix as written.
+        prefix: String,
+    },
+    /// One prefix given to two destinations, or twice to one.
+    #[error(
+        "prefix {} of destination {} is already a prefix of destination {} ({first_at})",
+        Quoted(prefix),
+        Quoted(destination),
+        Quoted(first_destination)
+    )]
+    DuplicatePrefix {
+        /// The prefix.
+        prefix: String,
+        /// The destination that gives it the second time.
+        destination: String,
+        /// The destination that gave it first.
+        first_destination: String,
+        /// Where it was given first (`destinations[0].prefixes[2]`, `prefix table line 17`).
+        first_at: String,
+    },
+    /// A destination or a band defined twice in one tariff.
+    #[error("{what} {} is defined twice (first at {first_at})", Quoted(name))]
+    DuplicateTariffName {
+        /// What is defined twice ("destination", "band").
+        what: &'static str,
+        /// Its name.
+        name: String,
+        /// Where it was defined first (`destinations[0]`, `prefix table line 2`).
+        first_at: String,
+    },
+    /// A name of a tariff that is empty (a destination, a class, a band, a package) or a band
+    /// without days.
+    #[error("{what} is empty")]
+    EmptyTariffField {
+        /// What is empty ("the destination name", "the list of days").
+        what: &'static str,
+    },
+    /// A rate increment (`initial`, `subsequent`) below 1 second.
+    #[error("the {what} increment is {value} seconds: increments are at least 1 second")]
+    IncrementTooSmall {
+        /// "initial" or "subsequent".
+        what: &'static str,
+        /// The increment as given.
+        value: u64,
+    },
+    /// A tariff amount with more decimals than its fixed-point form holds.
+    #[error("{value} has more than {max} decimals, the most a tariff amount may have")]
+    TariffDecimals {
+        /// The amount as given.
+        value: Decimal,
+        /// The most decimals allowed.
+        max: u32,
+    },
+    /// A `rating_decimals` outside the range the engine rounds to.
+    #[error("rating_decimals {decimals} is above {max}")]
+    RatingDecimalsTooMany {
+        /// The value given.
+        decimals: u32,
+        /// The most allowed.
+        max: u32,
+    },
+    /// A local clock time of a band that is not `HH:MM` (or `HH:MM:SS`) from 00:00 to 24:00.
+    #[error("invalid clock time {}: expected HH:MM from 00:00 to 24:00", Quoted(input))]
+    InvalidClockTime {
+        /// The text as given.
+        input: String,
+    },
+    /// A time band whose `from` is not before its `to`.
+    #[error(
+        "the band from {from} to {to} is empty: `from` must be before `to` (write two bands for a range over midnight)"
+    )]
+    EmptyBandRange {
+        /// Its start, as `HH:MM`.
+        from: String,
+        /// Its end, as `HH:MM`.
+        to: String,
+    },
+    /// A band price of a destination for a band that no `[[bands]]` defines.
+    #[error(
+        "band {} of destination {} is defined by no [[bands]]",
+        Quoted(band),
+        Quoted(destination)
+    )]
+    UnknownBand {
+        /// The band name.
+        band: String,
+        /// The destination.
+        destination: String,
+    },
+    /// A name of a destination (`tollfree_destination`) that the tariff does not define.
+    #[error("destination {} is not defined by the tariff", Quoted(name))]
+    UnknownDestination {
+        /// The name as given.
+        name: String,
+    },
+    /// An allowance class that no destination of the tariff has.
+    #[error("class {} is the class of no destination", Quoted(class))]
+    UnusedClass {
+        /// The class as given.
+        class: String,
+    },
+    /// A row of a tariff's prefix table that gives its destination another class or price than
+    /// an earlier row.
+    #[error(
+        "destination {} has another {field} than on line {first_line}: every row of a destination carries the same class and prices",
+        Quoted(destination)
+    )]
+    InconsistentDestination {
+        /// The destination.
+        destination: String,
+        /// The column that differs ("class", "per_minute").
+        field: &'static str,
+        /// The line of the destination's first row.
+        first_line: u64,
+    },
+    /// A tariff that names a prefix table that was not loaded into it.
+    #[error(
+        "the tariff names the prefix table {}, which was not loaded: read it and give it to with_prefix_table",
+        Quoted(file)
+    )]
+    PrefixTableNotLoaded {
+        /// The file name, as the tariff gives it.
+        file: String,
+    },
+    /// A tariff in another currency than the price book it is billed with.
+    #[error("the tariff is in {tariff} but the price book in {price_book}: an invoice has one currency")]
+    TariffCurrencyMismatch {
+        /// The tariff's currency.
+        tariff: Currency,
+        /// The price book's currency.
+        price_book: Currency,
+    },
+    /// An allowance for a package that the catalog does not know.
+    #[error("allowance package {} is not in the catalog (known: {known})", Quoted(package))]
+    UnknownAllowancePackage {
+        /// The package as given.
+        package: String,
+        /// The catalog's packages, comma-separated.
+        known: String,
+    },
+
     /// An arithmetic result or a count does not fit its representation (a `Decimal` of money, a
     /// [`Quantity`](crate::Quantity), a 32-bit index), with what overflowed and for what.
     ///

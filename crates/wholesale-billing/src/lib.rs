@@ -88,8 +88,10 @@ pub use rates::{
     WholesaleRateCard, ccws, price_units,
 };
 pub use rating::{
-    CallFields, CallRecord, CallTime, CallType, CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, Deduplicator,
-    Direction, DuplicateCheck, RecordOrigin, read_call_records,
+    Allowance, AllowanceSpec, Band, BandId, BandPriceSpec, BandSpec, CallFields, CallRecord, CallTime, CallType,
+    CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, ClassId, ClockTime, DEFAULT_RATING_DECIMALS, Deduplicator,
+    Destination, DestinationId, DestinationSpec, Direction, DuplicateCheck, MAX_RATING_DECIMALS, Price, RecordOrigin,
+    TARIFF_AMOUNT_DECIMALS, Tariff, TariffAmount, TariffDocument, billable_seconds, charge, read_call_records,
 };
 pub use reconcile::{
     ClassSummary, CustomerSummary, Finding, FindingClass, FindingUnit, Reconciler, Reconciliation,
@@ -128,6 +130,11 @@ pub struct DocsMoney;
 #[doc = include_str!("../../../docs/reconciliation.md")]
 pub struct DocsReconciliation;
 
+/// The guide's page on minutes and tariffs, its examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/minutes.md")]
+pub struct DocsMinutes;
+
 /// Re-exported so callers name the same `Decimal` and `NaiveDate` as the crate.
-pub use chrono::NaiveDate;
+pub use chrono::{NaiveDate, Weekday};
 pub use rust_decimal::Decimal;

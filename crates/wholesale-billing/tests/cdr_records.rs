@@ -325,9 +325,9 @@ fn the_consumer_can_stop_the_read() {
         }
     ));
     let err = CdrReader::new(CdrReadOptions::default())
-        .read(CSV.as_bytes(), None, |_| Err(Error::NoReports))
+        .read(CSV.as_bytes(), None, |_| Err(Error::NoReports { purpose: "the test" }))
         .unwrap_err();
-    assert!(matches!(err, Error::NoReports));
+    assert!(matches!(err, Error::NoReports { .. }));
 }
 
 /// Every issue of a read says where: a line, and a column or a JSON path.

@@ -283,6 +283,59 @@ fn representatives() -> Vec<Error> {
             first_item: 0,
             expected: Currency::USD,
         },
+        Error::PrefixNotDigits { prefix: "44x".into() },
+        Error::DuplicatePrefix {
+            prefix: "447".into(),
+            destination: "UK mobile".into(),
+            first_destination: "UK".into(),
+            first_at: "destinations[0].prefixes[1]".into(),
+        },
+        Error::DuplicateTariffName {
+            what: "destination",
+            name: "UK".into(),
+            first_at: "destinations[0]".into(),
+        },
+        Error::EmptyTariffField {
+            what: "the destination name",
+        },
+        Error::IncrementTooSmall {
+            what: "subsequent",
+            value: 0,
+        },
+        located(Error::TariffDecimals {
+            value: Decimal::new(1, 7),
+            max: 6,
+        }),
+        Error::RatingDecimalsTooMany { decimals: 9, max: 6 },
+        Error::InvalidClockTime { input: "25:00".into() },
+        Error::EmptyBandRange {
+            from: "18:00".into(),
+            to: "08:00".into(),
+        },
+        Error::UnknownBand {
+            band: "night".into(),
+            destination: "UK".into(),
+        },
+        Error::UnknownDestination {
+            name: "UK freephone".into(),
+        },
+        Error::UnusedClass { class: "moblie".into() },
+        Error::InconsistentDestination {
+            destination: "UK".into(),
+            field: "per_minute",
+            first_line: 2,
+        },
+        Error::PrefixTableNotLoaded {
+            file: "prefixes.csv".into(),
+        },
+        Error::TariffCurrencyMismatch {
+            tariff: Currency::EUR,
+            price_book: Currency::USD,
+        },
+        Error::UnknownAllowancePackage {
+            package: "webex_callng".into(),
+            known: "webex_calling".into(),
+        },
         Error::Overflow {
             operation: "price × units",
             subject: "SKU A of customer c1".into(),

@@ -22,9 +22,15 @@
 
 mod call;
 mod record;
+mod tariff;
 
 pub use call::{CallType, Direction};
 pub use record::{
     CallFields, CallRecord, CallTime, CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, Deduplicator,
     DuplicateCheck, RecordOrigin, read_call_records,
+};
+pub use tariff::{
+    Allowance, AllowanceSpec, Band, BandId, BandPriceSpec, BandSpec, ClassId, ClockTime, DEFAULT_RATING_DECIMALS,
+    Destination, DestinationId, DestinationSpec, MAX_RATING_DECIMALS, Price, TARIFF_AMOUNT_DECIMALS, Tariff,
+    TariffAmount, TariffDocument, billable_seconds, charge,
 };

@@ -1,0 +1,297 @@
+//! Time bands (SPEC §7.4): a set of weekdays and a local clock range `[from, to)`.
+//!
+//! Weekdays are written `mon` … `sun` (long names, `monday` … `sunday`, and any case are read
+//! too; a tariff is written back with the short lower-case names). Clock times are `HH:MM`
+//! (`HH:MM:SS` is read too) from `00:00` to `24:00`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::Weekday;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, Result};
+
+/// Nanoseconds in one second.
+const NANOS_PER_SECOND: u64 = 1_000_000_000;
+/// Seconds in one day: `24:00`.
+const SECONDS_PER_DAY: u32 = 86_400;
+
+/// A time of the local day from `00:00` to `24:00`, to the second.
+///
+/// ```
+/// use wholesale_billing::ClockTime;
+/// let t: ClockTime = "08:30".parse()?;
+/// assert_eq!(t.seconds(), 30_600);
+/// assert_eq!(t.to_string(), "08:30");
+/// assert_eq!("24:00".parse::<ClockTime>()?.seconds(), 86_400);
+/// assert_eq!("07:00:30".parse::<ClockTime>()?.to_string(), "07:00:30");
+/// assert!("24:01".parse::<ClockTime>().is_err());
+/// assert!("8:30".parse::<ClockTime>().is_err());
+/// # Ok::<(), wholesale_billing::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClockTime(u32);
+
+impl ClockTime {
+    /// Seconds since the start of the local day (0 to 86,400).
+    pub const fn seconds(self) -> u32 {
+        self.0
+    }
+
+    /// Nanoseconds since the start of the local day.
+    pub fn nanos(self) -> u64 {
+        u64::from(self.0).saturating_mul(NANOS_PER_SECOND)
+    }
+}
+
+impl FromStr for ClockTime {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let invalid = || Error::InvalidClockTime { input: s.to_owned() };
+        let b = s.as_bytes();
+        let two = |at: usize| -> Option<u32> {
+            let (h, l) = (*b.get(at)?, *b.get(at + 1)?);
+            (h.is_ascii_digit() && l.is_ascii_digit()).then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
+        };
+        let (hours, minutes, seconds) = match b.len() {
+            5 if b[2] == b':' => (two(0), two(3), Some(0)),
+            8 if b[2] == b':' && b[5] == b':' => (two(0), two(3), two(6)),
+            _ => return Err(invalid()),
+        };
+        let (Some(h), Some(m), Some(sec)) = (hours, minutes, seconds) else {
+            return Err(invalid());
+        };
+        if m > 59 || sec > 59 {
+            return Err(invalid());
+        }
+        let total = h * 3600 + m * 60 + sec;
+        if total > SECONDS_PER_DAY {
+            return Err(invalid());
+        }
+        Ok(ClockTime(total))
+    }
+}
+
+impl fmt::Display for ClockTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (h, m, s) = (self.0 / 3600, self.0 / 60 % 60, self.0 % 60);
+        // Padded as asked (`{:>8}`), as a `str` is.
+        if s == 0 {
+            f.pad(&format!("{h:02}:{m:02}"))
+        } else {
+            f.pad(&format!("{h:02}:{m:02}:{s:02}"))
+        }
+    }
+}
+
+impl Serialize for ClockTime {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClockTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The names a weekday is read from, in the message of an unknown one.
+const DAY_NAMES: &[&str] = &[
+    "mon",
+    "tue",
+    "wed",
+    "thu",
+    "fri",
+    "sat",
+    "sun",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// The weekday named `name`: `mon` … `sun` or `monday` … `sunday`, any case.
+///
+/// # Errors
+/// [`Error::UnknownName`] (`what` "weekday") listing the names.
+pub(crate) fn parse_weekday(name: &str) -> Result<Weekday> {
+    let lower = name.trim().to_ascii_lowercase();
+    let index = DAY_NAMES
+        .iter()
+        .position(|n| *n == lower)
+        .ok_or_else(|| Error::UnknownName {
+            what: "weekday",
+            value: name.to_owned(),
+            expected: DAY_NAMES,
+        })?;
+    Ok(Weekday::try_from((index % 7) as u8).unwrap_or(Weekday::Mon))
+}
+
+/// The short lower-case name of a weekday (`mon`).
+pub(crate) fn weekday_name(day: Weekday) -> &'static str {
+    DAY_NAMES[day.num_days_from_monday() as usize]
+}
+
+/// Serde of a list of weekdays: read by [`parse_weekday`], written by [`weekday_name`].
+pub(crate) mod weekdays {
+    use chrono::Weekday;
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// One weekday, read by name.
+    struct Day(Weekday);
+
+    impl<'de> Deserialize<'de> for Day {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+            super::parse_weekday(&text).map(Day).map_err(serde::de::Error::custom)
+        }
+    }
+
+    pub(crate) fn serialize<S: Serializer>(days: &[Weekday], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(days.len()))?;
+        for day in days {
+            seq.serialize_element(super::weekday_name(*day))?;
+        }
+        seq.end()
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Weekday>, D::Error> {
+        Ok(Vec::<Day>::deserialize(d)?.into_iter().map(|Day(w)| w).collect())
+    }
+}
+
+/// A band of a compiled tariff: its name, weekdays and local clock range in nanoseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Band {
+    name: String,
+    /// Bit `n` for the weekday `n` days from Monday.
+    days: u8,
+    from: u64,
+    to: u64,
+}
+
+impl Band {
+    /// A band of `days` from `from` to `to` (local time).
+    ///
+    /// # Errors
+    /// [`Error::EmptyTariffField`] for an empty name or no day, [`Error::EmptyBandRange`] when
+    /// `from` is not before `to`.
+    pub(crate) fn new(name: &str, days: &[Weekday], from: ClockTime, to: ClockTime) -> Result<Band> {
+        if name.trim().is_empty() {
+            return Err(Error::EmptyTariffField { what: "the band name" });
+        }
+        if days.is_empty() {
+            return Err(Error::EmptyTariffField {
+                what: "the list of days",
+            });
+        }
+        if from >= to {
+            return Err(Error::EmptyBandRange {
+                from: from.to_string(),
+                to: to.to_string(),
+            });
+        }
+        let days = days.iter().fold(0u8, |mask, d| mask | 1 << d.num_days_from_monday());
+        Ok(Band {
+            name: name.to_owned(),
+            days,
+            from: from.nanos(),
+            to: to.nanos(),
+        })
+    }
+
+    /// The band's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the band holds a local start on `weekday` at `nanos_of_day` nanoseconds after
+    /// local midnight.
+    #[inline]
+    pub fn holds(&self, weekday: Weekday, nanos_of_day: u64) -> bool {
+        self.days & (1 << weekday.num_days_from_monday()) != 0 && self.from <= nanos_of_day && nanos_of_day < self.to
+    }
+
+    /// The band's weekdays, Monday first.
+    pub fn days(&self) -> impl Iterator<Item = Weekday> + '_ {
+        (0u8..7)
+            .filter(|d| self.days & (1 << d) != 0)
+            .filter_map(|d| Weekday::try_from(d).ok())
+    }
+
+    /// The start of the local clock range, in nanoseconds after midnight.
+    pub fn from_nanos(&self) -> u64 {
+        self.from
+    }
+
+    /// The end (excluded) of the local clock range, in nanoseconds after midnight.
+    pub fn to_nanos(&self) -> u64 {
+        self.to
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekdays_by_short_or_long_name_in_any_case() {
+        assert_eq!(parse_weekday("sat").unwrap(), Weekday::Sat);
+        assert_eq!(parse_weekday("Sunday").unwrap(), Weekday::Sun);
+        assert_eq!(parse_weekday("MON").unwrap(), Weekday::Mon);
+        let err = parse_weekday("sonntag").unwrap_err();
+        assert!(matches!(err, Error::UnknownName { what: "weekday", .. }));
+        assert!(
+            err.to_string()
+                .starts_with("unknown weekday \"sonntag\" (expected one of: mon, tue")
+        );
+        for day in [Weekday::Mon, Weekday::Wed, Weekday::Sun] {
+            assert_eq!(parse_weekday(weekday_name(day)).unwrap(), day);
+        }
+    }
+
+    #[test]
+    fn clock_times() {
+        for (text, seconds) in [("00:00", 0), ("23:59", 86_340), ("24:00", 86_400), ("12:00:01", 43_201)] {
+            let t: ClockTime = text.parse().unwrap();
+            assert_eq!(t.seconds(), seconds);
+            assert_eq!(t.to_string(), text);
+        }
+        for bad in [
+            "24:00:01", "25:00", "12:60", "12:00:60", "1200", "12:0", "ab:cd", "", "12:00 ", "+1:00",
+        ] {
+            assert!(
+                matches!(bad.parse::<ClockTime>(), Err(Error::InvalidClockTime { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_band_holds_its_days_from_its_start_to_before_its_end() {
+        let t = |s: &str| s.parse::<ClockTime>().unwrap();
+        let band = Band::new("evening", &[Weekday::Fri, Weekday::Sat], t("18:00"), t("24:00")).unwrap();
+        let six_pm = 18 * 3600 * NANOS_PER_SECOND;
+        assert!(band.holds(Weekday::Fri, six_pm));
+        assert!(!band.holds(Weekday::Fri, six_pm - 1));
+        assert!(band.holds(Weekday::Sat, 24 * 3600 * NANOS_PER_SECOND - 1));
+        assert!(!band.holds(Weekday::Thu, six_pm));
+        assert_eq!(band.days().collect::<Vec<_>>(), [Weekday::Fri, Weekday::Sat]);
+        assert!(matches!(
+            Band::new("x", &[Weekday::Mon], t("08:00"), t("08:00")),
+            Err(Error::EmptyBandRange { .. })
+        ));
+        assert!(matches!(
+            Band::new("x", &[], t("08:00"), t("09:00")),
+            Err(Error::EmptyTariffField { .. })
+        ));
+    }
+}
