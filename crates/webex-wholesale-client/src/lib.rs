@@ -44,6 +44,7 @@ mod billing;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 pub mod ccws;
+pub mod cdr;
 mod client;
 mod error;
 mod models;
