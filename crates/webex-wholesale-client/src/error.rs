@@ -740,10 +740,20 @@ mod tests {
             Error::Core { .. } => 23,
             Error::InsideAsyncRuntime => 24,
             Error::RuntimeStart(_) => 25,
+            Error::CdrWrongRegion { .. } => 26,
+            Error::CdrPageSize { .. } => 27,
+            Error::CdrEmptyPeriod { .. } => 28,
+            Error::UnknownCdrRegion { .. } => 29,
+            Error::CdrItemNotObject { .. } => 30,
+            Error::CdrOutput { .. } => 31,
+            Error::CdrCheckpointUnreadable { .. } => 32,
+            Error::CdrCheckpointMismatch { .. } => 33,
+            Error::CdrPartialExists { .. } => 34,
+            Error::CdrFetchStopped { .. } => 35,
         }
     }
 
-    const VARIANTS: usize = 26;
+    const VARIANTS: usize = 36;
 
     /// A reqwest error with a source (a URL that does not parse).
     fn reqwest_error() -> reqwest::Error {
@@ -840,6 +850,41 @@ mod tests {
             ),
             Error::InsideAsyncRuntime,
             Error::RuntimeStart(std::io::Error::other("no threads")),
+            Error::CdrWrongRegion {
+                context: "GET /v1/cdr_feed".into(),
+                host: Some("analytics-calling-eu.webexapis.com".into()),
+                region: Some(crate::cdr::CdrRegion::Eu),
+                message: "Please use analytics-calling-eu.webexapis.com".into(),
+                tracking_id: Some("ROUTER_1".into()),
+            },
+            Error::CdrPageSize { max: 10 },
+            Error::CdrEmptyPeriod {
+                start: "2024-05-01T00:00:00.000Z".into(),
+                end: "2024-05-01T00:00:00.000Z".into(),
+            },
+            Error::UnknownCdrRegion { text: "mars".into() },
+            Error::CdrItemNotObject {
+                context: "GET /v1/cdr_feed".into(),
+                index: 3,
+            },
+            Error::CdrOutput {
+                path: "cdrs.json.partial".into(),
+                what: "syncing",
+                source: std::io::Error::other("disk full"),
+            },
+            Error::CdrCheckpointUnreadable {
+                path: "cdrs.json.checkpoint".into(),
+                source: serde_json::from_str::<u8>("x").unwrap_err(),
+            },
+            Error::CdrCheckpointMismatch {
+                path: "cdrs.json.checkpoint".into(),
+                problem: "it is of a complete fetch".into(),
+            },
+            Error::CdrPartialExists {
+                path: "cdrs.json".into(),
+                checkpoint: "cdrs.json.checkpoint".into(),
+            },
+            Error::CdrFetchStopped { windows_done: 3 },
         ]
     }
 

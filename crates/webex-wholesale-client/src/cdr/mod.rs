@@ -92,7 +92,13 @@ pub enum CdrRegion {
 
 impl CdrRegion {
     /// Every region.
-    pub const ALL: [CdrRegion; 5] = [CdrRegion::Us, CdrRegion::Eu, CdrRegion::In, CdrRegion::Au, CdrRegion::Gov];
+    pub const ALL: [CdrRegion; 5] = [
+        CdrRegion::Us,
+        CdrRegion::Eu,
+        CdrRegion::In,
+        CdrRegion::Au,
+        CdrRegion::Gov,
+    ];
 
     /// The region's name: `us`, `eu`, `in`, `au`, `gov`.
     ///
@@ -144,7 +150,9 @@ impl CdrRegion {
     /// assert_eq!(CdrRegion::from_host("webexapis.com"), None);
     /// ```
     pub fn from_host(host: &str) -> Option<CdrRegion> {
-        CdrRegion::ALL.into_iter().find(|r| r.host().eq_ignore_ascii_case(host.trim()))
+        CdrRegion::ALL
+            .into_iter()
+            .find(|r| r.host().eq_ignore_ascii_case(host.trim()))
     }
 }
 
@@ -672,7 +680,9 @@ fn named_host(message: &str) -> Option<String> {
     let lower = message.to_ascii_lowercase();
     let at = lower.rfind("use ")?;
     let word = message[at + 4..].split_whitespace().next()?;
-    let word = word.trim_end_matches(['.', ',', ';', ')', '"', '\'']).trim_start_matches(['(', '"', '\'']);
+    let word = word
+        .trim_end_matches(['.', ',', ';', ')', '"', '\''])
+        .trim_start_matches(['(', '"', '\'']);
     if word.is_empty() {
         return None;
     }
@@ -698,7 +708,10 @@ mod tests {
                 "Please use https://Analytics-Calling-AU.webexapis.com/v1/cdr_feed.",
                 Some("analytics-calling-au.webexapis.com"),
             ),
-            ("Please use (analytics-calling-gov.webexapis.com).", Some("analytics-calling-gov.webexapis.com")),
+            (
+                "Please use (analytics-calling-gov.webexapis.com).",
+                Some("analytics-calling-gov.webexapis.com"),
+            ),
             ("cannot serve this organization", None),
             ("Please use ", None),
         ] {

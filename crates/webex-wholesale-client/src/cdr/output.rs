@@ -370,11 +370,12 @@ impl CdrFeed {
                     path: cp_path.clone(),
                     problem,
                 };
-                let mut file = OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .open(&partial)
-                    .map_err(|e| mismatch(format!("its partial output {} cannot be opened: {e}", partial.display())))?;
+                let mut file = OpenOptions::new().read(true).write(true).open(&partial).map_err(|e| {
+                    mismatch(format!(
+                        "its partial output {} cannot be opened: {e}",
+                        partial.display()
+                    ))
+                })?;
                 let len = file.metadata().map_err(|e| output_error(&partial, "reading", e))?.len();
                 if len < cp.bytes {
                     return Err(mismatch(format!(
@@ -442,7 +443,8 @@ mod tests {
 
     #[test]
     fn bad_checkpoints_are_refused() {
-        let period = CdrPeriod::from_period(&wholesale_billing::Period::from_dates("2024-05-01", "2024-05-02").unwrap());
+        let period =
+            CdrPeriod::from_period(&wholesale_billing::Period::from_dates("2024-05-01", "2024-05-02").unwrap());
         let mut cp = CdrCheckpoint::start(&period);
         let path = Path::new("c");
         assert!(cp.check_period(&period, path).is_ok());
@@ -450,9 +452,19 @@ mod tests {
         assert!(cp.check_period(&period, path).is_ok());
         let mut odd = cp.clone();
         odd.done_until = period.start() + chrono::TimeDelta::hours(5);
-        assert!(odd.check_period(&period, path).unwrap_err().to_string().contains("not the end of a window"));
+        assert!(
+            odd.check_period(&period, path)
+                .unwrap_err()
+                .to_string()
+                .contains("not the end of a window")
+        );
         let other = CdrPeriod::from_period(&wholesale_billing::Period::from_dates("2024-05-01", "2024-05-03").unwrap());
-        assert!(cp.check_period(&other, path).unwrap_err().to_string().contains("it is of the period"));
+        assert!(
+            cp.check_period(&other, path)
+                .unwrap_err()
+                .to_string()
+                .contains("it is of the period")
+        );
         let json = cp.to_json().replace("\"version\": 1", "\"version\": 2");
         assert!(matches!(
             CdrCheckpoint::from_json(&json, path),
