@@ -85,6 +85,9 @@ struct Keys {
     org_uuid: Option<serde_json::Value>,
 }
 
+/// How a record's place is named: `items[i]` or `record n`.
+type Locate = fn(usize) -> String;
+
 #[derive(Deserialize)]
 struct ItemsDocument {
     items: Vec<Box<RawValue>>,
@@ -97,7 +100,7 @@ struct ItemsDocument {
 /// object or has no RFC 3339 `Start time`.
 pub(crate) fn parse_records(bytes: &[u8]) -> Result<Vec<(i64, String, String)>> {
     let text = String::from_utf8_lossy(bytes);
-    let (raw, at): (Vec<Box<RawValue>>, fn(usize) -> String) = match serde_json::from_str::<ItemsDocument>(&text) {
+    let (raw, at): (Vec<Box<RawValue>>, Locate) = match serde_json::from_str::<ItemsDocument>(&text) {
         Ok(doc) => (doc.items, |i| format!("items[{i}]")),
         Err(document_error) => {
             let mut items = Vec::new();
