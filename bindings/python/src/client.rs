@@ -867,11 +867,11 @@ pub(crate) struct PyCdrFeed {
 #[pymethods]
 impl PyCdrFeed {
     #[new]
-    #[pyo3(signature = (*, token, region = "us".to_owned(), base_url = None, max = 5000, initial_per_minute = 1, pages_per_minute = 10, timeout = None, max_retries = None))]
+    #[pyo3(signature = (*, token, region = "us", base_url = None, max = 5000, initial_per_minute = 1, pages_per_minute = 10, timeout = None, max_retries = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         token: String,
-        region: String,
+        region: &str,
         base_url: Option<String>,
         max: u32,
         initial_per_minute: u32,

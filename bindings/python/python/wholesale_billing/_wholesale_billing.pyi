@@ -68,6 +68,7 @@ __all__ = [
     "WebexSubPartner",
     "WebexCustomer",
     "WebexClient",
+    "CdrFeed",
     "CcwsClient",
     "Sandbox",
     "expected_vendor_invoice",
