@@ -4,7 +4,7 @@
 //!
 //! - [`CdrRegion`]: the analytics host of each region (`analytics-calling.webexapis.com`, `-eu`,
 //!   `-in`, `-au`, `-gov`); a 451 answer ("use another region") becomes
-//!   [`Error::CdrWrongRegion`](crate::Error::CdrWrongRegion) naming the host and region.
+//!   [`Error::CdrWrongRegion`] naming the host and region.
 //! - [`CdrFeed`]: the documented limits honoured before the server enforces them (1 initial
 //!   request per minute per token, 10 page requests per minute: [`CdrRateLimits`] on a
 //!   [`Clock`]), and 429 / 5xx retried by the client's [`RetryPolicy`](crate::RetryPolicy).
