@@ -855,3 +855,100 @@ impl PyCcwsClient {
 
 /// The default Webex API base URL.
 pub(crate) const DEFAULT_BASE_URL: &str = client::DEFAULT_BASE_URL;
+
+/// The Webex Calling CDR feed (``GET /v1/cdr_feed``) of one region, with its documented limits
+/// honoured before the server enforces them (1 initial and 10 page requests a minute per token).
+#[pyclass(name = "CdrFeed", module = "wholesale_billing", frozen)]
+pub(crate) struct PyCdrFeed {
+    feed: Owned<blocking::CdrFeed>,
+    base_url: String,
+}
+
+#[pymethods]
+impl PyCdrFeed {
+    #[new]
+    #[pyo3(signature = (*, token, region = "us", base_url = None, max = 5000, initial_per_minute = 1, pages_per_minute = 10, timeout = None, max_retries = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        token: String,
+        region: &str,
+        base_url: Option<String>,
+        max: u32,
+        initial_per_minute: u32,
+        pages_per_minute: u32,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max_retries: Option<u32>,
+    ) -> PyResult<Self> {
+        let region: client::cdr::CdrRegion = region.parse().or_raise()?;
+        let mut builder = Client::builder()
+            .token(token)
+            .retry_policy(retry(max_retries))
+            .base_url(base_url.unwrap_or_else(|| region.base_url()));
+        if let Some(t) = opt_duration(timeout, "timeout")? {
+            builder = builder.timeout(t);
+        }
+        let inner = builder.build().or_raise()?;
+        let base_url = inner.base_url().as_str().to_owned();
+        let limits = client::cdr::CdrRateLimits {
+            initial: initial_per_minute.max(1),
+            pages: pages_per_minute.max(1),
+            per: Duration::from_secs(60),
+        };
+        let feed = client::cdr::CdrFeed::builder(inner)
+            .page_size(max)
+            .rate_limits(limits)
+            .build()
+            .or_raise()?;
+        Ok(PyCdrFeed {
+            feed: Owned::new("CdrFeed", blocking::CdrFeed::new(feed).or_raise()?),
+            base_url,
+        })
+    }
+
+    /// The feed's base URL.
+    #[getter]
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Whether ``close()`` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.feed.is_closed()
+    }
+
+    /// Closes the feed's connections; later calls raise ``ClientClosedError``.
+    fn close(&self, py: Python<'_>) {
+        self.feed.close(py);
+    }
+
+    /// Fetches the call records of the dates ``start`` to ``end`` (inclusive, UTC; or a
+    /// ``Period``) into the JSON file ``out`` (``{"items": [...]}``, each record as sent), 12-hour
+    /// window by window; ``out`` appears only when complete. With ``resume=True`` an interrupted
+    /// fetch continues from its checkpoint (``out + ".checkpoint"``). Returns a dict with
+    /// ``windows``, ``records`` and ``bytes``.
+    #[pyo3(signature = (start, end = None, *, out, resume = false))]
+    fn fetch<'py>(
+        &self,
+        py: Python<'py>,
+        start: &Bound<'py, PyAny>,
+        end: Option<&Bound<'py, PyAny>>,
+        out: std::path::PathBuf,
+        resume: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let period = client::cdr::CdrPeriod::from_period(&period_arg(start, end)?);
+        let feed = self.feed.get(py)?;
+        let done = py
+            .detach(|| feed.fetch_to_file(&period, &out, resume, |_| std::ops::ControlFlow::Continue(())))
+            .or_raise()?;
+        let dict = PyDict::new(py);
+        dict.set_item("windows", done.windows)?;
+        dict.set_item("records", done.records)?;
+        dict.set_item("bytes", done.bytes)?;
+        Ok(dict)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("CdrFeed(base_url={})", quoted(&self.base_url))
+    }
+}

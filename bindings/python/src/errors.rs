@@ -13,7 +13,7 @@
 //! │   └── PricingError
 //! ├── BillingIOError(BillingError, OSError)
 //! ├── BillingOverflowError(BillingError, OverflowError)
-//! ├── ApiError(BillingError)                             status, tracking_id, endpoint
+//! ├── ApiError(BillingError)                             status, tracking_id, endpoint, host, region
 //! │   └── ReportFailedError                              report_id, errors
 //! ├── TransportError(BillingError, ConnectionError)
 //! ├── ClientTimeoutError(BillingError, TimeoutError)
@@ -141,7 +141,13 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
         vec![ty(&billing)],
         "The Webex or Commerce Catalog API answered with an error or an unexpected response.\n\n\
          ``status`` is the HTTP status when there was one, ``tracking_id`` the Webex trackingId.",
-        &[("status", none()), ("tracking_id", none()), ("endpoint", none())],
+        &[
+            ("status", none()),
+            ("tracking_id", none()),
+            ("endpoint", none()),
+            ("host", none()),
+            ("region", none()),
+        ],
     )?;
     let report_failed = make_class(
         py,
@@ -511,7 +517,27 @@ fn client_error(py: Python<'_>, error: &client::Error) -> PyErr {
             | client::Error::UrlWithQuery { .. }
             | client::Error::InvalidDownloadUrl(_)
             | client::Error::DownloadUrlNotHttp { .. }
-            | client::Error::HttpClient(_) => raise(py, &e.input, (message.as_str(),), Vec::new()),
+            | client::Error::HttpClient(_)
+            | client::Error::CdrPageSize { .. }
+            | client::Error::CdrEmptyPeriod { .. }
+            | client::Error::UnknownCdrRegion { .. }
+            | client::Error::CdrCheckpointUnreadable { .. }
+            | client::Error::CdrCheckpointMismatch { .. }
+            | client::Error::CdrPartialExists { .. } => raise(py, &e.input, (message.as_str(),), Vec::new()),
+            client::Error::CdrWrongRegion {
+                host, region, context, ..
+            } => {
+                let mut attrs = status_and_tracking();
+                attrs.push(("endpoint", opt(py, Some(context.as_str()))));
+                attrs.push(("host", opt(py, host.as_deref())));
+                attrs.push(("region", opt(py, region.map(|r| r.as_str()))));
+                api(attrs)
+            }
+            client::Error::CdrOutput { path, what, source } => {
+                io_error(py, what, source, Some(&path.display().to_string()))
+            }
+            client::Error::CdrItemNotObject { .. } => api(status_and_tracking()),
+            client::Error::CdrFetchStopped { .. } => raise(py, &e.billing, (message.as_str(),), Vec::new()),
             client::Error::Api(body) => {
                 let mut attrs = status_and_tracking();
                 attrs.push(("endpoint", opt(py, Some(body.endpoint.as_str()))));
@@ -566,7 +592,10 @@ fn sandbox_error(py: Python<'_>, error: &webex_sandbox::Error) -> PyErr {
         | webex_sandbox::Error::InvalidPublicBaseUrl { .. }
         | webex_sandbox::Error::TokenForUnknownOrg { .. }
         | webex_sandbox::Error::InvalidToken { .. }
-        | webex_sandbox::Error::SharedToken { .. } => raise(py, &e.input, (message.as_str(),), Vec::new()),
+        | webex_sandbox::Error::SharedToken { .. }
+        | webex_sandbox::Error::RegionForUnknownOrg { .. }
+        | webex_sandbox::Error::CdrJson { .. }
+        | webex_sandbox::Error::InvalidCdr { .. } => raise(py, &e.input, (message.as_str(),), Vec::new()),
         webex_sandbox::Error::Dataset(source) => core_error(py, source, &message),
         webex_sandbox::Error::Io { context, source } => io_error(py, context, source, None),
         webex_sandbox::Error::File { path, what, source } => {

@@ -68,6 +68,7 @@ fn _wholesale_billing(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyWebexSubPartner>()?;
     m.add_class::<client::PyWebexCustomer>()?;
     m.add_class::<client::PyWebexClient>()?;
+    m.add_class::<client::PyCdrFeed>()?;
     m.add_class::<client::PyCcwsClient>()?;
     m.add_class::<sandbox::PySandbox>()?;
     m.add_function(wrap_pyfunction!(invoice::expected_vendor_invoice, m)?)?;

@@ -147,9 +147,11 @@ impl PySandbox {
     /// ``download_ttl``: how long a signed download URL stays valid (``timedelta`` or whole
     /// seconds; default 30 minutes); ``create_status``: the status of a successful create (200,
     /// or 202 as some deployments answer); ``sub_partners_key``: the key of the sub-partner
-    /// list, ``"items"`` or ``"subPartners"``.
+    /// list, ``"items"`` or ``"subPartners"``; ``cdrs``: call records served by
+    /// ``GET /v1/cdr_feed`` (a source of JSON ``{"items": [...]}`` or JSON lines), with
+    /// ``cdr_initial_per_minute`` and ``cdr_pages_per_minute`` its limits per token (Webex: 1 and 10).
     #[staticmethod]
-    #[pyo3(signature = (org, events, *, rates = None, today = None, report_delay_ms = 500, db_path = None, addr = None, tokens = None, faults = None, download_ttl = None, create_status = 200, sub_partners_key = "items"))]
+    #[pyo3(signature = (org, events, *, rates = None, today = None, report_delay_ms = 500, db_path = None, addr = None, tokens = None, faults = None, download_ttl = None, create_status = 200, sub_partners_key = "items", cdrs = None, cdr_initial_per_minute = 1, cdr_pages_per_minute = 10))]
     #[allow(clippy::too_many_arguments)]
     fn start(
         py: Python<'_>,
@@ -165,7 +167,21 @@ impl PySandbox {
         download_ttl: Option<&Bound<'_, PyAny>>,
         create_status: u16,
         sub_partners_key: &str,
+        cdrs: Option<&Bound<'_, PyAny>>,
+        cdr_initial_per_minute: u32,
+        cdr_pages_per_minute: u32,
     ) -> PyResult<Self> {
+        let cdr_records = match cdrs.filter(|c| !c.is_none()) {
+            None => None,
+            Some(cdrs) => {
+                let source = Source::from_py(cdrs, "call records")?;
+                let read = source.read_with(py, "call records", |reader| {
+                    let mut bytes = Vec::new();
+                    reader.read_to_end(&mut bytes).map(|_| bytes)
+                })?;
+                Some(read.map_err(|e| crate::errors::io_error(py, "reading the call records", &e, None))?)
+            }
+        };
         let source = Source::from_py(events, "events CSV")?;
         let events = source.read_with(py, "events CSV", |reader| {
             let mut bytes = Vec::new();
@@ -198,6 +214,12 @@ impl PySandbox {
         if let Some(faults) = faults {
             config = config.with_faults(faults_arg(faults)?);
         }
+        config = config.with_cdr(webex_sandbox::CdrFeedConfig {
+            records: cdr_records,
+            initial_per_period: cdr_initial_per_minute,
+            pages_per_period: cdr_pages_per_minute,
+            ..webex_sandbox::CdrFeedConfig::default()
+        });
         if let Some(ttl) = download_ttl {
             config = config.with_download_ttl(duration_arg(ttl, "download_ttl")?);
         }

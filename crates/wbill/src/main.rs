@@ -5,6 +5,7 @@
 
 mod args;
 mod atomic;
+mod cdr_fetch;
 mod demo;
 mod fetch;
 mod gen_cmd;
@@ -66,6 +67,8 @@ enum Command {
     Invoice(invoice::InvoiceArgs),
     /// Compare the partner's expected usage with Cisco's usage reports and invoice.
     Reconcile(reconcile::ReconcileArgs),
+    /// Call records: fetch them from the Webex CDR feed (or a sandbox).
+    Cdr(cdr_fetch::CdrArgs),
     /// A local sandbox of the Webex Wholesale and CCWS APIs, computed from a dataset.
     Sandbox(sandbox::SandboxArgs),
     /// Run the main job on an embedded sample month and print a summary.
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
         Command::Rates(args) => rates::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Tariff(args) => tariff_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Invoice(args) => invoice::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Cdr(args) => cdr_fetch::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Sandbox(args) => sandbox::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(&args).map(|()| ExitCode::SUCCESS),
     };

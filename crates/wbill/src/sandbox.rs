@@ -91,6 +91,22 @@ pub struct ServeArgs {
     /// The N-th report creation is accepted, then the report ends FAILED.
     #[arg(long, value_name = "N")]
     fault_failed_create: Option<u32>,
+    /// Call records served by GET /v1/cdr_feed: a JSON `{"items": [...]}` file or JSON lines. They
+    /// replace those kept in the database; without it, the kept ones are served.
+    #[arg(long, value_name = "FILE")]
+    cdrs: Option<PathBuf>,
+    /// Initial CDR feed requests a token may send per minute (Webex: 1).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    cdr_initial_per_minute: u32,
+    /// CDR feed page requests a token may send per minute (Webex: 10).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    cdr_pages_per_minute: u32,
+    /// The analytics host of the sandbox's own region.
+    #[arg(long, value_name = "HOST", default_value = webex_sandbox::DEFAULT_CDR_REGION_HOST)]
+    cdr_region: String,
+    /// An organisation hosted in another region, whose token gets 451 naming HOST (repeatable).
+    #[arg(long, value_name = "ORG_ID=HOST")]
+    cdr_org_region: Vec<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -131,6 +147,22 @@ fn serve(args: &ServeArgs) -> Result<()> {
     if let Some(today) = &args.today {
         config = config.with_today(wholesale_billing::parse_date(today)?);
     }
+    let mut cdr = webex_sandbox::CdrFeedConfig {
+        initial_per_period: args.cdr_initial_per_minute,
+        pages_per_period: args.cdr_pages_per_minute,
+        region_host: args.cdr_region.clone(),
+        ..webex_sandbox::CdrFeedConfig::default()
+    };
+    for pair in &args.cdr_org_region {
+        let Some((org_id, host)) = pair.split_once('=') else {
+            anyhow::bail!("--cdr-org-region {pair:?}: expected ORG_ID=HOST");
+        };
+        cdr.org_regions.insert(org_id.trim().to_owned(), host.trim().to_owned());
+    }
+    if let Some(path) = &args.cdrs {
+        cdr.records = Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?);
+    }
+    config = config.with_cdr(cdr);
     if let Some(rates) = &args.rates {
         config = config.with_rates(read_rates(rates)?);
     }

@@ -85,9 +85,57 @@ pub struct SandboxConfig {
     pub ccws: CcwsConfig,
     /// Fault injection (none by default).
     pub faults: Faults,
+    /// The CDR feed (`GET /v1/cdr_feed`): its records, limits and regions.
+    pub cdr: CdrFeedConfig,
     /// How long a shutdown lets requests in flight and reports being generated finish before it
     /// aborts the requests and leaves the reports to the next start (default 10 seconds).
     pub shutdown_grace: Duration,
+}
+
+/// The analytics host of the sandbox's own region (the US one), unless configured otherwise.
+pub const DEFAULT_CDR_REGION_HOST: &str = "analytics-calling.webexapis.com";
+
+/// The CDR feed of the sandbox: its records, the rate limits it enforces, and the regions.
+///
+/// ```
+/// use std::time::Duration;
+/// let cdr = webex_sandbox::CdrFeedConfig::default();
+/// assert_eq!(cdr.records, None);
+/// assert_eq!((cdr.initial_per_period, cdr.pages_per_period, cdr.limit_period), (1, 10, Duration::from_secs(60)));
+/// assert_eq!(cdr.region_host, "analytics-calling.webexapis.com");
+/// assert!(cdr.org_regions.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CdrFeedConfig {
+    /// The call records to serve: a JSON `{"items": [...]}` document or JSON lines (one record
+    /// per line), each a JSON object with a `Start time` (RFC 3339). Given, they replace the
+    /// records stored in the database; `None`: the stored ones are served (none at first).
+    pub records: Option<Vec<u8>>,
+    /// Initial requests (without a paging cursor) a token may send per [`Self::limit_period`]
+    /// (default 1, as Webex).
+    pub initial_per_period: u32,
+    /// Page requests (following a `Link`) a token may send per [`Self::limit_period`] (default 10).
+    pub pages_per_period: u32,
+    /// The period of the rate limits (default one minute).
+    pub limit_period: Duration,
+    /// The analytics host of this sandbox's region (default [`DEFAULT_CDR_REGION_HOST`]).
+    pub region_host: String,
+    /// Organisations hosted in another region: org id → that region's analytics host. Their
+    /// tokens get 451 with the Webex body naming the host.
+    pub org_regions: BTreeMap<String, String>,
+}
+
+impl Default for CdrFeedConfig {
+    fn default() -> Self {
+        CdrFeedConfig {
+            records: None,
+            initial_per_period: 1,
+            pages_per_period: 10,
+            limit_period: Duration::from_secs(60),
+            region_host: DEFAULT_CDR_REGION_HOST.to_owned(),
+            org_regions: BTreeMap::new(),
+        }
+    }
 }
 
 /// The key under which `GET /v1/wholesale/subPartners` lists the sub-partners.
@@ -220,8 +268,28 @@ impl SandboxConfig {
             tokens: BTreeMap::new(),
             ccws: CcwsConfig::default(),
             faults: Faults::default(),
+            cdr: CdrFeedConfig::default(),
             shutdown_grace: Duration::from_secs(10),
         }
+    }
+
+    /// Sets the CDR feed.
+    ///
+    /// ```
+    /// # let org = wholesale_billing::Organisation::from_toml_str(
+    /// #     "[partner]\norg_id = \"p\"\nname = \"P\"\nsubscription_id = \"S\"\n[[sub_partners]]\norg_id = \"sp\"\nname = \"SP\"")?;
+    /// use webex_sandbox::{CdrFeedConfig, SandboxConfig};
+    /// let records = br#"{"Report ID": "r1", "Start time": "2024-05-01T10:00:00.000Z"}"#.to_vec();
+    /// let mut cdr = CdrFeedConfig { records: Some(records), initial_per_period: 100, ..CdrFeedConfig::default() };
+    /// cdr.org_regions.insert("sp".into(), "analytics-calling-eu.webexapis.com".into());
+    /// let config = SandboxConfig::new(org, Vec::new()).with_cdr(cdr);
+    /// assert!(config.validate().is_ok());
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_cdr(mut self, cdr: CdrFeedConfig) -> Self {
+        self.cdr = cdr;
+        self
     }
 
     /// Prices the CCWS endpoints from `rates`.
@@ -454,7 +522,8 @@ impl SandboxConfig {
     /// # Errors
     /// [`Error::InvalidCreateStatus`] for a create status other than 200 or 202;
     /// [`Error::FaultShareAbove100`] for a 5xx share over 100; [`Error::ZeroSetting`] for a fault
-    /// period, lost create or CCWS page size of 0; [`Error::InvalidDownloadBaseUrl`] for a download
+    /// period, lost create, CCWS page size or CDR rate limit of 0; [`Error::RegionForUnknownOrg`]
+    /// for a CDR region given to an org id that is neither the partner nor a sub-partner; [`Error::InvalidDownloadBaseUrl`] for a download
     /// base URL that is not an `http(s)` origin; [`Error::InvalidPublicBaseUrl`] for a public base
     /// URL that is not an `http(s)` URL without credentials, query or fragment;
     /// [`Error::TokenForUnknownOrg`], [`Error::InvalidToken`] or [`Error::SharedToken`] for a token
@@ -485,6 +554,15 @@ impl SandboxConfig {
             (self.faults.every_429 == Some(0), "the 429 fault period"),
             (self.faults.lost_create == Some(0), "the lost create's number"),
             (self.ccws.page_size == 0, "the ccws page size"),
+            (
+                self.cdr.initial_per_period == 0,
+                "the cdr feed's initial requests per period",
+            ),
+            (
+                self.cdr.pages_per_period == 0,
+                "the cdr feed's page requests per period",
+            ),
+            (self.cdr.limit_period.is_zero(), "the cdr feed's rate limit period"),
         ];
         if let Some((_, setting)) = zero.into_iter().find(|(is_zero, _)| *is_zero) {
             return Err(Error::ZeroSetting { setting });
@@ -513,6 +591,11 @@ impl SandboxConfig {
                 && url.password().is_none();
             if !plain {
                 return Err(invalid(None));
+            }
+        }
+        for org_id in self.cdr.org_regions.keys() {
+            if self.org.owner_by_org_id(org_id).is_none() {
+                return Err(Error::RegionForUnknownOrg { org_id: org_id.clone() });
             }
         }
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();

@@ -71,6 +71,35 @@ pub enum Error {
         /// The org id the token is configured for.
         org_id: String,
     },
+    /// A CDR region is configured for an org id that is neither the partner nor a sub-partner.
+    #[error(
+        "invalid sandbox configuration: a cdr region is configured for org {}, which is neither the partner nor a \
+         sub-partner",
+        Quoted(org_id)
+    )]
+    RegionForUnknownOrg {
+        /// The org id the region is configured for.
+        org_id: String,
+    },
+    /// The CDR records given are not JSON (`{"items": [...]}` or JSON lines).
+    #[error("the cdr records could not be read: {at}")]
+    CdrJson {
+        /// Where: `line 3` of JSON lines, or `the {"items": [...]} document`.
+        at: String,
+        /// The JSON reader's error (with its line and column).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A CDR record without a usable field the feed needs.
+    #[error("the cdr records could not be read: {at}: {} {problem}", Quoted(field))]
+    InvalidCdr {
+        /// Where: `items[3]` or `line 4`.
+        at: String,
+        /// The field (`Start time`).
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
     /// A configured token is empty or holds white space (it is not quoted: it is a secret).
     #[error(
         "invalid sandbox configuration: the token of org {} must be non-empty and without white space",
@@ -282,6 +311,9 @@ mod tests {
             Error::DatabaseClosed => 23,
             Error::DatabaseCallPanicked => 24,
             Error::Commit(_) => 25,
+            Error::RegionForUnknownOrg { .. } => 26,
+            Error::CdrJson { .. } => 27,
+            Error::InvalidCdr { .. } => 28,
         }
     }
 
@@ -365,9 +397,19 @@ mod tests {
             Error::DatabaseClosed,
             Error::DatabaseCallPanicked,
             Error::Commit(std::sync::Arc::new(rusqlite::Error::InvalidQuery)),
+            Error::RegionForUnknownOrg { org_id: "x".into() },
+            Error::CdrJson {
+                at: "line 3".into(),
+                source: serde_json::from_str::<serde_json::Value>("{").unwrap_err(),
+            },
+            Error::InvalidCdr {
+                at: "items[2]".into(),
+                field: "Start time",
+                problem: "is missing or not an rfc 3339 instant",
+            },
         ];
         let seen: std::collections::BTreeSet<usize> = all.iter().map(variant).collect();
-        assert_eq!(seen.len(), 26, "a variant without a representative");
+        assert_eq!(seen.len(), 29, "a variant without a representative");
         for e in &all {
             let mut outer: &(dyn std::error::Error + 'static) = e;
             while let Some(inner) = outer.source() {

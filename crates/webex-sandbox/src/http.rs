@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::state::AppState;
 use crate::stats::bump;
-use crate::{ccws, downloads, partners, reports};
+use crate::{ccws, cdr, downloads, partners, reports};
 
 /// The largest Webex API request body (64 KiB); larger ones get 413.
 pub(crate) const WEBEX_BODY_LIMIT: usize = 64 * 1024;
@@ -33,6 +33,8 @@ pub(crate) struct ApiError {
     pub(crate) status: StatusCode,
     pub(crate) message: String,
     pub(crate) retry_after: Option<u64>,
+    /// A top-level `errorCode` for the body (the CDR feed's 451 has one).
+    pub(crate) error_code: Option<i64>,
 }
 
 impl ApiError {
@@ -41,6 +43,7 @@ impl ApiError {
             status,
             message: message.into(),
             retry_after: None,
+            error_code: None,
         }
     }
 
@@ -91,12 +94,14 @@ impl From<crate::Error> for ApiError {
 
 /// The message of an error response, for the tracking layer to render with the tracking id.
 #[derive(Debug, Clone)]
-struct WebexErrorMessage(String);
+struct WebexErrorMessage(String, Option<i64>);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status.into_response();
-        response.extensions_mut().insert(WebexErrorMessage(self.message));
+        response
+            .extensions_mut()
+            .insert(WebexErrorMessage(self.message, self.error_code));
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
         }
@@ -108,6 +113,8 @@ impl IntoResponse for ApiError {
 #[serde(rename_all = "camelCase")]
 struct ErrorBody<'a> {
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<i64>,
     errors: [ErrorDescription<'a>; 1],
     tracking_id: &'a str,
 }
@@ -145,10 +152,11 @@ async fn tracking(State(state): State<Arc<AppState>>, mut request: Request, next
     });
     request.extensions_mut().insert(tracking_id.clone());
     let mut response = next.run(request).await;
-    if let Some(WebexErrorMessage(message)) = response.extensions_mut().remove::<WebexErrorMessage>() {
+    if let Some(WebexErrorMessage(message, error_code)) = response.extensions_mut().remove::<WebexErrorMessage>() {
         let id = String::from_utf8_lossy(tracking_id.as_bytes());
         let body = ErrorBody {
             message: &message,
+            error_code,
             errors: [ErrorDescription { description: &message }],
             tracking_id: &id,
         };
@@ -225,6 +233,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/wholesale/subPartners", get(partners::sub_partners))
         .route("/v1/wholesale/customers", get(partners::customers))
         .route("/v1/wholesale/customers/{id}", get(partners::customer))
+        .route("/v1/cdr_feed", get(cdr::feed))
         .layer(from_fn_with_state(state.clone(), faults))
         .layer(DefaultBodyLimit::max(WEBEX_BODY_LIMIT));
     let ccws = Router::new()

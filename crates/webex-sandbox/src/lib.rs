@@ -13,6 +13,10 @@
 //!   `http://localhost:PORT`, another origin than the API's `http://127.0.0.1:PORT`): signed,
 //!   expiring, refused with an `Authorization` header.
 //! - `/v1/wholesale/subPartners`, `/v1/wholesale/customers[/{id}]`.
+//! - `/v1/cdr_feed`: the call records of [`CdrFeedConfig::records`] (kept in the database), with
+//!   the Webex rules: windows of at most 12 hours in the 30 days before "today", `max` clamped to
+//!   500–5000, `Link` paging, 1 initial and 10 page requests per minute per token (configurable;
+//!   429 with `Retry-After` beyond), 451 for an organisation of another region.
 //! - `/oauth2/default/v1/token`, `/commerce/CATALOG/lpcservices/v1/offers` and `.../offerDetails`.
 //! - `/sandbox/stats`: the [`Stats`], without authentication.
 //!
@@ -62,6 +66,7 @@
 
 mod auth;
 mod ccws;
+mod cdr;
 mod config;
 mod db;
 mod directory;
@@ -87,7 +92,9 @@ use tokio::task::JoinHandle;
 use wholesale_billing::{AssignmentLedger, LoadMode};
 
 pub use auth::{OrgKind, OrgToken};
-pub use config::{CcwsConfig, DEFAULT_ADDR, Faults, SandboxConfig, SubPartnersKey};
+pub use config::{
+    CcwsConfig, CdrFeedConfig, DEFAULT_ADDR, DEFAULT_CDR_REGION_HOST, Faults, SandboxConfig, SubPartnersKey,
+};
 pub use error::{Error, Result};
 pub use stats::{ReportCount, Stats};
 
@@ -149,7 +156,8 @@ impl Sandbox {
     /// # Errors
     /// The errors of [`SandboxConfig::validate`] for an inconsistent configuration;
     /// [`Error::SharedToken`] for tokens that would be shared; [`Error::Dataset`] when the events
-    /// CSV is refused in strict mode; [`Error::Database`] / [`Error::ForeignDatabase`] /
+    /// CSV is refused in strict mode; [`Error::CdrJson`] or [`Error::InvalidCdr`] when the CDR
+    /// records are not JSON or lack a `Start time`; [`Error::Database`] / [`Error::ForeignDatabase`] /
     /// [`Error::CorruptValue`] / [`Error::NoWriteAheadLog`] / [`Error::SchemaTooNew`] /
     /// [`Error::File`] for the SQLite file; [`Error::KeyFileMissing`], [`Error::KeyFileMismatch`],
     /// [`Error::KeyFileExposed`], [`Error::KeyFileMalformed`] for its key file; [`Error::Io`] when
@@ -183,9 +191,22 @@ impl Sandbox {
             tokens,
             ccws,
             faults,
+            cdr,
             public_base_url,
             shutdown_grace,
         } = config;
+        let cdr_state = cdr::CdrFeedState::new(&cdr);
+        let cdr_records = match cdr.records {
+            None => None,
+            Some(bytes) => Some(
+                tokio::task::spawn_blocking(move || cdr::parse_records(&bytes))
+                    .await
+                    .map_err(|source| Error::Task {
+                        what: "cdr loader",
+                        source,
+                    })??,
+            ),
+        };
         let (ledger, directory) = tokio::task::spawn_blocking(move || -> Result<_> {
             let (ledger, _) =
                 AssignmentLedger::from_csv(events_csv.as_slice(), org, LoadMode::Strict).map_err(Error::Dataset)?;
@@ -225,6 +246,9 @@ impl Sandbox {
                 Ok((tokens, Signer::load(c, &key)?))
             })
             .await?;
+        if let Some(records) = cdr_records {
+            db.write(move |c| store::replace_cdrs(c, &records)).await?;
+        }
         let pending = db.read(store::pending_reports).await?;
         let listener = TcpListener::bind(addr)
             .await
@@ -258,6 +282,7 @@ impl Sandbox {
             base_url,
             download_base_url,
             creations: AtomicU64::new(0),
+            cdr: cdr_state,
             tasks: Mutex::default(),
         });
         for record in pending {

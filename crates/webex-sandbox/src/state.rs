@@ -40,6 +40,8 @@ pub(crate) struct AppState {
     pub(crate) download_base_url: String,
     /// Report creations so far (for the lost-create fault).
     pub(crate) creations: AtomicU64,
+    /// The CDR feed's settings and rate-limit counts.
+    pub(crate) cdr: crate::cdr::CdrFeedState,
     /// Report generations still running.
     pub(crate) tasks: Mutex<Vec<JoinHandle<()>>>,
 }

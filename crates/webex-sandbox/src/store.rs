@@ -12,8 +12,9 @@ use wholesale_billing::{ReportLevel, parse_date};
 use crate::error::{Error, Result};
 
 /// The schema version this sandbox writes (`PRAGMA user_version`). Version 0 is the layout of
-/// earlier sandboxes, which kept tokens and the download-signing secret in clear text.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+/// earlier sandboxes, which kept tokens and the download-signing secret in clear text; version 1
+/// had no call records.
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (
@@ -49,6 +50,18 @@ CREATE INDEX reports_by_key ON reports (org_id, start_date, end_date, level);
 PRAGMA user_version = 1;
 ";
 
+/// From version 1: the call records of the CDR feed, in the order given, found by start time.
+const MIGRATE_FROM_1: &str = "
+CREATE TABLE cdrs (
+    seq INTEGER PRIMARY KEY,
+    start_ms INTEGER NOT NULL,
+    org_id TEXT NOT NULL,
+    item TEXT NOT NULL
+);
+CREATE INDEX cdrs_by_start ON cdrs (start_ms, seq);
+PRAGMA user_version = 2;
+";
+
 /// From version 0: the clear-text tokens and signing secret go; person ids, creation instants,
 /// the key id and the reports stay.
 const MIGRATE_FROM_0: &str = "
@@ -80,6 +93,10 @@ pub(crate) fn migrate(conn: &mut Connection, db: &Path) -> Result<bool> {
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let erased = match version {
         SCHEMA_VERSION => false,
+        1 => {
+            tx.execute_batch(MIGRATE_FROM_1)?;
+            false
+        }
         v if v > SCHEMA_VERSION => {
             return Err(Error::SchemaTooNew {
                 db: db.to_owned(),
@@ -101,10 +118,12 @@ pub(crate) fn migrate(conn: &mut Connection, db: &Path) -> Result<bool> {
             match (tables, clear_tokens) {
                 (0, _) => {
                     tx.execute_batch(SCHEMA)?;
+                    tx.execute_batch(MIGRATE_FROM_1)?;
                     false
                 }
                 (3, 1) => {
                     tx.execute_batch(MIGRATE_FROM_0)?;
+                    tx.execute_batch(MIGRATE_FROM_1)?;
                     true
                 }
                 _ => {
@@ -115,6 +134,56 @@ pub(crate) fn migrate(conn: &mut Connection, db: &Path) -> Result<bool> {
     };
     tx.commit()?;
     Ok(erased)
+}
+
+/// One stored call record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredCdr {
+    pub(crate) seq: i64,
+    pub(crate) start_ms: i64,
+    pub(crate) org_id: String,
+    pub(crate) item: String,
+}
+
+/// Replaces the stored call records by `records` (start ms, org id, item JSON), in their order.
+pub(crate) fn replace_cdrs(conn: &Connection, records: &[(i64, String, String)]) -> Result<()> {
+    conn.execute("DELETE FROM cdrs", [])?;
+    let mut insert = conn.prepare("INSERT INTO cdrs (start_ms, org_id, item) VALUES (?1, ?2, ?3)")?;
+    for (start_ms, org_id, item) in records {
+        insert.execute(params![start_ms, org_id, item])?;
+    }
+    Ok(())
+}
+
+/// The call records with `start_ms` in `[from_ms, to_ms)`, from the position `(after_ms, seq)`
+/// on, in (start, seq) order, that `visible` accepts by org id: at most `limit`.
+pub(crate) fn cdrs_in(
+    conn: &Connection,
+    (from_ms, to_ms): (i64, i64),
+    (at_ms, at_seq): (i64, i64),
+    limit: usize,
+    visible: &dyn Fn(&str) -> bool,
+) -> Result<Vec<StoredCdr>> {
+    let mut query = conn.prepare_cached(
+        "SELECT seq, start_ms, org_id, item FROM cdrs \
+         WHERE start_ms >= ?1 AND start_ms < ?2 AND (start_ms > ?3 OR (start_ms = ?3 AND seq >= ?4)) \
+         ORDER BY start_ms, seq",
+    )?;
+    let mut rows = query.query(params![from_ms, to_ms, at_ms, at_seq])?;
+    let mut found = Vec::new();
+    while found.len() < limit {
+        let Some(row) = rows.next()? else { break };
+        let org_id: String = row.get(2)?;
+        if visible(&org_id) {
+            found.push(StoredCdr {
+                seq: row.get(0)?,
+                start_ms: row.get(1)?,
+                org_id,
+                item: row.get(3)?,
+            });
+        }
+    }
+    Ok(found)
 }
 
 const REPORT_COLUMNS: &str = "uuid, org_id, start_date, end_date, level, created_ms, created_by, ready_ms, file_uuid, \
@@ -531,10 +600,10 @@ mod tests {
         assert_eq!(report(&conn, "a").unwrap(), Some(record("a", "p")));
         // Once is enough; a newer version is refused; a foreign database too.
         assert!(!migrate(&mut conn, Path::new(":memory:")).unwrap());
-        conn.execute_batch("PRAGMA user_version = 2").unwrap();
+        conn.execute_batch("PRAGMA user_version = 3").unwrap();
         assert!(matches!(
             migrate(&mut conn, Path::new(":memory:")),
-            Err(Error::SchemaTooNew { found: 2, .. })
+            Err(Error::SchemaTooNew { found: 3, .. })
         ));
         let mut foreign = Connection::open_in_memory().unwrap();
         foreign.execute_batch("CREATE TABLE tokens (x)").unwrap();

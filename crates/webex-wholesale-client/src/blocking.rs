@@ -454,3 +454,92 @@ impl CcwsClient {
         self.runner.run(self.inner.price_list_rate_card())
     }
 }
+
+/// The blocking CDR feed: [`crate::cdr::CdrFeed`] without `async`.
+///
+/// ```
+/// use webex_wholesale_client::cdr::{CdrFeed, CdrRegion};
+/// let client = webex_wholesale_client::Client::builder().base_url(CdrRegion::Au.base_url()).token("t").build()?;
+/// let feed = webex_wholesale_client::blocking::CdrFeed::new(CdrFeed::new(client))?;
+/// assert_eq!(feed.async_feed().client().base_url().host_str(), Some("analytics-calling-au.webexapis.com"));
+/// # Ok::<(), webex_wholesale_client::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct CdrFeed {
+    inner: crate::cdr::CdrFeed,
+    runner: Runner,
+}
+
+impl std::fmt::Debug for CdrFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("blocking::CdrFeed").field(&self.inner).finish()
+    }
+}
+
+impl CdrFeed {
+    /// Wraps an async feed.
+    ///
+    /// # Errors
+    /// [`Error::RuntimeStart`] when the runtime cannot start.
+    ///
+    /// ```
+    /// # let client = webex_wholesale_client::Client::builder().token("t").build()?;
+    /// let feed = webex_wholesale_client::blocking::CdrFeed::new(webex_wholesale_client::cdr::CdrFeed::new(client))?;
+    /// assert_eq!(feed.async_feed().page_size(), 5000);
+    /// # Ok::<(), webex_wholesale_client::Error>(())
+    /// ```
+    pub fn new(feed: crate::cdr::CdrFeed) -> Result<Self> {
+        Ok(CdrFeed {
+            inner: feed,
+            runner: Runner::new()?,
+        })
+    }
+
+    /// The async feed inside.
+    pub fn async_feed(&self) -> &crate::cdr::CdrFeed {
+        &self.inner
+    }
+
+    /// Fetches one window (see [`crate::cdr::CdrFeed::fetch_window`]).
+    ///
+    /// # Errors
+    /// As [`crate::cdr::CdrFeed::fetch_window`]; [`Error::InsideAsyncRuntime`].
+    ///
+    /// ```no_run
+    /// # fn run(feed: webex_wholesale_client::blocking::CdrFeed, period: webex_wholesale_client::cdr::CdrPeriod)
+    /// # -> webex_wholesale_client::Result<()> {
+    /// let mut n = 0;
+    /// let (records, pages) = feed.fetch_window(period.windows().next().unwrap(), |_| { n += 1; Ok(()) })?;
+    /// assert_eq!(records, n);
+    /// # Ok(()) }
+    /// ```
+    pub fn fetch_window(
+        &self,
+        window: crate::cdr::CdrWindow,
+        sink: impl FnMut(&serde_json::value::RawValue) -> Result<()>,
+    ) -> Result<(u64, u32)> {
+        self.runner.run(self.inner.fetch_window(window, sink))
+    }
+
+    /// Fetches a period into a file, resumable (see [`crate::cdr::CdrFeed::fetch_to_file`]).
+    ///
+    /// # Errors
+    /// As [`crate::cdr::CdrFeed::fetch_to_file`]; [`Error::InsideAsyncRuntime`].
+    ///
+    /// ```no_run
+    /// # fn run(feed: webex_wholesale_client::blocking::CdrFeed, period: webex_wholesale_client::cdr::CdrPeriod)
+    /// # -> webex_wholesale_client::Result<()> {
+    /// let done = feed.fetch_to_file(&period, "cdrs.json".as_ref(), true, |_| std::ops::ControlFlow::Continue(()))?;
+    /// assert!(done.is_complete());
+    /// # Ok(()) }
+    /// ```
+    pub fn fetch_to_file(
+        &self,
+        period: &crate::cdr::CdrPeriod,
+        out: &std::path::Path,
+        resume: bool,
+        progress: impl FnMut(&crate::cdr::CdrProgress) -> std::ops::ControlFlow<()>,
+    ) -> Result<crate::cdr::CdrCheckpoint> {
+        self.runner.run(self.inner.fetch_to_file(period, out, resume, progress))
+    }
+}

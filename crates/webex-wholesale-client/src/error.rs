@@ -216,6 +216,95 @@ pub enum Error {
         #[source]
         source: Box<wholesale_billing::Error>,
     },
+    /// The CDR feed answered 451: the organisation's records are served in another region.
+    #[error("{context}: http 451: this organisation's call records are served by {}{}",
+        host.as_deref().map_or_else(|| "another region (not named)".to_owned(), |h| format!("{} ({})",
+            Quoted(h), region.map_or("an unknown region", |r| r.as_str()))),
+        TrackingSuffix(tracking_id))]
+    CdrWrongRegion {
+        /// The method and path of the request.
+        context: String,
+        /// The host the answer names (`analytics-calling-eu.webexapis.com`), when it names one.
+        host: Option<String>,
+        /// The region of that host, when it is a known one.
+        region: Option<crate::cdr::CdrRegion>,
+        /// The answer's message, as sent.
+        message: String,
+        /// The `trackingid` of the answer.
+        tracking_id: Option<String>,
+    },
+    /// A CDR feed page size outside the documented 500 to 5000.
+    #[error("invalid configuration: the cdr feed page size must be 500 to 5000, not {max}")]
+    CdrPageSize {
+        /// The size asked for.
+        max: u32,
+    },
+    /// A CDR period that ends before it starts (or is empty).
+    #[error("invalid cdr period: it ends ({end}) at or before it starts ({start})")]
+    CdrEmptyPeriod {
+        /// The start, RFC 3339.
+        start: String,
+        /// The end (exclusive), RFC 3339.
+        end: String,
+    },
+    /// A region name that is none of `us`, `eu`, `in`, `au`, `gov`.
+    #[error("unknown cdr region {}: expected us, eu, in, au or gov", Quoted(text))]
+    UnknownCdrRegion {
+        /// The text given.
+        text: String,
+    },
+    /// An item of a CDR feed page that is not a JSON object.
+    #[error("{context}: unexpected response at items[{index}]: a call record must be a json object")]
+    CdrItemNotObject {
+        /// The request and its window.
+        context: String,
+        /// The item's index in its page.
+        index: usize,
+    },
+    /// The output of a CDR fetch could not be written, synced or renamed.
+    #[error("cdr output {}: {what}", path.display())]
+    CdrOutput {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What was being done ("writing", "syncing", "renaming into place").
+        what: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A checkpoint file that cannot be read as one.
+    #[error("cdr checkpoint {}: not a checkpoint of this client", path.display())]
+    CdrCheckpointUnreadable {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The JSON reader's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A checkpoint that does not fit the fetch being resumed.
+    #[error("cdr checkpoint {}: {problem}", path.display())]
+    CdrCheckpointMismatch {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What does not fit ("it is of the period ... not ...", "the partial output is shorter ...").
+        problem: String,
+    },
+    /// A partial fetch exists beside the output and resuming was not asked for.
+    #[error("cdr output {}: a partial fetch is checkpointed in {}: resume it, or delete both files to start again",
+        path.display(), checkpoint.display())]
+    CdrPartialExists {
+        /// The output.
+        path: std::path::PathBuf,
+        /// Its checkpoint file.
+        checkpoint: std::path::PathBuf,
+    },
+    /// The caller stopped the fetch (its progress callback answered `Break`); the output is
+    /// checkpointed after the last complete window.
+    #[error("cdr fetch stopped by the caller after {windows_done} complete windows")]
+    CdrFetchStopped {
+        /// Complete windows so far (of the whole period, resumed ones included).
+        windows_done: u32,
+    },
     /// The blocking client was called inside an async runtime.
     #[error("blocking runtime: the blocking client was called inside an async runtime: use the async client there")]
     InsideAsyncRuntime,
@@ -234,6 +323,7 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(e) => Some(e.status),
+            Error::CdrWrongRegion { .. } => Some(451),
             Error::Download { status, .. } | Error::OAuth { status, .. } => Some(*status),
             _ => None,
         }
@@ -249,6 +339,7 @@ impl Error {
         match self {
             Error::Api(e) => e.tracking_id.as_deref(),
             Error::Decode(e) => e.tracking_id.as_deref(),
+            Error::CdrWrongRegion { tracking_id, .. } => tracking_id.as_deref(),
             _ => None,
         }
     }
@@ -295,6 +386,18 @@ impl From<wholesale_billing::Error> for Error {
     /// A core error met outside a download (a bad period, ...).
     fn from(source: wholesale_billing::Error) -> Self {
         Error::core("wholesale-billing", source)
+    }
+}
+
+/// ` (tracking id X)` when there is one.
+struct TrackingSuffix<'a>(&'a Option<String>);
+
+impl fmt::Display for TrackingSuffix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(id) => write!(f, " (tracking id {id})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -637,10 +740,20 @@ mod tests {
             Error::Core { .. } => 23,
             Error::InsideAsyncRuntime => 24,
             Error::RuntimeStart(_) => 25,
+            Error::CdrWrongRegion { .. } => 26,
+            Error::CdrPageSize { .. } => 27,
+            Error::CdrEmptyPeriod { .. } => 28,
+            Error::UnknownCdrRegion { .. } => 29,
+            Error::CdrItemNotObject { .. } => 30,
+            Error::CdrOutput { .. } => 31,
+            Error::CdrCheckpointUnreadable { .. } => 32,
+            Error::CdrCheckpointMismatch { .. } => 33,
+            Error::CdrPartialExists { .. } => 34,
+            Error::CdrFetchStopped { .. } => 35,
         }
     }
 
-    const VARIANTS: usize = 26;
+    const VARIANTS: usize = 36;
 
     /// A reqwest error with a source (a URL that does not parse).
     fn reqwest_error() -> reqwest::Error {
@@ -737,6 +850,41 @@ mod tests {
             ),
             Error::InsideAsyncRuntime,
             Error::RuntimeStart(std::io::Error::other("no threads")),
+            Error::CdrWrongRegion {
+                context: "GET /v1/cdr_feed".into(),
+                host: Some("analytics-calling-eu.webexapis.com".into()),
+                region: Some(crate::cdr::CdrRegion::Eu),
+                message: "Please use analytics-calling-eu.webexapis.com".into(),
+                tracking_id: Some("ROUTER_1".into()),
+            },
+            Error::CdrPageSize { max: 10 },
+            Error::CdrEmptyPeriod {
+                start: "2024-05-01T00:00:00.000Z".into(),
+                end: "2024-05-01T00:00:00.000Z".into(),
+            },
+            Error::UnknownCdrRegion { text: "mars".into() },
+            Error::CdrItemNotObject {
+                context: "GET /v1/cdr_feed".into(),
+                index: 3,
+            },
+            Error::CdrOutput {
+                path: "cdrs.json.partial".into(),
+                what: "syncing",
+                source: std::io::Error::other("disk full"),
+            },
+            Error::CdrCheckpointUnreadable {
+                path: "cdrs.json.checkpoint".into(),
+                source: serde_json::from_str::<u8>("x").unwrap_err(),
+            },
+            Error::CdrCheckpointMismatch {
+                path: "cdrs.json.checkpoint".into(),
+                problem: "it is of a complete fetch".into(),
+            },
+            Error::CdrPartialExists {
+                path: "cdrs.json".into(),
+                checkpoint: "cdrs.json.checkpoint".into(),
+            },
+            Error::CdrFetchStopped { windows_done: 3 },
         ]
     }
 

@@ -44,6 +44,7 @@ mod billing;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 pub mod ccws;
+pub mod cdr;
 mod client;
 mod error;
 mod models;
@@ -74,3 +75,9 @@ pub use retry::{Decision, Outcome, RequestKind, RetryPolicy};
 /// The core crate, re-exported so that callers name the same types.
 pub use wholesale_billing;
 pub use wholesale_billing::{Period, ReportLevel, UsageReport, WholesaleRateCard};
+
+/// The guide's page on minutes (tariffs, and fetching the call history), its examples run as
+/// doctests here because they use both this crate and the core.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/minutes.md")]
+pub struct DocsMinutes;

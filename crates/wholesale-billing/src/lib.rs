@@ -130,11 +130,6 @@ pub struct DocsMoney;
 #[doc = include_str!("../../../docs/reconciliation.md")]
 pub struct DocsReconciliation;
 
-/// The guide's page on minutes and tariffs, its examples run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../docs/minutes.md")]
-pub struct DocsMinutes;
-
 /// Re-exported so callers name the same `Decimal` and `NaiveDate` as the crate.
 pub use chrono::{NaiveDate, Weekday};
 pub use rust_decimal::Decimal;

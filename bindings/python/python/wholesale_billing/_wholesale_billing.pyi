@@ -68,6 +68,7 @@ __all__ = [
     "WebexSubPartner",
     "WebexCustomer",
     "WebexClient",
+    "CdrFeed",
     "CcwsClient",
     "Sandbox",
     "expected_vendor_invoice",
@@ -124,6 +125,10 @@ class ApiError(BillingError):
     status: int | None
     tracking_id: str | None
     endpoint: str | None
+    host: str | None
+    """A 451 from the CDR feed: the analytics host the answer names (``None`` otherwise)."""
+    region: str | None
+    """A 451 from the CDR feed: that host's region (``us``, ``eu``, ...), when known."""
 
 class ReportFailedError(ApiError):
     report_id: str | None
@@ -941,6 +946,40 @@ class WebexCustomer:
     def packages(self) -> list[str]: ...
 
 @final
+class CdrFeed:
+    """The Webex Calling CDR feed (``GET /v1/cdr_feed``) of one region: 12-hour windows, ``Link``
+    paging, the documented limits (1 initial and 10 page requests a minute) honoured, resumable."""
+
+    def __new__(
+        cls,
+        *,
+        token: str,
+        region: Literal["us", "eu", "in", "au", "gov"] = "us",
+        base_url: str | None = None,
+        max: int = 5000,
+        initial_per_minute: int = 1,
+        pages_per_minute: int = 10,
+        timeout: _Duration | None = None,
+        max_retries: int | None = None,
+    ) -> Self: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None:
+        """Closes the connections; later calls raise ``ClientClosedError``. Idempotent."""
+    def fetch(
+        self,
+        start: _PeriodLike | date,
+        end: _DateLike | None = None,
+        *,
+        out: _Path,
+        resume: bool = False,
+    ) -> dict[str, int]:
+        """Fetches the records of the period into ``out`` (``{"items": [...]}``); returns
+        ``windows``, ``records`` and ``bytes``."""
+
+@final
 class WebexClient:
     """A blocking client of the Webex Wholesale billing-report, sub-partner and customer APIs.
 
@@ -1072,6 +1111,9 @@ class Sandbox:
         download_ttl: _Duration | None = None,
         create_status: int = 200,
         sub_partners_key: Literal["items", "subPartners"] = "items",
+        cdrs: _Source | None = None,
+        cdr_initial_per_minute: int = 1,
+        cdr_pages_per_minute: int = 10,
     ) -> Sandbox: ...
     @property
     def base_url(self) -> str: ...

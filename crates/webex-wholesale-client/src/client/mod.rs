@@ -16,6 +16,7 @@ pub use builder::ClientBuilder;
 pub(crate) use builder::parse_base;
 
 use crate::auth::TokenProvider;
+use crate::cdr::limit::{RateLimiter, RequestClass};
 use crate::error::{ApiError, ApiErrorBody, Error, Result, decode_json, excerpt};
 use crate::pagination::{ListBody, Page, next_link, origin_text, same_origin};
 use crate::retry::{Decision, Outcome, RequestKind, RetryPolicy, parse_retry_after};
@@ -138,6 +139,19 @@ impl Client {
         body: Option<&serde_json::Value>,
         kind: RequestKind,
     ) -> Result<Response> {
+        self.send_gated(method, url, body, kind, None).await
+    }
+
+    /// As [`Client::send`], every attempt (retries included) first waiting for `gate`: a rate
+    /// limiter and the class of the request, as the limit counts it.
+    pub(crate) async fn send_gated(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+        kind: RequestKind,
+        gate: Option<(&RateLimiter, RequestClass)>,
+    ) -> Result<Response> {
         let context = format!("{method} {}", url.path());
         if !same_origin(&url, &self.inner.base) {
             return Err(Error::ForeignOrigin {
@@ -160,6 +174,9 @@ impl Client {
             kind,
             &context,
             || async {
+                if let Some((limiter, class)) = gate {
+                    limiter.acquire(class).await;
+                }
                 let token = inner.token.token().await?;
                 let mut request = inner
                     .api
@@ -195,8 +212,13 @@ impl Client {
             .send(Method::GET, url.clone(), None, RequestKind::Idempotent)
             .await?;
         let body: ListBody<T> = response.json()?;
+        Ok(Page::new(body.items, self.next_of(&response, &url)?))
+    }
+
+    /// The `Link: rel="next"` URL of a response to `url`, checked to be on the API origin.
+    pub(crate) fn next_of(&self, response: &Response, url: &Url) -> Result<Option<Url>> {
         let links = response.headers.get_all(reqwest::header::LINK);
-        let next = next_link(links.iter().filter_map(|v| v.to_str().ok()), &url);
+        let next = next_link(links.iter().filter_map(|v| v.to_str().ok()), url);
         if let Some(next) = &next
             && !same_origin(next, &self.inner.base)
         {
@@ -206,7 +228,7 @@ impl Client {
                 expected: origin_text(&self.inner.base),
             });
         }
-        Ok(Page::new(body.items, next))
+        Ok(next)
     }
 
     /// The page after `page`, when there is one: its `Link: rel="next"` URL, followed verbatim.
