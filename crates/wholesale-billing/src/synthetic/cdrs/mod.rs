@@ -739,8 +739,6 @@ impl CallMaker<'_, '_> {
         r.set_with(Col::CallId, |o| {
             o.extend_from_slice(b"SSE");
             push_number(o, rng.random_range(0..10_000_000_000u64), 10);
-            o.push(b'-');
-            push_number(o, rng.random_range(0..10_000_000_000u64), 10);
             o.extend_from_slice(b"@10.");
             push_number(o, u64::from(rng.random_range(0..256u16)), 1);
             o.push(b'.');
@@ -829,7 +827,7 @@ impl CallMaker<'_, '_> {
             r.set(Col::UserUuid, population.text(caller.user_uuid).as_bytes());
         }
         if leg.pstn {
-            r.set(Col::PstnVendorName, b"Tidewater Carrier Services");
+            r.set(Col::PstnVendorName, b"Tidewater PSTN");
         }
         let is_unrated = leg.digits_start_with(UNRATED_PREFIX);
         batch.push(at, r, self.config.format);
