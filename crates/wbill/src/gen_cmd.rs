@@ -156,7 +156,7 @@ pub fn run(args: &GenArgs) -> Result<()> {
     let events_path = dir.join("events.csv");
     let org_path = dir.join("org.toml");
     let mut events = AtomicFile::create(&events_path)?;
-    let (month, calls) = if args.cdrs {
+    let (month, events_seconds, calls) = if args.cdrs {
         // The calls need the ledger of the events: they are generated in memory, written, then
         // loaded back.
         let mut csv = Vec::new();
@@ -165,10 +165,12 @@ pub fn run(args: &GenArgs) -> Result<()> {
             .writer()
             .write_all(&csv)
             .with_context(|| format!("writing {}", events_path.display()))?;
+        let events_seconds = started.elapsed().as_secs_f64();
         let calls = write_calls(args, &month, &csv)?;
-        (month, Some(calls))
+        (month, Some(events_seconds), Some(calls))
     } else {
-        (generate_events(&config, events.writer())?, None)
+        let month = generate_events(&config, events.writer())?;
+        (month, None, None)
     };
     let events = events.finish()?;
     let mut org = AtomicFile::create(&org_path)?;
@@ -192,7 +194,7 @@ pub fn run(args: &GenArgs) -> Result<()> {
         month.organisation.sub_partners.len(),
         events_path.display(),
         org_path.display(),
-        started.elapsed().as_secs_f64()
+        events_seconds.unwrap_or_else(|| started.elapsed().as_secs_f64())
     );
     if let Some(summary) = summary {
         eprintln!("wbill: {summary}");
