@@ -220,7 +220,7 @@ impl Record {
             first = false;
             json_string(out, name.as_bytes());
             out.push(b':');
-            if NUMERIC.iter().any(|c| *c as usize == index) {
+            if NUMERIC.iter().any(|&c| c as usize == index) {
                 out.extend_from_slice(value);
             } else {
                 json_string(out, value);
@@ -239,6 +239,11 @@ pub(super) fn csv_header(out: &mut Vec<u8>) {
 /// Appends a JSON string literal.
 fn json_string(out: &mut Vec<u8>, value: &[u8]) {
     out.push(b'"');
+    if !value.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.extend_from_slice(value);
+        out.push(b'"');
+        return;
+    }
     for &b in value {
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
