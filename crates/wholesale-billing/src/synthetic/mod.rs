@@ -46,8 +46,13 @@ use crate::ledger::SubscriberType;
 use crate::org::{Organisation, Partner, SubPartner};
 use crate::time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, civil_from_days};
 
+mod cdrs;
 mod discrepancies;
+mod numbering;
+mod tariff;
+pub use cdrs::{CDR_COLUMNS, CdrConfig, CdrMonth, DEFAULT_CALLS_PER_SUBSCRIBER, generate_cdrs};
 pub use discrepancies::{PlantedDiscrepancy, plant_discrepancies};
+pub use tariff::{DEFAULT_PREFIXES, GeneratedTariff, TariffConfig, generate_tariff};
 
 /// The header row of the generated events CSV (SPEC.md §2).
 const HEADER: &[u8] = b"event_id,occurred_at,action,subscriber_id,customer_org_id,customer_external_id,\

@@ -47,15 +47,30 @@ impl Default for CdrReadOptions {
 }
 
 /// The two forms of call records: the "Detailed Call History" CSV report and the CDR feed's JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CdrFormat {
-    /// The CSV report: a header naming the columns, one record per row.
+    /// The CSV report: a header naming the columns, one record per row (the default).
+    #[default]
     Csv,
     /// The feed's JSON: `{"items": [{...}, ...]}`.
     Json,
 }
 
 impl CdrFormat {
+    /// The usual file extension: `csv` or `json`.
+    ///
+    /// ```
+    /// use wholesale_billing::CdrFormat;
+    /// assert_eq!(CdrFormat::Json.extension(), "json");
+    /// assert_eq!(CdrFormat::default().extension(), "csv");
+    /// ```
+    pub fn extension(self) -> &'static str {
+        match self {
+            CdrFormat::Csv => "csv",
+            CdrFormat::Json => "json",
+        }
+    }
+
     /// The format of an input from its first bytes: JSON when its first character other than
     /// white space (and a byte order mark) is `{`, else CSV.
     ///
