@@ -254,6 +254,9 @@ _IssueKind: TypeAlias = Literal[
     "conflicting_event_id",
     "remove_without_assignment",
     "redundant_assign",
+    "unknown_customer",
+    "no_destination",
+    "outside_period",
 ]
 
 @final
