@@ -1196,6 +1196,14 @@ string_enum! {
         RemoveWithoutAssignment = "remove_without_assignment",
         /// `ASSIGN` identical to the current assignment: a no-op.
         RedundantAssign = "redundant_assign",
+        /// A call record whose `Org UUID` is no customer named in an `ASSIGN` row of the events
+        /// (an error of a strict rating, a warning of a lenient one).
+        UnknownCustomer = "unknown_customer",
+        /// A charged call record whose number matches no prefix of the tariff (an error of a
+        /// strict rating, a warning of a lenient one).
+        NoDestination = "no_destination",
+        /// A call record outside the rated period: counted, no row.
+        OutsidePeriod = "outside_period",
     }
 }
 

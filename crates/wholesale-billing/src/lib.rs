@@ -88,10 +88,13 @@ pub use rates::{
     WholesaleRateCard, ccws, price_units,
 };
 pub use rating::{
-    Allowance, AllowanceSpec, Band, BandId, BandPriceSpec, BandSpec, CallFields, CallRecord, CallTime, CallType,
-    CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, ClassId, ClockTime, DEFAULT_RATING_DECIMALS, Deduplicator,
-    Destination, DestinationId, DestinationSpec, Direction, DuplicateCheck, MAX_RATING_DECIMALS, Price, RecordOrigin,
-    TARIFF_AMOUNT_DECIMALS, Tariff, TariffAmount, TariffDocument, billable_seconds, charge, read_call_records,
+    Allowance, AllowanceSpec, Band, BandId, BandPriceSpec, BandSpec, CallFields, CallInput, CallRecord, CallTime,
+    CallType, CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, ClassId, ClockTime, CustomerDirectory,
+    DEFAULT_RATING_DECIMALS, Deduplicator, Destination, DestinationId, DestinationSpec, Direction, DuplicateCheck,
+    MAX_RATING_DECIMALS, Pools, Price, RatedCall, RatedColumn, RatedRecord, RatedWriter, Rating, RatingCounts,
+    RatingResult, RatingRun, RatingStatus, RatingSummary, RecordOrigin, SummaryColumn, SummaryRow,
+    TARIFF_AMOUNT_DECIMALS, Tariff, TariffAmount, TariffDocument, billable_seconds, charge, rate_call,
+    read_call_records,
 };
 pub use reconcile::{
     ClassSummary, CustomerSummary, Finding, FindingClass, FindingUnit, Reconciler, Reconciliation,

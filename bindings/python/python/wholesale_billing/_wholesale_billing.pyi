@@ -259,6 +259,12 @@ _IssueKind: TypeAlias = Literal[
     "conflicting_event_id",
     "remove_without_assignment",
     "redundant_assign",
+    "malformed_json",
+    "duplicate_record",
+    "conflicting_record_id",
+    "unknown_customer",
+    "no_destination",
+    "outside_period",
 ]
 
 @final

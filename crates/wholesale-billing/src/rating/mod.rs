@@ -21,10 +21,17 @@
 //! for all four.
 
 mod call;
+mod engine;
+mod output;
 mod record;
 mod tariff;
 
 pub use call::{CallType, Direction};
+pub use engine::{
+    CallInput, CustomerDirectory, Pools, RatedCall, Rating, RatingCounts, RatingResult, RatingRun, RatingStatus,
+    rate_call,
+};
+pub use output::{RatedColumn, RatedRecord, RatedWriter, RatingSummary, SummaryColumn, SummaryRow};
 pub use record::{
     CallFields, CallRecord, CallTime, CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, Deduplicator,
     DuplicateCheck, RecordOrigin, read_call_records,

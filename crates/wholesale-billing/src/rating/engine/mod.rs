@@ -1,0 +1,618 @@
+//! The rating engine (SPEC §7.2–§7.5, §7.7): who the customer is, the rating of one record, the
+//! allowances, and a run over a month of records in two phases.
+//!
+//! - `status`: [`RatingStatus`], why a record is charged or not;
+//! - `customers`: [`CustomerDirectory`], the customers of the events;
+//! - `pools`: [`Pools`], each customer's bundled seconds from the §4 USER report;
+//! - `kernel`: [`rate_call`], one record rated without allowances, allocation-free;
+//! - `spill`: the compact rows the first phase writes and the second reads back;
+//! - `allowance`: the consumption of the pools in (`Start time`, `Report ID`) order;
+//! - here: the builder [`Rating`], the run [`RatingRun`] and its [`RatingResult`].
+//!
+//! **Two phases.** [`RatingRun::push`] rates each record without allowances and writes a compact
+//! row to the spill (a caller's `Read + Write + Seek`, in memory by default), keeping in memory
+//! only the calls an allowance may cover (32 bytes each). [`RatingRun::finish`] sorts those per
+//! customer, consumes the pools, keeps one cutoff per (customer, allowance), then reads the spill
+//! back in input order, applying the covered seconds, and writes the rated-records CSV and the
+//! summary. Rows come out in input order while pools are consumed in time order.
+// Every sum of money, seconds or counts here is checked.
+#![deny(clippy::arithmetic_side_effects)]
+
+mod allowance;
+mod customers;
+mod kernel;
+mod pools;
+mod spill;
+mod status;
+
+use std::io::{BufReader, BufWriter, Cursor, Read, Seek, SeekFrom, Write};
+
+use hashbrown::HashMap;
+use rust_decimal::Decimal;
+
+pub use customers::CustomerDirectory;
+pub use kernel::{CallInput, RatedCall, rate_call};
+pub use pools::Pools;
+pub use status::RatingStatus;
+
+use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
+use crate::ledger::{AssignmentLedger, LoadMode};
+use crate::proration::HourPolicy;
+use crate::rating::output::{RatedRecord, RatedWriter, RatingSummary};
+use crate::rating::{
+    CallRecord, CdrDiagnostics, CdrReadOptions, Price, Tariff, TariffAmount, charge, read_call_records,
+};
+use crate::report::{ReportLevel, ReportOptions, Scope, UsageReport};
+use crate::time::Period;
+
+use allowance::{CallKey, Candidate, Cutoff};
+use spill::{NONE_U16, NONE_U32, SpillRow};
+
+/// What the engine names in its errors.
+const CONTEXT: &str = "the rating spill";
+
+/// A rating of call records for one period at one tariff: the builder of a [`RatingRun`].
+///
+/// Customers, owners and pools come from the events ([`Rating::customers`]): the pools are sized
+/// from the §4 USER report of the whole subscription for the period under
+/// [`Rating::hour_policy`] (default `started`), or from a USER report given
+/// ([`Rating::pools`]). Without events every organisation is its own customer, with an empty
+/// external id and partner and no pools (no call is `unknown_customer`, none is covered).
+///
+/// ```
+/// use wholesale_billing::{AssignmentLedger, CallFields, CallRecord, CallTime, CallType, Direction, Event,
+///     LoadMode, Organisation, Partner, Period, Rating, RatingStatus, TariffDocument};
+/// let org = Organisation::new(Partner { org_id: "p".into(), name: "P".into(), subscription_id: "S".into() })?;
+/// let mut b = AssignmentLedger::builder(org);
+/// b.push(Event::assign("e1", "2024-05-01T00:00:00Z".parse()?, "s1", "c1", "webex_calling"));
+/// let (ledger, _) = b.finish(LoadMode::Strict)?;
+/// let tariff = TariffDocument::from_toml_str(r#"
+/// currency = "GBP"
+/// [[destinations]]
+/// name = "UK"
+/// class = "national"
+/// prefixes = ["44"]
+/// per_minute = "0.06"
+/// initial = 60
+/// subsequent = 1
+/// [[allowances]]
+/// package = "webex_calling"
+/// minutes = "1.5"
+/// classes = ["national"]
+/// "#)?.compile()?;
+/// let may = Period::month(2024, 5)?;
+/// let mut run = Rating::new(&tariff, may).customers(&ledger).start()?;
+/// let call = |id, at: &str, duration| CallRecord::from_fields(&CallFields {
+///     report_id: id, start_time: CallTime::parse(at).unwrap(), duration,
+///     direction: Direction::Originating, call_type: CallType::SipNational, answered: true,
+///     called_number: "+44 20 7946 0000", calling_number: "", org_uuid: "c1", user_uuid: "u1",
+///     site_timezone: 0,
+/// });
+/// // A pool of 90 s covers the first 60 s call and 30 s of the second, pushed first.
+/// run.push(&call("r2", "2024-05-02T10:00:00Z", 60)?)?;
+/// run.push(&call("r1", "2024-05-01T10:00:00Z", 60)?)?;
+/// let mut out = Vec::new();
+/// let result = run.finish(&mut out)?;
+/// let csv = String::from_utf8(out).unwrap();
+/// let rows: Vec<&str> = csv.lines().skip(1).collect();
+/// assert!(rows[0].starts_with("r2,c1,,p,u1,") && rows[0].ends_with(",60,30,0.0300,GBP"));
+/// assert!(rows[1].starts_with("r1,") && rows[1].ends_with(",60,60,0.0000,GBP"));
+/// assert_eq!(result.counts.status(RatingStatus::Charged), 2);
+/// let row = &result.summary.rows()[0];
+/// assert_eq!((row.calls, row.covered_minutes.to_string(), row.amount.to_string()), (2, "1.5000".into(), "0.03".into()));
+/// # Ok::<(), wholesale_billing::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Rating<'a, S = Cursor<Vec<u8>>> {
+    tariff: &'a Tariff,
+    period: Period,
+    ledger: Option<&'a AssignmentLedger>,
+    user_report: Option<&'a UsageReport>,
+    hour_policy: HourPolicy,
+    mode: LoadMode,
+    max_issues: usize,
+    spill: S,
+}
+
+impl<'a> Rating<'a> {
+    /// A rating of the records of `period` at `tariff`: without events, strict, the spill in
+    /// memory.
+    pub fn new(tariff: &'a Tariff, period: Period) -> Self {
+        Rating {
+            tariff,
+            period,
+            ledger: None,
+            user_report: None,
+            hour_policy: HourPolicy::Started,
+            mode: LoadMode::Strict,
+            max_issues: 1000,
+            spill: Cursor::new(Vec::new()),
+        }
+    }
+}
+
+impl<'a, S: Read + Write + Seek> Rating<'a, S> {
+    /// The customers, their owners and (unless [`Rating::pools`] gives a report) their pools
+    /// from the events.
+    #[must_use]
+    pub fn customers(mut self, ledger: &'a AssignmentLedger) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// The USER report of the whole subscription for the period that sizes the pools, instead of
+    /// the one computed from the events (packages found in the events' catalog).
+    #[must_use]
+    pub fn pools(mut self, user_report: &'a UsageReport) -> Self {
+        self.user_report = Some(user_report);
+        self
+    }
+
+    /// The hour policy of the USER report that sizes the pools (default `started`).
+    #[must_use]
+    pub fn hour_policy(mut self, policy: HourPolicy) -> Self {
+        self.hour_policy = policy;
+        self
+    }
+
+    /// Strict (the default: an `unknown_customer` or `no_destination` record fails the run at
+    /// [`RatingRun::finish`], with every such record listed) or lenient (they are rated with their
+    /// status and reported as warnings).
+    #[must_use]
+    pub fn mode(mut self, mode: LoadMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The most issues of each severity kept in the result (default 1000); the counts cover all.
+    #[must_use]
+    pub fn max_issues(mut self, max: usize) -> Self {
+        self.max_issues = max;
+        self
+    }
+
+    /// Where the first phase writes its rows (about 150 bytes a record): a temporary file for a
+    /// large month. The core never opens paths; the caller gives one, empty.
+    pub fn spill<T: Read + Write + Seek>(self, spill: T) -> Rating<'a, T> {
+        Rating {
+            tariff: self.tariff,
+            period: self.period,
+            ledger: self.ledger,
+            user_report: self.user_report,
+            hour_policy: self.hour_policy,
+            mode: self.mode,
+            max_issues: self.max_issues,
+            spill,
+        }
+    }
+
+    /// Starts the run: the customer directory and the pools are built.
+    ///
+    /// # Errors
+    /// As [`Pools::from_report`] and [`AssignmentLedger::usage_report`].
+    pub fn start(self) -> Result<RatingRun<'a, S>> {
+        let directory = match self.ledger {
+            Some(ledger) => CustomerDirectory::from_ledger(ledger),
+            None => CustomerDirectory::open(),
+        };
+        let pools = match (self.ledger, self.user_report) {
+            (Some(_), _) if self.tariff.allowances().is_empty() => Pools::none(),
+            (Some(ledger), Some(report)) => Pools::from_report(
+                report,
+                &ledger.organisation().catalog,
+                self.tariff,
+                self.period,
+                &directory,
+            )?,
+            (Some(ledger), None) => {
+                let options = ReportOptions::new(ReportLevel::User)
+                    .scope(Scope::Subscription)
+                    .hour_policy(self.hour_policy);
+                let report = ledger.usage_report(self.period, &options)?;
+                Pools::from_report(
+                    &report,
+                    &ledger.organisation().catalog,
+                    self.tariff,
+                    self.period,
+                    &directory,
+                )?
+            }
+            (None, _) => Pools::none(),
+        };
+        Ok(RatingRun {
+            tariff: self.tariff,
+            period: self.period,
+            mode: self.mode,
+            max_issues: self.max_issues,
+            pools: pools.by_customer(&directory),
+            directory,
+            spill: BufWriter::with_capacity(1 << 16, self.spill),
+            bytes: Vec::new(),
+            row: SpillRow::default(),
+            candidates: Vec::new(),
+            rows: 0,
+            counts: RatingCounts::default(),
+            issues: Vec::new(),
+            errors: 0,
+            warnings: 0,
+            spill_bytes: 0,
+        })
+    }
+}
+
+/// A rating under way: records are pushed in input order ([`RatingRun::push`],
+/// [`RatingRun::read`]), then [`RatingRun::finish`] writes the outputs.
+#[derive(Debug)]
+pub struct RatingRun<'a, S: Write = Cursor<Vec<u8>>> {
+    tariff: &'a Tariff,
+    period: Period,
+    mode: LoadMode,
+    max_issues: usize,
+    directory: CustomerDirectory,
+    pools: HashMap<u32, Vec<u64>>,
+    spill: BufWriter<S>,
+    bytes: Vec<u8>,
+    row: SpillRow,
+    candidates: Vec<Candidate>,
+    rows: u32,
+    counts: RatingCounts,
+    issues: Vec<LoadIssue>,
+    errors: u64,
+    warnings: u64,
+    spill_bytes: u64,
+}
+
+/// How many records a rating met, by what became of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RatingCounts {
+    /// Rows of the rated-records table (records of the period).
+    pub rows: u64,
+    /// Records outside the period: counted, no row.
+    pub outside_period: u64,
+    /// Charged calls an allowance covered wholly or partly.
+    pub covered_calls: u64,
+    /// Rows by status, in the order of [`RatingStatus::ALL`].
+    by_status: [u64; 7],
+}
+
+impl RatingCounts {
+    /// The rows of `status`.
+    pub fn status(&self, status: RatingStatus) -> u64 {
+        self.by_status.get(status.index()).copied().unwrap_or(0)
+    }
+
+    /// Every status with its count, in the order of [`RatingStatus::ALL`].
+    pub fn by_status(&self) -> impl Iterator<Item = (RatingStatus, u64)> + '_ {
+        RatingStatus::ALL.into_iter().zip(self.by_status)
+    }
+}
+
+/// What a rating gives besides the rated-records table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingResult {
+    /// The summary per customer and destination.
+    pub summary: RatingSummary,
+    /// Records by status, outside the period, covered.
+    pub counts: RatingCounts,
+    /// The issues found (unknown customers and numbers without destination, as warnings in a
+    /// lenient run; records outside the period, as warnings), up to the run's cap per severity.
+    pub issues: Vec<LoadIssue>,
+    /// The bytes the spill held.
+    pub spill_bytes: u64,
+    /// The calls an allowance could cover, kept in memory between the phases (32 bytes each).
+    pub allowance_candidates: u64,
+}
+
+impl<S: Read + Write + Seek> RatingRun<'_, S> {
+    /// Reads every input (CSV or JSON, by content) as one stream and rates its records.
+    ///
+    /// # Errors
+    /// As [`read_call_records`] and [`RatingRun::push`].
+    pub fn read<R: Read>(
+        &mut self,
+        inputs: impl IntoIterator<Item = R>,
+        options: &CdrReadOptions,
+    ) -> Result<CdrDiagnostics> {
+        read_call_records(inputs, options, |record| self.push(record))
+    }
+
+    /// Rates one record (records are pushed in input order; duplicates are the reader's to
+    /// remove). A record outside the period is counted, with a warning, and gets no row.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the spill cannot be written; [`Error::Overflow`] past 4 billion records
+    /// or when a charge does not fit.
+    pub fn push(&mut self, record: &CallRecord) -> Result<()> {
+        if !record.start_time().in_period(&self.period) {
+            self.counts.outside_period = add(self.counts.outside_period, 1)?;
+            let message = format!(
+                "report id {} starts at {}, outside the period {}: no row",
+                Quoted(record.report_id()),
+                record.start_time(),
+                self.period
+            );
+            self.issue(
+                record,
+                Severity::Warning,
+                IssueKind::OutsidePeriod,
+                "Start time",
+                message,
+            );
+            return Ok(());
+        }
+        let customer = self.directory.resolve(record.org_uuid());
+        let call = CallInput {
+            known_customer: customer.is_some(),
+            direction: record.direction(),
+            call_type: record.call_type(),
+            answered: record.answered(),
+            duration: record.duration(),
+            called_number: record.called_number(),
+            start_time: record.start_time(),
+            site_timezone: record.site_timezone(),
+        };
+        let rated = rate_call(self.tariff, &call)?;
+        let strict = self.mode == LoadMode::Strict;
+        let severity = if strict { Severity::Error } else { Severity::Warning };
+        match rated.status {
+            RatingStatus::UnknownCustomer => {
+                let message = format!(
+                    "unknown customer {}: no ASSIGN row of the events names it",
+                    Quoted(record.org_uuid())
+                );
+                self.issue(record, severity, IssueKind::UnknownCustomer, "Org UUID", message);
+            }
+            RatingStatus::NoDestination => {
+                let message = format!(
+                    "no destination of the tariff for called number {}",
+                    Quoted(record.called_number())
+                );
+                self.issue(record, severity, IssueKind::NoDestination, "Called number", message);
+            }
+            _ => {}
+        }
+        if let Some(count) = self.counts.by_status.get_mut(rated.status.index()) {
+            *count = add(*count, 1)?;
+        }
+        self.counts.rows = add(self.counts.rows, 1)?;
+        let ordinal = self.rows;
+        self.rows = self
+            .rows
+            .checked_add(1)
+            .ok_or_else(|| Error::overflow("more than 4 billion call records in one rating"))?;
+        let candidate = match (customer, rated.class) {
+            (Some(c), Some(class)) if rated.status.is_charged() && self.pools.contains_key(&c) => {
+                self.tariff.allowances().iter().any(|a| a.covers(class))
+            }
+            _ => false,
+        };
+        let row = &mut self.row;
+        row.status = u8::try_from(rated.status.index()).unwrap_or(0);
+        row.candidate = candidate;
+        row.start = record.start_time().as_nanos();
+        row.duration = record.duration();
+        row.customer = customer.unwrap_or(NONE_U32);
+        row.destination = rated
+            .destination
+            .and_then(|d| u32::try_from(d.index()).ok())
+            .unwrap_or(NONE_U32);
+        row.band = rated
+            .band
+            .and_then(|b| u16::try_from(b.index()).ok())
+            .unwrap_or(NONE_U16);
+        row.class = rated
+            .class
+            .and_then(|c| u16::try_from(c.index()).ok())
+            .unwrap_or(NONE_U16);
+        row.prefix_len = u32::try_from(rated.prefix_len).unwrap_or(u32::MAX);
+        row.billable = rated.billable_seconds;
+        row.charge = rated.charge;
+        row.price = (rated.price.connect_fee.micros(), rated.price.per_minute.micros());
+        row.report_id.clear();
+        row.report_id.push_str(record.report_id());
+        row.org.clear();
+        if customer.is_none() {
+            row.org.push_str(record.org_uuid());
+        }
+        row.user.clear();
+        row.user.push_str(record.user_uuid());
+        row.digits.clear();
+        if matches!(rated.status, RatingStatus::Charged | RatingStatus::NoDestination) {
+            kernel::push_digits(record.called_number(), &mut row.digits);
+        }
+        if candidate {
+            self.candidates.push(Candidate {
+                customer: row.customer,
+                ordinal,
+                start: row.start,
+                id_prefix: allowance::id_prefix(record.report_id()),
+                billable: u32::try_from(rated.billable_seconds)
+                    .map_err(|_| Error::overflow("billable seconds of a call an allowance may cover"))?,
+                class: row.class,
+            });
+        }
+        self.bytes.clear();
+        row.encode(&mut self.bytes);
+        self.spill_bytes = add(self.spill_bytes, self.bytes.len() as u64)?;
+        self.spill
+            .write_all(&self.bytes)
+            .map_err(|e| Error::io(format!("writing {CONTEXT}"), e))
+    }
+
+    fn issue(&mut self, record: &CallRecord, severity: Severity, kind: IssueKind, field: &str, message: String) {
+        let count = if severity == Severity::Error {
+            &mut self.errors
+        } else {
+            &mut self.warnings
+        };
+        *count = count.saturating_add(1);
+        if *count > self.max_issues as u64 {
+            return;
+        }
+        let origin = record.origin();
+        let mut issue = LoadIssue::new(severity, origin.line, kind, message).in_input(origin.input);
+        issue = match origin.item {
+            Some(item) => issue.at_path(format!("items[{item}].{field}")),
+            None => {
+                issue.field = Some(field.to_owned());
+                issue
+            }
+        };
+        self.issues.push(issue);
+    }
+
+    /// Ends the run: consumes the pools in (`Start time`, `Report ID`) order, writes the rated
+    /// records to `rated_out` as CSV in input order, and gives the summary and the counts.
+    ///
+    /// # Errors
+    /// [`Error::RecordsRejected`] in a strict run with `unknown_customer` or `no_destination`
+    /// records (nothing is written then); [`Error::Io`] when the spill or the output fails;
+    /// [`Error::Overflow`] when a sum does not fit.
+    pub fn finish(self, rated_out: impl Write) -> Result<RatingResult> {
+        let RatingRun {
+            tariff,
+            directory,
+            pools,
+            spill,
+            mut candidates,
+            counts,
+            issues,
+            errors,
+            spill_bytes,
+            ..
+        } = self;
+        if errors > 0 {
+            return Err(Error::RecordsRejected {
+                errors,
+                issues: issues.into_iter().filter(LoadIssue::is_error).collect(),
+            });
+        }
+        let io = |what: &'static str| move |e: std::io::Error| Error::io(format!("{what} {CONTEXT}"), e);
+        let mut spill = spill.into_inner().map_err(|e| io("flushing")(e.into_error()))?;
+        let allowance_candidates = candidates.len() as u64;
+        // Phase 2a: the order of use, the full ids read back only for ties.
+        let mut ids = HashMap::new();
+        allowance::sort(&mut candidates, &ids);
+        let tied = allowance::tied_ordinals(&candidates);
+        if !tied.is_empty() {
+            spill.seek(SeekFrom::Start(0)).map_err(io("rewinding"))?;
+            let mut input = BufReader::with_capacity(1 << 16, &mut spill);
+            let mut row = SpillRow::default();
+            let mut ordinal = 0u32;
+            while row.decode(&mut input).map_err(io("reading"))? {
+                if tied.binary_search(&ordinal).is_ok() {
+                    ids.insert(ordinal, row.report_id.clone());
+                }
+                ordinal = ordinal.saturating_add(1);
+            }
+            allowance::sort(&mut candidates, &ids);
+        }
+        let cutoffs = allowance::consume(tariff, &candidates, &pools, &ids)?;
+        drop(candidates);
+        // Phase 2b: the rows in input order.
+        spill.seek(SeekFrom::Start(0)).map_err(io("rewinding"))?;
+        let mut input = BufReader::with_capacity(1 << 16, &mut spill);
+        let mut writer = RatedWriter::new(rated_out)?;
+        let mut row = SpillRow::default();
+        let mut ordinal = 0u32;
+        let mut totals: HashMap<(u32, u32), crate::rating::output::Totals> = HashMap::new();
+        let mut counts = counts;
+        let decimals = tariff.rating_decimals();
+        let zero = Decimal::new(0, decimals);
+        let no_cuts: Vec<Cutoff> = Vec::new();
+        while row.decode(&mut input).map_err(io("reading"))? {
+            let status = row.status();
+            let mut covered = 0u64;
+            let mut charge_units = row.charge;
+            if row.candidate {
+                let cuts = cutoffs.get(&row.customer).unwrap_or(&no_cuts);
+                let key = CallKey {
+                    ordinal,
+                    start: row.start,
+                    id: &row.report_id,
+                };
+                covered = allowance::covered(tariff, cuts, row.class, row.billable, &key)?;
+                if covered > 0 {
+                    counts.covered_calls = add(counts.covered_calls, 1)?;
+                    charge_units = if covered >= row.billable {
+                        0
+                    } else {
+                        let price = Price {
+                            connect_fee: TariffAmount::from_decimal(Decimal::new(row.price.0, 6))?,
+                            per_minute: TariffAmount::from_decimal(Decimal::new(row.price.1, 6))?,
+                        };
+                        let rest = row
+                            .billable
+                            .checked_sub(covered)
+                            .ok_or_else(|| Error::overflow("billable − covered seconds"))?;
+                        charge(price, rest, decimals)?
+                    };
+                }
+            }
+            if status.is_charged() {
+                totals
+                    .entry((row.customer, row.destination))
+                    .or_default()
+                    .add(row.billable, covered, charge_units)?;
+            }
+            let customer = directory.get(row.customer);
+            let destination = tariff.destinations().get(row.destination as usize);
+            let prefix_len = usize::try_from(row.prefix_len).unwrap_or(0);
+            let record = RatedRecord {
+                report_id: &row.report_id,
+                customer_org_id: if row.customer == NONE_U32 {
+                    &row.org
+                } else {
+                    &customer.org_id
+                },
+                customer_external_id: &customer.external_id,
+                partner_org_id: &customer.partner_org_id,
+                user_uuid: &row.user,
+                start_time: crate::rating::CallTime::from_nanos(row.start),
+                duration: row.duration,
+                status,
+                rated_number: &row.digits,
+                prefix: if status.is_charged() {
+                    row.digits.get(..prefix_len).unwrap_or_default()
+                } else {
+                    ""
+                },
+                destination: destination.map_or("", |d| d.name()),
+                class: tariff.classes().get(usize::from(row.class)).map_or("", String::as_str),
+                band: tariff.bands().get(usize::from(row.band)).map_or("", |b| b.name()),
+                billable_seconds: row.billable,
+                covered_seconds: covered,
+                charge: if charge_units == 0 {
+                    zero
+                } else {
+                    Decimal::new(charge_units, decimals)
+                },
+                currency: tariff.currency(),
+            };
+            writer.write(&record)?;
+            ordinal = ordinal.saturating_add(1);
+        }
+        writer.finish()?;
+        let summary = RatingSummary::from_totals(
+            totals.iter().map(|(&(customer, destination), t)| {
+                let name = tariff.destinations().get(destination as usize).map_or("", |d| d.name());
+                (directory.get(customer).org_id.as_str(), name, *t)
+            }),
+            decimals,
+            tariff.currency(),
+        )?;
+        Ok(RatingResult {
+            summary,
+            counts,
+            issues,
+            spill_bytes,
+            allowance_candidates,
+        })
+    }
+}
+
+/// `a + b` of a count, checked.
+fn add(a: u64, b: u64) -> Result<u64> {
+    a.checked_add(b)
+        .ok_or_else(|| Error::overflow("a count of call records"))
+}
