@@ -66,7 +66,7 @@ fn calls(rng: &mut Rng, prefixes: &[String], hot: Option<&[String]>) -> (Vec<Leg
         let (direction, call_type, answered, duration) = match kind {
             0..72 => (
                 Direction::Originating,
-                if kind % 2 == 0 {
+                if kind.is_multiple_of(2) {
                     CallType::SipNational
                 } else {
                     CallType::SipMobile
