@@ -7,62 +7,18 @@
 //! 10) or under no prefix. Run with `cargo bench -p wholesale-billing-benches --bench tariff_lookup`.
 #![allow(clippy::expect_used)] // a benchmark that cannot set up should stop loudly
 
-use std::collections::HashSet;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use wholesale_billing::TariffDocument;
+use wholesale_billing_benches::{Rng, prefix_table};
 
 const PREFIXES: usize = 100_000;
 const NUMBERS: usize = 1 << 20;
 
-/// A deterministic xorshift generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// The prefix table CSV and its prefixes.
-fn table(rng: &mut Rng) -> (String, Vec<String>) {
-    let countries: Vec<String> = (0..200).map(|i| format!("{}", 20 + i * 4)).collect();
-    let mut seen = HashSet::new();
-    let mut prefixes = Vec::with_capacity(PREFIXES);
-    let mut csv = String::from("prefix,destination,class,connect_fee,per_minute,initial,subsequent\n");
-    while prefixes.len() < PREFIXES {
-        let country = &countries[rng.below(200) as usize];
-        let tail: String = (0..3 + rng.below(5))
-            .map(|_| char::from(b'0' + rng.below(10) as u8))
-            .collect();
-        let prefix = format!("{country}{tail}");
-        if !seen.insert(prefix.clone()) {
-            continue;
-        }
-        let d = prefixes.len() / 10;
-        let class = ["national", "mobile", "international", "premium"][d % 4];
-        csv.push_str(&format!(
-            "{prefix},D{d},{class},0.0{},0.{:04},60,{}\n",
-            d % 10,
-            d % 9999,
-            1 + d % 60
-        ));
-        prefixes.push(prefix);
-    }
-    (csv, prefixes)
-}
-
 fn tariff_lookup(c: &mut Criterion) {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-    let (csv, prefixes) = table(&mut rng);
+    let (csv, prefixes) = prefix_table(&mut rng, PREFIXES);
     let load = || {
         TariffDocument::from_toml_str("currency = \"USD\"\nprefix_table = \"big.csv\"\n")
             .and_then(|d| d.with_prefix_table(csv.as_bytes()))
