@@ -6,6 +6,7 @@
 mod args;
 mod atomic;
 mod cdr_fetch;
+mod cdr_rate;
 mod demo;
 mod fetch;
 mod gen_cmd;
@@ -67,7 +68,7 @@ enum Command {
     Invoice(invoice::InvoiceArgs),
     /// Compare the partner's expected usage with Cisco's usage reports and invoice.
     Reconcile(reconcile::ReconcileArgs),
-    /// Call records: fetch them from the Webex CDR feed (or a sandbox).
+    /// Call records: fetch them from the Webex CDR feed (or a sandbox), rate them with a tariff.
     Cdr(cdr_fetch::CdrArgs),
     /// A local sandbox of the Webex Wholesale and CCWS APIs, computed from a dataset.
     Sandbox(sandbox::SandboxArgs),
@@ -82,6 +83,7 @@ impl Command {
             Command::Usage(args) => args.stdin_options(),
             Command::Invoice(args) => args.stdin_options(),
             Command::Reconcile(args) => args.stdin_options(),
+            Command::Cdr(args) => args.stdin_options(),
             _ => Vec::new(),
         }
     }
