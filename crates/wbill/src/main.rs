@@ -36,8 +36,8 @@ Exit status:
   130, 143  stopped by Ctrl-C (SIGINT) or SIGTERM: temporary files removed, outputs untouched
   141       standard output closed early (`wbill usage ... | head -1`): stops quietly
 
-File names: `-` is standard input for --events, --usage, --expected, --vendor-report and
---vendor-invoice (one of them at a time), and standard output for --out.
+File names: `-` is standard input for --events, --usage, --expected, --vendor-report,
+--vendor-invoice and --cdrs (one of them at a time), and standard output for --out.
 
 Outputs are written whole or not at all: each file to a temporary `.NAME.tmp-...` beside it,
 synced, then renamed over it; an --out-dir is built beside its target and swapped in whole.
