@@ -25,6 +25,8 @@ pub struct CdrArgs {
 enum CdrCommand {
     /// Fetch the call records of a period from the Webex CDR feed (or a sandbox) into a JSON file.
     Fetch(FetchArgs),
+    /// Rate call records with a tariff: the rated records CSV and a summary by customer and destination.
+    Rate(crate::cdr_rate::RateArgs),
 }
 
 /// A bound of the period: a date (YYYY-MM-DD, a whole UTC day) or an RFC 3339 instant.
@@ -107,6 +109,17 @@ impl FetchArgs {
 pub fn run(args: &CdrArgs) -> Result<()> {
     match &args.command {
         CdrCommand::Fetch(a) => fetch(a),
+        CdrCommand::Rate(a) => crate::cdr_rate::run(a),
+    }
+}
+
+impl CdrArgs {
+    /// The options given `-` (standard input).
+    pub fn stdin_options(&self) -> Vec<&'static str> {
+        match &self.command {
+            CdrCommand::Fetch(_) => Vec::new(),
+            CdrCommand::Rate(a) => a.stdin_options(),
+        }
     }
 }
 

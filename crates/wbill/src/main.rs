@@ -6,6 +6,7 @@
 mod args;
 mod atomic;
 mod cdr_fetch;
+mod cdr_rate;
 mod demo;
 mod fetch;
 mod gen_cmd;
@@ -35,8 +36,8 @@ Exit status:
   130, 143  stopped by Ctrl-C (SIGINT) or SIGTERM: temporary files removed, outputs untouched
   141       standard output closed early (`wbill usage ... | head -1`): stops quietly
 
-File names: `-` is standard input for --events, --usage, --expected, --vendor-report and
---vendor-invoice (one of them at a time), and standard output for --out.
+File names: `-` is standard input for --events, --usage, --expected, --vendor-report,
+--vendor-invoice and --cdrs (one of them at a time), and standard output for --out.
 
 Outputs are written whole or not at all: each file to a temporary `.NAME.tmp-...` beside it,
 synced, then renamed over it; an --out-dir is built beside its target and swapped in whole.
@@ -67,7 +68,7 @@ enum Command {
     Invoice(invoice::InvoiceArgs),
     /// Compare the partner's expected usage with Cisco's usage reports and invoice.
     Reconcile(reconcile::ReconcileArgs),
-    /// Call records: fetch them from the Webex CDR feed (or a sandbox).
+    /// Call records: fetch them from the Webex CDR feed (or a sandbox), rate them with a tariff.
     Cdr(cdr_fetch::CdrArgs),
     /// A local sandbox of the Webex Wholesale and CCWS APIs, computed from a dataset.
     Sandbox(sandbox::SandboxArgs),
@@ -82,6 +83,7 @@ impl Command {
             Command::Usage(args) => args.stdin_options(),
             Command::Invoice(args) => args.stdin_options(),
             Command::Reconcile(args) => args.stdin_options(),
+            Command::Cdr(args) => args.stdin_options(),
             _ => Vec::new(),
         }
     }

@@ -13,7 +13,7 @@ use crate::atomic;
 use crate::stdio::Input;
 
 /// How many issues are printed on stderr before a count of the rest.
-const SHOWN_ISSUES: usize = 20;
+pub const SHOWN_ISSUES: usize = 20;
 
 /// A reader of an input with a byte-counting progress bar (drawn only when stderr is a
 /// terminal), and the input's length (0 for standard input).

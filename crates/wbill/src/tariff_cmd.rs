@@ -102,7 +102,7 @@ pub fn run(args: &TariffArgs) -> Result<()> {
 }
 
 /// The directory a file name is relative to (`.` for a bare name).
-fn dir_of(path: &Path) -> &Path {
+pub fn dir_of(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

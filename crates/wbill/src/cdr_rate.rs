@@ -1,0 +1,246 @@
+//! `wbill cdr rate`: call records + a tariff (+ the events and organisation for the customers and
+//! their allowance pools) → the rated-records CSV and the rating summary.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use wholesale_billing::{
+    AssignmentLedger, CdrReadOptions, Decimal, Error, HourPolicy, LoadIssue, LoadMode, Rating, RatingResult,
+};
+
+use crate::atomic::{self, AtomicFile};
+use crate::inputs::{Format, PeriodArgs};
+use crate::progress::{SHOWN_ISSUES, file_reader, thousands};
+use crate::stdio::{Input, Output, input_arg, output_arg, stdout};
+use crate::tariff_cmd::{dir_of, read_tariff};
+use crate::usage::{PolicyArg, load_ledger, load_org};
+
+/// Arguments of `wbill cdr rate`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  wbill cdr rate --cdrs may-cdrs.csv --tariff tariff.toml --events events.csv --org org.toml \
+                        --from 2024-05-01 --to 2024-05-31 --out may-rated.csv --summary may-summary.csv\n\n\
+                        Without --events/--org every organisation is a customer and no allowance applies. \
+                        How a call is rated: docs/minutes.md."
+)]
+pub struct RateArgs {
+    /// Call record files, CSV (Detailed Call History) or JSON (the CDR feed) by content, read as one
+    /// input (a record in two files is rated once); `-` for standard input (one of them).
+    #[arg(long, value_name = "FILE", num_args = 1.., required = true, value_parser = input_arg())]
+    pub cdrs: Vec<Input>,
+    /// Tariff file: TOML, or JSON by the `.json` extension; its `prefix_table` is read relative to it.
+    #[arg(long, value_name = "FILE")]
+    pub tariff: PathBuf,
+    /// Assignment events CSV: the customers, their owners and the allowance pools; `-` for standard
+    /// input.
+    #[arg(long, value_name = "FILE", requires = "org", value_parser = input_arg())]
+    pub events: Option<Input>,
+    /// Organisation file, TOML or JSON (with --events).
+    #[arg(long, value_name = "FILE", requires = "events")]
+    pub org: Option<PathBuf>,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// The rated records CSV, written whole or not at all; `-` for standard output.
+    #[arg(long, value_name = "FILE", value_parser = output_arg())]
+    pub out: Output,
+    /// The summary by customer and destination, written whole or not at all; `-` for standard
+    /// output (when --out is a file).
+    #[arg(long, value_name = "FILE", value_parser = output_arg())]
+    pub summary: Option<Output>,
+    /// The summary's format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+    /// When an hour of assignment counts, for the allowance pools (docs/proration.md).
+    #[arg(long, value_enum, default_value_t = PolicyArg::Started)]
+    pub hour_policy: PolicyArg,
+    /// Skip bad records and rate the rest (issues on stderr) instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+impl RateArgs {
+    /// The options given `-` (standard input), once per use.
+    pub fn stdin_options(&self) -> Vec<&'static str> {
+        let cdrs = self.cdrs.iter().filter(|i| **i == Input::Stdin).map(|_| "--cdrs");
+        let events = self.events.iter().filter(|i| **i == Input::Stdin).map(|_| "--events");
+        cdrs.chain(events).collect()
+    }
+}
+
+/// Runs `wbill cdr rate`.
+pub fn run(args: &RateArgs) -> Result<()> {
+    let started = Instant::now();
+    if args.summary == Some(Output::Stdout) && args.out == Output::Stdout {
+        bail!("--out and --summary both ask for standard output (`-`): give one of them a file name");
+    }
+    let period = args.period.period()?;
+    let mode = if args.lenient {
+        LoadMode::Lenient
+    } else {
+        LoadMode::Strict
+    };
+    let (_, tariff) = read_tariff(&args.tariff)?;
+    let ledger: Option<AssignmentLedger> = match (&args.events, &args.org) {
+        (Some(events), Some(org)) => Some(load_ledger(events, load_org(org)?, mode, None)?.0),
+        _ => None,
+    };
+    let spill = match &args.out {
+        Output::File(path) => {
+            let dir = dir_of(path);
+            tempfile::tempfile_in(dir)
+                .with_context(|| format!("cannot create the rating's temporary file in {}", dir.display()))?
+        }
+        Output::Stdout => tempfile::tempfile().context("cannot create the rating's temporary file")?,
+    };
+    let mut rating = Rating::new(&tariff, period)
+        .hour_policy(HourPolicy::from(args.hour_policy))
+        .mode(mode)
+        .spill(spill);
+    if let Some(ledger) = &ledger {
+        rating = rating.customers(ledger);
+    }
+    let mut run = rating.start()?;
+    let readers = args
+        .cdrs
+        .iter()
+        .map(|input| file_reader(input, "call records").map(|(reader, _)| reader))
+        .collect::<Result<Vec<_>>>()?;
+    let options = CdrReadOptions {
+        mode,
+        ..CdrReadOptions::default()
+    };
+    let read = match run.read(readers, &options) {
+        Ok(read) => read,
+        Err(e) => return Err(rejected(e, &args.cdrs, args.lenient)),
+    };
+    print_issues(&read.issues, &args.cdrs);
+
+    // The rated records, then the summary; both put in place together once complete.
+    let mut out_file = match &args.out {
+        Output::File(path) => Some(AtomicFile::create(path)?),
+        Output::Stdout => None,
+    };
+    let finished = match &mut out_file {
+        Some(file) => run.finish(file.writer()),
+        None => {
+            let mut out = stdout();
+            let result = run.finish(&mut out);
+            out.flush()?;
+            result
+        }
+    };
+    let result = finished.map_err(|e| rejected(e, &args.cdrs, args.lenient))?;
+    print_issues(&result.issues, &args.cdrs);
+    let mut staged = Vec::new();
+    if let Some(file) = out_file {
+        staged.push(file.finish()?);
+    }
+    match &args.summary {
+        Some(Output::File(path)) => {
+            let mut file = AtomicFile::create(path)?;
+            write_summary(file.writer(), &result, args.format)?;
+            staged.push(file.finish()?);
+        }
+        Some(Output::Stdout) => {
+            let mut out = stdout();
+            write_summary(&mut out, &result, args.format)?;
+            out.flush()?;
+        }
+        None => {}
+    }
+    atomic::commit_all(staged)?;
+    report(args, &read, &result, tariff.currency().code(), started)
+}
+
+/// Writes the summary as CSV or JSON.
+fn write_summary(out: &mut dyn Write, result: &RatingResult, format: Format) -> Result<()> {
+    match format {
+        Format::Csv => result.summary.write_csv(out)?,
+        Format::Json => {
+            out.write_all(result.summary.to_json_string()?.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
+/// The short report on stderr.
+fn report(
+    args: &RateArgs,
+    read: &wholesale_billing::CdrDiagnostics,
+    result: &RatingResult,
+    currency: &str,
+    started: Instant,
+) -> Result<()> {
+    let total = result
+        .summary
+        .rows()
+        .iter()
+        .try_fold(Decimal::ZERO, |sum, row| sum.checked_add(row.amount))
+        .context("the total amount overflows")?;
+    let statuses: Vec<String> = result
+        .counts
+        .by_status()
+        .filter(|(_, n)| *n > 0)
+        .map(|(status, n)| format!("{status} {}", thousands(n)))
+        .collect();
+    eprintln!(
+        "wbill: {} call records read from {} file(s): {} duplicates skipped, {} rejected, {} outside the \
+         period {}; {} rated ({}); total {total} {currency} in {:.2} s",
+        thousands(read.records_read),
+        args.cdrs.len(),
+        thousands(read.duplicates_skipped),
+        thousands(read.records_rejected),
+        thousands(result.counts.outside_period),
+        args.period.period()?,
+        thousands(result.counts.rows),
+        statuses.join(", "),
+        started.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// An issue with the file it is about in front (`b.csv: line 3, column 2 (Duration): ...`).
+fn located(issue: &LoadIssue, files: &[Input]) -> String {
+    match issue.input.and_then(|i| files.get(i)) {
+        Some(file) => {
+            let mut issue = issue.clone();
+            issue.input = None;
+            format!("{file}: {issue}")
+        }
+        None => issue.to_string(),
+    }
+}
+
+/// Prints the first issues on stderr, each with its file, then how many more there are.
+fn print_issues(issues: &[LoadIssue], files: &[Input]) {
+    for issue in issues.iter().take(SHOWN_ISSUES) {
+        eprintln!("wbill: {}", located(issue, files));
+    }
+    if issues.len() > SHOWN_ISSUES {
+        eprintln!(
+            "wbill: … and {} more issues",
+            thousands((issues.len() - SHOWN_ISSUES) as u64)
+        );
+    }
+}
+
+/// A rejection of the records, its issues printed with their files; other errors as they are.
+fn rejected(e: Error, files: &[Input], lenient: bool) -> anyhow::Error {
+    match e {
+        Error::RecordsRejected { errors, issues } => {
+            print_issues(&issues, files);
+            let first = issues.first().map(|i| format!("; first: {}", located(i, files)));
+            let hint = if lenient { "" } else { " (--lenient rates the rest)" };
+            anyhow::anyhow!(
+                "call records: {} error(s){}; nothing written{hint}",
+                thousands(errors),
+                first.unwrap_or_default()
+            )
+        }
+        e => anyhow::Error::new(e).context("rating the call records"),
+    }
+}
