@@ -62,7 +62,8 @@ struct FeedPage {
 }
 
 /// The client of the CDR feed: a [`Client`] on an analytics host (see
-/// [`CdrRegion::base_url`](super::CdrRegion::base_url)), its rate limiter and page size. Clones share the limiter (the limits are per token).
+/// [`CdrRegion::base_url`](super::CdrRegion::base_url)), its rate limiter and page size. Clones share
+/// the limiter (the limits are per token).
 ///
 /// ```
 /// use webex_wholesale_client::Client;
