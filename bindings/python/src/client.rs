@@ -1,9 +1,11 @@
 //! The blocking Webex Wholesale client and Commerce Catalog (CCWS) client. Every call runs
 //! without the GIL.
 
+use std::ops::ControlFlow;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use webex_wholesale_client::ccws::{CcwsClient, CcwsCredentials};
@@ -858,6 +860,7 @@ pub(crate) const DEFAULT_BASE_URL: &str = client::DEFAULT_BASE_URL;
 
 /// The Webex Calling CDR feed (``GET /v1/cdr_feed``) of one region, with its documented limits
 /// honoured before the server enforces them (1 initial and 10 page requests a minute per token).
+/// A context manager: leaving the ``with`` block closes it, as ``close()`` does.
 #[pyclass(name = "CdrFeed", module = "wholesale_billing", frozen)]
 pub(crate) struct PyCdrFeed {
     feed: Owned<blocking::CdrFeed>,
@@ -917,7 +920,8 @@ impl PyCdrFeed {
         self.feed.is_closed()
     }
 
-    /// Closes the feed's connections; later calls raise ``ClientClosedError``.
+    /// Closes the feed's connections; later calls raise ``ClientClosedError``. Closing again does
+    /// nothing.
     fn close(&self, py: Python<'_>) {
         self.feed.close(py);
     }
@@ -925,9 +929,11 @@ impl PyCdrFeed {
     /// Fetches the call records of the dates ``start`` to ``end`` (inclusive, UTC; or a
     /// ``Period``) into the JSON file ``out`` (``{"items": [...]}``, each record as sent), 12-hour
     /// window by window; ``out`` appears only when complete. With ``resume=True`` an interrupted
-    /// fetch continues from its checkpoint (``out + ".checkpoint"``). Returns a dict with
-    /// ``windows``, ``records`` and ``bytes``.
-    #[pyo3(signature = (start, end = None, *, out, resume = false))]
+    /// fetch continues from its checkpoint (``out + ".checkpoint"``). ``progress``, when given, is
+    /// called after each complete window with its start and end (aware UTC ``datetime``) and its
+    /// record count; an exception it raises stops the fetch, the checkpoint kept for a resume, and
+    /// propagates. Returns a dict with ``windows``, ``records`` and ``bytes``.
+    #[pyo3(signature = (start, end = None, *, out, resume = false, progress = None))]
     fn fetch<'py>(
         &self,
         py: Python<'py>,
@@ -935,12 +941,42 @@ impl PyCdrFeed {
         end: Option<&Bound<'py, PyAny>>,
         out: std::path::PathBuf,
         resume: bool,
+        progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let period = client::cdr::CdrPeriod::from_period(&period_arg(start, end)?);
+        let progress = match progress.filter(|p| !p.is_none()) {
+            Some(p) if !p.is_callable() => {
+                return Err(PyTypeError::new_err(format!(
+                    "progress: expected a callable, not {}",
+                    p.get_type().name()?
+                )));
+            }
+            p => p.map(Bound::unbind),
+        };
         let feed = self.feed.get(py)?;
-        let done = py
-            .detach(|| feed.fetch_to_file(&period, &out, resume, |_| std::ops::ControlFlow::Continue(())))
-            .or_raise()?;
+        // The first exception of the callback: it stops the fetch (`Break`, the checkpoint kept)
+        // and is raised instead of the "stopped" error that follows.
+        let mut raised: Option<PyErr> = None;
+        let fetched = py.detach(|| {
+            feed.fetch_to_file(&period, &out, resume, |p| {
+                let Some(callback) = &progress else {
+                    return ControlFlow::Continue(());
+                };
+                Python::attach(
+                    |py| match callback.call1(py, (p.window.start, p.window.end, p.window_records)) {
+                        Ok(_) => ControlFlow::Continue(()),
+                        Err(e) => {
+                            raised = Some(e);
+                            ControlFlow::Break(())
+                        }
+                    },
+                )
+            })
+        });
+        if let Some(e) = raised {
+            return Err(e);
+        }
+        let done = fetched.or_raise()?;
         let dict = PyDict::new(py);
         dict.set_item("windows", done.windows)?;
         dict.set_item("records", done.records)?;
@@ -948,7 +984,19 @@ impl PyCdrFeed {
         Ok(dict)
     }
 
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// Closes the feed; exceptions propagate.
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.feed.close(py);
+        false
+    }
+
     fn __repr__(&self) -> String {
-        format!("CdrFeed(base_url={})", quoted(&self.base_url))
+        let closed = if self.feed.is_closed() { ", closed=True" } else { "" };
+        format!("CdrFeed(base_url={}{closed})", quoted(&self.base_url))
     }
 }

@@ -174,7 +174,7 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
         py,
         "ClientClosedError",
         vec![ty(&billing), py.get_type::<PyRuntimeError>().into_any()],
-        "A WebexClient or CcwsClient was called after close() or the end of its with block.",
+        "A WebexClient, CcwsClient or CdrFeed was called after close() or the end of its with block.",
         &[],
     )?;
     let sandbox = make_class(

@@ -37,7 +37,7 @@ def test_readme_python_example_runs(index: int, capsys: pytest.CaptureFixture[st
 
 
 def test_package_readme_has_python_examples() -> None:
-    assert len(python_blocks(PACKAGE_README)) >= 2
+    assert len(python_blocks(PACKAGE_README)) >= 3
 
 
 MAY = "2024-05"
@@ -86,6 +86,8 @@ def test_package_readme_python_example_runs(
     out = capsys.readouterr().out
     if "wb.reconcile(" in block:
         assert "reconciliation 2024-05-01..2024-05-31: clean, no findings" in out, out
+    if "wb.CdrFeed(" in block:
+        assert "2024-06-02 00:00..12:00 UTC: 1 calls" in out and "'windows': 6, 'records': 3" in out, out
 
 
 def test_package_readme_reconciliation_needs_every_vendor_report(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ guide, ``docs/`` in the repository.
 """
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any, Literal, TypedDict, Union
@@ -138,7 +138,7 @@ class TransportError(BillingError, ConnectionError): ...
 class ClientTimeoutError(BillingError, TimeoutError): ...
 
 class ClientClosedError(BillingError, RuntimeError):
-    """A ``WebexClient`` or ``CcwsClient`` was called after ``close()`` or the end of its ``with`` block."""
+    """A ``WebexClient``, ``CcwsClient`` or ``CdrFeed`` was called after ``close()`` or the end of its ``with`` block."""
 
 class SandboxError(BillingError): ...
 
@@ -954,7 +954,11 @@ class WebexCustomer:
 @final
 class CdrFeed:
     """The Webex Calling CDR feed (``GET /v1/cdr_feed``) of one region: 12-hour windows, ``Link``
-    paging, the documented limits (1 initial and 10 page requests a minute) honoured, resumable."""
+    paging, the documented limits (1 initial and 10 page requests a minute) honoured, resumable.
+
+    A context manager: leaving the ``with`` block closes it, as ``close()`` does; its connections
+    are closed and later calls raise ``ClientClosedError``.
+    """
 
     def __new__(
         cls,
@@ -981,9 +985,16 @@ class CdrFeed:
         *,
         out: _Path,
         resume: bool = False,
+        progress: Callable[[datetime, datetime, int], object] | None = None,
     ) -> dict[str, int]:
         """Fetches the records of the period into ``out`` (``{"items": [...]}``); returns
-        ``windows``, ``records`` and ``bytes``."""
+        ``windows``, ``records`` and ``bytes``.
+
+        ``progress(start, end, records)`` is called after each complete window (its instants as
+        aware UTC datetimes, its record count); an exception it raises stops the fetch, keeping the
+        checkpoint for ``resume=True``, and propagates."""
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *_args: object) -> bool: ...
 
 @final
 class WebexClient:

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::{CdrFeed, CdrPeriod, CdrProgress, instant_text, output_error};
+use super::feed::{CdrFeed, CdrProgress};
+use super::window::{CdrPeriod, instant_text};
 use crate::error::{Error, Result};
 
 const HEAD: &[u8] = b"{\"items\": [";
@@ -422,6 +423,15 @@ impl CdrFeed {
             let _ = dir.sync_all();
         }
         Ok(done)
+    }
+}
+
+/// An I/O error of the output.
+pub(crate) fn output_error(path: impl Into<PathBuf>, what: &'static str, source: io::Error) -> Error {
+    Error::CdrOutput {
+        path: path.into(),
+        what,
+        source,
     }
 }
 
