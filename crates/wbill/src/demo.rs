@@ -135,11 +135,12 @@ fn demo_minutes(out: &StagedDir, ledger: &AssignmentLedger, seed: u64, month: Pe
     ] {
         let mut table = Vec::new();
         out.write(toml_name, |w| {
-            Ok(if cost {
-                tariff.write_cost(w, &mut table, table_name)?
+            if cost {
+                tariff.write_cost(w, &mut table, table_name)?;
             } else {
-                tariff.write_price(w, &mut table, table_name)?
-            })
+                tariff.write_price(w, &mut table, table_name)?;
+            }
+            Ok(())
         })?;
         out.write(table_name, |w| Ok(w.write_all(&table)?))?;
     }
