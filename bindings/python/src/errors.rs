@@ -346,6 +346,8 @@ pub(crate) fn core_class(e: &Exceptions, kind: wb::ErrorKind) -> &Py<PyType> {
         // Something needed to price a line is missing or refused.
         K::MissingRate
         | K::MissingPrice
+        | K::MinutesCostMissing
+        | K::MinutesOfUnknownCustomer
         | K::TiersPerLocation
         | K::WrongReportLevel
         | K::PeriodMismatch

@@ -2,13 +2,14 @@
 //! their allowance pools) → the rated-records CSV and the rating summary.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use wholesale_billing::{
-    AssignmentLedger, CdrReadOptions, Decimal, Error, HourPolicy, LoadIssue, LoadMode, Rating, RatingResult,
+    AssignmentLedger, CdrDiagnostics, CdrReadOptions, Decimal, Error, HourPolicy, LoadIssue, LoadMode, Period, Rating,
+    RatingResult, Tariff, UsageReport,
 };
 
 use crate::atomic::{self, AtomicFile};
@@ -87,53 +88,35 @@ pub fn run(args: &RateArgs) -> Result<()> {
         (Some(events), Some(org)) => Some(load_ledger(events, load_org(org)?, mode, None)?.0),
         _ => None,
     };
-    let spill = match &args.out {
-        Output::File(path) => {
-            let dir = dir_of(path);
-            tempfile::tempfile_in(dir)
-                .with_context(|| format!("cannot create the rating's temporary file in {}", dir.display()))?
-        }
-        Output::Stdout => tempfile::tempfile().context("cannot create the rating's temporary file")?,
+    let rating = CallRating {
+        cdrs: &args.cdrs,
+        tariff: &tariff,
+        ledger: ledger.as_ref(),
+        pools: None,
+        period,
+        hour_policy: HourPolicy::from(args.hour_policy),
+        lenient: args.lenient,
+        spill_dir: match &args.out {
+            Output::File(path) => Some(dir_of(path)),
+            Output::Stdout => None,
+        },
+        print_read_issues: true,
     };
-    let mut rating = Rating::new(&tariff, period)
-        .hour_policy(HourPolicy::from(args.hour_policy))
-        .mode(mode)
-        .spill(spill);
-    if let Some(ledger) = &ledger {
-        rating = rating.customers(ledger);
-    }
-    let mut run = rating.start()?;
-    let readers = args
-        .cdrs
-        .iter()
-        .map(|input| file_reader(input, "call records").map(|(reader, _)| reader))
-        .collect::<Result<Vec<_>>>()?;
-    let options = CdrReadOptions {
-        mode,
-        ..CdrReadOptions::default()
-    };
-    let read = match run.read(readers, &options) {
-        Ok(read) => read,
-        Err(e) => return Err(rejected(e, &args.cdrs, args.lenient)),
-    };
-    print_issues(&read.issues, &args.cdrs);
 
     // The rated records, then the summary; both put in place together once complete.
     let mut out_file = match &args.out {
         Output::File(path) => Some(AtomicFile::create(path)?),
         Output::Stdout => None,
     };
-    let finished = match &mut out_file {
-        Some(file) => run.finish(file.writer()),
+    let (read, result) = match &mut out_file {
+        Some(file) => rating.rate(file.writer())?,
         None => {
             let mut out = stdout();
-            let result = run.finish(&mut out);
+            let rated = rating.rate(&mut out)?;
             out.flush()?;
-            result
+            rated
         }
     };
-    let result = finished.map_err(|e| rejected(e, &args.cdrs, args.lenient))?;
-    print_issues(&result.issues, &args.cdrs);
     let mut staged = Vec::new();
     if let Some(file) = out_file {
         staged.push(file.finish()?);
@@ -155,8 +138,80 @@ pub fn run(args: &RateArgs) -> Result<()> {
     report(args, &read, &result, tariff.currency().code(), started)
 }
 
+/// One rating of call record files, shared by `wbill cdr rate`, `wbill invoice customers --cdrs`
+/// and `wbill demo`: the records of every file read as one input, rated at a tariff, the rated
+/// records written out, issues printed on stderr with their files.
+pub struct CallRating<'a> {
+    /// The call record files (CSV or JSON by content).
+    pub cdrs: &'a [Input],
+    /// The tariff.
+    pub tariff: &'a Tariff,
+    /// The customers, owners and (unless `pools`) pools; `None`: every org is a customer.
+    pub ledger: Option<&'a AssignmentLedger>,
+    /// The USER report of the whole subscription that sizes the pools, when already computed.
+    pub pools: Option<&'a UsageReport>,
+    /// The period rated.
+    pub period: Period,
+    /// The hour policy of the pools.
+    pub hour_policy: HourPolicy,
+    /// Lenient (rate the rest) or strict.
+    pub lenient: bool,
+    /// Where the temporary spill file goes (`None`: the system's temporary directory).
+    pub spill_dir: Option<&'a Path>,
+    /// Whether the issues of reading the records are printed (not again for a second rating of
+    /// the same records).
+    pub print_read_issues: bool,
+}
+
+impl CallRating<'_> {
+    /// Rates the records, writing the rated records to `rated_out`.
+    pub fn rate(&self, rated_out: &mut dyn Write) -> Result<(CdrDiagnostics, RatingResult)> {
+        let mode = if self.lenient {
+            LoadMode::Lenient
+        } else {
+            LoadMode::Strict
+        };
+        let spill = match self.spill_dir {
+            Some(dir) => tempfile::tempfile_in(dir)
+                .with_context(|| format!("cannot create the rating's temporary file in {}", dir.display()))?,
+            None => tempfile::tempfile().context("cannot create the rating's temporary file")?,
+        };
+        let mut rating = Rating::new(self.tariff, self.period)
+            .hour_policy(self.hour_policy)
+            .mode(mode)
+            .spill(spill);
+        if let Some(ledger) = self.ledger {
+            rating = rating.customers(ledger);
+        }
+        if let Some(report) = self.pools {
+            rating = rating.pools(report);
+        }
+        let mut run = rating.start()?;
+        let readers = self
+            .cdrs
+            .iter()
+            .map(|input| file_reader(input, "call records").map(|(reader, _)| reader))
+            .collect::<Result<Vec<_>>>()?;
+        let options = CdrReadOptions {
+            mode,
+            ..CdrReadOptions::default()
+        };
+        let read = run
+            .read(readers, &options)
+            .map_err(|e| rejected(e, self.cdrs, self.lenient))?;
+        if self.print_read_issues {
+            print_issues(&read.issues, self.cdrs);
+        }
+        let result = run
+            .finish(rated_out)
+            .map_err(|e| rejected(e, self.cdrs, self.lenient))?;
+        print_issues(&result.issues, self.cdrs);
+        Ok((read, result))
+    }
+}
+
 /// Writes the summary as CSV or JSON.
-fn write_summary(out: &mut dyn Write, result: &RatingResult, format: Format) -> Result<()> {
+pub fn write_summary(out: &mut dyn Write, result: &RatingResult, format: Format) -> Result<()> {
     match format {
         Format::Csv => result.summary.write_csv(out)?,
         Format::Json => {
@@ -170,7 +225,7 @@ fn write_summary(out: &mut dyn Write, result: &RatingResult, format: Format) -> 
 /// The short report on stderr.
 fn report(
     args: &RateArgs,
-    read: &wholesale_billing::CdrDiagnostics,
+    read: &CdrDiagnostics,
     result: &RatingResult,
     currency: &str,
     started: Instant,

@@ -3,7 +3,8 @@
 //! It generates a partner month, computes the usage reports of the partner and of each
 //! sub-partner, runs the month through a local sandbox of the Webex and Cisco Commerce Catalog
 //! APIs (the typed client fetches the vendor's usage reports and the wholesale prices from it),
-//! prices the month (customer invoices, sub-partner roll-ups, margins), builds the invoice Cisco
+//! generates the month's calls and rates them at a price and a cost tariff, prices the month
+//! (customer invoices with their minutes, sub-partner roll-ups, margins), builds the invoice Cisco
 //! should send, and reconciles the partner's numbers against the vendor's copy of the reports and
 //! invoice, in which a few known discrepancies were planted.
 
@@ -18,18 +19,23 @@ use clap::Args;
 use webex_sandbox::{Sandbox, SandboxConfig};
 use webex_wholesale_client::Client;
 use webex_wholesale_client::ccws::{CcwsClient, CcwsCredentials};
-use wholesale_billing::synthetic::{GeneratorConfig, plant_discrepancies};
+use wholesale_billing::synthetic::{
+    CdrConfig, GeneratorConfig, TariffConfig, generate_cdrs, generate_tariff, plant_discrepancies,
+};
 use wholesale_billing::{
-    Billing, Decimal, ExpectedInvoice, FindingClass, LoadMode, Money, Period, PriceBook, Quantity, Reconciler,
-    ReportLevel, ReportOptions, RoundingMode, Scope, UsageReport, WholesaleRateCard,
+    AssignmentLedger, Billing, CdrFormat, CustomerDirectory, Decimal, ExpectedInvoice, FindingClass, HourPolicy,
+    LoadMode, Minutes, Money, Period, PriceBook, Quantity, Reconciler, ReportLevel, ReportOptions, RoundingMode, Scope,
+    UsageReport, WholesaleRateCard,
 };
 
 use crate::atomic::StagedDir;
+use crate::cdr_rate::CallRating;
 use crate::gen_cmd::generate_events;
 use crate::inputs::Format;
-use crate::invoice::{is_billing_output, write_billing};
+use crate::invoice::{MonthMinutes, is_billing_output, margin_totals, rate_minutes, summary_totals, write_billing};
 use crate::progress::thousands;
 use crate::stdio::{self, Input};
+use crate::tariff_cmd::read_tariff;
 use crate::usage::load_ledger;
 
 /// The demo's wholesale rate card (USD; the sample invoice's rates for the four known SKUs).
@@ -40,6 +46,11 @@ const PRICES: &str = include_str!("../demo/prices.toml");
 const RESELLER_MARKUP_PERCENT: i64 = 18;
 /// Discrepancies planted in the vendor's copy of the partner's USER report.
 const PLANTED: usize = 6;
+/// Calls per subscriber of the demo month (the generator's default is 100; fewer keep the demo
+/// fast).
+const CALLS_PER_SUBSCRIBER: u32 = 20;
+/// Rows of the demo tariffs' destination tables.
+const PREFIXES: u32 = 1_000;
 
 /// Arguments of `wbill demo` (all optional: the defaults are the embedded sample).
 #[derive(Debug, Args)]
@@ -84,11 +95,70 @@ fn is_demo_output(relative: &Path) -> bool {
     };
     matches!(
         name,
-        "events.csv" | "org.toml" | "rates.toml" | "prices.toml" | "findings.csv" | "vendor-invoice.csv"
+        "events.csv"
+            | "org.toml"
+            | "rates.toml"
+            | "prices.toml"
+            | "findings.csv"
+            | "vendor-invoice.csv"
+            | "cdrs.csv"
+            | "tariff.toml"
+            | "prefixes.csv"
+            | "cost-tariff.toml"
+            | "cost-prefixes.csv"
     ) || (name.ends_with(".csv")
         && ["partner-", "sub-partner-", "vendor-"]
             .iter()
             .any(|p| name.starts_with(p)))
+}
+
+/// Generates the demo month's calls (`cdrs.csv`) and its price and cost tariffs (`tariff.toml`
+/// with `prefixes.csv`, `cost-tariff.toml` with `cost-prefixes.csv`) into the demo's directory,
+/// then rates the calls at both into `invoices/minutes/`.
+fn demo_minutes(out: &StagedDir, ledger: &AssignmentLedger, seed: u64, month: Period) -> Result<MonthMinutes> {
+    let config = CdrConfig {
+        seed,
+        period: month,
+        calls_per_subscriber: CALLS_PER_SUBSCRIBER,
+        format: CdrFormat::Csv,
+        unknown_customer: false,
+        no_destination: false,
+    };
+    out.write("cdrs.csv", |w| Ok(generate_cdrs(ledger, &config, w, &mut |_| {})?))?;
+    let tariff = generate_tariff(&TariffConfig {
+        prefixes: PREFIXES.max(TariffConfig::min_prefixes()),
+        ..TariffConfig::new(seed)
+    });
+    for (toml_name, table_name, cost) in [
+        ("tariff.toml", "prefixes.csv", false),
+        ("cost-tariff.toml", "cost-prefixes.csv", true),
+    ] {
+        let mut table = Vec::new();
+        out.write(toml_name, |w| {
+            if cost {
+                tariff.write_cost(w, &mut table, table_name)?;
+            } else {
+                tariff.write_price(w, &mut table, table_name)?;
+            }
+            Ok(())
+        })?;
+        out.write(table_name, |w| Ok(w.write_all(&table)?))?;
+    }
+    let (_, price) = read_tariff(&out.path().join("tariff.toml"))?;
+    let (_, cost) = read_tariff(&out.path().join("cost-tariff.toml"))?;
+    let cdrs = [Input::File(out.path().join("cdrs.csv"))];
+    let rating = CallRating {
+        cdrs: &cdrs,
+        tariff: &price,
+        ledger: Some(ledger),
+        pools: None,
+        period: month,
+        hour_policy: HourPolicy::Started,
+        lenient: false,
+        spill_dir: Some(out.path()),
+        print_read_issues: false,
+    };
+    rate_minutes(&rating, Some(&cost), out, Path::new("invoices/minutes"), Format::Csv)
 }
 
 /// Writes a report into the demo's directory.
@@ -289,18 +359,24 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let (book_text, book) = demo_price_book(&rates, &sub_partner_ids)?;
     staged.write("prices.toml", |w| Ok(w.write_all(book_text.as_bytes())?))?;
     let all_user = UsageReport::concat(user_reports.iter().map(|(_, r)| r))?;
-    let billing = Billing::new(&org, &book).wholesale(&rates).run(&all_user)?;
+    let minutes = demo_minutes(&staged, &ledger, args.seed, month)?;
+    let customers = CustomerDirectory::from_ledger(&ledger);
+    let billing = Billing::new(&org, &book)
+        .wholesale(&rates)
+        .minutes(Minutes::new(&minutes.price.summary, &customers).cost(minutes.cost.as_ref().map(|c| &c.summary)))
+        .run(&all_user)?;
     let invoices_dir = dir.join("invoices");
     let invoice_files = write_billing(&billing, &staged, Path::new("invoices"), Format::Csv)?;
-    let margin = billing.margin.as_ref();
-    let (revenue, cost) = margin.map_or(Ok((Money::zero(book.currency), Money::zero(book.currency))), |m| {
-        m.rows
-            .iter()
-            .filter(|r| r.dimension != "sku")
-            .try_fold((Money::zero(m.currency), Money::zero(m.currency)), |(r, c), row| {
-                Ok::<_, wholesale_billing::Error>((r.checked_add(row.revenue)?, c.checked_add(row.cost)?))
-            })
-    })?;
+    let zero = (Money::zero(book.currency), Money::zero(book.currency));
+    let totals = |dimensions: &[&str]| {
+        billing
+            .margin
+            .as_ref()
+            .map_or(Ok(zero), |m| margin_totals(m, dimensions))
+    };
+    let (revenue, cost) = totals(&["customer", "sub_partner"])?;
+    let (minutes_revenue, minutes_cost) = totals(&["customer_minutes", "sub_partner_minutes"])?;
+    let (calls, billable, _) = summary_totals(&minutes.price.summary)?;
     writeln!(
         out,
         "\n  invoices sent: {} customers and {} sub-partners, {} in all (tax included) → {}/",
@@ -311,20 +387,36 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     )?;
     writeln!(
         out,
-        "    revenue before tax {revenue}, wholesale cost {cost}, margin {}",
+        "    revenue before tax {revenue}, cost {cost} (wholesale packages and minutes), margin {}",
         revenue.checked_sub(cost)?
+    )?;
+    writeln!(
+        out,
+        "    minutes: {} call records rated ({} charged calls, {} covered by allowances), {billable} billable \
+         minutes → {}/minutes/",
+        thousands(minutes.price.counts.rows),
+        thousands(calls),
+        thousands(minutes.price.counts.covered_calls),
+        invoices_dir.display()
+    )?;
+    writeln!(
+        out,
+        "      minutes revenue {minutes_revenue}, PSTN cost {minutes_cost}, margin {}",
+        minutes_revenue.checked_sub(minutes_cost)?
     )?;
 
     // 4. The invoice Cisco should send.
     let expected_invoice = ExpectedInvoice::new(&rates).build([&all_user])?;
     staged.write("vendor-invoice-expected.csv", |w| Ok(expected_invoice.write_csv(w)?))?;
     let total = expected_invoice.total()?;
-    let rounding_note = if total == cost {
+    // The packages' wholesale cost, without the minutes (the PSTN provider bills those).
+    let package_cost = cost.checked_sub(minutes_cost)?;
+    let rounding_note = if total == package_cost {
         String::new()
     } else {
         format!(
-            " (the wholesale cost above, {cost}, rounds each customer's lines; Cisco rounds each SKU \
-             over the whole subscription)"
+            " (the wholesale cost of the packages, {package_cost}, rounds each customer's lines; Cisco rounds \
+             each SKU over the whole subscription)"
         )
     };
     writeln!(out, "\n  expected vendor invoice: {total}{rounding_note}")?;

@@ -6,8 +6,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use wholesale_billing::ccws::OfferDetailsResponse;
 use wholesale_billing::{
-    HourPolicy, LoadMode, NaiveDate, Organisation, Period, PriceBook, ReadOptions, ReportLevel, ReportOptions, Scope,
-    UsageReport, WholesaleRateCard,
+    AssignmentLedger, HourPolicy, LoadMode, NaiveDate, Organisation, Period, PriceBook, ReadOptions, ReportLevel,
+    ReportOptions, Scope, UsageReport, WholesaleRateCard,
 };
 
 use crate::args::date;
@@ -74,6 +74,12 @@ impl UsageInput {
     /// The usage at `level` (USER or CUSTOMER) for `period`: computed for the whole subscription,
     /// or the files given, each of `period` (its rows' dates checked), concatenated.
     pub fn report(&self, period: Period, level: ReportLevel) -> Result<UsageReport> {
+        Ok(self.load(period, level)?.0)
+    }
+
+    /// As [`UsageInput::report`], with the ledger of the events when the usage is computed from
+    /// them (the customers, owners and pools of a rating of the same month).
+    pub fn load(&self, period: Period, level: ReportLevel) -> Result<(UsageReport, Option<AssignmentLedger>)> {
         if let Some(events) = &self.events {
             let Some(org_path) = &self.org else {
                 bail!("--events needs --org (the organisation file)");
@@ -83,7 +89,8 @@ impl UsageInput {
             let options = ReportOptions::new(level)
                 .scope(Scope::Subscription)
                 .hour_policy(HourPolicy::from(self.hour_policy));
-            return Ok(ledger.usage_report(period, &options)?);
+            let report = ledger.usage_report(period, &options)?;
+            return Ok((report, Some(ledger)));
         }
         if self.usage.is_empty() {
             bail!("give the usage: --events FILE --org FILE, or --usage FILE (repeatable)");
@@ -93,7 +100,7 @@ impl UsageInput {
             .iter()
             .map(|path| read_usage(path, None, period))
             .collect::<Result<Vec<_>>>()?;
-        Ok(UsageReport::concat(&reports)?)
+        Ok((UsageReport::concat(&reports)?, None))
     }
 }
 

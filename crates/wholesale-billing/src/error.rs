@@ -296,6 +296,25 @@ pub enum Error {
         row: Option<RowOrigin>,
     },
 
+    /// A row of the minutes summary for an org that is no customer of the month's events, or
+    /// whose owner is neither the partner nor one of its sub-partners: impossible for a summary
+    /// rated with the same events (`unknown_customer` calls are never charged).
+    #[error(
+        "the minutes summary has a row of org {customer_org_id}, which is no customer of the partner or of a \
+         sub-partner in the events (unknown_customer calls are never charged)"
+    )]
+    MinutesOfUnknownCustomer {
+        /// The row's `CUSTOMER_ORG_ID`.
+        customer_org_id: String,
+    },
+    /// A margin report asked for with minutes on the invoices but without the cost tariff's
+    /// summary: the minutes would show no cost.
+    #[error(
+        "the margin report with minutes needs the cost tariff's summary (Minutes::cost): without it the minutes \
+         would show a cost of zero"
+    )]
+    MinutesCostMissing,
+
     // ---- the generator of synthetic months ----
     /// The generator was asked for no customer.
     #[error("invalid generator settings: the generator needs at least one customer")]

@@ -72,8 +72,8 @@ pub use error::{
     error_with_causes,
 };
 pub use invoice::{
-    BillTo, Billing, ExpectedInvoice, FixedLine, Invoice, InvoiceLine, LineKind, LinePricing, MarginReport, MarginRow,
-    MonthlyBilling, VendorInvoice, VendorInvoiceLine,
+    BillTo, Billing, ExpectedInvoice, FixedLine, Invoice, InvoiceLine, InvoiceMinutes, LineKind, LinePricing,
+    MINUTES_SKU, MarginReport, MarginRow, Minutes, MonthlyBilling, VendorInvoice, VendorInvoiceLine,
 };
 pub use ledger::{
     Action, AssignmentLedger, CustomerInfo, Diagnostics, Event, EventRecords, LedgerBuilder, LoadMode, RowKey,

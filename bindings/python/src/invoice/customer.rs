@@ -105,7 +105,7 @@ impl PyInvoiceLine {
     fn unit_price<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         match &self.0.pricing {
             LinePricing::Flat { price } => py_decimal(py, *price).map(Some),
-            LinePricing::Tiered { .. } => Ok(None),
+            LinePricing::Tiered { .. } | LinePricing::Minutes { .. } => Ok(None),
         }
     }
 
@@ -113,7 +113,7 @@ impl PyInvoiceLine {
     #[getter]
     fn tiers(&self) -> Option<&'static str> {
         match &self.0.pricing {
-            LinePricing::Flat { .. } => None,
+            LinePricing::Flat { .. } | LinePricing::Minutes { .. } => None,
             LinePricing::Tiered { tiers, .. } => Some(tiers.as_str()),
         }
     }
@@ -122,7 +122,7 @@ impl PyInvoiceLine {
     #[getter]
     fn bands(&self) -> Vec<PyBandUse> {
         match &self.0.pricing {
-            LinePricing::Flat { .. } => Vec::new(),
+            LinePricing::Flat { .. } | LinePricing::Minutes { .. } => Vec::new(),
             LinePricing::Tiered { bands, .. } => bands.iter().cloned().map(PyBandUse).collect(),
         }
     }

@@ -146,6 +146,10 @@ fn representatives() -> Vec<Error> {
             customer_org_id: "c".into(),
             row: row(),
         },
+        Error::MinutesOfUnknownCustomer {
+            customer_org_id: "c9".into(),
+        },
+        Error::MinutesCostMissing,
         Error::NoCustomers,
         Error::TooFewSubscribers {
             subscribers: 1,

@@ -95,6 +95,8 @@ error_kinds![
     IncompleteCatalogPackage,
     UnknownSubPartner,
     UnknownRowOrg,
+    MinutesOfUnknownCustomer,
+    MinutesCostMissing,
     NoCustomers,
     TooFewSubscribers,
     TooManySubscribers,

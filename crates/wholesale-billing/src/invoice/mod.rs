@@ -4,5 +4,8 @@
 mod customer;
 mod vendor;
 
-pub use customer::{BillTo, Billing, Invoice, InvoiceLine, LinePricing, MarginReport, MarginRow, MonthlyBilling};
+pub use customer::{
+    BillTo, Billing, Invoice, InvoiceLine, InvoiceMinutes, LinePricing, MINUTES_SKU, MarginReport, MarginRow, Minutes,
+    MonthlyBilling,
+};
 pub use vendor::{ExpectedInvoice, FixedLine, LineKind, VendorInvoice, VendorInvoiceLine};

@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 
-use super::margin::margins;
+use super::margin::{MinutesMargin, margins};
+use super::minutes::{DestinationMinutes, MINUTES_SKU, Minutes};
 use super::{BillTo, Invoice, InvoiceLine, LinePricing, MonthlyBilling};
 use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
@@ -17,6 +18,7 @@ use crate::money::{Currency, Money, RoundingPolicy};
 use crate::org::Organisation;
 use crate::quantity::Quantity;
 use crate::rates::{EffectiveTerms, PriceBook, SkuPrice, UnitMode, WholesaleRateCard, price_units};
+use crate::rating::CustomerDirectory;
 use crate::report::{ReportLevel, UsageReport, billing_period};
 use crate::time::Period;
 
@@ -27,6 +29,15 @@ struct BillUsage<'r> {
     /// (SKU, location or "") → (user-days, Σ per-row whole units, report description).
     lines: BTreeMap<(&'r str, &'r str), (Quantity, Decimal, &'r str)>,
     external_id: &'r str,
+    /// Destination → the minutes of the price tariff's summary rows.
+    minutes: BTreeMap<&'r str, DestinationMinutes>,
+    /// Σ `AMOUNT` of the cost tariff's summary rows.
+    minutes_cost: Decimal,
+    /// Whether the cost tariff's summary has a row for the bill.
+    has_minutes_cost: bool,
+    /// Whether the bill gets an invoice: it has usage rows or minutes at the price tariff (a
+    /// bill with only a minutes cost shows in the margin report alone).
+    invoiced: bool,
 }
 
 /// Bills a month: one invoice per customer of the partner and one roll-up per sub-partner, from a
@@ -61,12 +72,13 @@ struct BillUsage<'r> {
 /// assert_eq!(invoice.total.to_string(), "19.80 USD");
 /// # Ok::<(), wholesale_billing::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 #[must_use = "a billing builder does nothing until `run`"]
 pub struct Billing<'a> {
     org: &'a Organisation,
     book: &'a PriceBook,
     wholesale: Option<&'a WholesaleRateCard>,
+    minutes: Option<Minutes<'a>>,
     per_location: bool,
 }
 
@@ -89,6 +101,7 @@ impl<'a> Billing<'a> {
             org,
             book,
             wholesale: None,
+            minutes: None,
             per_location: false,
         }
     }
@@ -116,6 +129,61 @@ impl<'a> Billing<'a> {
     /// ```
     pub fn wholesale(mut self, rates: impl Into<Option<&'a WholesaleRateCard>>) -> Self {
         self.wholesale = rates.into();
+        self
+    }
+
+    /// Also the minutes: one minutes line per destination of each customer's rows in the price
+    /// tariff's summary, beside the package lines, and, with a wholesale rate card, the minutes
+    /// in the margin report (which then needs [`Minutes::cost`]). `None` (as not calling it): no
+    /// minutes, and every output exactly as without this method.
+    ///
+    /// The invoice-level rules are unchanged and apply to the subtotal that now includes the
+    /// minutes: discount, minimum charge, tax; the subtotal is the sum of the rounded lines.
+    /// Minutes are routed by the customer's owner in `Minutes`' customers: the partner's
+    /// customers get them on their invoices (an invoice of minutes only for a customer without
+    /// package usage), a sub-partner's customers on the sub-partner's roll-up, one line per
+    /// destination whose amount, calls and minutes are the sums of its customers' rounded rows.
+    ///
+    /// ```
+    /// use wholesale_billing::{AssignmentLedger, Billing, CallFields, CallRecord, CallTime, CallType,
+    ///     CustomerDirectory, Direction, Event, LoadMode, Minutes, Organisation, Partner, Period, PriceBook, Rating,
+    ///     ReportLevel, ReportOptions, Scope, TariffDocument};
+    /// let org = Organisation::new(Partner { org_id: "p".into(), name: "Acme".into(), subscription_id: "S".into() })?;
+    /// let mut b = AssignmentLedger::builder(org.clone());
+    /// b.push(Event::assign("e1", "2024-05-01T00:00:00Z".parse()?, "s1", "c1", "webex_calling").external_id("C-1"));
+    /// let (ledger, _) = b.finish(LoadMode::Strict)?;
+    /// let may = Period::month(2024, 5)?;
+    /// let tariff = TariffDocument::from_toml_str(r#"
+    /// currency = "USD"
+    /// [[destinations]]
+    /// name = "US"
+    /// class = "national"
+    /// prefixes = ["1"]
+    /// per_minute = "0.10"
+    /// initial = 60
+    /// subsequent = 60
+    /// "#)?.compile()?;
+    /// let mut run = Rating::new(&tariff, may).customers(&ledger).start()?;
+    /// run.push(&CallRecord::from_fields(&CallFields {
+    ///     report_id: "r1", start_time: CallTime::parse("2024-05-02T10:00:00Z")?, duration: 125,
+    ///     direction: Direction::Originating, call_type: CallType::SipNational, answered: true,
+    ///     called_number: "+1 212 555 0100", calling_number: "", org_uuid: "c1", user_uuid: "u1", site_timezone: 0,
+    /// })?)?;
+    /// let summary = run.finish(std::io::sink())?.summary;                 // 3 minutes × 0.10
+    /// let book = PriceBook::from_toml_str("currency = \"USD\"\ntax_percent = \"10\"\n[skus.\"A-W-WXC-CALL-U\"]\nprice = \"12.00\"")?;
+    /// let usage = ledger.usage_report(may, &ReportOptions::new(ReportLevel::User).scope(Scope::Subscription))?;
+    /// let customers = CustomerDirectory::from_ledger(&ledger);
+    /// let month = Billing::new(&org, &book).minutes(Minutes::new(&summary, &customers)).run(&usage)?;
+    /// let invoice = &month.customer_invoices[0];
+    /// let minutes = invoice.lines.last().unwrap();
+    /// assert!(minutes.is_minutes());
+    /// assert_eq!((minutes.description.as_str(), minutes.amount.to_string()), ("calls to US", "0.30 USD".to_owned()));
+    /// assert_eq!(invoice.subtotal.to_string(), "12.30 USD");              // 12.00 + 0.30
+    /// assert_eq!(invoice.total.to_string(), "13.53 USD");                 // + 10 % tax
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn minutes(mut self, minutes: impl Into<Option<Minutes<'a>>>) -> Self {
+        self.minutes = minutes.into();
         self
     }
 
@@ -152,6 +220,10 @@ impl<'a> Billing<'a> {
     /// [`Error::UnknownRowOrg`] for a row of an org that is neither the partner nor a
     /// sub-partner; [`Error::TiersPerLocation`] for per-location lines of a tiered SKU;
     /// [`Error::CurrencyMismatch`] when the price book and the rate card differ in currency;
+    /// [`Error::TariffCurrencyMismatch`] when a minutes summary is in another currency than the
+    /// price book (naming both); [`Error::MinutesOfUnknownCustomer`] for a minutes row of an org
+    /// that is no customer of the partner or of a sub-partner; [`Error::MinutesCostMissing`] for
+    /// minutes and a wholesale rate card without [`Minutes::cost`];
     /// [`Error::Overflow`] for amounts beyond range.
     ///
     /// ```
@@ -166,19 +238,19 @@ impl<'a> Billing<'a> {
     pub fn run(&self, usage: &UsageReport) -> Result<MonthlyBilling> {
         let levels = &[ReportLevel::User, ReportLevel::Customer];
         let period = billing_period(&[usage], "customer billing", levels, |_| "usage report".to_owned())?;
-        bill(usage, self.org, self.book, self.wholesale, period, self.per_location)
+        bill(usage, self, period)
     }
 }
 
 /// The computation of [`Billing::run`], its inputs checked.
-fn bill(
-    usage: &UsageReport,
-    org: &Organisation,
-    book: &PriceBook,
-    wholesale: Option<&WholesaleRateCard>,
-    period: Period,
-    per_location: bool,
-) -> Result<MonthlyBilling> {
+fn bill(usage: &UsageReport, billing: &Billing<'_>, period: Period) -> Result<MonthlyBilling> {
+    let Billing {
+        org,
+        book,
+        wholesale,
+        minutes,
+        per_location,
+    } = *billing;
     if let Some(rates) = wholesale
         && rates.currency() != book.currency
     {
@@ -186,6 +258,12 @@ fn bill(
             expected: book.currency,
             found: rates.currency(),
         });
+    }
+    if let Some(minutes) = &minutes {
+        minutes.check_currency(book.currency)?;
+        if wholesale.is_some() && !minutes.has_cost() {
+            return Err(Error::MinutesCostMissing);
+        }
     }
     let days = period.days();
     let mut customers: BTreeMap<&str, BillUsage> = BTreeMap::new();
@@ -209,6 +287,7 @@ fn bill(
                 })?;
             resellers.entry(index).or_default()
         };
+        bill.invoiced = true;
         let location = if per_location { row.location_id } else { "" };
         let entry = bill
             .lines
@@ -218,6 +297,10 @@ fn bill(
         entry.0 = checked::add(entry.0, row.quantity, "Σ user-days").for_subject(subject)?;
         let whole = whole_units(row.quantity, days).and_then(|w| checked::add(entry.1, w, "Σ whole units"));
         entry.1 = whole.for_subject(subject)?;
+    }
+
+    if let Some(minutes) = &minutes {
+        route_minutes(minutes, org, &mut customers, &mut resellers)?;
     }
 
     // A missing price or rate names the first usage row that needs it.
@@ -231,7 +314,7 @@ fn bill(
     let issuer = (&org.partner.org_id, &org.partner.name);
     let rounding = &book.rounding;
     let mut customer_invoices = Vec::with_capacity(customers.len());
-    for (org_id, bill) in &customers {
+    for (org_id, bill) in customers.iter().filter(|(_, b)| b.invoiced) {
         let terms = book.customer_terms(org_id, bill.external_id);
         let bill_to = BillTo::Customer {
             org_id: (*org_id).to_owned(),
@@ -241,7 +324,7 @@ fn bill(
             .push(make_invoice(bill_to, issuer, bill, &terms, period, book.currency, rounding).map_err(locate)?);
     }
     let mut sub_partner_invoices = Vec::with_capacity(resellers.len());
-    for (index, bill) in &resellers {
+    for (index, bill) in resellers.iter().filter(|(_, b)| b.invoiced) {
         let sp = &org.sub_partners[*index];
         let terms = book.sub_partner_terms(&sp.org_id);
         let bill_to = BillTo::SubPartner {
@@ -251,11 +334,16 @@ fn bill(
         sub_partner_invoices
             .push(make_invoice(bill_to, issuer, bill, &terms, period, book.currency, rounding).map_err(locate)?);
     }
+    let minutes_margins = match minutes {
+        Some(_) => Some(minutes_margins(&customers, &resellers, org, book.currency)?),
+        None => None,
+    };
     let margin = match wholesale {
         Some(rates) => Some(
             margins(
                 &customer_invoices,
                 &sub_partner_invoices,
+                minutes_margins.as_deref(),
                 rates,
                 book.currency,
                 rounding,
@@ -270,7 +358,118 @@ fn bill(
         customer_invoices,
         sub_partner_invoices,
         margin,
+        minutes_billed: minutes.is_some(),
     })
+}
+
+/// Routes the rows of the minutes summaries to the bills of the customers' owners: the partner's
+/// customers to their own bills, a sub-partner's customers to the sub-partner's roll-up.
+fn route_minutes<'r>(
+    minutes: &Minutes<'r>,
+    org: &Organisation,
+    customers: &mut BTreeMap<&'r str, BillUsage<'r>>,
+    resellers: &mut BTreeMap<usize, BillUsage<'r>>,
+) -> Result<()> {
+    let directory = minutes.customers;
+    let owner = |customer: &str| -> Result<Option<usize>> {
+        let unknown = || Error::MinutesOfUnknownCustomer {
+            customer_org_id: customer.to_owned(),
+        };
+        let owner = directory.partner_org_id(customer).ok_or_else(unknown)?;
+        if owner.is_empty() || owner == org.partner.org_id {
+            return Ok(None);
+        }
+        let index = org.sub_partners.iter().position(|sp| sp.org_id == owner);
+        index.map(Some).ok_or_else(unknown)
+    };
+    fn bill_of<'m, 'r>(
+        customers: &'m mut BTreeMap<&'r str, BillUsage<'r>>,
+        resellers: &'m mut BTreeMap<usize, BillUsage<'r>>,
+        owner: Option<usize>,
+        customer: &'r str,
+        directory: &'r CustomerDirectory,
+    ) -> &'m mut BillUsage<'r> {
+        match owner {
+            None => {
+                let bill = customers.entry(customer).or_default();
+                if bill.external_id.is_empty() {
+                    bill.external_id = directory.external_id(customer).unwrap_or_default();
+                }
+                bill
+            }
+            Some(index) => resellers.entry(index).or_default(),
+        }
+    }
+    for row in minutes.price.rows() {
+        let index = owner(&row.customer_org_id)?;
+        let bill = bill_of(customers, resellers, index, &row.customer_org_id, directory);
+        bill.invoiced = true;
+        bill.minutes.entry(row.destination.as_str()).or_default().add(row)?;
+    }
+    for row in minutes.cost.iter().flat_map(|s| s.rows()) {
+        let index = owner(&row.customer_org_id)?;
+        let bill = bill_of(customers, resellers, index, &row.customer_org_id, directory);
+        bill.has_minutes_cost = true;
+        bill.minutes_cost = checked::add(bill.minutes_cost, row.amount, "Σ minutes cost")
+            .for_subject(|| format!("the minutes of customer {}", row.customer_org_id))?;
+    }
+    Ok(())
+}
+
+/// The minutes revenue and cost of every bill with minutes, customers then sub-partners.
+fn minutes_margins(
+    customers: &BTreeMap<&str, BillUsage<'_>>,
+    resellers: &BTreeMap<usize, BillUsage<'_>>,
+    org: &Organisation,
+    currency: Currency,
+) -> Result<Vec<MinutesMargin>> {
+    let mut out = Vec::new();
+    let bills = customers
+        .iter()
+        .map(|(org_id, bill)| {
+            (
+                BillTo::Customer {
+                    org_id: (*org_id).to_owned(),
+                    external_id: bill.external_id.to_owned(),
+                },
+                bill,
+            )
+        })
+        .chain(resellers.iter().filter_map(|(index, bill)| {
+            let sp = org.sub_partners.get(*index)?;
+            Some((
+                BillTo::SubPartner {
+                    org_id: sp.org_id.clone(),
+                    name: sp.name.clone(),
+                },
+                bill,
+            ))
+        }));
+    for (bill_to, bill) in bills {
+        if bill.minutes.is_empty() && !bill.has_minutes_cost {
+            continue;
+        }
+        let whom = bill_to.whom();
+        let subject = || format!("the minutes of {whom}");
+        let revenue = bill
+            .minutes
+            .values()
+            .try_fold(Decimal::ZERO, |sum, m| checked::add(sum, m.amount, "Σ minutes amounts"))
+            .for_subject(subject)?;
+        // Added to a zero of the currency's scale, so that 0 reads 0.00.
+        let zero = Money::zero(currency);
+        let revenue = zero.checked_add(Money::new(revenue, currency)).for_subject(subject)?;
+        let cost = zero
+            .checked_add(Money::new(bill.minutes_cost, currency))
+            .for_subject(subject)?;
+        out.push(MinutesMargin {
+            bill_to,
+            invoiced: bill.invoiced,
+            revenue,
+            cost,
+        });
+    }
+    Ok(out)
 }
 
 /// `ceil(user-days / days)` of one report row.
@@ -336,6 +535,46 @@ fn make_invoice(
             unit_mode: terms.unit_mode,
             units,
             pricing,
+            amount,
+            derivation,
+        });
+    }
+    for (destination, m) in &bill.minutes {
+        let amount = Money::zero(currency)
+            .checked_add(Money::new(m.amount, currency))
+            .for_subject(|| format!("the minutes to {destination} of {whom}"))?;
+        let derivation = match bill_to {
+            BillTo::Customer { .. } => format!(
+                "{} calls, {} billable minutes ({} covered by allowances), rated call by call: amount {}",
+                m.calls,
+                m.billable,
+                m.covered,
+                amount.amount()
+            ),
+            BillTo::SubPartner { .. } => format!(
+                "{} calls of {} customers, {} billable minutes ({} covered by allowances): Σ of the customers' \
+                 rounded amounts = {}",
+                m.calls,
+                m.rows,
+                m.billable,
+                m.covered,
+                amount.amount()
+            ),
+        };
+        lines.push(InvoiceLine {
+            sku: MINUTES_SKU.to_owned(),
+            description: format!("calls to {destination}"),
+            location_id: None,
+            user_days: Quantity::ZERO,
+            days_in_period: days,
+            unit_mode: terms.unit_mode,
+            units: m.billable,
+            pricing: LinePricing::Minutes {
+                destination: (*destination).to_owned(),
+                calls: m.calls,
+                billable_minutes: m.billable,
+                covered_minutes: m.covered,
+            },
             amount,
             derivation,
         });

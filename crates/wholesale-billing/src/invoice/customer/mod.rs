@@ -8,6 +8,7 @@
 
 mod bill;
 mod margin;
+mod minutes;
 mod summary;
 
 use std::io::Write;
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 pub use bill::Billing;
 pub use margin::{MarginReport, MarginRow};
+pub use minutes::{MINUTES_SKU, Minutes};
 pub use summary::MonthlyBilling;
 
 use crate::csvutil::csv_write_error;
@@ -88,9 +90,26 @@ pub enum LinePricing {
         /// The units of each band used and their amounts.
         bands: Vec<BandUse>,
     },
+    /// Calls rated call by call at the tariff (a minutes line, SKU [`MINUTES_SKU`]): the line's
+    /// units are the billable minutes, its amount the summary's `AMOUNT` (or, on a sub-partner's
+    /// roll-up, the sum of its customers' amounts).
+    Minutes {
+        /// The destination of the calls.
+        destination: String,
+        /// The calls charged, covered ones included.
+        calls: u64,
+        /// Billable minutes (4 decimals).
+        #[serde(with = "crate::money::decimal_text")]
+        billable_minutes: Decimal,
+        /// Minutes covered by the packages' allowances (4 decimals).
+        #[serde(with = "crate::money::decimal_text")]
+        covered_minutes: Decimal,
+    },
 }
 
-/// One line of a customer or sub-partner invoice, with how it was derived.
+/// One line of a customer or sub-partner invoice, with how it was derived: a package (SKU)
+/// line, or a minutes line ([`LinePricing::Minutes`]: SKU [`MINUTES_SKU`], no user-days, the
+/// billable minutes as units).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InvoiceLine {
     /// The SKU.
@@ -153,7 +172,87 @@ pub struct Invoice {
     pub total: Money,
 }
 
+impl InvoiceLine {
+    /// Whether the line bills minutes (calls to one destination) rather than a package.
+    ///
+    /// ```
+    /// use wholesale_billing::{Billing, Organisation, Partner, Period, PriceBook, ReadOptions, UsageReport};
+    /// let org = Organisation::new(Partner { org_id: "p".into(), name: "Acme".into(), subscription_id: "S".into() })?;
+    /// let book = PriceBook::from_toml_str("currency = \"USD\"\n[skus.\"A-W-WXC-CALL-U\"]\nprice = \"12.00\"")?;
+    /// let csv = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\nc1,s1,A-W-WXC-CALL-U,31\n";
+    /// let (usage, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+    /// let month = Billing::new(&org, &book).run(&usage.with_period(Period::month(2024, 5)?)?)?;
+    /// assert!(!month.customer_invoices[0].lines[0].is_minutes());
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn is_minutes(&self) -> bool {
+        matches!(self.pricing, LinePricing::Minutes { .. })
+    }
+}
+
+/// The minutes of one invoice: sums over its minutes lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InvoiceMinutes {
+    /// Σ calls.
+    pub calls: u64,
+    /// Σ billable minutes.
+    #[serde(with = "crate::money::decimal_text")]
+    pub billable_minutes: Decimal,
+    /// Σ covered minutes.
+    #[serde(with = "crate::money::decimal_text")]
+    pub covered_minutes: Decimal,
+    /// Σ amounts of the minutes lines (before the invoice's discount and tax).
+    pub amount: Money,
+}
+
 impl Invoice {
+    /// The sums of the invoice's minutes lines (all zero when it has none).
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] for sums beyond range.
+    ///
+    /// ```
+    /// use wholesale_billing::{Billing, Organisation, Partner, Period, PriceBook, ReadOptions, UsageReport};
+    /// let org = Organisation::new(Partner { org_id: "p".into(), name: "Acme".into(), subscription_id: "S".into() })?;
+    /// let book = PriceBook::from_toml_str("currency = \"USD\"\n[skus.\"A-W-WXC-CALL-U\"]\nprice = \"12.00\"")?;
+    /// let csv = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\nc1,s1,A-W-WXC-CALL-U,31\n";
+    /// let (usage, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+    /// let month = Billing::new(&org, &book).run(&usage.with_period(Period::month(2024, 5)?)?)?;
+    /// let minutes = month.customer_invoices[0].minutes()?;
+    /// assert_eq!((minutes.calls, minutes.amount.to_string()), (0, "0.00 USD".to_owned()));
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn minutes(&self) -> Result<InvoiceMinutes> {
+        let overflow = || Error::overflow("Σ minutes of an invoice").for_subject(|| self.bill_to.whom());
+        let mut sums = InvoiceMinutes {
+            calls: 0,
+            billable_minutes: Decimal::ZERO,
+            covered_minutes: Decimal::ZERO,
+            amount: Money::zero(self.currency),
+        };
+        for line in &self.lines {
+            if let LinePricing::Minutes {
+                calls,
+                billable_minutes,
+                covered_minutes,
+                ..
+            } = &line.pricing
+            {
+                sums.calls = sums.calls.checked_add(*calls).ok_or_else(overflow)?;
+                sums.billable_minutes = sums
+                    .billable_minutes
+                    .checked_add(*billable_minutes)
+                    .ok_or_else(overflow)?;
+                sums.covered_minutes = sums
+                    .covered_minutes
+                    .checked_add(*covered_minutes)
+                    .ok_or_else(overflow)?;
+                sums.amount = sums.amount.checked_add(line.amount)?;
+            }
+        }
+        Ok(sums)
+    }
+
     /// The amount before tax: subtotal − discount + top-up.
     ///
     /// # Errors
@@ -208,14 +307,25 @@ impl Invoice {
             let unit_price = match &l.pricing {
                 LinePricing::Flat { price } => price.to_string(),
                 LinePricing::Tiered { tiers, .. } => format!("{tiers:?} tiers").to_lowercase(),
+                LinePricing::Minutes { .. } => "rated per call".to_owned(),
+            };
+            // A minutes line has no user-days: its units are billable minutes.
+            let (user_days, days, unit_mode) = if l.is_minutes() {
+                (String::new(), String::new(), "minutes".to_owned())
+            } else {
+                (
+                    l.user_days.to_string(),
+                    l.days_in_period.to_string(),
+                    l.unit_mode.to_string(),
+                )
             };
             w.write_record([
                 l.sku.as_str(),
                 &l.description,
                 l.location_id.as_deref().unwrap_or(""),
-                &l.user_days.to_string(),
-                &l.days_in_period.to_string(),
-                &l.unit_mode.to_string(),
+                &user_days,
+                &days,
+                &unit_mode,
                 &l.units.to_string(),
                 &unit_price,
                 &l.amount.amount().to_string(),
