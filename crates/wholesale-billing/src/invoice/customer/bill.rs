@@ -545,17 +545,20 @@ fn make_invoice(
             .for_subject(|| format!("the minutes to {destination} of {whom}"))?;
         let derivation = match bill_to {
             BillTo::Customer { .. } => format!(
-                "{} calls, {} billable minutes ({} covered by allowances), rated call by call: amount {}",
+                "{} call{}, {} billable minutes ({} covered by allowances), rated call by call: amount {}",
                 m.calls,
+                if m.calls == 1 { "" } else { "s" },
                 m.billable,
                 m.covered,
                 amount.amount()
             ),
             BillTo::SubPartner { .. } => format!(
-                "{} calls of {} customers, {} billable minutes ({} covered by allowances): Σ of the customers' \
+                "{} call{} of {} customer{}, {} billable minutes ({} covered by allowances): Σ of the customers' \
                  rounded amounts = {}",
                 m.calls,
+                if m.calls == 1 { "" } else { "s" },
                 m.rows,
+                if m.rows == 1 { "" } else { "s" },
                 m.billable,
                 m.covered,
                 amount.amount()
