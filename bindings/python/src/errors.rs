@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! BillingError(Exception)
-//! ├── BillingInputError(BillingError, ValueError)       issues, line, column, path
+//! ├── BillingInputError(BillingError, ValueError)       issues, line, column, path, file
 //! │   ├── CurrencyMismatchError                          expected, found
 //! │   └── PricingError
 //! ├── BillingIOError(BillingError, OSError)
@@ -96,6 +96,7 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
         ("line", none()),
         ("column", none()),
         ("path", none()),
+        ("file", none()),
     ];
     let input = make_class(
         py,
@@ -103,7 +104,8 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
         vec![ty(&billing), py.get_type::<PyValueError>().into_any()],
         "Bad input: a malformed file, row, date, amount or name; also a ValueError.\n\n\
          ``issues`` holds every rejected row (LoadIssue) when a load failed; ``line``, ``column`` and\n\
-         ``path`` locate the (first) problem when known.",
+         ``path`` locate the (first) problem when known; ``file`` names the file it is in when the\n\
+         package opened it (a tariff and its prefix table).",
         &input_attrs,
     )?;
     let currency_mismatch = make_class(
@@ -471,7 +473,7 @@ pub(crate) fn core_error(py: Python<'_>, error: &wb::Error, message: &str) -> Py
         }
         match leaf {
             wb::Error::Io { context, source } => return io_error(py, context, source, None),
-            wb::Error::Rejected { issues, .. } => {
+            wb::Error::Rejected { issues, .. } | wb::Error::RecordsRejected { issues, .. } => {
                 let first = issues.iter().find(|i| i.is_error()).or(issues.first());
                 let list: Vec<PyLoadIssue> = issues.iter().cloned().map(PyLoadIssue::from).collect();
                 match PyList::new(py, list) {
@@ -497,6 +499,20 @@ pub(crate) fn core_error(py: Python<'_>, error: &wb::Error, message: &str) -> Py
         raise(py, class, (message,), attrs)
     });
     made.unwrap_or_else(|e| e)
+}
+
+/// The exception of a core error about a file the package opened: the message starts with
+/// `in FILE: ` and the exception's `file` attribute names it.
+pub(crate) fn core_error_in_file(py: Python<'_>, error: &wb::Error, file: &str) -> PyErr {
+    let message = format!("in {file}: {}", wb::error_with_causes(error));
+    let err = core_error(py, error, &message);
+    let value = err.value(py);
+    if value.hasattr("file").unwrap_or(false)
+        && let Err(e) = value.setattr("file", file)
+    {
+        return e;
+    }
+    err
 }
 
 /// The exception of a client error.

@@ -123,6 +123,13 @@ impl PyLoadIssue {
         self.0.event_id.as_deref()
     }
 
+    /// The 0-based index of the input among several read as one (call record files), when the
+    /// load read several.
+    #[getter]
+    fn input(&self) -> Option<usize> {
+        self.0.input
+    }
+
     /// A lower-case explanation.
     #[getter]
     fn message(&self) -> &str {
@@ -298,6 +305,11 @@ pub(crate) struct PyLedger {
 }
 
 impl PyLedger {
+    /// The ledger (shared, for work without the GIL).
+    pub(crate) fn assignment_ledger(&self) -> &Arc<AssignmentLedger> {
+        &self.ledger
+    }
+
     /// Loads events given as text rows, without the GIL.
     fn from_table(py: Python<'_>, table: EventTable, org: Organisation, lenient: bool) -> PyResult<Self> {
         let (ledger, diagnostics) = py.detach(|| table.load(org, mode(lenient))).or_raise()?;

@@ -15,12 +15,14 @@ mod ledger;
 mod org;
 mod period;
 mod rates;
+mod rating;
 mod reconcile;
 mod records;
 mod report;
 mod sandbox;
 mod synthetic;
 mod table;
+mod tariff;
 mod text;
 
 use pyo3::prelude::*;
@@ -71,11 +73,15 @@ fn _wholesale_billing(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyCdrFeed>()?;
     m.add_class::<client::PyCcwsClient>()?;
     m.add_class::<sandbox::PySandbox>()?;
+    m.add_class::<tariff::PyTariff>()?;
+    m.add_class::<rating::PyRatingResult>()?;
     m.add_function(wrap_pyfunction!(invoice::expected_vendor_invoice, m)?)?;
     m.add_function(wrap_pyfunction!(invoice::bill_month, m)?)?;
     m.add_function(wrap_pyfunction!(reconcile::reconcile, m)?)?;
     m.add_function(wrap_pyfunction!(reconcile::plant_discrepancies, m)?)?;
     m.add_function(wrap_pyfunction!(synthetic::generate, m)?)?;
+    m.add_function(wrap_pyfunction!(synthetic::generate_calls, m)?)?;
+    m.add_function(wrap_pyfunction!(rating::rate, m)?)?;
     // Private (for the tests): set, not added, so that it stays out of the module's `__all__`.
     m.setattr("_error_classes", wrap_pyfunction!(errors::error_classes, m)?)?;
     Ok(())

@@ -1,12 +1,18 @@
-//! The deterministic generator of realistic partner months.
+//! The deterministic generator of realistic partner months, and of their calls and tariffs.
+
+use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
-use wholesale_billing::Catalog;
-use wholesale_billing::synthetic::{GeneratorConfig, generate as generate_month};
+use pyo3::types::{PyBytes, PyDict};
+use wholesale_billing::synthetic::{
+    CdrConfig, DEFAULT_CALLS_PER_SUBSCRIBER, DEFAULT_PREFIXES, GeneratorConfig, TariffConfig,
+    generate as generate_month, generate_cdrs, generate_tariff,
+};
+use wholesale_billing::{Catalog, CdrFormat};
 
 use crate::convert::period_param;
-use crate::errors::OrRaise;
+use crate::errors::{OrRaise, input_error};
+use crate::ledger::PyLedger;
 use crate::org::{PyOrganisation, catalog_overrides};
 
 /// A deterministic, realistic partner month: ``(organisation, events_csv)``, the events CSV as
@@ -55,4 +61,82 @@ pub(crate) fn generate<'py>(
         })
         .or_raise()?;
     Ok((PyOrganisation::wrap(generated.organisation), PyBytes::new(py, &events)))
+}
+
+/// A deterministic month of calls of ``ledger``'s subscribers and the tariffs to rate them: the
+/// files of ``wbill gen --cdrs``, byte for byte, as ``{name: bytes}``: ``"cdrs.csv"`` (the
+/// "Detailed Call History" report; ``"cdrs.json"``, the CDR feed's items, with
+/// ``format="json"``), ``"tariff.toml"`` with ``"prefixes.csv"`` (what customers pay) and
+/// ``"cost-tariff.toml"`` with ``"cost-prefixes.csv"`` (what the PSTN provider charges).
+///
+/// ``month`` is ``"YYYY-MM"`` or a ``Period`` (the ledger's month for ``generate``'s events);
+/// ``prefixes`` the rows of the destination tables; ``unknown_customer`` and ``no_destination``
+/// plant records that rate ``unknown_customer`` and ``no_destination``. Generated without the
+/// GIL. Load a tariff with ``Tariff.from_toml(files["tariff.toml"].decode(),
+/// prefix_table=files["prefixes.csv"])``.
+#[pyfunction]
+#[pyo3(
+    signature = (ledger, *, seed = 1, month = None, calls_per_subscriber = DEFAULT_CALLS_PER_SUBSCRIBER, prefixes = DEFAULT_PREFIXES, format = "csv".to_owned(), unknown_customer = false, no_destination = false),
+    text_signature = "(ledger, *, seed=1, month='2024-05', calls_per_subscriber=100, prefixes=2000, format='csv', unknown_customer=False, no_destination=False)"
+)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn generate_calls<'py>(
+    py: Python<'py>,
+    ledger: PyRef<'py, PyLedger>,
+    seed: u64,
+    month: Option<Bound<'py, PyAny>>,
+    calls_per_subscriber: u32,
+    prefixes: u32,
+    format: String,
+    unknown_customer: bool,
+    no_destination: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let period = match month {
+        Some(m) if !m.is_none() => period_param(&m)?,
+        _ => wholesale_billing::Period::parse_month("2024-05").or_raise()?,
+    };
+    let format = match format.to_ascii_lowercase().as_str() {
+        "csv" => CdrFormat::Csv,
+        "json" => CdrFormat::Json,
+        _ => {
+            return Err(input_error(
+                py,
+                format!("format: expected \"csv\" or \"json\", not {format:?}"),
+            ));
+        }
+    };
+    let config = CdrConfig {
+        seed,
+        period,
+        calls_per_subscriber,
+        format,
+        unknown_customer,
+        no_destination,
+    };
+    let ledger = Arc::clone(ledger.assignment_ledger());
+    let files = py
+        .detach(|| -> wholesale_billing::Result<Vec<(String, Vec<u8>)>> {
+            let mut cdrs = Vec::new();
+            generate_cdrs(&ledger, &config, &mut cdrs, &mut |_| {})?;
+            let tariff = generate_tariff(&TariffConfig {
+                prefixes,
+                ..TariffConfig::new(seed)
+            });
+            let (mut toml, mut table, mut cost_toml, mut cost_table) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            tariff.write_price(&mut toml, &mut table, "prefixes.csv")?;
+            tariff.write_cost(&mut cost_toml, &mut cost_table, "cost-prefixes.csv")?;
+            Ok(vec![
+                (format!("cdrs.{}", format.extension()), cdrs),
+                ("tariff.toml".to_owned(), toml),
+                ("prefixes.csv".to_owned(), table),
+                ("cost-tariff.toml".to_owned(), cost_toml),
+                ("cost-prefixes.csv".to_owned(), cost_table),
+            ])
+        })
+        .or_raise()?;
+    let dict = PyDict::new(py);
+    for (name, bytes) in files {
+        dict.set_item(name, PyBytes::new(py, &bytes))?;
+    }
+    Ok(dict)
 }

@@ -69,11 +69,21 @@ price = "7.50"
 """
 
 
-@pytest.mark.parametrize("step", ["generate", "load", "report", "csv", "bill", "reconcile"])
+@pytest.fixture(scope="module")
+def big_calls(big: tuple[wb.Organisation, bytes, wb.Ledger]) -> tuple[bytes, wb.Tariff]:
+    files = wb.generate_calls(big[2], seed=3, calls_per_subscriber=1)
+    return files["cdrs.csv"], wb.Tariff.from_toml(files["tariff.toml"].decode(), prefix_table=files["prefixes.csv"])
+
+
+@pytest.mark.parametrize("step", ["generate", "load", "report", "csv", "bill", "reconcile", "calls", "rate"])
 def test_heavy_work_releases_the_gil(
-    step: str, big: tuple[wb.Organisation, bytes, wb.Ledger], baseline: float
+    step: str,
+    big: tuple[wb.Organisation, bytes, wb.Ledger],
+    big_calls: tuple[bytes, wb.Tariff],
+    baseline: float,
 ) -> None:
     org, events, ledger = big
+    cdrs, tariff = big_calls
     user = ledger.usage_report("2024-05")
     rates = wb.WholesaleRateCard(
         "USD",
@@ -93,6 +103,8 @@ def test_heavy_work_releases_the_gil(
         "csv": lambda: user.to_csv(),
         "bill": lambda: wb.bill_month(user, org, book, rates=rates, per_location=True),
         "reconcile": lambda: wb.reconcile(user, vendor, rates),
+        "calls": lambda: wb.generate_calls(ledger, seed=4, calls_per_subscriber=1),
+        "rate": lambda: wb.rate(cdrs, tariff, "2024-05", ledger=ledger),
     }
     count, elapsed = progress_while(work[step])
     # Holding the GIL, one Rust call would stop this thread for its whole duration; released, this

@@ -72,6 +72,10 @@ from wholesale_billing._wholesale_billing import (
     reconcile,
     plant_discrepancies,
     generate,
+    generate_calls,
+    Tariff,
+    RatingResult,
+    rate,
     __version__,
 )
 
@@ -134,5 +138,9 @@ __all__ = [
     "reconcile",
     "plant_discrepancies",
     "generate",
+    "generate_calls",
+    "Tariff",
+    "RatingResult",
+    "rate",
     "__version__",
 ]

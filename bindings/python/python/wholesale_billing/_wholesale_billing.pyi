@@ -76,6 +76,10 @@ __all__ = [
     "reconcile",
     "plant_discrepancies",
     "generate",
+    "generate_calls",
+    "Tariff",
+    "RatingResult",
+    "rate",
 ]
 
 _Path: TypeAlias = Union[str, "os.PathLike[str]"]
@@ -84,6 +88,7 @@ _DecimalLike: TypeAlias = Union[Decimal, int, str]
 _DateLike: TypeAlias = Union[date, str]
 _InstantLike: TypeAlias = Union[datetime, str]
 _PeriodLike: TypeAlias = Union["Period", str]
+_CdrInput: TypeAlias = Union[str, "os.PathLike[str]", bytes, bytearray]
 _Duration: TypeAlias = Union[timedelta, int]
 _Level: TypeAlias = Literal["user", "customer", "partner", "USER", "CUSTOMER", "PARTNER"]
 _HourPolicy: TypeAlias = Literal["started", "completed", "exact"]
@@ -112,6 +117,7 @@ class BillingInputError(BillingError, ValueError):
     line: int | None
     column: int | None
     path: str | None
+    file: str | None
 
 class CurrencyMismatchError(BillingInputError):
     expected: str | None
@@ -292,6 +298,9 @@ class LoadIssue:
     def field(self) -> str | None: ...
     @property
     def event_id(self) -> str | None: ...
+    @property
+    def input(self) -> int | None:
+        """The 0-based index of the input among several read as one (call record files)."""
     @property
     def message(self) -> str: ...
     @property
@@ -858,6 +867,155 @@ def generate(
     month: _PeriodLike = "2024-05",
     catalog: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> tuple[Organisation, bytes]: ...
+
+def generate_calls(
+    ledger: Ledger,
+    *,
+    seed: int = 1,
+    month: _PeriodLike = "2024-05",
+    calls_per_subscriber: int = 100,
+    prefixes: int = 2000,
+    format: Literal["csv", "json"] = "csv",
+    unknown_customer: bool = False,
+    no_destination: bool = False,
+) -> dict[str, bytes]:
+    """A month of calls of ``ledger``'s subscribers and the tariffs to rate them: the files of
+    ``wbill gen --cdrs`` (``cdrs.csv`` or ``cdrs.json``, ``tariff.toml``, ``prefixes.csv``,
+    ``cost-tariff.toml``, ``cost-prefixes.csv``), byte for byte."""
+
+# ---- minutes: tariffs and rating ----
+
+_RatingStatus: TypeAlias = Literal[
+    "unknown_customer",
+    "terminating",
+    "not_answered",
+    "zero_duration",
+    "not_charged_call_type",
+    "charged",
+    "no_destination",
+]
+
+# What Tariff.lookup finds for a number ("class" is a keyword: the functional form).
+_TariffDestination = TypedDict(
+    "_TariffDestination",
+    {
+        "name": str,
+        "class": str,
+        "prefix": str,
+        "connect_fee": Decimal,
+        "per_minute": Decimal,
+        "initial": int,
+        "subsequent": int,
+    },
+)
+
+@final
+class Tariff:
+    """A compiled minutes tariff (SPEC §7.8): currency, rounding, charged call types, time bands,
+    destinations with their longest-prefix table, and bundled minutes.
+
+    A broken tariff raises ``BillingInputError`` located by ``line``, ``column``, ``path`` (key
+    path) and, from ``load``, ``file``.
+    """
+
+    @staticmethod
+    def load(path: str | os.PathLike[str]) -> Tariff:
+        """Reads a TOML file (JSON by the ``.json`` extension) and its ``prefix_table`` CSV,
+        named relative to the file."""
+    @staticmethod
+    def from_toml(text: str, *, prefix_table: _Source | None = None) -> Tariff: ...
+    @staticmethod
+    def from_json(text: str, *, prefix_table: _Source | None = None) -> Tariff: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def rating_decimals(self) -> int: ...
+    @property
+    def charged_call_types(self) -> list[str]: ...
+    @property
+    def tollfree_destination(self) -> str | None: ...
+    @property
+    def prefix_table(self) -> str | None: ...
+    @property
+    def destination_count(self) -> int: ...
+    @property
+    def prefix_count(self) -> int: ...
+    @property
+    def classes(self) -> list[str]: ...
+    @property
+    def bands(self) -> list[tuple[str, list[str], str, str]]:
+        """``(name, days, from, to)`` in the order they are tried."""
+    @property
+    def allowances(self) -> list[tuple[str, Decimal, list[str]]]:
+        """``(package, minutes per user-month, classes)`` in the order they are drawn from."""
+    def lookup(self, number: str) -> _TariffDestination | None:
+        """The destination of the longest prefix matching the number's digits, or ``None``."""
+    def billable_seconds(self, number: str, duration: int) -> int | None: ...
+    def to_toml(self) -> str: ...
+    def to_json(self) -> str: ...
+
+class _RatingCounts(TypedDict):
+    unknown_customer: int
+    terminating: int
+    not_answered: int
+    zero_duration: int
+    not_charged_call_type: int
+    charged: int
+    no_destination: int
+    rows: int
+    records_read: int
+    duplicates: int
+    rejected: int
+    outside_period: int
+    covered_calls: int
+
+_SummaryDict = TypedDict(
+    "_SummaryDict",
+    {
+        "CUSTOMER_ORG_ID": str,
+        "DESTINATION": str,
+        "CALLS": int,
+        "BILLABLE_MINUTES": Decimal,
+        "COVERED_MINUTES": Decimal,
+        "AMOUNT": Decimal,
+        "CURRENCY": str,
+    },
+)
+
+@final
+class RatingResult:
+    """What ``rate()`` gives: the summary and the rated records as pandas DataFrames (money and
+    minutes as ``decimal.Decimal``), the counts and the issues."""
+
+    @property
+    def summary(self) -> Any:
+        """pandas DataFrame: ``CUSTOMER_ORG_ID, DESTINATION, CALLS, BILLABLE_MINUTES,
+        COVERED_MINUTES, AMOUNT, CURRENCY``."""
+    def summary_dicts(self) -> list[_SummaryDict]: ...
+    @property
+    def rated(self) -> Any | None:
+        """pandas DataFrame of the rated records (``None`` when written to ``rated_out``)."""
+    @property
+    def counts(self) -> _RatingCounts: ...
+    @property
+    def issues(self) -> list[LoadIssue]: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def total(self) -> Decimal: ...
+
+def rate(
+    cdrs: _CdrInput | list[_CdrInput] | tuple[_CdrInput, ...] | Any,
+    tariff: Tariff,
+    start: _PeriodLike | date,
+    end: _DateLike | None = None,
+    *,
+    ledger: Ledger | None = None,
+    hour_policy: _HourPolicy = "started",
+    lenient: bool = False,
+    rated_out: str | os.PathLike[str] | None = None,
+) -> RatingResult:
+    """Rates call records (paths, bytes, or a pandas or polars DataFrame) at a tariff (SPEC §7)."""
 
 # ---- Webex and Commerce Catalog clients ----
 
