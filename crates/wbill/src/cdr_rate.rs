@@ -59,6 +59,10 @@ pub struct RateArgs {
     /// Skip bad records and rate the rest (issues on stderr) instead of failing.
     #[arg(long)]
     pub lenient: bool,
+    /// Threads that read CSV call records (default: the available parallelism); the outputs are
+    /// the same with any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 impl RateArgs {
@@ -99,6 +103,9 @@ pub fn run(args: &RateArgs) -> Result<()> {
         .hour_policy(HourPolicy::from(args.hour_policy))
         .mode(mode)
         .spill(spill);
+    if let Some(threads) = args.threads {
+        rating = rating.threads(usize::from(threads));
+    }
     if let Some(ledger) = &ledger {
         rating = rating.customers(ledger);
     }

@@ -39,9 +39,8 @@ use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::ledger::{AssignmentLedger, LoadMode};
 use crate::proration::HourPolicy;
 use crate::rating::output::{RatedRecord, RatedWriter, RatingSummary};
-use crate::rating::{
-    CallRecord, CdrDiagnostics, CdrReadOptions, Price, Tariff, TariffAmount, charge, read_call_records,
-};
+use crate::rating::record::default_threads;
+use crate::rating::{CallRecord, CdrDiagnostics, CdrReadOptions, CdrReader, Price, Tariff, TariffAmount, charge};
 use crate::report::{ReportLevel, ReportOptions, Scope, UsageReport};
 use crate::time::Period;
 
@@ -50,6 +49,9 @@ use spill::{NONE_U16, NONE_U32, SpillRow};
 
 /// What the engine names in its errors.
 const CONTEXT: &str = "the rating spill";
+
+/// Allowance candidates per chunk (2 MiB).
+const CANDIDATE_CHUNK: usize = 1 << 16;
 
 /// A rating of call records for one period at one tariff: the builder of a [`RatingRun`].
 ///
@@ -111,6 +113,7 @@ pub struct Rating<'a, S = Cursor<Vec<u8>>> {
     hour_policy: HourPolicy,
     mode: LoadMode,
     max_issues: usize,
+    threads: usize,
     spill: S,
 }
 
@@ -126,6 +129,7 @@ impl<'a> Rating<'a> {
             hour_policy: HourPolicy::Started,
             mode: LoadMode::Strict,
             max_issues: 1000,
+            threads: default_threads(),
             spill: Cursor::new(Vec::new()),
         }
     }
@@ -171,6 +175,25 @@ impl<'a, S: Read + Write + Seek> Rating<'a, S> {
         self
     }
 
+    /// The threads that [`RatingRun::read`] reads CSV inputs with (default: the machine's
+    /// available parallelism; see [`CdrReader::threads`]). The outputs are the same with any.
+    ///
+    /// ```
+    /// use wholesale_billing::{Period, Rating, TariffDocument};
+    /// let tariff = TariffDocument::from_toml_str("currency = \"GBP\"")?.compile()?;
+    /// let mut run = Rating::new(&tariff, Period::month(2024, 5)?).threads(1).start()?;
+    /// let csv = "Report ID,Start time,Duration,Direction,Call type,Answered,Org UUID\n\
+    ///            r1,2024-05-03T10:30:00Z,61,TERMINATING,SIP_INBOUND,true,org-1\n";
+    /// let read = run.read([csv.as_bytes()], &Default::default())?;
+    /// assert_eq!(read.records_accepted, 1);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[must_use]
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
     /// Where the first phase writes its rows (about 150 bytes a record): a temporary file for a
     /// large month. The core never opens paths; the caller gives one, empty.
     pub fn spill<T: Read + Write + Seek>(self, spill: T) -> Rating<'a, T> {
@@ -182,6 +205,7 @@ impl<'a, S: Read + Write + Seek> Rating<'a, S> {
             hour_policy: self.hour_policy,
             mode: self.mode,
             max_issues: self.max_issues,
+            threads: self.threads,
             spill,
         }
     }
@@ -224,6 +248,7 @@ impl<'a, S: Read + Write + Seek> Rating<'a, S> {
             period: self.period,
             mode: self.mode,
             max_issues: self.max_issues,
+            threads: self.threads,
             pools: pools.by_customer(&directory),
             directory,
             spill: BufWriter::with_capacity(1 << 16, self.spill),
@@ -248,12 +273,15 @@ pub struct RatingRun<'a, S: Write = Cursor<Vec<u8>>> {
     period: Period,
     mode: LoadMode,
     max_issues: usize,
+    threads: usize,
     directory: CustomerDirectory,
     pools: HashMap<u32, Vec<u64>>,
     spill: BufWriter<S>,
     bytes: Vec<u8>,
     row: SpillRow,
-    candidates: Vec<Candidate>,
+    /// The allowance candidates, in chunks of [`CANDIDATE_CHUNK`] allocated whole: no slack
+    /// of a growing vector beyond the last chunk.
+    candidates: Vec<Vec<Candidate>>,
     rows: u32,
     counts: RatingCounts,
     issues: Vec<LoadIssue>,
@@ -307,13 +335,17 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
     /// Reads every input (CSV or JSON, by content) as one stream and rates its records.
     ///
     /// # Errors
-    /// As [`read_call_records`] and [`RatingRun::push`].
+    /// As [`read_call_records`](crate::read_call_records) and [`RatingRun::push`].
     pub fn read<R: Read>(
         &mut self,
         inputs: impl IntoIterator<Item = R>,
         options: &CdrReadOptions,
     ) -> Result<CdrDiagnostics> {
-        read_call_records(inputs, options, |record| self.push(record))
+        let mut reader = CdrReader::new(*options).threads(self.threads);
+        for input in inputs {
+            reader.read(input, None, |record| self.push(record))?;
+        }
+        reader.finish()
     }
 
     /// Rates one record (records are pushed in input order; duplicates are the reader's to
@@ -421,7 +453,7 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
             kernel::push_digits(record.called_number(), &mut row.digits);
         }
         if candidate {
-            self.candidates.push(Candidate {
+            let candidate = Candidate {
                 customer: row.customer,
                 ordinal,
                 start: row.start,
@@ -429,7 +461,15 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
                 billable: u32::try_from(rated.billable_seconds)
                     .map_err(|_| Error::overflow("billable seconds of a call an allowance may cover"))?,
                 class: row.class,
-            });
+            };
+            match self.candidates.last_mut() {
+                Some(chunk) if chunk.len() < CANDIDATE_CHUNK => chunk.push(candidate),
+                _ => {
+                    let mut chunk = Vec::with_capacity(CANDIDATE_CHUNK);
+                    chunk.push(candidate);
+                    self.candidates.push(chunk);
+                }
+            }
         }
         self.bytes.clear();
         row.encode(&mut self.bytes);
@@ -474,7 +514,7 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
             directory,
             pools,
             spill,
-            mut candidates,
+            candidates: chunks,
             counts,
             issues,
             errors,
@@ -489,6 +529,11 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
         }
         let io = |what: &'static str| move |e: std::io::Error| Error::io(format!("{what} {CONTEXT}"), e);
         let mut spill = spill.into_inner().map_err(|e| io("flushing")(e.into_error()))?;
+        // One vector of the exact size, each chunk freed once copied.
+        let mut candidates = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+        for chunk in chunks {
+            candidates.extend(chunk);
+        }
         let allowance_candidates = candidates.len() as u64;
         // Phase 2a: the order of use, the full ids read back only for ties.
         let mut ids = HashMap::new();
