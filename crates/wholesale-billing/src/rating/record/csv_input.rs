@@ -19,8 +19,8 @@ use super::reader::{CdrReader, Place, SOURCE};
 /// Bytes read from the input at a time by a pipeline.
 const CHUNK_BYTES: usize = 1 << 20;
 /// Chunks in flight between the reading thread and the worker: with [`BATCH_ROWS`] and
-/// [`BATCHES`], what bounds the pipeline's memory (about 8 MiB of bytes and 4 batches of rows).
-const CHUNKS: usize = 8;
+/// [`BATCHES`], what bounds the pipeline's memory (4 MiB of bytes and 4 batches of rows).
+const CHUNKS: usize = 4;
 /// Rows handed over at a time.
 const BATCH_ROWS: usize = 2048;
 /// Batches in flight.
@@ -106,7 +106,7 @@ pub(super) fn read_csv<R: Read>(
         return read_rows(reader, &header, &mut rows, on_record);
     }
     std::thread::scope(|scope| {
-        let (chunks_tx, chunks_rx) = channel::<std::io::Result<Vec<u8>>>();
+        let (chunks_tx, chunks_rx) = channel::<std::io::Result<Chunk>>();
         let (to_reader, from_worker) = channel::<FromWorker>();
         let (recycle_tx, recycle_rx) = channel::<Batch>();
         scope.spawn(move || split_rows(chunks_rx, to_reader, recycle_rx));
@@ -263,7 +263,7 @@ enum FromWorker {
     /// Rows.
     Batch(Batch),
     /// A chunk of input bytes read through, to be filled again.
-    Chunk(Vec<u8>),
+    Chunk(Chunk),
 }
 
 /// The worker's error when the reading thread stopped listening: never reported, as the reading
@@ -275,16 +275,23 @@ fn pipeline_gone() -> std::io::Error {
 /// The input bytes as the worker sees them: chunks received from the reading thread, each given
 /// back once read through.
 struct Chunks {
-    from_reader: Receiver<std::io::Result<Vec<u8>>>,
+    from_reader: Receiver<std::io::Result<Chunk>>,
     to_reader: Sender<FromWorker>,
-    current: Vec<u8>,
+    current: Chunk,
     at: usize,
+}
+
+/// A buffer of [`CHUNK_BYTES`] and how many of its bytes were read into.
+#[derive(Default)]
+struct Chunk {
+    buffer: Vec<u8>,
+    len: usize,
 }
 
 impl Read for Chunks {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
-            if let Some(rest) = self.current.get(self.at..)
+            if let Some(rest) = self.current.buffer.get(self.at..self.current.len)
                 && !rest.is_empty()
             {
                 let n = rest.len().min(buf.len());
@@ -294,7 +301,7 @@ impl Read for Chunks {
                 self.at += n;
                 return Ok(n);
             }
-            if self.current.capacity() > 0 {
+            if self.current.buffer.capacity() > 0 {
                 let chunk = std::mem::take(&mut self.current);
                 // The reading thread may have stopped: the chunk is then of no use.
                 let _ = self.to_reader.send(FromWorker::Chunk(chunk));
@@ -311,11 +318,11 @@ impl Read for Chunks {
 }
 
 /// The worker: splits the chunks it receives into rows, in batches.
-fn split_rows(chunks: Receiver<std::io::Result<Vec<u8>>>, to_reader: Sender<FromWorker>, recycled: Receiver<Batch>) {
+fn split_rows(chunks: Receiver<std::io::Result<Chunk>>, to_reader: Sender<FromWorker>, recycled: Receiver<Batch>) {
     let input = Chunks {
         from_reader: chunks,
         to_reader: to_reader.clone(),
-        current: Vec::new(),
+        current: Chunk::default(),
         at: 0,
     };
     let mut header = csv::ByteRecord::new();
@@ -393,8 +400,8 @@ fn split_rows(chunks: Receiver<std::io::Result<Vec<u8>>>, to_reader: Sender<From
 struct Pipeline<R: Read> {
     input: R,
     /// `None` once the input is read through (or failed).
-    chunks: Option<Sender<std::io::Result<Vec<u8>>>>,
-    free: Vec<Vec<u8>>,
+    chunks: Option<Sender<std::io::Result<Chunk>>>,
+    free: Vec<Chunk>,
     chunks_made: usize,
     from_worker: Receiver<FromWorker>,
     recycle: Sender<Batch>,
@@ -408,9 +415,12 @@ impl<R: Read> Pipeline<R> {
     fn feed(&mut self) {
         let Some(chunks) = &self.chunks else { return };
         let mut chunk = self.free.pop().unwrap_or_default();
-        chunk.resize(CHUNK_BYTES, 0);
+        // Zeroed once, when made: a chunk given back keeps its bytes, overwritten by the read.
+        if chunk.buffer.len() != CHUNK_BYTES {
+            chunk.buffer.resize(CHUNK_BYTES, 0);
+        }
         let read = loop {
-            match self.input.read(&mut chunk) {
+            match self.input.read(&mut chunk.buffer) {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 other => break other,
             }
@@ -418,7 +428,7 @@ impl<R: Read> Pipeline<R> {
         match read {
             Ok(0) => self.chunks = None,
             Ok(n) => {
-                chunk.truncate(n);
+                chunk.len = n;
                 if chunks.send(Ok(chunk)).is_err() {
                     self.chunks = None;
                 }
