@@ -157,6 +157,7 @@ fn demo_minutes(out: &StagedDir, ledger: &AssignmentLedger, seed: u64, month: Pe
         lenient: false,
         spill_dir: Some(out.path()),
         print_read_issues: false,
+        threads: None,
     };
     rate_minutes(&rating, Some(&cost), out, Path::new("invoices/minutes"), Format::Csv)
 }

@@ -26,6 +26,7 @@ mod spill;
 mod status;
 
 use std::io::{BufReader, BufWriter, Cursor, Read, Seek, SeekFrom, Write};
+use std::sync::mpsc::{Receiver, Sender, channel};
 
 use hashbrown::HashMap;
 use rust_decimal::Decimal;
@@ -39,9 +40,8 @@ use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::ledger::{AssignmentLedger, LoadMode};
 use crate::proration::HourPolicy;
 use crate::rating::output::{RatedRecord, RatedWriter, RatingSummary};
-use crate::rating::{
-    CallRecord, CdrDiagnostics, CdrReadOptions, Price, Tariff, TariffAmount, charge, read_call_records,
-};
+use crate::rating::record::default_threads;
+use crate::rating::{CallRecord, CdrDiagnostics, CdrReadOptions, CdrReader, Price, Tariff, TariffAmount, charge};
 use crate::report::{ReportLevel, ReportOptions, Scope, UsageReport};
 use crate::time::Period;
 
@@ -50,6 +50,9 @@ use spill::{NONE_U16, NONE_U32, SpillRow};
 
 /// What the engine names in its errors.
 const CONTEXT: &str = "the rating spill";
+
+/// Allowance candidates per chunk (2 MiB).
+const CANDIDATE_CHUNK: usize = 1 << 16;
 
 /// A rating of call records for one period at one tariff: the builder of a [`RatingRun`].
 ///
@@ -111,6 +114,7 @@ pub struct Rating<'a, S = Cursor<Vec<u8>>> {
     hour_policy: HourPolicy,
     mode: LoadMode,
     max_issues: usize,
+    threads: usize,
     spill: S,
 }
 
@@ -126,6 +130,7 @@ impl<'a> Rating<'a> {
             hour_policy: HourPolicy::Started,
             mode: LoadMode::Strict,
             max_issues: 1000,
+            threads: default_threads(),
             spill: Cursor::new(Vec::new()),
         }
     }
@@ -171,6 +176,25 @@ impl<'a, S: Read + Write + Seek> Rating<'a, S> {
         self
     }
 
+    /// The threads that [`RatingRun::read`] reads CSV inputs with (default: the machine's
+    /// available parallelism; see [`CdrReader::threads`]). The outputs are the same with any.
+    ///
+    /// ```
+    /// use wholesale_billing::{Period, Rating, TariffDocument};
+    /// let tariff = TariffDocument::from_toml_str("currency = \"GBP\"")?.compile()?;
+    /// let mut run = Rating::new(&tariff, Period::month(2024, 5)?).threads(1).start()?;
+    /// let csv = "Report ID,Start time,Duration,Direction,Call type,Answered,Org UUID\n\
+    ///            r1,2024-05-03T10:30:00Z,61,TERMINATING,SIP_INBOUND,true,org-1\n";
+    /// let read = run.read([csv.as_bytes()], &Default::default())?;
+    /// assert_eq!(read.records_accepted, 1);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[must_use]
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
     /// Where the first phase writes its rows (about 150 bytes a record): a temporary file for a
     /// large month. The core never opens paths; the caller gives one, empty.
     pub fn spill<T: Read + Write + Seek>(self, spill: T) -> Rating<'a, T> {
@@ -182,6 +206,7 @@ impl<'a, S: Read + Write + Seek> Rating<'a, S> {
             hour_policy: self.hour_policy,
             mode: self.mode,
             max_issues: self.max_issues,
+            threads: self.threads,
             spill,
         }
     }
@@ -224,6 +249,7 @@ impl<'a, S: Read + Write + Seek> Rating<'a, S> {
             period: self.period,
             mode: self.mode,
             max_issues: self.max_issues,
+            threads: self.threads,
             pools: pools.by_customer(&directory),
             directory,
             spill: BufWriter::with_capacity(1 << 16, self.spill),
@@ -248,12 +274,15 @@ pub struct RatingRun<'a, S: Write = Cursor<Vec<u8>>> {
     period: Period,
     mode: LoadMode,
     max_issues: usize,
+    threads: usize,
     directory: CustomerDirectory,
     pools: HashMap<u32, Vec<u64>>,
     spill: BufWriter<S>,
     bytes: Vec<u8>,
     row: SpillRow,
-    candidates: Vec<Candidate>,
+    /// The allowance candidates, in chunks of [`CANDIDATE_CHUNK`] allocated whole: no slack
+    /// of a growing vector beyond the last chunk.
+    candidates: Vec<Vec<Candidate>>,
     rows: u32,
     counts: RatingCounts,
     issues: Vec<LoadIssue>,
@@ -307,13 +336,17 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
     /// Reads every input (CSV or JSON, by content) as one stream and rates its records.
     ///
     /// # Errors
-    /// As [`read_call_records`] and [`RatingRun::push`].
+    /// As [`read_call_records`](crate::read_call_records) and [`RatingRun::push`].
     pub fn read<R: Read>(
         &mut self,
         inputs: impl IntoIterator<Item = R>,
         options: &CdrReadOptions,
     ) -> Result<CdrDiagnostics> {
-        read_call_records(inputs, options, |record| self.push(record))
+        let mut reader = CdrReader::new(*options).threads(self.threads);
+        for input in inputs {
+            reader.read(input, None, |record| self.push(record))?;
+        }
+        reader.finish()
     }
 
     /// Rates one record (records are pushed in input order; duplicates are the reader's to
@@ -421,7 +454,7 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
             kernel::push_digits(record.called_number(), &mut row.digits);
         }
         if candidate {
-            self.candidates.push(Candidate {
+            let candidate = Candidate {
                 customer: row.customer,
                 ordinal,
                 start: row.start,
@@ -429,7 +462,15 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
                 billable: u32::try_from(rated.billable_seconds)
                     .map_err(|_| Error::overflow("billable seconds of a call an allowance may cover"))?,
                 class: row.class,
-            });
+            };
+            match self.candidates.last_mut() {
+                Some(chunk) if chunk.len() < CANDIDATE_CHUNK => chunk.push(candidate),
+                _ => {
+                    let mut chunk = Vec::with_capacity(CANDIDATE_CHUNK);
+                    chunk.push(candidate);
+                    self.candidates.push(chunk);
+                }
+            }
         }
         self.bytes.clear();
         row.encode(&mut self.bytes);
@@ -474,11 +515,12 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
             directory,
             pools,
             spill,
-            mut candidates,
+            candidates: chunks,
             counts,
             issues,
             errors,
             spill_bytes,
+            threads,
             ..
         } = self;
         if errors > 0 {
@@ -489,6 +531,11 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
         }
         let io = |what: &'static str| move |e: std::io::Error| Error::io(format!("{what} {CONTEXT}"), e);
         let mut spill = spill.into_inner().map_err(|e| io("flushing")(e.into_error()))?;
+        // One vector of the exact size, each chunk freed once copied.
+        let mut candidates = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+        for chunk in chunks {
+            candidates.extend(chunk);
+        }
         let allowance_candidates = candidates.len() as u64;
         // Phase 2a: the order of use, the full ids read back only for ties.
         let mut ids = HashMap::new();
@@ -509,90 +556,53 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
         }
         let cutoffs = allowance::consume(tariff, &candidates, &pools, &ids)?;
         drop(candidates);
-        // Phase 2b: the rows in input order.
+        // Phase 2b: the rows in input order, formatted here or by a second thread.
         spill.seek(SeekFrom::Start(0)).map_err(io("rewinding"))?;
         let mut input = BufReader::with_capacity(1 << 16, &mut spill);
-        let mut writer = RatedWriter::new(rated_out)?;
-        let mut row = SpillRow::default();
-        let mut ordinal = 0u32;
-        let mut totals: HashMap<(u32, u32), crate::rating::output::Totals> = HashMap::new();
         let mut counts = counts;
         let decimals = tariff.rating_decimals();
-        let zero = Decimal::new(0, decimals);
-        let no_cuts: Vec<Cutoff> = Vec::new();
-        while row.decode(&mut input).map_err(io("reading"))? {
-            let status = row.status();
-            let mut covered = 0u64;
-            let mut charge_units = row.charge;
-            if row.candidate {
-                let cuts = cutoffs.get(&row.customer).unwrap_or(&no_cuts);
-                let key = CallKey {
-                    ordinal,
-                    start: row.start,
-                    id: &row.report_id,
+        let format = Format {
+            tariff,
+            directory: &directory,
+            zero: Decimal::new(0, decimals),
+        };
+        let totals = if threads < 2 {
+            let mut writer = RatedWriter::new(rated_out)?;
+            let totals = rows_back(
+                &mut input,
+                tariff,
+                &cutoffs,
+                &mut counts,
+                |row, covered, charge_units| writer.write(&format.record(row, covered, charge_units)),
+            )?;
+            writer.finish()?;
+            totals
+        } else {
+            std::thread::scope(|scope| {
+                let (to_worker, batches) = channel::<RowBatch>();
+                let (to_reader, formatted) = channel::<Result<RowBatch>>();
+                let format = &format;
+                scope.spawn(move || format_rows(format, batches, to_reader));
+                let mut out = FormattedOut {
+                    out: rated_out,
+                    to_worker: Some(to_worker),
+                    formatted,
+                    current: RowBatch::default(),
+                    free: Vec::new(),
+                    made: 1,
+                    outstanding: 0,
                 };
-                covered = allowance::covered(tariff, cuts, row.class, row.billable, &key)?;
-                if covered > 0 {
-                    counts.covered_calls = add(counts.covered_calls, 1)?;
-                    charge_units = if covered >= row.billable {
-                        0
-                    } else {
-                        let price = Price {
-                            connect_fee: TariffAmount::from_decimal(Decimal::new(row.price.0, 6))?,
-                            per_minute: TariffAmount::from_decimal(Decimal::new(row.price.1, 6))?,
-                        };
-                        let rest = row
-                            .billable
-                            .checked_sub(covered)
-                            .ok_or_else(|| Error::overflow("billable − covered seconds"))?;
-                        charge(price, rest, decimals)?
-                    };
-                }
-            }
-            if status.is_charged() {
-                totals
-                    .entry((row.customer, row.destination))
-                    .or_default()
-                    .add(row.billable, covered, charge_units)?;
-            }
-            let customer = directory.get(row.customer);
-            let destination = tariff.destinations().get(row.destination as usize);
-            let prefix_len = usize::try_from(row.prefix_len).unwrap_or(0);
-            let record = RatedRecord {
-                report_id: &row.report_id,
-                customer_org_id: if row.customer == NONE_U32 {
-                    &row.org
-                } else {
-                    &customer.org_id
-                },
-                customer_external_id: &customer.external_id,
-                partner_org_id: &customer.partner_org_id,
-                user_uuid: &row.user,
-                start_time: crate::rating::CallTime::from_nanos(row.start),
-                duration: row.duration,
-                status,
-                rated_number: &row.digits,
-                prefix: if status.is_charged() {
-                    row.digits.get(..prefix_len).unwrap_or_default()
-                } else {
-                    ""
-                },
-                destination: destination.map_or("", |d| d.name()),
-                class: tariff.classes().get(usize::from(row.class)).map_or("", String::as_str),
-                band: tariff.bands().get(usize::from(row.band)).map_or("", |b| b.name()),
-                billable_seconds: row.billable,
-                covered_seconds: covered,
-                charge: if charge_units == 0 {
-                    zero
-                } else {
-                    Decimal::new(charge_units, decimals)
-                },
-                currency: tariff.currency(),
-            };
-            writer.write(&record)?;
-            ordinal = ordinal.saturating_add(1);
-        }
-        writer.finish()?;
+                let totals = rows_back(
+                    &mut input,
+                    tariff,
+                    &cutoffs,
+                    &mut counts,
+                    |row, covered, charge_units| out.push(row, covered, charge_units),
+                )?;
+                out.finish()?;
+                Ok::<_, Error>(totals)
+            })?
+        };
         let summary = RatingSummary::from_totals(
             totals.iter().map(|(&(customer, destination), t)| {
                 let name = tariff.destinations().get(destination as usize).map_or("", |d| d.name());
@@ -608,6 +618,258 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
             spill_bytes,
             allowance_candidates,
         })
+    }
+}
+
+/// What the second phase needs to write a rated row: the names of the tariff and the customers.
+struct Format<'t> {
+    tariff: &'t Tariff,
+    directory: &'t CustomerDirectory,
+    /// A zero charge at the tariff's rating decimals.
+    zero: Decimal,
+}
+
+impl Format<'_> {
+    /// The rated record of a spill row, with its covered seconds and charge.
+    fn record<'r>(&'r self, row: &'r SpillRow, covered: u64, charge_units: i64) -> RatedRecord<'r> {
+        let tariff = self.tariff;
+        let status = row.status();
+        let customer = self.directory.get(row.customer);
+        let destination = tariff.destinations().get(row.destination as usize);
+        let prefix_len = usize::try_from(row.prefix_len).unwrap_or(0);
+        RatedRecord {
+            report_id: &row.report_id,
+            customer_org_id: if row.customer == NONE_U32 {
+                &row.org
+            } else {
+                &customer.org_id
+            },
+            customer_external_id: &customer.external_id,
+            partner_org_id: &customer.partner_org_id,
+            user_uuid: &row.user,
+            start_time: crate::rating::CallTime::from_nanos(row.start),
+            duration: row.duration,
+            status,
+            rated_number: &row.digits,
+            prefix: if status.is_charged() {
+                row.digits.get(..prefix_len).unwrap_or_default()
+            } else {
+                ""
+            },
+            destination: destination.map_or("", |d| d.name()),
+            class: tariff.classes().get(usize::from(row.class)).map_or("", String::as_str),
+            band: tariff.bands().get(usize::from(row.band)).map_or("", |b| b.name()),
+            billable_seconds: row.billable,
+            covered_seconds: covered,
+            charge: if charge_units == 0 {
+                self.zero
+            } else {
+                Decimal::new(charge_units, self.tariff.rating_decimals())
+            },
+            currency: tariff.currency(),
+        }
+    }
+}
+
+/// Reads the spill back in input order, applies the covered seconds, sums the totals and hands
+/// each row, with its covered seconds and charge, to `write`.
+fn rows_back(
+    input: &mut impl Read,
+    tariff: &Tariff,
+    cutoffs: &allowance::Cutoffs,
+    counts: &mut RatingCounts,
+    mut write: impl FnMut(&mut SpillRow, u64, i64) -> Result<()>,
+) -> Result<HashMap<(u32, u32), crate::rating::output::Totals>> {
+    let io = |e: std::io::Error| Error::io(format!("reading {CONTEXT}"), e);
+    let decimals = tariff.rating_decimals();
+    let mut row = SpillRow::default();
+    let mut ordinal = 0u32;
+    let mut totals: HashMap<(u32, u32), crate::rating::output::Totals> = HashMap::new();
+    let no_cuts: Vec<Cutoff> = Vec::new();
+    while row.decode(input).map_err(io)? {
+        let status = row.status();
+        let mut covered = 0u64;
+        let mut charge_units = row.charge;
+        if row.candidate {
+            let cuts = cutoffs.get(&row.customer).unwrap_or(&no_cuts);
+            let key = CallKey {
+                ordinal,
+                start: row.start,
+                id: &row.report_id,
+            };
+            covered = allowance::covered(tariff, cuts, row.class, row.billable, &key)?;
+            if covered > 0 {
+                counts.covered_calls = add(counts.covered_calls, 1)?;
+                charge_units = if covered >= row.billable {
+                    0
+                } else {
+                    let price = Price {
+                        connect_fee: TariffAmount::from_decimal(Decimal::new(row.price.0, 6))?,
+                        per_minute: TariffAmount::from_decimal(Decimal::new(row.price.1, 6))?,
+                    };
+                    let rest = row
+                        .billable
+                        .checked_sub(covered)
+                        .ok_or_else(|| Error::overflow("billable − covered seconds"))?;
+                    charge(price, rest, decimals)?
+                };
+            }
+        }
+        if status.is_charged() {
+            totals
+                .entry((row.customer, row.destination))
+                .or_default()
+                .add(row.billable, covered, charge_units)?;
+        }
+        write(&mut row, covered, charge_units)?;
+        ordinal = ordinal.saturating_add(1);
+    }
+    Ok(totals)
+}
+
+/// Rows handed to the formatting thread: spill rows with their covered seconds and charge, and
+/// the bytes of the rated CSV they come back as.
+#[derive(Default)]
+struct RowBatch {
+    rows: Vec<SpillRow>,
+    /// Covered seconds and charge of each row.
+    charges: Vec<(u64, i64)>,
+    /// Rows filled, from the start of `rows`.
+    len: usize,
+    /// The rated CSV of the rows (the first batch starts with the header).
+    bytes: Vec<u8>,
+}
+
+/// Rows per batch of the formatting thread.
+const FORMAT_BATCH: usize = 2048;
+/// Batches in flight to and from the formatting thread.
+const FORMAT_BATCHES: usize = 4;
+
+/// The formatting thread: writes each batch's rows as rated CSV into its bytes and sends it back.
+fn format_rows(format: &Format<'_>, batches: Receiver<RowBatch>, to_reader: Sender<Result<RowBatch>>) {
+    let bytes = std::rc::Rc::new(std::cell::Cell::new(Vec::new()));
+    let mut writer = match RatedWriter::new(SharedBytes(std::rc::Rc::clone(&bytes))) {
+        Ok(writer) => writer,
+        Err(e) => {
+            let _ = to_reader.send(Err(e));
+            return;
+        }
+    };
+    while let Ok(mut batch) = batches.recv() {
+        let written = batch
+            .rows
+            .iter()
+            .zip(&batch.charges)
+            .take(batch.len)
+            .try_for_each(|(row, &(covered, charge_units))| writer.write(&format.record(row, covered, charge_units)))
+            .and_then(|()| writer.flush())
+            .map(|()| {
+                batch.bytes.clear();
+                batch.bytes = bytes.replace(std::mem::take(&mut batch.bytes));
+            });
+        let failed = written.is_err();
+        // The reading thread may have stopped on an error of its own.
+        if to_reader.send(written.map(|()| batch)).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// A writer to a vector the formatting thread takes the bytes of after each batch.
+struct SharedBytes(std::rc::Rc<std::cell::Cell<Vec<u8>>>);
+
+impl Write for SharedBytes {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut bytes = self.0.take();
+        bytes.extend_from_slice(buf);
+        self.0.set(bytes);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The finishing thread's end of the formatting: batches of rows sent in order, their bytes
+/// written to the output in the same order.
+struct FormattedOut<W: Write> {
+    out: W,
+    to_worker: Option<Sender<RowBatch>>,
+    formatted: Receiver<Result<RowBatch>>,
+    current: RowBatch,
+    free: Vec<RowBatch>,
+    made: usize,
+    outstanding: usize,
+}
+
+/// The formatting thread ended before its work: it does only when the reading side stops.
+fn formatting_gone() -> Error {
+    Error::io(
+        "writing the rated records",
+        std::io::Error::other("the formatting thread stopped"),
+    )
+}
+
+impl<W: Write> FormattedOut<W> {
+    /// Takes the row (leaving a row to be filled again) for the next batch.
+    fn push(&mut self, row: &mut SpillRow, covered: u64, charge_units: i64) -> Result<()> {
+        let batch = &mut self.current;
+        if batch.rows.len() == batch.len {
+            batch.rows.push(SpillRow::default());
+            batch.charges.push((0, 0));
+        }
+        if let (Some(slot), Some(charges)) = (batch.rows.get_mut(batch.len), batch.charges.get_mut(batch.len)) {
+            std::mem::swap(slot, row);
+            *charges = (covered, charge_units);
+        }
+        batch.len = batch.len.saturating_add(1);
+        if batch.len >= FORMAT_BATCH {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    /// Sends the current batch (even empty: the first brings the header back).
+    fn send(&mut self) -> Result<()> {
+        while self.free.is_empty() && self.made >= FORMAT_BATCHES {
+            self.receive()?;
+        }
+        let next = match self.free.pop() {
+            Some(batch) => batch,
+            None => {
+                self.made = self.made.saturating_add(1);
+                RowBatch::default()
+            }
+        };
+        let full = std::mem::replace(&mut self.current, next);
+        let to_worker = self.to_worker.as_ref().ok_or_else(formatting_gone)?;
+        to_worker.send(full).map_err(|_| formatting_gone())?;
+        self.outstanding = self.outstanding.saturating_add(1);
+        Ok(())
+    }
+
+    /// Writes the bytes of the oldest batch sent.
+    fn receive(&mut self) -> Result<()> {
+        let mut batch = self.formatted.recv().map_err(|_| formatting_gone())??;
+        self.outstanding = self.outstanding.saturating_sub(1);
+        self.out
+            .write_all(&batch.bytes)
+            .map_err(|e| Error::io("writing the rated records", e))?;
+        batch.bytes.clear();
+        batch.len = 0;
+        self.free.push(batch);
+        Ok(())
+    }
+
+    /// Sends the last rows, writes every batch's bytes and flushes the output.
+    fn finish(mut self) -> Result<()> {
+        self.send()?;
+        self.to_worker = None;
+        while self.outstanding > 0 {
+            self.receive()?;
+        }
+        self.out.flush().map_err(|e| Error::io("writing the rated records", e))
     }
 }
 

@@ -146,6 +146,11 @@ impl<W: Write> RatedWriter<W> {
         self.csv.write_record(fields).map_err(|e| csv_write_error(CONTEXT, e))
     }
 
+    /// Flushes the rows written so far to the output.
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        self.csv.flush().map_err(|e| crate::error::Error::io(CONTEXT, e))
+    }
+
     /// Flushes the rows and gives back the output.
     ///
     /// # Errors

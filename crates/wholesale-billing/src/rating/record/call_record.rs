@@ -172,6 +172,13 @@ pub struct CallRecord {
     pub(crate) other: Vec<(u32, u32, u32)>,
     /// Names of other columns (the CSV header's, the JSON keys met so far).
     pub(crate) names: Vec<String>,
+    /// The CSV row the record was read from, when its other columns are read from it in place
+    /// (`in_row`): a row of valid UTF-8 is lent whole rather than copied column by column.
+    pub(crate) row: csv::ByteRecord,
+    /// The other columns of `row`: (0-based column, index into `names`), set once per input.
+    pub(crate) row_others: Vec<(usize, u32)>,
+    /// Whether the other columns are those of `row` (else those of `other`).
+    pub(crate) in_row: bool,
 }
 
 impl CallRecord {
@@ -369,12 +376,18 @@ impl CallRecord {
 
     /// Every other column (or key) as (name, value), in input order.
     pub fn others(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.other.iter().map(|&(name, start, end)| {
-            (
-                self.names.get(name as usize).map_or("", String::as_str),
-                self.text.get(start as usize..end as usize).unwrap_or(""),
-            )
-        })
+        let name = |name: u32| self.names.get(name as usize).map_or("", String::as_str);
+        let copied = self
+            .other
+            .iter()
+            .map(move |&(n, start, end)| (name(n), self.text.get(start as usize..end as usize).unwrap_or("")));
+        // A row is lent only when it is valid UTF-8 as a whole, so each of its fields is.
+        let lent: &[(usize, u32)] = if self.in_row { &self.row_others } else { &[] };
+        let in_row = lent.iter().map(move |&(col, n)| {
+            let value = self.row.get(col).and_then(|b| std::str::from_utf8(b).ok());
+            (name(n), value.unwrap_or(""))
+        });
+        copied.chain(in_row)
     }
 
     // ---- filling, for the readers ----
@@ -384,6 +397,7 @@ impl CallRecord {
         self.text.clear();
         self.raw = [RawValue::Absent; 11];
         self.other.clear();
+        self.in_row = false;
         self.origin = origin;
     }
 

@@ -13,23 +13,50 @@ use super::call_record::{CallRecord, RecordOrigin};
 /// beyond its last chunk.
 const CHUNK: usize = 1 << 16;
 
-/// Flag of a packed origin: the id is not a canonical UUID, and lives in the arena.
-const INTERNED: u64 = 1 << 63;
+/// Flag of a packed origin (48 bits): the id is not a canonical UUID, and lives in the arena.
+const INTERNED: u64 = 1 << 47;
 /// Flag of a packed origin: the position is a JSON item index.
-const ITEM: u64 = 1 << 62;
-/// Bits of the input index in a packed origin, above the 48 bits of the position.
-const INPUT_BITS: u32 = 14;
-const POSITION_BITS: u32 = 48;
+const ITEM: u64 = 1 << 46;
+/// Bits of the input index in a packed origin, above the 34 bits of the position.
+const INPUT_BITS: u32 = 12;
+const POSITION_BITS: u32 = 34;
 const POSITION_MASK: u64 = (1 << POSITION_BITS) - 1;
 
 /// One distinct `Report ID` seen: its id (a canonical UUID's 16 bytes, or the place of the id in
-/// the arena), the fingerprint of its content and where it was first read. 40 bytes.
+/// the arena), the fingerprint of its content and where it was first read (packed in 48 bits).
+/// 30 bytes, unaligned.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     id: [u8; 16],
-    /// The fingerprint as two halves: 8-byte alignment keeps the entry at 40 bytes.
-    fingerprint: [u64; 2],
-    origin: u64,
+    fingerprint: [u8; 8],
+    origin: [u8; 6],
+}
+
+impl Entry {
+    fn new(id: [u8; 16], fingerprint: u64, origin: u64) -> Self {
+        let mut packed = [0u8; 6];
+        for (slot, b) in packed.iter_mut().zip(origin.to_le_bytes()) {
+            *slot = b;
+        }
+        Entry {
+            id,
+            fingerprint: fingerprint.to_le_bytes(),
+            origin: packed,
+        }
+    }
+
+    fn fingerprint(&self) -> u64 {
+        u64::from_le_bytes(self.fingerprint)
+    }
+
+    /// The packed origin and its flags.
+    fn origin(&self) -> u64 {
+        let mut bytes = [0u8; 8];
+        for (slot, b) in bytes.iter_mut().zip(self.origin) {
+            *slot = b;
+        }
+        u64::from_le_bytes(bytes)
+    }
 }
 
 /// What [`Deduplicator::check`] found about a record.
@@ -54,16 +81,17 @@ pub enum DuplicateCheck {
 ///
 /// Built for a month of 10 million records: a `Report ID` in the canonical form of a UUID
 /// (`0a0c2eb7-f1f6-3326-86f9-565d2e11553d`, lower case) is kept as its 16 bytes, any other id once
-/// in an arena; the content is kept as a 128-bit fingerprint (XXH3-128) of the fields of SPEC
-/// §7.1 after parsing (so `Z` and `+00:00` are one instant), never the record. Two different
-/// contents share a fingerprint with a probability of about 2^-128 per pair: a conflicting
-/// duplicate could go unseen only by such a collision (the hash is not cryptographic: a file
+/// in an arena; the content is kept as a 64-bit fingerprint (XXH3-64) of the fields of SPEC
+/// §7.1 after parsing (so `Z` and `+00:00` are one instant), never the record. The two records
+/// compared share their `Report ID`, so a conflicting duplicate goes unseen only when its other
+/// content has the same fingerprint as the first record's: a probability of about 2^-64 for
+/// each conflicting duplicate (not each pair of records) — once in 18 billion billion conflicts (the hash is not cryptographic: a file
 /// crafted to collide is not defended against). The origin of the first record is kept (its line
 /// for CSV, its item index for JSON) to locate both records of a conflict.
 ///
-/// Memory: 40 bytes per distinct record in chunks of 65,536, plus a hash index of 5 bytes per
-/// bucket (buckets are a power of two, at most 7/8 full): about 45 to 50 bytes per record for
-/// UUID ids ([`Deduplicator::heap_bytes`] tells).
+/// Memory: 30 bytes per distinct record in chunks of 65,536, plus a hash index of 5 bytes per
+/// bucket (buckets are a power of two, at most 7/8 full): about 36 to 41 bytes per record for
+/// UUID ids (384 MB for 10 million) ([`Deduplicator::heap_bytes`] tells).
 ///
 /// ```
 /// use wholesale_billing::{CallFields, CallRecord, CallTime, CallType, Deduplicator, Direction, DuplicateCheck};
@@ -167,7 +195,7 @@ impl Deduplicator {
     }
 
     fn id_bytes<'a>(&'a self, entry: &'a Entry) -> &'a [u8] {
-        if entry.origin & INTERNED == 0 {
+        if entry.origin() & INTERNED == 0 {
             return &entry.id;
         }
         let (start, len) = interned_place(&entry.id);
@@ -182,7 +210,8 @@ impl Deduplicator {
     /// new.
     ///
     /// # Errors
-    /// [`Error::Overflow`] past 4 billion distinct records, 16,384 inputs or 2^48 lines.
+    /// [`Error::Overflow`] past 4 billion distinct records, 4,096 inputs or 2^34 (17 billion)
+    /// lines or items in one input.
     pub fn check(&mut self, record: &CallRecord) -> Result<DuplicateCheck> {
         let id = record.report_id().as_bytes();
         let uuid = canonical_uuid(id);
@@ -196,13 +225,13 @@ impl Deduplicator {
         let hash = self.hash_id(interned, key);
         let found = self.index.find(hash, |&i| {
             self.entry(i)
-                .is_some_and(|e| ((e.origin & INTERNED != 0) == interned) && self.id_bytes(e) == key)
+                .is_some_and(|e| ((e.origin() & INTERNED != 0) == interned) && self.id_bytes(e) == key)
         });
         if let Some(&i) = found
             && let Some(entry) = self.entry(i)
         {
-            let first = unpack_origin(entry.origin);
-            return Ok(if entry.fingerprint == fingerprint {
+            let first = unpack_origin(entry.origin());
+            return Ok(if entry.fingerprint() == fingerprint {
                 DuplicateCheck::Identical { first }
             } else {
                 DuplicateCheck::Conflicting { first }
@@ -228,11 +257,7 @@ impl Deduplicator {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
         if let Some(chunk) = self.chunks.last_mut() {
-            chunk.push(Entry {
-                id,
-                fingerprint,
-                origin,
-            });
+            chunk.push(Entry::new(id, fingerprint, origin));
         }
         let Deduplicator {
             chunks,
@@ -244,7 +269,7 @@ impl Deduplicator {
         table.insert_unique(hash, index, |&i| {
             let i = i as usize;
             match chunks.get(i / CHUNK).and_then(|c| c.get(i % CHUNK)) {
-                Some(e) if e.origin & INTERNED != 0 => {
+                Some(e) if e.origin() & INTERNED != 0 => {
                     let (start, len) = interned_place(&e.id);
                     hasher.hash_one((true, arena.get(start..start + len).unwrap_or(&[])))
                 }
@@ -255,8 +280,8 @@ impl Deduplicator {
         Ok(DuplicateCheck::New)
     }
 
-    /// The 128-bit fingerprint of the fields of SPEC §7.1 other than `Report ID`, after parsing.
-    fn fingerprint(&mut self, record: &CallRecord) -> [u64; 2] {
+    /// The 64-bit fingerprint of the fields of SPEC §7.1 other than `Report ID`, after parsing.
+    fn fingerprint(&mut self, record: &CallRecord) -> u64 {
         let f = record.fields();
         let b = &mut self.scratch;
         b.clear();
@@ -270,8 +295,7 @@ impl Deduplicator {
             b.extend_from_slice(&(text.len() as u64).to_le_bytes());
             b.extend_from_slice(text.as_bytes());
         }
-        let hash = xxhash_rust::xxh3::xxh3_128(b);
-        [hash as u64, (hash >> 64) as u64]
+        xxhash_rust::xxh3::xxh3_64(b)
     }
 }
 
@@ -287,13 +311,13 @@ fn pack_origin(origin: RecordOrigin) -> Result<u64> {
     let input = u64::try_from(origin.input)
         .ok()
         .filter(|&i| i < 1 << INPUT_BITS)
-        .ok_or_else(|| Error::overflow("more than 16384 call record inputs"))?;
+        .ok_or_else(|| Error::overflow("more than 4096 call record inputs"))?;
     let (flag, position) = match origin.item {
         Some(item) => (ITEM, item),
         None => (0, origin.line),
     };
     if position > POSITION_MASK {
-        return Err(Error::overflow("a call record past line 2^48"));
+        return Err(Error::overflow("a call record past line (or item) 2^34"));
     }
     Ok(flag | input << POSITION_BITS | position)
 }
@@ -341,7 +365,7 @@ mod tests {
                 item: None,
             },
             RecordOrigin {
-                input: 16_383,
+                input: 4_095,
                 line: POSITION_MASK,
                 item: None,
             },
@@ -355,7 +379,7 @@ mod tests {
         }
         assert!(
             pack_origin(RecordOrigin {
-                input: 16_384,
+                input: 4_096,
                 line: 1,
                 item: None
             })
@@ -374,7 +398,12 @@ mod tests {
     }
 
     #[test]
-    fn entries_are_40_bytes() {
-        assert_eq!(size_of::<Entry>(), 40);
+    fn entries_are_30_bytes() {
+        assert_eq!(size_of::<Entry>(), 30);
+        let entry = Entry::new([7; 16], u64::MAX - 1, INTERNED | ITEM | 5);
+        assert_eq!(
+            (entry.fingerprint(), entry.origin()),
+            (u64::MAX - 1, INTERNED | ITEM | 5)
+        );
     }
 }

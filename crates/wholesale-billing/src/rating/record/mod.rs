@@ -17,4 +17,5 @@ mod reader;
 pub use call_record::{CallFields, CallRecord, RecordOrigin};
 pub use call_time::CallTime;
 pub use dedup::{Deduplicator, DuplicateCheck};
+pub(crate) use reader::default_threads;
 pub use reader::{CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, read_call_records};

@@ -189,6 +189,14 @@ pub struct CdrReader {
     pub(crate) input: usize,
     /// Value errors of the record being read, reused.
     pending: Vec<(CdrField, ValueError)>,
+    /// Threads that read a CSV input (see [`CdrReader::threads`]).
+    threads: usize,
+}
+
+/// The threads a reader or a rating uses by default: the machine's available parallelism (1 when
+/// it cannot be told).
+pub(crate) fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 impl CdrReader {
@@ -204,7 +212,34 @@ impl CdrReader {
             places: [Place::default(); 11],
             input: 0,
             pending: Vec::new(),
+            threads: default_threads(),
         }
+    }
+
+    /// The threads that read a CSV input (default: the machine's available parallelism). With
+    /// two or more, one thread splits the input into rows while the calling thread parses their
+    /// values, removes duplicates and calls the consumer: the same records in the same order, the
+    /// same issues, as with one. JSON inputs are read by the calling thread alone. 0 counts as 1.
+    ///
+    /// ```
+    /// use wholesale_billing::{CdrReadOptions, CdrReader};
+    /// let csv = "Report ID,Start time,Duration,Direction,Call type,Answered,Org UUID\n\
+    ///            r1,2024-05-03T10:30:00Z,61,ORIGINATING,SIP_NATIONAL,true,org-1\n\
+    ///            r2,2024-05-03T10:31:00Z,5,ORIGINATING,SIP_NATIONAL,true,org-1\n";
+    /// let mut ids = [Vec::new(), Vec::new()];
+    /// for (threads, ids) in [1, 2].into_iter().zip(&mut ids) {
+    ///     let mut reader = CdrReader::new(CdrReadOptions::default()).threads(threads);
+    ///     reader.read(csv.as_bytes(), None, |r| { ids.push(r.report_id().to_owned()); Ok(()) })?;
+    ///     assert_eq!(reader.finish()?.records_accepted, 2);
+    /// }
+    /// assert_eq!(ids[0], ["r1", "r2"]);
+    /// assert_eq!(ids[0], ids[1]);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[must_use]
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// Reads one input, CSV or JSON (`None`: told by its first bytes, [`CdrFormat::detect`]),
@@ -232,8 +267,9 @@ impl CdrReader {
             }
         };
         self.diagnostics.inputs += 1;
+        let threads = self.threads;
         let result = match format {
-            CdrFormat::Csv => super::csv_input::read_csv(self, input, &mut on_record),
+            CdrFormat::Csv => super::csv_input::read_csv(self, input, &mut on_record, threads),
             CdrFormat::Json => super::json_input::read_json(self, input, &mut on_record),
         };
         self.input += 1;
