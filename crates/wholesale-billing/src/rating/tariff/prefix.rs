@@ -18,8 +18,10 @@
 //!
 //! Memory: 80 bytes per node (one node per distinct digit path that some longer prefix
 //! continues) and 120,000 bytes of first level. The `tariff_lookup` bench's table, 100,000
-//! random prefixes of 5 to 10 digits under 200 country codes, has NODES_FIGURE;
-//! a real table, whose prefixes share more of their paths, has fewer.
+//! random prefixes of 5 to 10 digits under 200 country codes, has 205,710 nodes: 16.6 MB
+//! (16,576,800 bytes; the flat trie before this one, 44 bytes a node and a node per prefix
+//! digit path, had 298,149 nodes and 13,118,556 bytes); a real table, whose prefixes share more
+//! of their paths, has fewer.
 //! `Tariff::prefix_table_bytes` tells the figure of a table.
 
 use crate::error::{Error, Result};
@@ -186,7 +188,8 @@ impl PrefixTrie {
             if let Some(d) = head.get_mut(taken) {
                 *d = next;
             }
-            index = index * 10 + usize::from(next);
+            // At most 9,999: no overflow.
+            index = index.wrapping_mul(10).wrapping_add(usize::from(next));
         }
         let h = self.heads.get(index).copied().unwrap_or_default();
         let best = (h.value != 0).then(|| (h.value - 1, h.len as usize));
@@ -206,10 +209,12 @@ impl PrefixTrie {
         digits: impl Iterator<Item = u8>,
     ) -> Option<(u32, usize)> {
         for d in digits {
-            let Some(slot) = self.slots.get(node * FANOUT + usize::from(d)) else {
+            // No overflow: `node × 10 + 9` is below the slots' length, and `depth` below the
+            // number's.
+            let Some(slot) = self.slots.get(node.wrapping_mul(FANOUT).wrapping_add(usize::from(d))) else {
                 break;
             };
-            depth += 1;
+            depth = depth.wrapping_add(1);
             if slot.value != 0 {
                 best = Some((slot.value - 1, depth));
             }
