@@ -8,10 +8,6 @@ use crate::rating::{
 
 use super::status::RatingStatus;
 
-/// The digits a number may have before the kernel stops using its stack buffer (longer numbers,
-/// which no real number is, are rated from a heap copy).
-const STACK_DIGITS: usize = 64;
-
 /// The fields of a call leg the kernel rates.
 ///
 /// ```
@@ -94,8 +90,11 @@ impl RatedCall {
 /// then `charged` or `no_destination`); for a charged leg the destination of the longest prefix
 /// of the called number's digits (a toll-free terminating leg: the tariff's toll-free
 /// destination, no prefix), the first band in tariff order holding the local start, the billable
-/// seconds by increments and the charge rounded half-even to `rating_decimals`. Allocates nothing
-/// (for numbers of up to 64 digits).
+/// seconds by increments and the charge rounded half-even to `rating_decimals`. Allocates nothing.
+///
+/// The work that does not depend on the call is done once per tariff: the prefix table's
+/// first level ([`Tariff::lookup_number`]), the bands of each weekday as second ranges
+/// ([`Tariff::band_of_start`]), prices in integer millionths ([`charge`]).
 ///
 /// # Errors
 /// [`Error::Overflow`](crate::Error::Overflow) when the billable seconds or the charge do not fit.
@@ -164,7 +163,7 @@ pub fn rate_call(tariff: &Tariff, call: &CallInput<'_>) -> Result<RatedCall> {
     }
     let (destination, prefix_len) = match tollfree {
         Some(d) => (d, 0),
-        None => match lookup_number(tariff, call.called_number) {
+        None => match tariff.lookup_number(call.called_number) {
             Some(found) => found,
             None => return Ok(RatedCall::uncharged(RatingStatus::NoDestination)),
         },
@@ -172,8 +171,7 @@ pub fn rate_call(tariff: &Tariff, call: &CallInput<'_>) -> Result<RatedCall> {
     let Some(d) = tariff.destination(destination) else {
         return Ok(RatedCall::uncharged(RatingStatus::NoDestination));
     };
-    let (weekday, nanos_of_day) = call.start_time.local(i32::from(call.site_timezone));
-    let band = tariff.band_at(weekday, nanos_of_day);
+    let band = tariff.band_of_start(call.start_time, call.site_timezone);
     let billable_seconds = d.billable_seconds(u64::from(call.duration))?;
     let price = tariff.price(destination, band);
     let charge = charge(price, billable_seconds, tariff.rating_decimals())?;
@@ -189,30 +187,6 @@ pub fn rate_call(tariff: &Tariff, call: &CallInput<'_>) -> Result<RatedCall> {
     })
 }
 
-/// The longest prefix of the digits of `number` (every other character removed).
-#[inline]
-fn lookup_number(tariff: &Tariff, number: &str) -> Option<(DestinationId, usize)> {
-    let mut buffer = [0u8; STACK_DIGITS];
-    let mut slots = buffer.iter_mut();
-    let mut len = 0usize;
-    for &b in number.as_bytes() {
-        if b.is_ascii_digit() {
-            match slots.next() {
-                Some(slot) => *slot = b,
-                None => return lookup_long(tariff, number),
-            }
-            len = len.saturating_add(1);
-        }
-    }
-    tariff.lookup(buffer.get(..len).unwrap_or_default())
-}
-
-#[cold]
-fn lookup_long(tariff: &Tariff, number: &str) -> Option<(DestinationId, usize)> {
-    let digits: Vec<u8> = number.bytes().filter(u8::is_ascii_digit).collect();
-    tariff.lookup(&digits)
-}
-
 /// The digits of `number` (every other character removed), appended to `out`.
 pub(crate) fn push_digits(number: &str, out: &mut String) {
     out.extend(number.chars().filter(char::is_ascii_digit));
@@ -223,7 +197,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_number_longer_than_the_stack_buffer_is_rated_from_the_heap() {
+    fn numbers_of_any_length_and_punctuation() {
         let tariff = crate::rating::TariffDocument::from_toml_str(
             "currency = \"USD\"\n[[destinations]]\nname = \"X\"\nclass = \"c\"\nprefixes = [\"12\"]\n\
              per_minute = \"1\"\ninitial = 1\nsubsequent = 1\n",
@@ -232,8 +206,9 @@ mod tests {
         .compile()
         .unwrap();
         let long = format!("+1 2{}", "3".repeat(100));
-        assert_eq!(lookup_number(&tariff, &long).map(|(_, l)| l), Some(2));
-        assert_eq!(lookup_number(&tariff, "(1) 2"), lookup_number(&tariff, "12"));
+        assert_eq!(tariff.lookup_number(&long).map(|(_, l)| l), Some(2));
+        assert_eq!(tariff.lookup_number("(1) 2"), tariff.lookup_number("12"));
+        assert_eq!(tariff.lookup_number("+1 2 3 4 5"), tariff.lookup(b"12345"));
         let mut s = String::new();
         push_digits("+44 (20) 7946-0000", &mut s);
         assert_eq!(s, "442079460000");

@@ -238,6 +238,72 @@ impl Band {
     }
 }
 
+/// The bands of a tariff resolved per weekday, built once: each local day cut into second
+/// ranges, each with the first band in tariff order that holds it (or none). The band of a
+/// local start is then a short scan of its day's ranges, with no test of days or clock times.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct WeekBands {
+    /// The ranges of weekday `w` (days from Monday) are `ranges[starts[w]..starts[w + 1]]`.
+    starts: [u32; 8],
+    /// Each range's end (excluded), seconds after local midnight, and its band's index; the
+    /// ranges of a day follow each other from 0 and the last ends at 86,400.
+    ranges: Vec<(u32, Option<u16>)>,
+}
+
+impl WeekBands {
+    /// The week of `bands` (in tariff order).
+    pub(crate) fn new(bands: &[Band]) -> WeekBands {
+        let mut week = WeekBands::default();
+        for day in 0u8..7 {
+            let weekday = Weekday::try_from(day).unwrap_or(Weekday::Mon);
+            // Band edges are whole seconds: every second between two edges has the same band.
+            let mut edges: Vec<u32> = bands
+                .iter()
+                .filter(|b| b.days & (1 << day) != 0)
+                .flat_map(|b| [b.from / NANOS_PER_SECOND, b.to / NANOS_PER_SECOND])
+                .filter_map(|s| u32::try_from(s).ok())
+                .filter(|&s| s > 0 && s < SECONDS_PER_DAY)
+                .collect();
+            edges.push(SECONDS_PER_DAY);
+            edges.sort_unstable();
+            edges.dedup();
+            let mut start = 0u32;
+            for end in edges {
+                let at = u64::from(start) * NANOS_PER_SECOND;
+                let band = bands
+                    .iter()
+                    .position(|b| b.holds(weekday, at))
+                    .and_then(|i| u16::try_from(i).ok());
+                match week.ranges.last_mut() {
+                    // The same band as the day's range before: one range.
+                    Some(last) if start > 0 && last.1 == band => last.0 = end,
+                    _ => week.ranges.push((end, band)),
+                }
+                start = end;
+            }
+            let count = u32::try_from(week.ranges.len()).unwrap_or(u32::MAX);
+            if let Some(s) = week.starts.get_mut(usize::from(day) + 1) {
+                *s = count;
+            }
+        }
+        week
+    }
+
+    /// The index of the first band holding `second_of_day` (0 to 86,399) on the weekday
+    /// `day` days from Monday (0 to 6).
+    #[inline]
+    pub(crate) fn band_at(&self, day: usize, second_of_day: u32) -> Option<u16> {
+        let (Some(&start), Some(&end)) = (self.starts.get(day), self.starts.get(day + 1)) else {
+            return None;
+        };
+        self.ranges
+            .get(start as usize..end as usize)?
+            .iter()
+            .find(|(range_end, _)| second_of_day < *range_end)
+            .and_then(|(_, band)| *band)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 
 use hashbrown::HashMap;
 
-use super::band::Band;
+use super::band::{Band, WeekBands};
 use super::document::{DestinationSpec, FILE, TariffDocument};
 use super::prefix::PrefixTrie;
 use super::price::{MAX_RATING_DECIMALS, Price, TariffAmount};
@@ -163,6 +163,7 @@ impl TariffDocument {
             ..
         } = builder;
         prefixes.shrink_to_fit();
+        let week = WeekBands::new(&bands);
         Ok(Tariff {
             currency: self.currency,
             rating_decimals: self.rating_decimals,
@@ -175,6 +176,7 @@ impl TariffDocument {
             band_prices,
             allowances,
             prefixes,
+            week,
         })
     }
 
@@ -377,7 +379,7 @@ mod tests {
 
     use super::*;
     use crate::error_with_causes;
-    use crate::rating::CallType;
+    use crate::rating::{CallTime, CallType};
 
     const BASE: &str = r#"
 currency = "GBP"
@@ -429,6 +431,41 @@ classes = ["national", "mobile"]
 
     const CSV: &str = "prefix,destination,class,connect_fee,per_minute,initial,subsequent\n\
                        44,UK,national,0,0.01,60,60\n441,UK,national,0,0.01,60,60\n";
+
+    proptest::proptest! {
+        #[test]
+        fn the_band_of_a_start_is_the_band_of_its_local_time(
+            bands in proptest::collection::vec((1u8..128, 0u32..1440, 1u32..=1440), 0..5),
+            starts in proptest::collection::vec((i64::MIN..=i64::MAX, -1440i16..=1440), 1..40),
+            near in proptest::collection::vec((1_700_000_000i64..1_800_000_000, 0u32..1_000_000_000), 1..40),
+        ) {
+            // Random bands (days as a bit set, minutes of the day, overlapping at will), starts
+            // anywhere in the range of call times and near the edges of days.
+            let mut text = String::from("currency = \"GBP\"\n");
+            for (i, (days, from, length)) in bands.iter().enumerate() {
+                let days: Vec<String> = (0..7)
+                    .filter(|d| days & (1 << d) != 0)
+                    .map(|d| format!("\"{}\"", super::super::band::weekday_name(Weekday::try_from(d).unwrap())))
+                    .collect();
+                let to = (from + length).min(1440);
+                let clock = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+                text.push_str(&format!(
+                    "[[bands]]\nname = \"b{i}\"\ndays = [{}]\nfrom = \"{}\"\nto = \"{}\"\n",
+                    days.join(", "), clock(*from), clock(to.max(from + 1))
+                ));
+            }
+            let tariff = compile(&text).unwrap();
+            let edges = near.iter().flat_map(|(s, n)| {
+                let at = s - s.rem_euclid(60) + i64::from(*n % 3) - 1;
+                [(at * 1_000_000_000 + i64::from(*n), 0i16), (at * 1_000_000_000, (*n % 2881) as i16 - 1440)]
+            });
+            for (nanos, offset) in starts.iter().copied().chain(edges) {
+                let start = CallTime::from_nanos(nanos);
+                let (weekday, nanos_of_day) = start.local(i32::from(offset));
+                proptest::prop_assert_eq!(tariff.band_of_start(start, offset), tariff.band_at(weekday, nanos_of_day));
+            }
+        }
+    }
 
     #[test]
     fn a_tariff_compiles_with_its_bands_prices_and_allowances() {

@@ -5,7 +5,7 @@
 //! - `table`: the CSV prefix table;
 //! - `band`: time bands, weekdays and local clock times;
 //! - `price`: fixed-point amounts, billable seconds and the charge of a call;
-//! - `prefix`: the longest-prefix digit trie;
+//! - `prefix`: the longest-prefix digit trie and its first-level table;
 //! - `compile`: the rules between keys, and the build of a [`Tariff`].
 
 mod band;
@@ -28,7 +28,7 @@ use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::money::Currency;
 use crate::rates::PriceBook;
-use crate::rating::CallType;
+use crate::rating::{CallTime, CallType};
 
 /// The index of a destination in a [`Tariff`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -180,6 +180,8 @@ pub struct Tariff {
     band_prices: Vec<(BandId, Price)>,
     allowances: Vec<Allowance>,
     prefixes: prefix::PrefixTrie,
+    /// The bands resolved per weekday and second of the local day.
+    week: band::WeekBands,
 }
 
 impl Tariff {
@@ -226,6 +228,29 @@ impl Tariff {
     #[inline]
     pub fn lookup(&self, digits: &[u8]) -> Option<(DestinationId, usize)> {
         self.prefixes.lookup(digits).map(|(d, len)| (DestinationId(d), len))
+    }
+
+    /// The destination of the longest prefix of the digits of `number` (every character that is
+    /// not an ASCII digit skipped, as in `+44 (20) 7946-0000`), and the length of that prefix in
+    /// digits. Allocation-free.
+    ///
+    /// ```
+    /// use wholesale_billing::TariffDocument;
+    /// let tariff = TariffDocument::from_toml_str("currency = \"USD\"\nprefix_table = \"p.csv\"\n")?
+    ///     .with_prefix_table("prefix,destination,class,connect_fee,per_minute,initial,subsequent\n\
+    ///                         1,US,national,0,0.01,6,6\n1212,NYC,national,0,0.005,6,6\n".as_bytes())?
+    ///     .compile()?;
+    /// let (id, len) = tariff.lookup_number("+1 (212) 555-0100").unwrap();
+    /// assert_eq!((tariff.destination(id).unwrap().name(), len), ("NYC", 4));
+    /// assert_eq!(tariff.lookup_number("+1 (212) 555-0100"), tariff.lookup(b"12125550100"));
+    /// assert_eq!(tariff.lookup_number("+44 20"), None);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[inline]
+    pub fn lookup_number(&self, number: &str) -> Option<(DestinationId, usize)> {
+        self.prefixes
+            .lookup_number(number.as_bytes())
+            .map(|(d, len)| (DestinationId(d), len))
     }
 
     /// The destination of an id of this tariff.
@@ -276,6 +301,44 @@ impl Tariff {
             .map(BandId)
     }
 
+    /// The first band, in tariff order, that holds the local start of a call that started at
+    /// `start` at a site `site_offset_minutes` east of UTC: the band [`Tariff::band_at`] gives for
+    /// [`CallTime::local`], found with integer arithmetic in a table of each weekday's second
+    /// ranges built with the tariff.
+    ///
+    /// ```
+    /// use wholesale_billing::{CallTime, TariffDocument};
+    /// let tariff = TariffDocument::from_toml_str(r#"
+    /// currency = "GBP"
+    /// [[bands]]
+    /// name = "weekend"
+    /// days = ["sat", "sun"]
+    /// from = "00:00"
+    /// to = "24:00"
+    /// "#)?.compile()?;
+    /// // Friday 23:30 UTC is Saturday 00:30 at a site one hour east.
+    /// let start = CallTime::parse("2024-05-03T23:30:00Z")?;
+    /// assert_eq!(tariff.band_of_start(start, 0), None);
+    /// let band = tariff.band_of_start(start, 60);
+    /// assert_eq!(tariff.band(band.unwrap()).unwrap().name(), "weekend");
+    /// let (weekday, nanos) = start.local(60);
+    /// assert_eq!(band, tariff.band_at(weekday, nanos));
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[inline]
+    pub fn band_of_start(&self, start: CallTime, site_offset_minutes: i16) -> Option<BandId> {
+        const NANOS_PER_SECOND: i64 = 1_000_000_000;
+        const SECONDS_PER_DAY: i64 = 86_400;
+        // Whole seconds suffice: band edges are whole seconds, and an offset of whole minutes
+        // moves the instant by whole seconds. No overflow: |seconds| < 9.3 × 10^9.
+        let seconds = start.as_nanos().div_euclid(NANOS_PER_SECOND) + i64::from(site_offset_minutes) * 60;
+        let day = seconds.div_euclid(SECONDS_PER_DAY);
+        let second_of_day = u32::try_from(seconds.rem_euclid(SECONDS_PER_DAY)).unwrap_or(0);
+        // 1970-01-01, day 0, was a Thursday: 3 days from Monday.
+        let weekday = usize::try_from((day + 3).rem_euclid(7)).unwrap_or(0);
+        self.week.band_at(weekday, second_of_day).map(BandId)
+    }
+
     /// A band of this tariff.
     pub fn band(&self, id: BandId) -> Option<&Band> {
         self.bands.get(id.index())
@@ -306,7 +369,8 @@ impl Tariff {
         self.prefixes.len()
     }
 
-    /// The bytes the longest-prefix table holds (44 per trie node; see the module `prefix`).
+    /// The bytes the longest-prefix table holds (80 per trie node and 120,000 of first-level
+    /// table; see the module `prefix`).
     pub fn prefix_table_bytes(&self) -> usize {
         self.prefixes.memory_bytes()
     }

@@ -148,7 +148,50 @@ pub fn billable_seconds(duration: u64, initial: NonZeroU32, subsequent: NonZeroU
 /// assert_eq!(Decimal::new(charge(per_second, 1, 4)?, 4).to_string(), "0.0005");
 /// # Ok::<(), wholesale_billing::Error>(())
 /// ```
+#[inline]
 pub fn charge(price: Price, seconds: u64, rating_decimals: u32) -> Result<i64> {
+    // Every real call fits 64 bits (a price of 1,000 a minute for 8,000 years does): there the
+    // unit is a constant, so its division is a multiplication. The rest takes 128 bits.
+    if let Some(rounded) = charge_u64(price, seconds, rating_decimals) {
+        return i64::try_from(rounded).map_err(|_| Error::overflow("connect fee + per minute × billable seconds"));
+    }
+    charge_i128(price, seconds, rating_decimals)
+}
+
+/// [`charge`] in 64 bits: `None` when a step does not fit (or `rating_decimals` is above 6).
+#[inline]
+fn charge_u64(price: Price, seconds: u64, rating_decimals: u32) -> Option<u64> {
+    let per_minute = u64::try_from(price.per_minute.micros()).ok()?;
+    let connect_fee = u64::try_from(price.connect_fee.micros()).ok()?;
+    // The exact charge in units of 10^-6 / 60.
+    let exact = per_minute
+        .checked_mul(seconds)?
+        .checked_add(connect_fee.checked_mul(60)?)?;
+    // One unit of the result: 60 × 10^(6 − rating_decimals) units of the exact charge.
+    match MAX_RATING_DECIMALS.checked_sub(rating_decimals)? {
+        0 => half_even(exact, 60),
+        1 => half_even(exact, 600),
+        2 => half_even(exact, 6_000),
+        3 => half_even(exact, 60_000),
+        4 => half_even(exact, 600_000),
+        5 => half_even(exact, 6_000_000),
+        6 => half_even(exact, 60_000_000),
+        _ => None,
+    }
+}
+
+/// `exact / unit` rounded half-even (`unit` > 0).
+#[inline(always)]
+fn half_even(exact: u64, unit: u64) -> Option<u64> {
+    let (quotient, remainder) = (exact.checked_div(unit)?, exact.checked_rem(unit)?);
+    let twice = remainder.checked_mul(2)?;
+    let up = twice > unit || (twice == unit && quotient & 1 == 1);
+    if up { quotient.checked_add(1) } else { Some(quotient) }
+}
+
+/// [`charge`] in 128 bits, for what does not fit 64.
+#[cold]
+fn charge_i128(price: Price, seconds: u64, rating_decimals: u32) -> Result<i64> {
     let overflow = || Error::overflow("connect fee + per minute × billable seconds");
     // The exact charge in units of 10^-6 / 60.
     let exact = i128::from(price.per_minute.micros())
@@ -284,6 +327,24 @@ mod tests {
             let exact = reference(Decimal::new(fee, 6), Decimal::new(per_minute, 6), billable, decimals);
             prop_assert_eq!(fixed, exact);
             prop_assert!(!fixed.is_sign_negative() || fixed.is_zero());
+        }
+
+        #[test]
+        fn the_64_bit_charge_equals_the_128_bit_one(
+            fee in prop_oneof![0i64..100_000_000, 0i64..=i64::MAX],
+            per_minute in prop_oneof![0i64..1_000_000_000, 0i64..=i64::MAX],
+            seconds in prop_oneof![0u64..1_000_000, 0u64..=u64::MAX],
+            decimals in 0u32..=7,
+        ) {
+            let price = Price { connect_fee: TariffAmount(fee), per_minute: TariffAmount(per_minute) };
+            let general = charge_i128(price, seconds, decimals).ok();
+            match charge_u64(price, seconds, decimals) {
+                Some(fast) => prop_assert_eq!(i64::try_from(fast).ok(), general),
+                // Only past 6 decimals or past 64 bits.
+                None => prop_assert!(decimals > 6
+                    || (per_minute as u128) * u128::from(seconds) + (fee as u128) * 60 > u128::from(u64::MAX)),
+            }
+            prop_assert_eq!(charge(price, seconds, decimals).ok(), general);
         }
 
         #[test]
