@@ -1,20 +1,21 @@
 //! The "Detailed Call History" CSV report, read row by row into one reused [`CallRecord`].
 //!
-//! Rows come from a [`Rows`] source: the CSV parser itself on the reading thread, or, with two
-//! threads or more, a [`Pipeline`] whose worker thread splits the bytes into rows (the `csv`
-//! crate's state machine, quotes and all) while the reading thread parses their values, removes
-//! duplicates and hands them on. Either way the rows, their lines and every issue come in input
-//! order, so both read the same records and report the same issues.
+//! Each row is made a record by [`make_record`], which needs nothing shared: on the reading
+//! thread itself, or, with two threads or more, on the worker thread of a [`Pipeline`], which
+//! splits the bytes into rows (the `csv` crate's state machine, quotes and all), puts and parses
+//! their values and hands whole batches of records over, while the reading thread only notes
+//! their issues, removes duplicates and hands them on. Either way the records, their lines and
+//! every issue come in input order, so both read the same records and report the same issues.
 
 use std::io::Read;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 
-use crate::csvutil::{LineIndex, csv_error, find_columns_at, is_cut_row, open_with_header, record_line};
+use crate::csvutil::{csv_error, find_columns_at, is_cut_row, open_with_header, record_line};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 
 use super::call_record::{CallRecord, RecordOrigin};
 use super::field::CdrField;
-use super::reader::{CdrReader, Place, SOURCE};
+use super::reader::{CdrReader, Place, SOURCE, field_issue_at};
 
 /// Bytes read from the input at a time by a pipeline.
 const CHUNK_BYTES: usize = 1 << 20;
@@ -61,31 +62,182 @@ fn can_lend(row: &csv::ByteRecord) -> bool {
     u32::try_from(whole.len()).is_ok() && std::str::from_utf8(whole).is_ok()
 }
 
-/// A source of CSV rows after the header.
-trait Rows {
-    /// The next row, put in `row` (whose old buffer may be kept), with where it was read; `None`
-    /// at the end of the input.
-    fn next_row(&mut self, row: &mut csv::ByteRecord) -> std::result::Result<Option<RowPlace>, csv::Error>;
+/// What is the same for every row of one input: where the known fields are, the header, the
+/// other columns and their names.
+#[derive(Debug, Clone)]
+struct Layout {
+    /// The index of the input.
+    input: usize,
+    header: csv::ByteRecord,
+    /// The 1-based column of each known field, by [`CdrField::index`].
+    cols: [Option<usize>; 11],
+    /// The other columns: (0-based column, index of its name).
+    others: Vec<(usize, u32)>,
+    /// The names of the other columns.
+    names: Vec<String>,
 }
 
-/// The rows of a CSV reader on this thread.
-struct Direct<R: Read> {
-    rdr: csv::Reader<LineIndex<R>>,
-    header_len: usize,
-}
-
-impl<R: Read> Rows for Direct<R> {
-    fn next_row(&mut self, row: &mut csv::ByteRecord) -> std::result::Result<Option<RowPlace>, csv::Error> {
-        if !self.rdr.read_byte_record(row)? {
-            return Ok(None);
+impl Layout {
+    /// The layout of an input of this header.
+    fn new(header: csv::ByteRecord, input: usize) -> Result<Layout> {
+        let required = CdrField::REQUIRED.map(CdrField::index);
+        let cols: [Option<usize>; 11] = find_columns_at(
+            header.iter(),
+            1,
+            |name| CdrField::from_normalized(name).map(CdrField::index),
+            |i| CdrField::ALL.get(i).map_or("", |f| f.name()),
+            &required,
+            SOURCE,
+        )
+        .map_err(|e| in_input(e, input))?;
+        let mut others = Vec::new();
+        let mut names = Vec::new();
+        for i in 0..header.len() {
+            if !cols.contains(&Some(i + 1)) {
+                others.push((i, names.len() as u32));
+                names.push(header_name(&header, i));
+            }
         }
-        let line = record_line(&mut self.rdr, row);
-        let cut = row.len() != self.header_len && is_cut_row(&self.rdr, row, self.header_len);
-        Ok(Some(RowPlace {
+        Ok(Layout {
+            input,
+            header,
+            cols,
+            others,
+            names,
+        })
+    }
+
+    /// Gives `record` the names of this input's other columns.
+    fn name(&self, record: &mut CallRecord) {
+        record.names.clone_from(&self.names);
+        record.row_others.clone_from(&self.others);
+    }
+}
+
+/// What making a record of a row found.
+#[derive(Debug, Clone, Copy, Default)]
+enum Outcome {
+    /// The row was refused as a whole (it has not the header's number of fields).
+    #[default]
+    Refused,
+    /// The row's values were read and parsed; `valid` unless one was refused.
+    Parsed { valid: bool },
+}
+
+/// Makes `record` of `row`, read at `place`: every value put and parsed, `places` telling where
+/// each known field is, every issue found appended to `issues` in the order found (`row` may be
+/// swapped with the record's own, when it is lent). Needs nothing shared, so that a worker thread
+/// can do it.
+fn make_record(
+    layout: &Layout,
+    row: &mut csv::ByteRecord,
+    place: RowPlace,
+    record: &mut CallRecord,
+    places: &mut [Place; 11],
+    issues: &mut Vec<LoadIssue>,
+) -> Outcome {
+    let line = place.line;
+    record.clear(RecordOrigin {
+        input: layout.input,
+        line,
+        item: None,
+    });
+    *places = [Place::default(); 11];
+    let header_len = layout.header.len();
+    if row.len() != header_len {
+        let column = row.len().min(header_len) + 1;
+        let message = if place.cut {
+            format!(
+                "the file ends mid-row: its last row has {} of the header's {header_len} fields (a file cut short)",
+                row.len()
+            )
+        } else {
+            format!("the row has {} fields, the header {header_len}", row.len())
+        };
+        let name = match layout.cols.iter().position(|c| *c == Some(column)) {
+            Some(field) => CdrField::ALL.get(field).map_or("", |f| f.name()).to_owned(),
+            None => header_name(&layout.header, column - 1),
+        };
+        issues.push(LoadIssue::new(Severity::Error, line, IssueKind::MalformedCsv, message).at_column(column, name));
+        return Outcome::Refused;
+    }
+    let mut refused = false;
+    for (field, col) in CdrField::ALL.into_iter().zip(layout.cols) {
+        let Some(col) = col else { continue };
+        places[field.index()] = Place {
             line,
-            cut,
-            lend: can_lend(row),
-        }))
+            column: Some(col),
+            key: None,
+        };
+        let bytes = row.get(col - 1).unwrap_or_default().trim_ascii();
+        let pushed = match std::str::from_utf8(bytes) {
+            Ok(text) => record.push_raw_text(field, text),
+            Err(_) => Err((IssueKind::InvalidValue, "not valid utf-8".to_owned())),
+        };
+        if let Err((kind, message)) = pushed {
+            refused = true;
+            issues.push(field_issue_at(record, places, Severity::Error, field, kind, message));
+        }
+    }
+    if place.lend {
+        std::mem::swap(&mut record.row, row);
+        record.in_row = true;
+    } else {
+        for &(col, name) in &layout.others {
+            // Columns the rating does not use are kept as sent; bytes that are not UTF-8 read
+            // as U+FFFD rather than refuse a record for a column nobody reads.
+            let text = String::from_utf8_lossy(row.get(col).unwrap_or_default());
+            if let Err((kind, message)) = record.push_other(name, &text) {
+                refused = true;
+                let column_name = layout.names.get(name as usize).cloned().unwrap_or_default();
+                issues.push(LoadIssue::new(Severity::Error, line, kind, message).at_column(col + 1, column_name));
+            }
+        }
+    }
+    let mut pending = Vec::new();
+    let ok = record.parse_fields(|field, e| pending.push((field, e)));
+    for (field, (kind, message)) in pending {
+        issues.push(field_issue_at(record, places, Severity::Error, field, kind, message));
+    }
+    Outcome::Parsed { valid: ok && !refused }
+}
+
+/// The record in `reader.record` was made ([`make_record`]): notes its issues, and unless refused
+/// handles duplicates and passes it on.
+fn deliver(
+    reader: &mut CdrReader,
+    outcome: Outcome,
+    issues: &mut Vec<LoadIssue>,
+    on_record: &mut dyn FnMut(&CallRecord) -> Result<()>,
+) -> Result<()> {
+    match outcome {
+        Outcome::Refused => {
+            reader.diagnostics.records_read += 1;
+            reader.diagnostics.records_rejected += 1;
+            for issue in issues.drain(..) {
+                reader.issue(issue);
+            }
+            Ok(())
+        }
+        Outcome::Parsed { valid } => {
+            for issue in issues.drain(..) {
+                reader.issue(issue);
+            }
+            reader.accept(valid, on_record)
+        }
+    }
+}
+
+/// The CSV parser failed: its located error is a rejected record, anything else an error.
+fn rows_failed(reader: &mut CdrReader, e: csv::Error) -> Result<()> {
+    match csv_error(SOURCE, e) {
+        Error::Rejected { issues, .. } => {
+            for issue in issues {
+                reader.reject(issue);
+            }
+            Ok(())
+        }
+        other => Err(other),
     }
 }
 
@@ -98,159 +250,93 @@ pub(super) fn read_csv<R: Read>(
     let index = reader.input;
     if threads < 2 {
         let mut header = csv::ByteRecord::new();
-        let rdr = open_with_header(input, &mut header, SOURCE).map_err(|e| in_input(e, index))?;
-        let mut rows = Direct {
-            rdr,
-            header_len: header.len(),
-        };
-        return read_rows(reader, &header, &mut rows, on_record);
+        let mut rdr = open_with_header(input, &mut header, SOURCE).map_err(|e| in_input(e, index))?;
+        let layout = Layout::new(header, index)?;
+        layout.name(&mut reader.record);
+        let header_len = layout.header.len();
+        let mut row = csv::ByteRecord::new();
+        let mut issues = Vec::new();
+        loop {
+            match rdr.read_byte_record(&mut row) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => return rows_failed(reader, e),
+            }
+            let place = RowPlace {
+                line: record_line(&mut rdr, &row),
+                cut: row.len() != header_len && is_cut_row(&rdr, &row, header_len),
+                lend: can_lend(&row),
+            };
+            let outcome = make_record(
+                &layout,
+                &mut row,
+                place,
+                &mut reader.record,
+                &mut reader.places,
+                &mut issues,
+            );
+            deliver(reader, outcome, &mut issues, on_record)?;
+        }
     }
     std::thread::scope(|scope| {
         let (chunks_tx, chunks_rx) = channel::<std::io::Result<Chunk>>();
         let (to_reader, from_worker) = channel::<FromWorker>();
         let (recycle_tx, recycle_rx) = channel::<Batch>();
-        scope.spawn(move || split_rows(chunks_rx, to_reader, recycle_rx));
+        scope.spawn(move || make_records(index, chunks_rx, to_reader, recycle_rx));
         let mut pipeline = Pipeline {
             input,
             chunks: Some(chunks_tx),
             free: Vec::new(),
             chunks_made: 0,
             from_worker,
-            recycle: recycle_tx,
-            batch: None,
-            at: 0,
         };
-        let header = match pipeline.message() {
-            Some(FromWorker::Header(Ok(header))) => header,
-            Some(FromWorker::Header(Err(e))) => return Err(in_input(e, index)),
+        match pipeline.message() {
+            Some(FromWorker::Header(Ok(layout))) => layout.name(&mut reader.record),
+            Some(FromWorker::Header(Err(e))) => return Err(e),
             _ => {
                 return Err(Error::io(
                     format!("reading call records input {}", index + 1),
                     pipeline_gone(),
                 ));
             }
-        };
-        read_rows(reader, &header, &mut pipeline, on_record)
+        }
+        loop {
+            let mut batch = match pipeline.message() {
+                Some(FromWorker::Batch(batch)) => batch,
+                // The worker ended without saying why: it cannot, as it ends only after its last
+                // batch or on a closed channel; read it as an I/O failure rather than an end.
+                _ => return rows_failed(reader, csv::Error::from(pipeline_gone())),
+            };
+            for made in batch.made.iter_mut().take(batch.len) {
+                std::mem::swap(&mut made.record, &mut reader.record);
+                reader.places = made.places;
+                deliver(reader, made.outcome, &mut made.issues, on_record)?;
+            }
+            match batch.end.take() {
+                Some(None) => return Ok(()),
+                Some(Some(e)) => return rows_failed(reader, e),
+                // The worker may have ended: the batch is then of no use.
+                None => drop(recycle_tx.send(batch)),
+            }
+        }
     })
-}
-
-/// The rows of an input, after its header: every row checked, parsed, passed on.
-fn read_rows(
-    reader: &mut CdrReader,
-    header: &csv::ByteRecord,
-    rows: &mut dyn Rows,
-    on_record: &mut dyn FnMut(&CallRecord) -> Result<()>,
-) -> Result<()> {
-    let index = reader.input;
-    let required = CdrField::REQUIRED.map(CdrField::index);
-    let cols: [Option<usize>; 11] = find_columns_at(
-        header.iter(),
-        1,
-        |name| CdrField::from_normalized(name).map(CdrField::index),
-        |i| CdrField::ALL.get(i).map_or("", |f| f.name()),
-        &required,
-        SOURCE,
-    )
-    .map_err(|e| in_input(e, index))?;
-    let header_len = header.len();
-    // The other columns: (0-based column, index of its name).
-    let mut others = Vec::new();
-    reader.record.names.clear();
-    for i in 0..header_len {
-        if !cols.contains(&Some(i + 1)) {
-            others.push((i, reader.record.names.len() as u32));
-            reader.record.names.push(header_name(header, i));
-        }
-    }
-    reader.record.row_others.clone_from(&others);
-    let mut row = csv::ByteRecord::new();
-    loop {
-        let place = match rows.next_row(&mut row) {
-            Ok(Some(place)) => place,
-            Ok(None) => break,
-            Err(e) => {
-                return match csv_error(SOURCE, e) {
-                    Error::Rejected { issues, .. } => {
-                        for issue in issues {
-                            reader.reject(issue);
-                        }
-                        Ok(())
-                    }
-                    other => Err(other),
-                };
-            }
-        };
-        let line = place.line;
-        reader.start_record(RecordOrigin {
-            input: index,
-            line,
-            item: None,
-        });
-        if row.len() != header_len {
-            let column = row.len().min(header_len) + 1;
-            let message = if place.cut {
-                format!(
-                    "the file ends mid-row: its last row has {} of the header's {header_len} fields (a file cut short)",
-                    row.len()
-                )
-            } else {
-                format!("the row has {} fields, the header {header_len}", row.len())
-            };
-            let name = match cols.iter().position(|c| *c == Some(column)) {
-                Some(field) => CdrField::ALL.get(field).map_or("", |f| f.name()).to_owned(),
-                None => header_name(header, column - 1),
-            };
-            reader.reject(
-                LoadIssue::new(Severity::Error, line, IssueKind::MalformedCsv, message).at_column(column, name),
-            );
-            continue;
-        }
-        let mut refused = false;
-        for (field, col) in CdrField::ALL.into_iter().zip(cols) {
-            let Some(col) = col else { continue };
-            reader.places[field.index()] = Place {
-                line,
-                column: Some(col),
-                key: None,
-            };
-            let bytes = row.get(col - 1).unwrap_or_default().trim_ascii();
-            let pushed = match std::str::from_utf8(bytes) {
-                Ok(text) => reader.record.push_raw_text(field, text),
-                Err(_) => Err((IssueKind::InvalidValue, "not valid utf-8".to_owned())),
-            };
-            if let Err((kind, message)) = pushed {
-                refused = true;
-                let issue = reader.field_issue(Severity::Error, field, kind, message);
-                reader.issue(issue);
-            }
-        }
-        if place.lend {
-            std::mem::swap(&mut reader.record.row, &mut row);
-            reader.record.in_row = true;
-        } else {
-            for &(col, name) in &others {
-                // Columns the rating does not use are kept as sent; bytes that are not UTF-8 read
-                // as U+FFFD rather than refuse a record for a column nobody reads.
-                let text = String::from_utf8_lossy(row.get(col).unwrap_or_default());
-                if let Err((kind, message)) = reader.record.push_other(name, &text) {
-                    refused = true;
-                    let column_name = reader.record.names.get(name as usize).cloned().unwrap_or_default();
-                    reader.issue(LoadIssue::new(Severity::Error, line, kind, message).at_column(col + 1, column_name));
-                }
-            }
-        }
-        reader.finish_record(refused, on_record)?;
-    }
-    Ok(())
 }
 
 // ---- the pipeline ----
 
-/// Rows split by the worker, handed over together.
+/// A record made by the worker, with where its fields are, the issues found making it and what
+/// they mean for it.
+struct Made {
+    record: CallRecord,
+    places: [Place; 11],
+    issues: Vec<LoadIssue>,
+    outcome: Outcome,
+}
+
+/// Records made by the worker, handed over together.
 struct Batch {
-    rows: Vec<csv::ByteRecord>,
-    places: Vec<RowPlace>,
-    /// Rows filled, from the start of `rows`.
+    made: Vec<Made>,
+    /// Records made, from the start of `made`.
     len: usize,
     /// What ended the input after these rows: `Some(None)` its end, `Some(Some(e))` an error.
     end: Option<Option<csv::Error>>,
@@ -258,9 +344,9 @@ struct Batch {
 
 /// What the worker sends the reading thread.
 enum FromWorker {
-    /// The header row, or why there is none.
-    Header(Result<csv::ByteRecord>),
-    /// Rows.
+    /// The layout of the input, from its header, or why there is none.
+    Header(Result<Layout>),
+    /// Records.
     Batch(Batch),
     /// A chunk of input bytes read through, to be filled again.
     Chunk(Chunk),
@@ -317,8 +403,13 @@ impl Read for Chunks {
     }
 }
 
-/// The worker: splits the chunks it receives into rows, in batches.
-fn split_rows(chunks: Receiver<std::io::Result<Chunk>>, to_reader: Sender<FromWorker>, recycled: Receiver<Batch>) {
+/// The worker: splits the chunks it receives into rows and makes them records, in batches.
+fn make_records(
+    index: usize,
+    chunks: Receiver<std::io::Result<Chunk>>,
+    to_reader: Sender<FromWorker>,
+    recycled: Receiver<Batch>,
+) {
     let input = Chunks {
         from_reader: chunks,
         to_reader: to_reader.clone(),
@@ -326,17 +417,21 @@ fn split_rows(chunks: Receiver<std::io::Result<Chunk>>, to_reader: Sender<FromWo
         at: 0,
     };
     let mut header = csv::ByteRecord::new();
-    let mut rdr = match open_with_header(input, &mut header, SOURCE) {
-        Ok(rdr) => rdr,
+    let layout = open_with_header(input, &mut header, SOURCE)
+        .map_err(|e| in_input(e, index))
+        .and_then(|rdr| Ok((rdr, Layout::new(header, index)?)));
+    let (mut rdr, layout) = match layout {
+        Ok(both) => both,
         Err(e) => {
             let _ = to_reader.send(FromWorker::Header(Err(e)));
             return;
         }
     };
-    let header_len = header.len();
-    if to_reader.send(FromWorker::Header(Ok(header))).is_err() {
+    if to_reader.send(FromWorker::Header(Ok(layout.clone()))).is_err() {
         return;
     }
+    let header_len = layout.header.len();
+    let mut row = csv::ByteRecord::new();
     let mut made = 0usize;
     loop {
         let mut batch = match recycled.try_recv() {
@@ -344,8 +439,7 @@ fn split_rows(chunks: Receiver<std::io::Result<Chunk>>, to_reader: Sender<FromWo
             Err(TryRecvError::Empty) if made < BATCHES => {
                 made += 1;
                 Batch {
-                    rows: Vec::with_capacity(BATCH_ROWS),
-                    places: Vec::with_capacity(BATCH_ROWS),
+                    made: Vec::with_capacity(BATCH_ROWS),
                     len: 0,
                     end: None,
                 }
@@ -358,24 +452,35 @@ fn split_rows(chunks: Receiver<std::io::Result<Chunk>>, to_reader: Sender<FromWo
         batch.len = 0;
         batch.end = None;
         while batch.len < BATCH_ROWS {
-            if batch.rows.len() == batch.len {
-                batch.rows.push(csv::ByteRecord::new());
-                batch.places.push(RowPlace::default());
+            if batch.made.len() == batch.len {
+                let mut record = CallRecord::default();
+                layout.name(&mut record);
+                batch.made.push(Made {
+                    record,
+                    places: [Place::default(); 11],
+                    issues: Vec::new(),
+                    outcome: Outcome::default(),
+                });
             }
-            let Some(row) = batch.rows.get_mut(batch.len) else {
+            let Some(made) = batch.made.get_mut(batch.len) else {
                 break;
             };
-            match rdr.read_byte_record(row) {
+            match rdr.read_byte_record(&mut row) {
                 Ok(true) => {
-                    let line = record_line(&mut rdr, row);
-                    let cut = row.len() != header_len && is_cut_row(&rdr, row, header_len);
-                    if let Some(place) = batch.places.get_mut(batch.len) {
-                        *place = RowPlace {
-                            line,
-                            cut,
-                            lend: can_lend(row),
-                        };
-                    }
+                    let place = RowPlace {
+                        line: record_line(&mut rdr, &row),
+                        cut: row.len() != header_len && is_cut_row(&rdr, &row, header_len),
+                        lend: can_lend(&row),
+                    };
+                    made.issues.clear();
+                    made.outcome = make_record(
+                        &layout,
+                        &mut row,
+                        place,
+                        &mut made.record,
+                        &mut made.places,
+                        &mut made.issues,
+                    );
                     batch.len += 1;
                 }
                 Ok(false) => {
@@ -396,7 +501,7 @@ fn split_rows(chunks: Receiver<std::io::Result<Chunk>>, to_reader: Sender<FromWo
 }
 
 /// The reading thread's end of the pipeline: it reads the input into chunks for the worker and
-/// takes the rows the worker splits, in order.
+/// takes the records the worker makes, in order.
 struct Pipeline<R: Read> {
     input: R,
     /// `None` once the input is read through (or failed).
@@ -404,10 +509,6 @@ struct Pipeline<R: Read> {
     free: Vec<Chunk>,
     chunks_made: usize,
     from_worker: Receiver<FromWorker>,
-    recycle: Sender<Batch>,
-    batch: Option<Batch>,
-    /// The next row of `batch`.
-    at: usize,
 }
 
 impl<R: Read> Pipeline<R> {
@@ -461,39 +562,6 @@ impl<R: Read> Pipeline<R> {
             match message {
                 FromWorker::Chunk(chunk) => self.free.push(chunk),
                 other => return Some(other),
-            }
-        }
-    }
-}
-
-impl<R: Read> Rows for Pipeline<R> {
-    fn next_row(&mut self, row: &mut csv::ByteRecord) -> std::result::Result<Option<RowPlace>, csv::Error> {
-        loop {
-            if let Some(batch) = &mut self.batch {
-                if self.at < batch.len {
-                    let place = batch.places.get(self.at).copied().unwrap_or_default();
-                    if let Some(next) = batch.rows.get_mut(self.at) {
-                        std::mem::swap(next, row);
-                    }
-                    self.at += 1;
-                    return Ok(Some(place));
-                }
-                match batch.end.take() {
-                    Some(None) => return Ok(None),
-                    Some(Some(e)) => return Err(e),
-                    None => {}
-                }
-            }
-            if let Some(batch) = self.batch.take() {
-                // The worker may have ended: the batch is then of no use.
-                let _ = self.recycle.send(batch);
-            }
-            self.at = 0;
-            match self.message() {
-                Some(FromWorker::Batch(batch)) => self.batch = Some(batch),
-                // The worker ended without saying why: it cannot, as it ends only after its last
-                // batch or on a closed channel; read it as an I/O failure rather than an end.
-                _ => return Err(csv::Error::from(pipeline_gone())),
             }
         }
     }

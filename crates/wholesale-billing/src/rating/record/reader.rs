@@ -333,24 +333,7 @@ impl CdrReader {
         kind: IssueKind,
         message: String,
     ) -> LoadIssue {
-        let place = self.places[field.index()];
-        let origin = self.record.origin;
-        let line = if place.line > 0 { place.line } else { origin.line };
-        let mut issue = LoadIssue::new(severity, line, kind, message);
-        if let Some(item) = origin.item {
-            issue.column = place.column;
-            let key = place
-                .key
-                .and_then(|k| self.record.names.get(k as usize))
-                .map_or(field.name(), String::as_str);
-            issue = issue.at_path(format!("items[{item}].{key}"));
-        } else {
-            match place.column {
-                Some(column) => issue = issue.at_column(column, field.name()),
-                None => issue.field = Some(field.name().to_owned()),
-            }
-        }
-        issue
+        field_issue_at(&self.record, &self.places, severity, field, kind, message)
     }
 
     /// The record in `self.record` is filled: parse it, handle duplicates, pass it on.
@@ -362,7 +345,6 @@ impl CdrReader {
         refused: bool,
         on_record: &mut dyn FnMut(&CallRecord) -> Result<()>,
     ) -> Result<()> {
-        self.diagnostics.records_read += 1;
         let mut pending = std::mem::take(&mut self.pending);
         pending.clear();
         let ok = self.record.parse_fields(|field, e| pending.push((field, e)));
@@ -371,7 +353,14 @@ impl CdrReader {
             self.issue(issue);
         }
         self.pending = pending;
-        if !ok || refused {
+        self.accept(ok && !refused, on_record)
+    }
+
+    /// The record in `self.record` is parsed, its value issues noted: count it, and unless
+    /// `valid` is false (a value refused), handle duplicates and pass it on.
+    pub(crate) fn accept(&mut self, valid: bool, on_record: &mut dyn FnMut(&CallRecord) -> Result<()>) -> Result<()> {
+        self.diagnostics.records_read += 1;
+        if !valid {
             self.diagnostics.records_rejected += 1;
             return Ok(());
         }
@@ -418,6 +407,35 @@ impl CdrReader {
         self.record.clear(origin);
         self.places = [Place::default(); 11];
     }
+}
+
+/// The issue about a known field of `record`, where `places` say that field is.
+pub(crate) fn field_issue_at(
+    record: &CallRecord,
+    places: &[Place; 11],
+    severity: Severity,
+    field: CdrField,
+    kind: IssueKind,
+    message: String,
+) -> LoadIssue {
+    let place = places[field.index()];
+    let origin = record.origin;
+    let line = if place.line > 0 { place.line } else { origin.line };
+    let mut issue = LoadIssue::new(severity, line, kind, message);
+    if let Some(item) = origin.item {
+        issue.column = place.column;
+        let key = place
+            .key
+            .and_then(|k| record.names.get(k as usize))
+            .map_or(field.name(), String::as_str);
+        issue = issue.at_path(format!("items[{item}].{key}"));
+    } else {
+        match place.column {
+            Some(column) => issue = issue.at_column(column, field.name()),
+            None => issue.field = Some(field.name().to_owned()),
+        }
+    }
+    issue
 }
 
 /// Reads every input as one stream with a [`CdrReader`], each in the format its first bytes tell.
