@@ -51,6 +51,10 @@ use spill::{NONE_U16, NONE_U32, SpillRow};
 /// What the engine names in its errors.
 const CONTEXT: &str = "the rating spill";
 
+/// The buffer of the spill (written, then read back) and of the rated CSV: 1 MiB, so that a
+/// month of millions of rows takes few system calls.
+pub(crate) const IO_BUFFER_BYTES: usize = 1 << 20;
+
 /// Allowance candidates per chunk (2 MiB).
 const CANDIDATE_CHUNK: usize = 1 << 16;
 
@@ -252,7 +256,7 @@ impl<'a, S: Read + Write + Seek> Rating<'a, S> {
             threads: self.threads,
             pools: pools.by_customer(&directory),
             directory,
-            spill: BufWriter::with_capacity(1 << 16, self.spill),
+            spill: BufWriter::with_capacity(IO_BUFFER_BYTES, self.spill),
             bytes: Vec::new(),
             row: SpillRow::default(),
             candidates: Vec::new(),
@@ -543,7 +547,7 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
         let tied = allowance::tied_ordinals(&candidates);
         if !tied.is_empty() {
             spill.seek(SeekFrom::Start(0)).map_err(io("rewinding"))?;
-            let mut input = BufReader::with_capacity(1 << 16, &mut spill);
+            let mut input = BufReader::with_capacity(IO_BUFFER_BYTES, &mut spill);
             let mut row = SpillRow::default();
             let mut ordinal = 0u32;
             while row.decode(&mut input).map_err(io("reading"))? {
@@ -558,7 +562,7 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
         drop(candidates);
         // Phase 2b: the rows in input order, formatted here or by a second thread.
         spill.seek(SeekFrom::Start(0)).map_err(io("rewinding"))?;
-        let mut input = BufReader::with_capacity(1 << 16, &mut spill);
+        let mut input = BufReader::with_capacity(IO_BUFFER_BYTES, &mut spill);
         let mut counts = counts;
         let decimals = tariff.rating_decimals();
         let format = Format {

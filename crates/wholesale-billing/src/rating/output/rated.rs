@@ -96,7 +96,9 @@ impl<W: Write> RatedWriter<W> {
     /// # Errors
     /// [`Error::Io`](crate::Error::Io) when writing fails.
     pub fn new(out: W) -> Result<Self> {
-        let mut csv = csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(out);
+        let mut csv = csv::WriterBuilder::new()
+            .buffer_capacity(crate::rating::engine::IO_BUFFER_BYTES)
+            .from_writer(out);
         csv.write_record(RatedColumn::ALL.iter().map(|c| c.as_str()))
             .map_err(|e| csv_write_error(CONTEXT, e))?;
         Ok(RatedWriter {

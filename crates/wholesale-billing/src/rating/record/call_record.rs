@@ -179,6 +179,8 @@ pub struct CallRecord {
     pub(crate) row_others: Vec<(usize, u32)>,
     /// Whether the other columns are those of `row` (else those of `other`).
     pub(crate) in_row: bool,
+    /// [`CallRecord::content_fingerprint`], when the reader computed it (on its worker thread).
+    pub(crate) fingerprint: Option<u64>,
 }
 
 impl CallRecord {
@@ -398,7 +400,27 @@ impl CallRecord {
         self.raw = [RawValue::Absent; 11];
         self.other.clear();
         self.in_row = false;
+        self.fingerprint = None;
         self.origin = origin;
+    }
+
+    /// The 64-bit fingerprint (XXH3) of the fields of SPEC §7.1 other than `Report ID`, after
+    /// parsing: what tells an identical duplicate from a conflicting one. `scratch` is reused.
+    pub(crate) fn content_fingerprint(&self, scratch: &mut Vec<u8>) -> u64 {
+        let f = self.fields();
+        let b = scratch;
+        b.clear();
+        b.extend_from_slice(&f.start_time.as_nanos().to_le_bytes());
+        b.extend_from_slice(&f.duration.to_le_bytes());
+        b.push(f.direction as u8);
+        b.push(f.call_type as u8);
+        b.push(u8::from(f.answered));
+        b.extend_from_slice(&f.site_timezone.to_le_bytes());
+        for text in [f.called_number, f.calling_number, f.org_uuid, f.user_uuid] {
+            b.extend_from_slice(&(text.len() as u64).to_le_bytes());
+            b.extend_from_slice(text.as_bytes());
+        }
+        xxhash_rust::xxh3::xxh3_64(b)
     }
 
     /// Appends `text` to the record's text and returns its span.

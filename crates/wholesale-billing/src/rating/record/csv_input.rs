@@ -23,7 +23,7 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// [`BATCHES`], what bounds the pipeline's memory (4 MiB of bytes and 4 batches of rows).
 const CHUNKS: usize = 4;
 /// Rows handed over at a time.
-const BATCH_ROWS: usize = 2048;
+const BATCH_ROWS: usize = 1024;
 /// Batches in flight.
 const BATCHES: usize = 4;
 
@@ -282,7 +282,8 @@ pub(super) fn read_csv<R: Read>(
         let (chunks_tx, chunks_rx) = channel::<std::io::Result<Chunk>>();
         let (to_reader, from_worker) = channel::<FromWorker>();
         let (recycle_tx, recycle_rx) = channel::<Batch>();
-        scope.spawn(move || make_records(index, chunks_rx, to_reader, recycle_rx));
+        let fingerprints = reader.options.deduplicate;
+        scope.spawn(move || make_records(index, fingerprints, chunks_rx, to_reader, recycle_rx));
         let mut pipeline = Pipeline {
             input,
             chunks: Some(chunks_tx),
@@ -309,6 +310,10 @@ pub(super) fn read_csv<R: Read>(
             };
             for made in batch.made.iter_mut().take(batch.len) {
                 std::mem::swap(&mut made.record, &mut reader.record);
+                // The names of the other columns stay with the reader's record: one copy, not
+                // one a record in flight.
+                std::mem::swap(&mut made.record.names, &mut reader.record.names);
+                std::mem::swap(&mut made.record.row_others, &mut reader.record.row_others);
                 reader.places = made.places;
                 deliver(reader, made.outcome, &mut made.issues, on_record)?;
             }
@@ -403,9 +408,11 @@ impl Read for Chunks {
     }
 }
 
-/// The worker: splits the chunks it receives into rows and makes them records, in batches.
+/// The worker: splits the chunks it receives into rows and makes them records, in batches (with
+/// their fingerprints when `fingerprints`, to spare the reading thread's deduplicator the work).
 fn make_records(
     index: usize,
+    fingerprints: bool,
     chunks: Receiver<std::io::Result<Chunk>>,
     to_reader: Sender<FromWorker>,
     recycled: Receiver<Batch>,
@@ -432,6 +439,7 @@ fn make_records(
     }
     let header_len = layout.header.len();
     let mut row = csv::ByteRecord::new();
+    let mut scratch = Vec::new();
     let mut made = 0usize;
     loop {
         let mut batch = match recycled.try_recv() {
@@ -453,10 +461,9 @@ fn make_records(
         batch.end = None;
         while batch.len < BATCH_ROWS {
             if batch.made.len() == batch.len {
-                let mut record = CallRecord::default();
-                layout.name(&mut record);
+                // Without the names of the other columns: they stay with the reader's record.
                 batch.made.push(Made {
-                    record,
+                    record: CallRecord::default(),
                     places: [Place::default(); 11],
                     issues: Vec::new(),
                     outcome: Outcome::default(),
@@ -481,6 +488,9 @@ fn make_records(
                         &mut made.places,
                         &mut made.issues,
                     );
+                    if fingerprints && matches!(made.outcome, Outcome::Parsed { valid: true }) {
+                        made.record.fingerprint = Some(made.record.content_fingerprint(&mut scratch));
+                    }
                     batch.len += 1;
                 }
                 Ok(false) => {

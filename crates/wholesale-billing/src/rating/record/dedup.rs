@@ -280,22 +280,13 @@ impl Deduplicator {
         Ok(DuplicateCheck::New)
     }
 
-    /// The 64-bit fingerprint of the fields of SPEC §7.1 other than `Report ID`, after parsing.
+    /// The fingerprint of `record` ([`CallRecord::content_fingerprint`]), as the reader that made
+    /// it computed it when it did.
     fn fingerprint(&mut self, record: &CallRecord) -> u64 {
-        let f = record.fields();
-        let b = &mut self.scratch;
-        b.clear();
-        b.extend_from_slice(&f.start_time.as_nanos().to_le_bytes());
-        b.extend_from_slice(&f.duration.to_le_bytes());
-        b.push(f.direction as u8);
-        b.push(f.call_type as u8);
-        b.push(u8::from(f.answered));
-        b.extend_from_slice(&f.site_timezone.to_le_bytes());
-        for text in [f.called_number, f.calling_number, f.org_uuid, f.user_uuid] {
-            b.extend_from_slice(&(text.len() as u64).to_le_bytes());
-            b.extend_from_slice(text.as_bytes());
+        match record.fingerprint {
+            Some(fingerprint) => fingerprint,
+            None => record.content_fingerprint(&mut self.scratch),
         }
-        xxhash_rust::xxh3::xxh3_64(b)
     }
 }
 
