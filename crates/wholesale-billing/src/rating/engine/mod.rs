@@ -51,9 +51,10 @@ use spill::{NONE_U16, NONE_U32, SpillRow};
 /// What the engine names in its errors.
 const CONTEXT: &str = "the rating spill";
 
-/// The buffer of the spill (written, then read back) and of the rated CSV: 1 MiB, so that a
-/// month of millions of rows takes few system calls.
-pub(crate) const IO_BUFFER_BYTES: usize = 1 << 20;
+/// The buffer of the spill (written, then read back) and of the rated CSV: 64 KiB. Measured on
+/// a month of 10 million records: 1 MiB made fewer system calls but cost 5 s more of system time
+/// (8.8 s against 3.5 s), copies through a buffer that no longer fits in the L2 cache.
+pub(crate) const IO_BUFFER_BYTES: usize = 1 << 16;
 
 /// Allowance candidates per chunk (2 MiB).
 const CANDIDATE_CHUNK: usize = 1 << 16;

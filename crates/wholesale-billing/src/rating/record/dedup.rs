@@ -224,8 +224,11 @@ impl Deduplicator {
         let fingerprint = self.fingerprint(record);
         let hash = self.hash_id(interned, key);
         let found = self.index.find(hash, |&i| {
-            self.entry(i)
-                .is_some_and(|e| ((e.origin() & INTERNED != 0) == interned) && self.id_bytes(e) == key)
+            self.entry(i).is_some_and(|e| match &uuid {
+                // A UUID's 16 bytes compared as an array: two words, no call to `memcmp`.
+                Some(bytes) => e.origin() & INTERNED == 0 && e.id == *bytes,
+                None => e.origin() & INTERNED != 0 && self.id_bytes(e) == key,
+            })
         });
         if let Some(&i) = found
             && let Some(entry) = self.entry(i)
