@@ -217,9 +217,9 @@ impl CdrReader {
     }
 
     /// The threads that read a CSV input (default: the machine's available parallelism). With
-    /// two or more, one thread splits the input into rows while the calling thread parses their
-    /// values, removes duplicates and calls the consumer: the same records in the same order, the
-    /// same issues, as with one. JSON inputs are read by the calling thread alone. 0 counts as 1.
+    /// two or more, one thread splits the input into rows and makes them records (their values
+    /// put and parsed, in batches) while the calling thread removes duplicates and calls the
+    /// consumer: the same records in the same order, the same issues, as with one. JSON inputs are read by the calling thread alone. 0 counts as 1.
     ///
     /// ```
     /// use wholesale_billing::{CdrReadOptions, CdrReader};
