@@ -2,42 +2,18 @@
 //! the summary against the rated records, strict and lenient reads, duplicates across files.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+use common::wbill;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use wholesale_billing::Decimal;
 
-fn wbill(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wbill"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("wbill runs")
-}
-
 /// A small month of calls in `dir`: events.csv, org.toml, cdrs.csv, tariff.toml, prefixes.csv.
 fn month(dir: &Path) {
-    let args = [
-        "gen",
-        "--seed",
-        "5",
-        "--customers",
-        "12",
-        "--subscribers",
-        "150",
-        "--month",
-        "2024-05",
-        "--cdrs",
-        "--calls-per-subscriber",
-        "20",
-        "--prefixes",
-        "300",
-        "--out-dir",
-        "m",
-    ];
-    let out = wbill(&args, dir);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    common::calls_month(dir);
 }
 
 /// Runs `wbill cdr rate` on the month with `cdrs` and `extra` options.

@@ -2,16 +2,8 @@
 //! two, and 0 refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn wbill(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wbill"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("wbill runs")
-}
+mod common;
+use common::wbill;
 
 #[test]
 fn one_thread_and_two_write_the_same_bytes() {

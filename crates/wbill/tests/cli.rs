@@ -1,16 +1,11 @@
 //! End-to-end tests of the `wbill` binary: exact report output, located errors, exit codes, help.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+use common::wbill;
+
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn wbill(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wbill"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("wbill runs")
-}
 
 const ORG: &str = r#"
 [partner]

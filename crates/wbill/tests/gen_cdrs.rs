@@ -2,16 +2,11 @@
 //! events unchanged, determinism, both formats, and the options that need `--cdrs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+use common::wbill;
 
-fn wbill(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wbill"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("wbill runs")
-}
+use std::path::Path;
+use std::process::Output;
 
 fn gen_into(dir: &Path, out: &str, extra: &[&str]) -> Output {
     let mut args = vec![

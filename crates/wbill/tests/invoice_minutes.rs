@@ -3,42 +3,18 @@
 //! is price − cost, a currency mismatch is refused, and a run without --cdrs is unchanged.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+use common::wbill;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use wholesale_billing::Decimal;
 
-fn wbill(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wbill"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("wbill runs")
-}
-
 /// A small month with calls in `dir/m`, and a price book with prices for the sub-partners.
 fn month(dir: &Path) {
-    let args = [
-        "gen",
-        "--seed",
-        "5",
-        "--customers",
-        "12",
-        "--subscribers",
-        "150",
-        "--month",
-        "2024-05",
-        "--cdrs",
-        "--calls-per-subscriber",
-        "20",
-        "--prefixes",
-        "300",
-        "--out-dir",
-        "m",
-    ];
-    let out = wbill(&args, dir);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    common::calls_month(dir);
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
     let mut book = std::fs::read_to_string(demo.join("prices.toml")).unwrap();
     let org = std::fs::read_to_string(dir.join("m/org.toml")).unwrap();

@@ -2,16 +2,10 @@
 //! core's tariff tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+use common::wbill;
 
-fn wbill(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wbill"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("wbill runs")
-}
+use std::path::Path;
 
 /// A directory with the example tariff (TOML and JSON) and its prefix table.
 fn fixture() -> tempfile::TempDir {

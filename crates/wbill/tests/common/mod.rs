@@ -1,0 +1,40 @@
+//! What the end-to-end tests of `wbill` share: running the binary, and the small generated month
+//! of calls the minutes tests rate.
+#![allow(dead_code, clippy::expect_used)] // each test binary uses its own part
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs the `wbill` binary under test with `args` in `dir`.
+pub fn wbill(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wbill"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("wbill runs")
+}
+
+/// A small month with calls in `dir/m` (`wbill gen --seed 5`, 12 customers, 150 subscribers, 20
+/// calls each, a 300-prefix tariff): events.csv, org.toml, cdrs.csv, the price and cost tariffs.
+pub fn calls_month(dir: &Path) {
+    let args = [
+        "gen",
+        "--seed",
+        "5",
+        "--customers",
+        "12",
+        "--subscribers",
+        "150",
+        "--month",
+        "2024-05",
+        "--cdrs",
+        "--calls-per-subscriber",
+        "20",
+        "--prefixes",
+        "300",
+        "--out-dir",
+        "m",
+    ];
+    let out = wbill(&args, dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
