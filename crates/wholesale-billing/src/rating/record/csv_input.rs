@@ -10,12 +10,13 @@
 use std::io::Read;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 
-use crate::csvutil::{csv_error, find_columns_at, is_cut_row, open_with_header, record_line};
+use crate::csvutil::{csv_error, find_columns_at, header_error, is_cut_row, open_with_header, record_line};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 
 use super::call_record::{CallRecord, RecordOrigin};
 use super::field::CdrField;
 use super::reader::{CdrReader, Place, SOURCE, field_issue_at};
+use super::split::{RowAt, RowSplitter, Split};
 
 /// Bytes read from the input at a time by a pipeline.
 const CHUNK_BYTES: usize = 1 << 20;
@@ -364,12 +365,11 @@ fn pipeline_gone() -> std::io::Error {
 }
 
 /// The input bytes as the worker sees them: chunks received from the reading thread, each given
-/// back once read through.
+/// back once its bytes are in the splitter.
 struct Chunks {
     from_reader: Receiver<std::io::Result<Chunk>>,
     to_reader: Sender<FromWorker>,
-    current: Chunk,
-    at: usize,
+    splitter: RowSplitter,
 }
 
 /// A buffer of [`CHUNK_BYTES`] and how many of its bytes were read into.
@@ -379,30 +379,24 @@ struct Chunk {
     len: usize,
 }
 
-impl Read for Chunks {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+impl Chunks {
+    /// Reads the next row into `row`: `Ok(None)` at the end of the input.
+    fn next_row(&mut self, row: &mut csv::ByteRecord) -> std::io::Result<Option<RowAt>> {
         loop {
-            if let Some(rest) = self.current.buffer.get(self.at..self.current.len)
-                && !rest.is_empty()
-            {
-                let n = rest.len().min(buf.len());
-                buf.get_mut(..n)
-                    .ok_or_else(pipeline_gone)?
-                    .copy_from_slice(rest.get(..n).ok_or_else(pipeline_gone)?);
-                self.at += n;
-                return Ok(n);
-            }
-            if self.current.buffer.capacity() > 0 {
-                let chunk = std::mem::take(&mut self.current);
-                // The reading thread may have stopped: the chunk is then of no use.
-                let _ = self.to_reader.send(FromWorker::Chunk(chunk));
-            }
-            self.at = 0;
-            match self.from_reader.recv() {
-                Ok(Ok(chunk)) => self.current = chunk,
-                Ok(Err(e)) => return Err(e),
-                // The end of the input: the reading thread closed the channel.
-                Err(_) => return Ok(0),
+            match self.splitter.next_row(row) {
+                Split::Row(at) => return Ok(Some(at)),
+                Split::End => return Ok(None),
+                Split::NeedMore => match self.from_reader.recv() {
+                    Ok(Ok(chunk)) => {
+                        self.splitter
+                            .feed(chunk.buffer.get(..chunk.len).ok_or_else(pipeline_gone)?);
+                        // The reading thread may have stopped: the chunk is then of no use.
+                        let _ = self.to_reader.send(FromWorker::Chunk(chunk));
+                    }
+                    Ok(Err(e)) => return Err(e),
+                    // The end of the input: the reading thread closed the channel.
+                    Err(_) => self.splitter.finish(),
+                },
             }
         }
     }
@@ -417,17 +411,19 @@ fn make_records(
     to_reader: Sender<FromWorker>,
     recycled: Receiver<Batch>,
 ) {
-    let input = Chunks {
+    let mut input = Chunks {
         from_reader: chunks,
         to_reader: to_reader.clone(),
-        current: Chunk::default(),
-        at: 0,
+        splitter: RowSplitter::new(),
     };
     let mut header = csv::ByteRecord::new();
-    let layout = open_with_header(input, &mut header, SOURCE)
-        .map_err(|e| in_input(e, index))
-        .and_then(|rdr| Ok((rdr, Layout::new(header, index)?)));
-    let (mut rdr, layout) = match layout {
+    let layout = match input.next_row(&mut header) {
+        Ok(Some(_)) => Layout::new(header, index),
+        Ok(None) => Err(header_error(SOURCE, "empty file: no header row".into())),
+        Err(e) => Err(csv_error(SOURCE, csv::Error::from(e))),
+    }
+    .map_err(|e| in_input(e, index));
+    let layout = match layout {
         Ok(both) => both,
         Err(e) => {
             let _ = to_reader.send(FromWorker::Header(Err(e)));
@@ -472,11 +468,11 @@ fn make_records(
             let Some(made) = batch.made.get_mut(batch.len) else {
                 break;
             };
-            match rdr.read_byte_record(&mut row) {
-                Ok(true) => {
+            match input.next_row(&mut row) {
+                Ok(Some(at)) => {
                     let place = RowPlace {
-                        line: record_line(&mut rdr, &row),
-                        cut: row.len() != header_len && is_cut_row(&rdr, &row, header_len),
+                        line: at.line,
+                        cut: row.len() < header_len && at.ends_input,
                         lend: can_lend(&row),
                     };
                     made.issues.clear();
@@ -493,12 +489,12 @@ fn make_records(
                     }
                     batch.len += 1;
                 }
-                Ok(false) => {
+                Ok(None) => {
                     batch.end = Some(None);
                     break;
                 }
                 Err(e) => {
-                    batch.end = Some(Some(e));
+                    batch.end = Some(Some(csv::Error::from(e)));
                     break;
                 }
             }
