@@ -6,6 +6,47 @@
 //! the `csv` crate's state machine is at the start of a record, as it is at the start of the
 //! input, so a reader started there reads what the reader of the whole input would.
 
+/// A row's bytes and where each of its fields is in them: as a row without quotes is written
+/// (commas and all, copied at once), or, for a row read by the `csv` crate, its unquoted fields
+/// one after another.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Row {
+    bytes: Vec<u8>,
+    /// The start and end of each field in `bytes`.
+    bounds: Vec<(usize, usize)>,
+}
+
+impl Row {
+    /// Its number of fields.
+    pub(crate) fn len(&self) -> usize {
+        self.bounds.len()
+    }
+
+    /// Field `index` (0-based), if there is one.
+    pub(crate) fn get(&self, index: usize) -> Option<&[u8]> {
+        let &(start, end) = self.bounds.get(index)?;
+        self.bytes.get(start..end)
+    }
+
+    /// Its bytes: those of its fields, in order, with or without the commas between them (which
+    /// are ASCII, so the bytes are valid UTF-8 only when every field is).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Becomes the row the `csv` crate read.
+    fn copy_csv(&mut self, record: &csv::ByteRecord) {
+        self.bytes.clear();
+        self.bounds.clear();
+        self.bytes.extend_from_slice(record.as_slice());
+        let mut start = 0;
+        for field in record {
+            self.bounds.push((start, start + field.len()));
+            start += field.len();
+        }
+    }
+}
+
 /// Where a row was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct RowAt {
@@ -41,6 +82,8 @@ pub(super) struct RowSplitter {
     /// ran to the end of the bytes at hand, so may go on): doubling it keeps a long quoted row
     /// from being read over and over.
     wait_beyond: usize,
+    /// The row the `csv` way read.
+    scratch: csv::ByteRecord,
 }
 
 impl RowSplitter {
@@ -68,7 +111,7 @@ impl RowSplitter {
 
     /// Reads the next row into `row`, as the `csv` crate (flexible, no header, default
     /// dialect) would read it.
-    pub(super) fn next_row(&mut self, row: &mut csv::ByteRecord) -> Split {
+    pub(super) fn next_row(&mut self, row: &mut Row) -> Split {
         loop {
             let rest = self.buffer.get(self.at..).unwrap_or_default();
             if rest.is_empty() {
@@ -86,13 +129,15 @@ impl RowSplitter {
                             // A blank line: the `csv` crate skips it.
                             continue;
                         }
-                        row.clear();
+                        row.bytes.clear();
+                        row.bytes.extend_from_slice(text);
+                        row.bounds.clear();
                         let mut from = 0;
                         for_each_comma(text, |comma| {
-                            row.push_field(text.get(from..comma).unwrap_or_default());
+                            row.bounds.push((from, comma));
                             from = comma + 1;
                         });
-                        row.push_field(text.get(from..).unwrap_or_default());
+                        row.bounds.push((from, text.len()));
                         self.wait_beyond = 0;
                         return Split::Row(RowAt {
                             line,
@@ -115,7 +160,7 @@ impl RowSplitter {
 
     /// Reads the next row the `csv` crate's way; `None` when the bytes at hand were only line
     /// breaks, now passed.
-    fn csv_row(&mut self, row: &mut csv::ByteRecord) -> Option<Split> {
+    fn csv_row(&mut self, row: &mut Row) -> Option<Split> {
         let rest = self.buffer.get(self.at..).unwrap_or_default();
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -123,7 +168,7 @@ impl RowSplitter {
             .from_reader(rest);
         // Reading a slice fails in no way a flexible reader of bytes reports: read a failure as
         // the end of the bytes at hand.
-        let read = rdr.read_byte_record(row).unwrap_or(false);
+        let read = rdr.read_byte_record(&mut self.scratch).unwrap_or(false);
         let used = usize::try_from(rdr.position().byte())
             .unwrap_or(rest.len())
             .min(rest.len());
@@ -138,6 +183,7 @@ impl RowSplitter {
             self.wait_beyond = rest.len().saturating_mul(2);
             return Some(Split::NeedMore);
         }
+        row.copy_csv(&self.scratch);
         let first = rest.iter().position(|b| !matches!(b, b'\r' | b'\n')).unwrap_or(0);
         let line = self.line + newlines(rest.get(..first).unwrap_or_default());
         let ends_input = used == rest.len() && !matches!(rest.last(), None | Some(b'\r' | b'\n'));
@@ -208,10 +254,13 @@ mod tests {
         let mut splitter = RowSplitter::new();
         let mut pieces = input.chunks(piece.max(1));
         let mut rows = Vec::new();
-        let mut row = csv::ByteRecord::new();
+        let mut row = Row::default();
         loop {
             match splitter.next_row(&mut row) {
-                Split::Row(at) => rows.push((row.iter().map(<[u8]>::to_vec).collect(), at)),
+                Split::Row(at) => {
+                    let fields = (0..row.len()).map(|i| row.get(i).unwrap_or_default().to_vec());
+                    rows.push((fields.collect(), at));
+                }
                 Split::NeedMore => match pieces.next() {
                     Some(bytes) => splitter.feed(bytes),
                     None => splitter.finish(),
