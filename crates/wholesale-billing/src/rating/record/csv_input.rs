@@ -2,7 +2,8 @@
 //!
 //! Each row is made a record by [`make_record`], which needs nothing shared: on the reading
 //! thread itself, or, with two threads or more, on the worker thread of a [`Pipeline`], which
-//! splits the bytes into rows (the `csv` crate's state machine, quotes and all), puts and parses
+//! splits the bytes into rows (a [`RowSplitter`]: rows without quotes cut at their commas, any
+//! other read by the `csv` crate, so quotes and all read as it reads them), puts and parses
 //! their values and hands whole batches of records over, while the reading thread only notes
 //! their issues, removes duplicates and hands them on. Either way the records, their lines and
 //! every issue come in input order, so both read the same records and report the same issues.
@@ -10,12 +11,13 @@
 use std::io::Read;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 
-use crate::csvutil::{csv_error, find_columns_at, is_cut_row, open_with_header, record_line};
+use crate::csvutil::{csv_error, find_columns_at, header_error};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 
 use super::call_record::{CallRecord, RecordOrigin};
 use super::field::CdrField;
 use super::reader::{CdrReader, Place, SOURCE, field_issue_at};
+use super::split::{Row, RowAt, RowSplitter, Split};
 
 /// Bytes read from the input at a time by a pipeline.
 const CHUNK_BYTES: usize = 1 << 20;
@@ -40,7 +42,7 @@ fn in_input(e: Error, input: usize) -> Error {
 
 /// The name of column `index` (0-based) of a header, as written (byte order mark and surrounding
 /// space removed).
-fn header_name(header: &csv::ByteRecord, index: usize) -> String {
+fn header_name(header: &Row, index: usize) -> String {
     let name = String::from_utf8_lossy(header.get(index).unwrap_or_default());
     name.trim_start_matches('\u{feff}').trim().to_owned()
 }
@@ -57,8 +59,8 @@ struct RowPlace {
 }
 
 /// Whether a row can be lent whole (see [`RowPlace::lend`]).
-fn can_lend(row: &csv::ByteRecord) -> bool {
-    let whole = row.as_slice();
+fn can_lend(row: &Row) -> bool {
+    let whole = row.as_bytes();
     u32::try_from(whole.len()).is_ok() && std::str::from_utf8(whole).is_ok()
 }
 
@@ -68,7 +70,7 @@ fn can_lend(row: &csv::ByteRecord) -> bool {
 struct Layout {
     /// The index of the input.
     input: usize,
-    header: csv::ByteRecord,
+    header: Row,
     /// The 1-based column of each known field, by [`CdrField::index`].
     cols: [Option<usize>; 11],
     /// The other columns: (0-based column, index of its name).
@@ -79,10 +81,10 @@ struct Layout {
 
 impl Layout {
     /// The layout of an input of this header.
-    fn new(header: csv::ByteRecord, input: usize) -> Result<Layout> {
+    fn new(header: Row, input: usize) -> Result<Layout> {
         let required = CdrField::REQUIRED.map(CdrField::index);
         let cols: [Option<usize>; 11] = find_columns_at(
-            header.iter(),
+            (0..header.len()).map(|i| header.get(i).unwrap_or_default()),
             1,
             |name| CdrField::from_normalized(name).map(CdrField::index),
             |i| CdrField::ALL.get(i).map_or("", |f| f.name()),
@@ -130,7 +132,7 @@ enum Outcome {
 /// can do it.
 fn make_record(
     layout: &Layout,
-    row: &mut csv::ByteRecord,
+    row: &mut Row,
     place: RowPlace,
     record: &mut CallRecord,
     places: &mut [Place; 11],
@@ -249,22 +251,25 @@ pub(super) fn read_csv<R: Read>(
 ) -> Result<()> {
     let index = reader.input;
     if threads < 2 {
-        let mut header = csv::ByteRecord::new();
-        let mut rdr = open_with_header(input, &mut header, SOURCE).map_err(|e| in_input(e, index))?;
-        let layout = Layout::new(header, index)?;
+        let mut input = Unpiped {
+            input,
+            splitter: RowSplitter::new(),
+            buffer: Vec::new(),
+        };
+        let layout = read_layout(index, |row| input.next_row(row))?;
         layout.name(&mut reader.record);
         let header_len = layout.header.len();
-        let mut row = csv::ByteRecord::new();
+        let mut row = Row::default();
         let mut issues = Vec::new();
         loop {
-            match rdr.read_byte_record(&mut row) {
-                Ok(true) => {}
-                Ok(false) => return Ok(()),
-                Err(e) => return rows_failed(reader, e),
-            }
+            let at = match input.next_row(&mut row) {
+                Ok(Some(at)) => at,
+                Ok(None) => return Ok(()),
+                Err(e) => return rows_failed(reader, csv::Error::from(e)),
+            };
             let place = RowPlace {
-                line: record_line(&mut rdr, &row),
-                cut: row.len() != header_len && is_cut_row(&rdr, &row, header_len),
+                line: at.line,
+                cut: row.len() < header_len && at.ends_input,
                 lend: can_lend(&row),
             };
             let outcome = make_record(
@@ -327,6 +332,51 @@ pub(super) fn read_csv<R: Read>(
     })
 }
 
+/// The layout of an input, from its first row, read by `next_row`.
+fn read_layout(index: usize, next_row: impl FnOnce(&mut Row) -> std::io::Result<Option<RowAt>>) -> Result<Layout> {
+    let mut header = Row::default();
+    match next_row(&mut header) {
+        Ok(Some(_)) => Layout::new(header, index),
+        Ok(None) => Err(header_error(SOURCE, "empty file: no header row".into())),
+        Err(e) => Err(csv_error(SOURCE, csv::Error::from(e))),
+    }
+    .map_err(|e| in_input(e, index))
+}
+
+/// The input read on the reading thread itself, [`CHUNK_BYTES`] at a time.
+struct Unpiped<R: Read> {
+    input: R,
+    splitter: RowSplitter,
+    buffer: Vec<u8>,
+}
+
+impl<R: Read> Unpiped<R> {
+    /// Reads the next row into `row`: `Ok(None)` at the end of the input.
+    fn next_row(&mut self, row: &mut Row) -> std::io::Result<Option<RowAt>> {
+        loop {
+            match self.splitter.next_row(row) {
+                Split::Row(at) => return Ok(Some(at)),
+                Split::End => return Ok(None),
+                Split::NeedMore => {
+                    if self.buffer.len() != CHUNK_BYTES {
+                        self.buffer.resize(CHUNK_BYTES, 0);
+                    }
+                    let read = loop {
+                        match self.input.read(&mut self.buffer) {
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                            other => break other?,
+                        }
+                    };
+                    match self.buffer.get(..read) {
+                        Some([]) | None => self.splitter.finish(),
+                        Some(bytes) => self.splitter.feed(bytes),
+                    }
+                }
+            }
+        }
+    }
+}
+
 // ---- the pipeline ----
 
 /// A record made by the worker, with where its fields are, the issues found making it and what
@@ -350,7 +400,7 @@ struct Batch {
 /// What the worker sends the reading thread.
 enum FromWorker {
     /// The layout of the input, from its header, or why there is none.
-    Header(Result<Layout>),
+    Header(Result<Box<Layout>>),
     /// Records.
     Batch(Batch),
     /// A chunk of input bytes read through, to be filled again.
@@ -364,12 +414,11 @@ fn pipeline_gone() -> std::io::Error {
 }
 
 /// The input bytes as the worker sees them: chunks received from the reading thread, each given
-/// back once read through.
+/// back once its bytes are in the splitter.
 struct Chunks {
     from_reader: Receiver<std::io::Result<Chunk>>,
     to_reader: Sender<FromWorker>,
-    current: Chunk,
-    at: usize,
+    splitter: RowSplitter,
 }
 
 /// A buffer of [`CHUNK_BYTES`] and how many of its bytes were read into.
@@ -379,30 +428,24 @@ struct Chunk {
     len: usize,
 }
 
-impl Read for Chunks {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+impl Chunks {
+    /// Reads the next row into `row`: `Ok(None)` at the end of the input.
+    fn next_row(&mut self, row: &mut Row) -> std::io::Result<Option<RowAt>> {
         loop {
-            if let Some(rest) = self.current.buffer.get(self.at..self.current.len)
-                && !rest.is_empty()
-            {
-                let n = rest.len().min(buf.len());
-                buf.get_mut(..n)
-                    .ok_or_else(pipeline_gone)?
-                    .copy_from_slice(rest.get(..n).ok_or_else(pipeline_gone)?);
-                self.at += n;
-                return Ok(n);
-            }
-            if self.current.buffer.capacity() > 0 {
-                let chunk = std::mem::take(&mut self.current);
-                // The reading thread may have stopped: the chunk is then of no use.
-                let _ = self.to_reader.send(FromWorker::Chunk(chunk));
-            }
-            self.at = 0;
-            match self.from_reader.recv() {
-                Ok(Ok(chunk)) => self.current = chunk,
-                Ok(Err(e)) => return Err(e),
-                // The end of the input: the reading thread closed the channel.
-                Err(_) => return Ok(0),
+            match self.splitter.next_row(row) {
+                Split::Row(at) => return Ok(Some(at)),
+                Split::End => return Ok(None),
+                Split::NeedMore => match self.from_reader.recv() {
+                    Ok(Ok(chunk)) => {
+                        self.splitter
+                            .feed(chunk.buffer.get(..chunk.len).ok_or_else(pipeline_gone)?);
+                        // The reading thread may have stopped: the chunk is then of no use.
+                        let _ = self.to_reader.send(FromWorker::Chunk(chunk));
+                    }
+                    Ok(Err(e)) => return Err(e),
+                    // The end of the input: the reading thread closed the channel.
+                    Err(_) => self.splitter.finish(),
+                },
             }
         }
     }
@@ -417,28 +460,27 @@ fn make_records(
     to_reader: Sender<FromWorker>,
     recycled: Receiver<Batch>,
 ) {
-    let input = Chunks {
+    let mut input = Chunks {
         from_reader: chunks,
         to_reader: to_reader.clone(),
-        current: Chunk::default(),
-        at: 0,
+        splitter: RowSplitter::new(),
     };
-    let mut header = csv::ByteRecord::new();
-    let layout = open_with_header(input, &mut header, SOURCE)
-        .map_err(|e| in_input(e, index))
-        .and_then(|rdr| Ok((rdr, Layout::new(header, index)?)));
-    let (mut rdr, layout) = match layout {
+    let layout = read_layout(index, |row| input.next_row(row));
+    let layout = match layout {
         Ok(both) => both,
         Err(e) => {
             let _ = to_reader.send(FromWorker::Header(Err(e)));
             return;
         }
     };
-    if to_reader.send(FromWorker::Header(Ok(layout.clone()))).is_err() {
+    if to_reader
+        .send(FromWorker::Header(Ok(Box::new(layout.clone()))))
+        .is_err()
+    {
         return;
     }
     let header_len = layout.header.len();
-    let mut row = csv::ByteRecord::new();
+    let mut row = Row::default();
     let mut scratch = Vec::new();
     let mut made = 0usize;
     loop {
@@ -472,11 +514,11 @@ fn make_records(
             let Some(made) = batch.made.get_mut(batch.len) else {
                 break;
             };
-            match rdr.read_byte_record(&mut row) {
-                Ok(true) => {
+            match input.next_row(&mut row) {
+                Ok(Some(at)) => {
                     let place = RowPlace {
-                        line: record_line(&mut rdr, &row),
-                        cut: row.len() != header_len && is_cut_row(&rdr, &row, header_len),
+                        line: at.line,
+                        cut: row.len() < header_len && at.ends_input,
                         lend: can_lend(&row),
                     };
                     made.issues.clear();
@@ -493,12 +535,12 @@ fn make_records(
                     }
                     batch.len += 1;
                 }
-                Ok(false) => {
+                Ok(None) => {
                     batch.end = Some(None);
                     break;
                 }
                 Err(e) => {
-                    batch.end = Some(Some(e));
+                    batch.end = Some(Some(csv::Error::from(e)));
                     break;
                 }
             }
