@@ -149,9 +149,12 @@ impl PySandbox {
     /// or 202 as some deployments answer); ``sub_partners_key``: the key of the sub-partner
     /// list, ``"items"`` or ``"subPartners"``; ``cdrs``: call records served by
     /// ``GET /v1/cdr_feed`` (a source of JSON ``{"items": [...]}`` or JSON lines), with
-    /// ``cdr_initial_per_minute`` and ``cdr_pages_per_minute`` its limits per token (Webex: 1 and 10).
+    /// ``cdr_initial_per_minute`` and ``cdr_pages_per_minute`` its limits per token (Webex: 1 and 10);
+    /// ``public_base_url``: the URL the API is announced at (``http(s)://host[:port][/prefix]``, in
+    /// ``Link`` headers and ``base_url``) when it is reached through a proxy; ``shutdown_grace``:
+    /// how long ``stop`` lets requests in flight finish (``timedelta`` or whole seconds; default 10 s).
     #[staticmethod]
-    #[pyo3(signature = (org, events, *, rates = None, today = None, report_delay_ms = 500, db_path = None, addr = None, tokens = None, faults = None, download_ttl = None, create_status = 200, sub_partners_key = "items", cdrs = None, cdr_initial_per_minute = 1, cdr_pages_per_minute = 10))]
+    #[pyo3(signature = (org, events, *, rates = None, today = None, report_delay_ms = 500, db_path = None, addr = None, tokens = None, faults = None, download_ttl = None, create_status = 200, sub_partners_key = "items", cdrs = None, cdr_initial_per_minute = 1, cdr_pages_per_minute = 10, public_base_url = None, shutdown_grace = None))]
     #[allow(clippy::too_many_arguments)]
     fn start(
         py: Python<'_>,
@@ -170,6 +173,8 @@ impl PySandbox {
         cdrs: Option<&Bound<'_, PyAny>>,
         cdr_initial_per_minute: u32,
         cdr_pages_per_minute: u32,
+        public_base_url: Option<String>,
+        shutdown_grace: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let cdr_records = match cdrs.filter(|c| !c.is_none()) {
             None => None,
@@ -222,6 +227,12 @@ impl PySandbox {
         });
         if let Some(ttl) = download_ttl {
             config = config.with_download_ttl(duration_arg(ttl, "download_ttl")?);
+        }
+        if let Some(url) = public_base_url {
+            config = config.with_public_base_url(url);
+        }
+        if let Some(grace) = shutdown_grace.filter(|g| !g.is_none()) {
+            config = config.with_shutdown_grace(duration_arg(grace, "shutdown_grace")?);
         }
         config = config
             .with_create_status(create_status)

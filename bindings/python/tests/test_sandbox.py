@@ -316,3 +316,21 @@ def test_clients_close_their_connections(org: wb.Organisation, rates: wb.Wholesa
         with pytest.raises(wb.ApiError), running.webex_client() as failing:
             failing.get_report("bm90LWEtcmVwb3J0")
         assert failing.closed
+
+
+def test_public_base_url_and_shutdown_grace(month: tuple[wb.Organisation, bytes]) -> None:
+    org, events = month
+    running = wb.Sandbox.start(
+        org, events, public_base_url="https://sandbox.example.com/wbx", shutdown_grace=timedelta(seconds=1)
+    )
+    try:
+        # Announced at the proxy's URL, listening on a local port.
+        assert running.origin == "https://sandbox.example.com/wbx"
+        assert running.base_url == "https://sandbox.example.com/wbx/v1"
+        assert running.port > 0
+    finally:
+        running.stop()
+    with pytest.raises(wb.BillingError, match="public base url"):
+        wb.Sandbox.start(org, events, public_base_url="localhost:8484")
+    with pytest.raises(ValueError, match="shutdown_grace"):
+        wb.Sandbox.start(org, events, shutdown_grace=-1)

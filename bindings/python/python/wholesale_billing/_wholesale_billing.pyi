@@ -1289,6 +1289,8 @@ class Sandbox:
         cdrs: _Source | None = None,
         cdr_initial_per_minute: int = 1,
         cdr_pages_per_minute: int = 10,
+        public_base_url: str | None = None,
+        shutdown_grace: _Duration | None = None,
     ) -> Sandbox: ...
     @property
     def base_url(self) -> str: ...
