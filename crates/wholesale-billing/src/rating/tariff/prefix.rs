@@ -313,6 +313,17 @@ mod tests {
         assert_eq!(trie.lookup_number(b"++"), None);
     }
 
+    /// The longest of `prefixes` that starts `number`, found by scanning them all: (its index, its
+    /// length).
+    fn brute_force(prefixes: &[String], number: &str) -> Option<(u32, usize)> {
+        prefixes
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| number.starts_with(p.as_str()))
+            .max_by_key(|(_, p)| p.len())
+            .map(|(i, p)| (i as u32, p.len()))
+    }
+
     proptest! {
         #[test]
         fn lookup_is_a_brute_force_longest_prefix_around_the_heads(
@@ -327,12 +338,7 @@ mod tests {
                 prop_assert_eq!(trie.insert(p, i).unwrap(), Ok(()));
             }
             for number in numbers.iter().chain(prefixes.iter()) {
-                let brute = prefixes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| number.starts_with(p.as_str()))
-                    .max_by_key(|(_, p)| p.len())
-                    .map(|(i, p)| (i as u32, p.len()));
+                let brute = brute_force(&prefixes, number);
                 prop_assert_eq!(trie.lookup(number.as_bytes()), brute);
                 let spaced: String = number.chars().flat_map(|c| [c, ' ']).collect();
                 prop_assert_eq!(trie.lookup_number(spaced.as_bytes()), brute);
@@ -350,12 +356,7 @@ mod tests {
                 prop_assert_eq!(trie.insert(p, i).unwrap(), Ok(()));
             }
             for number in numbers.iter().chain(prefixes.iter()) {
-                let brute = prefixes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| number.starts_with(p.as_str()))
-                    .max_by_key(|(_, p)| p.len())
-                    .map(|(i, p)| (i as u32, p.len()));
+                let brute = brute_force(&prefixes, number);
                 prop_assert_eq!(trie.lookup(number.as_bytes()), brute);
             }
         }
