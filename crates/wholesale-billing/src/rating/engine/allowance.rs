@@ -60,67 +60,58 @@ pub(crate) enum Cutoff {
 /// The per-customer cutoffs of a run, one per allowance of the tariff.
 pub(crate) type Cutoffs = HashMap<u32, Vec<Cutoff>>;
 
-/// Sorts the candidates into consumption order: per customer, by (`Start time`, `Report ID` as
-/// bytes). `ids` gives the full ids of the candidates whose (customer, start, id prefix) is shared
-/// (see [`tied_ordinals`]).
-pub(crate) fn sort(candidates: &mut [Candidate], ids: &HashMap<u32, String>) {
-    candidates.sort_unstable_by(|a, b| {
-        (a.customer, a.start, a.id_prefix)
-            .cmp(&(b.customer, b.start, b.id_prefix))
-            .then_with(|| match (ids.get(&a.ordinal), ids.get(&b.ordinal)) {
-                (Some(x), Some(y)) => x.as_bytes().cmp(y.as_bytes()),
-                _ => a.ordinal.cmp(&b.ordinal),
-            })
-    });
-}
-
-/// The ordinals of candidates that share (customer, start, id prefix) with another, in a list
-/// sorted by [`sort`] without ids: only their full ids are needed to order them.
-pub(crate) fn tied_ordinals(sorted: &[Candidate]) -> Vec<u32> {
-    let mut tied = Vec::new();
-    for pair in sorted.windows(2) {
-        if let [a, b] = pair
-            && (a.customer, a.start, a.id_prefix) == (b.customer, b.start, b.id_prefix)
-        {
-            if tied.last() != Some(&a.ordinal) {
-                tied.push(a.ordinal);
-            }
-            tied.push(b.ordinal);
-        }
-    }
-    tied.sort_unstable();
-    tied.dedup();
-    tied
-}
-
-/// Consumes the pools with the sorted candidates and gives each customer's cutoffs.
+/// The consumption of the pools by the candidates in order of use, per customer by (`Start
+/// time`, `Report ID` as bytes): [`Consumer::take`] each, then [`Consumer::cutoffs`].
 ///
 /// `pools` gives each customer's seconds per allowance (tariff order); a class listed in several
 /// allowances draws from them in tariff order, moving on within the same call. A call that
 /// empties a pool exactly is its cutoff with all it asked covered.
-pub(crate) fn consume(
-    tariff: &Tariff,
-    sorted: &[Candidate],
-    pools: &HashMap<u32, Vec<u64>>,
-    ids: &HashMap<u32, String>,
-) -> Result<Cutoffs> {
-    let allowances = tariff.allowances();
-    let mut cutoffs: Cutoffs = HashMap::new();
-    let mut customer = None;
-    let mut remaining: Vec<u64> = Vec::new();
-    for c in sorted {
-        let Some(pool) = pools.get(&c.customer) else { continue };
-        if customer != Some(c.customer) {
-            customer = Some(c.customer);
+pub(crate) struct Consumer<'c> {
+    tariff: &'c Tariff,
+    pools: &'c HashMap<u32, Vec<u64>>,
+    ids: &'c HashMap<u32, String>,
+    cutoffs: Cutoffs,
+    customer: Option<u32>,
+    remaining: Vec<u64>,
+}
+
+impl<'c> Consumer<'c> {
+    /// Pools untouched; `ids` gives the full ids of the candidates tied on (customer, start, id
+    /// prefix).
+    pub(crate) fn new(tariff: &'c Tariff, pools: &'c HashMap<u32, Vec<u64>>, ids: &'c HashMap<u32, String>) -> Self {
+        Consumer {
+            tariff,
+            pools,
+            ids,
+            cutoffs: HashMap::new(),
+            customer: None,
+            remaining: Vec::new(),
+        }
+    }
+
+    /// Each customer's cutoffs.
+    pub(crate) fn cutoffs(self) -> Cutoffs {
+        self.cutoffs
+    }
+
+    /// The next candidate in order of use takes what its customer's pools give it.
+    pub(crate) fn take(&mut self, c: &Candidate) -> Result<()> {
+        let allowances = self.tariff.allowances();
+        let Some(pool) = self.pools.get(&c.customer) else {
+            return Ok(());
+        };
+        let remaining = &mut self.remaining;
+        if self.customer != Some(c.customer) {
+            self.customer = Some(c.customer);
             remaining.clone_from(pool);
             let initial = pool
                 .iter()
                 .map(|&s| if s == 0 { Cutoff::Empty } else { Cutoff::Never })
                 .collect();
-            cutoffs.insert(c.customer, initial);
+            self.cutoffs.insert(c.customer, initial);
         }
-        let Some(cuts) = cutoffs.get_mut(&c.customer) else {
-            continue;
+        let Some(cuts) = self.cutoffs.get_mut(&c.customer) else {
+            return Ok(());
         };
         let mut need = u64::from(c.billable);
         for (i, allowance) in allowances.iter().enumerate() {
@@ -148,13 +139,13 @@ pub(crate) fn consume(
                     ordinal: c.ordinal,
                     start: c.start,
                     id_prefix: c.id_prefix,
-                    id: ids.get(&c.ordinal).cloned(),
+                    id: self.ids.get(&c.ordinal).cloned(),
                     covered: take,
                 };
             }
         }
+        Ok(())
     }
-    Ok(cutoffs)
 }
 
 /// Whether `allowance` covers the class of index `class`.

@@ -19,13 +19,16 @@
 #![deny(clippy::arithmetic_side_effects)]
 
 mod allowance;
+mod candidates;
 mod customers;
+mod distinct;
+mod frames;
 mod kernel;
 mod pools;
 mod spill;
 mod status;
 
-use std::io::{BufReader, BufWriter, Cursor, Read, Seek, SeekFrom, Write};
+use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use hashbrown::HashMap;
@@ -40,13 +43,16 @@ use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::ledger::{AssignmentLedger, LoadMode};
 use crate::proration::HourPolicy;
 use crate::rating::output::{RatedRecord, RatedWriter, RatingSummary};
-use crate::rating::record::default_threads;
+use crate::rating::record::{default_threads, strict_check};
 use crate::rating::{CallRecord, CdrDiagnostics, CdrReadOptions, CdrReader, Price, Tariff, TariffAmount, charge};
 use crate::report::{ReportLevel, ReportOptions, Scope, UsageReport};
 use crate::time::Period;
 
-use allowance::{CallKey, Candidate, Cutoff};
-use spill::{NONE_U16, NONE_U32, SpillRow};
+use allowance::{CallKey, Candidate, Consumer, Cutoff};
+use candidates::CandidateRuns;
+use distinct::{DistinctKeys, Found};
+use frames::{FrameReader, FrameWriter};
+use spill::{NONE_U16, NONE_U32, OUTSIDE, SpillRow};
 
 /// What the engine names in its errors.
 const CONTEXT: &str = "the rating spill";
@@ -55,9 +61,6 @@ const CONTEXT: &str = "the rating spill";
 /// a month of 10 million records: 1 MiB made fewer system calls but cost 5 s more of system time
 /// (8.8 s against 3.5 s), copies through a buffer that no longer fits in the L2 cache.
 pub(crate) const IO_BUFFER_BYTES: usize = 1 << 16;
-
-/// Allowance candidates per chunk (2 MiB).
-const CANDIDATE_CHUNK: usize = 1 << 16;
 
 /// A rating of call records for one period at one tariff: the builder of a [`RatingRun`].
 ///
@@ -257,16 +260,13 @@ impl<'a, S: Read + Write + Seek> Rating<'a, S> {
             threads: self.threads,
             pools: pools.by_customer(&directory),
             directory,
-            spill: BufWriter::with_capacity(IO_BUFFER_BYTES, self.spill),
-            bytes: Vec::new(),
+            spill: FrameWriter::new(self.spill),
             row: SpillRow::default(),
-            candidates: Vec::new(),
+            candidates: CandidateRuns::default(),
             rows: 0,
-            counts: RatingCounts::default(),
-            issues: Vec::new(),
-            errors: 0,
-            warnings: 0,
-            spill_bytes: 0,
+            keys: None,
+            skipped: Vec::new(),
+            flagged: 0,
         })
     }
 }
@@ -282,18 +282,19 @@ pub struct RatingRun<'a, S: Write = Cursor<Vec<u8>>> {
     threads: usize,
     directory: CustomerDirectory,
     pools: HashMap<u32, Vec<u64>>,
-    spill: BufWriter<S>,
-    bytes: Vec<u8>,
+    spill: FrameWriter<S>,
     row: SpillRow,
-    /// The allowance candidates, in chunks of [`CANDIDATE_CHUNK`] allocated whole: no slack
-    /// of a growing vector beyond the last chunk.
-    candidates: Vec<Vec<Candidate>>,
+    /// The calls an allowance may cover, in sorted runs in the spill.
+    candidates: CandidateRuns,
+    /// Rows in the spill: the next row's ordinal.
     rows: u32,
-    counts: RatingCounts,
-    issues: Vec<LoadIssue>,
-    errors: u64,
-    warnings: u64,
-    spill_bytes: u64,
+    /// The keys of the duplicate search, while [`RatingRun::read`] reads.
+    keys: Option<DistinctKeys>,
+    /// The rows of the duplicates found, sorted: the second phase skips them.
+    skipped: Vec<u32>,
+    /// Rows `unknown_customer` or `no_destination`, duplicates included: a strict run looks for
+    /// its errors at [`RatingRun::finish`] when there are any.
+    flagged: u64,
 }
 
 /// How many records a rating met, by what became of them.
@@ -333,7 +334,8 @@ pub struct RatingResult {
     pub issues: Vec<LoadIssue>,
     /// The bytes the spill held.
     pub spill_bytes: u64,
-    /// The calls an allowance could cover, kept in memory between the phases (32 bytes each).
+    /// The calls an allowance could cover (32 bytes each, in sorted runs of the spill between the
+    /// phases, merged back in order of use).
     pub allowance_candidates: u64,
 }
 
@@ -342,16 +344,41 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
     ///
     /// # Errors
     /// As [`read_call_records`](crate::read_call_records) and [`RatingRun::push`].
+    ///
+    /// Duplicates by `Report ID` ([`CdrReadOptions::deduplicate`]) are found after the read
+    /// rather than record by record: every valid record is rated and spilled with a key, the keys
+    /// are partitioned by id in the spill and each partition is searched alone, so the memory is
+    /// that of one partition, not of the month; the duplicates' rows are then skipped. The
+    /// diagnostics and issues are those of [`CdrReader`] with its [`Deduplicator`](crate::Deduplicator).
     pub fn read<R: Read>(
         &mut self,
         inputs: impl IntoIterator<Item = R>,
         options: &CdrReadOptions,
     ) -> Result<CdrDiagnostics> {
         let mut reader = CdrReader::new(*options).threads(self.threads);
-        for input in inputs {
-            reader.read(input, None, |record| self.push(record))?;
+        self.keys = None;
+        if options.deduplicate {
+            reader = reader.defer_duplicates();
+            self.keys = Some(DistinctKeys::new());
         }
-        reader.finish()
+        for input in inputs {
+            if let Err(e) = reader.read(input, None, |record| self.push(record)) {
+                self.keys = None;
+                return Err(e);
+            }
+        }
+        let (mut diagnostics, issue_records) = reader.finish_unchecked();
+        if let Some(keys) = self.keys.take() {
+            let found = keys.resolve(&mut self.spill, options.max_issues)?;
+            merge_duplicates(
+                &mut diagnostics,
+                &issue_records,
+                found,
+                options.max_issues,
+                &mut self.skipped,
+            );
+        }
+        strict_check(options.mode, diagnostics)
     }
 
     /// Rates one record (records are pushed in input order; duplicates are the reader's to
@@ -361,22 +388,30 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
     /// [`Error::Io`] when the spill cannot be written; [`Error::Overflow`] past 4 billion records
     /// or when a charge does not fit.
     pub fn push(&mut self, record: &CallRecord) -> Result<()> {
+        let ordinal = self.rows;
+        self.rows = self
+            .rows
+            .checked_add(1)
+            .ok_or_else(|| Error::overflow("more than 4 billion call records in one rating"))?;
+        if let Some(keys) = &mut self.keys {
+            keys.push(record, ordinal, &mut self.spill)?;
+        }
+        let row = &mut self.row;
+        let origin = record.origin();
+        row.input = u32::try_from(origin.input).map_err(|_| Error::overflow("more than 4 billion inputs"))?;
+        row.line = origin.line;
+        row.item = origin.item.unwrap_or(u64::MAX);
+        row.report_id.clear();
+        row.report_id.push_str(record.report_id());
+        row.start = record.start_time().as_nanos();
+        row.org.clear();
+        row.user.clear();
+        row.digits.clear();
+        row.called.clear();
         if !record.start_time().in_period(&self.period) {
-            self.counts.outside_period = add(self.counts.outside_period, 1)?;
-            let message = format!(
-                "report id {} starts at {}, outside the period {}: no row",
-                Quoted(record.report_id()),
-                record.start_time(),
-                self.period
-            );
-            self.issue(
-                record,
-                Severity::Warning,
-                IssueKind::OutsidePeriod,
-                "Start time",
-                message,
-            );
-            return Ok(());
+            row.status = OUTSIDE;
+            row.candidate = false;
+            return self.spill.push_row(row);
         }
         let customer = self.directory.resolve(record.org_uuid());
         let call = CallInput {
@@ -390,44 +425,20 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
             site_timezone: record.site_timezone(),
         };
         let rated = rate_call(self.tariff, &call)?;
-        let strict = self.mode == LoadMode::Strict;
-        let severity = if strict { Severity::Error } else { Severity::Warning };
-        match rated.status {
-            RatingStatus::UnknownCustomer => {
-                let message = format!(
-                    "unknown customer {}: no ASSIGN row of the events names it",
-                    Quoted(record.org_uuid())
-                );
-                self.issue(record, severity, IssueKind::UnknownCustomer, "Org UUID", message);
-            }
-            RatingStatus::NoDestination => {
-                let message = format!(
-                    "no destination of the tariff for called number {}",
-                    Quoted(record.called_number())
-                );
-                self.issue(record, severity, IssueKind::NoDestination, "Called number", message);
-            }
-            _ => {}
+        if matches!(
+            rated.status,
+            RatingStatus::UnknownCustomer | RatingStatus::NoDestination
+        ) {
+            self.flagged = add(self.flagged, 1)?;
         }
-        if let Some(count) = self.counts.by_status.get_mut(rated.status.index()) {
-            *count = add(*count, 1)?;
-        }
-        self.counts.rows = add(self.counts.rows, 1)?;
-        let ordinal = self.rows;
-        self.rows = self
-            .rows
-            .checked_add(1)
-            .ok_or_else(|| Error::overflow("more than 4 billion call records in one rating"))?;
         let candidate = match (customer, rated.class) {
             (Some(c), Some(class)) if rated.status.is_charged() && self.pools.contains_key(&c) => {
                 self.tariff.allowances().iter().any(|a| a.covers(class))
             }
             _ => false,
         };
-        let row = &mut self.row;
         row.status = u8::try_from(rated.status.index()).unwrap_or(0);
         row.candidate = candidate;
-        row.start = record.start_time().as_nanos();
         row.duration = record.duration();
         row.customer = customer.unwrap_or(NONE_U32);
         row.destination = rated
@@ -446,17 +457,15 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
         row.billable = rated.billable_seconds;
         row.charge = rated.charge;
         row.price = (rated.price.connect_fee.micros(), rated.price.per_minute.micros());
-        row.report_id.clear();
-        row.report_id.push_str(record.report_id());
-        row.org.clear();
         if customer.is_none() {
             row.org.push_str(record.org_uuid());
         }
-        row.user.clear();
         row.user.push_str(record.user_uuid());
-        row.digits.clear();
         if matches!(rated.status, RatingStatus::Charged | RatingStatus::NoDestination) {
             kernel::push_digits(record.called_number(), &mut row.digits);
+        }
+        if rated.status == RatingStatus::NoDestination {
+            row.called.push_str(record.called_number());
         }
         if candidate {
             let candidate = Candidate {
@@ -468,43 +477,9 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
                     .map_err(|_| Error::overflow("billable seconds of a call an allowance may cover"))?,
                 class: row.class,
             };
-            match self.candidates.last_mut() {
-                Some(chunk) if chunk.len() < CANDIDATE_CHUNK => chunk.push(candidate),
-                _ => {
-                    let mut chunk = Vec::with_capacity(CANDIDATE_CHUNK);
-                    chunk.push(candidate);
-                    self.candidates.push(chunk);
-                }
-            }
+            self.candidates.push(candidate, &mut self.spill)?;
         }
-        self.bytes.clear();
-        row.encode(&mut self.bytes);
-        self.spill_bytes = add(self.spill_bytes, self.bytes.len() as u64)?;
-        self.spill
-            .write_all(&self.bytes)
-            .map_err(|e| Error::io(format!("writing {CONTEXT}"), e))
-    }
-
-    fn issue(&mut self, record: &CallRecord, severity: Severity, kind: IssueKind, field: &str, message: String) {
-        let count = if severity == Severity::Error {
-            &mut self.errors
-        } else {
-            &mut self.warnings
-        };
-        *count = count.saturating_add(1);
-        if *count > self.max_issues as u64 {
-            return;
-        }
-        let origin = record.origin();
-        let mut issue = LoadIssue::new(severity, origin.line, kind, message).in_input(origin.input);
-        issue = match origin.item {
-            Some(item) => issue.at_path(format!("items[{item}].{field}")),
-            None => {
-                issue.field = Some(field.to_owned());
-                issue
-            }
-        };
-        self.issues.push(issue);
+        self.spill.push_row(row)
     }
 
     /// Ends the run: consumes the pools in (`Start time`, `Report ID`) order, writes the rated
@@ -517,54 +492,73 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
     pub fn finish(self, rated_out: impl Write) -> Result<RatingResult> {
         let RatingRun {
             tariff,
+            period,
+            mode,
+            max_issues,
             directory,
             pools,
             spill,
-            candidates: chunks,
-            counts,
-            issues,
-            errors,
-            spill_bytes,
+            candidates,
+            skipped,
+            flagged,
             threads,
             ..
         } = self;
-        if errors > 0 {
-            return Err(Error::RecordsRejected {
-                errors,
-                issues: issues.into_iter().filter(LoadIssue::is_error).collect(),
-            });
-        }
         let io = |what: &'static str| move |e: std::io::Error| Error::io(format!("{what} {CONTEXT}"), e);
-        let mut spill = spill.into_inner().map_err(|e| io("flushing")(e.into_error()))?;
-        // One vector of the exact size, each chunk freed once copied.
-        let mut candidates = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
-        for chunk in chunks {
-            candidates.extend(chunk);
+        let spill_bytes = spill.bytes();
+        let mut spill = spill.into_inner()?;
+        let strict = mode == LoadMode::Strict;
+        if strict && flagged > 0 {
+            // The errors, found in input order with the duplicates skipped.
+            spill.seek(SeekFrom::Start(0)).map_err(io("rewinding"))?;
+            let mut rows = SpillRows::new(&mut spill, &skipped);
+            let mut issues = Issues::new(max_issues);
+            while let Some((_, row)) = rows.next().map_err(io("reading"))? {
+                issues.of_row(row, period, strict)?;
+            }
+            if issues.errors > 0 {
+                return Err(Error::RecordsRejected {
+                    errors: issues.errors,
+                    issues: issues.kept.into_iter().filter(LoadIssue::is_error).collect(),
+                });
+            }
         }
-        let allowance_candidates = candidates.len() as u64;
-        // Phase 2a: the order of use, the full ids read back only for ties.
+        // Phase 2a: the pools consumed in order of use, the candidates merged from their sorted
+        // runs twice: first for the ties on (customer, start, id prefix), whose full ids are then
+        // read back from the rows, then in order.
         let mut ids = HashMap::new();
-        allowance::sort(&mut candidates, &ids);
-        let tied = allowance::tied_ordinals(&candidates);
+        let mut candidates = candidates;
+        let tied = candidates::tied_ordinals(&mut candidates.merge(&mut spill, &skipped)?)?;
         if !tied.is_empty() {
             spill.seek(SeekFrom::Start(0)).map_err(io("rewinding"))?;
-            let mut input = BufReader::with_capacity(IO_BUFFER_BYTES, &mut spill);
-            let mut row = SpillRow::default();
-            let mut ordinal = 0u32;
-            while row.decode(&mut input).map_err(io("reading"))? {
+            let mut rows = SpillRows::new(&mut spill, &skipped);
+            while let Some((ordinal, row)) = rows.next().map_err(io("reading"))? {
                 if tied.binary_search(&ordinal).is_ok() {
                     ids.insert(ordinal, row.report_id.clone());
                 }
-                ordinal = ordinal.saturating_add(1);
             }
-            allowance::sort(&mut candidates, &ids);
         }
-        let cutoffs = allowance::consume(tariff, &candidates, &pools, &ids)?;
-        drop(candidates);
+        let mut consumer = Consumer::new(tariff, &pools, &ids);
+        let mut allowance_candidates = 0u64;
+        let mut merge = candidates.merge(&mut spill, &skipped)?;
+        candidates::in_order_of_use(&mut merge, &ids, |c| {
+            allowance_candidates = add(allowance_candidates, 1)?;
+            consumer.take(c)
+        })?;
+        let cutoffs = consumer.cutoffs();
         // Phase 2b: the rows in input order, formatted here or by a second thread.
         spill.seek(SeekFrom::Start(0)).map_err(io("rewinding"))?;
-        let mut input = BufReader::with_capacity(IO_BUFFER_BYTES, &mut spill);
-        let mut counts = counts;
+        let mut rows = SpillRows::new(&mut spill, &skipped);
+        let mut counts = RatingCounts::default();
+        let mut issues = Issues::new(max_issues);
+        let mut back = Back {
+            tariff,
+            period,
+            strict,
+            cutoffs: &cutoffs,
+            counts: &mut counts,
+            issues: &mut issues,
+        };
         let decimals = tariff.rating_decimals();
         let format = Format {
             tariff,
@@ -573,13 +567,9 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
         };
         let totals = if threads < 2 {
             let mut writer = RatedWriter::new(rated_out)?;
-            let totals = rows_back(
-                &mut input,
-                tariff,
-                &cutoffs,
-                &mut counts,
-                |row, covered, charge_units| writer.write(&format.record(row, covered, charge_units)),
-            )?;
+            let totals = back.rows(&mut rows, |row, covered, charge_units| {
+                writer.write(&format.record(row, covered, charge_units))
+            })?;
             writer.finish()?;
             totals
         } else {
@@ -597,13 +587,9 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
                     made: 1,
                     outstanding: 0,
                 };
-                let totals = rows_back(
-                    &mut input,
-                    tariff,
-                    &cutoffs,
-                    &mut counts,
-                    |row, covered, charge_units| out.push(row, covered, charge_units),
-                )?;
+                let totals = back.rows(&mut rows, |row, covered, charge_units| {
+                    out.push(row, covered, charge_units)
+                })?;
                 out.finish()?;
                 Ok::<_, Error>(totals)
             })?
@@ -619,7 +605,7 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
         Ok(RatingResult {
             summary,
             counts,
-            issues,
+            issues: issues.kept,
             spill_bytes,
             allowance_candidates,
         })
@@ -676,60 +662,223 @@ impl Format<'_> {
     }
 }
 
-/// Reads the spill back in input order, applies the covered seconds, sums the totals and hands
-/// each row, with its covered seconds and charge, to `write`.
-fn rows_back(
-    input: &mut impl Read,
-    tariff: &Tariff,
-    cutoffs: &allowance::Cutoffs,
-    counts: &mut RatingCounts,
-    mut write: impl FnMut(&mut SpillRow, u64, i64) -> Result<()>,
-) -> Result<HashMap<(u32, u32), crate::rating::output::Totals>> {
-    let io = |e: std::io::Error| Error::io(format!("reading {CONTEXT}"), e);
-    let decimals = tariff.rating_decimals();
-    let mut row = SpillRow::default();
-    let mut ordinal = 0u32;
-    let mut totals: HashMap<(u32, u32), crate::rating::output::Totals> = HashMap::new();
-    let no_cuts: Vec<Cutoff> = Vec::new();
-    while row.decode(input).map_err(io)? {
-        let status = row.status();
-        let mut covered = 0u64;
-        let mut charge_units = row.charge;
-        if row.candidate {
-            let cuts = cutoffs.get(&row.customer).unwrap_or(&no_cuts);
-            let key = CallKey {
-                ordinal,
-                start: row.start,
-                id: &row.report_id,
-            };
-            covered = allowance::covered(tariff, cuts, row.class, row.billable, &key)?;
-            if covered > 0 {
-                counts.covered_calls = add(counts.covered_calls, 1)?;
-                charge_units = if covered >= row.billable {
-                    0
-                } else {
-                    let price = Price {
-                        connect_fee: TariffAmount::from_decimal(Decimal::new(row.price.0, 6))?,
-                        per_minute: TariffAmount::from_decimal(Decimal::new(row.price.1, 6))?,
-                    };
-                    let rest = row
-                        .billable
-                        .checked_sub(covered)
-                        .ok_or_else(|| Error::overflow("billable − covered seconds"))?;
-                    charge(price, rest, decimals)?
-                };
-            }
+/// The spill's rows in input order, the duplicates' skipped.
+struct SpillRows<'s, R: Read + Seek> {
+    frames: FrameReader<R>,
+    skipped: std::iter::Peekable<std::slice::Iter<'s, u32>>,
+    row: SpillRow,
+    /// The ordinal of the next row.
+    next: u32,
+}
+
+impl<'s, R: Read + Seek> SpillRows<'s, R> {
+    fn new(input: R, skipped: &'s [u32]) -> Self {
+        SpillRows {
+            frames: FrameReader::new(input),
+            skipped: skipped.iter().peekable(),
+            row: SpillRow::default(),
+            next: 0,
         }
-        if status.is_charged() {
-            totals
-                .entry((row.customer, row.destination))
-                .or_default()
-                .add(row.billable, covered, charge_units)?;
-        }
-        write(&mut row, covered, charge_units)?;
-        ordinal = ordinal.saturating_add(1);
     }
-    Ok(totals)
+
+    /// The next row that is no duplicate, with its ordinal.
+    fn next(&mut self) -> std::io::Result<Option<(u32, &mut SpillRow)>> {
+        loop {
+            if !self.frames.next_row(&mut self.row)? {
+                return Ok(None);
+            }
+            let ordinal = self.next;
+            self.next = self.next.saturating_add(1);
+            if self.skipped.peek() == Some(&&ordinal) {
+                self.skipped.next();
+                continue;
+            }
+            return Ok(Some((ordinal, &mut self.row)));
+        }
+    }
+}
+
+/// The issues of the rows, the first `max` of each severity kept.
+struct Issues {
+    max: u64,
+    errors: u64,
+    warnings: u64,
+    kept: Vec<LoadIssue>,
+}
+
+impl Issues {
+    fn new(max: usize) -> Self {
+        Issues {
+            max: max as u64,
+            errors: 0,
+            warnings: 0,
+            kept: Vec::new(),
+        }
+    }
+
+    /// The issue of a row, if it has one: outside the period (a warning), an unknown customer or
+    /// a number without destination (an error in a strict run). Returns whether it is outside.
+    fn of_row(&mut self, row: &SpillRow, period: Period, strict: bool) -> Result<bool> {
+        let severity = if strict { Severity::Error } else { Severity::Warning };
+        let (severity, kind, field, message) = if row.status == OUTSIDE {
+            let message = format!(
+                "report id {} starts at {}, outside the period {period}: no row",
+                Quoted(&row.report_id),
+                crate::rating::CallTime::from_nanos(row.start),
+            );
+            (Severity::Warning, IssueKind::OutsidePeriod, "Start time", message)
+        } else {
+            match row.status() {
+                RatingStatus::UnknownCustomer => {
+                    let message = format!(
+                        "unknown customer {}: no ASSIGN row of the events names it",
+                        Quoted(&row.org)
+                    );
+                    (severity, IssueKind::UnknownCustomer, "Org UUID", message)
+                }
+                RatingStatus::NoDestination => {
+                    let message = format!("no destination of the tariff for called number {}", Quoted(&row.called));
+                    (severity, IssueKind::NoDestination, "Called number", message)
+                }
+                _ => return Ok(false),
+            }
+        };
+        let count = if severity == Severity::Error {
+            &mut self.errors
+        } else {
+            &mut self.warnings
+        };
+        *count = add(*count, 1)?;
+        if *count <= self.max {
+            let mut issue = LoadIssue::new(severity, row.line, kind, message).in_input(row.input as usize);
+            if row.item == u64::MAX {
+                issue.field = Some(field.to_owned());
+            } else {
+                issue = issue.at_path(format!("items[{}].{field}", row.item));
+            }
+            self.kept.push(issue);
+        }
+        Ok(row.status == OUTSIDE)
+    }
+}
+
+/// The second phase's reading of the rows: statuses counted, issues noted, covered seconds
+/// applied, totals summed.
+struct Back<'b> {
+    tariff: &'b Tariff,
+    period: Period,
+    strict: bool,
+    cutoffs: &'b allowance::Cutoffs,
+    counts: &'b mut RatingCounts,
+    issues: &'b mut Issues,
+}
+
+impl Back<'_> {
+    /// Reads the rows back in input order, applies the covered seconds, sums the totals and
+    /// hands each row of the period, with its covered seconds and charge, to `write`.
+    fn rows<R: Read + Seek>(
+        &mut self,
+        rows: &mut SpillRows<'_, R>,
+        mut write: impl FnMut(&mut SpillRow, u64, i64) -> Result<()>,
+    ) -> Result<HashMap<(u32, u32), crate::rating::output::Totals>> {
+        let io = |e: std::io::Error| Error::io(format!("reading {CONTEXT}"), e);
+        let tariff = self.tariff;
+        let decimals = tariff.rating_decimals();
+        let mut totals: HashMap<(u32, u32), crate::rating::output::Totals> = HashMap::new();
+        let no_cuts: Vec<Cutoff> = Vec::new();
+        while let Some((ordinal, row)) = rows.next().map_err(io)? {
+            if self.issues.of_row(row, self.period, self.strict)? {
+                self.counts.outside_period = add(self.counts.outside_period, 1)?;
+                continue;
+            }
+            let status = row.status();
+            if let Some(count) = self.counts.by_status.get_mut(status.index()) {
+                *count = add(*count, 1)?;
+            }
+            self.counts.rows = add(self.counts.rows, 1)?;
+            let mut covered = 0u64;
+            let mut charge_units = row.charge;
+            if row.candidate {
+                let cuts = self.cutoffs.get(&row.customer).unwrap_or(&no_cuts);
+                let key = CallKey {
+                    ordinal,
+                    start: row.start,
+                    id: &row.report_id,
+                };
+                covered = allowance::covered(tariff, cuts, row.class, row.billable, &key)?;
+                if covered > 0 {
+                    self.counts.covered_calls = add(self.counts.covered_calls, 1)?;
+                    charge_units = if covered >= row.billable {
+                        0
+                    } else {
+                        let price = Price {
+                            connect_fee: TariffAmount::from_decimal(Decimal::new(row.price.0, 6))?,
+                            per_minute: TariffAmount::from_decimal(Decimal::new(row.price.1, 6))?,
+                        };
+                        let rest = row
+                            .billable
+                            .checked_sub(covered)
+                            .ok_or_else(|| Error::overflow("billable − covered seconds"))?;
+                        charge(price, rest, decimals)?
+                    };
+                }
+            }
+            if status.is_charged() {
+                totals
+                    .entry((row.customer, row.destination))
+                    .or_default()
+                    .add(row.billable, covered, charge_units)?;
+            }
+            write(row, covered, charge_units)?;
+        }
+        Ok(totals)
+    }
+}
+
+/// Puts the duplicates found after a read into its diagnostics: counts, their issues in read
+/// order among the reader's (the first `max` of each severity kept), their rows to skip.
+fn merge_duplicates(
+    diagnostics: &mut CdrDiagnostics,
+    issue_records: &[u64],
+    found: Vec<Found>,
+    max: usize,
+    skipped: &mut Vec<u32>,
+) {
+    let mut found_issues = Vec::new();
+    for f in found {
+        diagnostics.records_accepted = diagnostics.records_accepted.saturating_sub(1);
+        if f.identical {
+            diagnostics.duplicates_skipped = diagnostics.duplicates_skipped.saturating_add(1);
+            diagnostics.warnings = diagnostics.warnings.saturating_add(1);
+        } else {
+            diagnostics.records_rejected = diagnostics.records_rejected.saturating_add(1);
+            diagnostics.errors = diagnostics.errors.saturating_add(1);
+        }
+        skipped.push(f.ordinal);
+        if let Some(issue) = f.issue {
+            found_issues.push((f.read_index, issue));
+        }
+    }
+    skipped.sort_unstable();
+    if found_issues.is_empty() {
+        return;
+    }
+    // The reader's issues of a record come before a duplicate's issue of the same record.
+    let mut all: Vec<((u64, u8), LoadIssue)> = std::mem::take(&mut diagnostics.issues)
+        .into_iter()
+        .enumerate()
+        .map(|(i, issue)| ((issue_records.get(i).copied().unwrap_or(u64::MAX), 0), issue))
+        .chain(found_issues.into_iter().map(|(at, issue)| ((at, 1), issue)))
+        .collect();
+    all.sort_by_key(|(at, _)| *at);
+    let (mut errors, mut warnings) = (0usize, 0usize);
+    for (_, issue) in all {
+        let kept = if issue.is_error() { &mut errors } else { &mut warnings };
+        if *kept < max {
+            *kept = kept.saturating_add(1);
+            diagnostics.issues.push(issue);
+        }
+    }
 }
 
 /// Rows handed to the formatting thread: spill rows with their covered seconds and charge, and

@@ -1,21 +1,29 @@
 //! The spill: every rated record of a run in a compact binary form, written in input order by the
 //! first phase and read back by the second, so that the rows never stay in memory.
 //!
-//! A row is 62 bytes of fixed fields (little-endian) then four length-prefixed texts (`Report ID`,
-//! `Org UUID` when the organisation is no customer, `User UUID`, the rated digits when charged
-//! or without destination): about 150 bytes for a record with 36-character UUIDs.
+//! A row is its status and flags, its start (8 bytes), then its numbers as LEB128 varints (the
+//! price only for a call an allowance may cover: the only one whose charge is computed again),
+//! then five texts (`Report ID`, `Org UUID` when the organisation is no customer, `User UUID`,
+//! the rated digits when charged or without destination, `Called number` as given when without
+//! destination), a canonical UUID as its 16 bytes: about 80 bytes for a record with UUID ids.
+//! Rows are written in frames ([`super::frames`]).
 
-use std::io::{self, Read};
+use std::io;
 
 use super::status::RatingStatus;
-
-/// The bytes of a row's fixed fields.
-const FIXED: usize = 62;
+use crate::rating::record::{canonical_uuid, push_uuid};
 
 /// "None" of an index.
 pub(crate) const NONE_U32: u32 = u32::MAX;
 /// "None" of a band or class index.
 pub(crate) const NONE_U16: u16 = u16::MAX;
+/// The status byte of a record outside the period: no row, a warning.
+pub(crate) const OUTSIDE: u8 = u8::MAX;
+
+/// Flag: an allowance may cover the call.
+const CANDIDATE: u8 = 1;
+/// Flag: the record is a JSON item.
+const ITEM: u8 = 2;
 
 /// One rated record as the spill holds it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,12 +40,101 @@ pub(crate) struct SpillRow {
     pub(crate) prefix_len: u32,
     pub(crate) billable: u64,
     pub(crate) charge: i64,
-    /// The price applied, in millionths: connect fee and per minute.
+    /// The price applied, in millionths: connect fee and per minute (kept for candidates only).
     pub(crate) price: (i64, i64),
+    /// Where the record was read: input, line, JSON item (`u64::MAX`: none).
+    pub(crate) input: u32,
+    pub(crate) line: u64,
+    pub(crate) item: u64,
     pub(crate) report_id: String,
     pub(crate) org: String,
     pub(crate) user: String,
     pub(crate) digits: String,
+    /// `Called number` as given, for the issue of a record without destination.
+    pub(crate) called: String,
+}
+
+/// Appends `value` as a LEB128 varint.
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn cut_short() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "a row of the spill cut short")
+}
+
+/// Reads a LEB128 varint from the front of `input`.
+pub(crate) fn get_varint(input: &mut &[u8]) -> io::Result<u64> {
+    let mut value = 0u64;
+    let mut shift = 0u32;
+    loop {
+        let (&byte, rest) = input.split_first().ok_or_else(cut_short)?;
+        *input = rest;
+        value |= u64::from(byte & 0x7f).checked_shl(shift).unwrap_or(0);
+        if byte < 0x80 {
+            return Ok(value);
+        }
+        shift = shift.saturating_add(7);
+        if shift > 63 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "a varint over 64 bits"));
+        }
+    }
+}
+
+fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+fn unzigzag(value: u64) -> i64 {
+    ((value >> 1) as i64) ^ ((value & 1).wrapping_neg() as i64)
+}
+
+/// A text: tag 0 empty, 1 a canonical UUID's 16 bytes, else `2 × len + 2` and the bytes.
+fn put_text(out: &mut Vec<u8>, text: &str) {
+    if text.is_empty() {
+        out.push(0);
+    } else if let Some(bytes) = canonical_uuid(text.as_bytes()) {
+        out.push(1);
+        out.extend_from_slice(&bytes);
+    } else {
+        put_varint(out, (text.len() as u64).saturating_mul(2).saturating_add(2));
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+fn take<'a>(input: &mut &'a [u8], n: usize) -> io::Result<&'a [u8]> {
+    if input.len() < n {
+        return Err(cut_short());
+    }
+    let (head, rest) = input.split_at(n);
+    *input = rest;
+    Ok(head)
+}
+
+fn get_text(input: &mut &[u8], text: &mut String) -> io::Result<()> {
+    text.clear();
+    match get_varint(input)? {
+        0 => {}
+        1 => {
+            let mut bytes = [0u8; 16];
+            bytes.copy_from_slice(take(input, 16)?);
+            push_uuid(&bytes, text);
+        }
+        tag => {
+            let len = usize::try_from((tag >> 1).saturating_sub(1)).map_err(|_| cut_short())?;
+            let bytes = take(input, len)?;
+            text.push_str(std::str::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?);
+        }
+    }
+    Ok(())
+}
+
+fn narrow<T: TryFrom<u64>>(value: u64) -> io::Result<T> {
+    T::try_from(value).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "a number of the spill out of range"))
 }
 
 impl SpillRow {
@@ -49,75 +146,80 @@ impl SpillRow {
     /// Appends the row's bytes to `out`.
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.push(self.status);
-        out.push(u8::from(self.candidate));
+        let mut flags = 0;
+        if self.candidate {
+            flags |= CANDIDATE;
+        }
+        if self.item != u64::MAX {
+            flags |= ITEM;
+        }
+        out.push(flags);
         out.extend_from_slice(&self.start.to_le_bytes());
-        out.extend_from_slice(&self.duration.to_le_bytes());
-        out.extend_from_slice(&self.customer.to_le_bytes());
-        out.extend_from_slice(&self.destination.to_le_bytes());
-        out.extend_from_slice(&self.band.to_le_bytes());
-        out.extend_from_slice(&self.class.to_le_bytes());
-        out.extend_from_slice(&self.prefix_len.to_le_bytes());
-        out.extend_from_slice(&self.billable.to_le_bytes());
-        out.extend_from_slice(&self.charge.to_le_bytes());
-        out.extend_from_slice(&self.price.0.to_le_bytes());
-        out.extend_from_slice(&self.price.1.to_le_bytes());
-        for text in [&self.report_id, &self.org, &self.user, &self.digits] {
-            // A text of a record is far below 4 GB: the readers' spans are u32.
-            let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
-            out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(text.as_bytes().get(..len as usize).unwrap_or_default());
+        put_varint(out, u64::from(self.duration));
+        put_varint(out, u64::from(self.customer.wrapping_add(1)));
+        put_varint(out, u64::from(self.destination.wrapping_add(1)));
+        put_varint(out, u64::from(self.band.wrapping_add(1)));
+        put_varint(out, u64::from(self.class.wrapping_add(1)));
+        put_varint(out, u64::from(self.prefix_len));
+        put_varint(out, self.billable);
+        put_varint(out, zigzag(self.charge));
+        if self.candidate {
+            put_varint(out, zigzag(self.price.0));
+            put_varint(out, zigzag(self.price.1));
+        }
+        put_varint(out, u64::from(self.input));
+        put_varint(out, self.line);
+        if self.item != u64::MAX {
+            put_varint(out, self.item);
+        }
+        for text in [&self.report_id, &self.org, &self.user, &self.digits, &self.called] {
+            put_text(out, text);
         }
     }
 
-    /// Reads the next row into `self`; `false` at the end of the spill.
-    pub(crate) fn decode(&mut self, input: &mut impl Read) -> io::Result<bool> {
-        let mut fixed = [0u8; FIXED];
-        match input.read_exact(&mut fixed[..1]) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
-            Err(e) => return Err(e),
-        }
-        input.read_exact(&mut fixed[1..])?;
-        let mut at = 0usize;
-        let mut take = |n: usize| {
-            let end = at.saturating_add(n);
-            let part = fixed.get(at..end).unwrap_or_default();
-            at = end;
-            part
+    /// Reads the next row from the front of `input` into `self`; `false` when `input` is empty.
+    pub(crate) fn decode(&mut self, input: &mut &[u8]) -> io::Result<bool> {
+        let Some((&status, _)) = input.split_first() else {
+            return Ok(false);
         };
-        let byte = |b: &[u8]| b.first().copied().unwrap_or_default();
-        self.status = byte(take(1));
-        self.candidate = byte(take(1)) != 0;
-        self.start = i64::from_le_bytes(array(take(8)));
-        self.duration = u32::from_le_bytes(array(take(4)));
-        self.customer = u32::from_le_bytes(array(take(4)));
-        self.destination = u32::from_le_bytes(array(take(4)));
-        self.band = u16::from_le_bytes(array(take(2)));
-        self.class = u16::from_le_bytes(array(take(2)));
-        self.prefix_len = u32::from_le_bytes(array(take(4)));
-        self.billable = u64::from_le_bytes(array(take(8)));
-        self.charge = i64::from_le_bytes(array(take(8)));
-        self.price = (i64::from_le_bytes(array(take(8))), i64::from_le_bytes(array(take(8))));
-        for text in [&mut self.report_id, &mut self.org, &mut self.user, &mut self.digits] {
-            let mut len = [0u8; 4];
-            input.read_exact(&mut len)?;
-            let len = u32::from_le_bytes(len) as usize;
-            let mut bytes = std::mem::take(text).into_bytes();
-            bytes.clear();
-            bytes.resize(len, 0);
-            input.read_exact(&mut bytes)?;
-            *text = String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let head = take(input, 10)?;
+        self.status = status;
+        let flags = head.get(1).copied().unwrap_or(0);
+        self.candidate = flags & CANDIDATE != 0;
+        let mut start = [0u8; 8];
+        start.copy_from_slice(head.get(2..10).unwrap_or(&[0; 8]));
+        self.start = i64::from_le_bytes(start);
+        self.duration = narrow(get_varint(input)?)?;
+        self.customer = narrow::<u32>(get_varint(input)?)?.wrapping_sub(1);
+        self.destination = narrow::<u32>(get_varint(input)?)?.wrapping_sub(1);
+        self.band = narrow::<u16>(get_varint(input)?)?.wrapping_sub(1);
+        self.class = narrow::<u16>(get_varint(input)?)?.wrapping_sub(1);
+        self.prefix_len = narrow(get_varint(input)?)?;
+        self.billable = get_varint(input)?;
+        self.charge = unzigzag(get_varint(input)?);
+        self.price = if self.candidate {
+            (unzigzag(get_varint(input)?), unzigzag(get_varint(input)?))
+        } else {
+            (0, 0)
+        };
+        self.input = narrow(get_varint(input)?)?;
+        self.line = get_varint(input)?;
+        self.item = if flags & ITEM != 0 {
+            get_varint(input)?
+        } else {
+            u64::MAX
+        };
+        for text in [
+            &mut self.report_id,
+            &mut self.org,
+            &mut self.user,
+            &mut self.digits,
+            &mut self.called,
+        ] {
+            get_text(input, text)?;
         }
         Ok(true)
     }
-}
-
-fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {
-    let mut out = [0u8; N];
-    if let Some(from) = bytes.get(..N) {
-        out.copy_from_slice(from);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -139,20 +241,55 @@ mod tests {
             billable: 120,
             charge: 1305,
             price: (100_000, 30_000),
+            input: 2,
+            line: 40,
+            item: u64::MAX,
             report_id: "r1".into(),
             org: String::new(),
             user: "u-é".into(),
             digits: "447700".into(),
+            called: "+44 7700".into(),
+        };
+        let uuids = SpillRow {
+            candidate: false,
+            customer: NONE_U32,
+            item: 7,
+            charge: -3,
+            price: (0, 0),
+            report_id: "0a0c2eb7-f1f6-3326-86f9-565d2e11553d".into(),
+            user: "0A0C2EB7-F1F6-3326-86F9-565D2E11553D".into(),
+            ..row.clone()
         };
         let mut bytes = Vec::new();
         row.encode(&mut bytes);
+        uuids.encode(&mut bytes);
         row.encode(&mut bytes);
         let mut input = bytes.as_slice();
         let mut back = SpillRow::default();
         assert!(back.decode(&mut input).unwrap());
         assert_eq!(back, row);
         assert!(back.decode(&mut input).unwrap());
+        assert_eq!(back, uuids);
+        assert!(back.decode(&mut input).unwrap());
         assert!(!back.decode(&mut input).unwrap());
         assert_eq!(back.status(), RatingStatus::Charged);
+        // A row cut anywhere is an error, not a shorter row.
+        let mut one = Vec::new();
+        row.encode(&mut one);
+        for cut in 1..one.len() {
+            assert!(back.decode(&mut &one[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn varints_round_trip() {
+        for value in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+            let mut bytes = Vec::new();
+            put_varint(&mut bytes, value);
+            assert_eq!(get_varint(&mut bytes.as_slice()).unwrap(), value);
+        }
+        for value in [0, -1, 1, i64::MIN, i64::MAX] {
+            assert_eq!(unzigzag(zigzag(value)), value);
+        }
     }
 }

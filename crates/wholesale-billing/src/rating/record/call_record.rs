@@ -181,6 +181,10 @@ pub struct CallRecord {
     pub(crate) in_row: bool,
     /// [`CallRecord::content_fingerprint`], when the reader computed it (on its worker thread).
     pub(crate) fingerprint: Option<u64>,
+    /// The record's index among the records read (set by a reader that defers duplicates).
+    pub(crate) read_index: u64,
+    /// Where its `Report ID` is (set by a reader that defers duplicates).
+    pub(crate) id_place: super::reader::Place,
 }
 
 impl CallRecord {

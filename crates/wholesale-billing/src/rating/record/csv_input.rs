@@ -214,11 +214,11 @@ fn deliver(
 ) -> Result<()> {
     match outcome {
         Outcome::Refused => {
-            reader.diagnostics.records_read += 1;
-            reader.diagnostics.records_rejected += 1;
             for issue in issues.drain(..) {
                 reader.issue(issue);
             }
+            reader.diagnostics.records_read += 1;
+            reader.diagnostics.records_rejected += 1;
             Ok(())
         }
         Outcome::Parsed { valid } => {
@@ -287,7 +287,7 @@ pub(super) fn read_csv<R: Read>(
         let (chunks_tx, chunks_rx) = channel::<std::io::Result<Chunk>>();
         let (to_reader, from_worker) = channel::<FromWorker>();
         let (recycle_tx, recycle_rx) = channel::<Batch>();
-        let fingerprints = reader.options.deduplicate;
+        let fingerprints = reader.fingerprints();
         scope.spawn(move || make_records(index, fingerprints, chunks_rx, to_reader, recycle_rx));
         let mut pipeline = Pipeline {
             input,

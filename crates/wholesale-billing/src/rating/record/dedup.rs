@@ -133,7 +133,7 @@ impl std::fmt::Debug for Deduplicator {
 /// The 16 bytes of a UUID in canonical form (36 characters, lower-case hex, hyphens at 8, 13, 18
 /// and 23), or `None`: only that one spelling maps to bytes, so that two ids map to the same bytes
 /// only when they are the same text.
-fn canonical_uuid(text: &[u8]) -> Option<[u8; 16]> {
+pub(crate) fn canonical_uuid(text: &[u8]) -> Option<[u8; 16]> {
     if text.len() != 36 {
         return None;
     }
@@ -154,6 +154,26 @@ fn canonical_uuid(text: &[u8]) -> Option<[u8; 16]> {
         nibbles += 1;
     }
     (nibbles == 32).then_some(out)
+}
+
+/// The canonical text of a UUID's 16 bytes (the inverse of [`canonical_uuid`]).
+pub(crate) fn format_uuid(bytes: &[u8; 16]) -> String {
+    let mut text = String::with_capacity(36);
+    push_uuid(bytes, &mut text);
+    text
+}
+
+/// Appends the canonical text of a UUID's 16 bytes to `text`.
+pub(crate) fn push_uuid(bytes: &[u8; 16], text: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            text.push('-');
+        }
+        for nibble in [b >> 4, b & 15] {
+            text.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+        }
+    }
 }
 
 impl Deduplicator {
@@ -301,7 +321,7 @@ fn interned_place(id: &[u8; 16]) -> (usize, usize) {
     (u64::from_le_bytes(start) as usize, u32::from_le_bytes(len) as usize)
 }
 
-fn pack_origin(origin: RecordOrigin) -> Result<u64> {
+pub(crate) fn pack_origin(origin: RecordOrigin) -> Result<u64> {
     let input = u64::try_from(origin.input)
         .ok()
         .filter(|&i| i < 1 << INPUT_BITS)
@@ -316,7 +336,7 @@ fn pack_origin(origin: RecordOrigin) -> Result<u64> {
     Ok(flag | input << POSITION_BITS | position)
 }
 
-fn unpack_origin(packed: u64) -> RecordOrigin {
+pub(crate) fn unpack_origin(packed: u64) -> RecordOrigin {
     let input = ((packed >> POSITION_BITS) & ((1 << INPUT_BITS) - 1)) as usize;
     let position = packed & POSITION_MASK;
     if packed & ITEM != 0 {
@@ -348,6 +368,7 @@ mod tests {
         assert!(canonical_uuid(b"0a0c2eb7f1f6-3326-86f9-565d2e11553d-").is_none());
         assert!(canonical_uuid(b"0a0c2eb7-f1f6-3326-86f9-565d2e11553g").is_none());
         assert!(canonical_uuid(b"r1").is_none());
+        assert_eq!(format_uuid(&bytes).as_bytes(), text);
     }
 
     #[test]

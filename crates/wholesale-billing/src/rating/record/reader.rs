@@ -191,6 +191,12 @@ pub struct CdrReader {
     pending: Vec<(CdrField, ValueError)>,
     /// Threads that read a CSV input (see [`CdrReader::threads`]).
     threads: usize,
+    /// Duplicates are left to the consumer, which finds them after the read
+    /// ([`CdrReader::defer_duplicates`]).
+    pub(crate) deferred: bool,
+    /// For each issue kept, the index of the record it is about (records read before it), so that
+    /// issues found later about a record can be put in read order among them.
+    pub(crate) issue_records: Vec<u64>,
 }
 
 /// The threads a reader or a rating uses by default: the machine's available parallelism (1 when
@@ -213,7 +219,24 @@ impl CdrReader {
             input: 0,
             pending: Vec::new(),
             threads: default_threads(),
+            deferred: false,
+            issue_records: Vec::new(),
         }
+    }
+
+    /// Duplicates are not looked for while reading: every valid record is passed on, with its
+    /// fingerprint, its index among the records read and the place of its `Report ID`, even
+    /// after an error of a strict read, and the consumer finds the duplicates after the read
+    /// (the rating run does, partitioned on disk, in bounded memory).
+    pub(crate) fn defer_duplicates(mut self) -> Self {
+        self.dedup = None;
+        self.deferred = true;
+        self
+    }
+
+    /// Whether the records passed on carry their fingerprint (for a deduplicator).
+    pub(crate) fn fingerprints(&self) -> bool {
+        self.dedup.is_some() || self.deferred
     }
 
     /// The threads that read a CSV input (default: the machine's available parallelism). With
@@ -293,15 +316,13 @@ impl CdrReader {
     /// [`Error::RecordsRejected`] in strict mode when any error was found: the first
     /// [`CdrReadOptions::max_issues`] errors and their count.
     pub fn finish(self) -> Result<CdrDiagnostics> {
-        let mut diagnostics = self.diagnostics;
-        if self.options.mode == LoadMode::Strict && diagnostics.errors > 0 {
-            diagnostics.issues.retain(LoadIssue::is_error);
-            return Err(Error::RecordsRejected {
-                errors: diagnostics.errors,
-                issues: diagnostics.issues,
-            });
-        }
-        Ok(diagnostics)
+        strict_check(self.options.mode, self.diagnostics)
+    }
+
+    /// Ends the read without the strict check: the diagnostics and, for each issue kept, the
+    /// index of the record it is about.
+    pub(crate) fn finish_unchecked(self) -> (CdrDiagnostics, Vec<u64>) {
+        (self.diagnostics, self.issue_records)
     }
 
     /// Notes an issue: counted, and kept while under the cap of its severity.
@@ -315,14 +336,15 @@ impl CdrReader {
         if *kept < self.options.max_issues {
             *kept += 1;
             self.diagnostics.issues.push(issue.in_input(self.input));
+            self.issue_records.push(self.diagnostics.records_read);
         }
     }
 
     /// A record read and refused as a whole (a short row, a JSON item that is not an object).
     pub(crate) fn reject(&mut self, issue: LoadIssue) {
+        self.issue(issue);
         self.diagnostics.records_read += 1;
         self.diagnostics.records_rejected += 1;
-        self.issue(issue);
     }
 
     /// The issue about a known field of the record being read, where that field is.
@@ -359,10 +381,17 @@ impl CdrReader {
     /// The record in `self.record` is parsed, its value issues noted: count it, and unless
     /// `valid` is false (a value refused), handle duplicates and pass it on.
     pub(crate) fn accept(&mut self, valid: bool, on_record: &mut dyn FnMut(&CallRecord) -> Result<()>) -> Result<()> {
+        let read_index = self.diagnostics.records_read;
         self.diagnostics.records_read += 1;
         if !valid {
             self.diagnostics.records_rejected += 1;
             return Ok(());
+        }
+        if self.deferred {
+            self.diagnostics.records_accepted += 1;
+            self.record.read_index = read_index;
+            self.record.id_place = self.places[CdrField::ReportId.index()];
+            return on_record(&self.record);
         }
         if let Some(dedup) = &mut self.dedup {
             match dedup.check(&self.record)? {
@@ -421,21 +450,43 @@ pub(crate) fn field_issue_at(
     let place = places[field.index()];
     let origin = record.origin;
     let line = if place.line > 0 { place.line } else { origin.line };
+    let key = place.key.and_then(|k| record.names.get(k as usize)).map(String::as_str);
+    issue_at(line, place.column, origin.item, key, field, (severity, kind, message))
+}
+
+/// The issue about `field` of a record: at `line` and `column`, of JSON item `item` under the key
+/// as written (`key`, else the field's name) or of a CSV column.
+pub(crate) fn issue_at(
+    line: u64,
+    column: Option<usize>,
+    item: Option<u64>,
+    key: Option<&str>,
+    field: CdrField,
+    (severity, kind, message): (Severity, IssueKind, String),
+) -> LoadIssue {
     let mut issue = LoadIssue::new(severity, line, kind, message);
-    if let Some(item) = origin.item {
-        issue.column = place.column;
-        let key = place
-            .key
-            .and_then(|k| record.names.get(k as usize))
-            .map_or(field.name(), String::as_str);
-        issue = issue.at_path(format!("items[{item}].{key}"));
+    if let Some(item) = item {
+        issue.column = column;
+        issue = issue.at_path(format!("items[{item}].{}", key.unwrap_or(field.name())));
     } else {
-        match place.column {
+        match column {
             Some(column) => issue = issue.at_column(column, field.name()),
             None => issue.field = Some(field.name().to_owned()),
         }
     }
     issue
+}
+
+/// The end of a read: in strict mode any error fails it, with the errors kept.
+pub(crate) fn strict_check(mode: LoadMode, mut diagnostics: CdrDiagnostics) -> Result<CdrDiagnostics> {
+    if mode == LoadMode::Strict && diagnostics.errors > 0 {
+        diagnostics.issues.retain(LoadIssue::is_error);
+        return Err(Error::RecordsRejected {
+            errors: diagnostics.errors,
+            issues: diagnostics.issues,
+        });
+    }
+    Ok(diagnostics)
 }
 
 /// Reads every input as one stream with a [`CdrReader`], each in the format its first bytes tell.

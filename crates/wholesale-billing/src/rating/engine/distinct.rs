@@ -1,0 +1,374 @@
+//! Duplicates by `Report ID` found after the read, in bounded memory (SPEC §7.1, §7.7 "Rows").
+//!
+//! While a run reads, every valid record leaves a *key* (its id, the fingerprint of its content,
+//! where it was read and its row in the spill) in one of [`PARTITIONS`] partitions chosen by a
+//! hash of the id. A partition's keys are buffered ([`PARTITION_BUFFER`] bytes) and written to the
+//! spill as a frame when full, so the keys never stay in memory. After the read, each partition
+//! is read back alone (two records with the same id are in the same partition), sorted by id and
+//! read order, and every record after the first of its id is an identical duplicate (skipped) or
+//! a conflicting one (an error): what [`Deduplicator`](crate::Deduplicator) tells record by record,
+//! with the same issues, in a table the size of one partition rather than of the month.
+
+use std::hash::BuildHasher;
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
+use crate::rating::CallRecord;
+use crate::rating::record::{CdrField, canonical_uuid, format_uuid, issue_at, pack_origin, unpack_origin};
+
+use super::frames::FrameWriter;
+use super::spill::{get_varint, put_varint};
+
+/// Partitions of the keys: at 10 million records, about 6 MB each. Their buffers (1 MiB in all)
+/// stay in the L2 cache.
+pub(crate) const PARTITIONS: usize = 64;
+/// The bytes a partition buffers before they are written as a frame.
+const PARTITION_BUFFER: usize = 1 << 14;
+
+/// Flag: the id is not a canonical UUID; its text follows the fixed bytes.
+const TEXT_ID: u8 = 1;
+/// Flag: the record is a JSON item.
+const ITEM: u8 = 2;
+/// Flag: the `Report ID` has a column.
+const HAS_COLUMN: u8 = 4;
+
+/// The keys of one read, partitioned.
+#[derive(Debug)]
+pub(crate) struct DistinctKeys {
+    buffers: Vec<Vec<u8>>,
+    /// Each partition's frames in the spill: (offset of the payload, length).
+    frames: Vec<Vec<(u64, u32)>>,
+    /// JSON key spellings of `Report ID` met (for the issues' paths).
+    spellings: Vec<String>,
+    hasher: hashbrown::DefaultHashBuilder,
+    scratch: Vec<u8>,
+    keys: u64,
+}
+
+/// A duplicate found: what the reader's diagnostics and the run need of it.
+#[derive(Debug)]
+pub(crate) struct Found {
+    /// The record's index among the records read.
+    pub(crate) read_index: u64,
+    /// Its row in the spill.
+    pub(crate) ordinal: u32,
+    /// Identical (skipped) or conflicting (an error).
+    pub(crate) identical: bool,
+    /// The issue, made for the first ones of each severity only ([`DistinctKeys::resolve`]).
+    pub(crate) issue: Option<LoadIssue>,
+    place: Place,
+}
+
+/// Where a duplicate is and what it repeats, to make its issue.
+#[derive(Debug, Clone)]
+struct Place {
+    input: usize,
+    line: u64,
+    column: Option<usize>,
+    item: Option<u64>,
+    /// 0: none; else the index of the key's spelling + 1.
+    spelling: usize,
+    first: u64,
+    id: Vec<u8>,
+    uuid: bool,
+}
+
+impl DistinctKeys {
+    pub(crate) fn new() -> Self {
+        DistinctKeys {
+            buffers: vec![Vec::new(); PARTITIONS],
+            frames: vec![Vec::new(); PARTITIONS],
+            spellings: Vec::new(),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+            scratch: Vec::new(),
+            keys: 0,
+        }
+    }
+
+    /// Notes the key of `record`, whose row in the spill is `ordinal`.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] past 4,096 inputs or line 2^34 (as the deduplicator); [`Error::Io`]
+    /// when a full partition cannot be written to the spill.
+    pub(crate) fn push<S: Write>(
+        &mut self,
+        record: &CallRecord,
+        ordinal: u32,
+        spill: &mut FrameWriter<S>,
+    ) -> Result<()> {
+        let text = record.report_id().as_bytes();
+        let uuid = canonical_uuid(text);
+        let fingerprint = match record.fingerprint {
+            Some(fingerprint) => fingerprint,
+            None => record.content_fingerprint(&mut self.scratch),
+        };
+        let origin = record.origin();
+        let place = record.id_place;
+        let mut flags = 0u8;
+        if uuid.is_none() {
+            flags |= TEXT_ID;
+        }
+        if origin.item.is_some() {
+            flags |= ITEM;
+        }
+        if place.column.is_some() {
+            flags |= HAS_COLUMN;
+        }
+        // 0: none; else the index of the key's spelling + 1.
+        let spelling = match place.key.and_then(|k| record.names.get(k as usize)) {
+            Some(name) => match self.spellings.iter().position(|s| s == name) {
+                Some(i) => i.saturating_add(1),
+                None => {
+                    self.spellings.push(name.clone());
+                    self.spellings.len()
+                }
+            },
+            None => 0,
+        };
+        let line = if place.line > 0 { place.line } else { origin.line };
+        let hash = match uuid {
+            Some(bytes) => self.hasher.hash_one(bytes),
+            None => self.hasher.hash_one(text),
+        };
+        let part = (hash >> 58) as usize % PARTITIONS;
+        let packed = pack_origin(origin)?;
+        let Some(buffer) = self.buffers.get_mut(part) else {
+            return Ok(());
+        };
+        if buffer.capacity() == 0 {
+            buffer.reserve_exact(PARTITION_BUFFER.saturating_add(256));
+        }
+        buffer.push(flags);
+        if let Some(bytes) = uuid {
+            buffer.extend_from_slice(&bytes);
+        }
+        buffer.extend_from_slice(&fingerprint.to_le_bytes());
+        put_varint(buffer, record.read_index);
+        put_varint(buffer, packed);
+        put_varint(buffer, line);
+        if let Some(column) = place.column {
+            put_varint(buffer, column as u64);
+        }
+        put_varint(buffer, spelling as u64);
+        put_varint(buffer, u64::from(ordinal));
+        if uuid.is_none() {
+            put_varint(buffer, text.len() as u64);
+            buffer.extend_from_slice(text);
+        }
+        self.keys = self.keys.saturating_add(1);
+        if buffer.len() >= PARTITION_BUFFER {
+            let at = spill.write_side(buffer)?;
+            buffer.clear();
+            if let Some(frames) = self.frames.get_mut(part) {
+                frames.push(at);
+            }
+        }
+        Ok(())
+    }
+
+    /// The duplicates among the keys, in read order, the issues made for the first `max_issues`
+    /// of each severity. The spill is left positioned at its end.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the spill cannot be written or read back.
+    pub(crate) fn resolve<S: Read + Write + Seek>(
+        mut self,
+        spill: &mut FrameWriter<S>,
+        max_issues: usize,
+    ) -> Result<Vec<Found>> {
+        let io = |e: std::io::Error| Error::io("reading the keys of the rating spill back", e);
+        let mut found = Vec::new();
+        if self.keys == 0 {
+            return Ok(found);
+        }
+        // The keys still buffered are written too: every partition is then read from the spill
+        // alone, one at a time.
+        for (buffer, frames) in self.buffers.iter_mut().zip(&mut self.frames) {
+            if !buffer.is_empty() {
+                frames.push(spill.write_side(buffer)?);
+            }
+            *buffer = Vec::new();
+        }
+        let inner = spill.inner()?;
+        let mut bytes = Vec::new();
+        for frames in &self.frames {
+            bytes.clear();
+            for &(offset, len) in frames {
+                inner.seek(SeekFrom::Start(offset)).map_err(io)?;
+                let start = bytes.len();
+                bytes.resize(start.saturating_add(len as usize), 0);
+                inner
+                    .read_exact(bytes.get_mut(start..).unwrap_or_default())
+                    .map_err(io)?;
+            }
+            find_duplicates(&bytes, &mut found)?;
+        }
+        inner.seek(SeekFrom::End(0)).map_err(io)?;
+        found.sort_unstable_by_key(|f| f.read_index);
+        let (mut errors, mut warnings) = (0usize, 0usize);
+        for f in &mut found {
+            let kept = if f.identical { &mut warnings } else { &mut errors };
+            if *kept < max_issues {
+                *kept = kept.saturating_add(1);
+                f.issue = Some(self.issue(f));
+            }
+        }
+        Ok(found)
+    }
+
+    /// The issue of a duplicate, as the reader's deduplicator words it.
+    fn issue(&self, found: &Found) -> LoadIssue {
+        let place = &found.place;
+        let first = unpack_origin(place.first);
+        let (severity, kind, message) = if found.identical {
+            (
+                Severity::Warning,
+                IssueKind::DuplicateRecord,
+                format!("an identical duplicate of the record at {first}: skipped"),
+            )
+        } else {
+            let id = if place.uuid {
+                let mut bytes = [0u8; 16];
+                for (slot, b) in bytes.iter_mut().zip(&place.id) {
+                    *slot = *b;
+                }
+                format_uuid(&bytes)
+            } else {
+                String::from_utf8_lossy(&place.id).into_owned()
+            };
+            (
+                Severity::Error,
+                IssueKind::ConflictingRecordId,
+                format!("report id {} was first read at {first} with other content", Quoted(&id)),
+            )
+        };
+        let key = place
+            .spelling
+            .checked_sub(1)
+            .and_then(|s| self.spellings.get(s))
+            .map(String::as_str);
+        issue_at(
+            place.line,
+            place.column,
+            place.item,
+            key,
+            CdrField::ReportId,
+            (severity, kind, message),
+        )
+        .in_input(place.input)
+    }
+}
+
+/// One key read back.
+struct Key<'a> {
+    flags: u8,
+    id: [u8; 16],
+    fingerprint: u64,
+    read_index: u64,
+    origin: u64,
+    line: u64,
+    column: u64,
+    spelling: u64,
+    ordinal: u64,
+    text: &'a [u8],
+}
+
+impl Key<'_> {
+    fn same_id(&self, other: &Key<'_>) -> bool {
+        (self.flags & TEXT_ID) == (other.flags & TEXT_ID) && self.id == other.id && self.text == other.text
+    }
+}
+
+fn cut_short() -> Error {
+    Error::io("reading the rating spill", std::io::Error::other("a key cut short"))
+}
+
+/// Reads one key from the front of `rest`.
+fn read_key<'a>(rest: &mut &'a [u8]) -> Result<Key<'a>> {
+    let io = |e: std::io::Error| Error::io("reading the rating spill", e);
+    let (&flags, tail) = rest.split_first().ok_or_else(cut_short)?;
+    *rest = tail;
+    let mut id = [0u8; 16];
+    if flags & TEXT_ID == 0 {
+        let (bytes, tail) = rest.split_first_chunk::<16>().ok_or_else(cut_short)?;
+        id = *bytes;
+        *rest = tail;
+    }
+    let (fingerprint, tail) = rest.split_first_chunk::<8>().ok_or_else(cut_short)?;
+    *rest = tail;
+    let read_index = get_varint(rest).map_err(io)?;
+    let origin = get_varint(rest).map_err(io)?;
+    let line = get_varint(rest).map_err(io)?;
+    let column = if flags & HAS_COLUMN != 0 {
+        get_varint(rest).map_err(io)?
+    } else {
+        0
+    };
+    let spelling = get_varint(rest).map_err(io)?;
+    let ordinal = get_varint(rest).map_err(io)?;
+    let mut text: &[u8] = &[];
+    if flags & TEXT_ID != 0 {
+        let len = usize::try_from(get_varint(rest).map_err(io)?).map_err(|_| cut_short())?;
+        if rest.len() < len {
+            return Err(cut_short());
+        }
+        let (bytes, tail) = rest.split_at(len);
+        text = bytes;
+        *rest = tail;
+    }
+    Ok(Key {
+        flags,
+        id,
+        fingerprint: u64::from_le_bytes(*fingerprint),
+        read_index,
+        origin,
+        line,
+        column,
+        spelling,
+        ordinal,
+        text,
+    })
+}
+
+/// Parses the keys of one partition and appends its duplicates to `found`.
+fn find_duplicates(bytes: &[u8], found: &mut Vec<Found>) -> Result<()> {
+    let mut keys = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        keys.push(read_key(&mut rest)?);
+    }
+    keys.sort_unstable_by(|a, b| {
+        (a.flags & TEXT_ID, a.id, a.text, a.read_index).cmp(&(b.flags & TEXT_ID, b.id, b.text, b.read_index))
+    });
+    let mut first: Option<&Key<'_>> = None;
+    for key in &keys {
+        match first {
+            Some(f) if f.same_id(key) => {
+                let unpacked = unpack_origin(key.origin);
+                found.push(Found {
+                    read_index: key.read_index,
+                    ordinal: u32::try_from(key.ordinal).map_err(|_| cut_short())?,
+                    identical: key.fingerprint == f.fingerprint,
+                    issue: None,
+                    place: Place {
+                        input: unpacked.input,
+                        line: key.line,
+                        column: (key.flags & HAS_COLUMN != 0)
+                            .then(|| usize::try_from(key.column).unwrap_or(usize::MAX)),
+                        item: if key.flags & ITEM != 0 { unpacked.item } else { None },
+                        spelling: usize::try_from(key.spelling).unwrap_or(0),
+                        first: f.origin,
+                        id: if key.flags & TEXT_ID != 0 {
+                            key.text.to_vec()
+                        } else {
+                            key.id.to_vec()
+                        },
+                        uuid: key.flags & TEXT_ID == 0,
+                    },
+                });
+            }
+            _ => first = Some(key),
+        }
+    }
+    Ok(())
+}
