@@ -14,7 +14,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 
 use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::rating::CallRecord;
-use crate::rating::record::{CdrField, canonical_uuid, format_uuid, issue_at, pack_origin, unpack_origin};
+use crate::rating::record::{CdrField, issue_at, pack_origin, unpack_origin};
 
 use super::frames::FrameWriter;
 use super::spill::{get_varint, put_varint};
@@ -25,8 +25,6 @@ pub(crate) const PARTITIONS: usize = 64;
 /// The bytes a partition buffers before they are written as a frame.
 const PARTITION_BUFFER: usize = 1 << 14;
 
-/// Flag: the id is not a canonical UUID; its text follows the fixed bytes.
-const TEXT_ID: u8 = 1;
 /// Flag: the record is a JSON item.
 const ITEM: u8 = 2;
 /// Flag: the `Report ID` has a column.
@@ -70,7 +68,6 @@ struct Place {
     spelling: usize,
     first: u64,
     id: Vec<u8>,
-    uuid: bool,
 }
 
 impl DistinctKeys {
@@ -97,7 +94,6 @@ impl DistinctKeys {
         spill: &mut FrameWriter<S>,
     ) -> Result<()> {
         let text = record.report_id().as_bytes();
-        let uuid = canonical_uuid(text);
         let fingerprint = match record.fingerprint {
             Some(fingerprint) => fingerprint,
             None => record.content_fingerprint(&mut self.scratch),
@@ -105,9 +101,6 @@ impl DistinctKeys {
         let origin = record.origin();
         let place = record.id_place;
         let mut flags = 0u8;
-        if uuid.is_none() {
-            flags |= TEXT_ID;
-        }
         if origin.item.is_some() {
             flags |= ITEM;
         }
@@ -126,10 +119,7 @@ impl DistinctKeys {
             None => 0,
         };
         let line = if place.line > 0 { place.line } else { origin.line };
-        let hash = match uuid {
-            Some(bytes) => self.hasher.hash_one(bytes),
-            None => self.hasher.hash_one(text),
-        };
+        let hash = self.hasher.hash_one(text);
         let part = (hash >> 58) as usize % PARTITIONS;
         let packed = pack_origin(origin)?;
         let Some(buffer) = self.buffers.get_mut(part) else {
@@ -139,9 +129,6 @@ impl DistinctKeys {
             buffer.reserve_exact(PARTITION_BUFFER.saturating_add(256));
         }
         buffer.push(flags);
-        if let Some(bytes) = uuid {
-            buffer.extend_from_slice(&bytes);
-        }
         buffer.extend_from_slice(&fingerprint.to_le_bytes());
         put_varint(buffer, record.read_index);
         put_varint(buffer, packed);
@@ -151,10 +138,8 @@ impl DistinctKeys {
         }
         put_varint(buffer, spelling as u64);
         put_varint(buffer, u64::from(ordinal));
-        if uuid.is_none() {
-            put_varint(buffer, text.len() as u64);
-            buffer.extend_from_slice(text);
-        }
+        put_varint(buffer, text.len() as u64);
+        buffer.extend_from_slice(text);
         self.keys = self.keys.saturating_add(1);
         if buffer.len() >= PARTITION_BUFFER {
             let at = spill.write_side(buffer)?;
@@ -227,15 +212,7 @@ impl DistinctKeys {
                 format!("an identical duplicate of the record at {first}: skipped"),
             )
         } else {
-            let id = if place.uuid {
-                let mut bytes = [0u8; 16];
-                for (slot, b) in bytes.iter_mut().zip(&place.id) {
-                    *slot = *b;
-                }
-                format_uuid(&bytes)
-            } else {
-                String::from_utf8_lossy(&place.id).into_owned()
-            };
+            let id = String::from_utf8_lossy(&place.id);
             (
                 Severity::Error,
                 IssueKind::ConflictingRecordId,
@@ -262,7 +239,6 @@ impl DistinctKeys {
 /// One key read back.
 struct Key<'a> {
     flags: u8,
-    id: [u8; 16],
     fingerprint: u64,
     read_index: u64,
     origin: u64,
@@ -271,12 +247,6 @@ struct Key<'a> {
     spelling: u64,
     ordinal: u64,
     text: &'a [u8],
-}
-
-impl Key<'_> {
-    fn same_id(&self, other: &Key<'_>) -> bool {
-        (self.flags & TEXT_ID) == (other.flags & TEXT_ID) && self.id == other.id && self.text == other.text
-    }
 }
 
 fn cut_short() -> Error {
@@ -288,12 +258,6 @@ fn read_key<'a>(rest: &mut &'a [u8]) -> Result<Key<'a>> {
     let io = |e: std::io::Error| Error::io("reading the rating spill", e);
     let (&flags, tail) = rest.split_first().ok_or_else(cut_short)?;
     *rest = tail;
-    let mut id = [0u8; 16];
-    if flags & TEXT_ID == 0 {
-        let (bytes, tail) = rest.split_first_chunk::<16>().ok_or_else(cut_short)?;
-        id = *bytes;
-        *rest = tail;
-    }
     let (fingerprint, tail) = rest.split_first_chunk::<8>().ok_or_else(cut_short)?;
     *rest = tail;
     let read_index = get_varint(rest).map_err(io)?;
@@ -306,19 +270,14 @@ fn read_key<'a>(rest: &mut &'a [u8]) -> Result<Key<'a>> {
     };
     let spelling = get_varint(rest).map_err(io)?;
     let ordinal = get_varint(rest).map_err(io)?;
-    let mut text: &[u8] = &[];
-    if flags & TEXT_ID != 0 {
-        let len = usize::try_from(get_varint(rest).map_err(io)?).map_err(|_| cut_short())?;
-        if rest.len() < len {
-            return Err(cut_short());
-        }
-        let (bytes, tail) = rest.split_at(len);
-        text = bytes;
-        *rest = tail;
+    let len = usize::try_from(get_varint(rest).map_err(io)?).map_err(|_| cut_short())?;
+    if rest.len() < len {
+        return Err(cut_short());
     }
+    let (text, tail) = rest.split_at(len);
+    *rest = tail;
     Ok(Key {
         flags,
-        id,
         fingerprint: u64::from_le_bytes(*fingerprint),
         read_index,
         origin,
@@ -337,13 +296,11 @@ fn find_duplicates(bytes: &[u8], found: &mut Vec<Found>) -> Result<()> {
     while !rest.is_empty() {
         keys.push(read_key(&mut rest)?);
     }
-    keys.sort_unstable_by(|a, b| {
-        (a.flags & TEXT_ID, a.id, a.text, a.read_index).cmp(&(b.flags & TEXT_ID, b.id, b.text, b.read_index))
-    });
+    keys.sort_unstable_by(|a, b| (a.text, a.read_index).cmp(&(b.text, b.read_index)));
     let mut first: Option<&Key<'_>> = None;
     for key in &keys {
         match first {
-            Some(f) if f.same_id(key) => {
+            Some(f) if f.text == key.text => {
                 let unpacked = unpack_origin(key.origin);
                 found.push(Found {
                     read_index: key.read_index,
@@ -358,12 +315,7 @@ fn find_duplicates(bytes: &[u8], found: &mut Vec<Found>) -> Result<()> {
                         item: if key.flags & ITEM != 0 { unpacked.item } else { None },
                         spelling: usize::try_from(key.spelling).unwrap_or(0),
                         first: f.origin,
-                        id: if key.flags & TEXT_ID != 0 {
-                            key.text.to_vec()
-                        } else {
-                            key.id.to_vec()
-                        },
-                        uuid: key.flags & TEXT_ID == 0,
+                        id: key.text.to_vec(),
                     },
                 });
             }

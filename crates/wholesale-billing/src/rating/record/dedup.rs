@@ -133,7 +133,7 @@ impl std::fmt::Debug for Deduplicator {
 /// The 16 bytes of a UUID in canonical form (36 characters, lower-case hex, hyphens at 8, 13, 18
 /// and 23), or `None`: only that one spelling maps to bytes, so that two ids map to the same bytes
 /// only when they are the same text.
-pub(crate) fn canonical_uuid(text: &[u8]) -> Option<[u8; 16]> {
+fn canonical_uuid(text: &[u8]) -> Option<[u8; 16]> {
     if text.len() != 36 {
         return None;
     }
@@ -154,26 +154,6 @@ pub(crate) fn canonical_uuid(text: &[u8]) -> Option<[u8; 16]> {
         nibbles += 1;
     }
     (nibbles == 32).then_some(out)
-}
-
-/// The canonical text of a UUID's 16 bytes (the inverse of [`canonical_uuid`]).
-pub(crate) fn format_uuid(bytes: &[u8; 16]) -> String {
-    let mut text = String::with_capacity(36);
-    push_uuid(bytes, &mut text);
-    text
-}
-
-/// Appends the canonical text of a UUID's 16 bytes to `text`.
-pub(crate) fn push_uuid(bytes: &[u8; 16], text: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            text.push('-');
-        }
-        for nibble in [b >> 4, b & 15] {
-            text.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
-        }
-    }
 }
 
 impl Deduplicator {
@@ -368,7 +348,6 @@ mod tests {
         assert!(canonical_uuid(b"0a0c2eb7f1f6-3326-86f9-565d2e11553d-").is_none());
         assert!(canonical_uuid(b"0a0c2eb7-f1f6-3326-86f9-565d2e11553g").is_none());
         assert!(canonical_uuid(b"r1").is_none());
-        assert_eq!(format_uuid(&bytes).as_bytes(), text);
     }
 
     #[test]

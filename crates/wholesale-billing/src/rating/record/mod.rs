@@ -18,7 +18,7 @@ mod split;
 pub use call_record::{CallFields, CallRecord, RecordOrigin};
 pub use call_time::CallTime;
 pub use dedup::{Deduplicator, DuplicateCheck};
-pub(crate) use dedup::{canonical_uuid, format_uuid, pack_origin, push_uuid, unpack_origin};
+pub(crate) use dedup::{pack_origin, unpack_origin};
 pub(crate) use field::CdrField;
 pub use reader::{CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, read_call_records};
 pub(crate) use reader::{default_threads, issue_at, strict_check};
