@@ -1,12 +1,10 @@
 //! [`RatedRecord`] and [`RatedWriter`]: one row of the rated-records table and its CSV writer,
 //! streaming (SPEC §7.6, §7.7).
 
-use std::fmt::Write as _;
 use std::io::Write;
 
 use rust_decimal::Decimal;
 
-use crate::csvutil::csv_write_error;
 use crate::error::Result;
 use crate::money::Currency;
 use crate::rating::CallTime;
@@ -86,80 +84,236 @@ fn display<T: std::fmt::Display, S: serde::Serializer>(value: &T, s: S) -> std::
 /// ```
 #[derive(Debug)]
 pub struct RatedWriter<W: Write> {
-    csv: csv::Writer<W>,
-    buffer: String,
+    out: W,
+    /// The rows formatted and not yet written (written in pieces of about 64 KiB).
+    bytes: Vec<u8>,
+}
+
+/// Appends a CSV field as the `csv` crate writes it (quoted only when it holds a comma, a quote
+/// or a line break; quotes doubled).
+fn push_field(out: &mut Vec<u8>, field: &[u8]) {
+    let needs_quotes = memchr::memchr3(b',', b'"', b'\n', field).is_some() || memchr::memchr(b'\r', field).is_some();
+    if !needs_quotes {
+        out.extend_from_slice(field);
+        return;
+    }
+    out.push(b'"');
+    for &b in field {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// Appends a decimal as its `Display` writes it: every digit of its scale.
+fn push_decimal(out: &mut Vec<u8>, value: Decimal) {
+    if value.is_sign_negative() {
+        out.push(b'-');
+    }
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(value.mantissa().unsigned_abs()).as_bytes();
+    let scale = value.scale() as usize;
+    if scale == 0 {
+        out.extend_from_slice(digits);
+    } else if digits.len() <= scale {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len().saturating_add(scale.saturating_sub(digits.len())), b'0');
+        out.extend_from_slice(digits);
+    } else {
+        let (whole, fraction) = digits.split_at(digits.len().saturating_sub(scale));
+        out.extend_from_slice(whole);
+        out.push(b'.');
+        out.extend_from_slice(fraction);
+    }
 }
 
 impl<W: Write> RatedWriter<W> {
-    /// A writer that has written the header.
+    /// A writer to `out`, the header written.
     ///
     /// # Errors
-    /// [`Error::Io`](crate::Error::Io) when writing fails.
+    /// [`crate::Error::Io`] when `out` fails.
     pub fn new(out: W) -> Result<Self> {
-        let mut csv = csv::WriterBuilder::new()
-            .buffer_capacity(crate::rating::engine::IO_BUFFER_BYTES)
-            .from_writer(out);
-        csv.write_record(RatedColumn::ALL.iter().map(|c| c.as_str()))
-            .map_err(|e| csv_write_error(CONTEXT, e))?;
-        Ok(RatedWriter {
-            csv,
-            buffer: String::new(),
-        })
+        let mut writer = RatedWriter {
+            out,
+            bytes: Vec::with_capacity(crate::rating::engine::IO_BUFFER_BYTES.saturating_add(1024)),
+        };
+        for (i, column) in RatedColumn::ALL.iter().enumerate() {
+            if i > 0 {
+                writer.bytes.push(b',');
+            }
+            push_field(&mut writer.bytes, column.as_str().as_bytes());
+        }
+        writer.bytes.push(b'\n');
+        writer.spill()?;
+        Ok(writer)
     }
 
-    /// Writes one row.
+    /// Writes one record.
     ///
     /// # Errors
-    /// [`Error::Io`](crate::Error::Io) when writing fails.
+    /// [`crate::Error::Io`] when the output fails.
     pub fn write(&mut self, r: &RatedRecord<'_>) -> Result<()> {
-        let b = &mut self.buffer;
-        b.clear();
-        // Writing to a String cannot fail.
-        let _ = write!(b, "{}", r.start_time);
-        let time_end = b.len();
-        let _ = write!(b, "{}", r.duration);
-        let duration_end = b.len();
-        let _ = write!(b, "{}", r.billable_seconds);
-        let billable_end = b.len();
-        let _ = write!(b, "{}", r.covered_seconds);
-        let covered_end = b.len();
-        let _ = write!(b, "{}", r.charge);
-        let charge_end = b.len();
-        let part = |from: usize, to: usize| b.get(from..to).unwrap_or_default();
-        let fields: [&str; 17] = [
+        let b = &mut self.bytes;
+        let mut int = itoa::Buffer::new();
+        let mut time = [0u8; 32];
+        for text in [
             r.report_id,
             r.customer_org_id,
             r.customer_external_id,
             r.partner_org_id,
             r.user_uuid,
-            part(0, time_end),
-            part(time_end, duration_end),
-            r.status.as_str(),
-            r.rated_number,
-            r.prefix,
-            r.destination,
-            r.class,
-            r.band,
-            part(duration_end, billable_end),
-            part(billable_end, covered_end),
-            part(covered_end, charge_end),
-            r.currency.code(),
-        ];
-        self.csv.write_record(fields).map_err(|e| csv_write_error(CONTEXT, e))
+        ] {
+            push_field(b, text.as_bytes());
+            b.push(b',');
+        }
+        b.extend_from_slice(r.start_time.format(&mut time).as_bytes());
+        b.push(b',');
+        b.extend_from_slice(int.format(r.duration).as_bytes());
+        b.push(b',');
+        b.extend_from_slice(r.status.as_str().as_bytes());
+        b.push(b',');
+        for text in [r.rated_number, r.prefix, r.destination, r.class, r.band] {
+            push_field(b, text.as_bytes());
+            b.push(b',');
+        }
+        b.extend_from_slice(int.format(r.billable_seconds).as_bytes());
+        b.push(b',');
+        b.extend_from_slice(int.format(r.covered_seconds).as_bytes());
+        b.push(b',');
+        push_decimal(b, r.charge);
+        b.push(b',');
+        b.extend_from_slice(r.currency.code().as_bytes());
+        b.push(b'\n');
+        if self.bytes.len() >= crate::rating::engine::IO_BUFFER_BYTES {
+            self.spill()?;
+        }
+        Ok(())
     }
 
-    /// Flushes the rows written so far to the output.
+    /// Writes the rows formatted so far to the output.
+    fn spill(&mut self) -> Result<()> {
+        self.out
+            .write_all(&self.bytes)
+            .map_err(|e| crate::error::Error::io(CONTEXT, e))?;
+        self.bytes.clear();
+        Ok(())
+    }
+
+    /// Writes every row and flushes the output.
     pub(crate) fn flush(&mut self) -> Result<()> {
-        self.csv.flush().map_err(|e| crate::error::Error::io(CONTEXT, e))
+        self.spill()?;
+        self.out.flush().map_err(|e| crate::error::Error::io(CONTEXT, e))
     }
 
-    /// Flushes the rows and gives back the output.
+    /// Writes every row and gives the output back.
     ///
     /// # Errors
-    /// [`Error::Io`](crate::Error::Io) when flushing fails.
-    pub fn finish(self) -> Result<W> {
-        self.csv
-            .into_inner()
-            .map_err(|e| crate::error::Error::io(CONTEXT, e.into_error()))
+    /// [`crate::Error::Io`] when the output fails.
+    pub fn finish(mut self) -> Result<W> {
+        self.flush()?;
+        Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The row as the `csv` crate writes it, with each value's `Display`.
+    fn by_csv_crate(r: &RatedRecord<'_>) -> Vec<u8> {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let fields = [
+            r.report_id.to_owned(),
+            r.customer_org_id.to_owned(),
+            r.customer_external_id.to_owned(),
+            r.partner_org_id.to_owned(),
+            r.user_uuid.to_owned(),
+            r.start_time.to_string(),
+            r.duration.to_string(),
+            r.status.as_str().to_owned(),
+            r.rated_number.to_owned(),
+            r.prefix.to_owned(),
+            r.destination.to_owned(),
+            r.class.to_owned(),
+            r.band.to_owned(),
+            r.billable_seconds.to_string(),
+            r.covered_seconds.to_string(),
+            r.charge.to_string(),
+            r.currency.code().to_owned(),
+        ];
+        csv.write_record(&fields).unwrap();
+        csv.into_inner().unwrap()
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[a-z0-9 ,\"\r\n+é-]{0,12}").unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn rows_are_the_csv_crates(
+            texts in proptest::collection::vec(text(), 10),
+            nanos in any::<i64>(),
+            round in 0u8..4,
+            duration in any::<u32>(),
+            billable in any::<u64>(),
+            covered in any::<u64>(),
+            mantissa in any::<i64>(),
+            scale in 0u32..8,
+            status in 0u8..7,
+        ) {
+            let nanos = match round {
+                0 => nanos - nanos.rem_euclid(1_000_000_000),
+                1 => nanos - nanos.rem_euclid(1_000_000),
+                2 => nanos - nanos.rem_euclid(1_000),
+                _ => nanos,
+            };
+            // Beyond ±year 9999 the format clamps; stay within it.
+            let nanos = nanos % 250_000_000_000_000_000;
+            let record = RatedRecord {
+                report_id: &texts[0],
+                customer_org_id: &texts[1],
+                customer_external_id: &texts[2],
+                partner_org_id: &texts[3],
+                user_uuid: &texts[4],
+                start_time: CallTime::from_nanos(nanos.abs()),
+                duration,
+                status: RatingStatus::from_index(status).unwrap(),
+                rated_number: &texts[5],
+                prefix: &texts[6],
+                destination: &texts[7],
+                class: &texts[8],
+                band: &texts[9],
+                billable_seconds: billable,
+                covered_seconds: covered,
+                charge: Decimal::new(mantissa, scale),
+                currency: "GBP".parse().unwrap(),
+            };
+            let mut writer = RatedWriter::new(Vec::new()).unwrap();
+            writer.write(&record).unwrap();
+            let bytes = writer.finish().unwrap();
+            let header_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+            let want = by_csv_crate(&record);
+            prop_assert_eq!(&bytes[header_end..], want.as_slice());
+        }
+    }
+
+    #[test]
+    fn negative_zero_and_small_charges_print_as_display_does() {
+        for value in [
+            Decimal::new(0, 4),
+            Decimal::new(-3, 4),
+            Decimal::new(123_456, 2),
+            Decimal::new(5, 0),
+            Decimal::from_parts(0, 0, 0, true, 4),
+        ] {
+            let mut out = Vec::new();
+            push_decimal(&mut out, value);
+            assert_eq!(String::from_utf8(out).unwrap(), value.to_string());
+        }
     }
 }

@@ -177,22 +177,45 @@ impl From<Timestamp> for CallTime {
     }
 }
 
-impl fmt::Display for CallTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl CallTime {
+    /// The instant as SPEC §7.6 writes it (RFC 3339 in UTC, `Z`, with 0, 3, 6 or 9 fraction
+    /// digits: as few as it needs) into `buf`.
+    pub(crate) fn format(self, buf: &mut [u8; 32]) -> &str {
         let secs = self.0.div_euclid(NANOS_PER_SECOND);
         let nanos = self.0.rem_euclid(NANOS_PER_SECOND);
-        let mut buf = [0u8; 24];
-        let text = Timestamp::from_micros(secs * MICROS_PER_SECOND).format_report(&mut buf);
-        let base = text.get(..19).unwrap_or(text);
-        if nanos == 0 {
-            write!(f, "{base}Z")
-        } else if nanos % 1_000_000 == 0 {
-            write!(f, "{base}.{:03}Z", nanos / 1_000_000)
-        } else if nanos % 1_000 == 0 {
-            write!(f, "{base}.{:06}Z", nanos / 1_000)
-        } else {
-            write!(f, "{base}.{nanos:09}Z")
+        let mut base = [0u8; 24];
+        let text = Timestamp::from_micros(secs.saturating_mul(MICROS_PER_SECOND)).format_report(&mut base);
+        let mut len = 19;
+        if let (Some(to), Some(from)) = (buf.get_mut(..19), text.as_bytes().get(..19)) {
+            to.copy_from_slice(from);
         }
+        let (fraction, digits) = if nanos == 0 {
+            (0, 0)
+        } else if nanos % 1_000_000 == 0 {
+            (nanos / 1_000_000, 3)
+        } else if nanos % 1_000 == 0 {
+            (nanos / 1_000, 6)
+        } else {
+            (nanos, 9)
+        };
+        if digits > 0 {
+            buf[len] = b'.';
+            let mut rest = fraction;
+            for i in (0..digits).rev() {
+                buf[len + 1 + i] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            len += 1 + digits;
+        }
+        buf[len] = b'Z';
+        std::str::from_utf8(buf.get(..=len).unwrap_or_default()).unwrap_or("")
+    }
+}
+
+impl fmt::Display for CallTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 32];
+        f.write_str(self.format(&mut buf))
     }
 }
 
