@@ -4,8 +4,8 @@
 //! where it was read and its row in the spill) in one of [`PARTITIONS`] partitions chosen by a
 //! hash of the id. A partition's keys are buffered ([`PARTITION_BUFFER`] bytes) and written to the
 //! spill as a frame when full, so the keys never stay in memory. After the read, each partition
-//! is read back alone (two records with the same id are in the same partition), sorted by id and
-//! read order, and every record after the first of its id is an identical duplicate (skipped) or
+//! is read back alone (two records with the same id are in the same partition, in read order) into
+//! a hash table of the first record of each id, and every record after the first of its id is an identical duplicate (skipped) or
 //! a conflicting one (an error): what [`Deduplicator`](crate::Deduplicator) tells record by record,
 //! with the same issues, in a table the size of one partition rather than of the month.
 
@@ -296,11 +296,15 @@ fn find_duplicates(bytes: &[u8], found: &mut Vec<Found>) -> Result<()> {
     while !rest.is_empty() {
         keys.push(read_key(&mut rest)?);
     }
-    keys.sort_unstable_by(|a, b| (a.text, a.read_index).cmp(&(b.text, b.read_index)));
-    let mut first: Option<&Key<'_>> = None;
-    for key in &keys {
-        match first {
-            Some(f) if f.text == key.text => {
+    // The keys of a partition are in read order: the first of each id is the one kept.
+    let mut firsts: hashbrown::HashMap<&[u8], usize> = hashbrown::HashMap::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        match firsts.entry(key.text) {
+            hashbrown::hash_map::Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+            hashbrown::hash_map::Entry::Occupied(first) => {
+                let Some(f) = keys.get(*first.get()) else { continue };
                 let unpacked = unpack_origin(key.origin);
                 found.push(Found {
                     read_index: key.read_index,
@@ -319,7 +323,6 @@ fn find_duplicates(bytes: &[u8], found: &mut Vec<Found>) -> Result<()> {
                     },
                 });
             }
-            _ => first = Some(key),
         }
     }
     Ok(())
