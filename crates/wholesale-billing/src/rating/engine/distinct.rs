@@ -25,6 +25,25 @@ pub(crate) const PARTITIONS: usize = 64;
 /// The bytes a partition buffers before they are written as a frame.
 const PARTITION_BUFFER: usize = 1 << 14;
 
+/// The bytes of keys a partition may hold when it is searched; a larger one is split first.
+const RESOLVE_BUDGET: u64 = 1 << 22;
+/// The levels of splitting (6 bits of the hash each).
+const MAX_LEVEL: u32 = 9;
+
+/// The partition of a key of hash `hash` at `level`: 6 bits of the hash, from the top.
+fn partition(hash: u64, level: u32) -> usize {
+    let shift = 58u32.saturating_sub(level.saturating_mul(6));
+    (hash >> shift) as usize % PARTITIONS
+}
+
+/// Reads the frame of `len` bytes at `offset` into `bytes`.
+fn read_frame<S: Read + Seek>(spill: &mut S, offset: u64, len: u32, bytes: &mut Vec<u8>) -> Result<()> {
+    let io = |e: std::io::Error| Error::io("reading the keys of the rating spill back", e);
+    spill.seek(SeekFrom::Start(offset)).map_err(io)?;
+    bytes.resize(len as usize, 0);
+    spill.read_exact(bytes).map_err(io)
+}
+
 /// Flag: the record is a JSON item.
 const ITEM: u8 = 2;
 /// Flag: the `Report ID` has a column.
@@ -41,6 +60,8 @@ pub(crate) struct DistinctKeys {
     hasher: hashbrown::DefaultHashBuilder,
     scratch: Vec<u8>,
     keys: u64,
+    /// [`RESOLVE_BUDGET`] (smaller in tests).
+    budget: u64,
 }
 
 /// A duplicate found: what the reader's diagnostics and the run need of it.
@@ -79,6 +100,7 @@ impl DistinctKeys {
             hasher: hashbrown::DefaultHashBuilder::default(),
             scratch: Vec::new(),
             keys: 0,
+            budget: RESOLVE_BUDGET,
         }
     }
 
@@ -120,7 +142,7 @@ impl DistinctKeys {
         };
         let line = if place.line > 0 { place.line } else { origin.line };
         let hash = self.hasher.hash_one(text);
-        let part = (hash >> 58) as usize % PARTITIONS;
+        let part = partition(hash, 0);
         let packed = pack_origin(origin)?;
         let Some(buffer) = self.buffers.get_mut(part) else {
             return Ok(());
@@ -174,21 +196,56 @@ impl DistinctKeys {
             }
             *buffer = Vec::new();
         }
-        let inner = spill.inner()?;
+        spill.inner()?;
         let mut bytes = Vec::new();
-        for frames in &self.frames {
+        // (level, frames): a partition over the budget is split by the next bits of the hash
+        // into partitions of the next level, written to the spill, so that the memory of the
+        // search stays that of a budget, whatever the size of the month.
+        let mut pending: Vec<(u32, Vec<(u64, u32)>)> =
+            std::mem::take(&mut self.frames).into_iter().map(|f| (0, f)).collect();
+        while let Some((level, frames)) = pending.pop() {
+            let total: u64 = frames.iter().map(|&(_, len)| u64::from(len)).sum();
+            if total > self.budget && level < MAX_LEVEL {
+                let next = level.saturating_add(1);
+                let mut parts: Vec<Vec<u8>> = vec![Vec::new(); PARTITIONS];
+                let mut part_frames: Vec<Vec<(u64, u32)>> = vec![Vec::new(); PARTITIONS];
+                for (offset, len) in frames {
+                    read_frame(spill.inner()?, offset, len, &mut bytes)?;
+                    let mut rest = bytes.as_slice();
+                    while !rest.is_empty() {
+                        let before = rest;
+                        let key = read_key(&mut rest)?;
+                        let raw = before
+                            .get(..before.len().saturating_sub(rest.len()))
+                            .unwrap_or_default();
+                        let part = partition(self.hasher.hash_one(key.text), next);
+                        if let (Some(buffer), Some(frames)) = (parts.get_mut(part), part_frames.get_mut(part)) {
+                            buffer.extend_from_slice(raw);
+                            if buffer.len() >= PARTITION_BUFFER {
+                                frames.push(spill.append_side(buffer)?);
+                                buffer.clear();
+                            }
+                        }
+                    }
+                }
+                for (buffer, mut frames) in parts.into_iter().zip(part_frames) {
+                    if !buffer.is_empty() {
+                        frames.push(spill.append_side(&buffer)?);
+                    }
+                    pending.push((next, frames));
+                }
+                continue;
+            }
             bytes.clear();
-            for &(offset, len) in frames {
-                inner.seek(SeekFrom::Start(offset)).map_err(io)?;
-                let start = bytes.len();
-                bytes.resize(start.saturating_add(len as usize), 0);
-                inner
-                    .read_exact(bytes.get_mut(start..).unwrap_or_default())
-                    .map_err(io)?;
+            let inner = spill.inner()?;
+            let mut one = Vec::new();
+            for (offset, len) in frames {
+                read_frame(inner, offset, len, &mut one)?;
+                bytes.extend_from_slice(&one);
             }
             find_duplicates(&bytes, &mut found)?;
         }
-        inner.seek(SeekFrom::End(0)).map_err(io)?;
+        spill.inner()?.seek(SeekFrom::End(0)).map_err(io)?;
         found.sort_unstable_by_key(|f| f.read_index);
         let (mut errors, mut warnings) = (0usize, 0usize);
         for f in &mut found {
@@ -326,4 +383,57 @@ fn find_duplicates(bytes: &[u8], found: &mut Vec<Found>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rating::{CallFields, CallTime, CallType, Direction};
+
+    /// The duplicates of `n` records (every fifth a re-delivery, every 35th conflicting) found
+    /// with a search budget of `budget` bytes: (read index, row, identical, issue).
+    fn found(n: u32, budget: u64) -> Vec<(u64, u32, bool, String)> {
+        let mut spill = FrameWriter::new(std::io::Cursor::new(Vec::new()));
+        let mut keys = DistinctKeys::new();
+        keys.budget = budget;
+        for i in 0..n {
+            let k = if i % 5 == 4 { i / 3 } else { i };
+            let id = format!("id-{k}");
+            let mut record = CallRecord::from_fields(&CallFields {
+                report_id: &id,
+                start_time: CallTime::from_nanos(i64::from(k)),
+                duration: if i % 35 == 34 { 1 } else { 0 },
+                direction: Direction::Originating,
+                call_type: CallType::SipNational,
+                answered: true,
+                called_number: "",
+                calling_number: "",
+                org_uuid: "org",
+                user_uuid: "",
+                site_timezone: 0,
+            })
+            .unwrap();
+            record.read_index = u64::from(i);
+            record.origin.line = u64::from(i) + 2;
+            keys.push(&record, i, &mut spill).unwrap();
+        }
+        keys.resolve(&mut spill, usize::MAX)
+            .unwrap()
+            .into_iter()
+            .map(|f| {
+                let issue = f.issue.map(|i| i.to_string()).unwrap_or_default();
+                (f.read_index, f.ordinal, f.identical, issue)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn partitions_split_over_the_budget_find_the_same_duplicates() {
+        let whole = found(20_000, u64::MAX);
+        assert!(whole.len() > 2_000, "{}", whole.len());
+        assert!(whole.iter().any(|f| !f.2) && whole.iter().any(|f| f.2));
+        // A budget of 2 KiB splits every partition, some twice.
+        assert_eq!(found(20_000, 2_048), whole);
+        assert_eq!(found(20_000, 200), whole);
+    }
 }

@@ -79,6 +79,17 @@ impl<S: Write> FrameWriter<S> {
         self.frame(SIDE, bytes)
     }
 
+    /// Writes a frame of other bytes at the end of a spill that is being read from.
+    pub(crate) fn append_side(&mut self, bytes: &[u8]) -> Result<(u64, u32)>
+    where
+        S: Seek,
+    {
+        self.inner()?.seek(io::SeekFrom::End(0)).map_err(write_error)?;
+        let at = self.write_side(bytes)?;
+        self.inner()?;
+        Ok(at)
+    }
+
     /// Writes every frame and gives the spill, to read from (and seek back to its end after).
     pub(crate) fn inner(&mut self) -> Result<&mut S> {
         self.flush_rows()?;
