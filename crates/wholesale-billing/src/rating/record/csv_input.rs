@@ -165,6 +165,12 @@ fn make_record(
         return Outcome::Refused;
     }
     let mut refused = false;
+    // A row valid as a whole is checked once; its fields are cut from it at ASCII commas.
+    let whole = if place.lend {
+        std::str::from_utf8(row.as_bytes()).ok()
+    } else {
+        None
+    };
     for (field, col) in CdrField::ALL.into_iter().zip(layout.cols) {
         let Some(col) = col else { continue };
         places[field.index()] = Place {
@@ -172,9 +178,12 @@ fn make_record(
             column: Some(col),
             key: None,
         };
-        let bytes = row.get(col - 1).unwrap_or_default().trim_ascii();
-        let pushed = match std::str::from_utf8(bytes) {
-            Ok(text) => record.push_raw_text(field, text),
+        let text = match whole.and_then(|w| row.str_field(w, col - 1)) {
+            Some(text) => Ok(text),
+            None => std::str::from_utf8(row.get(col - 1).unwrap_or_default()),
+        };
+        let pushed = match text {
+            Ok(text) => record.push_raw_text(field, text.trim_ascii()),
             Err(_) => Err((IssueKind::InvalidValue, "not valid utf-8".to_owned())),
         };
         if let Err((kind, message)) = pushed {

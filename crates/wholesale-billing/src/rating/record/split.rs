@@ -28,6 +28,12 @@ impl Row {
         self.bytes.get(start..end)
     }
 
+    /// Field `index` cut from `whole`, the row's bytes as text (so no field is checked again).
+    pub(crate) fn str_field<'a>(&self, whole: &'a str, index: usize) -> Option<&'a str> {
+        let &(start, end) = self.bounds.get(index)?;
+        whole.get(start..end)
+    }
+
     /// Its bytes: those of its fields, in order, with or without the commas between them (which
     /// are ASCII, so the bytes are valid UTF-8 only when every field is).
     pub(crate) fn as_bytes(&self) -> &[u8] {
