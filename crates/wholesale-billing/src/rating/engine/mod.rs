@@ -6,15 +6,21 @@
 //! - `pools`: [`Pools`], each customer's bundled seconds from the §4 USER report;
 //! - `kernel`: [`rate_call`], one record rated without allowances, allocation-free;
 //! - `spill`: the compact rows the first phase writes and the second reads back;
+//! - `frames`: the spill's frames (rows, and the other bytes below) in one caller's file;
+//! - `distinct`: the duplicates by `Report ID`, found after the read, partition by partition;
+//! - `candidates`: the calls an allowance may cover, in sorted runs merged back in order;
 //! - `allowance`: the consumption of the pools in (`Start time`, `Report ID`) order;
 //! - here: the builder [`Rating`], the run [`RatingRun`] and its [`RatingResult`].
 //!
-//! **Two phases.** [`RatingRun::push`] rates each record without allowances and writes a compact
-//! row to the spill (a caller's `Read + Write + Seek`, in memory by default), keeping in memory
-//! only the calls an allowance may cover (32 bytes each). [`RatingRun::finish`] sorts those per
-//! customer, consumes the pools, keeps one cutoff per (customer, allowance), then reads the spill
-//! back in input order, applying the covered seconds, and writes the rated-records CSV and the
-//! summary. Rows come out in input order while pools are consumed in time order.
+//! **Two phases, in bounded memory.** [`RatingRun::push`] rates each record without allowances
+//! and writes a compact row to the spill (a caller's `Read + Write + Seek`, in memory by
+//! default); [`RatingRun::read`] also leaves each record's duplicate-search key in the spill, and
+//! finds the duplicates after the read. The calls an allowance may cover go to the spill as
+//! sorted runs. [`RatingRun::finish`] merges them per customer in order of use, consumes the
+//! pools, keeps one cutoff per (customer, allowance), then reads the spill back in input order,
+//! skipping the duplicates, applying the covered seconds, noting the issues, and writes the
+//! rated-records CSV and the summary. Rows come out in input order while pools are consumed in
+//! time order; memory holds buffers, one partition or run buffer at a time, and the summary.
 // Every sum of money, seconds or counts here is checked.
 #![deny(clippy::arithmetic_side_effects)]
 
@@ -203,7 +209,8 @@ impl<'a, S: Read + Write + Seek> Rating<'a, S> {
         self
     }
 
-    /// Where the first phase writes its rows (about 150 bytes a record): a temporary file for a
+    /// Where the first phase writes its rows (about 110 bytes a record), the keys of the search
+    /// for duplicates and the runs of allowance candidates: a temporary file for a
     /// large month. The core never opens paths; the caller gives one, empty.
     pub fn spill<T: Read + Write + Seek>(self, spill: T) -> Rating<'a, T> {
         Rating {

@@ -91,7 +91,9 @@ pub enum DuplicateCheck {
 ///
 /// Memory: 30 bytes per distinct record in chunks of 65,536, plus a hash index of 5 bytes per
 /// bucket (buckets are a power of two, at most 7/8 full): about 36 to 41 bytes per record for
-/// UUID ids (384 MB for 10 million) ([`Deduplicator::heap_bytes`] tells).
+/// UUID ids (384 MB for 10 million) ([`Deduplicator::heap_bytes`] tells). A rating run
+/// ([`RatingRun::read`](crate::RatingRun::read)) finds the same duplicates after the read instead,
+/// partitioned on disk, in bounded memory.
 ///
 /// ```
 /// use wholesale_billing::{CallFields, CallRecord, CallTime, CallType, Deduplicator, Direction, DuplicateCheck};
