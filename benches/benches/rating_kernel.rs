@@ -17,7 +17,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use wholesale_billing::{CallInput, CallTime, CallType, Direction, RatingStatus, Tariff, TariffDocument, rate_call};
+use wholesale_billing::{
+    CallInput, CallTime, CallType, Direction, RatedCall, RatingStatus, Tariff, TariffDocument, rate_call,
+};
 use wholesale_billing_benches::{Rng, prefix_table};
 
 const PREFIXES: usize = 100_000;
@@ -140,6 +142,10 @@ fn inputs<'a>(legs: &[Leg], numbers: &'a str) -> Vec<CallInput<'a>> {
         .collect()
 }
 
+/// Calls rated per [`Tariff::rate_calls`] in the batch variants: a batch of an engine's
+/// records, its results (64 bytes each) staying in the L1 and L2 caches.
+const BATCH: usize = 1024;
+
 /// Rates every call; the sum of the charges and the number of charged legs.
 fn rate_all(tariff: &Tariff, calls: &[CallInput<'_>]) -> (i64, usize) {
     let mut total = 0i64;
@@ -148,6 +154,21 @@ fn rate_all(tariff: &Tariff, calls: &[CallInput<'_>]) -> (i64, usize) {
         let rated = rate_call(tariff, black_box(call)).expect("no overflow");
         total = total.wrapping_add(rated.charge);
         charged += usize::from(rated.status == RatingStatus::Charged);
+    }
+    (total, charged)
+}
+
+/// [`rate_all`] by [`Tariff::rate_calls`], [`BATCH`] calls at a time into one buffer.
+fn rate_all_batch(tariff: &Tariff, calls: &[CallInput<'_>], rated: &mut Vec<RatedCall>) -> (i64, usize) {
+    let mut total = 0i64;
+    let mut charged = 0usize;
+    for batch in calls.chunks(BATCH) {
+        rated.clear();
+        tariff.rate_calls(black_box(batch), rated).expect("no overflow");
+        for r in rated.iter() {
+            total = total.wrapping_add(r.charge);
+            charged += usize::from(r.status == RatingStatus::Charged);
+        }
     }
     (total, charged)
 }
@@ -170,18 +191,27 @@ fn rating_kernel(c: &mut Criterion) {
     let (hot_legs, hot_numbers) = calls(&mut rng, &prefixes, Some(&hot));
     let uniform = inputs(&uniform_legs, &uniform_numbers);
     let hot = inputs(&hot_legs, &hot_numbers);
+    let mut rated = Vec::with_capacity(BATCH);
     for (name, calls) in [("uniform", &uniform), ("hot_200", &hot)] {
         let (total, charged) = rate_all(&tariff, calls);
         eprintln!(
             "rating_kernel {name}: {} calls, {charged} charged, charges sum {total}",
             calls.len()
         );
+        // The batch kernel rates every call as the one-by-one kernel does.
+        assert_eq!(rate_all_batch(&tariff, calls, &mut rated), (total, charged), "{name}");
     }
     let mut group = c.benchmark_group("rating_kernel_100k_prefixes");
     group.throughput(Throughput::Elements(CALLS as u64));
     group.sample_size(20);
     group.bench_function("uniform", |b| b.iter(|| black_box(rate_all(&tariff, &uniform))));
     group.bench_function("hot_200", |b| b.iter(|| black_box(rate_all(&tariff, &hot))));
+    group.bench_function("uniform_batch", |b| {
+        b.iter(|| black_box(rate_all_batch(&tariff, &uniform, &mut rated)))
+    });
+    group.bench_function("hot_200_batch", |b| {
+        b.iter(|| black_box(rate_all_batch(&tariff, &hot, &mut rated)))
+    });
     group.finish();
 }
 

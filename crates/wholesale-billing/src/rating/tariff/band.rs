@@ -240,7 +240,8 @@ impl Band {
 
 /// The bands of a tariff resolved per weekday, built once: each local day cut into second
 /// ranges, each with the first band in tariff order that holds it (or none). The band of a
-/// local start is then a short scan of its day's ranges, with no test of days or clock times.
+/// local start is then a short scan of its day's ranges, with no test of days or clock times;
+/// or, by the second of the week, one read in a table of the week's minutes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct WeekBands {
     /// The ranges of weekday `w` (days from Monday) are `ranges[starts[w]..starts[w + 1]]`.
@@ -248,6 +249,10 @@ pub(crate) struct WeekBands {
     /// Each range's end (excluded), seconds after local midnight, and its band's index; the
     /// ranges of a day follow each other from 0 and the last ends at 86,400.
     ranges: Vec<(u32, Option<u16>)>,
+    /// Per minute of the week (from Monday 00:00), the band of all its seconds: its index + 1,
+    /// 0 for none, [`WeekBands::SCAN`] when its seconds are not all in one range (a band edge
+    /// with seconds) or the band's index is above 253. 10,080 bytes.
+    minutes: Vec<u8>,
 }
 
 impl WeekBands {
@@ -286,7 +291,49 @@ impl WeekBands {
                 *s = count;
             }
         }
+        let ranges = |day: usize| {
+            let (start, end) = (week.starts[day] as usize, week.starts[day + 1] as usize);
+            week.ranges.get(start..end).unwrap_or_default()
+        };
+        week.minutes = (0..7)
+            .flat_map(|day| {
+                let ranges = ranges(day);
+                (0..SECONDS_PER_DAY / 60).map(move |minute| {
+                    let (first, last) = (minute * 60, minute * 60 + 59);
+                    match ranges.iter().find(|(end, _)| first < *end) {
+                        Some((end, band)) if last < *end => match band {
+                            None => 0,
+                            Some(b) => u8::try_from(*b)
+                                .ok()
+                                .filter(|&b| b < Self::SCAN - 1)
+                                .map_or(Self::SCAN, |b| b + 1),
+                        },
+                        _ => Self::SCAN,
+                    }
+                })
+            })
+            .collect();
         week
+    }
+
+    /// In [`WeekBands::minutes`]: look in the day's ranges.
+    const SCAN: u8 = u8::MAX;
+
+    /// The index of the first band holding the local start `second_of_week` seconds after
+    /// Monday 00:00 (0 to 604,799): [`WeekBands::band_at`] of its day and second, mostly read
+    /// in the table of the week's minutes.
+    #[inline]
+    pub(crate) fn band_at_second_of_week(&self, second_of_week: u32) -> Option<u16> {
+        let band = self
+            .minutes
+            .get((second_of_week / 60) as usize)
+            .copied()
+            .unwrap_or(Self::SCAN);
+        if band == Self::SCAN {
+            let day = second_of_week / SECONDS_PER_DAY;
+            return self.band_at(day as usize, second_of_week - day * SECONDS_PER_DAY);
+        }
+        (band != 0).then(|| u16::from(band) - 1)
     }
 
     /// The index of the first band holding `second_of_day` (0 to 86,399) on the weekday
@@ -339,6 +386,33 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_minutes_of_the_week_agree_with_the_ranges() {
+        let t = |s: &str| s.parse::<ClockTime>().unwrap();
+        let bands = [
+            Band::new("weekend", &[Weekday::Sat, Weekday::Sun], t("00:00"), t("24:00")).unwrap(),
+            // An edge with seconds: its minute is looked up in the ranges.
+            Band::new("evening", &[Weekday::Fri, Weekday::Sat], t("18:00:30"), t("23:59:59")).unwrap(),
+            Band::new("lunch", &[Weekday::Mon], t("12:00"), t("13:00")).unwrap(),
+        ];
+        let week = WeekBands::new(&bands);
+        assert_eq!(week.minutes.len(), 10_080);
+        let day = SECONDS_PER_DAY;
+        assert_eq!(week.minutes[(4 * day / 60 + 18 * 60) as usize], WeekBands::SCAN);
+        assert_eq!(week.minutes[(12 * 60) as usize], 3);
+        for second in (0..7 * day)
+            .step_by(7)
+            .chain([4 * day + 18 * 3600 + 29, 4 * day + 18 * 3600 + 30])
+        {
+            let expected = week.band_at((second / day) as usize, second % day);
+            assert_eq!(week.band_at_second_of_week(second), expected, "{second}");
+        }
+        assert_eq!(week.band_at_second_of_week(4 * day + 18 * 3600 + 30), Some(1));
+        assert_eq!(week.band_at_second_of_week(4 * day + 18 * 3600 + 29), None);
+        assert_eq!(week.band_at_second_of_week(5 * day + 18 * 3600 + 29), Some(0));
+        assert_eq!(WeekBands::default().band_at_second_of_week(5 * day), None);
     }
 
     #[test]

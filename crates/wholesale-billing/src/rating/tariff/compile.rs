@@ -156,13 +156,13 @@ impl TariffDocument {
         let allowances = self.compile_allowances(&builder.class_ids)?;
         let charged = self.charged_call_types.iter().fold(0u16, |m, t| m | call_type_bit(*t));
         let Builder {
-            mut prefixes,
+            prefixes,
             classes,
             destinations,
             band_prices,
             ..
         } = builder;
-        prefixes.shrink_to_fit();
+        let prefixes = prefixes.freeze()?;
         let week = WeekBands::new(&bands);
         Ok(Tariff {
             currency: self.currency,

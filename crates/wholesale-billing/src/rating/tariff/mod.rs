@@ -22,6 +22,7 @@ use rust_decimal::Decimal;
 
 pub use band::{Band, ClockTime};
 pub use document::{AllowanceSpec, BandPriceSpec, BandSpec, DEFAULT_RATING_DECIMALS, DestinationSpec, TariffDocument};
+pub(crate) use prefix::LANES;
 pub use price::{MAX_RATING_DECIMALS, Price, TARIFF_AMOUNT_DECIMALS, TariffAmount, billable_seconds, charge};
 
 use crate::catalog::Catalog;
@@ -179,7 +180,7 @@ pub struct Tariff {
     destinations: Vec<Destination>,
     band_prices: Vec<(BandId, Price)>,
     allowances: Vec<Allowance>,
-    prefixes: prefix::PrefixTrie,
+    prefixes: prefix::PrefixTable,
     /// The bands resolved per weekday and second of the local day.
     week: band::WeekBands,
 }
@@ -251,6 +252,21 @@ impl Tariff {
         self.prefixes
             .lookup_number(number.as_bytes())
             .map(|(d, len)| (DestinationId(d), len))
+    }
+
+    /// [`Tariff::lookup_number`] of the first `count` of `numbers` (at most [`LANES`]) into
+    /// `found`, their walks down the prefix table interleaved; [`Tariff::found`] reads a
+    /// result.
+    #[inline]
+    pub(crate) fn lookup_numbers(&self, numbers: &[&[u8]; LANES], count: usize, found: &mut [(u32, u32); LANES]) {
+        self.prefixes.lookup_numbers(numbers, count, found);
+    }
+
+    /// The destination and prefix length a result of [`Tariff::lookup_numbers`] stands for.
+    #[inline]
+    pub(crate) fn found(found: (u32, u32)) -> Option<(DestinationId, usize)> {
+        let (destination, len) = found;
+        destination.checked_sub(1).map(|d| (DestinationId(d), len as usize))
     }
 
     /// The destination of an id of this tariff.
@@ -328,15 +344,17 @@ impl Tariff {
     #[inline]
     pub fn band_of_start(&self, start: CallTime, site_offset_minutes: i16) -> Option<BandId> {
         const NANOS_PER_SECOND: i64 = 1_000_000_000;
-        const SECONDS_PER_DAY: i64 = 86_400;
+        const SECONDS_PER_WEEK: i64 = 7 * 86_400;
+        // 1970-01-01, the epoch, was a Thursday: the Monday before is 3 days earlier.
+        const MONDAY_BEFORE_EPOCH: i64 = 3 * 86_400;
         // Whole seconds suffice: band edges are whole seconds, and an offset of whole minutes
         // moves the instant by whole seconds. No overflow: |seconds| < 9.3 × 10^9.
-        let seconds = start.as_nanos().div_euclid(NANOS_PER_SECOND) + i64::from(site_offset_minutes) * 60;
-        let day = seconds.div_euclid(SECONDS_PER_DAY);
-        let second_of_day = u32::try_from(seconds.rem_euclid(SECONDS_PER_DAY)).unwrap_or(0);
-        // 1970-01-01, day 0, was a Thursday: 3 days from Monday.
-        let weekday = usize::try_from((day + 3).rem_euclid(7)).unwrap_or(0);
-        self.week.band_at(weekday, second_of_day).map(BandId)
+        let seconds = start
+            .as_nanos()
+            .div_euclid(NANOS_PER_SECOND)
+            .wrapping_add(i64::from(site_offset_minutes) * 60 + MONDAY_BEFORE_EPOCH);
+        let second_of_week = u32::try_from(seconds.rem_euclid(SECONDS_PER_WEEK)).unwrap_or(0);
+        self.week.band_at_second_of_week(second_of_week).map(BandId)
     }
 
     /// A band of this tariff.
@@ -369,13 +387,14 @@ impl Tariff {
         self.prefixes.len()
     }
 
-    /// The bytes the longest-prefix table holds (80 per trie node and 120,000 of first-level
-    /// table; see the module `prefix`).
+    /// The bytes the longest-prefix table holds (8 per cell of its blocks and tails, and
+    /// 120,000 of first-level table; see the module `prefix`).
     pub fn prefix_table_bytes(&self) -> usize {
         self.prefixes.memory_bytes()
     }
 
-    /// The number of nodes of the longest-prefix table.
+    /// The number of nodes of the longest-prefix table (the blocks of its trie; a chain of
+    /// nodes ending in one prefix is a tail, not nodes).
     pub fn prefix_table_nodes(&self) -> usize {
         self.prefixes.nodes()
     }

@@ -148,7 +148,7 @@ pub fn billable_seconds(duration: u64, initial: NonZeroU32, subsequent: NonZeroU
 /// assert_eq!(Decimal::new(charge(per_second, 1, 4)?, 4).to_string(), "0.0005");
 /// # Ok::<(), wholesale_billing::Error>(())
 /// ```
-#[inline]
+#[inline(always)]
 pub fn charge(price: Price, seconds: u64, rating_decimals: u32) -> Result<i64> {
     // Every real call fits 64 bits (a price of 1,000 a minute for 8,000 years does): there the
     // unit is a constant, so its division is a multiplication. The rest takes 128 bits.
