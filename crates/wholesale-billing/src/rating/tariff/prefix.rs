@@ -46,7 +46,7 @@ const HEAD_DIGITS: usize = 4;
 /// The first level's entries: 10^[`HEAD_DIGITS`].
 const HEADS: usize = 10_000;
 /// The numbers [`PrefixTable::lookup_numbers`] walks together (a power of two).
-pub(crate) const LANES: usize = 16;
+pub(crate) const LANES: usize = 32;
 /// The bit of a link that makes it a tail's (the other bits: the tail's first cell); a link
 /// without it is a block's first cell, 0 for none.
 const TAIL: u32 = 1 << 31;
@@ -670,14 +670,15 @@ impl PrefixTable {
             best[l] = h.value;
             best_len[l] = h.len;
             walking[count & MASK] = l as u8;
-            count += usize::from(h.node != 0);
+            count = count.wrapping_add(usize::from(h.node != 0));
         }
         let cells = self.cells.as_slice();
         while count > 0 {
             let mut still = 0usize;
             for &lane in walking.get(..count).unwrap_or_default() {
                 let l = usize::from(lane) & MASK;
-                // A digit, or NO_DIGIT past the digits held: then the empty cell.
+                // A digit; past the digits held, anything (the lookup is then done again,
+                // below), and after eight steps NO_DIGIT, which reads the empty cell.
                 let d = (digits[l] & 0xff) as u32;
                 let block = node[l] as usize;
                 let header = cells.get(block).copied().unwrap_or(0);
@@ -695,7 +696,7 @@ impl PrefixTable {
                 node[l] = link;
                 digits[l] = digits[l] >> 8 | NO_DIGIT << 56;
                 next[still & MASK] = lane;
-                still += usize::from(link.wrapping_sub(1) < TAIL - 1);
+                still = still.wrapping_add(usize::from(link.wrapping_sub(1) < TAIL - 1));
             }
             std::mem::swap(&mut walking, &mut next);
             count = still;
@@ -706,21 +707,27 @@ impl PrefixTable {
                 // Not walked: found above.
                 continue;
             }
-            // The digits the walk read after the first four, the last step's included.
+            // The digits the walk read after the first four, the last step's included; those
+            // held left after them (wrapped when the walk went past them).
             let read = depth[l].wrapping_sub(HEAD_DIGITS as u32);
-            found[l] = if read > held[l] {
-                // The last step was past the digits held: again, one by one.
-                pack(self.lookup_number(numbers[l]))
-            } else if node[l] & TAIL != 0 {
-                let tail = (node[l] & !TAIL) as usize;
-                match self.tail_at_once(tail, depth[l] as usize, digits[l], held[l].wrapping_sub(read)) {
-                    Some(Some((d, len))) => (d.wrapping_add(1), len as u32),
-                    Some(None) => (best[l], best_len[l]),
-                    None => pack(self.lookup_number(numbers[l])),
-                }
-            } else {
-                (best[l], best_len[l])
-            };
+            let left = held[l].wrapping_sub(read);
+            // The tail the walk ended at (or, for a walk that did not, the root's first cells),
+            // matched without a branch: whether a walk ends at a tail is as good as random.
+            let tail = (node[l] & !TAIL) as usize;
+            let expected = cells.get(tail).copied().unwrap_or(0);
+            let meta = cells.get(tail.wrapping_add(1)).copied().unwrap_or(0);
+            let len = (meta >> 32) as u32;
+            let is_tail = node[l] & TAIL != 0;
+            let mask = u64::MAX
+                .checked_shr(8 * (TAIL_DIGITS as u32).saturating_sub(len))
+                .unwrap_or(0);
+            let matched = is_tail & ((digits[l] ^ expected) & mask == 0);
+            let tailed = (meta as u32, depth[l].wrapping_add(len));
+            found[l] = select_unpredictable(matched, tailed, (best[l], best_len[l]));
+            if read > held[l] || (is_tail && len > left) {
+                // Past the digits held, by the last step or by the tail: again, one by one.
+                found[l] = pack(self.lookup_number(numbers[l]));
+            }
         }
     }
 
