@@ -6,7 +6,7 @@ use crate::rating::{
     BandId, CallTime, CallType, ClassId, DestinationId, Direction, Price, Tariff, TariffAmount, charge,
 };
 
-use crate::rating::tariff::LANES;
+use crate::rating::tariff::{LANES, billable_seconds_u32};
 
 use super::status::RatingStatus;
 
@@ -211,12 +211,10 @@ impl Tariff {
             let mut lookups = 0usize;
             for (call, rating) in chunk.iter().zip(ratings.iter_mut()) {
                 *rating = status(self, call);
-                if *rating == Rating::Lookup
-                    && let Some(number) = numbers.get_mut(lookups)
-                {
-                    *number = call.called_number.as_bytes();
-                    lookups = lookups.wrapping_add(1);
-                }
+                // Written at every call, kept by the calls to look up: no branch. At most
+                // LANES - 1 before the last call of a chunk: the index is in bounds.
+                numbers[lookups & (LANES - 1)] = call.called_number.as_bytes();
+                lookups = lookups.wrapping_add(usize::from(*rating == Rating::Lookup));
             }
             self.lookup_numbers(&numbers, lookups, &mut found);
             let mut found = found.iter();
@@ -247,30 +245,34 @@ enum Rating {
     Lookup,
 }
 
+/// The statuses of an uncharged call, in SPEC §7.7's order of precedence.
+const UNCHARGED: [RatingStatus; 5] = [
+    RatingStatus::UnknownCustomer,
+    RatingStatus::Terminating,
+    RatingStatus::NotAnswered,
+    RatingStatus::ZeroDuration,
+    RatingStatus::NotChargedCallType,
+];
+
 /// The status of SPEC §7.7 of `call`, up to its destination.
 #[inline]
 fn status(tariff: &Tariff, call: &CallInput<'_>) -> Rating {
-    let tollfree = match (call.direction, call.call_type, tariff.tollfree_destination()) {
-        (Direction::Terminating, CallType::SipTollfree, Some(d)) => Some(d),
-        _ => None,
-    };
-    let status = if !call.known_customer {
-        RatingStatus::UnknownCustomer
-    } else if call.direction == Direction::Terminating && tollfree.is_none() {
-        RatingStatus::Terminating
-    } else if !call.answered {
-        RatingStatus::NotAnswered
-    } else if call.duration == 0 {
-        RatingStatus::ZeroDuration
-    } else if tollfree.is_none() && !tariff.charges(call.call_type) {
-        RatingStatus::NotChargedCallType
-    } else {
-        return match tollfree {
-            Some(d) => Rating::TollFree(d),
-            None => Rating::Lookup,
-        };
-    };
-    Rating::Uncharged(status)
+    let terminating = call.direction == Direction::Terminating;
+    let tollfree = tariff
+        .tollfree_destination()
+        .filter(|_| terminating & (call.call_type == CallType::SipTollfree));
+    // The reasons not to charge, one a bit in the order of [`UNCHARGED`]: the first that
+    // applies is the status. Not branched on one by one: for a run of calls they are as good
+    // as random.
+    let reasons = u32::from(!call.known_customer)
+        | u32::from(terminating & tollfree.is_none()) << 1
+        | u32::from(!call.answered) << 2
+        | u32::from(call.duration == 0) << 3
+        | u32::from(tollfree.is_none() & !tariff.charges(call.call_type)) << 4;
+    match UNCHARGED.get(reasons.trailing_zeros() as usize) {
+        Some(&status) => Rating::Uncharged(status),
+        None => tollfree.map_or(Rating::Lookup, Rating::TollFree),
+    }
 }
 
 /// A charged `call` priced at `destination`, found by a prefix of `prefix_len` digits.
@@ -280,8 +282,8 @@ fn priced(tariff: &Tariff, call: &CallInput<'_>, destination: DestinationId, pre
         return Ok(RatedCall::uncharged(RatingStatus::NoDestination));
     };
     let band = tariff.band_of_start(call.start_time, call.site_timezone);
-    let billable_seconds = d.billable_seconds(u64::from(call.duration))?;
-    let price = tariff.price(destination, band);
+    let billable_seconds = billable_seconds_u32(call.duration, d.initial(), d.subsequent());
+    let price = tariff.price_at(d, band);
     let charge = charge(price, billable_seconds, tariff.rating_decimals())?;
     Ok(RatedCall {
         status: RatingStatus::Charged,

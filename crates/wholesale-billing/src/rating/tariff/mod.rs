@@ -23,6 +23,7 @@ use rust_decimal::Decimal;
 pub use band::{Band, ClockTime};
 pub use document::{AllowanceSpec, BandPriceSpec, BandSpec, DEFAULT_RATING_DECIMALS, DestinationSpec, TariffDocument};
 pub(crate) use prefix::LANES;
+pub(crate) use price::billable_seconds_u32;
 pub use price::{MAX_RATING_DECIMALS, Price, TARIFF_AMOUNT_DECIMALS, TariffAmount, billable_seconds, charge};
 
 use crate::catalog::Catalog;
@@ -293,13 +294,21 @@ impl Tariff {
     /// price. The default price of an id of another tariff is zero.
     #[inline]
     pub fn price(&self, destination: DestinationId, band: Option<BandId>) -> Price {
-        let Some(d) = self.destinations.get(destination.index()) else {
-            return Price::default();
-        };
-        let Some(band) = band else {
+        match self.destinations.get(destination.index()) {
+            Some(d) => self.price_at(d, band),
+            None => Price::default(),
+        }
+    }
+
+    /// [`Tariff::price`] of a destination of this tariff.
+    #[inline]
+    pub(crate) fn price_at(&self, d: &Destination, band: Option<BandId>) -> Price {
+        let (start, end) = (d.band_prices.0 as usize, d.band_prices.1 as usize);
+        // First whether the destination has band prices (the same answer for most calls),
+        // then whether the call is in a band (as good as random).
+        let Some(band) = band.filter(|_| start < end) else {
             return d.price;
         };
-        let (start, end) = (d.band_prices.0 as usize, d.band_prices.1 as usize);
         self.band_prices
             .get(start..end)
             .and_then(|prices| prices.iter().find(|(b, _)| *b == band))
@@ -349,11 +358,19 @@ impl Tariff {
         const MONDAY_BEFORE_EPOCH: i64 = 3 * 86_400;
         // Whole seconds suffice: band edges are whole seconds, and an offset of whole minutes
         // moves the instant by whole seconds. No overflow: |seconds| < 9.3 × 10^9.
-        let seconds = start
-            .as_nanos()
-            .div_euclid(NANOS_PER_SECOND)
-            .wrapping_add(i64::from(site_offset_minutes) * 60 + MONDAY_BEFORE_EPOCH);
-        let second_of_week = u32::try_from(seconds.rem_euclid(SECONDS_PER_WEEK)).unwrap_or(0);
+        let nanos = start.as_nanos();
+        // Floor divisions (an instant may be before 1970, a local time before the Monday),
+        // unsigned where the numbers are not negative, the case of every real call: cheaper.
+        let seconds = match u64::try_from(nanos) {
+            Ok(nanos) => (nanos / NANOS_PER_SECOND as u64) as i64,
+            Err(_) => nanos.div_euclid(NANOS_PER_SECOND),
+        } + i64::from(site_offset_minutes) * 60
+            + MONDAY_BEFORE_EPOCH;
+        let second_of_week = match u64::try_from(seconds) {
+            Ok(seconds) => seconds % SECONDS_PER_WEEK as u64,
+            Err(_) => seconds.rem_euclid(SECONDS_PER_WEEK) as u64,
+        };
+        let second_of_week = u32::try_from(second_of_week).unwrap_or(0);
         self.week.band_at_second_of_week(second_of_week).map(BandId)
     }
 

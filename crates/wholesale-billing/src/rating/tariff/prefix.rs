@@ -46,7 +46,7 @@ const HEAD_DIGITS: usize = 4;
 /// The first level's entries: 10^[`HEAD_DIGITS`].
 const HEADS: usize = 10_000;
 /// The numbers [`PrefixTable::lookup_numbers`] walks together (a power of two).
-pub(crate) const LANES: usize = 16;
+pub(crate) const LANES: usize = 32;
 /// The bit of a link that makes it a tail's (the other bits: the tail's first cell); a link
 /// without it is a block's first cell, 0 for none.
 const TAIL: u32 = 1 << 31;
@@ -394,24 +394,33 @@ fn digits_of(word: u64) -> (u64, u32) {
 #[inline(always)]
 fn start_of(number: &[u8]) -> Option<Start> {
     let start = usize::from(number.first() == Some(&b'+'));
-    if let Some(&[a, b, c, d, e, f, g, h, i, j, k, l]) = number.get(start..).and_then(|rest| rest.first_chunk::<12>()) {
-        let first = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
-        if not_digits(first) as u32 == 0 {
-            // Four digits, the first lowest: tens and units in pairs, then the pairs.
-            let four = (first as u32).wrapping_sub(0x3030_3030);
-            let pairs = four.wrapping_mul(10).wrapping_add(four >> 8) & 0x00ff_00ff;
-            let head = pairs.wrapping_mul(100).wrapping_add(pairs >> 16) & 0xffff;
-            let word = first >> 32 | u64::from(u32::from_le_bytes([i, j, k, l])) << 32;
-            return Some(Start {
-                head: head as usize,
-                after: start + HEAD_DIGITS,
-                // Past the digits held, anything: the walks stop there by `held`.
-                digits: word.wrapping_sub(0x3030_3030_3030_3030),
-                held: not_digits(word).trailing_zeros() / 8,
-            });
-        }
+    match start_of_twelve(number, start) {
+        Some(found) => Some(found),
+        None => start_of_short_or_punctuated(number),
     }
-    start_of_short_or_punctuated(number)
+}
+
+/// [`start_of`] of the twelve bytes of `number` from `start` when they exist and the first four
+/// are digits.
+#[inline(always)]
+fn start_of_twelve(number: &[u8], start: usize) -> Option<Start> {
+    let &[a, b, c, d, e, f, g, h, i, j, k, l] = number.get(start..)?.first_chunk::<12>()?;
+    let first = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
+    if not_digits(first) as u32 != 0 {
+        return None;
+    }
+    // Four digits, the first lowest: tens and units in pairs, then the pairs.
+    let four = (first as u32).wrapping_sub(0x3030_3030);
+    let pairs = four.wrapping_mul(10).wrapping_add(four >> 8) & 0x00ff_00ff;
+    let head = pairs.wrapping_mul(100).wrapping_add(pairs >> 16) & 0xffff;
+    let word = first >> 32 | u64::from(u32::from_le_bytes([i, j, k, l])) << 32;
+    Some(Start {
+        head: head as usize,
+        after: start + HEAD_DIGITS,
+        // Past the digits held, anything: the walks stop there by `held`.
+        digits: word.wrapping_sub(0x3030_3030_3030_3030),
+        held: not_digits(word).trailing_zeros() / 8,
+    })
 }
 
 /// [`start_of`] of a number of fewer than twelve bytes after its `+`, or with other bytes than
@@ -465,7 +474,12 @@ impl PrefixTable {
     /// The number ends at its first byte that is not an ASCII digit.
     #[inline]
     pub(crate) fn lookup(&self, digits: &[u8]) -> Option<(u32, usize)> {
-        self.walk(digits.iter().map_while(|&b| digit(b)))
+        match start_of_twelve(digits, 0) {
+            Some(start) => self.walk_held(start, |at| {
+                digits.get(at..).unwrap_or_default().iter().map_while(|&b| digit(b))
+            }),
+            None => self.walk(digits.iter().map_while(|&b| digit(b))),
+        }
     }
 
     /// The destination of the longest prefix of the digits of `number` (every byte that is not
@@ -475,33 +489,34 @@ impl PrefixTable {
     /// path: numbers are mostly `+` and digits); what goes past those bytes, digit by digit.
     #[inline]
     pub(crate) fn lookup_number(&self, number: &[u8]) -> Option<(u32, usize)> {
-        let Some(Start {
+        match start_of(number) {
+            Some(start) => self.walk_held(start, |at| {
+                number.get(at..).unwrap_or_default().iter().filter_map(|&b| digit(b))
+            }),
+            None => self.walk(number.iter().filter_map(|&b| digit(b))),
+        }
+    }
+
+    /// The walk of a number from `start`: the digits held one by one, then `rest(at)`, the
+    /// digits of the number from its byte `at` on.
+    #[inline(always)]
+    fn walk_held<I: Iterator<Item = u8>>(&self, start: Start, rest: impl Fn(usize) -> I) -> Option<(u32, usize)> {
+        let Start {
             head,
-            after: next,
+            after,
             mut digits,
             held,
-        }) = start_of(number)
-        else {
-            return self.walk(number.iter().filter_map(|&b| digit(b)));
-        };
+        } = start;
         let h = self.heads.get(head).copied().unwrap_or_default();
         let mut best = (h.value != 0).then(|| (h.value.wrapping_sub(1), h.len as usize));
         let mut node = h.node as usize;
         let mut depth = HEAD_DIGITS;
-        // The digits after the first `depth`: every byte read after the first four digits was
-        // a digit.
-        let rest = |depth: usize| {
-            let read = depth.wrapping_sub(HEAD_DIGITS);
-            number
-                .get(next.wrapping_add(read)..)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|&b| digit(b))
-        };
+        // The digits read after the first four: all from bytes held, each a digit.
+        let read = |depth: usize| depth.wrapping_sub(HEAD_DIGITS);
         while node != 0 {
-            if depth.wrapping_sub(HEAD_DIGITS) == held as usize {
+            if read(depth) == held as usize {
                 // Past the digits held.
-                return self.walk_from(node, depth, best, rest(depth));
+                return self.walk_from(node, depth, best, rest(after.wrapping_add(read(depth))));
             }
             let d = digits & 0xff;
             let header = self.cells.get(node).copied().unwrap_or(0);
@@ -516,11 +531,11 @@ impl PrefixTable {
                 best = Some((value.wrapping_sub(1), depth));
             }
             if link & TAIL != 0 {
-                let read = depth.wrapping_sub(HEAD_DIGITS) as u32;
                 let tail = (link & !TAIL) as usize;
-                let tailed = match self.tail_at_once(tail, depth, digits, held.saturating_sub(read)) {
+                let left = held.saturating_sub(read(depth) as u32);
+                let tailed = match self.tail_at_once(tail, depth, digits, left) {
                     Some(tailed) => tailed,
-                    None => self.tail(tail, depth, rest(depth)),
+                    None => self.tail(tail, depth, rest(after.wrapping_add(read(depth)))),
                 };
                 return tailed.or(best);
             }
@@ -670,14 +685,15 @@ impl PrefixTable {
             best[l] = h.value;
             best_len[l] = h.len;
             walking[count & MASK] = l as u8;
-            count += usize::from(h.node != 0);
+            count = count.wrapping_add(usize::from(h.node != 0));
         }
         let cells = self.cells.as_slice();
         while count > 0 {
             let mut still = 0usize;
             for &lane in walking.get(..count).unwrap_or_default() {
                 let l = usize::from(lane) & MASK;
-                // A digit, or NO_DIGIT past the digits held: then the empty cell.
+                // A digit; past the digits held, anything (the lookup is then done again,
+                // below), and after eight steps NO_DIGIT, which reads the empty cell.
                 let d = (digits[l] & 0xff) as u32;
                 let block = node[l] as usize;
                 let header = cells.get(block).copied().unwrap_or(0);
@@ -695,7 +711,7 @@ impl PrefixTable {
                 node[l] = link;
                 digits[l] = digits[l] >> 8 | NO_DIGIT << 56;
                 next[still & MASK] = lane;
-                still += usize::from(link.wrapping_sub(1) < TAIL - 1);
+                still = still.wrapping_add(usize::from(link.wrapping_sub(1) < TAIL - 1));
             }
             std::mem::swap(&mut walking, &mut next);
             count = still;
@@ -706,21 +722,27 @@ impl PrefixTable {
                 // Not walked: found above.
                 continue;
             }
-            // The digits the walk read after the first four, the last step's included.
+            // The digits the walk read after the first four, the last step's included; those
+            // held left after them (wrapped when the walk went past them).
             let read = depth[l].wrapping_sub(HEAD_DIGITS as u32);
-            found[l] = if read > held[l] {
-                // The last step was past the digits held: again, one by one.
-                pack(self.lookup_number(numbers[l]))
-            } else if node[l] & TAIL != 0 {
-                let tail = (node[l] & !TAIL) as usize;
-                match self.tail_at_once(tail, depth[l] as usize, digits[l], held[l].wrapping_sub(read)) {
-                    Some(Some((d, len))) => (d.wrapping_add(1), len as u32),
-                    Some(None) => (best[l], best_len[l]),
-                    None => pack(self.lookup_number(numbers[l])),
-                }
-            } else {
-                (best[l], best_len[l])
-            };
+            let left = held[l].wrapping_sub(read);
+            // The tail the walk ended at (or, for a walk that did not, the root's first cells),
+            // matched without a branch: whether a walk ends at a tail is as good as random.
+            let tail = (node[l] & !TAIL) as usize;
+            let expected = cells.get(tail).copied().unwrap_or(0);
+            let meta = cells.get(tail.wrapping_add(1)).copied().unwrap_or(0);
+            let len = (meta >> 32) as u32;
+            let is_tail = node[l] & TAIL != 0;
+            let mask = u64::MAX
+                .checked_shr(8 * (TAIL_DIGITS as u32).saturating_sub(len))
+                .unwrap_or(0);
+            let matched = is_tail & ((digits[l] ^ expected) & mask == 0);
+            let tailed = (meta as u32, depth[l].wrapping_add(len));
+            found[l] = select_unpredictable(matched, tailed, (best[l], best_len[l]));
+            if read > held[l] || (is_tail && len > left) {
+                // Past the digits held, by the last step or by the tail: again, one by one.
+                found[l] = pack(self.lookup_number(numbers[l]));
+            }
         }
     }
 
@@ -890,6 +912,10 @@ mod tests {
                 let found = found.0.checked_sub(1).map(|d| (d, found.1 as usize));
                 prop_assert_eq!(found, table.lookup_number(number.as_bytes()));
                 prop_assert_eq!(found, table.walk(number.bytes().filter_map(digit)));
+                // `lookup` ends the number at its first byte that is not a digit.
+                let bare = number.trim_start_matches('+');
+                let leading: String = bare.chars().take_while(char::is_ascii_digit).collect();
+                prop_assert_eq!(table.lookup(bare.as_bytes()), brute_force(&prefixes, &leading));
                 let digits: String = number.chars().filter(char::is_ascii_digit).collect();
                 prop_assert_eq!(found, brute_force(&prefixes, &digits));
             }

@@ -127,6 +127,18 @@ pub fn billable_seconds(duration: u64, initial: NonZeroU32, subsequent: NonZeroU
         .ok_or_else(|| Error::overflow("billable seconds"))
 }
 
+/// [`billable_seconds`] of a duration that fits 32 bits, as a call's does: the same result,
+/// which then always fits 64 bits, without a check or a branch.
+#[inline(always)]
+pub(crate) fn billable_seconds_u32(duration: u32, initial: NonZeroU32, subsequent: NonZeroU32) -> u64 {
+    let rest = duration.saturating_sub(initial.get());
+    // Below 2^32 × 2 + 2^32: no overflow.
+    let billable = u64::from(rest.div_ceil(subsequent.get()))
+        .wrapping_mul(u64::from(subsequent.get()))
+        .wrapping_add(u64::from(initial.get()));
+    if duration == 0 { 0 } else { billable }
+}
+
 /// The charge of `seconds` billable seconds at `price`, rounded half-even to `rating_decimals`
 /// (SPEC §7.4): `round_half_even(connect_fee + per_minute × seconds / 60, rating_decimals)`,
 /// computed exactly in 128-bit integers. The result is in units of 10^−`rating_decimals`
@@ -185,8 +197,9 @@ fn charge_u64(price: Price, seconds: u64, rating_decimals: u32) -> Option<u64> {
 fn half_even(exact: u64, unit: u64) -> Option<u64> {
     let (quotient, remainder) = (exact.checked_div(unit)?, exact.checked_rem(unit)?);
     let twice = remainder.checked_mul(2)?;
-    let up = twice > unit || (twice == unit && quotient & 1 == 1);
-    if up { quotient.checked_add(1) } else { Some(quotient) }
+    // Added rather than branched on: which way a charge rounds is as good as random.
+    let up = (twice > unit) | ((twice == unit) & (quotient & 1 == 1));
+    quotient.checked_add(u64::from(up))
 }
 
 /// [`charge`] in 128 bits, for what does not fit 64.
@@ -345,6 +358,18 @@ mod tests {
                     || (per_minute as u128) * u128::from(seconds) + (fee as u128) * 60 > u128::from(u64::MAX)),
             }
             prop_assert_eq!(charge(price, seconds, decimals).ok(), general);
+        }
+
+        #[test]
+        fn billable_seconds_of_32_bits_are_billable_seconds(
+            duration in prop_oneof![0u32..100_000, Just(0), Just(u32::MAX), any::<u32>()],
+            initial in prop_oneof![1u32..120, Just(u32::MAX), any::<u32>().prop_map(|v| v.max(1))],
+            subsequent in prop_oneof![1u32..120, Just(u32::MAX), any::<u32>().prop_map(|v| v.max(1))],
+        ) {
+            prop_assert_eq!(
+                billable_seconds_u32(duration, n(initial), n(subsequent)),
+                billable_seconds(u64::from(duration), n(initial), n(subsequent)).unwrap()
+            );
         }
 
         #[test]
