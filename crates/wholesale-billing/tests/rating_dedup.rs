@@ -120,16 +120,20 @@ fn inputs(parts: &[(bool, Vec<Rec>)]) -> Vec<String> {
         .collect()
 }
 
-/// What the reader with its deduplicator gives, the records pushed one by one into a run.
-fn by_reader(inputs: &[String], options: &CdrReadOptions, threads: usize) -> String {
-    let tariff = tariff();
-    let may = Period::month(2024, 5).unwrap();
-    let mut run = Rating::new(&tariff, may)
+/// A run of May 2024 with the read's mode and cap.
+fn start_run<'t>(tariff: &'t Tariff, options: &CdrReadOptions, threads: usize) -> wholesale_billing::RatingRun<'t> {
+    Rating::new(tariff, Period::month(2024, 5).unwrap())
         .mode(options.mode)
         .max_issues(options.max_issues)
         .threads(threads)
         .start()
-        .unwrap();
+        .unwrap()
+}
+
+/// What the reader with its deduplicator gives, the records pushed one by one into a run.
+fn by_reader(inputs: &[String], options: &CdrReadOptions, threads: usize) -> String {
+    let tariff = tariff();
+    let mut run = start_run(&tariff, options, threads);
     let mut reader = CdrReader::new(*options).threads(threads);
     for input in inputs {
         if let Err(e) = reader.read(input.as_bytes(), None, |r| run.push(r)) {
@@ -146,13 +150,7 @@ fn by_reader(inputs: &[String], options: &CdrReadOptions, threads: usize) -> Str
 /// What a run reading the inputs itself gives.
 fn by_run(inputs: &[String], options: &CdrReadOptions, threads: usize) -> String {
     let tariff = tariff();
-    let may = Period::month(2024, 5).unwrap();
-    let mut run = Rating::new(&tariff, may)
-        .mode(options.mode)
-        .max_issues(options.max_issues)
-        .threads(threads)
-        .start()
-        .unwrap();
+    let mut run = start_run(&tariff, options, threads);
     let diagnostics = match run.read(inputs.iter().map(String::as_bytes), options) {
         Ok(d) => d,
         Err(wholesale_billing::Error::RecordsRejected { errors, issues }) => {
