@@ -884,7 +884,13 @@ mod tests {
         fn interleaved_lookups_are_the_lookups_one_by_one(
             prefixes in proptest::collection::btree_set("[0-3]{1,16}", 1..120),
             numbers in proptest::collection::vec(
-                (proptest::option::weighted(0.7, (any::<usize>(), any::<usize>(), "[ ()-]?")), "[0-3 +()-]{0,12}"),
+                (
+                    proptest::option::weighted(
+                        0.7,
+                        (any::<usize>(), any::<usize>(), "[ ()-]?", proptest::option::of(any::<usize>())),
+                    ),
+                    "[0-3 +()-]{0,12}",
+                ),
                 0..2 * LANES + 3,
             ),
         ) {
@@ -896,8 +902,14 @@ mod tests {
             let numbers: Vec<String> = numbers
                 .into_iter()
                 .map(|(under, tail)| match under {
-                    Some((i, at, punctuation)) => {
-                        let prefix = &prefixes[i % prefixes.len()];
+                    Some((i, at, punctuation, near)) => {
+                        let mut prefix = prefixes[i % prefixes.len()].clone().into_bytes();
+                        // A near miss: one digit of the prefix changed.
+                        if let Some(near) = near {
+                            let at = near % prefix.len();
+                            prefix[at] = b'0' + (prefix[at] - b'0' + 1) % 4;
+                        }
+                        let prefix = String::from_utf8(prefix).unwrap();
                         let at = at % (prefix.len() + 1);
                         format!("+{}{punctuation}{}{tail}", &prefix[..at], &prefix[at..])
                     }
