@@ -11,18 +11,16 @@
 //!   prefix's length) and the block of the trie node the head leads to. A number of four digits
 //!   or more starts with one read there instead of four dependent reads down the trie.
 //! - **Blocks**: each trie node is a block of 8-byte cells in one vector: a header (4 bits a
-//!   digit: where in the block that digit's entry is), an empty cell (where the header points
-//!   a digit the node does not have), then one entry for each digit the node has (the
-//!   destination of the path ending with the digit, and the link to the block below). A node
-//!   of two digits takes four cells, not ten slots, so the table is a sixth of the size and more
-//!   of it stays in the caches; the header and the entry a step reads are in the same block,
-//!   mostly the same cache line, and a missing digit reads an empty entry instead of taking a
-//!   branch.
+//!   digit: where in the block that digit's entry is, 0 for none), then one entry for each
+//!   digit the node has (the destination of the path ending with the digit, and the link to the
+//!   block below). A node of two digits takes three cells, not ten slots, so the table is a
+//!   sixth of the size and more of it stays in the caches; the header and the entry a step
+//!   reads are in the same block, mostly the same cache line.
 //! - **Tails** (path compression): below the first level, a link whose whole subtree is one
 //!   prefix, at most [`TAIL_DIGITS`] digits further, points to a tail instead of a chain of
-//!   blocks: two cells, written right after the entries of the block that links to it (those
-//!   digits, and the prefix's destination and length), so one read of a block ends most walks
-//!   where a chain of single-child nodes took one dependent read a digit.
+//!   blocks: one cell, written right after the entries of the block that links to it (those
+//!   digits, 4 bits each, and the prefix's destination and length), so one read of a block
+//!   ends most walks where a chain of single-child nodes took one dependent read a digit.
 //!
 //! A lookup reads one first-level entry, then one block per further digit until the path ends
 //! or reaches a tail, remembering the deepest destination; it allocates nothing. Numbers
@@ -30,10 +28,10 @@
 //! interleaves the walks of [`LANES`] numbers.
 //!
 //! Memory, for the `tariff_lookup` bench's table (100,000 random prefixes of 5 to 10 digits
-//! under 200 country codes): 34,641 blocks and their tails in 342,587 cells (2,740,696 bytes)
-//! and 120,000 bytes of first level, 2.9 MB, against 16.6 MB (205,710 nodes of 80 bytes) for the
-//! slots the building uses, which is what the lookups read before. `Tariff::prefix_table_bytes`
-//! tells the figure of a table.
+//! under 200 country codes): 34,641 blocks and their tails in 234,833 cells (1,878,664 bytes)
+//! and 120,000 bytes of first level, 2.0 MB, against 16.6 MB (205,710 nodes of 80 bytes) for
+//! the slots the building uses, which is what the lookups read before.
+//! `Tariff::prefix_table_bytes` tells the figure of a table.
 
 use std::hint::select_unpredictable;
 
@@ -50,16 +48,12 @@ pub(crate) const LANES: usize = 32;
 /// The bit of a link that makes it a tail's (the other bits: the tail's first cell); a link
 /// without it is a block's first cell, 0 for none.
 const TAIL: u32 = 1 << 31;
-/// The most digits of a tail, and of a number [`PrefixTable::lookup_numbers`] reads at once
-/// after the first four.
-const TAIL_DIGITS: usize = 8;
-/// A digit value no header has an entry for: what [`PrefixTable::lookup_numbers`] reads past
-/// the digits it holds.
-const NO_DIGIT: u64 = 10;
-/// [`NO_DIGIT`] in every byte.
-const NO_DIGITS: u64 = 0x0a0a_0a0a_0a0a_0a0a;
-/// A header whose every nibble points to the block's empty cell, its second.
-const EMPTY_EVERYWHERE: u64 = 0x1111_1111_1111_1111;
+/// The most digits of a tail: 7 of 4 bits beside its destination and length, in one cell.
+const TAIL_DIGITS: usize = 7;
+/// A digit value no header has an entry for: what a walk reads past the digits it holds.
+const NO_DIGIT: u32 = 10;
+/// [`NO_DIGIT`] in every 4 bits.
+const NO_DIGITS: u32 = 0xaaaa_aaaa;
 
 /// One digit of a node of the building trie: the node below it and the destination of the
 /// path it ends.
@@ -197,20 +191,19 @@ impl PrefixTrie {
         self.slots.get(start..start.saturating_add(FANOUT)).unwrap_or_default()
     }
 
-    /// The one prefix below `node` as a tail: its digits after the node's path (the first in
-    /// the lowest byte), their number and its destination + 1; `None` when it is more than
+    /// The one prefix below `node` as a tail cell ([`tail_cell`]); `None` when it is more than
     /// [`TAIL_DIGITS`] digits further. `node` must have exactly one prefix at or below it.
-    fn tail_below(&self, mut node: usize) -> Option<(u64, u32, u32)> {
-        let mut digits = 0u64;
+    fn tail_below(&self, mut node: usize) -> Option<u64> {
+        let mut digits = 0u32;
         for len in 0..TAIL_DIGITS {
             let (d, slot) = self
                 .node_slots(node)
                 .iter()
                 .enumerate()
                 .find(|(_, s)| s.child != 0 || s.value != 0)?;
-            digits |= (d as u64) << (8 * len);
+            digits |= (d as u32) << (4 * len);
             if slot.value != 0 {
-                return Some((digits, len as u32 + 1, slot.value));
+                return Some(tail_cell(slot.value, digits, len as u32 + 1));
             }
             node = slot.child as usize;
         }
@@ -266,14 +259,13 @@ impl PrefixTrie {
             }
             blocks += 1;
             let slots = self.node_slots(node);
-            // A digit without an entry (and a nibble past the tenth) points to the empty cell.
-            let mut header = EMPTY_EVERYWHERE;
-            let first_entry = cells.len() + 2;
-            cells.extend([0, 0]);
+            let mut header = 0u64;
+            let first_entry = cells.len() + 1;
+            cells.push(0);
             for (d, slot) in slots.iter().enumerate() {
                 if slot.child != 0 || slot.value != 0 {
                     let k = (cells.len() - block as usize) as u64;
-                    header = header & !(0xf << (4 * d)) | k << (4 * d);
+                    header |= k << (4 * d);
                     cells.push(u64::from(slot.value));
                 }
             }
@@ -290,11 +282,10 @@ impl PrefixTrie {
                 let single = below.get(child) == Some(&1);
                 if depth >= HEAD_DIGITS
                     && single
-                    && let Some((digits, len, value)) = self.tail_below(child)
+                    && let Some(cell) = self.tail_below(child)
                 {
                     let tail = offset(cells.len())?;
-                    cells.push(digits);
-                    cells.push(u64::from(value) | u64::from(len) << 32);
+                    cells.push(cell);
                     if let Some(e) = cells.get_mut(entry) {
                         *e |= u64::from(tail | TAIL) << 32;
                     }
@@ -340,9 +331,9 @@ struct Start {
     head: usize,
     /// The index of the byte after them.
     after: usize,
-    /// The digits the eight bytes from `after` begin with, one a byte (the first lowest);
+    /// The digits the eight bytes from `after` begin with, 4 bits each (the first lowest);
     /// after them, [`NO_DIGIT`] or anything.
-    digits: u64,
+    digits: u32,
     /// How many there are.
     held: u32,
 }
@@ -377,15 +368,40 @@ fn not_digits(word: u64) -> u64 {
         | ((word & 0x0f0f_0f0f_0f0f_0f0f) + 0x0606_0606_0606_0606) & 0x1010_1010_1010_1010
 }
 
-/// The digits `word` (eight bytes) begins with, one a byte, [`NO_DIGIT`] after them, and how
+/// The digits `word` (eight bytes) begins with, 4 bits each, [`NO_DIGIT`] after them, and how
 /// many there are.
 #[inline(always)]
-fn digits_of(word: u64) -> (u64, u32) {
+fn digits_of(word: u64) -> (u32, u32) {
     let held = not_digits(word).trailing_zeros() / 8;
-    let mask = ((1u128 << (8 * held)) - 1) as u64;
-    // The bytes below the first that is not a digit are at least `0`: no borrow reaches them.
-    let digits = word.wrapping_sub(0x3030_3030_3030_3030) & mask | NO_DIGITS & !mask;
-    (digits, held)
+    let mask = ((1u64 << (4 * held)) - 1) as u32;
+    (nibbles(word) & mask | NO_DIGITS & !mask, held)
+}
+
+/// The eight bytes of `word` less `0` each, 4 bits each (the first lowest): the digits of
+/// those that are digits. A byte that is not a digit changes no other byte's 4 bits (the
+/// bytes below the first that is not a digit are at least `0`: no borrow reaches them).
+#[inline(always)]
+fn nibbles(word: u64) -> u32 {
+    let x = word.wrapping_sub(0x3030_3030_3030_3030);
+    let x = (x | x >> 4) & 0x00ff_00ff_00ff_00ff;
+    let x = (x | x >> 8) & 0x0000_ffff_0000_ffff;
+    (x | x >> 16) as u32
+}
+
+/// A tail as one cell: the destination + 1 of its prefix (bits 0 to 31), its digits after
+/// the link to it (4 bits each, the first lowest, bits 32 to 59) and their number (bits 60
+/// to 63).
+fn tail_cell(value: u32, digits: u32, len: u32) -> u64 {
+    u64::from(value) | u64::from(digits) << 32 | u64::from(len) << 60
+}
+
+/// The parts of a [`tail_cell`]: destination + 1, digits, their number, and the mask of their
+/// bits.
+#[inline(always)]
+fn tail_parts(cell: u64) -> (u32, u32, u32, u32) {
+    let len = (cell >> 60) as u32;
+    let mask = ((1u64 << (4 * len)) - 1) as u32;
+    (cell as u32, (cell >> 32) as u32 & 0x0fff_ffff, len, mask)
 }
 
 /// Where the walk of `number` starts; `None` for a number of fewer than four digits. Numbers
@@ -418,7 +434,7 @@ fn start_of_twelve(number: &[u8], start: usize) -> Option<Start> {
         head: head as usize,
         after: start + HEAD_DIGITS,
         // Past the digits held, anything: the walks stop there by `held`.
-        digits: word.wrapping_sub(0x3030_3030_3030_3030),
+        digits: nibbles(word),
         held: not_digits(word).trailing_zeros() / 8,
     })
 }
@@ -518,15 +534,18 @@ impl PrefixTable {
                 // Past the digits held.
                 return self.walk_from(node, depth, best, rest(after.wrapping_add(read(depth))));
             }
-            let d = digits & 0xff;
+            let d = digits & 0xf;
             let header = self.cells.get(node).copied().unwrap_or(0);
-            // No overflow: the entry (or the empty cell) is in the block.
-            let k = header.wrapping_shr(4 * d as u32) & 0xf;
+            let k = header.wrapping_shr(4 * d) & 0xf;
+            if k == 0 {
+                break;
+            }
+            // No overflow: the entry is in the block.
             let entry = self.cells.get(node.wrapping_add(k as usize)).copied().unwrap_or(0);
             let (value, link) = (entry as u32, (entry >> 32) as u32);
             // Below the number's length: no overflow.
             depth = depth.wrapping_add(1);
-            digits = digits >> 8 | NO_DIGIT << 56;
+            digits = digits >> 4 | NO_DIGIT << 28;
             if value != 0 {
                 best = Some((value.wrapping_sub(1), depth));
             }
@@ -581,8 +600,11 @@ impl PrefixTable {
             let Some(&header) = self.cells.get(node) else {
                 break;
             };
-            // No overflow: `d` ≤ 9, and the entry (or the empty cell) is in the block.
+            // No overflow: `d` ≤ 9, and the entry is in the block.
             let k = (header >> (4 * u32::from(d))) & 0xf;
+            if k == 0 {
+                break;
+            }
             let Some(&entry) = self.cells.get(node.wrapping_add(k as usize)) else {
                 break;
             };
@@ -605,11 +627,11 @@ impl PrefixTable {
     /// The prefix of the tail at `tail`, reached at `depth` digits, when `digits` go on with its
     /// digits: its destination and length.
     fn tail(&self, tail: usize, depth: usize, digits: impl Iterator<Item = u8>) -> Option<(u32, usize)> {
-        let (&expected, &meta) = (self.cells.get(tail)?, self.cells.get(tail.wrapping_add(1))?);
-        let (value, len) = (meta as u32, (meta >> 32) as usize);
+        let (value, expected, len, _) = tail_parts(*self.cells.get(tail)?);
+        let len = len as usize;
         let mut matched = 0usize;
         for (i, d) in digits.take(len).enumerate() {
-            if u64::from(d) != (expected >> (8 * i)) & 0xff {
+            if u32::from(d) != expected.wrapping_shr(4 * i as u32) & 0xf {
                 return None;
             }
             matched = i + 1;
@@ -617,22 +639,16 @@ impl PrefixTable {
         (matched == len).then(|| (value.wrapping_sub(1), depth.wrapping_add(len)))
     }
 
-    /// The prefix of the tail at `tail`, reached at `depth` digits, when `digits` (one a byte,
+    /// The prefix of the tail at `tail`, reached at `depth` digits, when `digits` (4 bits each,
     /// the first lowest, `left` of them) go on with its digits: its destination and length;
     /// `None` when there are fewer digits than the tail has.
     #[inline]
-    fn tail_at_once(&self, tail: usize, depth: usize, digits: u64, left: u32) -> Option<Option<(u32, usize)>> {
-        let (&expected, &meta) = (self.cells.get(tail)?, self.cells.get(tail.wrapping_add(1))?);
-        let len = (meta >> 32) as u32;
+    fn tail_at_once(&self, tail: usize, depth: usize, digits: u32, left: u32) -> Option<Option<(u32, usize)>> {
+        let (value, expected, len, mask) = tail_parts(*self.cells.get(tail)?);
         if len > left {
             return None;
         }
-        // 1 to 8 digits: no overflow.
-        let mask = u64::MAX >> (8 * (TAIL_DIGITS as u32).saturating_sub(len));
-        Some(
-            ((digits ^ expected) & mask == 0)
-                .then(|| ((meta as u32).wrapping_sub(1), depth.wrapping_add(len as usize))),
-        )
+        Some(((digits ^ expected) & mask == 0).then(|| (value.wrapping_sub(1), depth.wrapping_add(len as usize))))
     }
 
     /// [`PrefixTable::lookup_number`] of the first `count` of `numbers` (at most [`LANES`])
@@ -643,8 +659,8 @@ impl PrefixTable {
     /// reads one after the other.
     ///
     /// A level's step is free of branches on what it reads (a branch mispredicted on a read
-    /// would hold up the reads of the numbers after it): a missing digit reads the block's
-    /// empty cell, the numbers still walking are kept in a list rebuilt at each level, and tails
+    /// would hold up the reads of the numbers after it): a missing digit reads as an empty
+    /// entry, the numbers still walking are kept in a list rebuilt at each level, and tails
     /// are matched after the walk. The few walks that go past the digits of the eight bytes
     /// after a number's first four (punctuation there, prefixes of more than twelve digits)
     /// are done again one by one. Not inlined: the walks' state stays in registers and in the
@@ -659,7 +675,7 @@ impl PrefixTable {
         // tail it ended at; never walked: 0), the digits read (counted at every step, the last
         // included; 0 for a lane that did not walk), the digits held, the destination + 1 of
         // the longest prefix found so far (0 for none) and its length.
-        let mut digits = [0u64; LANES];
+        let mut digits = [0u32; LANES];
         let mut node = [0u32; LANES];
         let mut depth = [0u32; LANES];
         let mut held = [0u32; LANES];
@@ -693,13 +709,15 @@ impl PrefixTable {
             for &lane in walking.get(..count).unwrap_or_default() {
                 let l = usize::from(lane) & MASK;
                 // A digit; past the digits held, anything (the lookup is then done again,
-                // below), and after eight steps NO_DIGIT, which reads the empty cell.
-                let d = (digits[l] & 0xff) as u32;
+                // below), and after eight steps NO_DIGIT, which no header has an entry for.
+                let d = digits[l] & 0xf;
                 let block = node[l] as usize;
                 let header = cells.get(block).copied().unwrap_or(0);
                 let k = header.wrapping_shr(4 * d) & 0xf;
-                // No overflow: the entry (or the empty cell) is in the block.
+                // No overflow: the entry (or, for no entry, the header) is in the block. No
+                // entry reads as none, without a branch.
                 let entry = cells.get(block.wrapping_add(k as usize)).copied().unwrap_or(0);
+                let entry = select_unpredictable(k != 0, entry, 0);
                 let (value, link) = (entry as u32, (entry >> 32) as u32);
                 // Below the number's length: no overflow.
                 let read = depth[l].wrapping_add(1);
@@ -709,7 +727,7 @@ impl PrefixTable {
                 best_len[l] = select_unpredictable(ends, read, best_len[l]);
                 // A tail's link ends the walk too; it is matched below.
                 node[l] = link;
-                digits[l] = digits[l] >> 8 | NO_DIGIT << 56;
+                digits[l] = digits[l] >> 4 | NO_DIGIT << 28;
                 next[still & MASK] = lane;
                 still = still.wrapping_add(usize::from(link.wrapping_sub(1) < TAIL - 1));
             }
@@ -726,18 +744,13 @@ impl PrefixTable {
             // held left after them (wrapped when the walk went past them).
             let read = depth[l].wrapping_sub(HEAD_DIGITS as u32);
             let left = held[l].wrapping_sub(read);
-            // The tail the walk ended at (or, for a walk that did not, the root's first cells),
+            // The tail the walk ended at (or, for a walk that did not, the root's header),
             // matched without a branch: whether a walk ends at a tail is as good as random.
-            let tail = (node[l] & !TAIL) as usize;
-            let expected = cells.get(tail).copied().unwrap_or(0);
-            let meta = cells.get(tail.wrapping_add(1)).copied().unwrap_or(0);
-            let len = (meta >> 32) as u32;
             let is_tail = node[l] & TAIL != 0;
-            let mask = u64::MAX
-                .checked_shr(8 * (TAIL_DIGITS as u32).saturating_sub(len))
-                .unwrap_or(0);
+            let cell = cells.get((node[l] & !TAIL) as usize).copied().unwrap_or(0);
+            let (value, expected, len, mask) = tail_parts(cell);
             let matched = is_tail & ((digits[l] ^ expected) & mask == 0);
-            let tailed = (meta as u32, depth[l].wrapping_add(len));
+            let tailed = (value, depth[l].wrapping_add(len));
             found[l] = select_unpredictable(matched, tailed, (best[l], best_len[l]));
             if read > held[l] || (is_tail && len > left) {
                 // Past the digits held, by the last step or by the tail: again, one by one.
@@ -871,7 +884,13 @@ mod tests {
         fn interleaved_lookups_are_the_lookups_one_by_one(
             prefixes in proptest::collection::btree_set("[0-3]{1,16}", 1..120),
             numbers in proptest::collection::vec(
-                (proptest::option::weighted(0.7, (any::<usize>(), any::<usize>(), "[ ()-]?")), "[0-3 +()-]{0,12}"),
+                (
+                    proptest::option::weighted(
+                        0.7,
+                        (any::<usize>(), any::<usize>(), "[ ()-]?", proptest::option::of(any::<usize>())),
+                    ),
+                    "[0-3 +()-]{0,12}",
+                ),
                 0..2 * LANES + 3,
             ),
         ) {
@@ -883,8 +902,14 @@ mod tests {
             let numbers: Vec<String> = numbers
                 .into_iter()
                 .map(|(under, tail)| match under {
-                    Some((i, at, punctuation)) => {
-                        let prefix = &prefixes[i % prefixes.len()];
+                    Some((i, at, punctuation, near)) => {
+                        let mut prefix = prefixes[i % prefixes.len()].clone().into_bytes();
+                        // A near miss: one digit of the prefix changed.
+                        if let Some(near) = near {
+                            let at = near % prefix.len();
+                            prefix[at] = b'0' + (prefix[at] - b'0' + 1) % 4;
+                        }
+                        let prefix = String::from_utf8(prefix).unwrap();
                         let at = at % (prefix.len() + 1);
                         format!("+{}{punctuation}{}{tail}", &prefix[..at], &prefix[at..])
                     }
