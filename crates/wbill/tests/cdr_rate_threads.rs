@@ -1,5 +1,5 @@
 //! `wbill cdr rate --threads N`: the same rated records, summary and report on one thread as on
-//! two, and 0 refused.
+//! two and on seven, and 0 refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -69,9 +69,11 @@ fn one_thread_and_two_write_the_same_bytes() {
     };
     let one = rate("1");
     let two = rate("2");
+    let seven = rate("7");
     assert!(one.0.len() > 100_000, "{} bytes of rated records", one.0.len());
     assert!(one.2.contains("duplicates skipped"), "{}", one.2);
     assert_eq!(one, two);
+    assert_eq!(one, seven);
     let out = wbill(
         &[
             "cdr",

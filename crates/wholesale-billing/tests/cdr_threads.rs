@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! The CSV reader on one thread and on two (a worker splitting the rows): the same records in
+//! The CSV reader on one thread, on two and on seven (workers making the records of parts of the
+//! input cut at row ends): the same records in
 //! the same order, from the same places, with the same issues and the same errors, whatever the
 //! input (quoted line breaks, CRLF, blank lines, bad UTF-8, short and cut rows, duplicates, an
 //! input that fails mid-way), and a rating's outputs byte for byte.
@@ -67,13 +68,15 @@ impl Read for Failing<'_> {
 
 fn same_both_ways(input: &[u8], mode: LoadMode, fail_after: Option<usize>) {
     let (one, end_one) = read(input, 1, mode, fail_after);
-    let (two, end_two) = read(input, 2, mode, fail_after);
-    assert_eq!(end_one, end_two);
-    assert_eq!(one.len(), two.len());
-    for ((a, origin_a), (b, origin_b)) in one.iter().zip(&two) {
-        assert_eq!(a, b);
-        assert_eq!(origin_a, origin_b);
-        assert_eq!(a.others().collect::<Vec<_>>(), b.others().collect::<Vec<_>>());
+    for threads in [2, 7] {
+        let (many, end_many) = read(input, threads, mode, fail_after);
+        assert_eq!(end_one, end_many, "{threads} threads");
+        assert_eq!(one.len(), many.len(), "{threads} threads");
+        for ((a, origin_a), (b, origin_b)) in one.iter().zip(&many) {
+            assert_eq!(a, b);
+            assert_eq!(origin_a, origin_b);
+            assert_eq!(a.others().collect::<Vec<_>>(), b.others().collect::<Vec<_>>());
+        }
     }
 }
 
@@ -139,7 +142,7 @@ proptest! {
 
 #[test]
 fn a_large_input_crosses_chunks_and_batches_alike() {
-    // About 2.5 MB and 25,000 rows: many 1 MiB chunks and 2,048-row batches, rows cut across chunks.
+    // About 2.5 MB and 25,000 rows: several parts of 1 MiB or more, handed round to the workers.
     let kinds: Vec<u8> = (0..25_000usize)
         .map(|i| if i % 997 == 0 { (i % 10) as u8 } else { 0 })
         .collect();
@@ -158,14 +161,16 @@ fn a_header_refused_alike() {
     let input = b"Report ID,Start time\nr1,2024-05-03T10:00:00Z\n";
     let (_, one) = read(input, 1, LoadMode::Strict, None);
     let (_, two) = read(input, 2, LoadMode::Strict, None);
+    let (_, seven) = read(input, 7, LoadMode::Strict, None);
     assert!(one.starts_with("read error: "), "{one}");
     assert_eq!(one, two);
+    assert_eq!(one, seven);
     let (_, empty) = read(b"", 2, LoadMode::Strict, None);
     assert_eq!(empty, read(b"", 1, LoadMode::Strict, None).1);
 }
 
 #[test]
-fn a_rating_writes_the_same_bytes_with_one_thread_or_two() {
+fn a_rating_writes_the_same_bytes_with_one_thread_two_or_seven() {
     let tariff = TariffDocument::from_toml_str(
         r#"
 currency = "GBP"
@@ -184,7 +189,7 @@ subsequent = 1
     let kinds: Vec<u8> = (0..10_000usize).map(|i| [0, 1, 4, 9][i % 4]).collect();
     let input = file(&kinds, false, 0, true);
     let may = Period::month(2024, 5).unwrap();
-    let outputs: Vec<(Vec<u8>, String)> = [1, 2]
+    let outputs: Vec<(Vec<u8>, String)> = [1, 2, 7]
         .into_iter()
         .map(|threads| {
             let mut run = Rating::new(&tariff, may)
@@ -204,4 +209,5 @@ subsequent = 1
         .collect();
     assert!(outputs[0].0.len() > 100_000);
     assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
 }

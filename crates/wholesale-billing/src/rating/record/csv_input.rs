@@ -1,15 +1,18 @@
 //! The "Detailed Call History" CSV report, read row by row into one reused [`CallRecord`].
 //!
 //! Each row is made a record by [`make_record`], which needs nothing shared: on the reading
-//! thread itself, or, with two threads or more, on the worker thread of a [`Pipeline`], which
-//! splits the bytes into rows (a [`RowSplitter`]: rows without quotes cut at their commas, any
-//! other read by the `csv` crate, so quotes and all read as it reads them), puts and parses
-//! their values and hands whole batches of records over, while the reading thread only notes
-//! their issues, removes duplicates and hands them on. Either way the records, their lines and
-//! every issue come in input order, so both read the same records and report the same issues.
+//! thread itself, or, with two threads or more, on worker threads. The reading thread then reads
+//! the header, cuts the rest of the input into parts of whole rows ([`last_row_end`], which
+//! follows quotes as the `csv` crate does, so a quoted line break is no cut) and hands them round
+//! to the workers; each splits its part into rows (a [`RowSplitter`]: rows without quotes cut at
+//! their commas, any other read by the `csv` crate, so quotes and all read as it reads them),
+//! puts and parses their values and hands the batch of records back, while the reading thread
+//! takes the batches in input order, notes their issues, removes duplicates and hands the records
+//! on. Either way the records, their lines and every issue come in input order, so every thread
+//! count reads the same records and reports the same issues.
 
 use std::io::Read;
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::csvutil::{csv_error, find_columns_at, header_error};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
@@ -17,17 +20,14 @@ use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 use super::call_record::{CallRecord, RecordOrigin};
 use super::field::CdrField;
 use super::reader::{CdrReader, Place, SOURCE, field_issue_at};
-use super::split::{Row, RowAt, RowSplitter, Split};
+use super::split::{Row, RowAt, RowSplitter, Split, last_row_end, newlines};
 
-/// Bytes read from the input at a time by a pipeline.
+/// Bytes read from the input at a time, and the least a part handed to a worker holds (but for
+/// the last): about 2,000 rows of a Webex report.
 const CHUNK_BYTES: usize = 1 << 20;
-/// Chunks in flight between the reading thread and the worker: with [`BATCH_ROWS`] and
-/// [`BATCHES`], what bounds the pipeline's memory (4 MiB of bytes and 4 batches of rows).
-const CHUNKS: usize = 4;
-/// Rows handed over at a time.
-const BATCH_ROWS: usize = 1024;
-/// Batches in flight.
-const BATCHES: usize = 4;
+/// Parts in flight per worker: with [`CHUNK_BYTES`], what bounds the readers' memory (about
+/// 2 MiB of bytes and two batches of records a worker).
+const PARTS_PER_WORKER: usize = 2;
 
 /// Gives every issue of a refused load the input it is about.
 fn in_input(e: Error, input: usize) -> Error {
@@ -265,6 +265,7 @@ pub(super) fn read_csv<R: Read>(
             input,
             splitter: RowSplitter::new(),
             buffer: Vec::new(),
+            read_bytes: CHUNK_BYTES,
         };
         let layout = read_layout(index, |row| input.next_row(row))?;
         layout.name(&mut reader.record);
@@ -293,53 +294,7 @@ pub(super) fn read_csv<R: Read>(
             deliver(reader, outcome, &mut issues, on_record)?;
         }
     }
-    std::thread::scope(|scope| {
-        let (chunks_tx, chunks_rx) = channel::<std::io::Result<Chunk>>();
-        let (to_reader, from_worker) = channel::<FromWorker>();
-        let (recycle_tx, recycle_rx) = channel::<Batch>();
-        let fingerprints = reader.fingerprints();
-        scope.spawn(move || make_records(index, fingerprints, chunks_rx, to_reader, recycle_rx));
-        let mut pipeline = Pipeline {
-            input,
-            chunks: Some(chunks_tx),
-            free: Vec::new(),
-            chunks_made: 0,
-            from_worker,
-        };
-        match pipeline.message() {
-            Some(FromWorker::Header(Ok(layout))) => layout.name(&mut reader.record),
-            Some(FromWorker::Header(Err(e))) => return Err(e),
-            _ => {
-                return Err(Error::io(
-                    format!("reading call records input {}", index + 1),
-                    pipeline_gone(),
-                ));
-            }
-        }
-        loop {
-            let mut batch = match pipeline.message() {
-                Some(FromWorker::Batch(batch)) => batch,
-                // The worker ended without saying why: it cannot, as it ends only after its last
-                // batch or on a closed channel; read it as an I/O failure rather than an end.
-                _ => return rows_failed(reader, csv::Error::from(pipeline_gone())),
-            };
-            for made in batch.made.iter_mut().take(batch.len) {
-                std::mem::swap(&mut made.record, &mut reader.record);
-                // The names of the other columns stay with the reader's record: one copy, not
-                // one a record in flight.
-                std::mem::swap(&mut made.record.names, &mut reader.record.names);
-                std::mem::swap(&mut made.record.row_others, &mut reader.record.row_others);
-                reader.places = made.places;
-                deliver(reader, made.outcome, &mut made.issues, on_record)?;
-            }
-            match batch.end.take() {
-                Some(None) => return Ok(()),
-                Some(Some(e)) => return rows_failed(reader, e),
-                // The worker may have ended: the batch is then of no use.
-                None => drop(recycle_tx.send(batch)),
-            }
-        }
-    })
+    read_parallel(reader, input, on_record, threads - 1, CHUNK_BYTES)
 }
 
 /// The layout of an input, from its first row, read by `next_row`.
@@ -353,11 +308,13 @@ fn read_layout(index: usize, next_row: impl FnOnce(&mut Row) -> std::io::Result<
     .map_err(|e| in_input(e, index))
 }
 
-/// The input read on the reading thread itself, [`CHUNK_BYTES`] at a time.
+/// The input read on the reading thread itself, `read_bytes` at a time.
 struct Unpiped<R: Read> {
     input: R,
     splitter: RowSplitter,
     buffer: Vec<u8>,
+    /// Bytes read at a time.
+    read_bytes: usize,
 }
 
 impl<R: Read> Unpiped<R> {
@@ -368,8 +325,8 @@ impl<R: Read> Unpiped<R> {
                 Split::Row(at) => return Ok(Some(at)),
                 Split::End => return Ok(None),
                 Split::NeedMore => {
-                    if self.buffer.len() != CHUNK_BYTES {
-                        self.buffer.resize(CHUNK_BYTES, 0);
+                    if self.buffer.len() != self.read_bytes {
+                        self.buffer.resize(self.read_bytes, 0);
                     }
                     let read = loop {
                         match self.input.read(&mut self.buffer) {
@@ -387,9 +344,9 @@ impl<R: Read> Unpiped<R> {
     }
 }
 
-// ---- the pipeline ----
+// ---- the workers ----
 
-/// A record made by the worker, with where its fields are, the issues found making it and what
+/// A record made by a worker, with where its fields are, the issues found making it and what
 /// they mean for it.
 struct Made {
     record: CallRecord,
@@ -398,120 +355,46 @@ struct Made {
     outcome: Outcome,
 }
 
-/// Records made by the worker, handed over together.
+/// The records a worker made of one part, handed over together.
+#[derive(Default)]
 struct Batch {
     made: Vec<Made>,
     /// Records made, from the start of `made`.
     len: usize,
-    /// What ended the input after these rows: `Some(None)` its end, `Some(Some(e))` an error.
-    end: Option<Option<csv::Error>>,
+    /// The bytes of a part read through, to be filled again.
+    spent: Vec<u8>,
 }
 
-/// What the worker sends the reading thread.
-enum FromWorker {
-    /// The layout of the input, from its header, or why there is none.
-    Header(Result<Box<Layout>>),
-    /// Records.
-    Batch(Batch),
-    /// A chunk of input bytes read through, to be filled again.
-    Chunk(Chunk),
+/// A part of the input for a worker: whole rows, the first at `line`, `last` when it ends the
+/// input; and a batch to make its records in.
+struct Job {
+    bytes: Vec<u8>,
+    line: u64,
+    last: bool,
+    batch: Batch,
 }
 
-/// The worker's error when the reading thread stopped listening: never reported, as the reading
-/// thread is the one that stopped.
+/// The worker's error when the other end stopped: never reported, as the reading thread is the
+/// one that stopped.
 fn pipeline_gone() -> std::io::Error {
-    std::io::Error::other("the csv worker thread stopped")
+    std::io::Error::other("a csv worker thread stopped")
 }
 
-/// The input bytes as the worker sees them: chunks received from the reading thread, each given
-/// back once its bytes are in the splitter.
-struct Chunks {
-    from_reader: Receiver<std::io::Result<Chunk>>,
-    to_reader: Sender<FromWorker>,
-    splitter: RowSplitter,
-}
-
-/// A buffer of [`CHUNK_BYTES`] and how many of its bytes were read into.
-#[derive(Default)]
-struct Chunk {
-    buffer: Vec<u8>,
-    len: usize,
-}
-
-impl Chunks {
-    /// Reads the next row into `row`: `Ok(None)` at the end of the input.
-    fn next_row(&mut self, row: &mut Row) -> std::io::Result<Option<RowAt>> {
-        loop {
-            match self.splitter.next_row(row) {
-                Split::Row(at) => return Ok(Some(at)),
-                Split::End => return Ok(None),
-                Split::NeedMore => match self.from_reader.recv() {
-                    Ok(Ok(chunk)) => {
-                        self.splitter
-                            .feed(chunk.buffer.get(..chunk.len).ok_or_else(pipeline_gone)?);
-                        // The reading thread may have stopped: the chunk is then of no use.
-                        let _ = self.to_reader.send(FromWorker::Chunk(chunk));
-                    }
-                    Ok(Err(e)) => return Err(e),
-                    // The end of the input: the reading thread closed the channel.
-                    Err(_) => self.splitter.finish(),
-                },
-            }
-        }
-    }
-}
-
-/// The worker: splits the chunks it receives into rows and makes them records, in batches (with
-/// their fingerprints when `fingerprints`, to spare the reading thread's deduplicator the work).
-fn make_records(
-    index: usize,
-    fingerprints: bool,
-    chunks: Receiver<std::io::Result<Chunk>>,
-    to_reader: Sender<FromWorker>,
-    recycled: Receiver<Batch>,
-) {
-    let mut input = Chunks {
-        from_reader: chunks,
-        to_reader: to_reader.clone(),
-        splitter: RowSplitter::new(),
-    };
-    let layout = read_layout(index, |row| input.next_row(row));
-    let layout = match layout {
-        Ok(both) => both,
-        Err(e) => {
-            let _ = to_reader.send(FromWorker::Header(Err(e)));
-            return;
-        }
-    };
-    if to_reader
-        .send(FromWorker::Header(Ok(Box::new(layout.clone()))))
-        .is_err()
-    {
-        return;
-    }
+/// A worker: splits each part it receives into rows and makes them records, in one batch a part
+/// (with their fingerprints when `fingerprints`, to spare the reading thread's deduplicator the
+/// work), until the reading thread closes its channel.
+fn make_records(layout: &Layout, fingerprints: bool, jobs: Receiver<Job>, done: Sender<Batch>) {
     let header_len = layout.header.len();
+    let mut splitter = RowSplitter::new();
     let mut row = Row::default();
     let mut scratch = Vec::new();
-    let mut made = 0usize;
-    loop {
-        let mut batch = match recycled.try_recv() {
-            Ok(batch) => batch,
-            Err(TryRecvError::Empty) if made < BATCHES => {
-                made += 1;
-                Batch {
-                    made: Vec::with_capacity(BATCH_ROWS),
-                    len: 0,
-                    end: None,
-                }
-            }
-            Err(_) => match recycled.recv() {
-                Ok(batch) => batch,
-                Err(_) => return,
-            },
-        };
+    for mut job in jobs {
+        // The part becomes the splitter's whole input; its previous part comes back, spent.
+        splitter.restart(&mut job.bytes, job.line);
+        let mut batch = job.batch;
         batch.len = 0;
-        batch.end = None;
-        while batch.len < BATCH_ROWS {
+        // A restarted splitter has its whole input: it never needs more.
+        while let Split::Row(at) = splitter.next_row(&mut row) {
             if batch.made.len() == batch.len {
                 // Without the names of the other columns: they stay with the reader's record.
                 batch.made.push(Made {
@@ -524,107 +407,274 @@ fn make_records(
             let Some(made) = batch.made.get_mut(batch.len) else {
                 break;
             };
-            match input.next_row(&mut row) {
-                Ok(Some(at)) => {
-                    let place = RowPlace {
-                        line: at.line,
-                        cut: row.len() < header_len && at.ends_input,
-                        lend: can_lend(&row),
-                    };
-                    made.issues.clear();
-                    made.outcome = make_record(
-                        &layout,
-                        &mut row,
-                        place,
-                        &mut made.record,
-                        &mut made.places,
-                        &mut made.issues,
-                    );
-                    if fingerprints && matches!(made.outcome, Outcome::Parsed { valid: true }) {
-                        made.record.fingerprint = Some(made.record.content_fingerprint(&mut scratch));
-                    }
-                    batch.len += 1;
-                }
-                Ok(None) => {
-                    batch.end = Some(None);
-                    break;
-                }
-                Err(e) => {
-                    batch.end = Some(Some(csv::Error::from(e)));
-                    break;
-                }
+            let place = RowPlace {
+                line: at.line,
+                // Only the input's last part can end mid-row: the others end with a line break.
+                cut: row.len() < header_len && at.ends_input && job.last,
+                lend: can_lend(&row),
+            };
+            made.issues.clear();
+            made.outcome = make_record(
+                layout,
+                &mut row,
+                place,
+                &mut made.record,
+                &mut made.places,
+                &mut made.issues,
+            );
+            if fingerprints && matches!(made.outcome, Outcome::Parsed { valid: true }) {
+                made.record.fingerprint = Some(made.record.content_fingerprint(&mut scratch));
             }
+            batch.len += 1;
         }
-        let ended = batch.end.is_some();
-        if to_reader.send(FromWorker::Batch(batch)).is_err() || ended {
+        batch.spent = job.bytes;
+        if done.send(batch).is_err() {
             return;
         }
     }
 }
 
-/// The reading thread's end of the pipeline: it reads the input into chunks for the worker and
-/// takes the records the worker makes, in order.
-struct Pipeline<R: Read> {
+/// The input after its header, cut into parts of whole rows on the reading thread.
+struct Parts<R: Read> {
     input: R,
-    /// `None` once the input is read through (or failed).
-    chunks: Option<Sender<std::io::Result<Chunk>>>,
-    free: Vec<Chunk>,
-    chunks_made: usize,
-    from_worker: Receiver<FromWorker>,
+    /// The bytes read past the last part's end: the start of the next part.
+    carry: Vec<u8>,
+    /// The line of the first byte of `carry`.
+    line: u64,
+    /// The bytes read at a time, and the least a part holds but for the last.
+    part_bytes: usize,
+    /// Whether the input is read through (or failed): no part is left.
+    ended: bool,
+    /// The read error that ended the input, reported once the parts before it are delivered.
+    error: Option<std::io::Error>,
 }
 
-impl<R: Read> Pipeline<R> {
-    /// Reads one chunk of the input and sends it to the worker; closes the channel at the end.
-    fn feed(&mut self) {
-        let Some(chunks) = &self.chunks else { return };
-        let mut chunk = self.free.pop().unwrap_or_default();
-        // Zeroed once, when made: a chunk given back keeps its bytes, overwritten by the read.
-        if chunk.buffer.len() != CHUNK_BYTES {
-            chunk.buffer.resize(CHUNK_BYTES, 0);
-        }
-        let read = loop {
-            match self.input.read(&mut chunk.buffer) {
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                other => break other,
-            }
-        };
-        match read {
-            Ok(0) => self.chunks = None,
-            Ok(n) => {
-                chunk.len = n;
-                if chunks.send(Ok(chunk)).is_err() {
-                    self.chunks = None;
-                }
-            }
-            Err(e) => {
-                let _ = chunks.send(Err(e));
-                self.chunks = None;
-            }
-        }
-    }
-
-    /// The worker's next message other than a chunk given back, feeding it chunks meanwhile;
-    /// `None` when the worker is gone.
-    fn message(&mut self) -> Option<FromWorker> {
-        loop {
-            let message = match self.from_worker.try_recv() {
-                Ok(message) => message,
-                Err(TryRecvError::Disconnected) => return None,
-                Err(TryRecvError::Empty) => {
-                    if self.chunks.is_some() && (!self.free.is_empty() || self.chunks_made < CHUNKS) {
-                        if self.free.is_empty() {
-                            self.chunks_made += 1;
-                        }
-                        self.feed();
-                        continue;
-                    }
-                    self.from_worker.recv().ok()?
+impl<R: Read> Parts<R> {
+    /// Reads at least `part_bytes` more into `bytes`, or up to the end: whether the end was
+    /// reached.
+    fn fill(&mut self, bytes: &mut Vec<u8>) -> std::io::Result<bool> {
+        let want = bytes.len() + self.part_bytes.max(1);
+        while bytes.len() < want {
+            let at = bytes.len();
+            bytes.resize(want, 0);
+            let read = loop {
+                match self.input.read(&mut bytes[at..]) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    other => break other,
                 }
             };
-            match message {
-                FromWorker::Chunk(chunk) => self.free.push(chunk),
-                other => return Some(other),
+            match read {
+                Ok(0) => {
+                    bytes.truncate(at);
+                    return Ok(true);
+                }
+                Ok(n) => bytes.truncate(at + n),
+                Err(e) => {
+                    bytes.truncate(at);
+                    return Err(e);
+                }
             }
+        }
+        Ok(false)
+    }
+
+    /// The next part, in `bytes` (a spent buffer, refilled): the line of its first row and whether
+    /// it ends the input; `None` when no row is left.
+    fn next(&mut self, mut bytes: Vec<u8>) -> Option<(Vec<u8>, u64, bool)> {
+        if self.ended {
+            return None;
+        }
+        bytes.clear();
+        std::mem::swap(&mut bytes, &mut self.carry);
+        let line = self.line;
+        let (cut, last) = loop {
+            match self.fill(&mut bytes) {
+                Ok(false) => {}
+                Ok(true) => break (bytes.len(), true),
+                Err(e) => {
+                    // The rows read whole before the failure are delivered, then the error.
+                    self.error = Some(e);
+                    break (last_row_end(&bytes).unwrap_or(0), true);
+                }
+            }
+            // A part longer than a chunk when a row (a quoted field) is: read on to its end.
+            if let Some(cut) = last_row_end(&bytes) {
+                break (cut, false);
+            }
+        };
+        self.ended = last;
+        self.carry.extend_from_slice(bytes.get(cut..).unwrap_or_default());
+        bytes.truncate(cut);
+        self.line += newlines(&bytes);
+        (!bytes.is_empty()).then_some((bytes, line, last))
+    }
+}
+
+/// Reads the input with `workers` worker threads making the records (see the module's doc), in
+/// parts of at least `part_bytes`.
+fn read_parallel<R: Read>(
+    reader: &mut CdrReader,
+    input: R,
+    on_record: &mut dyn FnMut(&CallRecord) -> Result<()>,
+    workers: usize,
+    part_bytes: usize,
+) -> Result<()> {
+    let index = reader.input;
+    let workers = workers.max(1);
+    let mut head = Unpiped {
+        input,
+        splitter: RowSplitter::new(),
+        buffer: Vec::new(),
+        read_bytes: part_bytes.max(1),
+    };
+    let layout = read_layout(index, |row| head.next_row(row))?;
+    layout.name(&mut reader.record);
+    let (carry, line) = head.splitter.take_rest();
+    let mut parts = Parts {
+        input: head.input,
+        carry,
+        line,
+        part_bytes,
+        ended: false,
+        error: None,
+    };
+    let fingerprints = reader.fingerprints();
+    std::thread::scope(|scope| {
+        let mut to_workers = Vec::with_capacity(workers);
+        let mut from_workers = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (job_tx, job_rx) = channel::<Job>();
+            let (done_tx, done_rx) = channel::<Batch>();
+            let layout = &layout;
+            scope.spawn(move || make_records(layout, fingerprints, job_rx, done_tx));
+            to_workers.push(job_tx);
+            from_workers.push(done_rx);
+        }
+        let mut free: Vec<Batch> = Vec::new();
+        // Parts are handed round, part `n` to worker `n % workers`, and taken back in that order.
+        let (mut sent, mut taken) = (0usize, 0usize);
+        let result = 'parts: loop {
+            while sent - taken < PARTS_PER_WORKER * workers {
+                let mut batch = free.pop().unwrap_or_default();
+                let Some((bytes, line, last)) = parts.next(std::mem::take(&mut batch.spent)) else {
+                    break;
+                };
+                let job = Job {
+                    bytes,
+                    line,
+                    last,
+                    batch,
+                };
+                let Some(to_worker) = to_workers.get(sent % workers) else {
+                    break;
+                };
+                if to_worker.send(job).is_err() {
+                    break 'parts rows_failed(reader, csv::Error::from(pipeline_gone()));
+                }
+                sent += 1;
+            }
+            if taken == sent {
+                break match parts.error.take() {
+                    Some(e) => rows_failed(reader, csv::Error::from(e)),
+                    None => Ok(()),
+                };
+            }
+            // A worker that ended without its batch cannot have: it ends only on a closed
+            // channel; read it as an I/O failure rather than an end.
+            let Some(Ok(mut batch)) = from_workers.get(taken % workers).map(Receiver::recv) else {
+                break rows_failed(reader, csv::Error::from(pipeline_gone()));
+            };
+            taken += 1;
+            for made in batch.made.iter_mut().take(batch.len) {
+                std::mem::swap(&mut made.record, &mut reader.record);
+                // The names of the other columns stay with the reader's record: one copy, not
+                // one a record in flight.
+                std::mem::swap(&mut made.record.names, &mut reader.record.names);
+                std::mem::swap(&mut made.record.row_others, &mut reader.record.row_others);
+                reader.places = made.places;
+                if let Err(e) = deliver(reader, made.outcome, &mut made.issues, on_record) {
+                    break 'parts Err(e);
+                }
+            }
+            free.push(batch);
+        };
+        // The workers end once their channels close.
+        drop(to_workers);
+        result
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::rating::record::CdrReadOptions;
+
+    /// Each record read (with its origin) and how the read ended, on one thread, or on
+    /// `workers` workers in parts of `part_bytes` when `Some`.
+    fn read(input: &[u8], parallel: Option<(usize, usize)>) -> (Vec<(CallRecord, String)>, String) {
+        let options = CdrReadOptions {
+            mode: crate::LoadMode::Lenient,
+            ..CdrReadOptions::default()
+        };
+        let mut reader = CdrReader::new(options);
+        let mut records = Vec::new();
+        let mut on_record = |r: &CallRecord| {
+            records.push((r.clone(), r.origin().to_string()));
+            Ok(())
+        };
+        let read = match parallel {
+            None => read_csv(&mut reader, input, &mut on_record, 1),
+            Some((workers, part_bytes)) => read_parallel(&mut reader, input, &mut on_record, workers, part_bytes),
+        };
+        let end = match read {
+            Err(e) => format!("read error: {e}"),
+            Ok(()) => match reader.finish() {
+                Ok(diagnostics) => format!("{diagnostics:?}"),
+                Err(e) => format!("finish error: {e}"),
+            },
+        };
+        (records, end)
+    }
+
+    /// A field: plain, quoted with a comma, a line break, a doubled quote, or a quote as text.
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z0-9 ]{0,6}",
+            Just("\"a,b\"".to_owned()),
+            Just("\"x\ny\"".to_owned()),
+            Just("\"say \"\"hi\"\"\"".to_owned()),
+            Just("a\"b".to_owned()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Parts as small as a few bytes, so that rows, quoted fields and line breaks are cut
+        /// everywhere: the same records, places and issues as on one thread.
+        #[test]
+        fn parts_of_any_size_read_as_one_thread(
+            rows in prop::collection::vec((prop::collection::vec(field(), 3), any::<bool>()), 0..24),
+            workers in 1usize..5,
+            part_bytes in 1usize..200,
+            last_newline in any::<bool>(),
+        ) {
+            let mut input = String::from("Report ID,Start time,Duration,Direction,Call type,Answered,Org UUID,A,B,C\n");
+            for (i, (fields, crlf)) in rows.iter().enumerate() {
+                let note = fields.join(",");
+                input.push_str(&format!("r{i},2024-05-03T10:30:00Z,{},ORIGINATING,SIP_NATIONAL,true,org-1,{note}", i * 7));
+                if i + 1 < rows.len() || last_newline {
+                    input.push_str(if *crlf { "\r\n" } else { "\n" });
+                }
+            }
+            let one = read(input.as_bytes(), None);
+            let many = read(input.as_bytes(), Some((workers, part_bytes)));
+            prop_assert!(one.1.starts_with("CdrDiagnostics"), "{}", one.1);
+            prop_assert_eq!(one, many);
         }
     }
 }

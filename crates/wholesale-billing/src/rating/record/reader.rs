@@ -240,9 +240,12 @@ impl CdrReader {
     }
 
     /// The threads that read a CSV input (default: the machine's available parallelism). With
-    /// two or more, one thread splits the input into rows and makes them records (their values
-    /// put and parsed, in batches) while the calling thread removes duplicates and calls the
-    /// consumer: the same records in the same order, the same issues, as with one. JSON inputs are read by the calling thread alone. 0 counts as 1.
+    /// N of two or more, the calling thread cuts the input into parts of whole rows (about 1 MiB
+    /// each, cut at a line break outside quotes) and hands them round to N − 1 worker threads,
+    /// which split them into rows and make them records (their values put and parsed), while the
+    /// calling thread takes the records back in input order, removes duplicates and calls the
+    /// consumer: the same records in the same order, the same issues, as with one. JSON inputs
+    /// are read by the calling thread alone. 0 counts as 1.
     ///
     /// ```
     /// use wholesale_billing::{CdrReadOptions, CdrReader};
@@ -250,7 +253,7 @@ impl CdrReader {
     ///            r1,2024-05-03T10:30:00Z,61,ORIGINATING,SIP_NATIONAL,true,org-1\n\
     ///            r2,2024-05-03T10:31:00Z,5,ORIGINATING,SIP_NATIONAL,true,org-1\n";
     /// let mut ids = [Vec::new(), Vec::new()];
-    /// for (threads, ids) in [1, 2].into_iter().zip(&mut ids) {
+    /// for (threads, ids) in [1, 7].into_iter().zip(&mut ids) {
     ///     let mut reader = CdrReader::new(CdrReadOptions::default()).threads(threads);
     ///     reader.read(csv.as_bytes(), None, |r| { ids.push(r.report_id().to_owned()); Ok(()) })?;
     ///     assert_eq!(reader.finish()?.records_accepted, 2);

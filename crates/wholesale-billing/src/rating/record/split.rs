@@ -115,6 +115,27 @@ impl RowSplitter {
         self.finished = true;
     }
 
+    /// Starts over on a chunk of whole rows (see [`last_row_end`]) whose first row is at `line`:
+    /// the chunk's bytes are taken (and the splitter's previous buffer left in `bytes`, to be
+    /// filled again), and the chunk is the whole input as far as this splitter knows, so that a
+    /// last row without a line break is read as the `csv` crate reads the input's last row.
+    pub(super) fn restart(&mut self, bytes: &mut Vec<u8>, line: u64) {
+        std::mem::swap(&mut self.buffer, bytes);
+        self.at = 0;
+        self.line = line;
+        self.finished = true;
+        self.wait_beyond = 0;
+    }
+
+    /// The bytes fed but not yet split, and the line they start at: after the header, what the
+    /// chunks of the rest of the input start with.
+    pub(super) fn take_rest(&mut self) -> (Vec<u8>, u64) {
+        let rest = self.buffer.split_off(self.at.min(self.buffer.len()));
+        self.buffer.clear();
+        self.at = 0;
+        (rest, self.line)
+    }
+
     /// Reads the next row into `row`, as the `csv` crate (flexible, no header, default
     /// dialect) would read it.
     pub(super) fn next_row(&mut self, row: &mut Row) -> Split {
@@ -227,8 +248,46 @@ fn for_each_comma(bytes: &[u8], mut at: impl FnMut(usize)) {
 }
 
 /// The `\n` bytes in `bytes`.
-fn newlines(bytes: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', bytes).count() as u64
+pub(super) fn newlines(bytes: &[u8]) -> u64 {
+    // A plain count the compiler vectorises: rows are too short for `memchr_iter` to gain.
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// Where the last whole row of `bytes` ends, `bytes` starting at the start of a record: just
+/// after the last `\n` that the `csv` crate (default dialect) reads as a line break between
+/// records rather than inside a quoted field; `None` when there is none.
+///
+/// Without any `"` every `\n` is such a break. Otherwise the quotes are followed as the `csv`
+/// crate's state machine does: a `"` opens a quoted field only at the start of a field, `""`
+/// inside one is a quote, and a `"` in an unquoted field is text. Cutting the input there lets
+/// each part be split alone, each by its own thread, into the rows of the whole.
+pub(super) fn last_row_end(bytes: &[u8]) -> Option<usize> {
+    if memchr::memchr(b'"', bytes).is_none() {
+        return memchr::memrchr(b'\n', bytes).map(|i| i + 1);
+    }
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut state = State::FieldStart;
+    let mut end = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        state = match (state, b) {
+            (State::Quoted, b'"') => State::QuoteInQuoted,
+            (State::Quoted, _) => State::Quoted,
+            (State::FieldStart, b'"') | (State::QuoteInQuoted, b'"') => State::Quoted,
+            (_, b'\n') => {
+                end = Some(i + 1);
+                State::FieldStart
+            }
+            (_, b',' | b'\r') => State::FieldStart,
+            (_, _) => State::Unquoted,
+        };
+    }
+    end
 }
 
 #[cfg(test)]
@@ -318,7 +377,67 @@ mod tests {
         (prop::collection::vec(field(), 1..5), ending).prop_map(|(fields, end)| fields.join(",") + end)
     }
 
+    /// The rows of `input` read in parts cut at [`last_row_end`] of pieces of `piece` bytes,
+    /// each part split alone by a splitter restarted at the part's line, as the parallel reader
+    /// does.
+    fn by_parts(input: &[u8], piece: usize) -> Vec<(Vec<Vec<u8>>, RowAt)> {
+        let mut rows = Vec::new();
+        let mut row = Row::default();
+        let mut splitter = RowSplitter::new();
+        let (mut at, mut line) = (0usize, 1u64);
+        while at < input.len() {
+            let mut end = input.len().min(at + piece.max(1));
+            let cut = loop {
+                match last_row_end(&input[at..end]) {
+                    Some(cut) if end < input.len() => break at + cut,
+                    _ if end < input.len() => end = input.len().min(end + piece.max(1)),
+                    _ => break input.len(),
+                }
+            };
+            let mut part = input[at..cut].to_vec();
+            splitter.restart(&mut part, line);
+            loop {
+                match splitter.next_row(&mut row) {
+                    Split::Row(found) => {
+                        let fields = (0..row.len()).map(|i| row.get(i).unwrap_or_default().to_vec());
+                        rows.push((fields.collect(), found));
+                    }
+                    Split::End => break,
+                    Split::NeedMore => unreachable!("a restarted splitter has its whole input"),
+                }
+            }
+            line += newlines(&input[at..cut]);
+            at = cut;
+        }
+        rows
+    }
+
+    #[test]
+    fn a_quoted_line_break_is_no_row_end() {
+        assert_eq!(last_row_end(b"a,b\nc,d"), Some(4));
+        assert_eq!(last_row_end(b"a,\"x\ny\"\nc,\"d\ne"), Some(8));
+        assert_eq!(last_row_end(b"a,\"x\ny"), None);
+        // A quote inside an unquoted field is text; `""` inside a quoted one is a quote.
+        assert_eq!(last_row_end(b"a\"b,c\nd"), Some(6));
+        assert_eq!(last_row_end(b"\"a\"\"\nb\"\n"), Some(8));
+    }
+
     proptest! {
+        #[test]
+        fn rows_cut_in_parts_equal_csv_crate(
+            rows in prop::collection::vec(row(), 0..12),
+            cut in any::<bool>(),
+            trim in 0usize..4,
+            piece in 1usize..40,
+        ) {
+            let mut input = rows.concat().into_bytes();
+            if cut {
+                let keep = input.len().saturating_sub(trim);
+                input.truncate(keep);
+            }
+            prop_assert_eq!(by_parts(&input, piece), by_csv(&input));
+        }
+
         #[test]
         fn fast_splitter_equals_csv_crate(
             rows in prop::collection::vec(row(), 0..12),
