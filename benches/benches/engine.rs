@@ -26,6 +26,7 @@ fn dataset() -> (Vec<u8>, wholesale_billing::Organisation) {
         sub_partners: 5,
         month: month(),
         catalog: wholesale_billing::Catalog::default(),
+        order: Default::default(),
     };
     let mut csv = Vec::new();
     let generated = generate(&config, &mut csv, &mut |_| {}).expect("generation succeeds");

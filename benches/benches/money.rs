@@ -28,6 +28,7 @@ fn money(c: &mut Criterion) {
         sub_partners: 5,
         month,
         catalog: wholesale_billing::Catalog::default(),
+        order: Default::default(),
     };
     let mut csv = Vec::new();
     let generated = generate(&config, &mut csv, &mut |_| {}).expect("generation succeeds");

@@ -278,6 +278,7 @@ fn main() {
         sub_partners: 2,
         month: wholesale_billing::Period::month(2024, 5).unwrap(),
         catalog: wholesale_billing::Catalog::default(),
+        order: Default::default(),
     };
     let month = generate(&generator, &mut events, &mut |_| {}).unwrap();
     let dir = tempfile::tempdir().unwrap();

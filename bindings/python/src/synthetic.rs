@@ -8,7 +8,7 @@ use wholesale_billing::synthetic::{
     CdrConfig, DEFAULT_CALLS_PER_SUBSCRIBER, DEFAULT_PREFIXES, GeneratorConfig, TariffConfig,
     generate as generate_month, generate_cdrs, generate_tariff,
 };
-use wholesale_billing::{Catalog, CdrFormat};
+use wholesale_billing::{Catalog, CdrFormat, EventOrder};
 
 use crate::convert::period_param;
 use crate::errors::{OrRaise, input_error};
@@ -24,11 +24,16 @@ use crate::org::{PyOrganisation, catalog_overrides};
 /// as the ``[catalog.<package>]`` sections of an organisation file do
 /// (``catalog={"webex_suite": {"sku": "A-W-SUITE-U"}}``); the organisation then carries that
 /// catalog.
+///
+/// ``order`` is ``"time"`` (the rows by ``occurred_at`` across all subscribers, event ids
+/// increasing with it, as a provisioning log is written) or ``"customer"`` (grouped by customer
+/// and subscriber); both hold the same events and give the same reports.
 #[pyfunction]
 #[pyo3(
-    signature = (*, seed = 1, customers = 200, subscribers = 2000, sub_partners = 2, month = None, catalog = None),
-    text_signature = "(*, seed=1, customers=200, subscribers=2000, sub_partners=2, month='2024-05', catalog=None)"
+    signature = (*, seed = 1, customers = 200, subscribers = 2000, sub_partners = 2, month = None, catalog = None, order = "time".to_owned()),
+    text_signature = "(*, seed=1, customers=200, subscribers=2000, sub_partners=2, month='2024-05', catalog=None, order='time')"
 )]
+#[allow(clippy::too_many_arguments)] // the keyword arguments of the Python function
 pub(crate) fn generate<'py>(
     py: Python<'py>,
     seed: u64,
@@ -37,7 +42,12 @@ pub(crate) fn generate<'py>(
     sub_partners: u16,
     month: Option<Bound<'py, PyAny>>,
     catalog: Option<Bound<'py, PyAny>>,
+    order: String,
 ) -> PyResult<(PyOrganisation, Bound<'py, PyBytes>)> {
+    let order = match order.parse::<EventOrder>() {
+        Ok(order) => order,
+        Err(e) => return Err(input_error(py, format!("order: {e}"))),
+    };
     let month = match month {
         Some(m) if !m.is_none() => period_param(&m)?,
         _ => wholesale_billing::Period::parse_month("2024-05").or_raise()?,
@@ -53,6 +63,7 @@ pub(crate) fn generate<'py>(
         sub_partners,
         month,
         catalog,
+        order,
     };
     let (generated, events) = py
         .detach(|| {

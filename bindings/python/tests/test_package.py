@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,25 @@ def test_generator_is_deterministic() -> None:
         wb.generate(month="2024-05-01..2024-05-30")
     with pytest.raises(wb.BillingInputError, match="every customer needs at least one"):
         wb.generate(customers=10, subscribers=5)
+
+
+def test_generator_orders_events_by_time_or_by_customer() -> None:
+    org, by_time = wb.generate(seed=7, customers=5, subscribers=60, order="time")
+    same_org, grouped = wb.generate(seed=7, customers=5, subscribers=60, order="customer")
+    assert org == same_org and by_time != grouped
+    assert by_time == wb.generate(seed=7, customers=5, subscribers=60)[1]
+
+    def rows(csv: bytes) -> list[str]:
+        return sorted(line.split(",", 1)[1] for line in csv.decode().splitlines()[1:])
+
+    assert rows(by_time) == rows(grouped)
+    instants = [datetime.fromisoformat(line.split(",")[1]) for line in by_time.decode().splitlines()[1:]]
+    assert instants == sorted(instants)
+    user = wb.Ledger.from_csv(by_time, org).usage_report("2024-05", level="user", all=True)
+    again = wb.Ledger.from_csv(grouped, org).usage_report("2024-05", level="user", all=True)
+    assert user.to_csv() == again.to_csv()
+    with pytest.raises(wb.BillingInputError, match="order: .*time.*customer"):
+        wb.generate(order="random")  # type: ignore[arg-type]
 
 
 def test_generator_leaves_out_packages_without_a_known_sku_unless_configured() -> None:

@@ -228,10 +228,12 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         sub_partners: 2,
         month,
         catalog: wholesale_billing::Catalog::default(),
+        order: Default::default(),
     };
     config.validate()?;
     let staged = StagedDir::create(dir, "wbill demo", is_demo_output)?;
-    let generated = staged.write("events.csv", |w| generate_events(&config, w))?;
+    let spill_dir = staged.path().to_path_buf();
+    let generated = staged.write("events.csv", |w| generate_events(&config, w, &spill_dir))?;
     staged.write("org.toml", |w| {
         Ok(w.write_all(generated.organisation.to_toml_string()?.as_bytes())?)
     })?;

@@ -9,10 +9,10 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use wholesale_billing::synthetic::{
-    CdrConfig, DEFAULT_CALLS_PER_SUBSCRIBER, DEFAULT_PREFIXES, GeneratedMonth, GeneratorConfig, TariffConfig, generate,
-    generate_cdrs, generate_tariff,
+    CdrConfig, DEFAULT_CALLS_PER_SUBSCRIBER, DEFAULT_PREFIXES, GeneratedMonth, GeneratorConfig, TariffConfig,
+    generate_cdrs, generate_tariff, generate_with_spill,
 };
-use wholesale_billing::{AssignmentLedger, Catalog, CdrFormat, LoadMode, OrgFormat, Period};
+use wholesale_billing::{AssignmentLedger, Catalog, CdrFormat, EventOrder, LoadMode, OrgFormat, Period};
 
 use crate::args::month;
 use crate::atomic::{AtomicFile, Finished, commit_all};
@@ -62,6 +62,11 @@ pub struct GenArgs {
     /// the packages with no known SKU (webex_suite, cx_essentials) are left out.
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
+    /// The order of the events: `time` (as a provisioning log is written: by `occurred_at`
+    /// across all subscribers, event ids increasing with it; sorted in runs in a temporary file
+    /// of `--out-dir`) or `customer` (grouped by customer and subscriber, as drawn).
+    #[arg(long, value_name = "ORDER", value_enum, default_value_t = EventOrderArg::Time)]
+    pub events_order: EventOrderArg,
     /// Also write a month of calls of the generated subscribers (`cdrs.csv` or `cdrs.json`, in
     /// time order, with late re-delivered duplicates) and the price and cost tariffs that rate
     /// them (`tariff.toml`, `prefixes.csv`, `cost-tariff.toml`, `cost-prefixes.csv`).
@@ -86,6 +91,24 @@ pub struct GenArgs {
     /// `no_destination`).
     #[arg(long, requires = "cdrs")]
     pub no_destination_cdrs: bool,
+}
+
+/// `--events-order`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventOrderArg {
+    /// By `occurred_at` across all subscribers.
+    Time,
+    /// Grouped by customer and subscriber.
+    Customer,
+}
+
+impl From<EventOrderArg> for EventOrder {
+    fn from(value: EventOrderArg) -> Self {
+        match value {
+            EventOrderArg::Time => EventOrder::Time,
+            EventOrderArg::Customer => EventOrder::Customer,
+        }
+    }
 }
 
 /// `--cdr-format`.
@@ -128,10 +151,13 @@ pub fn left_out_note(config: &GeneratorConfig) -> Option<String> {
     })
 }
 
-/// Generates the events of `config` into `out`, with a progress bar over subscribers.
-pub fn generate_events(config: &GeneratorConfig, out: &mut dyn Write) -> Result<GeneratedMonth> {
+/// Generates the events of `config` into `out`, with a progress bar over subscribers; in time
+/// order the sorted runs go to a temporary file in `spill_dir`.
+pub fn generate_events(config: &GeneratorConfig, out: &mut dyn Write, spill_dir: &Path) -> Result<GeneratedMonth> {
     let bar = counter(config.subscribers, "subscribers");
-    let month = generate(config, out, &mut |done| bar.set_position(done))?;
+    let mut spill = tempfile::tempfile_in(spill_dir)
+        .with_context(|| format!("cannot create a temporary file in {}", spill_dir.display()))?;
+    let month = generate_with_spill(config, out, &mut spill, &mut |done| bar.set_position(done))?;
     bar.finish_and_clear();
     Ok(month)
 }
@@ -146,6 +172,7 @@ pub fn run(args: &GenArgs) -> Result<()> {
         sub_partners: args.sub_partners,
         month: args.month,
         catalog: load_catalog(args.catalog.as_deref())?,
+        order: args.events_order.into(),
     };
     config.validate()?;
     if let Some(note) = left_out_note(&config) {
@@ -160,7 +187,7 @@ pub fn run(args: &GenArgs) -> Result<()> {
         // The calls need the ledger of the events: they are generated in memory, written, then
         // loaded back.
         let mut csv = Vec::new();
-        let month = generate_events(&config, &mut csv)?;
+        let month = generate_events(&config, &mut csv, dir)?;
         events
             .writer()
             .write_all(&csv)
@@ -169,7 +196,7 @@ pub fn run(args: &GenArgs) -> Result<()> {
         let calls = write_calls(args, &month, &csv)?;
         (month, Some(events_seconds), Some(calls))
     } else {
-        let month = generate_events(&config, events.writer())?;
+        let month = generate_events(&config, events.writer(), dir)?;
         (month, None, None)
     };
     let events = events.finish()?;

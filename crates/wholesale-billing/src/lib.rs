@@ -101,6 +101,8 @@ pub use reconcile::{
     ReconciliationSummary, SkuSummary,
 };
 pub use report::{Column, ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
+#[cfg(feature = "synthetic")]
+pub use synthetic::EventOrder;
 pub use time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, parse_date};
 
 /// The README's examples, run as doctests so they stay true.

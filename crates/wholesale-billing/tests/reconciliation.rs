@@ -32,6 +32,7 @@ fn month(seed: u64, customers: u32, subscribers: u64, sub_partners: u16) -> Mont
         sub_partners,
         month: may(),
         catalog: wholesale_billing::Catalog::default(),
+        order: Default::default(),
     };
     let mut csv = Vec::new();
     let generated = generate(&config, &mut csv, &mut |_| {}).unwrap();

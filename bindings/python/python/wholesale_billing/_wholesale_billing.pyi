@@ -866,6 +866,7 @@ def generate(
     sub_partners: int = 2,
     month: _PeriodLike = "2024-05",
     catalog: Mapping[str, Mapping[str, str | None]] | None = None,
+    order: Literal["time", "customer"] = "time",
 ) -> tuple[Organisation, bytes]: ...
 
 def generate_calls(

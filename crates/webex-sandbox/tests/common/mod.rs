@@ -30,6 +30,7 @@ pub fn dataset() -> (Organisation, Vec<u8>) {
         sub_partners: 2,
         month: Period::month(2024, 5).unwrap(),
         catalog: wholesale_billing::Catalog::default(),
+        order: Default::default(),
     };
     let mut csv = Vec::new();
     let month = generate(&config, &mut csv, &mut |_| {}).unwrap();

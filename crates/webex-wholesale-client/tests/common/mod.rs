@@ -46,6 +46,7 @@ pub fn dataset() -> (Organisation, Vec<u8>) {
         sub_partners: 3,
         month: may(),
         catalog: wholesale_billing::Catalog::default(),
+        order: Default::default(),
     };
     let mut events = Vec::new();
     let month = generate(&config, &mut events, &mut |_| {}).unwrap();

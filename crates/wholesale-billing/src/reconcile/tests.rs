@@ -639,6 +639,7 @@ fn generated_month() -> (UsageReport, WholesaleRateCard) {
         sub_partners: 2,
         month: may(),
         catalog: crate::Catalog::default(),
+        order: Default::default(),
     };
     let mut csv = Vec::new();
     let month = generate(&config, &mut csv, &mut |_| {}).unwrap();

@@ -2,8 +2,11 @@
 //! (SPEC.md §2), for demos, tests and benchmarks.
 //!
 //! The same [`GeneratorConfig`] always gives the same bytes (a ChaCha8 stream seeded from
-//! [`GeneratorConfig::seed`]). The events are written as they are drawn: memory is proportional to
-//! the number of customers, not of events, so a month of a million subscribers streams to disk.
+//! [`GeneratorConfig::seed`]). The events are drawn customer by customer, subscriber by
+//! subscriber, and written in the order of [`GeneratorConfig::order`]: in time order (the
+//! default, as a provisioning log is written) they are sorted in runs and merged
+//! ([`generate_with_spill`] keeps the runs in a file and the memory to one run of 32 MiB); grouped
+//! by customer they are written as drawn, with memory for the customers only.
 //!
 //! What a month looks like:
 //!
@@ -27,9 +30,12 @@
 //!   the month about 5% are removed (a third of them re-assigned later), 3% change package, mostly at
 //!   half past an hour, 1% change location; a few are assigned and removed within the same hour.
 //!   Nothing happens at or after the end of the month. About 1.1 events per subscriber.
-//! - **Text**: event ids `ev-0000000001`; about 75% of the timestamps are written in UTC (`Z`), the
-//!   others with the customer's UTC offset (`+02:00`, `-05:00`, `+05:30`, ...); a few carry
-//!   milliseconds. Rows are grouped by customer and subscriber, each subscriber's events in time order.
+//! - **Text**: event ids `ev-0000000001`, in the order of the rows; about 75% of the timestamps
+//!   are written in UTC (`Z`), the others with the customer's UTC offset (`+02:00`, `-05:00`,
+//!   `+05:30`, ...); a few carry milliseconds.
+//! - **Order** ([`EventOrder`]): rows in time order across all subscribers (by instant; rows of
+//!   the same instant in the order drawn), or grouped by customer and subscriber, each
+//!   subscriber's events in time order. Both load into the same ledger and the same reports.
 //!
 //! The file loads in strict mode without a single warning.
 
@@ -50,9 +56,13 @@ mod cdrs;
 mod discrepancies;
 mod numbering;
 mod tariff;
+mod time_order;
 pub use cdrs::{CDR_COLUMNS, CdrConfig, CdrMonth, DEFAULT_CALLS_PER_SUBSCRIBER, generate_cdrs};
 pub use discrepancies::{PlantedDiscrepancy, plant_discrepancies};
 pub use tariff::{DEFAULT_PREFIXES, GeneratedTariff, TariffConfig, generate_tariff};
+pub use time_order::Spill;
+
+use time_order::TimeSorter;
 
 /// The header row of the generated events CSV (SPEC.md §2).
 const HEADER: &[u8] = b"event_id,occurred_at,action,subscriber_id,customer_org_id,customer_external_id,\
@@ -143,6 +153,7 @@ const RESELLER_SUFFIXES: [&str; 8] = [
 ///     sub_partners: 20,
 ///     month: Period::month(2024, 5)?,
 ///     catalog: Catalog::default(),
+///     order: Default::default(),
 /// };
 /// config.validate()?;
 /// assert_eq!(config.packages_left_out(), ["webex_suite", "cx_essentials"]);
@@ -166,6 +177,22 @@ pub struct GeneratorConfig {
     /// [`Catalog::from_slice_with_format`]). A package whose SKU is a placeholder in it is not
     /// generated ([`GeneratorConfig::packages_left_out`]); a configured one is, under its SKU.
     pub catalog: Catalog,
+    /// The order of the rows (default: [`EventOrder::Time`]).
+    pub order: EventOrder,
+}
+
+string_enum! {
+    /// The order of the rows of a generated events CSV ([`GeneratorConfig::order`]).
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+    pub enum EventOrder("order of generated events") {
+        /// By instant across all subscribers, as a provisioning log is written (rows of the same
+        /// instant in the order drawn); event ids increase with time. The default.
+        #[default]
+        Time = "time",
+        /// Grouped by customer, then subscriber, each subscriber's events in time order: written
+        /// as drawn, in memory for the customers only.
+        Customer = "customer",
+    }
 }
 
 impl GeneratorConfig {
@@ -185,6 +212,7 @@ impl GeneratorConfig {
     /// let mut config = GeneratorConfig {
     ///     seed: 1, customers: 10, subscribers: 100, sub_partners: 2, month: Period::month(2024, 5)?,
     ///     catalog: Default::default(),
+    ///     order: Default::default(),
     /// };
     /// assert!(config.validate().is_ok());
     /// config.month = Period::from_dates("2024-05-02", "2024-05-31")?;
@@ -245,6 +273,7 @@ impl GeneratorConfig {
     /// let mut config = GeneratorConfig {
     ///     seed: 1, customers: 10, subscribers: 100, sub_partners: 2, month: Period::month(2024, 5)?,
     ///     catalog: Catalog::default(),
+    ///     order: Default::default(),
     /// };
     /// assert_eq!(config.packages_left_out(), ["webex_suite", "cx_essentials"]);
     /// let suite = CatalogOverride { sku: Some("A-W-SUITE-U".into()), ..Default::default() };
@@ -289,6 +318,8 @@ pub struct GeneratedMonth {
 /// `progress` is called with the number of subscribers generated so far, every 10,000 subscribers
 /// and once at the end. The output depends on `config` only (byte for byte). Only the packages
 /// whose SKU is known in `config.catalog` are assigned ([`GeneratorConfig::packages_left_out`]).
+/// In time order ([`EventOrder::Time`]) the sorted runs are kept in memory (about the size of the
+/// file): [`generate_with_spill`] keeps them in a file.
 ///
 /// # Errors
 /// As [`GeneratorConfig::validate`]; [`Error::Io`] when writing fails.
@@ -298,7 +329,7 @@ pub struct GeneratedMonth {
 /// use wholesale_billing::synthetic::{GeneratorConfig, generate};
 /// let config = GeneratorConfig {
 ///     seed: 7, customers: 5, subscribers: 60, sub_partners: 2, month: Period::month(2024, 5)?,
-///     catalog: Catalog::default(),
+///     catalog: Catalog::default(), order: Default::default(),
 /// };
 /// let mut csv = Vec::new();
 /// let mut last = 0;
@@ -315,6 +346,48 @@ pub struct GeneratedMonth {
 pub fn generate(
     config: &GeneratorConfig,
     events_csv: impl Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<GeneratedMonth> {
+    generate_with_spill(config, events_csv, &mut std::io::Cursor::new(Vec::new()), progress)
+}
+
+/// [`generate`], with the sorted runs of a month in time order written to `spill` (an empty
+/// temporary file, say: the core opens no path), so that memory holds one run of 32 MiB whatever
+/// the size of the month. Grouped by customer, the spill is not used.
+///
+/// # Errors
+/// As [`generate`]; [`Error::Io`] when the spill fails.
+///
+/// ```
+/// use wholesale_billing::{Catalog, EventOrder, Period};
+/// use wholesale_billing::synthetic::{GeneratorConfig, generate, generate_with_spill};
+/// let mut config = GeneratorConfig {
+///     seed: 7, customers: 5, subscribers: 60, sub_partners: 2, month: Period::month(2024, 5)?,
+///     catalog: Catalog::default(), order: EventOrder::Time,
+/// };
+/// let (mut by_time, mut spill) = (Vec::new(), std::io::Cursor::new(Vec::new()));
+/// generate_with_spill(&config, &mut by_time, &mut spill, &mut |_| {})?;
+/// let text = String::from_utf8(by_time.clone()).unwrap();
+/// let second_row = text.lines().nth(2).unwrap();
+/// assert!(second_row.starts_with("ev-0000000002,"));
+/// // The same rows, grouped by customer (their ids apart).
+/// config.order = EventOrder::Customer;
+/// let mut grouped = Vec::new();
+/// generate(&config, &mut grouped, &mut |_| {})?;
+/// let rows = |csv: &[u8]| {
+///     let mut rows: Vec<String> = String::from_utf8(csv.to_vec()).unwrap().lines()
+///         .map(|l| l.split_once(',').unwrap().1.to_owned()).collect();
+///     rows.sort();
+///     rows
+/// };
+/// assert_eq!(rows(&by_time), rows(&grouped));
+/// assert_ne!(by_time, grouped);
+/// # Ok::<(), wholesale_billing::Error>(())
+/// ```
+pub fn generate_with_spill(
+    config: &GeneratorConfig,
+    events_csv: impl Write,
+    spill: &mut dyn Spill,
     progress: &mut dyn FnMut(u64),
 ) -> Result<GeneratedMonth> {
     config.validate()?;
@@ -342,6 +415,11 @@ pub fn generate(
         out: BufWriter::with_capacity(1 << 20, events_csv),
         line: Vec::with_capacity(512),
         events: 0,
+        sorter: match config.order {
+            EventOrder::Time => Some(TimeSorter::new(spill, time_order::RUN_BYTES)),
+            EventOrder::Customer => None,
+        },
+        at: 0,
     };
     out.write_raw(HEADER)?;
     let mut month = Month {
@@ -375,9 +453,7 @@ pub fn generate(
             }
         }
     }
-    out.out
-        .flush()
-        .map_err(|e| Error::io("writing the generated events csv", e))?;
+    out.finish()?;
     progress(done);
     Ok(GeneratedMonth {
         organisation,
@@ -673,7 +749,7 @@ impl Month {
     fn timeline<W: Write>(
         &mut self,
         rng: &mut ChaCha8Rng,
-        out: &mut Emitter<W>,
+        out: &mut Emitter<'_, W>,
         customer: &Customer<'_>,
         mixes: &Mixes,
         mut sub: Subscriber,
@@ -797,13 +873,17 @@ fn with_millis(rng: &mut ChaCha8Rng, at: i64) -> i64 {
 }
 
 /// Writes the rows of the events CSV.
-struct Emitter<W: Write> {
+struct Emitter<'s, W: Write> {
     out: BufWriter<W>,
     line: Vec<u8>,
     events: u64,
+    /// In time order: the rows, without their ids, sorted before they are written.
+    sorter: Option<TimeSorter<'s>>,
+    /// The instant of the row in `line`.
+    at: i64,
 }
 
-impl<W: Write> Emitter<W> {
+impl<W: Write> Emitter<'_, W> {
     fn write_raw(&mut self, bytes: &[u8]) -> Result<()> {
         self.out
             .write_all(bytes)
@@ -811,11 +891,14 @@ impl<W: Write> Emitter<W> {
     }
 
     /// Starts a row: `event_id,occurred_at,ACTION,subscriber_id`.
+    /// In time order the id is given when the rows are written in order.
     fn begin(&mut self, rng: &mut ChaCha8Rng, at: i64, customer: &Customer<'_>, action: &[u8], sub: &Subscriber) {
         self.events += 1;
+        self.at = at;
         self.line.clear();
-        self.line.extend_from_slice(b"ev-");
-        push_number(&mut self.line, self.events, 10);
+        if self.sorter.is_none() {
+            push_event_id(&mut self.line, self.events);
+        }
         self.line.push(b',');
         let offset = (rng.random_range(0..1000) < 250).then_some(customer.offset);
         push_timestamp(&mut self.line, at, offset);
@@ -863,10 +946,40 @@ impl<W: Write> Emitter<W> {
     }
 
     fn flush_line(&mut self) -> Result<()> {
+        match &mut self.sorter {
+            Some(sorter) => sorter.push(self.at, &self.line),
+            None => self
+                .out
+                .write_all(&self.line)
+                .map_err(|e| Error::io("writing the generated events csv", e)),
+        }
+    }
+
+    /// Writes the rows sorted (in time order) and flushes the output.
+    fn finish(&mut self) -> Result<()> {
+        if let Some(sorter) = self.sorter.take() {
+            let out = &mut self.out;
+            let mut id = Vec::with_capacity(16);
+            let mut events = 0u64;
+            sorter.finish(|row| {
+                events += 1;
+                id.clear();
+                push_event_id(&mut id, events);
+                out.write_all(&id)
+                    .and_then(|()| out.write_all(row))
+                    .map_err(|e| Error::io("writing the generated events csv", e))
+            })?;
+        }
         self.out
-            .write_all(&self.line)
+            .flush()
             .map_err(|e| Error::io("writing the generated events csv", e))
     }
+}
+
+/// Appends the event id of the `n`th row: `ev-0000000001`.
+fn push_event_id(line: &mut Vec<u8>, n: u64) {
+    line.extend_from_slice(b"ev-");
+    push_number(line, n, 10);
 }
 
 /// Appends `value` in decimal, zero-padded to at least `width` digits.

@@ -14,6 +14,7 @@ fn config(seed: u64, customers: u32, subscribers: u64, sub_partners: u16) -> Gen
         sub_partners,
         month: Period::month(2024, 5).unwrap(),
         catalog: Catalog::default(),
+        order: Default::default(),
     }
 }
 
@@ -415,4 +416,73 @@ fn a_package_without_an_alternative_is_not_changed() {
     assert_eq!(draw_package(&mut rng, &only, None), Some("webex_calling"));
     assert_eq!(draw_package(&mut rng, &only, Some("webex_calling")), None);
     assert_eq!(draw_package(&mut rng, &[], None), None);
+}
+
+/// The rows of an events CSV without their ids, sorted; and each row's instant, in file order.
+fn rows_and_instants(csv: &[u8]) -> (Vec<String>, Vec<i64>) {
+    let text = String::from_utf8(csv.to_vec()).unwrap();
+    let mut rows = Vec::new();
+    let mut instants = Vec::new();
+    for (i, line) in text.lines().skip(1).enumerate() {
+        let (id, rest) = line.split_once(',').unwrap();
+        assert_eq!(id, format!("ev-{:010}", i + 1), "ids number the rows in order");
+        let at = rest.split(',').next().unwrap();
+        instants.push(Timestamp::parse_rfc3339(at).unwrap().as_micros());
+        rows.push(rest.to_owned());
+    }
+    rows.sort();
+    (rows, instants)
+}
+
+#[test]
+fn time_order_and_customer_order_hold_the_same_month() {
+    let mut by_time = config(77, 40, 1_500, 3);
+    by_time.order = EventOrder::Time;
+    let mut grouped = by_time.clone();
+    grouped.order = EventOrder::Customer;
+    let (time_csv, time_month) = run(&by_time);
+    let (grouped_csv, grouped_month) = run(&grouped);
+    assert_eq!(time_month, grouped_month);
+    let (time_rows, time_instants) = rows_and_instants(&time_csv);
+    let (grouped_rows, grouped_instants) = rows_and_instants(&grouped_csv);
+    assert_eq!(time_rows, grouped_rows, "the same rows, ids apart");
+    assert!(time_instants.windows(2).all(|w| w[0] <= w[1]), "rows in time order");
+    assert!(
+        grouped_instants.windows(2).any(|w| w[0] > w[1]),
+        "grouped rows are not in time order"
+    );
+
+    // Runs of a few rows in a spill give the same bytes as one run in memory.
+    let mut spill = std::io::Cursor::new(Vec::new());
+    let mut out = Emitter {
+        out: BufWriter::new(Vec::new()),
+        line: Vec::new(),
+        events: 0,
+        sorter: Some(TimeSorter::new(&mut spill, 300)),
+        at: 0,
+    };
+    let mut from_runs = HEADER.to_vec();
+    for (at, row) in time_instants.iter().zip(time_csv.split(|&b| b == b'\n').skip(1)) {
+        let rest = &row[row.iter().position(|&b| b == b',').unwrap()..];
+        out.at = *at;
+        out.line = [rest, b"\n"].concat();
+        out.flush_line().unwrap();
+    }
+    out.finish().unwrap();
+    from_runs.extend(out.out.into_inner().unwrap());
+    assert!(spill.get_ref().len() > time_csv.len() / 2, "the runs went to the spill");
+    assert_eq!(from_runs, time_csv);
+
+    // Both load into the same ledger: the same USER report.
+    let report = |csv: &[u8], month: &GeneratedMonth| {
+        let (ledger, diagnostics) =
+            AssignmentLedger::from_csv(csv, month.organisation.clone(), LoadMode::Strict).unwrap();
+        assert!(diagnostics.issues.is_empty());
+        let options = ReportOptions::new(ReportLevel::User).scope(Scope::Subscription);
+        let report = ledger.usage_report(Period::month(2024, 5).unwrap(), &options).unwrap();
+        let mut csv = Vec::new();
+        report.write_csv(&mut csv).unwrap();
+        csv
+    };
+    assert_eq!(report(&time_csv, &time_month), report(&grouped_csv, &grouped_month));
 }

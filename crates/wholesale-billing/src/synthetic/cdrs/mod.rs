@@ -170,6 +170,7 @@ pub struct CdrMonth {
 /// let month = Period::month(2024, 5)?;
 /// let config = GeneratorConfig {
 ///     seed: 7, customers: 3, subscribers: 40, sub_partners: 1, month, catalog: Catalog::default(),
+///     order: Default::default(),
 /// };
 /// let mut events = Vec::new();
 /// let generated = generate(&config, &mut events, &mut |_| {})?;

@@ -21,6 +21,7 @@ fn ledger(seed: u64, customers: u32, subscribers: u64) -> AssignmentLedger {
         sub_partners: 2,
         month: month(),
         catalog: Catalog::default(),
+        order: Default::default(),
     };
     let mut events = Vec::new();
     let generated = generate(&config, &mut events, &mut |_| {}).unwrap();

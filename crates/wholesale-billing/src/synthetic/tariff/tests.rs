@@ -199,6 +199,7 @@ fn every_number_a_charged_call_dials_has_a_destination() {
         sub_partners: 1,
         month,
         catalog: Catalog::default(),
+        order: Default::default(),
     };
     let mut events = Vec::new();
     let generated = generate(&config, &mut events, &mut |_| {}).unwrap();
