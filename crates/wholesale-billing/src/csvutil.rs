@@ -1,7 +1,22 @@
-//! Small shared pieces of the CSV readers: header normalisation, field access, cut rows, fatal
-//! errors.
+//! Small shared pieces of the CSV readers and writers: header normalisation, field access, cut
+//! rows, fatal errors, the size of writes.
+
+use std::io::Write;
 
 use crate::error::{Error, IssueKind, LoadIssue, Severity};
+
+/// The buffers of the large outputs and spills, and the most bytes given to one `write`: 64 KiB.
+/// Measured on this project's machines: a 1 MiB buffer made fewer system calls but cost more
+/// system time (8.8 s against 3.5 s on a month of 10 million call records), and one write of half
+/// a megabyte was copied into the page cache five times slower than the same bytes in writes of
+/// 64 KiB (1.1 s against 0.2 s for 234 MB): copies through a buffer that no longer fits in the L2
+/// cache.
+pub(crate) const IO_BUFFER_BYTES: usize = 1 << 16;
+
+/// Writes `bytes` in writes of at most [`IO_BUFFER_BYTES`].
+pub(crate) fn write_in_pieces(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    bytes.chunks(IO_BUFFER_BYTES).try_for_each(|piece| out.write_all(piece))
+}
 
 /// A column name in canonical form, as every reader of the crate compares header names: byte
 /// order mark and surrounding space removed, lower case, every run of characters other than

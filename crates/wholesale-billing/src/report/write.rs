@@ -57,7 +57,8 @@ impl UsageReport {
                         task: "report formatting",
                     })??
                 };
-                writer.write_all(&formatted).map_err(io)?;
+                // A chunk is megabytes: written in pieces (see `IO_BUFFER_BYTES`).
+                crate::csvutil::write_in_pieces(&mut writer, &formatted).map_err(io)?;
             }
             drop(from_helper);
             helper.join().map_err(|_| Error::ThreadFailed {
