@@ -179,9 +179,90 @@ impl Interner {
     }
 }
 
+/// The longest text a [`ShortTexts`] keeps inline.
+const SHORT: usize = 47;
+
+/// A text of at most [`SHORT`] bytes kept inline with its symbol: one probe reads the slot and
+/// the text together.
+#[derive(Clone, Copy)]
+struct ShortEntry {
+    len: u8,
+    bytes: [u8; SHORT],
+    sym: Sym,
+}
+
+/// The symbols of the short texts of a few low-cardinality fields (customer org ids, external
+/// ids, locations), in front of an [`Interner`]: each probe reads one slot that holds the text,
+/// where the interner's reads its index, then its ends, then the text, three places apart in
+/// memory. In a file written in time order, consecutive rows belong to different customers and
+/// these fields miss the builder's one-entry caches on almost every row.
+#[derive(Clone, Default)]
+pub(crate) struct ShortTexts {
+    table: HashTable<ShortEntry>,
+    hasher: DefaultHashBuilder,
+}
+
+impl ShortTexts {
+    /// The symbol of `s` in `strings` (interned there when new); texts longer than [`SHORT`]
+    /// bytes go to `strings` directly.
+    ///
+    /// # Errors
+    /// As [`Interner::intern`].
+    #[inline]
+    pub(crate) fn intern(&mut self, s: &str, strings: &mut Interner) -> Result<Sym> {
+        let bytes = s.as_bytes();
+        if s.is_empty() || bytes.len() > SHORT {
+            return strings.intern(s);
+        }
+        let hash = self.hasher.hash_one(bytes);
+        let same = |e: &ShortEntry| usize::from(e.len) == bytes.len() && e.bytes.get(..bytes.len()) == Some(bytes);
+        if let Some(entry) = self.table.find(hash, same) {
+            return Ok(entry.sym);
+        }
+        let sym = strings.intern(s)?;
+        let mut entry = ShortEntry {
+            len: bytes.len() as u8,
+            bytes: [0; SHORT],
+            sym,
+        };
+        if let Some(slot) = entry.bytes.get_mut(..bytes.len()) {
+            slot.copy_from_slice(bytes);
+        }
+        let hasher = &self.hasher;
+        self.table.insert_unique(hash, entry, |e| {
+            hasher.hash_one(e.bytes.get(..usize::from(e.len)).unwrap_or_default())
+        });
+        Ok(sym)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_texts_give_the_interners_symbols() {
+        let mut strings = Interner::new();
+        let mut short = ShortTexts::default();
+        let long = "x".repeat(SHORT + 1);
+        let exact = "y".repeat(SHORT);
+        let texts: Vec<String> = (0..5_000)
+            .map(|n| format!("cust-{n}"))
+            .chain([long.clone(), exact.clone(), String::new()])
+            .collect();
+        let syms: Vec<Sym> = texts.iter().map(|t| short.intern(t, &mut strings).unwrap()).collect();
+        for (text, sym) in texts.iter().zip(&syms) {
+            assert_eq!(short.intern(text, &mut strings).unwrap(), *sym);
+            assert_eq!(strings.intern(text).unwrap(), *sym);
+            assert_eq!(strings.get(*sym), text);
+        }
+        assert_eq!(short.table.len(), 5_001, "the long text and the empty one are not kept");
+        // A prefix of a kept text is another text.
+        assert_ne!(
+            short.intern("cust-1", &mut strings).unwrap(),
+            short.intern("cust-12", &mut strings).unwrap()
+        );
+    }
 
     #[test]
     fn interns_once() {

@@ -13,7 +13,7 @@ use super::{CustomerData, LabelSyms};
 use crate::catalog::PackageId;
 use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::org::{Organisation, Owner};
-use crate::strings::{Interner, Sym};
+use crate::strings::{Interner, ShortTexts, Sym};
 
 /// Collects assignment events (in code, from CSV or as records), validating each row, then
 /// compiles them into an [`AssignmentLedger`](crate::AssignmentLedger).
@@ -55,9 +55,11 @@ pub struct LedgerBuilder {
     pub(super) event_id_hashes: Vec<u64>,
     /// Sub-partner org id → owner.
     owners: HashMap<String, Owner>,
-    /// The last text and symbol of a few low-cardinality fields: consecutive rows usually share
-    /// them, and a hit saves a probe of the big string table.
+    /// The last text and symbol of a few low-cardinality fields: consecutive rows of a file
+    /// grouped by customer share them, and a hit saves a probe.
     recent: [(String, Sym); 3],
+    /// Those fields' texts with their symbols, for rows that miss `recent` (a file in time order).
+    short_texts: ShortTexts,
     pub(super) labels: LabelSyms,
     pub(super) issues: Vec<LoadIssue>,
     /// The 1-based column of `event_id` when reading CSV or records (to locate duplicate ids).
@@ -107,6 +109,7 @@ impl LedgerBuilder {
             event_id_hashes: Vec::new(),
             owners: org_owners,
             recent: Default::default(),
+            short_texts: ShortTexts::default(),
             labels: LabelSyms {
                 packages,
                 owners,
@@ -358,7 +361,7 @@ impl LedgerBuilder {
             return Ok(Sym::EMPTY);
         }
         if last.as_str() != text {
-            *sym = self.strings.intern(text)?;
+            *sym = self.short_texts.intern(text, &mut self.strings)?;
             last.clear();
             last.push_str(text);
         }
