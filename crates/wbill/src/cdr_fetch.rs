@@ -149,7 +149,7 @@ fn fetch(args: &FetchArgs) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let windows = period.windows().count();
-    eprintln!(
+    note!(
         "wbill: fetching the call records of {period} from {base}: {windows} windows of at most 12 hours{}",
         if args.resume {
             ", resuming from the checkpoint if there is one"
@@ -164,13 +164,13 @@ fn fetch(args: &FetchArgs) -> Result<()> {
             .rate_limits(limits)
             .build()?;
         feed.fetch_to_file(&period, &args.out, args.resume, |p| {
-            eprintln!("wbill: {p}");
+            note!("wbill: {p}");
             ControlFlow::Continue(())
         })
         .await
         .with_context(|| format!("fetching the call records into {}", args.out.display()))
     })?;
-    eprintln!(
+    note!(
         "wbill: {} call records in {} windows written to {}",
         thousands(done.records),
         done.windows,

@@ -252,7 +252,7 @@ fn report(
         .filter(|(_, n)| *n > 0)
         .map(|(status, n)| format!("{status} {}", thousands(n)))
         .collect();
-    eprintln!(
+    note!(
         "wbill: {} call records read from {} file(s): {} duplicates skipped, {} rejected, {} outside the \
          period {}; {} rated ({}); total {total} {currency} in {:.2} s",
         thousands(read.records_read),

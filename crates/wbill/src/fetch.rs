@@ -65,7 +65,7 @@ pub async fn fetch_one(
             Some(id) => format!("fetching the {level} report of sub-partner {id}"),
             None => format!("fetching the {level} report of the token's organisation"),
         })?;
-    eprintln!(
+    note!(
         "wbill: {} report of {} for {}: {:?}, {} rows",
         level,
         sub_partner.map_or_else(

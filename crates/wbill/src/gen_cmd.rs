@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressStyle;
 use wholesale_billing::synthetic::{
     CdrConfig, DEFAULT_CALLS_PER_SUBSCRIBER, DEFAULT_PREFIXES, GeneratedMonth, GeneratorConfig, TariffConfig,
     generate_cdrs, generate_tariff, generate_with_spill,
@@ -211,7 +211,7 @@ pub fn run(args: &GenArgs) -> Result<()> {
     });
     commit_all(finished)?;
     let bytes = std::fs::metadata(&events_path).map(|m| m.len()).unwrap_or(0);
-    eprintln!(
+    note!(
         "wbill: {} events ({}.{} MB) for {} subscribers in {} customers, {} sub-partners: {} and {} in {:.2} s",
         thousands(month.events),
         bytes / 1_000_000,
@@ -224,7 +224,7 @@ pub fn run(args: &GenArgs) -> Result<()> {
         events_seconds.unwrap_or_else(|| started.elapsed().as_secs_f64())
     );
     if let Some(summary) = summary {
-        eprintln!("wbill: {summary}");
+        note!("wbill: {summary}");
     }
     Ok(())
 }
@@ -252,7 +252,7 @@ fn write_calls(args: &GenArgs, month: &GeneratedMonth, events_csv: &[u8]) -> Res
     let dir = &args.out_dir;
     let cdrs_path = dir.join(format!("cdrs.{}", format.extension()));
     let mut cdrs = AtomicFile::create(&cdrs_path)?;
-    let bar = ProgressBar::new_spinner().with_style(
+    let bar = crate::progress::bar(None).with_style(
         ProgressStyle::with_template("{msg:>12} {spinner} {human_pos} records {per_sec} {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );

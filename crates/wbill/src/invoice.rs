@@ -463,7 +463,7 @@ fn run_customers(args: &CustomersArgs) -> Result<()> {
     let billed = started.elapsed();
     let written = write_billing(&month, &out, Path::new(""), args.format)?;
     out.commit()?;
-    eprintln!(
+    note!(
         "wbill: {} customer invoices and {} sub-partner invoices for {period}, {} in all, written to {}/ \
          (usage {:.2} s, {}billing {:.2} s, writing {:.2} s)",
         month.customer_invoices.len(),
@@ -481,7 +481,7 @@ fn run_customers(args: &CustomersArgs) -> Result<()> {
     );
     if let Some((minutes, _)) = &minutes {
         let (calls, billable, amount) = summary_totals(&minutes.price.summary)?;
-        eprintln!(
+        note!(
             "wbill: minutes: {} call records read, {} charged calls, {billable} billable minutes, {amount} {} \
              before discount and tax → {}/minutes/",
             thousands(minutes.read.records_read),
@@ -492,13 +492,13 @@ fn run_customers(args: &CustomersArgs) -> Result<()> {
     }
     if let Some(margin) = &month.margin {
         let (revenue, cost) = margin_totals(margin, &["customer", "sub_partner"])?;
-        eprintln!(
+        note!(
             "wbill: revenue {revenue}, wholesale cost {cost}, margin {}",
             revenue.checked_sub(cost)?
         );
         if minutes.is_some() {
             let (revenue, cost) = margin_totals(margin, &["customer_minutes", "sub_partner_minutes"])?;
-            eprintln!(
+            note!(
                 "wbill: of which minutes: revenue {revenue}, cost {cost}, margin {}",
                 revenue.checked_sub(cost)?
             );

@@ -3,6 +3,16 @@
 //! Thin by design: it parses flags, opens files, shows progress and calls the `wholesale-billing`
 //! crate. Machine output (CSV) goes to stdout or `--out`; human messages go to stderr.
 
+/// Prints a human line on stderr, as `eprintln!`, unless `--quiet`: what a run did (counts,
+/// totals, times). Issues, warnings and errors are printed whatever the flag.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        if !$crate::progress::quiet() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
 mod args;
 mod atomic;
 mod cdr_fetch;
@@ -50,6 +60,15 @@ Guide: docs/README.md in the repository; docs/cli.md for the commands, exit stat
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress bars and no summary lines on stderr (issues, warnings and errors are still
+    /// printed).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Show what the API clients do on stderr: each request (method and path, never a query or a
+    /// token), its answer and time, each retry and wait (rate limits, reports being generated);
+    /// `-vv` also each request as it is sent.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +110,8 @@ impl Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    progress::set_quiet(cli.quiet);
+    progress::log_to_stderr(cli.verbose);
     let stdin = cli.command.stdin_options();
     if stdin.len() > 1 {
         Cli::command()

@@ -1,12 +1,13 @@
 //! Progress bars and human messages on stderr.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use wholesale_billing::{LoadIssue, Severity};
 
 use crate::atomic;
@@ -14,6 +15,54 @@ use crate::stdio::Input;
 
 /// How many issues are printed on stderr before a count of the rest.
 pub const SHOWN_ISSUES: usize = 20;
+
+/// `--quiet`: no progress bars, no summary lines.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Sets `--quiet` for the run.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Whether the run is `--quiet`.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// A progress bar drawn on stderr when it is a terminal, hidden when `--quiet`.
+pub fn bar(len: Option<u64>) -> ProgressBar {
+    let target = if quiet() {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    ProgressBar::with_draw_target(len, target)
+}
+
+/// `-v`: the clients' `tracing` events at `info` (requests answered, retries, waits), `-vv` at
+/// `debug` (each request sent too), written to stderr; nothing without it. Only this workspace's
+/// crates log: the HTTP stack's own events stay off.
+pub fn log_to_stderr(verbose: u8) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let level = match verbose {
+        0 => return,
+        1 => LevelFilter::INFO,
+        _ => LevelFilter::DEBUG,
+    };
+    let targets = Targets::new()
+        .with_target("webex_wholesale_client", level)
+        .with_target("webex_sandbox", level)
+        .with_target("wholesale_billing", level)
+        .with_target("wbill", level);
+    let format = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false);
+    // A second subscriber cannot be set (a test harness may have one): the run goes on without.
+    let _ = tracing_subscriber::registry().with(targets).with(format).try_init();
+}
 
 /// A reader of an input with a byte-counting progress bar (drawn only when stderr is a
 /// terminal), and the input's length (0 for standard input).
@@ -23,7 +72,7 @@ pub fn file_reader(input: &Input, what: &str) -> Result<(Box<dyn Read + Send>, u
     };
     let file = File::open(path).with_context(|| format!("cannot open {what} {}", path.display()))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = ProgressBar::new(len).with_style(
+    let bar = bar(Some(len)).with_style(
         ProgressStyle::with_template("{msg:>12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
@@ -56,7 +105,7 @@ impl<R: Read> Read for ProgressReader<R> {
 
 /// A counting progress bar of `total` items.
 pub fn counter(total: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(total).with_style(
+    let bar = bar(Some(total)).with_style(
         ProgressStyle::with_template("{msg:>12} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),

@@ -150,7 +150,7 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
         Format::Json => Ok(w.write_all(result.to_json()?.as_bytes())?),
     })?;
     eprint!("{result}");
-    eprintln!(
+    note!(
         "wbill: inputs {:.2} s, reconciliation {:.2} s, output {:.2} s",
         loaded.as_secs_f64(),
         (compared - loaded).as_secs_f64(),

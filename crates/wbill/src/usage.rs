@@ -194,7 +194,7 @@ pub fn run(args: &UsageArgs) -> Result<()> {
     let report = ledger.usage_report(period, &options)?;
     warn_placeholders(ledger.organisation(), &report)?;
     write_report(&report, args.out.as_ref())?;
-    eprintln!(
+    note!(
         "wbill: {} rows read, {} accepted, {} errors, {} warnings; {} {} rows for {period} ({}) in {:.2} s \
          (load {:.2} s)",
         thousands(diagnostics.rows_read),

@@ -169,6 +169,56 @@ fn a_month_is_fetched_and_a_killed_fetch_resumes_to_the_same_bytes() {
 }
 
 #[test]
+fn verbose_shows_each_request_never_the_token_and_quiet_shows_nothing_but_issues() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve(dir.path());
+    let mut args = FAST.to_vec();
+    args.push("-v");
+    let verbose = fetch(&served, dir.path(), "v.json", &args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&verbose.stderr);
+    assert!(verbose.status.success(), "{stderr}");
+    let answered: Vec<&str> = stderr.lines().filter(|l| l.contains("answered")).collect();
+    // One initial request per window, and the pages after it.
+    assert!(answered.len() >= 60, "{stderr}");
+    assert!(
+        answered
+            .iter()
+            .all(|l| l.contains("GET /v1/cdr_feed") && l.contains("status=200")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&served.token), "the token was logged: {stderr}");
+    assert!(!stderr.contains("startTime="), "a query was logged: {stderr}");
+    assert!(
+        !stderr.contains("sending"),
+        "-v does not show each request as sent: {stderr}"
+    );
+    assert!(stderr.contains("window 60/60"), "{stderr}");
+
+    args.push("-v");
+    let very = fetch(&served, dir.path(), "vv.json", &args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&very.stderr);
+    assert!(very.status.success(), "{stderr}");
+    assert!(
+        stderr.lines().filter(|l| l.contains("sending")).count() >= 60,
+        "{stderr}"
+    );
+
+    let mut quiet_args = FAST.to_vec();
+    quiet_args.push("--quiet");
+    let quiet = fetch(&served, dir.path(), "q.json", &quiet_args).output().unwrap();
+    assert!(quiet.status.success());
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
+    let plain = fetch(&served, dir.path(), "plain.json", &FAST).output().unwrap();
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert!(stderr.contains("2,000 call records in 60 windows"), "{stderr}");
+    assert!(!stderr.contains("answered"), "no log without -v: {stderr}");
+    let bytes = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+    assert_eq!(bytes("v.json"), bytes("plain.json"));
+    assert_eq!(bytes("vv.json"), bytes("plain.json"));
+    assert_eq!(bytes("q.json"), bytes("plain.json"));
+}
+
+#[test]
 fn usage_errors_are_named() {
     let out = Command::new(env!("CARGO_BIN_EXE_wbill"))
         .args([

@@ -263,7 +263,15 @@ impl<'c> BillingReports<'c> {
                     waited: now - started,
                 });
             }
-            tokio::time::sleep(wait.min(deadline - now)).await;
+            let pause = wait.min(deadline - now);
+            tracing::info!(
+                report = %report.id,
+                status = ?report.status,
+                waited_s = (now - started).as_secs(),
+                next_poll_ms = pause.as_millis() as u64,
+                "report being generated: waiting"
+            );
+            tokio::time::sleep(pause).await;
             wait = wait.saturating_mul(2).min(poll_interval);
         }
     }

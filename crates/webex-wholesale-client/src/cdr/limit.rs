@@ -220,6 +220,13 @@ impl RateLimiter {
             }
             let oldest = log.front().copied().unwrap_or(now);
             let wait = oldest.saturating_add(self.limits.per).saturating_sub(now);
+            tracing::info!(
+                class = ?class,
+                limit,
+                per_s = self.limits.per.as_secs(),
+                wait_ms = wait.as_millis() as u64,
+                "waiting for the CDR feed's rate limit"
+            );
             self.clock.sleep(wait).await;
         }
     }

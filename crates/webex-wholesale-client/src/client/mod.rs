@@ -301,23 +301,56 @@ where
     B: FnMut() -> F,
     F: Future<Output = Result<reqwest::RequestBuilder>>,
 {
-    let mut retries = 0;
+    let mut retries = 0u32;
     loop {
         let request = build().await?;
+        let attempt = retries.saturating_add(1);
+        // What is logged names the request by method and path only: never a query (a signed
+        // download URL is a credential), never a header (the token).
+        tracing::debug!(request = context, attempt, "sending");
+        let started = std::time::Instant::now();
         let (outcome, error) = match read(request.send().await).await {
-            Ok((status, headers, body)) if (200..300).contains(&status) => return Ok((headers, body)),
+            Ok((status, headers, body)) if (200..300).contains(&status) => {
+                tracing::info!(
+                    request = context,
+                    status,
+                    bytes = body.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    attempt,
+                    "answered"
+                );
+                return Ok((headers, body));
+            }
             Ok((status, headers, body)) => {
                 let retry_after = header_text(&headers, RETRY_AFTER.as_str()).and_then(|v| parse_retry_after(&v));
+                tracing::info!(
+                    request = context,
+                    status,
+                    ms = started.elapsed().as_millis() as u64,
+                    attempt,
+                    retry_after_ms = retry_after.map(|d| d.as_millis() as u64),
+                    "answered with an error"
+                );
                 (
                     Outcome::Status { status, retry_after },
                     on_error(status, &headers, &body),
                 )
             }
-            Err(e) => transport_error(e, context),
+            Err(e) => {
+                let failed = transport_error(e, context);
+                tracing::info!(request = context, attempt, error = %failed.1, "no answer");
+                failed
+            }
         };
         match policy.decide(retries, kind, outcome) {
             Decision::Retry(wait) => {
                 retries += 1;
+                tracing::info!(
+                    request = context,
+                    wait_ms = wait.as_millis() as u64,
+                    next_attempt = attempt.saturating_add(1),
+                    "retrying"
+                );
                 tokio::time::sleep(wait).await;
             }
             Decision::Stop => return Err(error),
