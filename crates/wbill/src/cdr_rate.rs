@@ -60,10 +60,6 @@ pub struct RateArgs {
     /// Skip bad records and rate the rest (issues on stderr) instead of failing.
     #[arg(long)]
     pub lenient: bool,
-    /// Threads that read CSV call records (default: the available parallelism); the outputs are
-    /// the same with any number.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub threads: Option<u16>,
 }
 
 impl RateArgs {
@@ -105,7 +101,6 @@ pub fn run(args: &RateArgs) -> Result<()> {
             Output::Stdout => None,
         },
         print_read_issues: true,
-        threads: args.threads,
     };
 
     // The rated records, then the summary; both put in place together once complete.
@@ -166,8 +161,6 @@ pub struct CallRating<'a> {
     /// Whether the issues of reading the records are printed (not again for a second rating of
     /// the same records).
     pub print_read_issues: bool,
-    /// Threads of the rating (`None`: the library's default, the available parallelism).
-    pub threads: Option<u16>,
 }
 
 impl CallRating<'_> {
@@ -193,9 +186,7 @@ impl CallRating<'_> {
         if let Some(report) = self.pools {
             rating = rating.pools(report);
         }
-        if let Some(threads) = self.threads {
-            rating = rating.threads(usize::from(threads));
-        }
+        rating = rating.threads(crate::progress::threads());
         let mut run = rating.start()?;
         let readers = self
             .cdrs

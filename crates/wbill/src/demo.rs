@@ -157,14 +157,15 @@ fn demo_minutes(out: &StagedDir, ledger: &AssignmentLedger, seed: u64, month: Pe
         lenient: false,
         spill_dir: Some(out.path()),
         print_read_issues: false,
-        threads: None,
     };
     rate_minutes(&rating, Some(&cost), out, Path::new("invoices/minutes"), Format::Csv)
 }
 
 /// Writes a report into the demo's directory.
 fn write_report(out: &StagedDir, name: &str, report: &UsageReport) -> Result<()> {
-    out.write(name, |w| Ok(report.write_csv(w)?))
+    out.write(name, |w| {
+        Ok(report.write_csv_with_threads(w, crate::progress::threads())?)
+    })
 }
 
 /// The CSV text of a report.
@@ -454,6 +455,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     }
     staged.write("vendor-invoice.csv", |w| Ok(vendor_invoice.write_csv(w)?))?;
     let result = Reconciler::new(&rates)
+        .threads(crate::progress::threads())
         .invoice(&vendor_invoice)
         .run(&all_user, &vendor_reports)?;
     staged.write("findings.csv", |w| Ok(result.write_csv(w)?))?;

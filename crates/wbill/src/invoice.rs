@@ -342,7 +342,6 @@ pub fn rate_minutes(
             let rating = CallRating {
                 tariff,
                 print_read_issues: false,
-                threads: None,
                 ..*rating
             };
             let (_, cost) = out.write(dir.join("cost-rated.csv"), |w| rating.rate(w))?;
@@ -432,7 +431,6 @@ fn run_customers(args: &CustomersArgs) -> Result<()> {
                 lenient: args.lenient,
                 spill_dir: Some(out.path()),
                 print_read_issues: true,
-                threads: None,
             };
             let minutes = rate_minutes(&rating, cost_tariff.as_ref(), &out, Path::new("minutes"), args.format)?;
             Some((minutes, CustomerDirectory::from_ledger(ledger)))

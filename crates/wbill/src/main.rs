@@ -69,6 +69,11 @@ struct Cli {
     /// `-vv` also each request as it is sent.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Threads of the parallel work: reading events and call records, rating, writing reports,
+    /// reconciling (default: the available parallelism). The outputs are the same with any
+    /// number; with 1 everything runs on one thread.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +116,7 @@ impl Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     progress::set_quiet(cli.quiet);
+    progress::set_threads(cli.threads);
     progress::log_to_stderr(cli.verbose);
     let stdin = cli.command.stdin_options();
     if stdin.len() > 1 {

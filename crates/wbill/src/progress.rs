@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::io::{IsTerminal, Read};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -18,6 +18,23 @@ pub const SHOWN_ISSUES: usize = 20;
 
 /// `--quiet`: no progress bars, no summary lines.
 static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `--threads N`; 0: not given.
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets `--threads` for the run (`None`: the machine's available parallelism).
+pub fn set_threads(threads: Option<u16>) {
+    THREADS.store(threads.map_or(0, usize::from), Ordering::Relaxed);
+}
+
+/// The threads of the run's parallel work (`--threads`, else the available parallelism): the
+/// library is given this count everywhere it would spawn threads.
+pub fn threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        n => n,
+    }
+}
 
 /// Sets `--quiet` for the run.
 pub fn set_quiet(quiet: bool) {

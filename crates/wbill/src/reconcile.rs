@@ -129,6 +129,7 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
         ("vendor invoice", args.vendor_invoice.as_slice()),
     ];
     let result = Reconciler::new(&rates)
+        .threads(crate::progress::threads())
         .invoice(invoice.as_ref())
         .tolerance(tolerance)
         .run(&expected, &vendor)

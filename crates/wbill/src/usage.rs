@@ -113,6 +113,7 @@ pub fn load_ledger(
     let (reader, len) = file_reader(events, "events")?;
     let source = events.to_string();
     let mut builder = LedgerBuilder::new(org);
+    builder.threads(crate::progress::threads());
     // About 250 bytes a row in a typical export.
     builder.reserve(usize::try_from(len / 250).unwrap_or(0));
     let loaded = builder.read_csv(reader).map(|_| ()).and_then(|()| builder.finish(mode));
@@ -154,7 +155,9 @@ pub fn scope_of(sub_partner: Option<&str>, all: bool) -> Scope {
 
 /// Writes a report to a file, whole or not at all (or stdout when `out` is `None` or `-`).
 pub fn write_report(report: &UsageReport, out: Option<&Output>) -> Result<()> {
-    output(out, |w| Ok(report.write_csv(w)?))
+    output(out, |w| {
+        Ok(report.write_csv_with_threads(w, crate::progress::threads())?)
+    })
 }
 
 /// Warns about rows billed under a placeholder SKU of the default catalog.

@@ -53,6 +53,7 @@ mod invoice;
 mod ledger;
 mod money;
 mod org;
+mod parallel;
 mod proration;
 mod quantity;
 mod rates;

@@ -67,6 +67,8 @@ pub struct LedgerBuilder {
     pub(super) rows_read: u64,
     pub(super) pushed: u64,
     pub(super) fatal: Option<Error>,
+    /// The threads of [`LedgerBuilder::read_csv`].
+    pub(super) threads: usize,
 }
 
 impl std::fmt::Debug for LedgerBuilder {
@@ -120,7 +122,28 @@ impl LedgerBuilder {
             rows_read: 0,
             pushed: 0,
             fatal: None,
+            threads: crate::parallel::default_threads(),
         }
+    }
+
+    /// The threads [`LedgerBuilder::read_csv`] uses (default: the machine's available
+    /// parallelism): with 2 or more the CSV is split into records on a second thread; with 1
+    /// nothing is spawned. The ledger is the same with any.
+    ///
+    /// ```
+    /// use wholesale_billing::{LedgerBuilder, LoadMode, Organisation, Partner};
+    /// let org = Organisation::new(Partner { org_id: "p".into(), name: "P".into(), subscription_id: "S".into() })?;
+    /// let csv = "event_id,occurred_at,action,subscriber_id,customer_org_id,subscriber_type,package\n\
+    ///            e1,2024-05-01T00:00:00Z,ASSIGN,s1,c1,USER,webex_calling\n";
+    /// let mut builder = LedgerBuilder::new(org);
+    /// builder.threads(1).read_csv(csv.as_bytes())?;
+    /// let (ledger, diagnostics) = builder.finish(LoadMode::Strict)?;
+    /// assert_eq!((ledger.subscriber_count(), diagnostics.rows_read), (1, 1));
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn threads(&mut self, threads: usize) -> &mut Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// The organisation the events are for.

@@ -32,8 +32,9 @@ impl LedgerBuilder {
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     ///
-    /// The CSV is split into records on a second thread while this one validates them, so a large
-    /// file loads on two cores.
+    /// With [`LedgerBuilder::threads`] of 2 or more (the default on a machine that has them) the
+    /// CSV is split into records on a second thread while this one validates them, so a large
+    /// file loads on two cores; with 1 nothing is spawned. The result is the same with any.
     pub fn read_csv(&mut self, reader: impl Read + Send) -> Result<&mut Self> {
         let mut record = csv::ByteRecord::new();
         let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
@@ -41,6 +42,16 @@ impl LedgerBuilder {
         let header_len = record.len();
         self.start_columns(&cols);
         let idx = cell_indexes(&cols);
+        if self.threads < 2 {
+            let mut batch = Batch::default();
+            loop {
+                let more = batch.fill(&mut rdr, &idx, header_len)?;
+                self.push_batch(&batch, &idx, &cols);
+                if !more {
+                    return Ok(self);
+                }
+            }
+        }
         std::thread::scope(|scope| -> Result<()> {
             let (to_builder, batches) = std::sync::mpsc::sync_channel::<Result<Batch>>(2);
             let (recycle, spare) = std::sync::mpsc::channel::<Batch>();
@@ -56,20 +67,25 @@ impl LedgerBuilder {
             });
             for batch in batches {
                 let batch = batch?;
-                let rows = batch.records[..batch.len].iter().zip(&batch.lines).zip(&batch.problems);
-                for ((record, &line), problem) in rows {
-                    self.rows_read += 1;
-                    match problem {
-                        None => self.push_text_row(line, |f| text_field(record, idx[f as usize]), &cols),
-                        Some(problem) => self.reject_record(record, line, &idx, &cols, problem),
-                    }
-                }
+                self.push_batch(&batch, &idx, &cols);
                 // The reader may have stopped after its last batch; a lost spare is harmless.
                 let _ = recycle.send(batch);
             }
             Ok(())
         })?;
         Ok(self)
+    }
+
+    /// Validates and pushes the rows of a batch, in order.
+    fn push_batch(&mut self, batch: &Batch, idx: &[Option<usize>; 13], cols: &Columns) {
+        let rows = batch.records[..batch.len].iter().zip(&batch.lines).zip(&batch.problems);
+        for ((record, &line), problem) in rows {
+            self.rows_read += 1;
+            match problem {
+                None => self.push_text_row(line, |f| text_field(record, idx[f as usize]), cols),
+                Some(problem) => self.reject_record(record, line, idx, cols, problem),
+            }
+        }
     }
 
     /// Rejects a record that is not a row of text: cut short, or not UTF-8.

@@ -99,7 +99,7 @@ pub(super) fn compare_usage(
         return Err(Error::overflow("more than 4 billion rows in a report"));
     }
     let rows: usize = reports.iter().map(|r| r.len()).sum();
-    let parallel = rows >= PARALLEL_ROWS;
+    let parallel = rows >= PARALLEL_ROWS && options.threads >= 2;
 
     // One pass per report for its walking order (the expected report's on a helper thread), one
     // for its SKUs, numbered through one cache per string table.

@@ -69,6 +69,8 @@ pub struct Reconciler<'a> {
     pub(super) rounding: RoundingPolicy,
     /// The invoice total to check, overriding the invoice's own `stated_total`.
     pub(super) stated_total: Option<Money>,
+    /// The threads of a large reconciliation (1: none spawned).
+    pub(super) threads: usize,
 }
 
 impl<'a> Reconciler<'a> {
@@ -90,7 +92,26 @@ impl<'a> Reconciler<'a> {
             tolerance: Quantity::ZERO,
             rounding: RoundingPolicy::default(),
             stated_total: None,
+            threads: crate::parallel::default_threads(),
         }
+    }
+
+    /// The threads of a large reconciliation (default: the machine's available parallelism): with
+    /// 2 or more, reports of many rows are prepared and merged on two threads; with 1 nothing is
+    /// spawned. The result is the same with any.
+    ///
+    /// ```
+    /// use wholesale_billing::{Currency, Period, ReadOptions, Reconciler, UsageReport, WholesaleRateCard};
+    /// let (report, _) = UsageReport::read_csv("CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\n".as_bytes(),
+    ///                                         &ReadOptions::default())?;
+    /// let report = report.with_period(Period::month(2024, 5)?)?;
+    /// let rates = WholesaleRateCard::new(Currency::USD);
+    /// assert!(Reconciler::new(&rates).threads(1).run(&report, [&report])?.is_clean());
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// Also checks the vendor invoice: its usage quantities against the vendor reports and its

@@ -663,7 +663,7 @@ fn generated_month() -> (UsageReport, WholesaleRateCard) {
 fn the_two_thread_merge_finds_what_was_planted_and_nothing_else() {
     let (report, card) = generated_month();
     assert!(report.len() * 2 >= matching_threshold());
-    let options = Reconciler::new(&card);
+    let options = Reconciler::new(&card).threads(2);
     assert!(options.run(&report, [&report]).unwrap().is_clean());
     // Shuffled rows take the sorted-permutation path; the result is the same.
     let mut shuffled = report.clone();
@@ -678,6 +678,14 @@ fn the_two_thread_merge_finds_what_was_planted_and_nothing_else() {
             v
         }] {
             let result = options.run(&report, [&vendor]).unwrap();
+            // One thread finds the same, byte for byte.
+            let one = Reconciler::new(&card).threads(1).run(&report, [&vendor]).unwrap();
+            let csv = |r: &Reconciliation| {
+                let mut out = Vec::new();
+                r.write_csv(&mut out).unwrap();
+                out
+            };
+            assert_eq!(csv(&one), csv(&result));
             let found: Vec<_> = result
                 .findings
                 .iter()

@@ -26,7 +26,31 @@ impl UsageReport {
     ///      \"Acme, Inc.\",,,,A-W-WXC-CALL-U,,,,1.6250\n");
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
-    pub fn write_csv(&self, mut writer: impl Write) -> Result<()> {
+    ///
+    /// The rows are formatted on two threads when the machine has them
+    /// ([`UsageReport::write_csv_with_threads`] says how many).
+    pub fn write_csv(&self, writer: impl Write) -> Result<()> {
+        self.write_csv_with_threads(writer, crate::parallel::default_threads())
+    }
+
+    /// [`UsageReport::write_csv`] with `threads`: with 2 or more the rows are formatted in chunks
+    /// on two threads (this one writes them all, in order); with 1 nothing is spawned. The bytes
+    /// are the same with any.
+    ///
+    /// # Errors
+    /// As [`UsageReport::write_csv`].
+    ///
+    /// ```
+    /// use wholesale_billing::{ReadOptions, UsageReport};
+    /// let csv = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\nc1,s1,A-W-WXC-CALL-U,1\nc1,s2,A-W-WXC-CALL-U,2.5\n";
+    /// let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+    /// let (mut one, mut two) = (Vec::new(), Vec::new());
+    /// report.write_csv_with_threads(&mut one, 1)?;
+    /// report.write_csv_with_threads(&mut two, 2)?;
+    /// assert_eq!(one, two);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn write_csv_with_threads(&self, mut writer: impl Write, threads: usize) -> Result<()> {
         let io = |e| Error::io("writing the report", e);
         let mut header = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
@@ -37,6 +61,12 @@ impl UsageReport {
         writer
             .write_all(&header.into_inner().map_err(|e| io(e.into_error()))?)
             .map_err(io)?;
+        if threads < 2 {
+            for chunk in self.rows.chunks(ROWS_PER_CHUNK) {
+                crate::csvutil::write_in_pieces(&mut writer, &self.format_chunk(chunk)?).map_err(io)?;
+            }
+            return writer.flush().map_err(io);
+        }
         // Rows are formatted in chunks on two threads and written in order by this one: it formats
         // one chunk in three and writes them all (the copy into the page cache is its share), the
         // helper formats the other two.

@@ -199,11 +199,7 @@ pub struct CdrReader {
     pub(crate) issue_records: Vec<u64>,
 }
 
-/// The threads a reader or a rating uses by default: the machine's available parallelism (1 when
-/// it cannot be told).
-pub(crate) fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-}
+pub(crate) use crate::parallel::default_threads;
 
 impl CdrReader {
     /// A reader with no input read yet.
