@@ -31,6 +31,14 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _wholesale_billing(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // What the API clients do (each request answered, retry and wait: `tracing` events of
+    // `webex_wholesale_client`) goes to Python's `logging`, under loggers named after the Rust
+    // modules (`webex_wholesale_client.client`, ...). Levels are read from `logging` at each
+    // event (loggers cached, levels not), so a level set later applies. Another logger already
+    // installed in the process (a second import) is left in place.
+    let _ = pyo3_log::Logger::new(m.py(), pyo3_log::Caching::Loggers)?
+        .filter(log::LevelFilter::Debug)
+        .install();
     m.add("DEFAULT_BASE_URL", client::DEFAULT_BASE_URL)?;
     errors::register(m)?;
     m.add_class::<period::PyPeriod>()?;

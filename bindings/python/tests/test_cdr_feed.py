@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -168,3 +169,35 @@ def test_progress_must_be_callable(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="progress: expected a callable, not int"):
         feed.fetch("2024-06-01", "2024-06-01", out=tmp_path / "x.json", progress=3)  # type: ignore[arg-type]
     assert not (tmp_path / "x.json.partial").exists()
+
+
+def test_the_client_logs_each_request_through_logging(
+    month: tuple[wb.Organisation, bytes], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    org, events = month
+    with wb.Sandbox.start(
+        org,
+        events,
+        today=date(2024, 7, 1),
+        cdrs=_records(300),
+        cdr_initial_per_minute=1000,
+        cdr_pages_per_minute=1000,
+    ) as sandbox:
+        partner_token = sandbox.partner_token
+        assert partner_token is not None
+        token: str = partner_token
+        feed = wb.CdrFeed(token=token, base_url=sandbox.base_url, initial_per_minute=1000, pages_per_minute=1000)
+        # The loggers' levels are those of `logging`: WARNING by default, so no request is logged.
+        feed.fetch("2024-06-01", "2024-06-02", out=tmp_path / "quiet.json")
+        assert not [r for r in caplog.records if r.name.startswith("webex_wholesale_client")]
+        with caplog.at_level(logging.INFO, logger="webex_wholesale_client"):
+            feed.fetch("2024-06-01", "2024-06-02", out=tmp_path / "two-days.json")
+        feed.close()
+    answered = [r for r in caplog.records if "answered" in r.getMessage()]
+    assert len(answered) >= 4, [r.getMessage() for r in caplog.records]
+    assert all(r.name.startswith("webex_wholesale_client") for r in answered)
+    assert all("GET /v1/cdr_feed" in r.getMessage() and "status=200" in r.getMessage() for r in answered)
+    assert all(r.levelno == logging.INFO for r in answered)
+    assert not any(token in r.getMessage() for r in caplog.records)
+    assert not any("startTime=" in r.getMessage() for r in caplog.records)
+    assert (tmp_path / "quiet.json").read_bytes() == (tmp_path / "two-days.json").read_bytes()
