@@ -49,9 +49,22 @@ pub struct UsageArgs {
     /// Write the report here (whole or not at all) instead of stdout; `-` for stdout.
     #[arg(long, value_name = "FILE", value_parser = output_arg())]
     pub out: Option<Output>,
+    /// The report's format: CSV (the Webex columns), or Parquet (the same columns, `QUANTITY` an
+    /// exact Decimal128(38, 4), the consumption dates UTC timestamps, empty fields null).
+    #[arg(long, value_enum, default_value_t = ReportFormatArg::Csv)]
+    pub format: ReportFormatArg,
     /// Write every load issue (errors and warnings) to this CSV file.
     #[arg(long, value_name = "FILE", value_parser = file_arg)]
     pub issues: Option<PathBuf>,
+}
+
+/// `--format` of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormatArg {
+    /// The Webex billing report CSV.
+    Csv,
+    /// Apache Parquet, typed columns.
+    Parquet,
 }
 
 /// Report level on the command line.
@@ -155,8 +168,22 @@ pub fn scope_of(sub_partner: Option<&str>, all: bool) -> Scope {
 
 /// Writes a report to a file, whole or not at all (or stdout when `out` is `None` or `-`).
 pub fn write_report(report: &UsageReport, out: Option<&Output>) -> Result<()> {
-    output(out, |w| {
-        Ok(report.write_csv_with_threads(w, crate::progress::threads())?)
+    write_report_as(report, out, ReportFormatArg::Csv)
+}
+
+/// [`write_report`] in `format`. Parquet is made in memory (its writer must own a `Send`
+/// output), then written.
+pub fn write_report_as(report: &UsageReport, out: Option<&Output>, format: ReportFormatArg) -> Result<()> {
+    output(out, |w| match format {
+        ReportFormatArg::Csv => Ok(report.write_csv_with_threads(w, crate::progress::threads())?),
+        ReportFormatArg::Parquet => {
+            let mut bytes = Vec::new();
+            report.write_parquet(&mut bytes)?;
+            for piece in bytes.chunks(1 << 16) {
+                w.write_all(piece)?;
+            }
+            Ok(())
+        }
     })
 }
 
@@ -196,7 +223,7 @@ pub fn run(args: &UsageArgs) -> Result<()> {
         .hour_policy(args.hour_policy.into());
     let report = ledger.usage_report(period, &options)?;
     warn_placeholders(ledger.organisation(), &report)?;
-    write_report(&report, args.out.as_ref())?;
+    write_report_as(&report, args.out.as_ref(), args.format)?;
     note!(
         "wbill: {} rows read, {} accepted, {} errors, {} warnings; {} {} rows for {period} ({}) in {:.2} s \
          (load {:.2} s)",

@@ -11,8 +11,11 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Quoted, Result};
 
+/// The decimals of a quantity: four (ten-thousandths).
+pub const QUANTITY_DECIMALS: u32 = 4;
+
 /// Ten-thousandths in one unit.
-pub const QUANTITY_SCALE: i64 = 10_000;
+pub const QUANTITY_SCALE: i64 = 10_i64.pow(QUANTITY_DECIMALS);
 
 /// A quantity with exactly four decimals (days of usage, or user-months).
 ///

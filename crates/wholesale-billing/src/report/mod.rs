@@ -8,6 +8,8 @@
 mod aggregate;
 mod column;
 mod engine;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod period;
 mod read;
 mod write;
@@ -17,6 +19,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use column::Column;
+#[cfg(feature = "parquet")]
+pub use parquet::{QUANTITY_PRECISION, parquet_schema};
 pub(crate) use period::{ANY_LEVEL, billing_period};
 pub use read::ReadOptions;
 
