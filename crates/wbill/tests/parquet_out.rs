@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::wbill;
+use common::{usage_of_may, wbill};
 
 #[test]
 fn usage_writes_parquet_to_a_file_or_stdout() {
@@ -24,29 +24,7 @@ fn usage_writes_parquet_to_a_file_or_stdout() {
         d,
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let usage = |format: &str, out: &str| {
-        let args = [
-            "usage",
-            "--events",
-            "events.csv",
-            "--org",
-            "org.toml",
-            "--from",
-            "2024-05-01",
-            "--to",
-            "2024-05-31",
-            "--level",
-            "user",
-            "--all",
-            "--format",
-            format,
-            "--out",
-            out,
-        ];
-        let run = wbill(&args, d);
-        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-        run.stdout
-    };
+    let usage = |format: &str, out: &str| usage_of_may(d, "user", out, &["--format", format]);
     usage("parquet", "user.parquet");
     let file = std::fs::read(d.join("user.parquet")).unwrap();
     assert!(

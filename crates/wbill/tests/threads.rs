@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-use common::wbill;
+use common::{usage_of_may, wbill};
 
 #[test]
 fn usage_writes_the_same_bytes_on_one_two_and_seven_threads() {
@@ -27,26 +27,7 @@ fn usage_writes_the_same_bytes_on_one_two_and_seven_threads() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let usage = |threads: &str, level: &str| {
         let name = format!("{level}-{threads}.csv");
-        let args = [
-            "usage",
-            "--events",
-            "events.csv",
-            "--org",
-            "org.toml",
-            "--from",
-            "2024-05-01",
-            "--to",
-            "2024-05-31",
-            "--level",
-            level,
-            "--all",
-            "--out",
-            &name,
-            "--threads",
-            threads,
-        ];
-        let out = wbill(&args, d);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        usage_of_may(d, level, &name, &["--threads", threads]);
         std::fs::read(d.join(&name)).unwrap()
     };
     for level in ["user", "customer"] {

@@ -14,6 +14,32 @@ pub fn wbill(args: &[&str], dir: &Path) -> Output {
         .expect("wbill runs")
 }
 
+/// Runs `wbill usage` over the May 2024 month of `events.csv` and `org.toml` in `dir` (a `wbill
+/// gen --month 2024-05` there), the whole subscription at `level`, into `out`, with `extra`
+/// options; it must succeed. Returns its standard output.
+pub fn usage_of_may(dir: &Path, level: &str, out: &str, extra: &[&str]) -> Vec<u8> {
+    let mut args = vec![
+        "usage",
+        "--events",
+        "events.csv",
+        "--org",
+        "org.toml",
+        "--from",
+        "2024-05-01",
+        "--to",
+        "2024-05-31",
+        "--level",
+        level,
+        "--all",
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    let run = wbill(&args, dir);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    run.stdout
+}
+
 /// A small month with calls in `dir/m` (`wbill gen --seed 5`, 12 customers, 150 subscribers, 20
 /// calls each, a 300-prefix tariff): events.csv, org.toml, cdrs.csv, the price and cost tariffs.
 pub fn calls_month(dir: &Path) {
