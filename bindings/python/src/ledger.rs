@@ -7,9 +7,10 @@ use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::IntoPyDict;
+
 use wholesale_billing::{
-    AssignmentLedger, Diagnostics, IssueKind, LoadIssue, LoadMode, Organisation, Owner, ReportOptions, RowKey, Scope,
-    Severity,
+    AssignmentLedger, Diagnostics, IssueKind, LedgerBuilder, LoadIssue, LoadMode, Organisation, Owner, ReportOptions,
+    RowKey, Scope, Severity,
 };
 
 use crate::convert::{Source, hour_policy_arg, level_arg, period_arg, py_opt_timestamp, py_quantity, py_timestamp};
@@ -17,6 +18,7 @@ use crate::errors::OrRaise;
 use crate::org::PyOrganisation;
 use crate::records::{EventTable, dataframe_table, records_table};
 use crate::report::PyUsageReport;
+use crate::table::arrow_stream_arg;
 use crate::text::{quoted, quoted_opt};
 
 /// An interval: its key, start and end (`None`: still open).
@@ -126,8 +128,15 @@ impl PyLoadIssue {
     /// The 0-based index of the input among several read as one (call record files), when the
     /// load read several.
     #[getter]
-    fn input(&self) -> Option<usize> {
+    fn input(&self) -> Option<u32> {
         self.0.input
+    }
+
+    /// The 1-based row group of a Parquet file the row is in (``line`` is then the 1-based row
+    /// within it); ``None`` for other inputs.
+    #[getter]
+    fn row_group(&self) -> Option<u32> {
+        self.0.row_group
     }
 
     /// A lower-case explanation.
@@ -294,8 +303,8 @@ impl PyLedgerCustomer {
 
 /// A partner's package-assignment history, validated and compiled: the source of usage reports.
 ///
-/// Load one with ``Ledger.from_csv(path_or_bytes, org)``, ``Ledger.from_records(org, records)`` or
-/// ``Ledger.from_dataframe(org, df)`` (strict by default: any bad row raises
+/// Load one with ``Ledger.from_csv(path_or_bytes, org)``, ``Ledger.from_records(org, records)``,
+/// ``Ledger.from_dataframe(org, df)`` or ``Ledger.from_arrow(org, table)`` (strict by default: any bad row raises
 /// ``BillingInputError`` with every issue; ``lenient=True`` skips bad rows and reports them in
 /// ``diagnostics``).
 #[pyclass(name = "Ledger", module = "wholesale_billing", frozen)]
@@ -372,6 +381,37 @@ impl PyLedger {
     ) -> PyResult<Self> {
         let table = dataframe_table(df)?;
         PyLedger::from_table(py, table, org.cloned(), lenient)
+    }
+
+    /// Loads events from any Arrow table or stream: an object with ``__arrow_c_stream__`` (a
+    /// ``pyarrow.Table`` or ``RecordBatchReader``, a polars ``DataFrame``, a DuckDB result, a
+    /// Spark partition's batches gathered by pyarrow), read through the Arrow C stream without a
+    /// copy. Columns by name as in the events CSV; text, whole-number, date and timestamp
+    /// columns (a timestamp needs a time zone, as a CSV field needs an offset; see
+    /// ``docs/events.md``). Issues are located by row (``line``, 1-based, across the batches) and
+    /// column position. Reading and validation run without the GIL.
+    #[staticmethod]
+    #[pyo3(signature = (org, data, *, lenient = false))]
+    fn from_arrow(
+        py: Python<'_>,
+        org: PyRef<'_, PyOrganisation>,
+        data: &Bound<'_, PyAny>,
+        lenient: bool,
+    ) -> PyResult<Self> {
+        let reader = arrow_stream_arg(data, "events")?.into_reader()?;
+        let org = org.cloned();
+        let (ledger, diagnostics) = py
+            .detach(move || {
+                let schema = reader.schema();
+                let mut builder = LedgerBuilder::new(org);
+                builder.read_arrow(&schema, reader)?;
+                builder.finish(mode(lenient))
+            })
+            .or_raise()?;
+        Ok(PyLedger {
+            ledger: Arc::new(ledger),
+            diagnostics,
+        })
     }
 
     /// The organisation the ledger was built for.

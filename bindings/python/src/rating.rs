@@ -381,9 +381,7 @@ impl PyRatingResult {
             match column {
                 SummaryColumn::CustomerOrgId => table.text(name, rows.iter().map(|r| r.customer_org_id.as_str())),
                 SummaryColumn::Destination => table.text(name, rows.iter().map(|r| r.destination.as_str())),
-                SummaryColumn::Calls => {
-                    table.values(name, rows.iter().map(|r| PyInt::new(py, r.calls).into_any()).collect())
-                }
+                SummaryColumn::Calls => table.ints(name, rows.iter().map(|r| i64::try_from(r.calls).ok())),
                 SummaryColumn::BillableMinutes => table.decimals(name, rows.iter().map(|r| Some(r.billable_minutes))),
                 SummaryColumn::CoveredMinutes => table.decimals(name, rows.iter().map(|r| Some(r.covered_minutes))),
                 SummaryColumn::Amount => table.decimals(name, rows.iter().map(|r| Some(r.amount))),
@@ -420,12 +418,12 @@ impl PyRatingResult {
                     let ints = values
                         .iter()
                         .map(|v| {
-                            v.parse::<u64>()
-                                .map(|n| PyInt::new(py, n).into_any())
+                            v.parse::<i64>()
+                                .map(Some)
                                 .map_err(|_| bad(format!("{name} {v:?} is not a whole number")))
                         })
                         .collect::<PyResult<Vec<_>>>()?;
-                    table.values(name, ints);
+                    table.ints(name, ints.into_iter());
                 }
                 RatedColumn::Charge => {
                     let decimals = values

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
 use wholesale_billing::{self as wb, Finding, FindingClass, Quantity, Reconciler, Reconciliation};
 
 use crate::convert::{py_decimal, py_quantity, quantity_arg, write_output};
@@ -343,6 +344,17 @@ impl PyReconciliation {
     /// A polars ``DataFrame`` of the findings (needs polars).
     fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.table(py).to_polars("to_polars")
+    }
+
+    /// The table through the Arrow PyCapsule interface (``pyarrow.table(x)``,
+    /// ``polars.DataFrame(x)``, DuckDB): the columns of ``to_dicts()``, amounts exact decimals.
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        self.table(py).stream_capsule(requested_schema)
     }
 
     fn __repr__(&self) -> String {

@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyCapsule, PyDict};
 use wholesale_billing::{Column, Diagnostics, LoadMode, ReadOptions, ReportRow, UsageReport};
 
 use crate::convert::{Source, level_arg, period_param, py_opt_timestamp, py_quantity, write_output};
 use crate::errors::OrRaise;
 use crate::ledger::PyDiagnostics;
 use crate::period::PyPeriod;
-use crate::table::Table;
+use crate::table::{ArrowTable, Table, arrow_stream_arg};
 
 /// The value of a row's column: its text, `None` for a missing `TYPE` or date, a `Decimal` for
 /// `QUANTITY`, an aware `datetime` for the dates.
@@ -263,6 +263,16 @@ impl PyUsageReport {
         &self.report
     }
 
+    /// The report's Arrow record batches (made by the core, without the GIL).
+    fn arrow(&self, py: Python<'_>) -> PyResult<ArrowTable> {
+        let report = &self.report;
+        let batches = py.detach(|| report.record_batches().collect::<wholesale_billing::Result<Vec<_>>>());
+        Ok(ArrowTable {
+            schema: report.schema(),
+            batches: batches.or_raise()?,
+        })
+    }
+
     fn table<'py>(&self, py: Python<'py>) -> Table<'py> {
         let report = &self.report;
         let mut table = Table::new(py);
@@ -342,6 +352,45 @@ impl PyUsageReport {
                 };
                 Ok::<_, wholesale_billing::Error>((report, diagnostics))
             })?
+            .or_raise()?;
+        Ok(PyUsageReport {
+            report: Arc::new(report),
+            diagnostics: Some(diagnostics),
+        })
+    }
+
+    /// Reads a usage report from any Arrow table or stream (an object with
+    /// ``__arrow_c_stream__``: a ``pyarrow.Table``, a polars ``DataFrame``, a Spark result's
+    /// ``toArrow()``, a Parquet file read by pyarrow): columns by name as ``read_csv`` finds them,
+    /// each value read as that CSV's field would be (``QUANTITY`` a decimal, an integer or text,
+    /// never a float; the dates timestamps or text). Issues are located by row (``line``, 1-based,
+    /// across the batches) and column position. ``level``, ``lenient`` and ``period`` as
+    /// ``read_csv``. Rows keep their order.
+    #[staticmethod]
+    #[pyo3(signature = (data, *, level = None, lenient = false, period = None))]
+    fn from_arrow(
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        level: Option<String>,
+        lenient: bool,
+        period: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let options = ReadOptions {
+            level: level.as_deref().map(level_arg).transpose()?,
+            mode: if lenient { LoadMode::Lenient } else { LoadMode::Strict },
+        };
+        let period = period.filter(|p| !p.is_none()).map(period_param).transpose()?;
+        let reader = arrow_stream_arg(data, "usage report")?.into_reader()?;
+        let (report, diagnostics) = py
+            .detach(move || {
+                let schema = reader.schema();
+                let (report, diagnostics) = UsageReport::read_arrow(&schema, reader, &options)?;
+                let report = match period {
+                    Some(period) => report.with_period(period)?,
+                    None => report,
+                };
+                Ok::<_, wholesale_billing::Error>((report, diagnostics))
+            })
             .or_raise()?;
         Ok(PyUsageReport {
             report: Arc::new(report),
@@ -471,16 +520,34 @@ impl PyUsageReport {
         Ok(self.table(py).to_dicts()?.into_any())
     }
 
-    /// A pandas ``DataFrame`` with the Webex CSV columns (needs pandas): ``QUANTITY`` as
-    /// ``decimal.Decimal``, the consumption dates as ``datetime64[us, UTC]``.
+    /// A pandas ``DataFrame`` with the Webex CSV columns (needs pandas and pyarrow), made from the
+    /// report's Arrow table without a Python object per cell: ``pd.ArrowDtype`` columns,
+    /// ``QUANTITY`` an exact ``decimal128(38, 4)``, the consumption dates ``timestamp[us, UTC]``,
+    /// text nullable (an absent id is ``<NA>``, not ``""``).
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.table(py).to_pandas("to_pandas")
+        let arrow = self.arrow(py)?;
+        arrow.into_pandas(py, "to_pandas")
     }
 
-    /// A polars ``DataFrame`` with the Webex CSV columns (needs polars): ``QUANTITY`` as
-    /// ``Decimal(38, 4)``, the consumption dates as ``Datetime("us", "UTC")``.
+    /// A polars ``DataFrame`` with the Webex CSV columns (needs polars), read from the report's
+    /// Arrow table: ``QUANTITY`` ``Decimal(38, 4)``, the consumption dates ``Datetime("us", "UTC")``,
+    /// an absent id null.
     fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.table(py).to_polars("to_polars")
+        let arrow = self.arrow(py)?;
+        arrow.into_polars(py, "to_polars")
+    }
+
+    /// The report through the Arrow PyCapsule interface, so that ``pyarrow.table(report)``,
+    /// ``polars.DataFrame(report)`` and DuckDB read it without a copy: the columns of the CSV,
+    /// ``QUANTITY`` ``Decimal128(38, 4)``, the consumption dates UTC timestamps, an empty field
+    /// null; batches of 65,536 rows.
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        self.arrow(py)?.stream_capsule(py, requested_schema)
     }
 
     /// The report as the Webex billing report CSV: written to ``path`` (returns ``None``), or

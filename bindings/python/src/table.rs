@@ -1,66 +1,162 @@
-//! Tables built column by column: as a list of dicts, a pandas or a polars `DataFrame` (those
-//! libraries are imported only when asked for).
+//! Tables built column by column, and every table's ways out: a list of dicts, the Arrow
+//! PyCapsule interface (`__arrow_c_stream__`), a pandas or a polars `DataFrame` (those libraries
+//! are imported only when asked for).
 //!
-//! Decimal and instant columns stay typed until the end, so that a data frame gets them without a
-//! Python object per cell where the library can avoid it: polars gets exact decimal text cast to
-//! `Decimal` and integer microseconds made UTC `Datetime`; pandas gets `decimal.Decimal` objects
-//! (it has no exact decimal type of its own) and `datetime64[us, UTC]` from microseconds.
+//! A table's columns are Arrow arrays: text is `Utf8` (absent values null), whole numbers `Int64`,
+//! exact numbers `Decimal128(38, s)` (`s` the most decimals a value of the column has: never a
+//! float), instants `Timestamp(µs, "UTC")`, dates `Date32`. The data frames are made from the Arrow table without
+//! a Python object per cell: pandas gets `pd.ArrowDtype` columns (`decimal128`, nullable text),
+//! polars its own `Decimal`, `String` and `Datetime` columns.
 
+use std::sync::Arc;
+
+use arrow_array::types::Date32Type;
+use arrow_array::{
+    Array, ArrayRef, Date32Array, Decimal128Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString};
-use wholesale_billing::{Decimal, Timestamp};
+use pyo3::types::{PyCapsule, PyDict, PyInt, PyList, PyString};
+use pyo3_arrow::ffi::{ArrayIterator, to_stream_pycapsule};
+use pyo3_arrow::{PyRecordBatchReader, PyTable};
+use wholesale_billing::{Decimal, NaiveDate, Timestamp};
 
-use crate::convert::{optional_import, py_decimal, py_timestamp};
+use crate::convert::{optional_import, py_date, py_decimal, py_timestamp};
+
+/// The Arrow stream of `data` (any object with `__arrow_c_stream__`); a `TypeError` naming
+/// `what` for anything else.
+pub(crate) fn arrow_stream_arg(data: &Bound<'_, PyAny>, what: &str) -> PyResult<PyRecordBatchReader> {
+    if !data.hasattr("__arrow_c_stream__")? {
+        return Err(PyTypeError::new_err(format!(
+            "{what}: expected an Arrow table or stream (an object with __arrow_c_stream__: pyarrow, polars, \
+             DuckDB, pandas with pyarrow), not {}",
+            data.get_type().name()?
+        )));
+    }
+    data.extract()
+}
+
+/// The precision of a decimal column: Arrow's widest `Decimal128`.
+const DECIMAL_PRECISION: u8 = 38;
+
+fn arrow_error(e: ArrowError) -> PyErr {
+    PyValueError::new_err(format!("arrow: {e}"))
+}
+
+/// Record batches of one schema: what every table hands to Arrow consumers.
+pub(crate) struct ArrowTable {
+    pub(crate) schema: SchemaRef,
+    pub(crate) batches: Vec<RecordBatch>,
+}
+
+impl ArrowTable {
+    /// The Arrow C stream of the batches, as `__arrow_c_stream__` returns it (cast to
+    /// `requested_schema` where the consumer asks for one Arrow can cast to).
+    pub(crate) fn stream_capsule<'py>(
+        self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let field = Arc::new(Field::new_struct("", self.schema.fields().clone(), false));
+        let arrays = self
+            .batches
+            .into_iter()
+            .map(|batch| Ok(Arc::new(arrow_array::StructArray::from(batch)) as ArrayRef));
+        Ok(to_stream_pycapsule(
+            py,
+            Box::new(ArrayIterator::new(arrays, field)),
+            requested_schema,
+        )?)
+    }
+
+    /// A `pyarrow.Table` of the batches (needs pyarrow).
+    fn into_pyarrow<'py>(self, py: Python<'py>, method: &str) -> PyResult<Bound<'py, PyAny>> {
+        let pyarrow = optional_import(py, "pyarrow", method)?;
+        let table = Bound::new(py, PyTable::try_new(self.batches, self.schema)?)?;
+        pyarrow.getattr("table")?.call1((table,))
+    }
+
+    /// A pandas `DataFrame` of `pd.ArrowDtype` columns (needs pandas and pyarrow): exact
+    /// `decimal128` numbers, nullable text and integers, UTC timestamps.
+    pub(crate) fn into_pandas<'py>(self, py: Python<'py>, method: &str) -> PyResult<Bound<'py, PyAny>> {
+        let pandas = optional_import(py, "pandas", method)?;
+        let table = self.into_pyarrow(py, method)?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("types_mapper", pandas.getattr("ArrowDtype")?)?;
+        table.call_method("to_pandas", (), Some(&kwargs))
+    }
+
+    /// A polars `DataFrame` (needs polars), read through the Arrow C stream.
+    pub(crate) fn into_polars<'py>(self, py: Python<'py>, method: &str) -> PyResult<Bound<'py, PyAny>> {
+        let polars = optional_import(py, "polars", method)?;
+        let table = Bound::new(py, PyTable::try_new(self.batches, self.schema)?)?;
+        polars.getattr("DataFrame")?.call1((table,))
+    }
+}
 
 /// The values of one column.
-enum ColumnData<'py> {
-    /// Python values (text, integers, `None`, objects).
-    Values(Vec<Bound<'py, PyAny>>),
-    /// Exact numbers.
+enum ColumnData {
+    /// Text; `None` is absent.
+    Text(StringArray),
+    /// Whole numbers; `None` is absent.
+    Ints(Int64Array),
+    /// Exact numbers, each with its own scale (Arrow gets them at the column's largest).
     Decimals(Vec<Option<Decimal>>),
-    /// Instants, in microseconds since the epoch (UTC).
-    Instants(Vec<Option<i64>>),
+    /// Instants, in microseconds since the epoch, UTC.
+    Instants(TimestampMicrosecondArray),
+    /// Dates, in days since 1970-01-01.
+    Dates(Date32Array),
+}
+
+impl ColumnData {
+    fn len(&self) -> usize {
+        match self {
+            ColumnData::Text(a) => a.len(),
+            ColumnData::Ints(a) => a.len(),
+            ColumnData::Decimals(v) => v.len(),
+            ColumnData::Instants(a) => a.len(),
+            ColumnData::Dates(a) => a.len(),
+        }
+    }
+
+    /// The column as an Arrow array.
+    fn to_arrow(&self) -> PyResult<ArrayRef> {
+        Ok(match self {
+            ColumnData::Text(a) => Arc::new(a.clone()),
+            ColumnData::Ints(a) => Arc::new(a.clone()),
+            ColumnData::Instants(a) => Arc::new(a.clone()),
+            ColumnData::Dates(a) => Arc::new(a.clone()),
+            ColumnData::Decimals(values) => {
+                let scale = values.iter().flatten().map(Decimal::scale).max().unwrap_or(0);
+                let mantissas = values
+                    .iter()
+                    .map(|v| {
+                        v.map(|d| {
+                            let factor = 10i128.checked_pow(scale - d.scale());
+                            factor.and_then(|f| d.mantissa().checked_mul(f)).ok_or_else(|| {
+                                PyValueError::new_err(format!("{d} does not fit a decimal of scale {scale}"))
+                            })
+                        })
+                        .transpose()
+                    })
+                    .collect::<PyResult<Decimal128Array>>()?;
+                let scale = i8::try_from(scale).map_err(|_| PyValueError::new_err("decimal scale above 127"))?;
+                Arc::new(
+                    mantissas
+                        .with_precision_and_scale(DECIMAL_PRECISION, scale)
+                        .map_err(arrow_error)?,
+                )
+            }
+        })
+    }
 }
 
 /// Named columns of equal length.
 pub(crate) struct Table<'py> {
     py: Python<'py>,
     names: Vec<&'static str>,
-    columns: Vec<ColumnData<'py>>,
-}
-
-/// Python strings of a column of text, reusing the object of a value repeated from the row
-/// before (rows in report order repeat partner, customer and SKU texts).
-pub(crate) fn strings<'py, 'a>(py: Python<'py>, values: impl Iterator<Item = &'a str>) -> Vec<Bound<'py, PyAny>> {
-    let mut last: Option<(&'a str, Bound<'py, PyAny>)> = None;
-    let mut out = Vec::with_capacity(values.size_hint().0);
-    for value in values {
-        let object = match &last {
-            Some((text, object)) if *text == value => object.clone(),
-            _ => {
-                let object = PyString::new(py, value).into_any();
-                last = Some((value, object.clone()));
-                object
-            }
-        };
-        out.push(object);
-    }
-    out
-}
-
-/// Whether a column holds integers and `None`s, with at least one of each (bools are not integers).
-fn nullable_ints(values: &[Bound<'_, PyAny>]) -> bool {
-    let (mut ints, mut nones) = (false, false);
-    for v in values {
-        if v.is_none() {
-            nones = true;
-        } else if v.is_instance_of::<pyo3::types::PyInt>() && !v.is_instance_of::<pyo3::types::PyBool>() {
-            ints = true;
-        } else {
-            return false;
-        }
-    }
-    ints && nones
+    columns: Vec<ColumnData>,
 }
 
 impl<'py> Table<'py> {
@@ -73,28 +169,22 @@ impl<'py> Table<'py> {
         }
     }
 
-    /// Adds a column of Python values.
-    pub(crate) fn values(&mut self, name: &'static str, values: Vec<Bound<'py, PyAny>>) {
-        self.names.push(name);
-        self.columns.push(ColumnData::Values(values));
-    }
-
     /// Adds a column of text.
     pub(crate) fn text<'a>(&mut self, name: &'static str, values: impl Iterator<Item = &'a str>) {
-        let column = strings(self.py, values);
-        self.values(name, column);
+        self.names.push(name);
+        self.columns.push(ColumnData::Text(values.map(Some).collect()));
     }
 
     /// Adds a column of optional text (`None` for a missing value).
     pub(crate) fn opt_text<'a>(&mut self, name: &'static str, values: impl Iterator<Item = Option<&'a str>>) {
-        let py = self.py;
-        let column = values
-            .map(|v| match v {
-                Some(text) => PyString::new(py, text).into_any(),
-                None => py.None().into_bound(py),
-            })
-            .collect();
-        self.values(name, column);
+        self.names.push(name);
+        self.columns.push(ColumnData::Text(values.collect()));
+    }
+
+    /// Adds a column of whole numbers (`None` for a missing value).
+    pub(crate) fn ints(&mut self, name: &'static str, values: impl Iterator<Item = Option<i64>>) {
+        self.names.push(name);
+        self.columns.push(ColumnData::Ints(values.collect()));
     }
 
     /// Adds a column of exact numbers (`None` for a missing value).
@@ -107,60 +197,99 @@ impl<'py> Table<'py> {
     pub(crate) fn instants(&mut self, name: &'static str, values: impl Iterator<Item = Option<Timestamp>>) {
         self.names.push(name);
         self.columns.push(ColumnData::Instants(
-            values.map(|t| t.map(Timestamp::as_micros)).collect(),
+            values
+                .map(|t| t.map(Timestamp::as_micros))
+                .collect::<TimestampMicrosecondArray>()
+                .with_timezone("UTC"),
+        ));
+    }
+
+    /// Adds a column of dates (`None` for a missing value).
+    pub(crate) fn dates(&mut self, name: &'static str, values: impl Iterator<Item = Option<NaiveDate>>) {
+        self.names.push(name);
+        self.columns.push(ColumnData::Dates(
+            values.map(|d| d.map(Date32Type::from_naive_date)).collect(),
         ));
     }
 
     fn rows(&self) -> usize {
-        self.columns.first().map_or(0, |c| match c {
-            ColumnData::Values(v) => v.len(),
-            ColumnData::Decimals(v) => v.len(),
-            ColumnData::Instants(v) => v.len(),
+        self.columns.first().map_or(0, ColumnData::len)
+    }
+
+    /// The table as Arrow: one record batch, every column nullable.
+    pub(crate) fn arrow(&self) -> PyResult<ArrowTable> {
+        let arrays = self
+            .columns
+            .iter()
+            .map(ColumnData::to_arrow)
+            .collect::<PyResult<Vec<_>>>()?;
+        let fields: Vec<Field> = self
+            .names
+            .iter()
+            .zip(&arrays)
+            .map(|(name, array)| Field::new(*name, array.data_type().clone(), true))
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        let batch = RecordBatch::try_new(Arc::clone(&schema), arrays).map_err(arrow_error)?;
+        Ok(ArrowTable {
+            schema,
+            batches: vec![batch],
         })
     }
 
-    /// The Python objects of a column (`decimal.Decimal`, aware `datetime`), a repeated value
-    /// sharing one object.
-    fn objects(&self, column: &ColumnData<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    /// The Python objects of a column (`str`, `int`, `decimal.Decimal`, aware `datetime`, `None`),
+    /// a value repeated from the row before sharing one object.
+    fn objects(&self, column: &ColumnData) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let py = self.py;
         let none = || py.None().into_bound(py);
-        match column {
-            ColumnData::Values(values) => Ok(values.clone()),
-            ColumnData::Decimals(values) => {
-                let mut last: Option<(Decimal, Bound<'py, PyAny>)> = None;
-                values
-                    .iter()
-                    .map(|v| match v {
-                        None => Ok(none()),
-                        Some(d) => match &last {
-                            Some((prev, object)) if prev == d && prev.scale() == d.scale() => Ok(object.clone()),
-                            _ => {
-                                let object = py_decimal(py, *d)?;
-                                last = Some((*d, object.clone()));
-                                Ok(object)
-                            }
-                        },
-                    })
-                    .collect()
+        let mut last: Option<(usize, Bound<'py, PyAny>)> = None;
+        // Row `r`'s object: the last one when `same(previous row, r)`, else `make(r)`.
+        let mut cached = |r: usize,
+                          same: &dyn Fn(usize, usize) -> bool,
+                          make: &dyn Fn(usize) -> PyResult<Bound<'py, PyAny>>|
+         -> PyResult<Bound<'py, PyAny>> {
+            if let Some((prev, object)) = &last
+                && same(*prev, r)
+            {
+                return Ok(object.clone());
             }
-            ColumnData::Instants(values) => {
-                let mut last: Option<(i64, Bound<'py, PyAny>)> = None;
-                values
-                    .iter()
-                    .map(|v| match v {
-                        None => Ok(none()),
-                        Some(micros) => match &last {
-                            Some((prev, object)) if prev == micros => Ok(object.clone()),
-                            _ => {
-                                let object = py_timestamp(py, Timestamp::from_micros(*micros))?;
-                                last = Some((*micros, object.clone()));
-                                Ok(object)
-                            }
+            let object = make(r)?;
+            last = Some((r, object.clone()));
+            Ok(object)
+        };
+        (0..self.rows())
+            .map(|r| match column {
+                ColumnData::Text(a) if a.is_null(r) => Ok(none()),
+                ColumnData::Text(a) => cached(r, &|p, r| a.value(p) == a.value(r), &|r| {
+                    Ok(PyString::new(py, a.value(r)).into_any())
+                }),
+                ColumnData::Ints(a) if a.is_null(r) => Ok(none()),
+                ColumnData::Ints(a) => Ok(PyInt::new(py, a.value(r)).into_any()),
+                ColumnData::Decimals(values) => match values.get(r).copied().flatten() {
+                    None => Ok(none()),
+                    Some(d) => cached(
+                        r,
+                        &|p, _| {
+                            values
+                                .get(p)
+                                .copied()
+                                .flatten()
+                                .is_some_and(|e| e == d && e.scale() == d.scale())
                         },
-                    })
-                    .collect()
-            }
-        }
+                        &|_| py_decimal(py, d),
+                    ),
+                },
+                ColumnData::Dates(a) if a.is_null(r) => Ok(none()),
+                ColumnData::Dates(a) => match Date32Type::to_naive_date_opt(a.value(r)) {
+                    Some(d) => py_date(py, d),
+                    None => Ok(none()),
+                },
+                ColumnData::Instants(a) if a.is_null(r) => Ok(none()),
+                ColumnData::Instants(a) => cached(r, &|p, r| a.value(p) == a.value(r), &|r| {
+                    py_timestamp(py, Timestamp::from_micros(a.value(r)))
+                }),
+            })
+            .collect()
     }
 
     /// One dict per row, keys in column order.
@@ -183,74 +312,21 @@ impl<'py> Table<'py> {
         PyList::new(self.py, rows)
     }
 
-    /// A pandas `DataFrame`: decimals as `decimal.Decimal` objects, instants as
-    /// `datetime64[us, UTC]`.
+    /// A pandas `DataFrame` of the table's Arrow columns (see [`ArrowTable::into_pandas`]).
     pub(crate) fn to_pandas(&self, method: &str) -> PyResult<Bound<'py, PyAny>> {
-        let py = self.py;
-        let pandas = optional_import(py, "pandas", method)?;
-        let data = PyDict::new(py);
-        for (name, column) in self.names.iter().zip(&self.columns) {
-            let value = match column {
-                ColumnData::Instants(micros) => {
-                    let kwargs = PyDict::new(py);
-                    kwargs.set_item("unit", "us")?;
-                    kwargs.set_item("utc", true)?;
-                    let index = pandas
-                        .getattr("to_datetime")?
-                        .call((PyList::new(py, micros)?,), Some(&kwargs))?;
-                    // Whole-second instants would otherwise come out with a coarser unit.
-                    index.call_method1("as_unit", ("us",)).unwrap_or(index)
-                }
-                ColumnData::Values(values) if nullable_ints(values) => {
-                    // Integers with gaps: pandas's nullable Int64, not float64 with NaN.
-                    let kwargs = PyDict::new(py);
-                    kwargs.set_item("dtype", "Int64")?;
-                    pandas
-                        .getattr("array")?
-                        .call((PyList::new(py, values)?,), Some(&kwargs))?
-                }
-                other => PyList::new(py, self.objects(other)?)?.into_any(),
-            };
-            data.set_item(name, value)?;
-        }
-        let kwargs = PyDict::new(py);
-        kwargs.set_item("columns", PyList::new(py, &self.names)?)?;
-        pandas.getattr("DataFrame")?.call((data,), Some(&kwargs))
+        self.arrow()?.into_pandas(self.py, method)
     }
 
-    /// A polars `DataFrame`: decimals as `Decimal` columns (the scale of the most precise value),
-    /// instants as `Datetime("us", "UTC")`.
+    /// A polars `DataFrame` of the table's Arrow columns.
     pub(crate) fn to_polars(&self, method: &str) -> PyResult<Bound<'py, PyAny>> {
-        let py = self.py;
-        let polars = optional_import(py, "polars", method)?;
-        let series_type = polars.getattr("Series")?;
-        let mut series = Vec::with_capacity(self.columns.len());
-        for (name, column) in self.names.iter().zip(&self.columns) {
-            let s = match column {
-                ColumnData::Values(values) => series_type.call1((name, PyList::new(py, values)?))?,
-                ColumnData::Decimals(values) => {
-                    let scale = values.iter().flatten().map(Decimal::scale).max().unwrap_or(0);
-                    let texts: Vec<Option<String>> = values.iter().map(|v| v.map(|d| d.to_string())).collect();
-                    let dtype = polars.getattr("Decimal")?.call1((38, scale))?;
-                    series_type
-                        .call1((name, PyList::new(py, texts)?))?
-                        .call_method1("cast", (dtype,))?
-                }
-                ColumnData::Instants(micros) => {
-                    let ints = series_type
-                        .call1((name, PyList::new(py, micros)?))?
-                        .call_method1("cast", (polars.getattr("Int64")?,))?;
-                    let kwargs = PyDict::new(py);
-                    kwargs.set_item("time_unit", "us")?;
-                    polars
-                        .getattr("from_epoch")?
-                        .call((ints,), Some(&kwargs))?
-                        .getattr("dt")?
-                        .call_method1("replace_time_zone", ("UTC",))?
-                }
-            };
-            series.push(s);
-        }
-        polars.getattr("DataFrame")?.call1((PyList::new(py, series)?,))
+        self.arrow()?.into_polars(self.py, method)
+    }
+
+    /// The table's Arrow C stream (`__arrow_c_stream__`).
+    pub(crate) fn stream_capsule(
+        &self,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        self.arrow()?.stream_capsule(self.py, requested_schema)
     }
 }

@@ -35,8 +35,8 @@ pub struct RateArgs {
     /// Tariff file: TOML, or JSON by the `.json` extension; its `prefix_table` is read relative to it.
     #[arg(long, value_name = "FILE")]
     pub tariff: PathBuf,
-    /// Assignment events CSV: the customers, their owners and the allowance pools; `-` for standard
-    /// input.
+    /// Assignment events (CSV, Parquet or Arrow IPC): the customers, their owners and the allowance
+    /// pools; `-` for standard input (CSV).
     #[arg(long, value_name = "FILE", requires = "org", value_parser = input_arg())]
     pub events: Option<Input>,
     /// Organisation file, TOML or JSON (with --events).
@@ -261,7 +261,7 @@ fn report(
 
 /// An issue with the file it is about in front (`b.csv: line 3, column 2 (Duration): ...`).
 fn located(issue: &LoadIssue, files: &[Input]) -> String {
-    match issue.input.and_then(|i| files.get(i)) {
+    match issue.input.and_then(|i| files.get(usize::try_from(i).ok()?)) {
         Some(file) => {
             let mut issue = issue.clone();
             issue.input = None;

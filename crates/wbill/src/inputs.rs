@@ -37,8 +37,8 @@ impl PeriodArgs {
 /// subscription), or usage report CSVs (the partner's and every sub-partner's).
 #[derive(Debug, Args)]
 pub struct UsageInput {
-    /// Assignment events CSV: usage is computed by the engine for the whole subscription; `-` for
-    /// standard input.
+    /// Assignment events (CSV, Parquet or Arrow IPC): usage is computed by the engine for the whole
+    /// subscription; `-` for standard input (CSV).
     #[arg(long, value_name = "FILE", conflicts_with = "usage", value_parser = input_arg())]
     pub events: Option<Input>,
     /// Usage report CSV (USER or CUSTOMER level; repeat, or give several, for the partner and each

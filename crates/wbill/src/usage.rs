@@ -23,7 +23,8 @@ use crate::stdio::{Input, Output, file_arg, input_arg, output, output_arg};
                         docs/proration.md (hour policies)."
 )]
 pub struct UsageArgs {
-    /// Assignment events CSV (format: docs/events.md); `-` for standard input.
+    /// Assignment events: CSV (format: docs/events.md), or Parquet or Arrow IPC with the same columns
+    /// (told by the first bytes); `-` for standard input (CSV).
     #[arg(long, value_name = "FILE", value_parser = input_arg())]
     pub events: Input,
     /// Organisation file, TOML or JSON (by extension; format: docs/events.md).
@@ -123,13 +124,20 @@ pub fn load_ledger(
     mode: LoadMode,
     issues_out: Option<&Path>,
 ) -> Result<(AssignmentLedger, Diagnostics)> {
-    let (reader, len) = file_reader(events, "events")?;
     let source = events.to_string();
     let mut builder = LedgerBuilder::new(org);
     builder.threads(crate::progress::threads());
-    // About 250 bytes a row in a typical export.
-    builder.reserve(usize::try_from(len / 250).unwrap_or(0));
-    let loaded = builder.read_csv(reader).map(|_| ()).and_then(|()| builder.finish(mode));
+    let loaded = match events_format(events)? {
+        EventsFormat::Csv => {
+            let (reader, len) = file_reader(events, "events")?;
+            // About 250 bytes a row in a typical export.
+            builder.reserve(usize::try_from(len / 250).unwrap_or(0));
+            builder.read_csv(reader).map(|_| ())
+        }
+        EventsFormat::Parquet(file) => builder.read_parquet(file).map(|_| ()),
+        EventsFormat::ArrowIpc(file) => builder.read_arrow_ipc(std::io::BufReader::new(file)).map(|_| ()),
+    };
+    let loaded = loaded.and_then(|()| builder.finish(mode));
     match loaded {
         Ok((ledger, diagnostics)) => {
             print_issues(&source, &diagnostics.issues);
@@ -155,6 +163,39 @@ pub fn load_ledger(
         }
         Err(e) => Err(e).with_context(|| format!("reading {source}")),
     }
+}
+
+/// What an events input holds, told by its first bytes.
+enum EventsFormat {
+    /// CSV (standard input is always read as CSV).
+    Csv,
+    /// A Parquet file (`PAR1`).
+    Parquet(std::fs::File),
+    /// An Arrow IPC file (`ARROW1`) or stream (a continuation marker, `FF FF FF FF`).
+    ArrowIpc(std::fs::File),
+}
+
+/// Tells an events file's format by its first bytes.
+fn events_format(events: &Input) -> Result<EventsFormat> {
+    use std::io::{Read, Seek};
+    let Input::File(path) = events else {
+        return Ok(EventsFormat::Csv);
+    };
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open events {}", path.display()))?;
+    let mut magic = Vec::with_capacity(6);
+    (&mut file)
+        .take(6)
+        .read_to_end(&mut magic)
+        .with_context(|| format!("cannot read events {}", path.display()))?;
+    file.rewind()
+        .with_context(|| format!("cannot read events {}", path.display()))?;
+    Ok(if magic.starts_with(b"PAR1") {
+        EventsFormat::Parquet(file)
+    } else if magic.starts_with(b"ARROW1") || magic.starts_with(&[0xFF; 4]) {
+        EventsFormat::ArrowIpc(file)
+    } else {
+        EventsFormat::Csv
+    })
 }
 
 /// The scope named by `--sub-partner` / `--all`.

@@ -1260,7 +1260,11 @@ pub struct LoadIssue {
     /// The 0-based index of the input among several read as one (call record files), when the
     /// load reads several.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub input: Option<usize>,
+    pub input: Option<u32>,
+    /// The 1-based row group of a Parquet file the row is in; `line` is then the 1-based row
+    /// within that group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row_group: Option<u32>,
     /// The class of the problem.
     pub kind: IssueKind,
     /// A lower-case human explanation.
@@ -1277,6 +1281,7 @@ impl LoadIssue {
             field: None,
             event_id: None,
             input: None,
+            row_group: None,
             kind,
             message: message.into(),
         }
@@ -1311,7 +1316,8 @@ impl LoadIssue {
     /// ```
     #[must_use]
     pub fn in_input(mut self, input: usize) -> Self {
-        self.input = Some(input);
+        // Inputs are files named on a command line: never four billion of them.
+        self.input = Some(u32::try_from(input).unwrap_or(u32::MAX));
         self
     }
 
@@ -1320,6 +1326,21 @@ impl LoadIssue {
     #[must_use]
     pub fn at_path(mut self, path: impl Into<String>) -> Self {
         self.field = Some(path.into());
+        self
+    }
+
+    /// The same issue, at `row` (1-based) of row group `group` (1-based) of a Parquet file.
+    ///
+    /// ```
+    /// use wholesale_billing::{IssueKind, LoadIssue, Severity};
+    /// let issue = LoadIssue::new(Severity::Error, 15, IssueKind::MissingOffset, "no utc offset")
+    ///     .in_row_group(2)
+    ///     .at_column(2, "occurred_at");
+    /// assert_eq!(issue.to_string(), "row group 2, row 15, column 2 (occurred_at): error: no utc offset");
+    /// ```
+    #[must_use]
+    pub fn in_row_group(mut self, group: u32) -> Self {
+        self.row_group = Some(group);
         self
     }
 
@@ -1334,7 +1355,10 @@ impl fmt::Display for LoadIssue {
         if let Some(input) = self.input {
             write!(f, "input {}, ", input + 1)?;
         }
-        write!(f, "line {}", self.line)?;
+        match self.row_group {
+            Some(group) => write!(f, "row group {group}, row {}", self.line)?,
+            None => write!(f, "line {}", self.line)?,
+        }
         if let Some(column) = self.column {
             write!(f, ", column {column}")?;
         }

@@ -45,6 +45,8 @@
 #[macro_use]
 mod string_enum;
 
+#[cfg(feature = "arrow")]
+mod arrow_text;
 mod catalog;
 mod checked;
 mod csvutil;
@@ -102,8 +104,8 @@ pub use reconcile::{
     ReconciliationSummary, SkuSummary,
 };
 pub use report::{Column, ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
-#[cfg(feature = "parquet")]
-pub use report::{QUANTITY_PRECISION, parquet_schema};
+#[cfg(feature = "arrow")]
+pub use report::{QUANTITY_PRECISION, report_schema};
 #[cfg(feature = "synthetic")]
 pub use synthetic::EventOrder;
 pub use time::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Period, Timestamp, parse_date};

@@ -8,7 +8,7 @@ use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use wholesale_billing::synthetic::{GeneratorConfig, generate};
 use wholesale_billing::{
-    AssignmentLedger, Catalog, LoadMode, Period, ReportLevel, ReportOptions, Scope, Timestamp, parquet_schema,
+    AssignmentLedger, Catalog, LoadMode, Period, ReportLevel, ReportOptions, Scope, Timestamp, report_schema,
 };
 
 #[test]
@@ -36,7 +36,7 @@ fn every_field_of_every_level_reads_back_as_the_csv_says() {
         report.write_parquet(&mut file).unwrap();
 
         let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
-        assert_eq!(reader.schema().as_ref(), &parquet_schema(level));
+        assert_eq!(reader.schema().as_ref(), &report_schema(level));
         let batches: Vec<_> = reader.build().unwrap().collect::<Result<_, _>>().unwrap();
         let mut rows = csv::Reader::from_reader(csv.as_slice());
         let header = rows.headers().unwrap().clone();

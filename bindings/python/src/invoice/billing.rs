@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
 use wholesale_billing::{BillTo, Billing, Invoice, MonthlyBilling};
 
 use super::{PyInvoice, PyMarginReport, json};
@@ -35,11 +35,7 @@ impl PyMonthlyBilling {
         );
         table.text("org_id", invoices.iter().map(|i| i.bill_to.org_id()));
         table.text("external_id_or_name", invoices.iter().map(|i| i.bill_to.label()));
-        let lines = invoices
-            .iter()
-            .map(|i| i.lines.len().into_bound_py_any(py))
-            .collect::<PyResult<Vec<_>>>()?;
-        table.values("lines", lines);
+        table.ints("lines", invoices.iter().map(|i| i64::try_from(i.lines.len()).ok()));
         table.decimals("subtotal", invoices.iter().map(|i| Some(i.subtotal.amount())));
         table.decimals("discount", invoices.iter().map(|i| Some(i.discount.amount())));
         table.decimals(
@@ -122,6 +118,17 @@ impl PyMonthlyBilling {
     /// The summary as a polars ``DataFrame`` (needs polars).
     fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.table(py)?.to_polars("to_polars")
+    }
+
+    /// The table through the Arrow PyCapsule interface (``pyarrow.table(x)``,
+    /// ``polars.DataFrame(x)``, DuckDB): the columns of ``to_dicts()``, amounts exact decimals.
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        self.table(py)?.stream_capsule(requested_schema)
     }
 
     fn __repr__(&self) -> String {

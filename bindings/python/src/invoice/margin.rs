@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
 use wholesale_billing::{MarginReport, MarginRow};
 
 use crate::convert::write_output;
@@ -121,6 +122,17 @@ impl PyMarginReport {
     /// A polars ``DataFrame`` (needs polars).
     fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.table(py).to_polars("to_polars")
+    }
+
+    /// The table through the Arrow PyCapsule interface (``pyarrow.table(x)``,
+    /// ``polars.DataFrame(x)``, DuckDB): the columns of ``to_dicts()``, amounts exact decimals.
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        self.table(py).stream_capsule(requested_schema)
     }
 
     fn __len__(&self) -> usize {

@@ -4,14 +4,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyCapsule, PyDict};
 use wholesale_billing::{self as wb, Diagnostics, ExpectedInvoice, FixedLine, Money, VendorInvoice, VendorInvoiceLine};
 
 use super::json;
-use crate::convert::{Source, decimal_arg, opt_decimal_arg, py_date, py_decimal, py_quantity, write_output};
+use crate::convert::{Source, decimal_arg, opt_decimal_arg, py_decimal, py_quantity, write_output};
 use crate::errors::OrRaise;
 use crate::ledger::PyDiagnostics;
 use crate::period::{PyMoney, PyPeriod, py_money};
@@ -170,31 +169,15 @@ impl PyVendorInvoice {
         table.text("sku", lines.iter().map(|l| l.sku.as_str()));
         table.text("description", lines.iter().map(|l| l.description.as_str()));
         table.text("kind", lines.iter().map(|l| l.kind.as_str()));
-        let date = |d: Option<wb::NaiveDate>| match d {
-            Some(d) => py_date(py, d),
-            None => Ok(py.None().into_bound(py)),
-        };
-        let starts = lines
-            .iter()
-            .map(|l| date(l.period.map(|p| p.start())))
-            .collect::<PyResult<Vec<_>>>()?;
-        let ends = lines
-            .iter()
-            .map(|l| date(l.period.map(|p| p.end())))
-            .collect::<PyResult<Vec<_>>>()?;
-        table.values("period_start", starts);
-        table.values("period_end", ends);
+        table.dates("period_start", lines.iter().map(|l| l.period.map(|p| p.start())));
+        table.dates("period_end", lines.iter().map(|l| l.period.map(|p| p.end())));
         table.decimals("quantity", lines.iter().map(|l| Some(l.quantity)));
         table.decimals("rate", lines.iter().map(|l| Some(l.rate)));
         table.decimals("extended_amount", lines.iter().map(|l| Some(l.extended.amount())));
         let currencies: Vec<String> = lines.iter().map(|l| l.extended.currency().code().to_owned()).collect();
         table.text("currency", currencies.iter().map(String::as_str));
         table.decimals("user_days", lines.iter().map(|l| l.user_days.map(|q| q.to_decimal())));
-        let days = lines
-            .iter()
-            .map(|l| l.days_in_period.into_bound_py_any(py))
-            .collect::<PyResult<Vec<_>>>()?;
-        table.values("days_in_period", days);
+        table.ints("days_in_period", lines.iter().map(|l| l.days_in_period.map(i64::from)));
         Ok(table)
     }
 }
@@ -305,6 +288,17 @@ impl PyVendorInvoice {
     /// The lines as a polars ``DataFrame`` (needs polars).
     fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.table(py)?.to_polars("to_polars")
+    }
+
+    /// The table through the Arrow PyCapsule interface (``pyarrow.table(x)``,
+    /// ``polars.DataFrame(x)``, DuckDB): the columns of ``to_dicts()``, amounts exact decimals.
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        self.table(py)?.stream_capsule(requested_schema)
     }
 
     fn __repr__(&self) -> String {

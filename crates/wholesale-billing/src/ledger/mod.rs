@@ -5,6 +5,8 @@
 //! ([`LedgerBuilder::records`]) or in code ([`LedgerBuilder::push`]), then ask it for usage
 //! reports ([`AssignmentLedger::usage_report`]).
 
+#[cfg(feature = "arrow")]
+mod arrow_events;
 mod builder;
 mod compile;
 mod csv_events;

@@ -6,6 +6,8 @@
 //! megabytes and no per-row allocation.
 
 mod aggregate;
+#[cfg(feature = "arrow")]
+mod arrow;
 mod column;
 mod engine;
 #[cfg(feature = "parquet")]
@@ -18,9 +20,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "arrow")]
+pub use arrow::{QUANTITY_PRECISION, report_schema};
 pub use column::Column;
-#[cfg(feature = "parquet")]
-pub use parquet::{QUANTITY_PRECISION, parquet_schema};
 pub(crate) use period::{ANY_LEVEL, billing_period};
 pub use read::ReadOptions;
 

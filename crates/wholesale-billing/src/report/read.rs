@@ -86,40 +86,7 @@ impl UsageReport {
             .rposition(|name| !name.trim_ascii().is_empty())
             .map_or(0, |i| i + 1);
         let header = record.clone();
-        let cols: [Option<usize>; COLS] = find_columns_by(
-            &record,
-            |name| Column::from_normalized_header(name).map(Column::index),
-            |i| Column::ALL[i].name(),
-            &[],
-            SOURCE,
-        )?;
-        let level = options
-            .level
-            .unwrap_or(if cols[Column::SubscriberId.index()].is_some() {
-                ReportLevel::User
-            } else if cols[Column::CustomerOrgId.index()].is_some() {
-                ReportLevel::Customer
-            } else {
-                ReportLevel::Partner
-            });
-        let mut required = vec![Column::Sku, Column::Quantity];
-        if level >= ReportLevel::Customer {
-            required.push(Column::CustomerOrgId);
-        }
-        if level == ReportLevel::User {
-            required.push(Column::SubscriberId);
-        }
-        let missing: Vec<&str> = required
-            .iter()
-            .filter(|c| cols[c.index()].is_none())
-            .map(|c| c.name())
-            .collect();
-        if !missing.is_empty() {
-            return Err(header_error(
-                SOURCE,
-                format!("a {level} report needs column(s): {}", missing.join(", ")),
-            ));
-        }
+        let (cols, level, required) = layout(&record, options)?;
         let mut strings = Interner::new();
         let mut rows = Vec::new();
         let mut diagnostics = Diagnostics::default();
@@ -143,22 +110,15 @@ impl UsageReport {
                 );
                 continue;
             }
-            match read_row(&record, &cols, &required, &mut strings) {
-                Ok(row) => rows.push(RowData {
-                    origin: pack_origin(0, line),
-                    ..row
-                }),
-                Err(RowError::Bad(col, kind, message)) => {
-                    let mut issue = LoadIssue::new(Severity::Error, line, kind, message);
-                    if let Some(c) = cols[col.index()] {
-                        issue = issue.at_column(c, col.name());
-                    } else {
-                        issue.field = Some(col.name().to_owned());
-                    }
-                    diagnostics.issues.push(issue);
-                }
-                Err(RowError::Fatal(e)) => return Err(e),
-            }
+            accept_row(
+                &record,
+                line,
+                &cols,
+                &required,
+                &mut strings,
+                &mut rows,
+                &mut diagnostics,
+            )?;
         }
         if let Some(index) = short_last_row
             && !matches!(last_byte.get(), Some(b'\n' | b'\r'))
@@ -169,22 +129,192 @@ impl UsageReport {
                 "the file ends mid-row: its last row has {fields} of the header's {header_fields} fields (a file cut short)"
             );
         }
-        diagnostics.rows_accepted = rows.len() as u64;
-        if options.mode == LoadMode::Strict && !diagnostics.issues.is_empty() {
+        finish(level, strings, rows, diagnostics, options)
+    }
+
+    /// Reads a usage report from Arrow record batches of `schema` (a Parquet file's, a table's):
+    /// columns by name as [`UsageReport::read_csv`] finds them; each value read as that CSV's
+    /// field would be (text; `QUANTITY` a decimal, whole number or decimal text, never a float;
+    /// dates as timestamps, with a time zone or read as UTC, or text). Issues are located by the
+    /// row's 1-based number among all the batches (`line`) and its column's 1-based position.
+    ///
+    /// # Errors
+    /// As [`UsageReport::read_csv`]; [`Error::Rejected`] at line 0 when a known column has a type
+    /// that cannot be read (a float `QUANTITY`); [`Error::Io`] when a batch cannot be read.
+    ///
+    /// ```
+    /// use wholesale_billing::{ReadOptions, ReportLevel, UsageReport};
+    /// let csv = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,CONSUMPTION_START_DATE,QUANTITY\nc1,s1,A,2024-05-01T00:00:00Z,1.625\n";
+    /// let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+    /// let (back, _) = UsageReport::read_arrow(&report.schema(), report.record_batches().map(|b| Ok(b.unwrap())), &ReadOptions::default())?;
+    /// assert_eq!(back.level(), ReportLevel::User);
+    /// let (mut a, mut b) = (Vec::new(), Vec::new());
+    /// report.write_csv(&mut a)?;
+    /// back.write_csv(&mut b)?;
+    /// assert_eq!(a, b);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[cfg(feature = "arrow")]
+    pub fn read_arrow<I>(
+        schema: &arrow_schema::Schema,
+        batches: I,
+        options: &ReadOptions,
+    ) -> Result<(UsageReport, Diagnostics)>
+    where
+        I: IntoIterator<Item = std::result::Result<arrow_array::RecordBatch, arrow_schema::ArrowError>>,
+    {
+        use crate::arrow_text::{TextColumn, arrow_error};
+        let header: csv::ByteRecord = schema.fields().iter().map(|f| f.name().as_bytes()).collect();
+        let (cols, level, required) = layout(&header, options)?;
+        let refused: Vec<LoadIssue> = Column::ALL
+            .iter()
+            .filter_map(|&col| {
+                let c = cols[col.index()]?;
+                let field = schema.fields().get(c - 1)?;
+                (!TextColumn::accepts(field.data_type())).then(|| {
+                    LoadIssue::new(Severity::Error, 0, IssueKind::InvalidValue, TextColumn::refusal(field))
+                        .at_column(c, col.name())
+                })
+            })
+            .collect();
+        if !refused.is_empty() {
             return Err(Error::Rejected {
                 source_name: SOURCE,
-                issues: diagnostics.issues,
+                issues: refused,
             });
         }
-        let report = UsageReport {
-            level,
-            period: None,
-            strings: std::sync::Arc::new(strings.freeze()),
-            rows,
-            files: 1,
-        };
-        Ok((report, diagnostics))
+        let mut strings = Interner::new();
+        let mut rows = Vec::new();
+        let mut diagnostics = Diagnostics::default();
+        let mut record = csv::ByteRecord::new();
+        let mut line = 0;
+        for batch in batches {
+            let batch = batch.map_err(|e| arrow_error("reading the usage report's arrow record batches", e))?;
+            let texts: Vec<Option<TextColumn<'_>>> = (0..header.len())
+                .map(|i| {
+                    let known = cols.contains(&Some(i + 1));
+                    known.then(|| TextColumn::new(batch.column(i).as_ref()))
+                })
+                .collect();
+            for r in 0..batch.num_rows() {
+                line += 1;
+                diagnostics.rows_read += 1;
+                record.clear();
+                for text in &texts {
+                    record.push_field(text.as_ref().map_or("", |t| t.get(r)).as_bytes());
+                }
+                accept_row(
+                    &record,
+                    line,
+                    &cols,
+                    &required,
+                    &mut strings,
+                    &mut rows,
+                    &mut diagnostics,
+                )?;
+            }
+        }
+        finish(level, strings, rows, diagnostics, options)
     }
+}
+
+/// Reads one row into `rows`, or its problem into `diagnostics`.
+fn accept_row(
+    record: &csv::ByteRecord,
+    line: u64,
+    cols: &[Option<usize>; COLS],
+    required: &[Column],
+    strings: &mut Interner,
+    rows: &mut Vec<RowData>,
+    diagnostics: &mut Diagnostics,
+) -> Result<()> {
+    match read_row(record, cols, required, strings) {
+        Ok(row) => rows.push(RowData {
+            origin: pack_origin(0, line),
+            ..row
+        }),
+        Err(RowError::Bad(col, kind, message)) => {
+            let mut issue = LoadIssue::new(Severity::Error, line, kind, message);
+            if let Some(c) = cols[col.index()] {
+                issue = issue.at_column(c, col.name());
+            } else {
+                issue.field = Some(col.name().to_owned());
+            }
+            diagnostics.issues.push(issue);
+        }
+        Err(RowError::Fatal(e)) => return Err(e),
+    }
+    Ok(())
+}
+
+/// The report read, or every issue of a strict read that had any.
+fn finish(
+    level: ReportLevel,
+    strings: Interner,
+    rows: Vec<RowData>,
+    mut diagnostics: Diagnostics,
+    options: &ReadOptions,
+) -> Result<(UsageReport, Diagnostics)> {
+    diagnostics.rows_accepted = rows.len() as u64;
+    if options.mode == LoadMode::Strict && !diagnostics.issues.is_empty() {
+        return Err(Error::Rejected {
+            source_name: SOURCE,
+            issues: diagnostics.issues,
+        });
+    }
+    let report = UsageReport {
+        level,
+        period: None,
+        strings: std::sync::Arc::new(strings.freeze()),
+        rows,
+        files: 1,
+    };
+    Ok((report, diagnostics))
+}
+
+/// The columns of a report's header, its level and the columns it requires.
+///
+/// # Errors
+/// [`Error::Rejected`] when the header lacks a required column or names one twice.
+fn layout(
+    record: &csv::ByteRecord,
+    options: &ReadOptions,
+) -> Result<([Option<usize>; COLS], ReportLevel, Vec<Column>)> {
+    let cols: [Option<usize>; COLS] = find_columns_by(
+        record,
+        |name| Column::from_normalized_header(name).map(Column::index),
+        |i| Column::ALL[i].name(),
+        &[],
+        SOURCE,
+    )?;
+    let level = options
+        .level
+        .unwrap_or(if cols[Column::SubscriberId.index()].is_some() {
+            ReportLevel::User
+        } else if cols[Column::CustomerOrgId.index()].is_some() {
+            ReportLevel::Customer
+        } else {
+            ReportLevel::Partner
+        });
+    let mut required = vec![Column::Sku, Column::Quantity];
+    if level >= ReportLevel::Customer {
+        required.push(Column::CustomerOrgId);
+    }
+    if level == ReportLevel::User {
+        required.push(Column::SubscriberId);
+    }
+    let missing: Vec<&str> = required
+        .iter()
+        .filter(|c| cols[c.index()].is_none())
+        .map(|c| c.name())
+        .collect();
+    if !missing.is_empty() {
+        return Err(header_error(
+            SOURCE,
+            format!("a {level} report needs column(s): {}", missing.join(", ")),
+        ));
+    }
+    Ok((cols, level, required))
 }
 
 /// The name of a column (1-based) for an issue: the canonical name of a known column, else the
