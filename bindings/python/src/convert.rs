@@ -247,11 +247,13 @@ pub(crate) fn hour_policy_arg(text: &str) -> PyResult<HourPolicy> {
 
 /// Imports an optional dependency, or says how to get it.
 pub(crate) fn optional_import<'py>(py: Python<'py>, module: &str, method: &str) -> PyResult<Bound<'py, PyModule>> {
+    // The package's extra that brings the module (pyproject.toml).
+    let extra = if module == "pyarrow" { "arrow" } else { module };
     py.import(module).map_err(|e| {
         if e.is_instance_of::<PyImportError>(py) {
             PyImportError::new_err(format!(
                 "{method}() needs {module}, an optional dependency of wholesale_billing: \
-                 pip install {module}  (or: pip install \"wholesale-billing[{module}]\")"
+                 pip install {module}  (or: pip install \"wholesale-billing[{extra}]\")"
             ))
         } else {
             e
