@@ -110,6 +110,13 @@ impl PyMoney {
         self.0.currency().code().to_owned()
     }
 
+    /// The decimals of the currency's minor unit (2 for USD, 0 for JPY, 3 for KWD): how many an
+    /// amount is rounded to.
+    #[getter]
+    fn minor_unit(&self) -> u32 {
+        self.0.currency().minor_unit()
+    }
+
     fn __str__(&self) -> String {
         self.0.to_string()
     }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use wholesale_billing::{self as wb, DestinationId, OrgFormat, Tariff, TariffDocument};
@@ -226,6 +227,16 @@ impl PyTariff {
     /// The tariff written as JSON (its ``prefix_table`` kept as a reference).
     fn to_json(&self) -> PyResult<String> {
         self.doc.to_json_string().or_raise()
+    }
+
+    /// Pickled self-contained (its prefix table's destinations written inline), so that it
+    /// reaches a process that has no access to the table's file (a Spark executor).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let doc = (*slf.get().doc).clone().inline_prefix_table();
+        let json = py.detach(|| doc.to_json_string()).or_raise()?;
+        let from_json = slf.get_type().getattr("from_json")?;
+        (from_json, (json,)).into_bound_py_any(py)
     }
 
     fn __repr__(&self) -> String {

@@ -353,3 +353,18 @@ def test_guide_python_example_runs() -> None:
     blocks = re.findall(r"```python\n(.*?)```", guide, flags=re.DOTALL)
     assert len(blocks) == 1
     exec(compile(blocks[0], "docs/minutes.md python block", "exec"), {})
+
+
+def test_a_tariff_pickles_self_contained(generated: tuple[Path, wb.Ledger]) -> None:
+    import pickle
+
+    folder, _ = generated
+    tariff = wb.Tariff.load(folder / "tariff.toml")
+    assert tariff.prefix_table is not None
+    back = pickle.loads(pickle.dumps(tariff))
+    # The prefix table's destinations travel inline: no file is needed where it is unpickled.
+    assert back.prefix_table is None
+    assert (back.destination_count, back.prefix_count) == (tariff.destination_count, tariff.prefix_count)
+    assert back.lookup("+1 212 555 0100") == tariff.lookup("+1 212 555 0100")
+    assert wb.Money("1", tariff.currency).minor_unit == 2
+    assert wb.Money("1", "JPY").minor_unit == 0

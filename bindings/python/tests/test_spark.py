@@ -108,3 +108,46 @@ def test_what_no_partition_sees_is_refused(spark: Any, spark_month: tuple[wb.Org
 def test_report_columns_are_the_engines() -> None:
     assert wbs.report_columns("user")[-3:] == ["QUANTITY", "LOCATION_ID", "LICENSE_ID"]
     assert "SUBSCRIBER_ID" not in wbs.report_columns("customer")
+
+
+@pytest.fixture(scope="module")
+def calls_month(tmp_path_factory: pytest.TempPathFactory) -> tuple[wb.Organisation, bytes, Any]:
+    """A generated month with calls, its tariff loaded from files (a prefix table beside it)."""
+    org, events = wb.generate(seed=13, customers=12, subscribers=240, sub_partners=2, month="2024-05")
+    files = wb.generate_calls(wb.Ledger.from_csv(events, org), seed=13, month="2024-05", calls_per_subscriber=40)
+    folder = tmp_path_factory.mktemp("calls")
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return org, events, folder
+
+
+def test_spark_rating_equals_the_engine(spark: Any, calls_month: tuple[wb.Organisation, bytes, Any]) -> None:
+    org, events, folder = calls_month
+    tariff = wb.Tariff.load(folder / "tariff.toml")
+    cdrs_csv = (folder / "cdrs.csv").read_bytes()
+    want = wb.rate(cdrs_csv, tariff, "2024-05", ledger=wb.Ledger.from_csv(events, org))
+
+    cdr_names = cdrs_csv.split(b"\n", 1)[0].decode().split(",")
+    cdr_types = {n: pa.string() for n in cdr_names}
+    cdr_table = pacsv.read_csv(io.BytesIO(cdrs_csv), convert_options=pacsv.ConvertOptions(column_types=cdr_types))
+    rated, summary = wbs.rate_calls(
+        spark.createDataFrame(cdr_table), spark.createDataFrame(_text_table(events)), org, tariff, "2024-05", partitions=3
+    )
+    got_summary = sorted(
+        (r.asDict() for r in summary.collect()), key=lambda r: (r["CUSTOMER_ORG_ID"], r["DESTINATION"])
+    )
+    want_summary = sorted(want.summary_dicts(), key=lambda r: (r["CUSTOMER_ORG_ID"], r["DESTINATION"]))
+    assert len(got_summary) > 10
+    assert got_summary == want_summary
+    minor = wb.Money("0", tariff.currency).minor_unit
+    assert all(-r["AMOUNT"].as_tuple().exponent == minor for r in got_summary)
+    want_rated = want.rated
+    assert want_rated is not None
+    got_rated = sorted((tuple(r) for r in rated.collect()), key=lambda r: str(r[0]))
+    expected = sorted(
+        (tuple(row) for row in want_rated.itertuples(index=False)),
+        key=lambda r: str(r[0]),
+    )
+    assert len(got_rated) == len(expected) > 1000
+    assert got_rated == expected
+    rated.unpersist()

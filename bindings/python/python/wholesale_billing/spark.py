@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame
 
-__all__ = ["usage_reports", "to_report", "report_columns"]
+__all__ = ["usage_reports", "to_report", "report_columns", "rate_calls"]
 
 #: The columns a CUSTOMER row keeps from its USER rows (the grouping key first); the others are
 #: empty at that level, as in the core's roll-up (SPEC.md §4).
@@ -313,3 +313,151 @@ def to_report(df: DataFrame, level: str, period: Any = None) -> wb.UsageReport:
     its ``to_csv()`` is what ``wbill usage`` writes. ``period``: as ``UsageReport.read_csv``."""
     report = wb.UsageReport.from_arrow(df.toArrow(), level=_level(level), period=period)
     return report.sorted()
+
+
+#: The part of :func:`rate_calls`'s one Spark result a row belongs to.
+_PART = "__wb_part"
+#: The customer a row of events or of calls is grouped under.
+_KEY = "__wb_customer"
+
+
+def _rating_schemas(tariff: wb.Tariff) -> tuple[pa.Schema, pa.Schema]:
+    """The Arrow schemas of the rated records and of the summary: text, whole numbers, and
+    decimals at their fixed scales (a charge at the tariff's ``rating_decimals``, minutes at 4, an
+    amount at the currency's minor unit; SPEC §7.6)."""
+    import pyarrow as pa
+
+    org = wb.Organisation(wb.Partner("p", "P", "S"))
+    empty = pa.schema([(name, pa.string()) for name in _EVENT_REQUIRED]).empty_table()
+    cdrs = "Report ID,Start time,Duration,Direction,Call type,Answered,Org UUID\n"
+    result = wb.rate(cdrs.encode(), tariff, "2024-01", ledger=wb.Ledger.from_arrow(org, empty))
+    money = wb.Money("0", tariff.currency).minor_unit
+    scales = {
+        "CHARGE": tariff.rating_decimals,
+        "BILLABLE_MINUTES": 4,
+        "COVERED_MINUTES": 4,
+        "AMOUNT": money,
+    }
+    whole = {"DURATION", "BILLABLE_SECONDS", "COVERED_SECONDS", "CALLS"}
+
+    def field(name: str) -> pa.Field:
+        if name in scales:
+            return pa.field(name, pa.decimal128(38, scales[name]))
+        return pa.field(name, pa.int64() if name in whole else pa.string())
+
+    rated_frame = result.rated
+    if rated_frame is None:  # only when written to a file, which this call does not ask for
+        raise RuntimeError("rate() returned no rated records")
+    rated = pa.schema([field(name) for name in rated_frame.columns])
+    summary = pa.schema([field(name) for name in result.summary.columns])
+    return rated, summary
+
+
+def rate_calls(
+    cdrs: DataFrame,
+    events: DataFrame,
+    org: wb.Organisation,
+    tariff: wb.Tariff,
+    start: Any,
+    end: Any = None,
+    *,
+    hour_policy: Literal["started", "completed", "exact"] = "started",
+    lenient: bool = False,
+    partitions: int | None = None,
+) -> tuple[DataFrame, DataFrame]:
+    """Minutes rating (SPEC §7) of a Spark DataFrame of call records, as Spark DataFrames: the
+    rated records and the summary per customer and destination.
+
+    ``cdrs`` has the columns of the Detailed Call History (``Report ID``, ``Start time``,
+    ``Duration``, ``Org UUID``, ...; names compared ignoring case, spaces and underscores), as text
+    or typed; ``events`` the events CSV's, as for :func:`usage_reports`, which give the customers,
+    their owners and the allowance pools. The calls and events are grouped by customer (a
+    subscriber's events go to every customer it was assigned to; a call to its ``Org UUID``) and
+    each customer is rated by the core with ``wb.rate`` (pools sized from its USER report, used in
+    ``Start time`` then ``Report ID`` order, as the engine does): the summary rows equal
+    ``wb.rate``'s over the whole month, the rated records are its rows (in no particular order:
+    sort by ``REPORT_ID`` for the engine's order of a time-ordered input). Decimals are exact:
+    ``CHARGE`` at the tariff's ``rating_decimals``, minutes at 4, ``AMOUNT`` at the currency's
+    minor unit.
+
+    The two results come from one Spark computation, persisted so that using both does not rate
+    twice; ``unpersist()`` either when done. A bad record or event fails the job with the core's
+    located error (strict), or is skipped (``lenient=True``).
+    """
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    import pyarrow as pa
+
+    period = _period(start, end)
+    _check_across_partitions(events)
+    prepared = _with_customer_external_ids(events)
+    action = _column(prepared, "action")
+    subscriber = F.trim(_column(prepared, "subscriber_id"))
+    customer = F.trim(_column(prepared, "customer_org_id"))
+    customers_of = (
+        prepared.where(F.upper(F.trim(action)) == "ASSIGN")
+        .where(F.length(customer) > 0)
+        .select(subscriber.alias("__wb_subscriber"), customer.alias(_KEY))
+        .distinct()
+    )
+    keyed_events = (
+        prepared.join(customers_of, subscriber == F.col("__wb_subscriber"), "left")
+        .withColumn(_KEY, F.coalesce(F.col(_KEY), F.lit("")))
+        .drop("__wb_subscriber")
+    )
+    org_column = next(
+        (c for c in cdrs.columns if c.replace("_", "").replace(" ", "").lower() == "orguuid"), None
+    )
+    if org_column is None:
+        raise wb.BillingInputError("call records: no Org UUID column (the customer of each call)")
+    keyed_cdrs = cdrs.withColumn(_KEY, F.coalesce(F.trim(F.col(f"`{org_column}`")), F.lit("")))
+    if partitions:
+        keyed_events = keyed_events.repartition(partitions, _KEY)
+        keyed_cdrs = keyed_cdrs.repartition(partitions, _KEY)
+
+    rated_schema, summary_schema = _rating_schemas(tariff)
+    names = list(rated_schema.names) + [n for n in summary_schema.names if n not in rated_schema.names]
+    fields = {f.name: f for f in list(rated_schema) + list(summary_schema)}
+    out_schema = pa.schema([pa.field(_PART, pa.string())] + [fields[n].with_nullable(True) for n in names])
+    org_toml = org.to_toml()
+    start_date, end_date = period.start, period.end
+    event_names = [c for c in keyed_events.columns if c != _KEY]
+
+    def rate_customer(events_part: pa.Table, cdrs_part: pa.Table) -> pa.Table:
+        import pyarrow as pa
+
+        import wholesale_billing as wb
+
+        if cdrs_part.num_rows == 0:
+            return out_schema.empty_table()
+        customers = wb.Organisation.from_toml(org_toml)
+        ledger = wb.Ledger.from_arrow(customers, events_part.select(event_names), lenient=lenient)
+        calls = cdrs_part.drop_columns([_KEY]).to_pandas()
+        result = wb.rate(
+            calls, tariff, start_date, end_date, ledger=ledger, hour_policy=hour_policy, lenient=lenient
+        )
+        parts = []
+        for part, frame, schema in (("rated", result.rated, rated_schema), ("summary", result.summary, summary_schema)):
+            table = pa.Table.from_pandas(frame, preserve_index=False).cast(schema)
+            columns = {n: table.column(n) for n in table.column_names}
+            rows = table.num_rows
+            parts.append(
+                pa.table(
+                    [pa.array([part] * rows, pa.string())]
+                    + [columns[n] if n in columns else pa.nulls(rows, fields[n].type) for n in names],
+                    schema=out_schema,
+                )
+            )
+        return pa.concat_tables(parts)
+
+    both = (
+        keyed_events.groupBy(_KEY)
+        .cogroup(keyed_cdrs.groupBy(_KEY))
+        .applyInArrow(rate_customer, from_arrow_schema(out_schema))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    rated = both.where(F.col(_PART) == "rated").select(*rated_schema.names)
+    summary = both.where(F.col(_PART) == "summary").select(*summary_schema.names)
+    return rated, summary
