@@ -266,7 +266,8 @@ impl PyUsageReport {
     /// The report's Arrow record batches (made by the core, without the GIL).
     fn arrow(&self, py: Python<'_>) -> PyResult<ArrowTable> {
         let report = &self.report;
-        let batches = py.detach(|| report.record_batches().collect::<wholesale_billing::Result<Vec<_>>>());
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let batches = py.detach(|| report.record_batches_with_threads(threads));
         Ok(ArrowTable {
             schema: report.schema(),
             batches: batches.or_raise()?,

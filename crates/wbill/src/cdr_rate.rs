@@ -9,14 +9,15 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use wholesale_billing::{
     AssignmentLedger, CdrDiagnostics, CdrReadOptions, Decimal, Error, HourPolicy, LoadIssue, LoadMode, Period, Rating,
-    RatingResult, Tariff, UsageReport,
+    RatingResult, Tariff, UsageReport, rated_csv_to_parquet,
 };
 
 use crate::atomic::{self, AtomicFile};
-use crate::inputs::{Format, PeriodArgs};
+use crate::inputs::{PeriodArgs, TableFormat, write_parquet_table};
 use crate::progress::{SHOWN_ISSUES, file_reader, thousands};
 use crate::stdio::{Input, Output, input_arg, output_arg, stdout};
 use crate::tariff_cmd::{dir_of, read_tariff};
+use crate::usage::ReportFormatArg;
 use crate::usage::{PolicyArg, load_ledger, load_org};
 
 /// Arguments of `wbill cdr rate`.
@@ -44,16 +45,20 @@ pub struct RateArgs {
     pub org: Option<PathBuf>,
     #[command(flatten)]
     pub period: PeriodArgs,
-    /// The rated records CSV, written whole or not at all; `-` for standard output.
+    /// The rated records, written whole or not at all; `-` for standard output.
     #[arg(long, value_name = "FILE", value_parser = output_arg())]
     pub out: Output,
+    /// The rated records' format: CSV, or Parquet (typed columns: `START_TIME` a UTC timestamp,
+    /// `CHARGE` an exact decimal at the tariff's rating decimals).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = ReportFormatArg::Csv)]
+    pub rated_format: ReportFormatArg,
     /// The summary by customer and destination, written whole or not at all; `-` for standard
     /// output (when --out is a file).
     #[arg(long, value_name = "FILE", value_parser = output_arg())]
     pub summary: Option<Output>,
-    /// The summary's format.
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
-    pub format: Format,
+    /// The summary's format (Parquet: `CALLS` a whole number, minutes and amounts exact decimals).
+    #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+    pub format: TableFormat,
     /// When an hour of assignment counts, for the allowance pools (docs/proration.md).
     #[arg(long, value_enum, default_value_t = PolicyArg::Started)]
     pub hour_policy: PolicyArg,
@@ -108,11 +113,15 @@ pub fn run(args: &RateArgs) -> Result<()> {
         Output::File(path) => Some(AtomicFile::create(path)?),
         Output::Stdout => None,
     };
+    let spill_dir = match &args.out {
+        Output::File(path) => dir_of(path).to_path_buf(),
+        Output::Stdout => std::env::temp_dir(),
+    };
     let (read, result) = match &mut out_file {
-        Some(file) => rating.rate(file.writer())?,
+        Some(file) => rate_as(&rating, file.writer(), args.rated_format, &spill_dir)?,
         None => {
             let mut out = stdout();
-            let rated = rating.rate(&mut out)?;
+            let rated = rate_as(&rating, &mut out, args.rated_format, &spill_dir)?;
             out.flush()?;
             rated
         }
@@ -211,14 +220,43 @@ impl CallRating<'_> {
     }
 }
 
-/// Writes the summary as CSV or JSON.
-pub fn write_summary(out: &mut dyn Write, result: &RatingResult, format: Format) -> Result<()> {
+/// Rates, writing the rated records to `out` as CSV, or as Parquet: the CSV goes to a temporary
+/// file of `dir`, is typed into Parquet in a second (streaming) one, which is then copied out.
+fn rate_as(
+    rating: &CallRating<'_>,
+    out: &mut dyn Write,
+    format: ReportFormatArg,
+    dir: &Path,
+) -> Result<(CdrDiagnostics, RatingResult)> {
+    if format == ReportFormatArg::Csv {
+        return rating.rate(out);
+    }
+    let temporary =
+        || tempfile::tempfile_in(dir).with_context(|| format!("cannot create a temporary file in {}", dir.display()));
+    let mut csv = std::io::BufWriter::new(temporary()?);
+    let rated = rating.rate(&mut csv)?;
+    let mut csv = csv.into_inner().map_err(|e| e.into_error())?;
+    std::io::Seek::rewind(&mut csv)?;
+    let mut parquet = temporary()?;
+    rated_csv_to_parquet(
+        std::io::BufReader::new(csv),
+        std::io::BufWriter::new(&mut parquet),
+        rating.tariff.rating_decimals(),
+    )?;
+    std::io::Seek::rewind(&mut parquet)?;
+    std::io::copy(&mut parquet, out)?;
+    Ok(rated)
+}
+
+/// Writes the summary as CSV, JSON or Parquet.
+pub fn write_summary(out: &mut dyn Write, result: &RatingResult, format: TableFormat) -> Result<()> {
     match format {
-        Format::Csv => result.summary.write_csv(out)?,
-        Format::Json => {
+        TableFormat::Csv => result.summary.write_csv(out)?,
+        TableFormat::Json => {
             out.write_all(result.summary.to_json_string()?.as_bytes())?;
             out.write_all(b"\n")?;
         }
+        TableFormat::Parquet => write_parquet_table(out, |bytes| result.summary.write_parquet(bytes))?,
     }
     Ok(())
 }

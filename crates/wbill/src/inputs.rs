@@ -180,3 +180,35 @@ pub enum Format {
     /// JSON (amounts as strings).
     Json,
 }
+
+/// Output format of a table (a rating summary, reconciliation findings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormat {
+    /// Comma-separated values.
+    Csv,
+    /// JSON (amounts as strings).
+    Json,
+    /// Apache Parquet: typed columns, amounts and quantities exact decimals.
+    Parquet,
+}
+
+impl From<Format> for TableFormat {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Csv => TableFormat::Csv,
+            Format::Json => TableFormat::Json,
+        }
+    }
+}
+
+/// Writes a table as Parquet: made in memory by `write` (Parquet's writer needs an output it
+/// owns), then written to `out`.
+pub fn write_parquet_table(
+    out: &mut dyn std::io::Write,
+    write: impl FnOnce(&mut Vec<u8>) -> wholesale_billing::Result<()>,
+) -> Result<()> {
+    let mut bytes = Vec::new();
+    write(&mut bytes)?;
+    out.write_all(&bytes)?;
+    Ok(())
+}

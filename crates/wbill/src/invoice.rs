@@ -335,7 +335,7 @@ pub fn rate_minutes(
     };
     let (read, price) = out.write(dir.join("rated.csv"), |w| rating.rate(w))?;
     out.write(dir.join(format!("summary.{extension}")), |w| {
-        write_summary(w, &price, format)
+        write_summary(w, &price, format.into())
     })?;
     let cost = match cost_tariff {
         Some(tariff) => {
@@ -346,7 +346,7 @@ pub fn rate_minutes(
             };
             let (_, cost) = out.write(dir.join("cost-rated.csv"), |w| rating.rate(w))?;
             out.write(dir.join(format!("cost-summary.{extension}")), |w| {
-                write_summary(w, &cost, format)
+                write_summary(w, &cost, format.into())
             })?;
             Some(cost)
         }

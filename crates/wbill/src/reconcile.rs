@@ -9,7 +9,7 @@ use wholesale_billing::{HourPolicy, LoadMode, Quantity, Reconciler, ReportLevel,
 
 use crate::FINDINGS_EXIT;
 use crate::args::non_negative_quantity;
-use crate::inputs::{Format, PeriodArgs, name_row_file, read_rates, read_usage};
+use crate::inputs::{PeriodArgs, TableFormat, name_row_file, read_rates, read_usage, write_parquet_table};
 use crate::progress::{file_reader, print_issues};
 use crate::stdio::{Input, Output, input_arg, output, output_arg};
 use crate::usage::{PolicyArg, load_ledger, load_org};
@@ -53,9 +53,9 @@ pub struct ReconcileArgs {
     #[arg(long, value_name = "USER_DAYS", default_value = "0", allow_negative_numbers = true,
           value_parser = non_negative_quantity)]
     tolerance: Quantity,
-    /// Machine output format.
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
-    format: Format,
+    /// Machine output format (Parquet: quantities and amounts exact decimals).
+    #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+    format: TableFormat,
     /// Write the findings here (whole or not at all) instead of stdout; `-` for stdout.
     #[arg(long, value_name = "FILE", value_parser = output_arg())]
     out: Option<Output>,
@@ -147,8 +147,9 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
         })?;
     let compared = started.elapsed();
     output(args.out.as_ref(), |w| match args.format {
-        Format::Csv => Ok(result.write_csv(w)?),
-        Format::Json => Ok(w.write_all(result.to_json()?.as_bytes())?),
+        TableFormat::Csv => Ok(result.write_csv(w)?),
+        TableFormat::Json => Ok(w.write_all(result.to_json()?.as_bytes())?),
+        TableFormat::Parquet => write_parquet_table(w, |bytes| result.write_parquet(bytes)),
     })?;
     eprint!("{result}");
     note!(

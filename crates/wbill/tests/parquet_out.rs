@@ -147,3 +147,190 @@ fn usage_reads_parquet_and_arrow_ipc_events_as_their_csv() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("cut.parquet") && stderr.contains("parquet"), "{stderr}");
 }
+
+/// Every cell of a Parquet table read back equals the same cell of its CSV: text (an empty field
+/// a null), whole numbers, exact decimals (equal values), UTC timestamps (the CSV's instant).
+fn assert_parquet_equals_csv(parquet: &[u8], csv_text: &[u8]) {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Decimal128Type, Int64Type, TimestampNanosecondType};
+    use arrow_array::{Array, RecordBatch};
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    let mut file = tempfile::tempfile().unwrap();
+    std::io::Write::write_all(&mut file, parquet).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>().unwrap();
+    let mut rows = csv::Reader::from_reader(csv_text);
+    let header: Vec<String> = rows.headers().unwrap().iter().map(str::to_owned).collect();
+    let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert!(!records.is_empty());
+    assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), records.len());
+    let mut at = 0;
+    for batch in &batches {
+        assert_eq!(
+            batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect::<Vec<_>>(),
+            header
+        );
+        for (c, column) in batch.columns().iter().enumerate() {
+            for r in 0..batch.num_rows() {
+                let want = &records[at + r][c];
+                let name = &header[c];
+                if column.is_null(r) {
+                    assert_eq!(want, "", "{name} row {}", at + r);
+                    continue;
+                }
+                match column.data_type() {
+                    arrow_schema::DataType::Utf8 => assert_eq!(column.as_string::<i32>().value(r), want, "{name}"),
+                    arrow_schema::DataType::Int64 => {
+                        assert_eq!(column.as_primitive::<Int64Type>().value(r).to_string(), *want, "{name}")
+                    }
+                    arrow_schema::DataType::Decimal128(_, _) => {
+                        let got = column.as_primitive::<Decimal128Type>().value_as_string(r);
+                        assert_eq!(
+                            Decimal::from_str(&got).unwrap(),
+                            Decimal::from_str(want).unwrap(),
+                            "{name}"
+                        );
+                    }
+                    arrow_schema::DataType::Timestamp(_, Some(zone)) => {
+                        assert_eq!(zone.as_ref(), "UTC");
+                        let got = column.as_primitive::<TimestampNanosecondType>().value(r);
+                        assert_eq!(
+                            got,
+                            wholesale_billing::CallTime::parse(want).unwrap().as_nanos(),
+                            "{name}"
+                        );
+                    }
+                    other => panic!("{name}: unexpected type {other}"),
+                }
+            }
+        }
+        at += batch.num_rows();
+    }
+}
+
+#[test]
+fn cdr_rate_writes_rated_records_and_summary_as_parquet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    common::calls_month(d);
+    let m = d.join("m");
+    let rate = |extra: &[&str]| {
+        let mut args = vec![
+            "cdr",
+            "rate",
+            "--cdrs",
+            "cdrs.csv",
+            "--tariff",
+            "tariff.toml",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--from",
+            "2024-05-01",
+            "--to",
+            "2024-05-31",
+        ];
+        args.extend_from_slice(extra);
+        let run = wbill(&args, &m);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    };
+    rate(&["--out", "rated.csv", "--summary", "summary.csv"]);
+    rate(&[
+        "--out",
+        "rated.parquet",
+        "--rated-format",
+        "parquet",
+        "--summary",
+        "summary.parquet",
+        "--format",
+        "parquet",
+    ]);
+    let rated = std::fs::read(m.join("rated.parquet")).unwrap();
+    assert!(rated.starts_with(b"PAR1"));
+    assert_parquet_equals_csv(&rated, &std::fs::read(m.join("rated.csv")).unwrap());
+    assert_parquet_equals_csv(
+        &std::fs::read(m.join("summary.parquet")).unwrap(),
+        &std::fs::read(m.join("summary.csv")).unwrap(),
+    );
+    // Nothing but the two outputs is left in the folder (the temporary files are gone).
+    let mut names: Vec<String> = std::fs::read_dir(&m)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("rated") || n.contains("summary") || n.starts_with('.'))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["rated.csv", "rated.parquet", "summary.csv", "summary.parquet"]);
+}
+
+#[test]
+fn reconcile_writes_findings_as_parquet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let out = wbill(
+        &[
+            "gen",
+            "--seed",
+            "8",
+            "--customers",
+            "15",
+            "--subscribers",
+            "300",
+            "--month",
+            "2024-05",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    usage_of_may(d, "user", "vendor.csv", &[]);
+    let vendor = std::fs::read_to_string(d.join("vendor.csv")).unwrap();
+    // The vendor's copy loses every seventh row.
+    let kept: Vec<&str> = vendor
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| i % 7 != 3)
+        .map(|(_, l)| l)
+        .collect();
+    std::fs::write(d.join("vendor.csv"), kept.join("\n") + "\n").unwrap();
+    let rates = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/rates.toml");
+    let reconcile = |format: &str, out: &str| {
+        let run = wbill(
+            &[
+                "reconcile",
+                "--events",
+                "events.csv",
+                "--org",
+                "org.toml",
+                "--vendor-report",
+                "vendor.csv",
+                "--rates",
+                rates,
+                "--from",
+                "2024-05-01",
+                "--to",
+                "2024-05-31",
+                "--format",
+                format,
+                "--out",
+                out,
+            ],
+            d,
+        );
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    };
+    reconcile("csv", "findings.csv");
+    reconcile("parquet", "findings.parquet");
+    let csv_text = std::fs::read(d.join("findings.csv")).unwrap();
+    assert!(csv_text.iter().filter(|&&b| b == b'\n').count() > 10);
+    assert_parquet_equals_csv(&std::fs::read(d.join("findings.parquet")).unwrap(), &csv_text);
+}

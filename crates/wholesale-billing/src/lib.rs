@@ -56,6 +56,8 @@ mod ledger;
 mod money;
 mod org;
 mod parallel;
+#[cfg(feature = "parquet")]
+mod parquet_table;
 mod proration;
 mod quantity;
 mod rates;
@@ -82,14 +84,16 @@ pub use ledger::{
     Action, AssignmentLedger, CustomerInfo, Diagnostics, Event, EventRecords, LedgerBuilder, LoadMode, RowKey,
     SubscriberType,
 };
-pub use money::{Currency, Money, QUANTITY_DECIMALS, RoundingMode, RoundingPolicy, parse_decimal};
+pub use money::{Currency, Money, RoundingMode, RoundingPolicy, parse_decimal};
 pub use org::{OrgFormat, Organisation, Owner, Partner, SubPartner};
 pub use proration::{HourPolicy, day_quantity_for_hours, day_quantity_for_micros};
-pub use quantity::{QUANTITY_SCALE, Quantity};
+pub use quantity::{QUANTITY_DECIMALS, QUANTITY_SCALE, Quantity};
 pub use rates::{
     BandUse, EffectiveTerms, PriceBand, PriceBook, SkuEntry, SkuPrice, Terms, TierKind, UnitMode, WholesaleRate,
     WholesaleRateCard, ccws, price_units,
 };
+#[cfg(feature = "parquet")]
+pub use rating::rated_csv_to_parquet;
 pub use rating::{
     Allowance, AllowanceSpec, Band, BandId, BandPriceSpec, BandSpec, CallFields, CallInput, CallRecord, CallTime,
     CallType, CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, ClassId, ClockTime, CustomerDirectory,

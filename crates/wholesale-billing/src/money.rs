@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checked;
 use crate::error::{Error, Result};
-use crate::quantity::Quantity;
+use crate::quantity::{QUANTITY_DECIMALS, Quantity};
 use crate::time::Period;
 
 /// An ISO 4217 currency: its three-letter code and the number of decimals of its minor unit.
@@ -240,9 +240,6 @@ pub struct RoundingPolicy {
     /// Totals, to the minor unit.
     pub total: RoundingMode,
 }
-
-/// Decimals of a quantity (user-days, user-months).
-pub const QUANTITY_DECIMALS: u32 = 4;
 
 impl RoundingPolicy {
     /// A quantity rounded to 4 decimals.

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Quoted, Result};
 
-/// The decimals of a quantity: four (ten-thousandths).
+/// The decimals of a quantity (user-days, user-months): four (ten-thousandths).
 pub const QUANTITY_DECIMALS: u32 = 4;
 
 /// Ten-thousandths in one unit.

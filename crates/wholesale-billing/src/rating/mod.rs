@@ -31,6 +31,8 @@ pub use engine::{
     CallInput, CustomerDirectory, Pools, RatedCall, Rating, RatingCounts, RatingResult, RatingRun, RatingStatus,
     rate_call,
 };
+#[cfg(feature = "parquet")]
+pub use output::rated_csv_to_parquet;
 pub use output::{RatedColumn, RatedRecord, RatedWriter, RatingSummary, SummaryColumn, SummaryRow};
 pub use record::{
     CallFields, CallRecord, CallTime, CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, Deduplicator,

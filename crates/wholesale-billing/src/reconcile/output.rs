@@ -205,6 +205,38 @@ impl Reconciliation {
         w.flush().map_err(|e| Error::io("writing the reconciliation", e))
     }
 
+    /// Writes the findings as Parquet: the columns of [`Reconciliation::write_csv`] by the same
+    /// names, `expected`, `actual` and `difference` exact `Decimal128(38, 4)`, `money_impact` a
+    /// `Decimal128(38, s)` at the currency's minor unit, the other columns `Utf8` (an empty field
+    /// a null).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when writing fails.
+    ///
+    /// ```
+    /// use wholesale_billing::{Currency, Period, Reconciliation};
+    /// let clean = Reconciliation { period: Period::month(2024, 5)?, currency: Currency::USD, findings: vec![] };
+    /// let mut parquet = Vec::new();
+    /// clean.write_parquet(&mut parquet)?;
+    /// assert_eq!(&parquet[..4], b"PAR1");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[cfg(feature = "parquet")]
+    pub fn write_parquet(&self, out: impl Write + Send) -> Result<()> {
+        use crate::parquet_table::{Kind, csv_to_parquet};
+        let mut csv = Vec::new();
+        self.write_csv(&mut csv)?;
+        let columns = CSV_COLUMNS.map(|name| {
+            let kind = match name {
+                "expected" | "actual" | "difference" => Kind::Decimal(crate::quantity::QUANTITY_DECIMALS),
+                "money_impact" => Kind::Decimal(self.currency.minor_unit()),
+                _ => Kind::Text,
+            };
+            (name, kind)
+        });
+        csv_to_parquet(csv.as_slice(), out, &columns, "writing the reconciliation as parquet")
+    }
+
     /// The reconciliation as pretty-printed JSON: `{"period", "currency", "summary": {"findings",
     /// "money_impact", "by_class", "by_customer", "by_sku"}, "findings": [...]}`, quantities and
     /// amounts as strings; the summary is [`Reconciliation::summary`], whole.

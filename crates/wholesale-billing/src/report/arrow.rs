@@ -96,6 +96,67 @@ impl UsageReport {
             .map(move |rows| self.record_batch(&schema, rows))
     }
 
+    /// The batches of [`UsageReport::record_batches`], all made at once on `threads` threads
+    /// (1: on this one, nothing spawned): the same batches whatever the count.
+    ///
+    /// # Errors
+    /// As [`UsageReport::record_batches`]; [`Error::ThreadFailed`] if a thread panicked.
+    ///
+    /// ```
+    /// use wholesale_billing::{ReadOptions, UsageReport};
+    /// let mut csv = String::from("CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\n");
+    /// for i in 0..200_000 {
+    ///     csv.push_str(&format!("c{},s{i},A-W-WXC-CALL-U,1.5\n", i % 7));
+    /// }
+    /// let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+    /// let one = report.record_batches_with_threads(1)?;
+    /// let three = report.record_batches_with_threads(3)?;
+    /// assert_eq!(one.len(), 4);
+    /// assert_eq!(one, three);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn record_batches_with_threads(&self, threads: usize) -> Result<Vec<RecordBatch>> {
+        let schema = self.schema();
+        let chunks: Vec<&[RowData]> = self.rows.chunks(ROWS_PER_BATCH).collect();
+        let threads = threads.min(chunks.len());
+        if threads < 2 {
+            return chunks.iter().map(|rows| self.record_batch(&schema, rows)).collect();
+        }
+        let failed = || Error::ThreadFailed {
+            task: "making the report's record batches",
+        };
+        let mut slots: Vec<Option<Result<RecordBatch>>> = chunks.iter().map(|_| None).collect();
+        std::thread::scope(|scope| -> Result<()> {
+            // Thread `t` makes batches t, t + threads, t + 2 × threads...
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (schema, chunks) = (&schema, &chunks);
+                    scope.spawn(move || {
+                        chunks
+                            .iter()
+                            .enumerate()
+                            .skip(t)
+                            .step_by(threads)
+                            .map(|(i, rows)| (i, self.record_batch(schema, rows)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for worker in workers {
+                for (i, batch) in worker.join().map_err(|_| failed())? {
+                    if let Some(slot) = slots.get_mut(i) {
+                        *slot = Some(batch);
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        slots
+            .into_iter()
+            .map(|slot| slot.unwrap_or_else(|| Err(failed())))
+            .collect()
+    }
+
     /// The rows as one record batch of `schema` (the level's).
     pub(crate) fn record_batch(&self, schema: &Arc<Schema>, rows: &[RowData]) -> Result<RecordBatch> {
         let text = |sym: fn(&RowData) -> Sym| -> ArrayRef {

@@ -6,6 +6,8 @@ mod rated;
 mod summary;
 
 pub use column::{RatedColumn, SummaryColumn};
+#[cfg(feature = "parquet")]
+pub use rated::rated_csv_to_parquet;
 pub use rated::{RatedRecord, RatedWriter};
 pub(crate) use summary::Totals;
 pub use summary::{RatingSummary, SummaryRow};

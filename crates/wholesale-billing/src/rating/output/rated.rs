@@ -217,6 +217,47 @@ impl<W: Write> RatedWriter<W> {
     }
 }
 
+/// Writes a rated-records CSV (as [`RatedWriter`] and the engine write it) as Parquet: the same
+/// columns by the same names, `START_TIME` a UTC timestamp in nanoseconds (a call's instant keeps
+/// up to nine fraction digits), `DURATION`, `BILLABLE_SECONDS` and `COVERED_SECONDS` `Int64`,
+/// `CHARGE` an exact `Decimal128(38, rating_decimals)`, the text columns `Utf8` with an empty
+/// field (an uncharged row's prefix) a null. Streaming: batches of 64 Ki rows.
+///
+/// # Errors
+/// [`Error::Io`](crate::Error::Io) when reading or writing fails, or when the CSV is not a
+/// rated-records CSV of `rating_decimals` (its line and column named).
+///
+/// ```
+/// use wholesale_billing::{CallTime, Currency, Decimal, RatedRecord, RatedWriter, RatingStatus, rated_csv_to_parquet};
+/// let mut writer = RatedWriter::new(Vec::new())?;
+/// writer.write(&RatedRecord {
+///     report_id: "r1", customer_org_id: "c1", customer_external_id: "", partner_org_id: "p",
+///     user_uuid: "u1", start_time: CallTime::parse("2024-05-03T10:30:00.123456789Z")?, duration: 61,
+///     status: RatingStatus::Charged, rated_number: "442079460000", prefix: "4420", destination: "UK London",
+///     class: "national", band: "peak", billable_seconds: 61, covered_seconds: 0,
+///     charge: Decimal::new(610, 4), currency: "GBP".parse()?,
+/// })?;
+/// let csv = writer.finish()?;
+/// let mut parquet = Vec::new();
+/// rated_csv_to_parquet(csv.as_slice(), &mut parquet, 4)?;
+/// assert_eq!(&parquet[..4], b"PAR1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "parquet")]
+pub fn rated_csv_to_parquet(csv: impl std::io::Read, out: impl Write + Send, rating_decimals: u32) -> Result<()> {
+    use crate::parquet_table::{Kind, csv_to_parquet};
+    let columns = RatedColumn::ALL.map(|c| {
+        let kind = match c {
+            RatedColumn::StartTime => Kind::Instant,
+            RatedColumn::Duration | RatedColumn::BillableSeconds | RatedColumn::CoveredSeconds => Kind::Int,
+            RatedColumn::Charge => Kind::Decimal(rating_decimals),
+            _ => Kind::Text,
+        };
+        (c.as_str(), kind)
+    });
+    csv_to_parquet(csv, out, &columns, "writing the rated records as parquet")
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

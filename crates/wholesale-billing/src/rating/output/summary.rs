@@ -122,6 +122,40 @@ impl RatingSummary {
         &self.rows
     }
 
+    /// Writes the summary as Parquet: the columns of [`RatingSummary::write_csv`] by the same
+    /// names, `CALLS` an `Int64`, the minutes exact `Decimal128(38, 4)`, `AMOUNT` a
+    /// `Decimal128(38, s)` at the currency's minor unit (2 in a summary without rows), the text
+    /// columns `Utf8`.
+    ///
+    /// # Errors
+    /// [`Error::Io`](crate::Error::Io) when writing fails.
+    ///
+    /// ```
+    /// use wholesale_billing::RatingSummary;
+    /// # let summary = RatingSummary::default();
+    /// let mut parquet = Vec::new();
+    /// summary.write_parquet(&mut parquet)?;
+    /// assert_eq!(&parquet[..4], b"PAR1");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    #[cfg(feature = "parquet")]
+    pub fn write_parquet(&self, out: impl Write + Send) -> Result<()> {
+        use crate::parquet_table::{Kind, csv_to_parquet};
+        let mut csv = Vec::new();
+        self.write_csv(&mut csv)?;
+        let minor = self.rows.first().map_or(2, |r| r.currency.minor_unit());
+        let columns = SummaryColumn::ALL.map(|c| {
+            let kind = match c {
+                SummaryColumn::Calls => Kind::Int,
+                SummaryColumn::BillableMinutes | SummaryColumn::CoveredMinutes => Kind::Decimal(4),
+                SummaryColumn::Amount => Kind::Decimal(minor),
+                _ => Kind::Text,
+            };
+            (c.as_str(), kind)
+        });
+        csv_to_parquet(csv.as_slice(), out, &columns, "writing the rating summary as parquet")
+    }
+
     /// Writes the summary as CSV with the columns of [`SummaryColumn::ALL`].
     ///
     /// # Errors
