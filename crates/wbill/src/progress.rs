@@ -56,6 +56,19 @@ pub fn bar(len: Option<u64>) -> ProgressBar {
     ProgressBar::with_draw_target(len, target)
 }
 
+/// A spinner naming the phase a long run is in, with the time spent in it (drawn on stderr when it
+/// is a terminal, hidden when `--quiet`); `set_message` moves it to the next phase,
+/// `finish_and_clear` removes it.
+pub fn phase(what: &str) -> ProgressBar {
+    let spinner = bar(None).with_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    spinner.set_message(what.to_owned());
+    spinner.enable_steady_tick(Duration::from_millis(200));
+    spinner
+}
+
 /// `-v`: the clients' `tracing` events at `info` (requests answered, retries, waits), `-vv` at
 /// `debug` (each request sent too), written to stderr; nothing without it. Only this workspace's
 /// crates log: the HTTP stack's own events stay off.

@@ -137,7 +137,9 @@ pub fn load_ledger(
         EventsFormat::Parquet(file) => builder.read_parquet(file).map(|_| ()),
         EventsFormat::ArrowIpc(file) => builder.read_arrow_ipc(std::io::BufReader::new(file)).map(|_| ()),
     };
+    let compiling = crate::progress::phase("compiling the ledger (merging each subscriber's assignments)");
     let loaded = loaded.and_then(|()| builder.finish(mode));
+    compiling.finish_and_clear();
     match loaded {
         Ok((ledger, diagnostics)) => {
             print_issues(&source, &diagnostics.issues);
@@ -262,9 +264,12 @@ pub fn run(args: &UsageArgs) -> Result<()> {
     let options = ReportOptions::new(args.level.into())
         .scope(scope)
         .hour_policy(args.hour_policy.into());
+    let phase = crate::progress::phase(&format!("computing the {} report", ReportLevel::from(args.level)));
     let report = ledger.usage_report(period, &options)?;
     warn_placeholders(ledger.organisation(), &report)?;
+    phase.set_message(format!("writing {} rows", thousands(report.len() as u64)));
     write_report_as(&report, args.out.as_ref(), args.format)?;
+    phase.finish_and_clear();
     note!(
         "wbill: {} rows read, {} accepted, {} errors, {} warnings; {} {} rows for {period} ({}) in {:.2} s \
          (load {:.2} s)",
