@@ -16,7 +16,7 @@ use wholesale_billing::{
 use crate::convert::{decimal_type, hour_policy_arg, period_arg, write_whole};
 use crate::errors::{OrRaise, float_refused, input_error, io_error};
 use crate::ledger::{PyLedger, PyLoadIssue};
-use crate::table::Table;
+use crate::table::{Table, arrow_stream_arg};
 use crate::tariff::PyTariff;
 
 /// One input of a rating: a file, or records already in memory (bytes, or a DataFrame written
@@ -33,6 +33,11 @@ const SIGNAL_EVERY: usize = 1 << 16;
 fn cdr_inputs(py: Python<'_>, cdrs: &Bound<'_, PyAny>) -> PyResult<Vec<CdrInput>> {
     if let Some(one) = single_input(cdrs)? {
         return Ok(vec![one]);
+    }
+    let module: String = cdrs.get_type().getattr("__module__")?.extract()?;
+    let frame_library = matches!(module.split('.').next(), Some("pandas" | "polars"));
+    if !frame_library && cdrs.hasattr("__arrow_c_stream__")? {
+        return Ok(vec![CdrInput::Bytes(arrow_csv(py, cdrs)?)]);
     }
     if cdrs.hasattr("columns")? && cdrs.hasattr("__getitem__")? {
         return Ok(vec![CdrInput::Bytes(dataframe_csv(py, cdrs)?)]);
@@ -73,6 +78,23 @@ fn single_input(value: &Bound<'_, PyAny>) -> PyResult<Option<CdrInput>> {
         return Ok(Some(CdrInput::Path(value.extract::<PathBuf>()?)));
     }
     Ok(None)
+}
+
+/// An Arrow table or stream (pyarrow, DuckDB...) as the CSV it holds (see `ArrowCsv`: line `n`
+/// of the CSV, as issues name it, is row `n − 1`), made without the GIL.
+fn arrow_csv(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    let reader = arrow_stream_arg(data, "cdrs")?.into_reader()?;
+    py.detach(move || {
+        let schema = reader.schema();
+        let mut csv = wholesale_billing::ArrowCsv::new(&schema, "call records", reader)?;
+        let mut bytes = Vec::new();
+        csv.read_to_end(&mut bytes).map_err(|e| wholesale_billing::Error::Io {
+            context: "reading the call records' arrow batches".into(),
+            source: e,
+        })?;
+        Ok::<_, wholesale_billing::Error>(bytes)
+    })
+    .or_raise()
 }
 
 /// A DataFrame (pandas or polars) as CSV, every value written as its exact text: text as it

@@ -116,3 +116,19 @@ def test_ledger_from_arrow_locates_bad_rows(month: tuple[wb.Organisation, bytes]
         wb.Ledger.from_arrow(org, floats)
     with pytest.raises(TypeError, match="events: expected an Arrow table or stream.*not list"):
         wb.Ledger.from_arrow(org, [1, 2, 3])  # type: ignore[arg-type]
+
+
+def test_rate_takes_an_arrow_table(tmp_path: Any) -> None:
+    org, events = wb.generate(seed=3, customers=8, subscribers=120, month="2024-05")
+    ledger = wb.Ledger.from_csv(events, org)
+    files = wb.generate_calls(ledger, seed=3, month="2024-05", calls_per_subscriber=30)
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    tariff = wb.Tariff.load(tmp_path / "tariff.toml")
+    want = wb.rate(files["cdrs.csv"], tariff, "2024-05", ledger=ledger)
+    names = files["cdrs.csv"].split(b"\n", 1)[0].decode().split(",")
+    options = pacsv.ConvertOptions(column_types={n: pa.string() for n in names})
+    table = pacsv.read_csv(io.BytesIO(files["cdrs.csv"]), convert_options=options)
+    got = wb.rate(table, tariff, "2024-05", ledger=ledger)
+    assert got.summary_dicts() == want.summary_dicts() and len(got.summary_dicts()) > 5
+    assert got.counts == want.counts

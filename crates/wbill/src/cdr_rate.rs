@@ -1,15 +1,15 @@
 //! `wbill cdr rate`: call records + a tariff (+ the events and organisation for the customers and
 //! their allowance pools) → the rated-records CSV and the rating summary.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use wholesale_billing::{
-    AssignmentLedger, CdrDiagnostics, CdrReadOptions, Decimal, Error, HourPolicy, LoadIssue, LoadMode, Period, Rating,
-    RatingResult, Tariff, UsageReport, rated_csv_to_parquet,
+    ArrowCsv, AssignmentLedger, CdrDiagnostics, CdrReadOptions, Decimal, Error, HourPolicy, LoadIssue, LoadMode,
+    Period, Rating, RatingResult, Tariff, UsageReport, rated_csv_to_parquet,
 };
 
 use crate::atomic::{self, AtomicFile};
@@ -17,7 +17,7 @@ use crate::inputs::{PeriodArgs, TableFormat, write_parquet_table};
 use crate::progress::{SHOWN_ISSUES, file_reader, thousands};
 use crate::stdio::{Input, Output, input_arg, output_arg, stdout};
 use crate::tariff_cmd::{dir_of, read_tariff};
-use crate::usage::ReportFormatArg;
+use crate::usage::{InputFormat, ReportFormatArg, input_format};
 use crate::usage::{PolicyArg, load_ledger, load_org};
 
 /// Arguments of `wbill cdr rate`.
@@ -200,7 +200,16 @@ impl CallRating<'_> {
         let readers = self
             .cdrs
             .iter()
-            .map(|input| file_reader(input, "call records").map(|(reader, _)| reader))
+            .map(|input| -> Result<Box<dyn Read + Send>> {
+                // Parquet and Arrow IPC are read as the CSV they hold (line n is row n − 1).
+                Ok(match input_format(input, "call records")? {
+                    InputFormat::Text => file_reader(input, "call records")?.0,
+                    InputFormat::Parquet(file) => Box::new(ArrowCsv::parquet(file, "call records")?),
+                    InputFormat::ArrowIpc(file) => {
+                        Box::new(ArrowCsv::ipc(std::io::BufReader::new(file), "call records")?)
+                    }
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         let options = CdrReadOptions {
             mode,

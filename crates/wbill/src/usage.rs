@@ -127,15 +127,15 @@ pub fn load_ledger(
     let source = events.to_string();
     let mut builder = LedgerBuilder::new(org);
     builder.threads(crate::progress::threads());
-    let loaded = match events_format(events)? {
-        EventsFormat::Csv => {
+    let loaded = match input_format(events, "events")? {
+        InputFormat::Text => {
             let (reader, len) = file_reader(events, "events")?;
             // About 250 bytes a row in a typical export.
             builder.reserve(usize::try_from(len / 250).unwrap_or(0));
             builder.read_csv(reader).map(|_| ())
         }
-        EventsFormat::Parquet(file) => builder.read_parquet(file).map(|_| ()),
-        EventsFormat::ArrowIpc(file) => builder.read_arrow_ipc(std::io::BufReader::new(file)).map(|_| ()),
+        InputFormat::Parquet(file) => builder.read_parquet(file).map(|_| ()),
+        InputFormat::ArrowIpc(file) => builder.read_arrow_ipc(std::io::BufReader::new(file)).map(|_| ()),
     };
     let compiling = crate::progress::phase("compiling the ledger (merging each subscriber's assignments)");
     let loaded = loaded.and_then(|()| builder.finish(mode));
@@ -167,36 +167,36 @@ pub fn load_ledger(
     }
 }
 
-/// What an events input holds, told by its first bytes.
-enum EventsFormat {
-    /// CSV (standard input is always read as CSV).
-    Csv,
+/// What an input holds, told by its first bytes.
+pub enum InputFormat {
+    /// Text: CSV (or JSON, for call records); standard input is always read as text.
+    Text,
     /// A Parquet file (`PAR1`).
     Parquet(std::fs::File),
     /// An Arrow IPC file (`ARROW1`) or stream (a continuation marker, `FF FF FF FF`).
     ArrowIpc(std::fs::File),
 }
 
-/// Tells an events file's format by its first bytes.
-fn events_format(events: &Input) -> Result<EventsFormat> {
+/// Tells an input file's format by its first bytes; `what` names it in errors.
+pub fn input_format(input: &Input, what: &str) -> Result<InputFormat> {
     use std::io::{Read, Seek};
-    let Input::File(path) = events else {
-        return Ok(EventsFormat::Csv);
+    let Input::File(path) = input else {
+        return Ok(InputFormat::Text);
     };
-    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open events {}", path.display()))?;
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {what} {}", path.display()))?;
     let mut magic = Vec::with_capacity(6);
     (&mut file)
         .take(6)
         .read_to_end(&mut magic)
-        .with_context(|| format!("cannot read events {}", path.display()))?;
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
     file.rewind()
-        .with_context(|| format!("cannot read events {}", path.display()))?;
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
     Ok(if magic.starts_with(b"PAR1") {
-        EventsFormat::Parquet(file)
+        InputFormat::Parquet(file)
     } else if magic.starts_with(b"ARROW1") || magic.starts_with(&[0xFF; 4]) {
-        EventsFormat::ArrowIpc(file)
+        InputFormat::ArrowIpc(file)
     } else {
-        EventsFormat::Csv
+        InputFormat::Text
     })
 }
 

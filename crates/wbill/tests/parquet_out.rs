@@ -334,3 +334,59 @@ fn reconcile_writes_findings_as_parquet() {
     assert!(csv_text.iter().filter(|&&b| b == b'\n').count() > 10);
     assert_parquet_equals_csv(&std::fs::read(d.join("findings.parquet")).unwrap(), &csv_text);
 }
+
+#[test]
+fn cdr_rate_reads_parquet_and_arrow_ipc_call_records_as_their_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    common::calls_month(d);
+    let m = d.join("m");
+    let batches = text_batches(&std::fs::read(m.join("cdrs.csv")).unwrap());
+    let schema = batches[0].schema();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(m.join("cdrs.parquet")).unwrap(),
+        schema.clone(),
+        None,
+    )
+    .unwrap();
+    for b in &batches {
+        writer.write(b).unwrap();
+    }
+    writer.close().unwrap();
+    let mut writer =
+        arrow_ipc::writer::StreamWriter::try_new(std::fs::File::create(m.join("cdrs.arrows")).unwrap(), &schema)
+            .unwrap();
+    for b in &batches {
+        writer.write(b).unwrap();
+    }
+    writer.finish().unwrap();
+    let rate = |cdrs: &str| {
+        let run = wbill(
+            &[
+                "cdr",
+                "rate",
+                "--cdrs",
+                cdrs,
+                "--tariff",
+                "tariff.toml",
+                "--events",
+                "events.csv",
+                "--org",
+                "org.toml",
+                "--from",
+                "2024-05-01",
+                "--to",
+                "2024-05-31",
+                "--out",
+                "-",
+            ],
+            &m,
+        );
+        assert!(run.status.success(), "{cdrs}: {}", String::from_utf8_lossy(&run.stderr));
+        run.stdout
+    };
+    let from_csv = rate("cdrs.csv");
+    assert!(from_csv.len() > 10_000);
+    assert_eq!(rate("cdrs.parquet"), from_csv, "parquet");
+    assert_eq!(rate("cdrs.arrows"), from_csv, "arrow ipc stream");
+}

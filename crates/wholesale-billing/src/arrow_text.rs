@@ -1,12 +1,13 @@
 //! Arrow columns read as the text a CSV field would hold (feature `arrow`), so that an Arrow
-//! source goes through the same validation as its CSV: text borrowed as it is, numbers, dates and
-//! timestamps written once per batch. A timestamp with a time zone is an instant, written in RFC
+//! source goes through the same validation as its CSV: text borrowed as it is, booleans, numbers,
+//! dates and timestamps written once per batch; and [`ArrowCsv`], whole record batches read as
+//! the CSV they hold. A timestamp with a time zone is an instant, written in RFC
 //! 3339 UTC; one without a zone is a wall-clock time, written without an offset (which the
 //! validation of an instant refuses as it refuses such a CSV field); a decimal keeps its scale; a
 //! null is an empty field.
 
 use std::fmt::Write as _;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -14,11 +15,12 @@ use arrow_array::types::{
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type,
     UInt64Type,
 };
-use arrow_array::{Array, ArrowPrimitiveType};
-use arrow_schema::{ArrowError, DataType, Field, TimeUnit};
+use arrow_array::{Array, ArrowPrimitiveType, RecordBatch};
+use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
 use chrono::{DateTime, NaiveDate, SecondsFormat};
 
-use crate::error::Error;
+use crate::csvutil::push_field;
+use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 
 /// An Arrow failure while `context`: I/O as [`Error::Io`] with its own cause, anything else (a
 /// malformed file, a batch that breaks its schema) as invalid data.
@@ -43,6 +45,170 @@ pub(crate) fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Res
     Ok(got)
 }
 
+/// The batches of an Arrow source, one after the other.
+type Batches = Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowError>> + Send>;
+
+/// Arrow record batches read as the CSV they hold: a header of the schema's column names, then
+/// one line per row, each value the text its CSV field would hold (see the module), quoted as the
+/// `csv` crate quotes. It lets a reader of CSV take a table as it comes from Parquet, Arrow IPC or
+/// a program (the call record readers do): line `n` of the CSV is row `n − 1` of the table.
+///
+/// ```
+/// use std::io::Read;
+/// use std::sync::Arc;
+/// use arrow_array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
+/// use wholesale_billing::ArrowCsv;
+/// let batch = RecordBatch::try_from_iter([
+///     ("Report ID", Arc::new(StringArray::from(vec!["r1", "r,2"])) as ArrayRef),
+///     ("Duration", Arc::new(Int64Array::from(vec![61, 0]))),
+///     ("Answered", Arc::new(BooleanArray::from(vec![true, false]))),
+/// ]).unwrap();
+/// let mut csv = String::new();
+/// ArrowCsv::new(&batch.schema(), "call records", vec![Ok(batch)])?.read_to_string(&mut csv).unwrap();
+/// assert_eq!(csv, "Report ID,Duration,Answered\nr1,61,true\n\"r,2\",0,false\n");
+/// # Ok::<(), wholesale_billing::Error>(())
+/// ```
+pub struct ArrowCsv {
+    batches: Batches,
+    /// What is read, in errors.
+    source_name: &'static str,
+    /// CSV made and not yet read.
+    buffer: Vec<u8>,
+    at: usize,
+}
+
+impl std::fmt::Debug for ArrowCsv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArrowCsv")
+            .field("source_name", &self.source_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ArrowCsv {
+    /// The CSV of `batches` of `schema`; `source_name` ("call records") names the source in
+    /// errors.
+    ///
+    /// # Errors
+    /// [`Error::Rejected`], with an issue at line 0 for each, when a column has a type that has no
+    /// CSV text (a float, binary, a list).
+    pub fn new<I>(schema: &Schema, source_name: &'static str, batches: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = std::result::Result<RecordBatch, ArrowError>>,
+        I::IntoIter: Send + 'static,
+    {
+        let refused: Vec<LoadIssue> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, field)| !TextColumn::accepts(field.data_type()))
+            .map(|(i, field)| {
+                LoadIssue::new(Severity::Error, 0, IssueKind::InvalidValue, TextColumn::refusal(field))
+                    .at_column(i + 1, field.name().clone())
+            })
+            .collect();
+        if !refused.is_empty() {
+            return Err(Error::Rejected {
+                source_name,
+                issues: refused,
+            });
+        }
+        let mut buffer = Vec::new();
+        for (i, field) in schema.fields().iter().enumerate() {
+            if i > 0 {
+                buffer.push(b',');
+            }
+            push_field(&mut buffer, field.name().as_bytes());
+        }
+        buffer.push(b'\n');
+        Ok(ArrowCsv {
+            batches: Box::new(batches.into_iter()),
+            source_name,
+            buffer,
+            at: 0,
+        })
+    }
+
+    /// The CSV of an Arrow IPC file or stream (told by its first bytes).
+    ///
+    /// # Errors
+    /// As [`ArrowCsv::new`]; [`Error::Io`] when the input is not Arrow IPC.
+    pub fn ipc(mut reader: impl Read + Seek + Send + 'static, source_name: &'static str) -> Result<Self> {
+        let context = format!("reading the {source_name} as arrow ipc");
+        let mut magic = [0u8; 6];
+        let got = read_up_to(&mut reader, &mut magic).map_err(|e| Error::io(&context, e))?;
+        reader.seek(SeekFrom::Start(0)).map_err(|e| Error::io(&context, e))?;
+        if got == magic.len() && &magic == b"ARROW1" {
+            let file = arrow_ipc::reader::FileReader::try_new(reader, None).map_err(|e| arrow_error(&context, e))?;
+            let schema = file.schema();
+            ArrowCsv::new(&schema, source_name, file)
+        } else {
+            let stream =
+                arrow_ipc::reader::StreamReader::try_new(reader, None).map_err(|e| arrow_error(&context, e))?;
+            let schema = stream.schema();
+            ArrowCsv::new(&schema, source_name, stream)
+        }
+    }
+
+    /// The CSV of a Parquet file.
+    ///
+    /// # Errors
+    /// As [`ArrowCsv::new`]; [`Error::Io`] when the input is not Parquet (a file cut short has no
+    /// footer).
+    #[cfg(feature = "parquet")]
+    pub fn parquet<R>(file: R, source_name: &'static str) -> Result<Self>
+    where
+        R: parquet::file::reader::ChunkReader + 'static,
+    {
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let invalid = |e: parquet::errors::ParquetError| {
+            Error::io(
+                format!("reading the {source_name} as parquet"),
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(invalid)?;
+        let schema = builder.schema().clone();
+        let reader = builder.build().map_err(invalid)?;
+        ArrowCsv::new(&schema, source_name, reader)
+    }
+
+    /// Formats the next batch into the buffer; `false` at the end.
+    fn fill(&mut self) -> std::io::Result<bool> {
+        let Some(batch) = self.batches.next() else {
+            return Ok(false);
+        };
+        let batch = batch.map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        self.buffer.clear();
+        self.at = 0;
+        let columns: Vec<TextColumn<'_>> = batch.columns().iter().map(|c| TextColumn::new(c.as_ref())).collect();
+        for row in 0..batch.num_rows() {
+            for (i, column) in columns.iter().enumerate() {
+                if i > 0 {
+                    self.buffer.push(b',');
+                }
+                push_field(&mut self.buffer, column.get(row).as_bytes());
+            }
+            self.buffer.push(b'\n');
+        }
+        Ok(true)
+    }
+}
+
+impl Read for ArrowCsv {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.buffer.len() {
+            if !self.fill()? {
+                return Ok(0);
+            }
+        }
+        let n = out.len().min(self.buffer.len() - self.at);
+        out[..n].copy_from_slice(&self.buffer[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// The text of one column of a batch, row by row: borrowed from a text array, or written once
 /// for a column of numbers, dates or timestamps.
 pub(crate) enum TextColumn<'a> {
@@ -61,7 +227,7 @@ impl<'a> TextColumn<'a> {
     /// Whether a column of `data_type` can be read as text.
     pub(crate) fn accepts(data_type: &DataType) -> bool {
         match data_type {
-            DataType::Decimal128(_, _) => true,
+            DataType::Decimal128(_, _) | DataType::Boolean => true,
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
             DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => true,
             DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => true,
@@ -79,7 +245,8 @@ impl<'a> TextColumn<'a> {
     /// Why a column of `field`'s type cannot be read (see [`TextColumn::accepts`]).
     pub(crate) fn refusal(field: &Field) -> String {
         format!(
-            "column {} is of arrow type {}: it must hold text, whole or decimal numbers, dates or timestamps",
+            "column {} is of arrow type {}: it must hold text, booleans, whole or decimal numbers, dates or \
+             timestamps",
             field.name(),
             field.data_type()
         )
@@ -172,6 +339,11 @@ fn write_value(array: &dyn Array, row: usize, out: &mut String) {
         DataType::UInt16 => int::<UInt16Type>(array, row, out),
         DataType::UInt32 => int::<UInt32Type>(array, row, out),
         DataType::UInt64 => int::<UInt64Type>(array, row, out),
+        DataType::Boolean => {
+            if let Some(a) = array.as_boolean_opt() {
+                out.push_str(if a.value(row) { "true" } else { "false" });
+            }
+        }
         DataType::Decimal128(_, _) => {
             if let Some(a) = array.as_primitive_opt::<Decimal128Type>() {
                 out.push_str(&a.value_as_string(row));

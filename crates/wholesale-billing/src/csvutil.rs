@@ -298,6 +298,24 @@ fn header_error_at(source_name: &'static str, line: u64, message: String) -> Err
     }
 }
 
+/// Appends a CSV field as the `csv` crate writes it (quoted only when it holds a comma, a quote
+/// or a line break; quotes doubled).
+pub(crate) fn push_field(out: &mut Vec<u8>, field: &[u8]) {
+    let needs_quotes = memchr::memchr3(b',', b'"', b'\n', field).is_some() || memchr::memchr(b'\r', field).is_some();
+    if !needs_quotes {
+        out.extend_from_slice(field);
+        return;
+    }
+    out.push(b'"');
+    for &b in field {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,6 +70,8 @@ pub mod synthetic;
 mod textfile;
 mod time;
 
+#[cfg(feature = "arrow")]
+pub use arrow_text::ArrowCsv;
 pub use catalog::{COMMITTED_SPEND_SKU, Catalog, CatalogEntry, CatalogOverride, PackageId};
 pub use csvutil::normalize_header;
 pub use error::{

@@ -217,7 +217,7 @@ fn a_column_of_another_type_is_refused_with_its_place() {
         err.to_string(),
         format!(
             "events: 1 row error(s); first: line 0, column {} (subscriber_id): error: column subscriber_id is of \
-             arrow type Float64: it must hold text, whole or decimal numbers, dates or timestamps",
+             arrow type Float64: it must hold text, booleans, whole or decimal numbers, dates or timestamps",
             at + 1
         )
     );

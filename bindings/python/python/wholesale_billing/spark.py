@@ -285,8 +285,9 @@ def usage_reports(
     many partitions the subscribers are spread over (default: Spark's shuffle partitions).
 
     Returns ``{level: DataFrame}`` for each of ``levels``; the USER rows are computed once and the
-    other levels summed from them. Nothing runs until a result is written or collected (and the
-    checks of step 1 of the module's description, which run now).
+    other levels summed from them (with several levels the USER rows are persisted, memory and
+    disk: ``unpersist()`` the USER DataFrame when done). Nothing runs until a result is written or
+    collected (but the checks of step 1 of the module's description, which run now).
 
     Raises ``BillingInputError`` for a customer under two owners or an ``event_id`` of two
     subscribers; a bad row fails the Spark job with the core's located error (strict) or is
@@ -300,6 +301,11 @@ def usage_reports(
     spread = prepared.repartition(partitions, subscriber) if partitions else prepared.repartition(subscriber)
     options: dict[str, Any] = {"sub_partner": sub_partner, "all": all, "hour_policy": hour_policy}
     user = _user_rows(spread, org.to_toml(), period, options, lenient)
+    if len(levels) > 1:
+        from pyspark import StorageLevel
+
+        # Computed once for every level asked for, not once per level.
+        user = user.persist(StorageLevel.MEMORY_AND_DISK)
     whole = org.partner if all and sub_partner is None else None
     out: dict[str, DataFrame] = {}
     for level in levels:

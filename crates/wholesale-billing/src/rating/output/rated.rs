@@ -11,6 +11,7 @@ use crate::rating::CallTime;
 use crate::rating::engine::RatingStatus;
 
 use super::column::RatedColumn;
+use crate::csvutil::push_field;
 
 /// What the writer names in its errors.
 const CONTEXT: &str = "writing the rated records";
@@ -87,24 +88,6 @@ pub struct RatedWriter<W: Write> {
     out: W,
     /// The rows formatted and not yet written (written in pieces of about 64 KiB).
     bytes: Vec<u8>,
-}
-
-/// Appends a CSV field as the `csv` crate writes it (quoted only when it holds a comma, a quote
-/// or a line break; quotes doubled).
-fn push_field(out: &mut Vec<u8>, field: &[u8]) {
-    let needs_quotes = memchr::memchr3(b',', b'"', b'\n', field).is_some() || memchr::memchr(b'\r', field).is_some();
-    if !needs_quotes {
-        out.extend_from_slice(field);
-        return;
-    }
-    out.push(b'"');
-    for &b in field {
-        if b == b'"' {
-            out.push(b'"');
-        }
-        out.push(b);
-    }
-    out.push(b'"');
 }
 
 /// Appends a decimal as its `Display` writes it: every digit of its scale.
