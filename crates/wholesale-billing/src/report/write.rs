@@ -27,15 +27,16 @@ impl UsageReport {
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     ///
-    /// The rows are formatted on two threads when the machine has them
+    /// The rows are formatted on every core of the machine
     /// ([`UsageReport::write_csv_with_threads`] says how many).
     pub fn write_csv(&self, writer: impl Write) -> Result<()> {
         self.write_csv_with_threads(writer, crate::parallel::default_threads())
     }
 
     /// [`UsageReport::write_csv`] with `threads`: with 2 or more the rows are formatted in chunks
-    /// on two threads (this one writes them all, in order); with 1 nothing is spawned. The bytes
-    /// are the same with any.
+    /// on `threads − 1` helpers and this thread, which writes them all, in order (and formats one
+    /// chunk in `2 × helpers + 1`, each helper two); with 1 nothing is spawned. The bytes are the
+    /// same with any.
     ///
     /// # Errors
     /// As [`UsageReport::write_csv`].
@@ -44,10 +45,11 @@ impl UsageReport {
     /// use wholesale_billing::{ReadOptions, UsageReport};
     /// let csv = "CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\nc1,s1,A-W-WXC-CALL-U,1\nc1,s2,A-W-WXC-CALL-U,2.5\n";
     /// let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
-    /// let (mut one, mut two) = (Vec::new(), Vec::new());
+    /// let (mut one, mut two, mut five) = (Vec::new(), Vec::new(), Vec::new());
     /// report.write_csv_with_threads(&mut one, 1)?;
     /// report.write_csv_with_threads(&mut two, 2)?;
-    /// assert_eq!(one, two);
+    /// report.write_csv_with_threads(&mut five, 5)?;
+    /// assert_eq!((&one, &one), (&two, &five));
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn write_csv_with_threads(&self, mut writer: impl Write, threads: usize) -> Result<()> {
@@ -67,33 +69,43 @@ impl UsageReport {
             }
             return writer.flush().map_err(io);
         }
-        // Rows are formatted in chunks on two threads and written in order by this one: it formats
-        // one chunk in three and writes them all (the copy into the page cache is its share), the
-        // helper formats the other two.
+        // Rows are formatted in chunks by the helpers and this thread, and written in order by
+        // this one: in each cycle of 2 × helpers + 1 chunks it formats the first (the copy into the
+        // page cache is its share) and helper t the next two after 2t.
+        let helpers = threads - 1;
         std::thread::scope(|scope| -> Result<()> {
-            let (to_writer, from_helper) = std::sync::mpsc::sync_channel::<Result<Vec<u8>>>(4);
-            let helper = scope.spawn(move || {
-                for (_, chunk) in self.rows.chunks(ROWS_PER_CHUNK).enumerate().filter(|(i, _)| !mine(*i)) {
-                    if to_writer.send(self.format_chunk(chunk)).is_err() {
-                        break;
+            let mut from_helpers = Vec::with_capacity(helpers);
+            let mut workers = Vec::with_capacity(helpers);
+            for t in 0..helpers {
+                // One chunk waiting per helper (a chunk is megabytes): a helper formats its next
+                // while the writer takes the last.
+                let (to_writer, from_helper) = std::sync::mpsc::sync_channel::<Result<Vec<u8>>>(1);
+                from_helpers.push(from_helper);
+                workers.push(scope.spawn(move || {
+                    let chunks = self.rows.chunks(ROWS_PER_CHUNK).enumerate();
+                    for (_, chunk) in chunks.filter(|(i, _)| owner(*i, helpers) == Some(t)) {
+                        if to_writer.send(self.format_chunk(chunk)).is_err() {
+                            break;
+                        }
                     }
-                }
-            });
+                }));
+            }
+            let failed = || Error::ThreadFailed {
+                task: "report formatting",
+            };
             for (i, chunk) in self.rows.chunks(ROWS_PER_CHUNK).enumerate() {
-                let formatted = if mine(i) {
-                    self.format_chunk(chunk)?
-                } else {
-                    from_helper.recv().map_err(|_| Error::ThreadFailed {
-                        task: "report formatting",
-                    })??
+                let formatted = match owner(i, helpers) {
+                    None => self.format_chunk(chunk)?,
+                    Some(t) => from_helpers.get(t).ok_or_else(failed)?.recv().map_err(|_| failed())??,
                 };
                 // A chunk is megabytes: written in pieces (see `IO_BUFFER_BYTES`).
                 crate::csvutil::write_in_pieces(&mut writer, &formatted).map_err(io)?;
             }
-            drop(from_helper);
-            helper.join().map_err(|_| Error::ThreadFailed {
-                task: "report formatting",
-            })
+            drop(from_helpers);
+            for worker in workers {
+                worker.join().map_err(|_| failed())?;
+            }
+            Ok(())
         })?;
         writer.flush().map_err(io)?;
         Ok(())
@@ -168,9 +180,13 @@ impl UsageReport {
 /// Rows formatted per chunk.
 const ROWS_PER_CHUNK: usize = 16_384;
 
-/// Whether the writing thread formats chunk `i` itself (one in three).
-fn mine(i: usize) -> bool {
-    i.is_multiple_of(3)
+/// Who formats chunk `i` with `helpers` helper threads: `None` the writing thread (the first of
+/// each cycle of `2 × helpers + 1` chunks), `Some(t)` helper `t` (the two after `2t`).
+fn owner(i: usize, helpers: usize) -> Option<usize> {
+    match i % (2 * helpers + 1) {
+        0 => None,
+        p => Some((p - 1) / 2),
+    }
 }
 
 fn csv_to_error(e: csv::Error) -> Error {
@@ -182,5 +198,48 @@ fn format_date(micros: i64, none: i64, buf: &mut [u8; 24]) -> &str {
         ""
     } else {
         Timestamp::from_micros(micros).format_report(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ROWS_PER_CHUNK, owner};
+    use crate::report::{ReadOptions, UsageReport};
+
+    #[test]
+    fn any_thread_count_writes_the_same_bytes() {
+        // Enough rows for two whole cycles of chunks with six helpers (2 × 13 chunks).
+        let rows = ROWS_PER_CHUNK * 27 + 5;
+        let mut csv = String::from("CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\n");
+        for i in 0..rows {
+            csv.push_str(&format!(
+                "c{},s{i},A-W-WXC-CALL-U,{}.{:04}\n",
+                i % 97,
+                i % 31,
+                i % 10_000
+            ));
+        }
+        let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).unwrap();
+        let write = |threads| {
+            let mut out = Vec::new();
+            report.write_csv_with_threads(&mut out, threads).unwrap();
+            out
+        };
+        let one = write(1);
+        assert_eq!(one.iter().filter(|&&b| b == b'\n').count(), rows + 1);
+        for threads in [2, 3, 7] {
+            assert!(write(threads) == one, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn each_chunk_has_one_owner_in_cycles() {
+        let one: Vec<_> = (0..6).map(|i| owner(i, 1)).collect();
+        assert_eq!(one, [None, Some(0), Some(0), None, Some(0), Some(0)]);
+        let three: Vec<_> = (0..8).map(|i| owner(i, 3)).collect();
+        assert_eq!(
+            three,
+            [None, Some(0), Some(0), Some(1), Some(1), Some(2), Some(2), None]
+        );
     }
 }
