@@ -151,3 +151,35 @@ def test_spark_rating_equals_the_engine(spark: Any, calls_month: tuple[wb.Organi
     assert len(got_rated) == len(expected) > 1000
     assert got_rated == expected
     rated.unpersist()
+
+
+def test_the_readme_job_writes_every_level(
+    spark: Any, spark_month: tuple[wb.Organisation, bytes], tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """examples/python/spark_usage_job.py, the job the README submits, run on the local session."""
+    import importlib.util
+    from pathlib import Path
+
+    org, events = spark_month
+    (tmp_path / "org.toml").write_text(org.to_toml())
+    (tmp_path / "events.csv").write_bytes(events)
+    job_path = Path(__file__).resolve().parents[3] / "examples" / "python" / "spark_usage_job.py"
+    spec = importlib.util.spec_from_file_location("spark_usage_job", job_path)
+    assert spec is not None and spec.loader is not None
+    job = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(job)
+    out = tmp_path / "usage"
+    status = job.main(
+        [
+            "--events", str(tmp_path / "events.csv"), "--events-format", "csv", "--org", str(tmp_path / "org.toml"),
+            "--month", "2024-05", "--all", "--partitions", "3", "--out", str(out),
+        ]
+    )
+    assert status == 0
+    ledger = wb.Ledger.from_csv(events, org)
+    pq = pytest.importorskip("pyarrow.parquet")
+    for level in LEVELS:
+        written = wb.UsageReport.from_arrow(pq.read_table(out / level), level=level).sorted()
+        assert written.to_csv() == ledger.usage_report("2024-05", level=level, all=True).to_csv(), level
+    printed = capsys.readouterr().out
+    assert "A-W-WXC-CALL-U" in printed, printed
