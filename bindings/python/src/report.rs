@@ -7,7 +7,7 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
-use wholesale_billing::{Column, Diagnostics, LoadMode, ReadOptions, ReportRow, UsageReport};
+use wholesale_billing::{Column, Diagnostics, LoadMode, Period, ReadOptions, ReportRow, UsageReport};
 
 use crate::convert::{Source, level_arg, period_param, py_opt_timestamp, py_quantity, write_output};
 use crate::errors::OrRaise;
@@ -258,6 +258,14 @@ impl PyUsageReport {
         }
     }
 
+    /// A report read from a file or a table, with what the read noticed.
+    fn read((report, diagnostics): (UsageReport, Diagnostics)) -> Self {
+        PyUsageReport {
+            report: Arc::new(report),
+            diagnostics: Some(diagnostics),
+        }
+    }
+
     /// The report inside.
     pub(crate) fn inner(&self) -> &Arc<UsageReport> {
         &self.report
@@ -304,6 +312,33 @@ impl PyUsageReport {
     }
 }
 
+/// The read options and period of `read_csv` and `from_arrow`.
+fn read_args(
+    level: Option<String>,
+    lenient: bool,
+    period: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(ReadOptions, Option<Period>)> {
+    let options = ReadOptions {
+        level: level.as_deref().map(level_arg).transpose()?,
+        mode: if lenient { LoadMode::Lenient } else { LoadMode::Strict },
+    };
+    let period = period.filter(|p| !p.is_none()).map(period_param).transpose()?;
+    Ok((options, period))
+}
+
+/// A report read, given `period` when there is one.
+fn with_period(
+    read: wholesale_billing::Result<(UsageReport, Diagnostics)>,
+    period: Option<Period>,
+) -> wholesale_billing::Result<(UsageReport, Diagnostics)> {
+    let (report, diagnostics) = read?;
+    let report = match period {
+        Some(period) => report.with_period(period)?,
+        None => report,
+    };
+    Ok((report, diagnostics))
+}
+
 /// Collects `UsageReport` objects from an iterable (or takes one report alone).
 pub(crate) fn reports_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Arc<UsageReport>>> {
     if let Ok(one) = value.cast::<PyUsageReport>() {
@@ -338,26 +373,14 @@ impl PyUsageReport {
         lenient: bool,
         period: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let options = ReadOptions {
-            level: level.as_deref().map(level_arg).transpose()?,
-            mode: if lenient { LoadMode::Lenient } else { LoadMode::Strict },
-        };
-        let period = period.filter(|p| !p.is_none()).map(period_param).transpose()?;
+        let (options, period) = read_args(level, lenient, period)?;
         let source = Source::from_py(source, "usage report")?;
-        let (report, diagnostics) = source
+        let read = source
             .read_with(py, "usage report", move |reader| {
-                let (report, diagnostics) = UsageReport::read_csv(reader, &options)?;
-                let report = match period {
-                    Some(period) => report.with_period(period)?,
-                    None => report,
-                };
-                Ok::<_, wholesale_billing::Error>((report, diagnostics))
+                with_period(UsageReport::read_csv(reader, &options), period)
             })?
             .or_raise()?;
-        Ok(PyUsageReport {
-            report: Arc::new(report),
-            diagnostics: Some(diagnostics),
-        })
+        Ok(PyUsageReport::read(read))
     }
 
     /// Reads a usage report from any Arrow table or stream (an object with
@@ -376,27 +399,15 @@ impl PyUsageReport {
         lenient: bool,
         period: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let options = ReadOptions {
-            level: level.as_deref().map(level_arg).transpose()?,
-            mode: if lenient { LoadMode::Lenient } else { LoadMode::Strict },
-        };
-        let period = period.filter(|p| !p.is_none()).map(period_param).transpose()?;
+        let (options, period) = read_args(level, lenient, period)?;
         let reader = arrow_stream_arg(data, "usage report")?.into_reader()?;
-        let (report, diagnostics) = py
+        let read = py
             .detach(move || {
                 let schema = reader.schema();
-                let (report, diagnostics) = UsageReport::read_arrow(&schema, reader, &options)?;
-                let report = match period {
-                    Some(period) => report.with_period(period)?,
-                    None => report,
-                };
-                Ok::<_, wholesale_billing::Error>((report, diagnostics))
+                with_period(UsageReport::read_arrow(&schema, reader, &options), period)
             })
             .or_raise()?;
-        Ok(PyUsageReport {
-            report: Arc::new(report),
-            diagnostics: Some(diagnostics),
-        })
+        Ok(PyUsageReport::read(read))
     }
 
     /// One report of the rows of several reports of one level, in order (e.g. the partner's and

@@ -61,6 +61,37 @@ fn text_batches(csv_text: &[u8]) -> Vec<RecordBatch> {
         .collect()
 }
 
+/// A file format a test writes batches in.
+#[derive(Clone, Copy)]
+enum Written {
+    Parquet,
+    IpcFile,
+    IpcStream,
+}
+
+/// Writes `batches` (of one schema) to `path` as `format`.
+fn write_as(format: Written, path: &std::path::Path, batches: &[RecordBatch]) {
+    let file = std::fs::File::create(path).unwrap();
+    let schema = batches[0].schema();
+    match format {
+        Written::Parquet => {
+            let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
+            batches.iter().for_each(|b| writer.write(b).unwrap());
+            writer.close().unwrap();
+        }
+        Written::IpcFile => {
+            let mut writer = arrow_ipc::writer::FileWriter::try_new(file, &schema).unwrap();
+            batches.iter().for_each(|b| writer.write(b).unwrap());
+            writer.finish().unwrap();
+        }
+        Written::IpcStream => {
+            let mut writer = arrow_ipc::writer::StreamWriter::try_new(file, &schema).unwrap();
+            batches.iter().for_each(|b| writer.write(b).unwrap());
+            writer.finish().unwrap();
+        }
+    }
+}
+
 #[test]
 fn usage_reads_parquet_and_arrow_ipc_events_as_their_csv() {
     let tmp = tempfile::tempdir().unwrap();
@@ -81,20 +112,8 @@ fn usage_reads_parquet_and_arrow_ipc_events_as_their_csv() {
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let batches = text_batches(&std::fs::read(d.join("events.csv")).unwrap());
-    let schema = batches[0].schema();
-
-    let parquet_file = std::fs::File::create(d.join("events.parquet")).unwrap();
-    let mut writer = parquet::arrow::ArrowWriter::try_new(parquet_file, schema.clone(), None).unwrap();
-    for b in &batches {
-        writer.write(b).unwrap();
-    }
-    writer.close().unwrap();
-    let ipc_file = std::fs::File::create(d.join("events.arrow")).unwrap();
-    let mut writer = arrow_ipc::writer::FileWriter::try_new(ipc_file, &schema).unwrap();
-    for b in &batches {
-        writer.write(b).unwrap();
-    }
-    writer.finish().unwrap();
+    write_as(Written::Parquet, &d.join("events.parquet"), &batches);
+    write_as(Written::IpcFile, &d.join("events.arrow"), &batches);
 
     let usage = |events: &str| {
         let run = wbill(
@@ -342,24 +361,8 @@ fn cdr_rate_reads_parquet_and_arrow_ipc_call_records_as_their_csv() {
     common::calls_month(d);
     let m = d.join("m");
     let batches = text_batches(&std::fs::read(m.join("cdrs.csv")).unwrap());
-    let schema = batches[0].schema();
-    let mut writer = parquet::arrow::ArrowWriter::try_new(
-        std::fs::File::create(m.join("cdrs.parquet")).unwrap(),
-        schema.clone(),
-        None,
-    )
-    .unwrap();
-    for b in &batches {
-        writer.write(b).unwrap();
-    }
-    writer.close().unwrap();
-    let mut writer =
-        arrow_ipc::writer::StreamWriter::try_new(std::fs::File::create(m.join("cdrs.arrows")).unwrap(), &schema)
-            .unwrap();
-    for b in &batches {
-        writer.write(b).unwrap();
-    }
-    writer.finish().unwrap();
+    write_as(Written::Parquet, &m.join("cdrs.parquet"), &batches);
+    write_as(Written::IpcStream, &m.join("cdrs.arrows"), &batches);
     let rate = |cdrs: &str| {
         let run = wbill(
             &[
