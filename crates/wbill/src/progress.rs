@@ -103,24 +103,31 @@ pub fn file_reader(input: &Input, what: &str) -> Result<(Box<dyn Read + Send>, u
     let file = File::open(path).with_context(|| format!("cannot open {what} {}", path.display()))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = bar(Some(len)).with_style(
-        ProgressStyle::with_template("{msg:>12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+        ProgressStyle::with_template("{prefix:>12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    bar.set_message(what.to_owned());
+    bar.set_prefix(what.to_owned());
     bar.enable_steady_tick(Duration::from_millis(200));
     Ok((
         Box::new(ProgressReader {
             inner: bar.wrap_read(file),
             bar,
+            lines: 0,
+            shown: 0,
         }),
         len,
     ))
 }
 
+/// A reader that moves its bar by the bytes read and shows the lines read so far (the rows, but
+/// for a line break inside a quoted field).
 struct ProgressReader<R> {
     inner: indicatif::ProgressBarIter<R>,
     bar: ProgressBar,
+    lines: u64,
+    /// The line count last shown.
+    shown: u64,
 }
 
 impl<R: Read> Read for ProgressReader<R> {
@@ -128,6 +135,13 @@ impl<R: Read> Read for ProgressReader<R> {
         let n = self.inner.read(buf)?;
         if n == 0 {
             self.bar.finish_and_clear();
+            return Ok(0);
+        }
+        self.lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        // The message is redrawn at most every 64 Ki lines.
+        if self.lines - self.shown >= 1 << 16 {
+            self.shown = self.lines;
+            self.bar.set_message(format!("{} lines", thousands(self.lines)));
         }
         Ok(n)
     }
