@@ -64,15 +64,6 @@ def _level(level: str) -> Any:
     return name
 
 
-def _empty_report(org: wb.Organisation, period: wb.Period, level: str) -> wb.UsageReport:
-    """A report of ``level`` without rows: its columns and Arrow types, from the core itself."""
-    import pyarrow as pa
-
-    schema = pa.schema([(name, pa.string()) for name in _EVENT_REQUIRED])
-    ledger = wb.Ledger.from_arrow(org, schema.empty_table())
-    return ledger.usage_report(period, level=_level(level), all=True)
-
-
 _EVENT_REQUIRED = (
     "event_id",
     "occurred_at",
@@ -84,22 +75,34 @@ _EVENT_REQUIRED = (
 )
 
 
+def _empty_ledger() -> wb.Ledger:
+    """A ledger without events (of a placeholder partner): what the core makes of nothing gives
+    the columns and Arrow types of its outputs."""
+    import pyarrow as pa
+
+    schema = pa.schema([(name, pa.string()) for name in _EVENT_REQUIRED])
+    return wb.Ledger.from_arrow(wb.Organisation(wb.Partner("p", "P", "S")), schema.empty_table())
+
+
+def _empty_report(level: str) -> wb.UsageReport:
+    """A report of ``level`` without rows."""
+    return _empty_ledger().usage_report(wb.Period.month(2024, 1), level=_level(level), all=True)
+
+
 def report_columns(level: str) -> list[str]:
     """The columns of a report of ``level``, in order (those of its CSV).
 
     >>> report_columns("partner")[:3]
     ['PARTNER_NAME', 'PARTNER_ORG_ID', 'SUBSCRIPTION_ID']
     """
-    org = wb.Organisation(wb.Partner("p", "P", "S"))
-    return _empty_report(org, wb.Period.month(2024, 1), level).columns
+    return _empty_report(level).columns
 
 
 def _arrow_schema(level: str) -> pa.Schema:
     """The Arrow schema of a report of ``level``, every column nullable (as Spark's are)."""
     import pyarrow as pa
 
-    org = wb.Organisation(wb.Partner("p", "P", "S"))
-    schema = pa.table(_empty_report(org, wb.Period.month(2024, 1), level)).schema
+    schema = pa.table(_empty_report(level)).schema
     return pa.schema([field.with_nullable(True) for field in schema])
 
 
@@ -333,10 +336,8 @@ def _rating_schemas(tariff: wb.Tariff) -> tuple[pa.Schema, pa.Schema]:
     amount at the currency's minor unit; SPEC §7.6)."""
     import pyarrow as pa
 
-    org = wb.Organisation(wb.Partner("p", "P", "S"))
-    empty = pa.schema([(name, pa.string()) for name in _EVENT_REQUIRED]).empty_table()
     cdrs = "Report ID,Start time,Duration,Direction,Call type,Answered,Org UUID\n"
-    result = wb.rate(cdrs.encode(), tariff, "2024-01", ledger=wb.Ledger.from_arrow(org, empty))
+    result = wb.rate(cdrs.encode(), tariff, "2024-01", ledger=_empty_ledger())
     money = wb.Money("0", tariff.currency).minor_unit
     scales = {
         "CHARGE": tariff.rating_decimals,
