@@ -147,6 +147,9 @@ pub fn run(args: &RateArgs) -> Result<()> {
     report(args, &read, &result, tariff.currency().code(), started)
 }
 
+/// Where an issue of one input is in its file (see `ArrowCsv::locator`).
+type Locator = Box<dyn Fn(LoadIssue) -> LoadIssue>;
+
 /// One rating of call record files, shared by `wbill cdr rate`, `wbill invoice customers --cdrs`
 /// and `wbill demo`: the records of every file read as one input, rated at a tariff, the rated
 /// records written out, issues printed on stderr with their files.
@@ -197,33 +200,60 @@ impl CallRating<'_> {
         }
         rating = rating.threads(crate::progress::threads());
         let mut run = rating.start()?;
+        // Parquet and Arrow IPC are read as the CSV they hold (line n is row n − 1); an issue in
+        // a Parquet file is then told by row group and row.
+        let mut locators: Vec<Option<Locator>> = Vec::new();
         let readers = self
             .cdrs
             .iter()
             .map(|input| -> Result<Box<dyn Read + Send>> {
-                // Parquet and Arrow IPC are read as the CSV they hold (line n is row n − 1).
-                Ok(match input_format(input, "call records")? {
-                    InputFormat::Text => file_reader(input, "call records")?.0,
-                    InputFormat::Parquet(file) => Box::new(ArrowCsv::parquet(file, "call records")?),
-                    InputFormat::ArrowIpc(file) => {
-                        Box::new(ArrowCsv::ipc(std::io::BufReader::new(file), "call records")?)
+                let (reader, locator): (Box<dyn Read + Send>, _) = match input_format(input, "call records")? {
+                    InputFormat::Text => (file_reader(input, "call records")?.0, None),
+                    InputFormat::Parquet(file) => {
+                        let csv = ArrowCsv::parquet(file, "call records")?;
+                        let locate: Locator = Box::new(csv.locator());
+                        (Box::new(csv), Some(locate))
                     }
-                })
+                    InputFormat::ArrowIpc(file) => (
+                        Box::new(ArrowCsv::ipc(std::io::BufReader::new(file), "call records")?),
+                        None,
+                    ),
+                };
+                locators.push(locator);
+                Ok(reader)
             })
             .collect::<Result<Vec<_>>>()?;
+        let locate = |issue: LoadIssue| match issue
+            .input
+            .and_then(|i| locators.get(usize::try_from(i).ok()?))
+            .and_then(Option::as_ref)
+        {
+            Some(locate) => locate(issue),
+            None => issue,
+        };
+        let locate_all = |issues: Vec<LoadIssue>| -> Vec<LoadIssue> { issues.into_iter().map(locate).collect() };
+        let locate_error = |e: Error| match e {
+            Error::RecordsRejected { errors, issues } => Error::RecordsRejected {
+                errors,
+                issues: locate_all(issues),
+            },
+            e => e,
+        };
         let options = CdrReadOptions {
             mode,
             ..CdrReadOptions::default()
         };
-        let read = run
+        let mut read = run
             .read(readers, &options)
-            .map_err(|e| rejected(e, self.cdrs, self.lenient))?;
+            .map_err(|e| rejected(locate_error(e), self.cdrs, self.lenient))?;
+        read.issues = locate_all(std::mem::take(&mut read.issues));
         if self.print_read_issues {
             print_issues(&read.issues, self.cdrs);
         }
-        let result = run
+        let mut result = run
             .finish(rated_out)
-            .map_err(|e| rejected(e, self.cdrs, self.lenient))?;
+            .map_err(|e| rejected(locate_error(e), self.cdrs, self.lenient))?;
+        result.issues = locate_all(std::mem::take(&mut result.issues));
         print_issues(&result.issues, self.cdrs);
         Ok((read, result))
     }

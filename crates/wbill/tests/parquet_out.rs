@@ -393,3 +393,55 @@ fn cdr_rate_reads_parquet_and_arrow_ipc_call_records_as_their_csv() {
     assert_eq!(rate("cdrs.parquet"), from_csv, "parquet");
     assert_eq!(rate("cdrs.arrows"), from_csv, "arrow ipc stream");
 }
+
+#[test]
+fn a_bad_call_record_in_parquet_is_located_by_row_group_and_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    common::calls_month(d);
+    let m = d.join("m");
+    let text = std::fs::read_to_string(m.join("cdrs.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let duration = lines[0].split(',').position(|c| c == "Duration").unwrap();
+    // Row 1,500 of the table (line 1,501 of the CSV): a negative duration.
+    let mut cells: Vec<String> = lines[1500].split(',').map(str::to_owned).collect();
+    assert!(!lines[1500].contains('"'), "a plain row: {}", lines[1500]);
+    cells[duration] = "-5".into();
+    lines[1500] = cells.join(",");
+    let batches = text_batches((lines.join("\n") + "\n").as_bytes());
+    let file = std::fs::File::create(m.join("bad.parquet")).unwrap();
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(1000))
+        .build();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, batches[0].schema(), Some(properties)).unwrap();
+    batches.iter().for_each(|b| writer.write(b).unwrap());
+    writer.close().unwrap();
+    let run = wbill(
+        &[
+            "cdr",
+            "rate",
+            "--cdrs",
+            "bad.parquet",
+            "--tariff",
+            "tariff.toml",
+            "--events",
+            "events.csv",
+            "--org",
+            "org.toml",
+            "--from",
+            "2024-05-01",
+            "--to",
+            "2024-05-31",
+            "--out",
+            "rated.csv",
+        ],
+        &m,
+    );
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let want = format!(
+        "bad.parquet: row group 2, row 500, column {} (Duration): error: invalid duration",
+        duration + 1
+    );
+    assert!(stderr.contains(&want), "{stderr}");
+}

@@ -45,6 +45,20 @@ pub(crate) fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Res
     Ok(got)
 }
 
+/// The 1-based row group and the 1-based row within it of the 1-based row `line` of the file.
+pub(crate) fn row_group_of(group_rows: &[u64], line: u64) -> (u32, u64) {
+    let mut row = line;
+    let mut group = 0u32;
+    for &rows in group_rows {
+        group = group.saturating_add(1);
+        if row <= rows {
+            return (group, row);
+        }
+        row -= rows;
+    }
+    (group, row)
+}
+
 /// The batches of an Arrow source, one after the other.
 type Batches = Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowError>> + Send>;
 
@@ -70,6 +84,8 @@ type Batches = Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowErr
 /// ```
 pub struct ArrowCsv {
     batches: Batches,
+    /// The rows of each row group, when the source is a Parquet file.
+    row_groups: Option<Vec<u64>>,
     /// What is read, in errors.
     source_name: &'static str,
     /// CSV made and not yet read.
@@ -123,6 +139,7 @@ impl ArrowCsv {
         buffer.push(b'\n');
         Ok(ArrowCsv {
             batches: Box::new(batches.into_iter()),
+            row_groups: None,
             source_name,
             buffer,
             at: 0,
@@ -169,8 +186,44 @@ impl ArrowCsv {
         };
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(invalid)?;
         let schema = builder.schema().clone();
+        let group_rows = builder
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| u64::try_from(g.num_rows()).unwrap_or(0))
+            .collect();
         let reader = builder.build().map_err(invalid)?;
-        ArrowCsv::new(&schema, source_name, reader)
+        let mut csv = ArrowCsv::new(&schema, source_name, reader)?;
+        csv.row_groups = Some(group_rows);
+        Ok(csv)
+    }
+
+    /// Where an issue a reader of this CSV finds is in the source, as a function that outlives
+    /// the reader: for a Parquet file, line `n` (row `n − 1`) becomes its row group and its row
+    /// within it (both 1-based); other sources keep the line.
+    ///
+    /// ```
+    /// use wholesale_billing::{ArrowCsv, IssueKind, LoadIssue, Severity};
+    /// # let batch = arrow_array::RecordBatch::try_from_iter([("Report ID",
+    /// #     std::sync::Arc::new(arrow_array::StringArray::from(vec!["r1"])) as arrow_array::ArrayRef)]).unwrap();
+    /// let csv = ArrowCsv::new(&batch.schema(), "call records", vec![Ok(batch)])?;
+    /// let locate = csv.locator();
+    /// let issue = LoadIssue::new(Severity::Error, 2, IssueKind::InvalidValue, "bad");
+    /// assert_eq!(locate(issue.clone()), issue, "not Parquet: the line stays");
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn locator(&self) -> impl Fn(LoadIssue) -> LoadIssue + Send + Sync + 'static {
+        let groups = self.row_groups.clone();
+        move |mut issue: LoadIssue| {
+            if let Some(groups) = &groups
+                && issue.line >= 2
+            {
+                let (group, row) = row_group_of(groups, issue.line - 1);
+                issue.row_group = Some(group);
+                issue.line = row;
+            }
+            issue
+        }
     }
 
     /// Formats the next batch into the buffer; `false` at the end.
@@ -397,5 +450,20 @@ fn write_date(days: i64, out: &mut String) {
         None => {
             let _ = write!(out, "{days} days since the epoch is out of range");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::row_group_of;
+
+    #[test]
+    fn rows_map_to_their_row_group() {
+        let groups = [3, 2, 4];
+        let located: Vec<(u32, u64)> = (1..=9).map(|line| row_group_of(&groups, line)).collect();
+        assert_eq!(
+            located,
+            [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3), (3, 4)]
+        );
     }
 }

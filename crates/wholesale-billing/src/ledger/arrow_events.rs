@@ -17,6 +17,8 @@ use arrow_schema::{ArrowError, Schema};
 
 use super::builder::LedgerBuilder;
 use super::field::{Columns, Field, cell_indexes, event_columns};
+#[cfg(feature = "parquet")]
+use crate::arrow_text::row_group_of;
 use crate::arrow_text::{TextColumn, arrow_error, read_up_to};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 
@@ -211,21 +213,6 @@ impl LedgerBuilder {
     }
 }
 
-#[cfg(feature = "parquet")]
-/// The 1-based row group and the 1-based row within it of the 1-based row `line` of the file.
-fn row_group_of(group_rows: &[u64], line: u64) -> (u32, u64) {
-    let mut row = line;
-    let mut group = 0u32;
-    for &rows in group_rows {
-        group = group.saturating_add(1);
-        if row <= rows {
-            return (group, row);
-        }
-        row -= rows;
-    }
-    (group, row)
-}
-
 /// Where the fields are in a schema, and in the batches read.
 struct ArrowColumns {
     /// The 1-based column of each field in the schema (what issues name).
@@ -273,20 +260,5 @@ impl ArrowColumns {
             cols: columns.cols,
             idx: columns.idx.map(|i| i.and_then(|i| sorted.binary_search(&i).ok())),
         }
-    }
-}
-
-#[cfg(all(test, feature = "parquet"))]
-mod tests {
-    use super::row_group_of;
-
-    #[test]
-    fn rows_map_to_their_row_group() {
-        let groups = [3, 2, 4];
-        let located: Vec<(u32, u64)> = (1..=9).map(|line| row_group_of(&groups, line)).collect();
-        assert_eq!(
-            located,
-            [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3), (3, 4)]
-        );
     }
 }
