@@ -455,6 +455,34 @@ fn write_date(days: i64, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
+    use super::TextColumn;
+    use arrow_array::{TimestampMicrosecondArray, TimestampNanosecondArray, TimestampSecondArray};
+
+    #[test]
+    fn instants_are_written_as_rfc_3339_in_utc_to_their_last_digit() {
+        let micros = TimestampMicrosecondArray::from(vec![0, 1_714_521_600_123_456, -1, 1_714_521_600_120_000])
+            .with_timezone("+02:00");
+        let text = TextColumn::new(&micros);
+        let got: Vec<&str> = (0..4).map(|r| text.get(r)).collect();
+        assert_eq!(
+            got,
+            [
+                "1970-01-01T00:00:00Z",
+                "2024-05-01T00:00:00.123456Z",
+                "1969-12-31T23:59:59.999999Z",
+                "2024-05-01T00:00:00.120Z"
+            ]
+        );
+        // Nanoseconds that are no whole microsecond keep every digit (the parser decides).
+        let nanos = TimestampNanosecondArray::from(vec![1_714_521_600_000_000_001]).with_timezone("UTC");
+        assert_eq!(TextColumn::new(&nanos).get(0), "2024-05-01T00:00:00.000000001Z");
+        let seconds = TimestampSecondArray::from(vec![253_402_300_799]).with_timezone("UTC");
+        assert_eq!(TextColumn::new(&seconds).get(0), "9999-12-31T23:59:59Z");
+        // Without a zone: a local time, no offset.
+        let local = TimestampSecondArray::from(vec![1_714_521_600]);
+        assert_eq!(TextColumn::new(&local).get(0), "2024-05-01T00:00:00");
+    }
+
     use super::row_group_of;
 
     #[test]
