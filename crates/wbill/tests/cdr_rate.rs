@@ -18,22 +18,7 @@ fn month(dir: &Path) {
 
 /// Runs `wbill cdr rate` on the month with `cdrs` and `extra` options.
 fn rate(dir: &Path, cdrs: &[&str], extra: &[&str]) -> Output {
-    let mut args = vec!["cdr", "rate", "--cdrs"];
-    args.extend_from_slice(cdrs);
-    args.extend_from_slice(&[
-        "--tariff",
-        "tariff.toml",
-        "--events",
-        "events.csv",
-        "--org",
-        "org.toml",
-        "--from",
-        "2024-05-01",
-        "--to",
-        "2024-05-31",
-    ]);
-    args.extend_from_slice(extra);
-    wbill(&args, &dir.join("m"))
+    common::rate_calls_month(dir, cdrs, extra)
 }
 
 fn read(dir: &Path, file: &str) -> String {

@@ -244,24 +244,7 @@ fn cdr_rate_writes_rated_records_and_summary_as_parquet() {
     common::calls_month(d);
     let m = d.join("m");
     let rate = |extra: &[&str]| {
-        let mut args = vec![
-            "cdr",
-            "rate",
-            "--cdrs",
-            "cdrs.csv",
-            "--tariff",
-            "tariff.toml",
-            "--events",
-            "events.csv",
-            "--org",
-            "org.toml",
-            "--from",
-            "2024-05-01",
-            "--to",
-            "2024-05-31",
-        ];
-        args.extend_from_slice(extra);
-        let run = wbill(&args, &m);
+        let run = common::rate_calls_month(d, &["cdrs.csv"], extra);
         assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     };
     rate(&["--out", "rated.csv", "--summary", "summary.csv"]);
@@ -364,27 +347,7 @@ fn cdr_rate_reads_parquet_and_arrow_ipc_call_records_as_their_csv() {
     write_as(Written::Parquet, &m.join("cdrs.parquet"), &batches);
     write_as(Written::IpcStream, &m.join("cdrs.arrows"), &batches);
     let rate = |cdrs: &str| {
-        let run = wbill(
-            &[
-                "cdr",
-                "rate",
-                "--cdrs",
-                cdrs,
-                "--tariff",
-                "tariff.toml",
-                "--events",
-                "events.csv",
-                "--org",
-                "org.toml",
-                "--from",
-                "2024-05-01",
-                "--to",
-                "2024-05-31",
-                "--out",
-                "-",
-            ],
-            &m,
-        );
+        let run = common::rate_calls_month(d, &[cdrs], &["--out", "-"]);
         assert!(run.status.success(), "{cdrs}: {}", String::from_utf8_lossy(&run.stderr));
         run.stdout
     };
@@ -416,27 +379,7 @@ fn a_bad_call_record_in_parquet_is_located_by_row_group_and_row() {
     let mut writer = parquet::arrow::ArrowWriter::try_new(file, batches[0].schema(), Some(properties)).unwrap();
     batches.iter().for_each(|b| writer.write(b).unwrap());
     writer.close().unwrap();
-    let run = wbill(
-        &[
-            "cdr",
-            "rate",
-            "--cdrs",
-            "bad.parquet",
-            "--tariff",
-            "tariff.toml",
-            "--events",
-            "events.csv",
-            "--org",
-            "org.toml",
-            "--from",
-            "2024-05-01",
-            "--to",
-            "2024-05-31",
-            "--out",
-            "rated.csv",
-        ],
-        &m,
-    );
+    let run = common::rate_calls_month(d, &["bad.parquet"], &["--out", "rated.csv"]);
     assert_eq!(run.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&run.stderr);
     let want = format!(

@@ -64,3 +64,24 @@ pub fn calls_month(dir: &Path) {
     let out = wbill(&args, dir);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Runs `wbill cdr rate` on the month of [`calls_month`] in `dir/m` (the price tariff, the events
+/// and organisation of May 2024) with the call records `cdrs` and `extra` options.
+pub fn rate_calls_month(dir: &Path, cdrs: &[&str], extra: &[&str]) -> Output {
+    let mut args = vec!["cdr", "rate", "--cdrs"];
+    args.extend_from_slice(cdrs);
+    args.extend_from_slice(&[
+        "--tariff",
+        "tariff.toml",
+        "--events",
+        "events.csv",
+        "--org",
+        "org.toml",
+        "--from",
+        "2024-05-01",
+        "--to",
+        "2024-05-31",
+    ]);
+    args.extend_from_slice(extra);
+    wbill(&args, &dir.join("m"))
+}

@@ -207,7 +207,7 @@ mod tests {
     use crate::report::{ReadOptions, UsageReport};
 
     #[test]
-    fn any_thread_count_writes_the_same_bytes() {
+    fn any_thread_count_writes_the_same_bytes() -> crate::error::Result<()> {
         // Enough rows for two whole cycles of chunks with six helpers (2 × 13 chunks).
         let rows = ROWS_PER_CHUNK * 27 + 5;
         let mut csv = String::from("CUSTOMER_ORG_ID,SUBSCRIBER_ID,SKU,QUANTITY\n");
@@ -219,17 +219,18 @@ mod tests {
                 i % 10_000
             ));
         }
-        let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default()).unwrap();
-        let write = |threads| {
+        let (report, _) = UsageReport::read_csv(csv.as_bytes(), &ReadOptions::default())?;
+        let write = |threads| -> crate::error::Result<Vec<u8>> {
             let mut out = Vec::new();
-            report.write_csv_with_threads(&mut out, threads).unwrap();
-            out
+            report.write_csv_with_threads(&mut out, threads)?;
+            Ok(out)
         };
-        let one = write(1);
+        let one = write(1)?;
         assert_eq!(one.iter().filter(|&&b| b == b'\n').count(), rows + 1);
         for threads in [2, 3, 7] {
-            assert!(write(threads) == one, "{threads} threads");
+            assert!(write(threads)? == one, "{threads} threads");
         }
+        Ok(())
     }
 
     #[test]
