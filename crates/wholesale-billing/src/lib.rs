@@ -49,6 +49,7 @@ mod string_enum;
 mod arrow_text;
 mod catalog;
 mod checked;
+mod csvsplit;
 mod csvutil;
 mod error;
 mod invoice;

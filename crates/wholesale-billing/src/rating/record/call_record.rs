@@ -174,7 +174,7 @@ pub struct CallRecord {
     pub(crate) names: Vec<String>,
     /// The CSV row the record was read from, when its other columns are read from it in place
     /// (`in_row`): a row of valid UTF-8 is lent whole rather than copied column by column.
-    pub(crate) row: super::split::Row,
+    pub(crate) row: crate::csvsplit::Row,
     /// The other columns of `row`: (0-based column, index into `names`), set once per input.
     pub(crate) row_others: Vec<(usize, u32)>,
     /// Whether the other columns are those of `row` (else those of `other`).

@@ -1,18 +1,14 @@
 //! The "Detailed Call History" CSV report, read row by row into one reused [`CallRecord`].
 //!
 //! Each row is made a record by [`make_record`], which needs nothing shared: on the reading
-//! thread itself, or, with two threads or more, on worker threads. The reading thread then reads
-//! the header, cuts the rest of the input into parts of whole rows ([`last_row_end`], which
-//! follows quotes as the `csv` crate does, so a quoted line break is no cut) and hands them round
-//! to the workers; each splits its part into rows (a [`RowSplitter`]: rows without quotes cut at
-//! their commas, any other read by the `csv` crate, so quotes and all read as it reads them),
-//! puts and parses their values and hands the batch of records back, while the reading thread
-//! takes the batches in input order, notes their issues, removes duplicates and hands the records
-//! on. Either way the records, their lines and every issue come in input order, so every thread
-//! count reads the same records and reports the same issues.
+//! thread itself, or, with two threads or more, on worker threads, each given parts of whole rows
+//! of the input by the pipeline of [`crate::csvsplit`]; each worker puts and parses the values of
+//! its part's rows and hands the batch of records back, while the reading thread takes the
+//! batches in input order, notes their issues, removes duplicates and hands the records on.
+//! Either way the records, their lines and every issue come in input order, so every thread count
+//! reads the same records and reports the same issues.
 
 use std::io::Read;
-use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::csvutil::{csv_error, find_columns_at, header_error};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
@@ -20,14 +16,7 @@ use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 use super::call_record::{CallRecord, RecordOrigin};
 use super::field::CdrField;
 use super::reader::{CdrReader, Place, SOURCE, field_issue_at};
-use super::split::{Row, RowAt, RowSplitter, Split, last_row_end, newlines};
-
-/// Bytes read from the input at a time, and the least a part handed to a worker holds (but for
-/// the last): about 2,000 rows of a Webex report.
-const CHUNK_BYTES: usize = 1 << 20;
-/// Parts in flight per worker: with [`CHUNK_BYTES`], what bounds the readers' memory (about
-/// 2 MiB of bytes and two batches of records a worker).
-const PARTS_PER_WORKER: usize = 2;
+use crate::csvsplit::{PART_BYTES, Part, Row, RowAt, Unpiped, make_in_parts};
 
 /// Gives every issue of a refused load the input it is about.
 fn in_input(e: Error, input: usize) -> Error {
@@ -261,12 +250,7 @@ pub(super) fn read_csv<R: Read>(
 ) -> Result<()> {
     let index = reader.input;
     if threads < 2 {
-        let mut input = Unpiped {
-            input,
-            splitter: RowSplitter::new(),
-            buffer: Vec::new(),
-            read_bytes: CHUNK_BYTES,
-        };
+        let mut input = Unpiped::new(input, PART_BYTES);
         let layout = read_layout(index, |row| input.next_row(row))?;
         layout.name(&mut reader.record);
         let header_len = layout.header.len();
@@ -294,7 +278,7 @@ pub(super) fn read_csv<R: Read>(
             deliver(reader, outcome, &mut issues, on_record)?;
         }
     }
-    read_parallel(reader, input, on_record, threads - 1, CHUNK_BYTES)
+    read_parallel(reader, input, on_record, threads - 1, PART_BYTES)
 }
 
 /// The layout of an input, from its first row, read by `next_row`.
@@ -306,42 +290,6 @@ fn read_layout(index: usize, next_row: impl FnOnce(&mut Row) -> std::io::Result<
         Err(e) => Err(csv_error(SOURCE, csv::Error::from(e))),
     }
     .map_err(|e| in_input(e, index))
-}
-
-/// The input read on the reading thread itself, `read_bytes` at a time.
-struct Unpiped<R: Read> {
-    input: R,
-    splitter: RowSplitter,
-    buffer: Vec<u8>,
-    /// Bytes read at a time.
-    read_bytes: usize,
-}
-
-impl<R: Read> Unpiped<R> {
-    /// Reads the next row into `row`: `Ok(None)` at the end of the input.
-    fn next_row(&mut self, row: &mut Row) -> std::io::Result<Option<RowAt>> {
-        loop {
-            match self.splitter.next_row(row) {
-                Split::Row(at) => return Ok(Some(at)),
-                Split::End => return Ok(None),
-                Split::NeedMore => {
-                    if self.buffer.len() != self.read_bytes {
-                        self.buffer.resize(self.read_bytes, 0);
-                    }
-                    let read = loop {
-                        match self.input.read(&mut self.buffer) {
-                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                            other => break other?,
-                        }
-                    };
-                    match self.buffer.get(..read) {
-                        Some([]) | None => self.splitter.finish(),
-                        Some(bytes) => self.splitter.feed(bytes),
-                    }
-                }
-            }
-        }
-    }
 }
 
 // ---- the workers ----
@@ -361,152 +309,52 @@ struct Batch {
     made: Vec<Made>,
     /// Records made, from the start of `made`.
     len: usize,
-    /// The bytes of a part read through, to be filled again.
-    spent: Vec<u8>,
 }
 
-/// A part of the input for a worker: whole rows, the first at `line`, `last` when it ends the
-/// input; and a batch to make its records in.
-struct Job {
+/// What a worker keeps from part to part: the row being read and a scratch buffer.
+#[derive(Default)]
+struct Scratch {
+    row: Row,
     bytes: Vec<u8>,
-    line: u64,
-    last: bool,
-    batch: Batch,
 }
 
-/// The worker's error when the other end stopped: never reported, as the reading thread is the
-/// one that stopped.
-fn pipeline_gone() -> std::io::Error {
-    std::io::Error::other("a csv worker thread stopped")
-}
-
-/// A worker: splits each part it receives into rows and makes them records, in one batch a part
-/// (with their fingerprints when `fingerprints`, to spare the reading thread's deduplicator the
-/// work), until the reading thread closes its channel.
-fn make_records(layout: &Layout, fingerprints: bool, jobs: Receiver<Job>, done: Sender<Batch>) {
+/// A worker's work: splits a part into rows and makes them records, in one batch (with their
+/// fingerprints when `fingerprints`, to spare the reading thread's deduplicator the work).
+fn make_records(layout: &Layout, fingerprints: bool, part: &mut Part<'_>, scratch: &mut Scratch, batch: &mut Batch) {
     let header_len = layout.header.len();
-    let mut splitter = RowSplitter::new();
-    let mut row = Row::default();
-    let mut scratch = Vec::new();
-    for mut job in jobs {
-        // The part becomes the splitter's whole input; its previous part comes back, spent.
-        splitter.restart(&mut job.bytes, job.line);
-        let mut batch = job.batch;
-        batch.len = 0;
-        // A restarted splitter has its whole input: it never needs more.
-        while let Split::Row(at) = splitter.next_row(&mut row) {
-            if batch.made.len() == batch.len {
-                // Without the names of the other columns: they stay with the reader's record.
-                batch.made.push(Made {
-                    record: CallRecord::default(),
-                    places: [Place::default(); 11],
-                    issues: Vec::new(),
-                    outcome: Outcome::default(),
-                });
-            }
-            let Some(made) = batch.made.get_mut(batch.len) else {
-                break;
-            };
-            let place = RowPlace {
-                line: at.line,
-                // Only the input's last part can end mid-row: the others end with a line break.
-                cut: row.len() < header_len && at.ends_input && job.last,
-                lend: can_lend(&row),
-            };
-            made.issues.clear();
-            made.outcome = make_record(
-                layout,
-                &mut row,
-                place,
-                &mut made.record,
-                &mut made.places,
-                &mut made.issues,
-            );
-            if fingerprints && matches!(made.outcome, Outcome::Parsed { valid: true }) {
-                made.record.fingerprint = Some(made.record.content_fingerprint(&mut scratch));
-            }
-            batch.len += 1;
+    batch.len = 0;
+    while let Some(at) = part.next_row(&mut scratch.row) {
+        if batch.made.len() == batch.len {
+            // Without the names of the other columns: they stay with the reader's record.
+            batch.made.push(Made {
+                record: CallRecord::default(),
+                places: [Place::default(); 11],
+                issues: Vec::new(),
+                outcome: Outcome::default(),
+            });
         }
-        batch.spent = job.bytes;
-        if done.send(batch).is_err() {
-            return;
-        }
-    }
-}
-
-/// The input after its header, cut into parts of whole rows on the reading thread.
-struct Parts<R: Read> {
-    input: R,
-    /// The bytes read past the last part's end: the start of the next part.
-    carry: Vec<u8>,
-    /// The line of the first byte of `carry`.
-    line: u64,
-    /// The bytes read at a time, and the least a part holds but for the last.
-    part_bytes: usize,
-    /// Whether the input is read through (or failed): no part is left.
-    ended: bool,
-    /// The read error that ended the input, reported once the parts before it are delivered.
-    error: Option<std::io::Error>,
-}
-
-impl<R: Read> Parts<R> {
-    /// Reads at least `part_bytes` more into `bytes`, or up to the end: whether the end was
-    /// reached.
-    fn fill(&mut self, bytes: &mut Vec<u8>) -> std::io::Result<bool> {
-        let want = bytes.len() + self.part_bytes.max(1);
-        while bytes.len() < want {
-            let at = bytes.len();
-            bytes.resize(want, 0);
-            let read = loop {
-                match self.input.read(&mut bytes[at..]) {
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    other => break other,
-                }
-            };
-            match read {
-                Ok(0) => {
-                    bytes.truncate(at);
-                    return Ok(true);
-                }
-                Ok(n) => bytes.truncate(at + n),
-                Err(e) => {
-                    bytes.truncate(at);
-                    return Err(e);
-                }
-            }
-        }
-        Ok(false)
-    }
-
-    /// The next part, in `bytes` (a spent buffer, refilled): the line of its first row and whether
-    /// it ends the input; `None` when no row is left.
-    fn next(&mut self, mut bytes: Vec<u8>) -> Option<(Vec<u8>, u64, bool)> {
-        if self.ended {
-            return None;
-        }
-        bytes.clear();
-        std::mem::swap(&mut bytes, &mut self.carry);
-        let line = self.line;
-        let (cut, last) = loop {
-            match self.fill(&mut bytes) {
-                Ok(false) => {}
-                Ok(true) => break (bytes.len(), true),
-                Err(e) => {
-                    // The rows read whole before the failure are delivered, then the error.
-                    self.error = Some(e);
-                    break (last_row_end(&bytes).unwrap_or(0), true);
-                }
-            }
-            // A part longer than a chunk when a row (a quoted field) is: read on to its end.
-            if let Some(cut) = last_row_end(&bytes) {
-                break (cut, false);
-            }
+        let Some(made) = batch.made.get_mut(batch.len) else {
+            break;
         };
-        self.ended = last;
-        self.carry.extend_from_slice(bytes.get(cut..).unwrap_or_default());
-        bytes.truncate(cut);
-        self.line += newlines(&bytes);
-        (!bytes.is_empty()).then_some((bytes, line, last))
+        let place = RowPlace {
+            line: at.line,
+            // Only the input's last part can end mid-row: the others end with a line break.
+            cut: scratch.row.len() < header_len && at.ends_input && part.is_last(),
+            lend: can_lend(&scratch.row),
+        };
+        made.issues.clear();
+        made.outcome = make_record(
+            layout,
+            &mut scratch.row,
+            place,
+            &mut made.record,
+            &mut made.places,
+            &mut made.issues,
+        );
+        if fingerprints && matches!(made.outcome, Outcome::Parsed { valid: true }) {
+            made.record.fingerprint = Some(made.record.content_fingerprint(&mut scratch.bytes));
+        }
+        batch.len += 1;
     }
 }
 
@@ -520,71 +368,15 @@ fn read_parallel<R: Read>(
     part_bytes: usize,
 ) -> Result<()> {
     let index = reader.input;
-    let workers = workers.max(1);
-    let mut head = Unpiped {
-        input,
-        splitter: RowSplitter::new(),
-        buffer: Vec::new(),
-        read_bytes: part_bytes.max(1),
-    };
+    let mut head = Unpiped::new(input, part_bytes);
     let layout = read_layout(index, |row| head.next_row(row))?;
     layout.name(&mut reader.record);
-    let (carry, line) = head.splitter.take_rest();
-    let mut parts = Parts {
-        input: head.input,
-        carry,
-        line,
-        part_bytes,
-        ended: false,
-        error: None,
-    };
     let fingerprints = reader.fingerprints();
-    std::thread::scope(|scope| {
-        let mut to_workers = Vec::with_capacity(workers);
-        let mut from_workers = Vec::with_capacity(workers);
-        for _ in 0..workers {
-            let (job_tx, job_rx) = channel::<Job>();
-            let (done_tx, done_rx) = channel::<Batch>();
-            let layout = &layout;
-            scope.spawn(move || make_records(layout, fingerprints, job_rx, done_tx));
-            to_workers.push(job_tx);
-            from_workers.push(done_rx);
-        }
-        let mut free: Vec<Batch> = Vec::new();
-        // Parts are handed round, part `n` to worker `n % workers`, and taken back in that order.
-        let (mut sent, mut taken) = (0usize, 0usize);
-        let result = 'parts: loop {
-            while sent - taken < PARTS_PER_WORKER * workers {
-                let mut batch = free.pop().unwrap_or_default();
-                let Some((bytes, line, last)) = parts.next(std::mem::take(&mut batch.spent)) else {
-                    break;
-                };
-                let job = Job {
-                    bytes,
-                    line,
-                    last,
-                    batch,
-                };
-                let Some(to_worker) = to_workers.get(sent % workers) else {
-                    break;
-                };
-                if to_worker.send(job).is_err() {
-                    break 'parts rows_failed(reader, csv::Error::from(pipeline_gone()));
-                }
-                sent += 1;
-            }
-            if taken == sent {
-                break match parts.error.take() {
-                    Some(e) => rows_failed(reader, csv::Error::from(e)),
-                    None => Ok(()),
-                };
-            }
-            // A worker that ended without its batch cannot have: it ends only on a closed
-            // channel; read it as an I/O failure rather than an end.
-            let Some(Ok(mut batch)) = from_workers.get(taken % workers).map(Receiver::recv) else {
-                break rows_failed(reader, csv::Error::from(pipeline_gone()));
-            };
-            taken += 1;
+    let ended = make_in_parts(
+        head.into_parts(),
+        workers.max(1),
+        |part, scratch, batch| make_records(&layout, fingerprints, part, scratch, batch),
+        |batch: &mut Batch| {
             for made in batch.made.iter_mut().take(batch.len) {
                 std::mem::swap(&mut made.record, &mut reader.record);
                 // The names of the other columns stay with the reader's record: one copy, not
@@ -592,16 +384,15 @@ fn read_parallel<R: Read>(
                 std::mem::swap(&mut made.record.names, &mut reader.record.names);
                 std::mem::swap(&mut made.record.row_others, &mut reader.record.row_others);
                 reader.places = made.places;
-                if let Err(e) = deliver(reader, made.outcome, &mut made.issues, on_record) {
-                    break 'parts Err(e);
-                }
+                deliver(reader, made.outcome, &mut made.issues, on_record)?;
             }
-            free.push(batch);
-        };
-        // The workers end once their channels close.
-        drop(to_workers);
-        result
-    })
+            Ok(())
+        },
+    )?;
+    match ended {
+        Some(e) => rows_failed(reader, csv::Error::from(e)),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

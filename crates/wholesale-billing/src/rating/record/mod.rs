@@ -13,7 +13,6 @@ mod dedup;
 mod field;
 mod json_input;
 mod reader;
-mod split;
 
 pub use call_record::{CallFields, CallRecord, RecordOrigin};
 pub use call_time::CallTime;

@@ -55,17 +55,17 @@ impl Row {
 
 /// Where a row was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct RowAt {
+pub(crate) struct RowAt {
     /// Its 1-based line, counted by `\n` (as [`crate::csvutil::LineIndex`] counts them).
-    pub(super) line: u64,
+    pub(crate) line: u64,
     /// Whether it runs to the end of an input whose last byte is not a line break (the row may
     /// then be cut short).
-    pub(super) ends_input: bool,
+    pub(crate) ends_input: bool,
 }
 
 /// What [`RowSplitter::next_row`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Split {
+pub(crate) enum Split {
     /// A row, read into the record given.
     Row(RowAt),
     /// More bytes are needed ([`RowSplitter::feed`], or [`RowSplitter::finish`] at the end).
@@ -76,7 +76,7 @@ pub(super) enum Split {
 
 /// Input bytes not yet split, and where they are.
 #[derive(Debug, Default)]
-pub(super) struct RowSplitter {
+pub(crate) struct RowSplitter {
     buffer: Vec<u8>,
     /// Where the bytes not yet split start in `buffer`: always at the start of a record.
     at: usize,
@@ -94,7 +94,7 @@ pub(super) struct RowSplitter {
 
 impl RowSplitter {
     /// A splitter at the start of an input.
-    pub(super) fn new() -> RowSplitter {
+    pub(crate) fn new() -> RowSplitter {
         RowSplitter {
             line: 1,
             ..RowSplitter::default()
@@ -102,7 +102,7 @@ impl RowSplitter {
     }
 
     /// Adds the input's next bytes.
-    pub(super) fn feed(&mut self, bytes: &[u8]) {
+    pub(crate) fn feed(&mut self, bytes: &[u8]) {
         if self.at > 0 {
             self.buffer.drain(..self.at);
             self.at = 0;
@@ -111,7 +111,7 @@ impl RowSplitter {
     }
 
     /// Says that every byte of the input was fed.
-    pub(super) fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.finished = true;
     }
 
@@ -119,7 +119,7 @@ impl RowSplitter {
     /// the chunk's bytes are taken (and the splitter's previous buffer left in `bytes`, to be
     /// filled again), and the chunk is the whole input as far as this splitter knows, so that a
     /// last row without a line break is read as the `csv` crate reads the input's last row.
-    pub(super) fn restart(&mut self, bytes: &mut Vec<u8>, line: u64) {
+    pub(crate) fn restart(&mut self, bytes: &mut Vec<u8>, line: u64) {
         std::mem::swap(&mut self.buffer, bytes);
         self.at = 0;
         self.line = line;
@@ -129,7 +129,7 @@ impl RowSplitter {
 
     /// The bytes fed but not yet split, and the line they start at: after the header, what the
     /// chunks of the rest of the input start with.
-    pub(super) fn take_rest(&mut self) -> (Vec<u8>, u64) {
+    pub(crate) fn take_rest(&mut self) -> (Vec<u8>, u64) {
         let rest = self.buffer.split_off(self.at.min(self.buffer.len()));
         self.buffer.clear();
         self.at = 0;
@@ -138,7 +138,7 @@ impl RowSplitter {
 
     /// Reads the next row into `row`, as the `csv` crate (flexible, no header, default
     /// dialect) would read it.
-    pub(super) fn next_row(&mut self, row: &mut Row) -> Split {
+    pub(crate) fn next_row(&mut self, row: &mut Row) -> Split {
         loop {
             let rest = self.buffer.get(self.at..).unwrap_or_default();
             if rest.is_empty() {
@@ -248,7 +248,7 @@ fn for_each_comma(bytes: &[u8], mut at: impl FnMut(usize)) {
 }
 
 /// The `\n` bytes in `bytes`.
-pub(super) fn newlines(bytes: &[u8]) -> u64 {
+pub(crate) fn newlines(bytes: &[u8]) -> u64 {
     // memchr's vector search jumps from break to break, rows being hundreds of bytes long: the
     // compiler did not vectorise a byte-by-byte count, which took a fifth of the reading
     // thread's time on the parts of a month.
@@ -263,7 +263,7 @@ pub(super) fn newlines(bytes: &[u8]) -> u64 {
 /// crate's state machine does: a `"` opens a quoted field only at the start of a field, `""`
 /// inside one is a quote, and a `"` in an unquoted field is text. Cutting the input there lets
 /// each part be split alone, each by its own thread, into the rows of the whole.
-pub(super) fn last_row_end(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn last_row_end(bytes: &[u8]) -> Option<usize> {
     if memchr::memchr(b'"', bytes).is_none() {
         return memchr::memrchr(b'\n', bytes).map(|i| i + 1);
     }
