@@ -81,7 +81,9 @@ impl<R> LineIndex<R> {
     }
 
     /// Whether the input ended without a line break and has been read to its end: the record
-    /// just parsed is then the last one, and nothing terminated it.
+    /// just parsed is then the last one, and nothing terminated it. (The oracle of the row
+    /// splitter's tests.)
+    #[cfg(test)]
     pub(crate) fn ends_without_line_break(&self) -> bool {
         self.at_end && !matches!(self.last_byte, None | Some(b'\n' | b'\r'))
     }
@@ -149,18 +151,6 @@ pub(crate) fn open_with_header<R: std::io::Read>(
 pub(crate) fn record_line<R: std::io::Read>(rdr: &mut csv::Reader<LineIndex<R>>, record: &csv::ByteRecord) -> u64 {
     let start = record.position().map_or(0, csv::Position::byte);
     rdr.get_mut().line_of(start)
-}
-
-/// Whether the record just read is a row cut short: the input ends right after it, without a
-/// line break, and it has fewer fields than the header's `header_len`, as when a file is
-/// truncated in the middle of its last row. (A cut that leaves every field cannot be told from a
-/// whole row.)
-pub(crate) fn is_cut_row<R: std::io::Read>(
-    rdr: &csv::Reader<LineIndex<R>>,
-    record: &csv::ByteRecord,
-    header_len: usize,
-) -> bool {
-    record.len() < header_len && rdr.get_ref().ends_without_line_break()
 }
 
 /// A field trimmed of ASCII white space; an absent field is empty.
@@ -334,34 +324,6 @@ mod tests {
                 lines.push(record_line(&mut rdr, &record));
             }
             assert_eq!(lines, expected, "{input:?}");
-        }
-    }
-
-    #[test]
-    fn only_a_short_last_row_without_a_line_break_is_cut() {
-        // Over the reader's 1 MiB buffer, so the end is found after several refills.
-        let body = "a,b,c\n".repeat(400_000);
-        for (tail, cut) in [
-            ("a,b", true),
-            ("a,\"b\nb", true),
-            ("a,b\n", false),
-            ("a,b\r", false),
-            ("a,b,c", false),
-            ("a,b,c,d", false),
-            ("", false),
-        ] {
-            let input = format!("h1,h2,h3\n{body}{tail}");
-            let mut record = csv::ByteRecord::new();
-            let mut rdr = open_with_header(input.as_bytes(), &mut record, "test").unwrap();
-            let header_len = record.len();
-            let mut flags = Vec::new();
-            while rdr.read_byte_record(&mut record).unwrap() {
-                flags.push(is_cut_row(&rdr, &record, header_len));
-            }
-            let rows = 400_000 + usize::from(!tail.is_empty());
-            assert_eq!(flags.len(), rows, "{tail:?}");
-            assert_eq!(flags.iter().filter(|&&f| f).count(), usize::from(cut), "{tail:?}");
-            assert_eq!(flags.last(), Some(&cut), "{tail:?}");
         }
     }
 

@@ -8,5 +8,3 @@ mod rows;
 
 pub(crate) use parts::{PART_BYTES, Part, Unpiped, make_in_parts};
 pub(crate) use rows::{Row, RowAt};
-#[cfg(test)]
-pub(crate) use rows::{RowSplitter, Split};

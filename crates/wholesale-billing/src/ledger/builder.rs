@@ -10,7 +10,6 @@ use super::event::{Action, Event};
 use super::field::{Columns, Field};
 use super::raw::{NO_CUSTOMER, NO_PACKAGE, RawEvent};
 use super::{CustomerData, LabelSyms};
-use crate::catalog::PackageId;
 use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::org::{Organisation, Owner};
 use crate::strings::{Interner, ShortTexts, Sym};
@@ -53,8 +52,8 @@ pub struct LedgerBuilder {
     pub(super) event_ids: Interner,
     /// The hash of each accepted event's id: duplicates are found by sorting at the end.
     pub(super) event_id_hashes: Vec<u64>,
-    /// Sub-partner org id → owner.
-    owners: HashMap<String, Owner>,
+    /// What a row is checked against, shared with the threads that read rows.
+    pub(super) rules: Arc<Rules>,
     /// The last text and symbol of a few low-cardinality fields: consecutive rows of a file
     /// grouped by customer share them, and a hit saves a probe.
     recent: [(String, Sym); 3],
@@ -95,21 +94,25 @@ impl LedgerBuilder {
         let mut owners = vec![[sym(&org.partner.name), sym(&org.partner.org_id)]];
         owners.extend(org.sub_partners.iter().map(|sp| [sym(&sp.name), sym(&sp.org_id)]));
         let subscription_id = sym(&org.partner.subscription_id);
-        let org_owners = org
-            .sub_partners
-            .iter()
-            .enumerate()
-            .map(|(i, sp)| (sp.org_id.clone(), Owner::SubPartner(i as u16)))
-            .collect();
+        let org = Arc::new(org);
+        let rules = Arc::new(Rules {
+            owners: org
+                .sub_partners
+                .iter()
+                .enumerate()
+                .map(|(i, sp)| (sp.org_id.clone(), Owner::SubPartner(i as u16)))
+                .collect(),
+            org: Arc::clone(&org),
+        });
         LedgerBuilder {
-            org: Arc::new(org),
+            org,
             strings,
             events: Vec::new(),
             customers: Vec::new(),
             customer_index: HashMap::new(),
             event_ids: Interner::new(),
             event_id_hashes: Vec::new(),
-            owners: org_owners,
+            rules,
             recent: Default::default(),
             short_texts: ShortTexts::default(),
             labels: LabelSyms {
@@ -127,8 +130,9 @@ impl LedgerBuilder {
     }
 
     /// The threads [`LedgerBuilder::read_csv`] uses (default: the machine's available
-    /// parallelism): with 2 or more the CSV is split into records on a second thread; with 1
-    /// nothing is spawned. The ledger is the same with any.
+    /// parallelism): with 2 or more, parts of the CSV are split into rows, parsed and checked on
+    /// `threads - 1` worker threads while the calling thread keeps the rows; with 1 nothing is
+    /// spawned. The ledger and its issues are the same with any.
     ///
     /// ```
     /// use wholesale_billing::{LedgerBuilder, LoadMode, Organisation, Partner};
@@ -202,8 +206,7 @@ impl LedgerBuilder {
         }
     }
 
-    /// Rejects a row for one field: the issue names the field, and its column when the source
-    /// has one.
+    /// Rejects a row for one field (see [`rejection`]).
     pub(super) fn reject(
         &mut self,
         line: u64,
@@ -213,12 +216,7 @@ impl LedgerBuilder {
         kind: IssueKind,
         message: String,
     ) {
-        let mut issue = LoadIssue::new(Severity::Error, line, kind, message).with_event_id(event_id);
-        match cols[field as usize] {
-            Some(column) => issue = issue.at_column(column, field.name()),
-            None => issue.field = Some(field.name().to_owned()),
-        }
-        self.issues.push(issue);
+        self.issues.push(rejection(line, event_id, cols, field, kind, message));
     }
 
     /// Validates one row and keeps it when it is usable. `line` is the row's line in its source.
@@ -229,71 +227,23 @@ impl LedgerBuilder {
     }
 
     fn try_push_row(&mut self, line: u64, ev: &Event<'_>, cols: &Columns) -> Result<()> {
-        let missing = |f: Field| format!("{} is required", f.name());
-        if ev.event_id.is_empty() {
-            self.reject(
-                line,
-                ev.event_id,
-                cols,
-                Field::EventId,
-                IssueKind::MissingField,
-                missing(Field::EventId),
-            );
-            return Ok(());
+        match self.rules.check(line, ev, cols) {
+            Ok(checked) => self.accept(line, ev, checked, cols),
+            Err(issue) => {
+                self.issues.push(issue);
+                Ok(())
+            }
         }
-        if ev.subscriber_id.is_empty() {
-            let kind = IssueKind::MissingField;
-            self.reject(
-                line,
-                ev.event_id,
-                cols,
-                Field::SubscriberId,
-                kind,
-                missing(Field::SubscriberId),
-            );
-            return Ok(());
-        }
+    }
+
+    /// Keeps a row that passed [`Rules::check`]: its texts interned or stored, its customer
+    /// found or added. A customer already owned by another owner rejects the row; an error is a
+    /// table too large (the load cannot go on).
+    pub(super) fn accept(&mut self, line: u64, ev: &Event<'_>, checked: Checked, cols: &Columns) -> Result<()> {
         let mut customer = NO_CUSTOMER;
         let mut new_customer: Option<(Sym, Owner)> = None;
-        let mut package = NO_PACKAGE;
         if ev.action == Action::Assign {
-            for (field, empty) in [
-                (Field::CustomerOrgId, ev.customer_org_id.is_empty()),
-                (Field::SubscriberType, ev.subscriber_type.is_none()),
-                (Field::Package, ev.package.is_empty()),
-            ] {
-                if empty {
-                    let message = format!("{} is required for ASSIGN", field.name());
-                    self.reject(line, ev.event_id, cols, field, IssueKind::MissingField, message);
-                    return Ok(());
-                }
-            }
-            let Some(p) = self.package_id(ev.package) else {
-                let message = format!(
-                    "unknown package {}; known: {} (add others under [catalog.<package>] in the organisation file)",
-                    Quoted(ev.package),
-                    self.org.catalog.package_names()
-                );
-                self.reject(
-                    line,
-                    ev.event_id,
-                    cols,
-                    Field::Package,
-                    IssueKind::UnknownPackage,
-                    message,
-                );
-                return Ok(());
-            };
-            package = p.0;
-            let Some(owner) = self.owner(ev.sub_partner_org_id) else {
-                let message = format!(
-                    "sub-partner {} is not in the organisation file",
-                    Quoted(ev.sub_partner_org_id)
-                );
-                let kind = IssueKind::UnknownSubPartner;
-                self.reject(line, ev.event_id, cols, Field::SubPartnerOrgId, kind, message);
-                return Ok(());
-            };
+            let owner = checked.owner;
             let org_sym = self.intern_recent(0, ev.customer_org_id)?;
             match self.customer_index.get(&org_sym) {
                 Some(&index) => {
@@ -324,7 +274,7 @@ impl LedgerBuilder {
             location: self.intern_recent(2, ev.location_id)?,
             license: self.strings.store(ev.license_id)?,
             external_id: self.intern_recent(1, ev.customer_external_id)?,
-            package,
+            package: checked.package,
             action: ev.action,
             subscriber_type: if ev.action == Action::Assign {
                 ev.subscriber_type
@@ -365,17 +315,6 @@ impl LedgerBuilder {
         Ok(())
     }
 
-    fn package_id(&self, package: &str) -> Option<PackageId> {
-        self.org.catalog.lookup(package)
-    }
-
-    fn owner(&self, sub_partner_org_id: &str) -> Option<Owner> {
-        if sub_partner_org_id.is_empty() {
-            return Some(Owner::Partner);
-        }
-        self.owners.get(sub_partner_org_id).copied()
-    }
-
     /// Interns a low-cardinality field (`slot` 0: customer org, 1: external id, 2: location)
     /// through its one-entry cache.
     fn intern_recent(&mut self, slot: usize, text: &str) -> Result<Sym> {
@@ -396,5 +335,103 @@ impl LedgerBuilder {
             Owner::Partner => "the partner".to_owned(),
             Owner::SubPartner(_) => format!("sub-partner {}", Quoted(self.org.owner_identity(owner).1)),
         }
+    }
+}
+
+/// A row's rejection for one field: the issue names the field, and its column when the source
+/// has one.
+pub(super) fn rejection(
+    line: u64,
+    event_id: &str,
+    cols: &Columns,
+    field: Field,
+    kind: IssueKind,
+    message: String,
+) -> LoadIssue {
+    let issue = LoadIssue::new(Severity::Error, line, kind, message).with_event_id(event_id);
+    match cols[field as usize] {
+        Some(column) => issue.at_column(column, field.name()),
+        None => LoadIssue {
+            field: Some(field.name().to_owned()),
+            ..issue
+        },
+    }
+}
+
+/// What a row is checked against before it is kept: the organisation's catalog and
+/// sub-partners. Read-only, so that the threads reading rows check them.
+#[derive(Debug)]
+pub(super) struct Rules {
+    org: Arc<Organisation>,
+    /// Sub-partner org id → owner.
+    owners: HashMap<String, Owner>,
+}
+
+/// What [`Rules::check`] found of a row that passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Checked {
+    /// The package of an `ASSIGN` ([`NO_PACKAGE`] for a `REMOVE`).
+    pub(super) package: u16,
+    /// The owner an `ASSIGN` names (the partner for a `REMOVE`).
+    pub(super) owner: Owner,
+}
+
+impl Rules {
+    /// Checks what needs nothing of the rows before: the required fields, the package and the
+    /// sub-partner. The issue is the row's rejection.
+    pub(super) fn check(&self, line: u64, ev: &Event<'_>, cols: &Columns) -> std::result::Result<Checked, LoadIssue> {
+        let reject =
+            |field: Field, kind: IssueKind, message: String| rejection(line, ev.event_id, cols, field, kind, message);
+        let missing = |f: Field| format!("{} is required", f.name());
+        if ev.event_id.is_empty() {
+            return Err(reject(Field::EventId, IssueKind::MissingField, missing(Field::EventId)));
+        }
+        if ev.subscriber_id.is_empty() {
+            return Err(reject(
+                Field::SubscriberId,
+                IssueKind::MissingField,
+                missing(Field::SubscriberId),
+            ));
+        }
+        if ev.action != Action::Assign {
+            return Ok(Checked {
+                package: NO_PACKAGE,
+                owner: Owner::Partner,
+            });
+        }
+        for (field, empty) in [
+            (Field::CustomerOrgId, ev.customer_org_id.is_empty()),
+            (Field::SubscriberType, ev.subscriber_type.is_none()),
+            (Field::Package, ev.package.is_empty()),
+        ] {
+            if empty {
+                let message = format!("{} is required for ASSIGN", field.name());
+                return Err(reject(field, IssueKind::MissingField, message));
+            }
+        }
+        let Some(package) = self.org.catalog.lookup(ev.package) else {
+            let message = format!(
+                "unknown package {}; known: {} (add others under [catalog.<package>] in the organisation file)",
+                Quoted(ev.package),
+                self.org.catalog.package_names()
+            );
+            return Err(reject(Field::Package, IssueKind::UnknownPackage, message));
+        };
+        let owner = if ev.sub_partner_org_id.is_empty() {
+            Owner::Partner
+        } else {
+            let Some(&owner) = self.owners.get(ev.sub_partner_org_id) else {
+                let message = format!(
+                    "sub-partner {} is not in the organisation file",
+                    Quoted(ev.sub_partner_org_id)
+                );
+                return Err(reject(Field::SubPartnerOrgId, IssueKind::UnknownSubPartner, message));
+            };
+            owner
+        };
+        Ok(Checked {
+            package: package.0,
+            owner,
+        })
     }
 }

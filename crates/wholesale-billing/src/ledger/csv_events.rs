@@ -4,10 +4,14 @@
 
 use std::io::Read;
 
-use super::builder::LedgerBuilder;
+use super::builder::{Checked, LedgerBuilder, Rules, rejection};
+use super::event::{Action, Event, SubscriberType};
 use super::field::{Columns, Field, cell_indexes, event_columns};
-use crate::csvutil::{LineIndex, csv_error, field, is_cut_row, open_with_header, record_line};
-use crate::error::{IssueKind, LoadIssue, Result, Severity};
+use super::text_row::parse_text_row;
+use crate::csvsplit::{PART_BYTES, Part, Row, Unpiped, make_in_parts};
+use crate::csvutil::{csv_error, header_error};
+use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
+use crate::time::Timestamp;
 
 const SOURCE: &str = "events";
 
@@ -32,166 +36,374 @@ impl LedgerBuilder {
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     ///
+    /// The file is read in parts of whole rows (quote-aware: a quoted line break is no row end),
+    /// about a mebibyte each, a few at a time: memory holds the ledger being built, not the file.
     /// With [`LedgerBuilder::threads`] of 2 or more (the default on a machine that has them) the
-    /// CSV is split into records on a second thread while this one validates them, so a large
-    /// file loads on two cores; with 1 nothing is spawned. The result is the same with any.
+    /// parts are split into rows, parsed and checked on `threads - 1` worker threads while this one
+    /// keeps the rows they accepted, in file order; with 1 nothing is spawned. The ledger and every
+    /// issue are the same with any number of threads.
     pub fn read_csv(&mut self, reader: impl Read + Send) -> Result<&mut Self> {
-        let mut record = csv::ByteRecord::new();
-        let mut rdr = open_with_header(reader, &mut record, SOURCE)?;
-        let cols = event_columns(&record, 1, SOURCE)?;
-        let header_len = record.len();
-        self.start_columns(&cols);
-        let idx = cell_indexes(&cols);
-        if self.threads < 2 {
-            let mut batch = Batch::default();
-            loop {
-                let more = batch.fill(&mut rdr, &idx, header_len)?;
-                self.push_batch(&batch, &idx, &cols);
-                if !more {
-                    return Ok(self);
-                }
-            }
+        self.read_csv_in_parts(reader, PART_BYTES)
+    }
+
+    /// [`LedgerBuilder::read_csv`] in parts of at least `part_bytes` bytes.
+    fn read_csv_in_parts(&mut self, reader: impl Read + Send, part_bytes: usize) -> Result<&mut Self> {
+        let mut head = Unpiped::new(reader, part_bytes);
+        let mut header = Row::default();
+        match head.next_row(&mut header) {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(header_error(SOURCE, "empty file: no header row".into())),
+            Err(e) => return Err(csv_error(SOURCE, csv::Error::from(e))),
         }
-        std::thread::scope(|scope| -> Result<()> {
-            let (to_builder, batches) = std::sync::mpsc::sync_channel::<Result<Batch>>(2);
-            let (recycle, spare) = std::sync::mpsc::channel::<Batch>();
-            scope.spawn(move || {
-                loop {
-                    let mut batch = spare.try_recv().unwrap_or_default();
-                    let filled = batch.fill(&mut rdr, &idx, header_len);
-                    let last = !matches!(filled, Ok(true));
-                    if to_builder.send(filled.map(|_| batch)).is_err() || last {
-                        break;
+        let cols = event_columns((0..header.len()).map(|i| header.get(i).unwrap_or_default()), 1, SOURCE)?;
+        self.start_columns(&cols);
+        let layout = Layout {
+            idx: cell_indexes(&cols),
+            cols,
+            header_len: header.len(),
+        };
+        let rules = std::sync::Arc::clone(&self.rules);
+        let ended = make_in_parts(
+            head.into_parts(),
+            self.threads - 1,
+            |part, row, batch| make_batch(&layout, &rules, part, row, batch),
+            |batch: &mut Batch| {
+                self.take_batch(batch, &layout.cols);
+                Ok::<(), Error>(())
+            },
+        )?;
+        match ended {
+            Some(e) => Err(csv_error(SOURCE, csv::Error::from(e))),
+            None => Ok(self),
+        }
+    }
+
+    /// Keeps the rows of a batch that were accepted and notes the issues of the others, in order.
+    fn take_batch(&mut self, batch: &mut Batch, cols: &Columns) {
+        for (line, outcome) in batch.rows.drain(..) {
+            self.rows_read += 1;
+            match outcome {
+                Ok(kept) => {
+                    let event = kept.event(&batch.texts);
+                    if let Err(e) = self.accept(line, &event, kept.checked, cols) {
+                        self.set_fatal(e);
                     }
                 }
-            });
-            for batch in batches {
-                let batch = batch?;
-                self.push_batch(&batch, &idx, &cols);
-                // The reader may have stopped after its last batch; a lost spare is harmless.
-                let _ = recycle.send(batch);
-            }
-            Ok(())
-        })?;
-        Ok(self)
-    }
-
-    /// Validates and pushes the rows of a batch, in order.
-    fn push_batch(&mut self, batch: &Batch, idx: &[Option<usize>; 13], cols: &Columns) {
-        let rows = batch.records[..batch.len].iter().zip(&batch.lines).zip(&batch.problems);
-        for ((record, &line), problem) in rows {
-            self.rows_read += 1;
-            match problem {
-                None => self.push_text_row(line, |f| text_field(record, idx[f as usize]), cols),
-                Some(problem) => self.reject_record(record, line, idx, cols, problem),
-            }
-        }
-    }
-
-    /// Rejects a record that is not a row of text: cut short, or not UTF-8.
-    fn reject_record(
-        &mut self,
-        record: &csv::StringRecord,
-        line: u64,
-        idx: &[Option<usize>; 13],
-        cols: &Columns,
-        problem: &Problem,
-    ) {
-        let event_id = text_field(record, idx[Field::EventId as usize]).trim_ascii();
-        match *problem {
-            Problem::BadUtf8(field) => {
-                let message = "not valid utf-8".to_owned();
-                self.reject(line, event_id, cols, field, IssueKind::InvalidValue, message);
-            }
-            Problem::Cut { header_len } => {
-                let fields = record.len();
-                let message = format!(
-                    "row cut short: {fields} of the header's {header_len} fields, and the file ends \
-                     without a line break (a truncated file?)"
-                );
-                let mut issue =
-                    LoadIssue::new(Severity::Error, line, IssueKind::MalformedCsv, message).with_event_id(event_id);
-                issue.column = Some(fields);
-                issue.field = Field::ALL
-                    .into_iter()
-                    .find(|&f| cols[f as usize] == Some(fields))
-                    .map(|f| f.name().to_owned());
-                self.issues.push(issue);
+                Err(issue) => self.issues.push(*issue),
             }
         }
     }
 }
 
-/// A field as read (an absent field is empty); the row validation trims it.
-#[inline]
-fn text_field(record: &csv::StringRecord, index: Option<usize>) -> &str {
-    index.and_then(|i| record.get(i)).unwrap_or("")
+/// Where the fields are in the rows of one file.
+struct Layout {
+    /// The 1-based column of each field.
+    cols: Columns,
+    /// The 0-based cell of each field.
+    idx: [Option<usize>; 13],
+    /// The number of fields in the header.
+    header_len: usize,
 }
 
-/// Why a record is not a row of text.
-enum Problem {
-    /// The first known field (in [`Field::ALL`] order) that is not valid UTF-8; the record holds
-    /// a lossy copy. Bad bytes in an unknown column do not matter.
-    BadUtf8(Field),
-    /// The last record, with fewer fields than the header and no line break after it.
-    Cut {
-        /// The number of fields in the header.
-        header_len: usize,
-    },
+impl Layout {
+    /// A field of a row valid as a whole: cut from it (an absent field is empty).
+    #[inline]
+    fn cell<'r>(&self, row: &Row, whole: &'r str, field: Field) -> &'r str {
+        self.idx[field as usize]
+            .and_then(|i| row.str_field(whole, i))
+            .unwrap_or("")
+    }
+
+    /// A field as text, `None` when it is not UTF-8 (an absent field is empty).
+    fn text<'r>(&self, row: &'r Row, field: Field) -> Option<&'r str> {
+        let bytes = self.idx[field as usize].and_then(|i| row.get(i)).unwrap_or_default();
+        std::str::from_utf8(bytes).ok()
+    }
+
+    /// The event id of a row refused whole, for its issue (bytes that are not UTF-8 as U+FFFD).
+    fn lossy_event_id(&self, row: &Row) -> String {
+        let bytes = self.idx[Field::EventId as usize]
+            .and_then(|i| row.get(i))
+            .unwrap_or_default();
+        String::from_utf8_lossy(bytes.trim_ascii()).into_owned()
+    }
 }
 
-/// Records split and checked on the reading thread, handed to the validating thread in bulk.
+/// A row a worker parsed and checked: what the builder keeps of it, its texts in the batch's
+/// `texts`.
+struct Kept {
+    at: Timestamp,
+    action: Action,
+    subscriber_type: Option<SubscriberType>,
+    checked: Checked,
+    /// Where its texts start in the batch's `texts`.
+    start: u32,
+    /// Where each ends: event id, subscriber, customer org, customer external id, user,
+    /// workspace, location, license.
+    ends: [u32; 8],
+}
+
+impl Kept {
+    /// Copies the texts the builder keeps of `event` to the end of `texts`.
+    fn new(event: &Event<'_>, checked: Checked, texts: &mut String) -> Kept {
+        let start = texts.len() as u32;
+        let mut ends = [0; 8];
+        let kept = [
+            event.event_id,
+            event.subscriber_id,
+            event.customer_org_id,
+            event.customer_external_id,
+            event.user_id,
+            event.workspace_id,
+            event.location_id,
+            event.license_id,
+        ];
+        for (end, text) in ends.iter_mut().zip(kept) {
+            texts.push_str(text);
+            *end = texts.len() as u32;
+        }
+        Kept {
+            at: event.occurred_at,
+            action: event.action,
+            subscriber_type: event.subscriber_type,
+            checked,
+            start,
+            ends,
+        }
+    }
+
+    /// The event again, borrowing its texts from `texts` (its package and sub-partner, already
+    /// checked, are in `checked`).
+    fn event<'t>(&self, texts: &'t str) -> Event<'t> {
+        let text = |i: usize| {
+            let start = match i.checked_sub(1) {
+                Some(before) => self.ends[before],
+                None => self.start,
+            };
+            texts.get(start as usize..self.ends[i] as usize).unwrap_or("")
+        };
+        Event {
+            event_id: text(0),
+            occurred_at: self.at,
+            action: self.action,
+            subscriber_id: text(1),
+            customer_org_id: text(2),
+            customer_external_id: text(3),
+            sub_partner_org_id: "",
+            subscriber_type: self.subscriber_type,
+            user_id: text(4),
+            workspace_id: text(5),
+            package: "",
+            location_id: text(6),
+            license_id: text(7),
+        }
+    }
+}
+
+/// The rows of one part, parsed and checked by a worker: each accepted row (its texts in `texts`)
+/// or the issue that rejects it, with its line.
 #[derive(Default)]
 struct Batch {
-    records: Vec<csv::StringRecord>,
-    /// The physical line of each record.
-    lines: Vec<u64>,
-    /// What makes each record unreadable as a row, if anything.
-    problems: Vec<Option<Problem>>,
-    len: usize,
+    rows: Vec<(u64, std::result::Result<Kept, Box<LoadIssue>>)>,
+    texts: String,
 }
 
-impl Batch {
-    const SIZE: usize = 4_096;
+/// A worker's work: splits a part into rows and parses and checks each (the row being read is
+/// the worker's own scratch).
+fn make_batch(layout: &Layout, rules: &Rules, part: &mut Part<'_>, row: &mut Row, batch: &mut Batch) {
+    batch.rows.clear();
+    batch.texts.clear();
+    let texts = &mut batch.texts;
+    while let Some(at) = part.next_row(row) {
+        let line = at.line;
+        let checked = |event: Event<'_>, texts: &mut String| {
+            let checked = rules.check(line, &event, &layout.cols)?;
+            Ok(Kept::new(&event, checked, texts))
+        };
+        let outcome = if row.len() < layout.header_len && at.ends_input && part.is_last() {
+            Err(cut_row(layout, row, line))
+        } else if let Ok(whole) = std::str::from_utf8(row.as_bytes()) {
+            parse_text_row(line, |f| layout.cell(row, whole, f), &layout.cols).and_then(|e| checked(e, texts))
+        } else if let Some(bad) = Field::ALL.into_iter().find(|&f| layout.text(row, f).is_none()) {
+            // Bytes that are not UTF-8 in an unknown column do not matter.
+            let event_id = layout.lossy_event_id(row);
+            let message = "not valid utf-8".to_owned();
+            Err(rejection(
+                line,
+                &event_id,
+                &layout.cols,
+                bad,
+                IssueKind::InvalidValue,
+                message,
+            ))
+        } else {
+            parse_text_row(line, |f| layout.text(row, f).unwrap_or(""), &layout.cols).and_then(|e| checked(e, texts))
+        };
+        batch.rows.push((line, outcome.map_err(Box::new)));
+    }
+}
 
-    /// Reads up to `SIZE` records, reusing the batch's allocations; `Ok(false)` at end of input.
-    fn fill<R: Read>(
-        &mut self,
-        rdr: &mut csv::Reader<LineIndex<R>>,
-        idx: &[Option<usize>; 13],
-        header_len: usize,
-    ) -> Result<bool> {
-        self.len = 0;
-        self.lines.clear();
-        self.problems.clear();
-        while self.len < Self::SIZE {
-            if self.records.len() == self.len {
-                self.records.push(csv::StringRecord::new());
-            }
-            let slot = &mut self.records[self.len];
-            let mut record = std::mem::take(slot).into_byte_record();
-            if !rdr.read_byte_record(&mut record).map_err(|e| csv_error(SOURCE, e))? {
-                return Ok(false);
-            }
-            self.lines.push(record_line(rdr, &record));
-            let mut problem = is_cut_row(rdr, &record, header_len).then_some(Problem::Cut { header_len });
-            let text = match csv::StringRecord::from_byte_record(record) {
-                Ok(text) => text,
-                Err(e) => {
-                    let record = e.into_byte_record();
-                    let bad = Field::ALL
-                        .into_iter()
-                        .find(|&f| std::str::from_utf8(field(&record, idx[f as usize])).is_err());
-                    if problem.is_none() {
-                        problem = bad.map(Problem::BadUtf8);
+/// The issue of the input's last row cut short: fewer fields than the header and no line break
+/// after it (a truncated file).
+fn cut_row(layout: &Layout, row: &Row, line: u64) -> LoadIssue {
+    let fields = row.len();
+    let header_len = layout.header_len;
+    let message = format!(
+        "row cut short: {fields} of the header's {header_len} fields, and the file ends without a line break \
+         (a truncated file?)"
+    );
+    let mut issue = LoadIssue::new(Severity::Error, line, IssueKind::MalformedCsv, message)
+        .with_event_id(layout.lossy_event_id(row));
+    issue.column = Some(fields);
+    issue.field = Field::ALL
+        .into_iter()
+        .find(|&f| layout.cols[f as usize] == Some(fields))
+        .map(|f| f.name().to_owned());
+    issue
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::org::{Organisation, Partner};
+
+    /// The builder after reading `input` with `threads` threads in parts of `part_bytes`: its
+    /// events, issues, rows read and how the read ended.
+    fn read(input: &[u8], threads: usize, part_bytes: usize) -> String {
+        let partner = Partner {
+            org_id: "p".into(),
+            name: "P".into(),
+            subscription_id: "S".into(),
+        };
+        let org = match Organisation::new(partner) {
+            Ok(org) => org,
+            Err(e) => return format!("no organisation: {e}"),
+        };
+        let mut builder = LedgerBuilder::new(org);
+        builder.threads(threads);
+        let read = builder.read_csv_in_parts(input, part_bytes).map(|_| ());
+        format!(
+            "{read:?}\n{:?}\n{:?}\n{}",
+            builder.events, builder.issues, builder.rows_read
+        )
+    }
+
+    /// A row's bytes: sometimes valid, sometimes not, with quoted fields and bytes that are not
+    /// UTF-8 in a known or an unknown column.
+    fn row() -> impl Strategy<Value = Vec<u8>> {
+        let time = prop_oneof![
+            4 => (1u8..9, 0u8..24).prop_map(|(d, h)| format!("2024-05-0{d}T{h:02}:00:00Z").into_bytes()),
+            1 => Just(b"2024-05-01T00:00:00".to_vec()),
+            1 => Just(b"\"2024-05-02T00:00:00Z\"".to_vec()),
+        ];
+        let action = prop_oneof![4 => Just(&b"ASSIGN"[..]), 2 => Just(&b"REMOVE"[..]), 1 => Just(&b"bogus"[..])];
+        let subscriber = prop_oneof![
+            6 => (0u8..6).prop_map(|k| format!("s{k}").into_bytes()),
+            1 => Just(b"s\xff".to_vec()),
+            1 => Just(Vec::new()),
+        ];
+        let package = prop_oneof![5 => Just(&b"webex_calling"[..]), 1 => Just(&b"nope"[..])];
+        let note = prop_oneof![
+            3 => Just(&b"plain"[..]),
+            1 => Just(&b"\"a,b\nc\""[..]),
+            1 => Just(&b"\"say \"\"hi\"\"\""[..]),
+            1 => Just(&b"q\"x"[..]),
+            1 => Just(&b"\xff\xfe"[..]),
+        ];
+        let ending = prop_oneof![4 => Just(&b"\n"[..]), 1 => Just(&b"\r\n"[..]), 1 => Just(&b"\n\n"[..])];
+        (
+            0u8..20,
+            time,
+            action,
+            subscriber,
+            0u8..3,
+            any::<bool>(),
+            package,
+            note,
+            ending,
+        )
+            .prop_map(
+                |(id, time, action, subscriber, customer, user, package, note, ending)| {
+                    let kind: &[u8] = if user { b"USER" } else { b"WORKSPACE" };
+                    let mut row = format!("e{id},").into_bytes();
+                    for field in [
+                        &time[..],
+                        action,
+                        &subscriber,
+                        format!(" c{customer} ").as_bytes(),
+                        kind,
+                        package,
+                        note,
+                    ] {
+                        row.extend_from_slice(field);
+                        row.push(b',');
                     }
-                    csv::StringRecord::from_byte_record_lossy(record)
-                }
-            };
-            *slot = text;
-            self.problems.push(problem);
-            self.len += 1;
+                    row.pop();
+                    row.extend_from_slice(ending);
+                    row
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// Parts as small as a few bytes, so that rows, quoted fields and line breaks are cut
+        /// everywhere, read on 2, 3 or 7 threads: the same events, issues and rows as one part
+        /// read on one thread.
+        #[test]
+        fn parts_and_threads_read_as_one(
+            rows in prop::collection::vec(row(), 0..40),
+            cut in 0usize..6,
+            threads in prop::sample::select(vec![2usize, 3, 7]),
+            part_bytes in 1usize..300,
+        ) {
+            let mut input = b"event_id,occurred_at,action,subscriber_id,customer_org_id,subscriber_type,package,note\n".to_vec();
+            for row in &rows {
+                input.extend_from_slice(row);
+            }
+            let keep = input.len().saturating_sub(cut);
+            input.truncate(keep);
+            let one = read(&input, 1, 1 << 20);
+            prop_assert!(one.starts_with("Ok(())"), "{}", one);
+            prop_assert_eq!(read(&input, 1, part_bytes), read(&input, 1, 1 << 20));
+            prop_assert_eq!(read(&input, threads, part_bytes), one);
         }
-        Ok(true)
+    }
+
+    #[test]
+    fn a_last_row_cut_short_is_found_in_the_last_of_many_parts() -> Result<()> {
+        let header = "event_id,occurred_at,action,subscriber_id,customer_org_id,subscriber_type,package\n";
+        let body: String = (0..3_000)
+            .map(|i| format!("e{i},2024-05-01T00:00:00Z,ASSIGN,s{i},c1,USER,webex_calling\n"))
+            .collect();
+        for (tail, cut) in [
+            ("e-last,2024-05-01T00:00:00Z,ASS", true),
+            ("e-last,2024-05-01T00:00:00Z,ASSIGN,s9,c1,USER,webex_calling", false),
+            ("", false),
+        ] {
+            let input = format!("{header}{body}{tail}");
+            for threads in [1, 2, 7] {
+                let org = Organisation::new(Partner {
+                    org_id: "p".into(),
+                    name: "P".into(),
+                    subscription_id: "S".into(),
+                })?;
+                let mut builder = LedgerBuilder::new(org);
+                builder.threads(threads).read_csv_in_parts(input.as_bytes(), 4_096)?;
+                let issues: Vec<String> = builder.issues().iter().map(ToString::to_string).collect();
+                let expected = if cut {
+                    vec!["line 3002, column 3 (action): error: row cut short: 3 of the header's 7 fields, and the file ends \
+                          without a line break (a truncated file?) [event_id e-last]".to_owned()]
+                } else {
+                    Vec::new()
+                };
+                assert_eq!(issues, expected, "{tail:?} on {threads} threads");
+                assert_eq!(builder.rows_read, 3_000 + u64::from(!tail.is_empty()));
+            }
+        }
+        Ok(())
     }
 }
