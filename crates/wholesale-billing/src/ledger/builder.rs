@@ -47,7 +47,7 @@ pub struct LedgerBuilder {
     pub(super) strings: Interner,
     pub(super) events: Vec<RawEvent>,
     pub(super) customers: Vec<CustomerData>,
-    customer_index: HashMap<Sym, u32>,
+    pub(super) customer_index: HashMap<Sym, u32>,
     /// The event id of each accepted event (symbol `i + 1` for event `i`), stored, not interned.
     pub(super) event_ids: Interner,
     /// The hash of each accepted event's id: duplicates are found by sorting at the end.
@@ -58,7 +58,7 @@ pub struct LedgerBuilder {
     /// grouped by customer share them, and a hit saves a probe.
     recent: [(String, Sym); 3],
     /// Those fields' texts with their symbols, for rows that miss `recent` (a file in time order).
-    short_texts: ShortTexts,
+    pub(super) short_texts: ShortTexts,
     pub(super) labels: LabelSyms,
     pub(super) issues: Vec<LoadIssue>,
     /// The 1-based column of `event_id` when reading CSV or records (to locate duplicate ids).

@@ -3,18 +3,20 @@
 
 use std::sync::Arc;
 
+use hashbrown::HashMap;
+
 use super::builder::LedgerBuilder;
 use super::field::Field;
 use super::raw::NO_CUSTOMER;
 use super::replay::{Replay, sort_keys_in_report_order};
 use super::{AssignmentLedger, Diagnostics, KeyData, LoadMode};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
-use crate::strings::Sym;
+use crate::strings::{Interner, ShortTexts, StringTable, Sym};
 
 impl LedgerBuilder {
     /// Finds events whose id an earlier event already used: an exact duplicate is skipped with a
     /// warning, other content is an error. Returns which events are dropped.
-    fn drop_duplicate_ids(&mut self) -> Vec<bool> {
+    fn drop_duplicate_ids(&mut self, strings: &StringTable) -> Vec<bool> {
         let mut dropped = vec![false; self.events.len()];
         let mut by_hash: Vec<(u64, u32)> = self
             .event_id_hashes
@@ -41,7 +43,7 @@ impl LedgerBuilder {
                     continue;
                 };
                 let (earlier, event) = (&self.events[first as usize], &self.events[later as usize]);
-                let (severity, kind, message) = if earlier.same_content(event, &self.strings) {
+                let (severity, kind, message) = if earlier.same_content(event, strings) {
                     let message = format!("exact duplicate of line {}; skipped", earlier.line);
                     (Severity::Warning, IssueKind::DuplicateEvent, message)
                 } else {
@@ -86,18 +88,27 @@ impl LedgerBuilder {
         if let Some(fatal) = self.fatal.take() {
             return Err(fatal);
         }
-        let dropped = self.drop_duplicate_ids();
+        // What only the load needed goes before the compile allocates its own: the texts' hash
+        // index, the short texts, the customers' index, and (once duplicates are found) the
+        // event ids.
+        let strings = std::mem::take(&mut self.strings).freeze();
+        self.short_texts = ShortTexts::default();
+        self.customer_index = HashMap::new();
+        let dropped = self.drop_duplicate_ids(&strings);
+        self.event_ids = Interner::new();
+        self.event_id_hashes = Vec::new();
         self.set_external_ids(&dropped);
-        let mut order: Vec<u128> = self
-            .events
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !dropped[*i])
-            .map(|(i, e)| {
-                let at = (e.at as u64) ^ (1 << 63);
-                ((e.subscriber.index() as u128) << 96) | (u128::from(at) << 32) | i as u128
-            })
-            .collect();
+        let mut order: Vec<u128> = Vec::with_capacity(self.events.len());
+        order.extend(
+            self.events
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !dropped[*i])
+                .map(|(i, e)| {
+                    let at = (e.at as u64) ^ (1 << 63);
+                    ((e.subscriber.index() as u128) << 96) | (u128::from(at) << 32) | i as u128
+                }),
+        );
         order.sort_unstable();
 
         let mut keys: Vec<KeyData> = Vec::new();
@@ -121,7 +132,7 @@ impl LedgerBuilder {
             let before = keys.len();
             replay.run(
                 group,
-                &self.strings,
+                &strings,
                 &mut keys,
                 &mut intervals,
                 &mut self.issues,
@@ -164,7 +175,6 @@ impl LedgerBuilder {
             });
         }
 
-        let strings = self.strings.freeze();
         sort_keys_in_report_order(&mut keys, &self.customers, &strings, &self.labels);
         let mut used = vec![false; self.customers.len()];
         for k in &keys {

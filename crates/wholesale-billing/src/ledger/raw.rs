@@ -1,7 +1,7 @@
 //! An accepted event in compact form, as the builder keeps it until the replay.
 
 use super::event::{Action, SubscriberType};
-use crate::strings::{Interner, Sym};
+use crate::strings::{StringTable, Sym};
 
 /// An accepted event, compact: 56 bytes whatever its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub(super) struct RawEvent {
 impl RawEvent {
     /// Same content (the line differs for a duplicate row). Stored (not interned) texts are
     /// compared as text.
-    pub(super) fn same_content(&self, other: &RawEvent, strings: &Interner) -> bool {
+    pub(super) fn same_content(&self, other: &RawEvent, strings: &StringTable) -> bool {
         let text_eq = |a: Sym, b: Sym| a == b || strings.get(a) == strings.get(b);
         let bare = |e: &RawEvent| RawEvent {
             line: 0,

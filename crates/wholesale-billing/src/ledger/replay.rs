@@ -6,7 +6,7 @@ use super::raw::RawEvent;
 use super::{CustomerData, KeyData, LabelSyms, OPEN_END};
 use crate::catalog::PackageId;
 use crate::error::{IssueKind, LoadIssue, Quoted, Severity};
-use crate::strings::{Interner, StringTable, Sym};
+use crate::strings::{StringTable, Sym};
 
 /// Scratch space of the per-subscriber replay, reused across subscribers.
 #[derive(Default)]
@@ -23,7 +23,7 @@ impl Replay {
     pub(super) fn run<'e>(
         &mut self,
         events: impl Iterator<Item = &'e RawEvent>,
-        strings: &Interner,
+        strings: &StringTable,
         keys: &mut Vec<KeyData>,
         intervals: &mut Vec<(i64, i64)>,
         issues: &mut Vec<LoadIssue>,
