@@ -24,6 +24,79 @@ use tempfile::{NamedTempFile, TempDir};
 /// The buffer of a file being written.
 const BUFFER: usize = 1 << 20;
 
+/// Bytes written to a temporary file between two syncs started in the background (see
+/// [`SyncAhead`]).
+const SYNC_AHEAD_BYTES: u64 = 64 << 20;
+
+/// A temporary file being written that has what is already written synced in the background,
+/// every [`SYNC_AHEAD_BYTES`]: the disk writes of a large output overlap its making, and the
+/// sync before the rename waits for the last bytes only (half a second of a 400 MB report on
+/// this project's machines). The syncing thread starts with the first sync; a sync that fails
+/// fails the file at [`SyncAhead::finish`].
+struct SyncAhead {
+    temp: NamedTempFile,
+    written: u64,
+    /// Bytes between two syncs ([`SYNC_AHEAD_BYTES`] but in tests).
+    every: u64,
+    /// The syncing thread, once started: a sync is asked for by a message.
+    syncer: Option<(std::sync::mpsc::SyncSender<()>, std::thread::JoinHandle<io::Result<()>>)>,
+}
+
+impl SyncAhead {
+    fn new(temp: NamedTempFile, every: u64) -> Self {
+        SyncAhead {
+            temp,
+            written: 0,
+            every: every.max(1),
+            syncer: None,
+        }
+    }
+
+    /// Asks for a sync of what is written; none is queued behind one already asked for.
+    fn sync_ahead(&mut self) -> io::Result<()> {
+        if self.syncer.is_none() {
+            let file = self.temp.as_file().try_clone()?;
+            let (ask, asked) = std::sync::mpsc::sync_channel::<()>(1);
+            let thread = std::thread::Builder::new()
+                .name("sync-ahead".into())
+                .spawn(move || asked.iter().try_for_each(|()| file.sync_data()))?;
+            self.syncer = Some((ask, thread));
+        }
+        if let Some((ask, _)) = &self.syncer {
+            // Full: a sync is already waiting, and it will cover these bytes too.
+            let _ = ask.try_send(());
+        }
+        Ok(())
+    }
+
+    /// Waits for the syncs asked for, and gives the file back.
+    fn finish(self) -> io::Result<NamedTempFile> {
+        if let Some((ask, thread)) = self.syncer {
+            drop(ask);
+            thread
+                .join()
+                .map_err(|_| io::Error::other("the thread syncing the file stopped"))??;
+        }
+        Ok(self.temp)
+    }
+}
+
+impl Write for SyncAhead {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.temp.write(buf)?;
+        let before = self.written;
+        self.written += n as u64;
+        if self.written / self.every > before / self.every {
+            self.sync_ahead()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.temp.flush()
+    }
+}
+
 /// A temporary file or directory that exists only until its work is committed.
 enum Temporary {
     File(PathBuf),
@@ -220,7 +293,7 @@ pub struct AtomicFile {
 
 enum Inner {
     Temporary {
-        writer: BufWriter<NamedTempFile>,
+        writer: BufWriter<SyncAhead>,
         target: PathBuf,
         permissions: Option<fs::Permissions>,
         registration: Registration,
@@ -252,7 +325,7 @@ impl AtomicFile {
                     .with_context(|| format!("cannot create a temporary file for {} in {}", name, dir.display()))?;
                 let registration = Registration::new(Temporary::File(temp.path().to_owned()))?;
                 Inner::Temporary {
-                    writer: BufWriter::with_capacity(BUFFER, temp),
+                    writer: BufWriter::with_capacity(BUFFER, SyncAhead::new(temp, SYNC_AHEAD_BYTES)),
                     target,
                     permissions,
                     registration,
@@ -285,6 +358,7 @@ impl AtomicFile {
                 registration,
             } => {
                 let temp = writer.into_inner().map_err(|e| e.into_error()).with_context(context)?;
+                let temp = temp.finish().with_context(context)?;
                 if let Some(permissions) = permissions {
                     fs::set_permissions(temp.path(), permissions).with_context(context)?;
                 }
@@ -595,6 +669,30 @@ fn sync_tree(dir: &Path) -> io::Result<()> {
             }
             sync_dir(&dir)?;
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synced_ahead_the_file_holds_every_byte_once() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let mut file = SyncAhead::new(NamedTempFile::new_in(dir.path())?, 1_500);
+        let piece: Vec<u8> = (0..=255u8).cycle().take(1_000).collect();
+        for _ in 0..10 {
+            file.write_all(&piece)?;
+        }
+        assert!(file.syncer.is_some(), "a sync was asked for past 1,500 bytes");
+        let temp = file.finish()?;
+        assert_eq!(fs::read(temp.path())?, piece.repeat(10));
+        // Under the interval no thread starts.
+        let mut small = SyncAhead::new(NamedTempFile::new_in(dir.path())?, 1_500);
+        small.write_all(&piece)?;
+        assert!(small.syncer.is_none());
+        assert_eq!(fs::read(small.finish()?.path())?, piece);
         Ok(())
     }
 }
