@@ -6,5 +6,5 @@
 mod parts;
 mod rows;
 
-pub(crate) use parts::{PART_BYTES, Part, Unpiped, make_in_parts};
+pub(crate) use parts::{PART_BYTES, Part, Unpiped, cut_ahead, make_in_parts};
 pub(crate) use rows::{Row, RowAt};

@@ -11,7 +11,7 @@
 //! same result.
 
 use std::io::Read;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 
 use super::rows::{Row, RowAt, RowSplitter, Split, last_row_end, newlines};
 
@@ -129,7 +129,7 @@ impl<R: Read> Parts<R> {
 
     /// The next part, in `bytes` (a spent buffer, refilled): the line of its first row and whether
     /// it ends the input; `None` when no row is left.
-    fn next(&mut self, mut bytes: Vec<u8>) -> Option<(Vec<u8>, u64, bool)> {
+    fn cut(&mut self, mut bytes: Vec<u8>) -> Option<(Vec<u8>, u64, bool)> {
         if self.ended {
             return None;
         }
@@ -157,6 +157,104 @@ impl<R: Read> Parts<R> {
         self.line += newlines(&bytes);
         (!bytes.is_empty()).then_some((bytes, line, last))
     }
+}
+
+/// Where the parts of an input come from: cut on the calling thread ([`Parts`]) or on a thread
+/// of their own ([`cut_ahead`]).
+pub(crate) trait PartSource {
+    /// The next part, in `spent` (a buffer of a part read through, refilled): its bytes, the
+    /// line of its first row and whether it ends the input; `None` when no row is left.
+    fn next_part(&mut self, spent: Vec<u8>) -> Option<(Vec<u8>, u64, bool)>;
+
+    /// The read error that ended the input, once the parts before it are given.
+    fn take_error(&mut self) -> Option<std::io::Error>;
+}
+
+impl<R: Read> PartSource for Parts<R> {
+    fn next_part(&mut self, spent: Vec<u8>) -> Option<(Vec<u8>, u64, bool)> {
+        self.cut(spent)
+    }
+
+    fn take_error(&mut self) -> Option<std::io::Error> {
+        self.error.take()
+    }
+}
+
+/// What the cutting thread of [`cut_ahead`] hands over.
+enum Cut {
+    /// A part: its bytes, the line of its first row, whether it ends the input.
+    Part(Vec<u8>, u64, bool),
+    /// No part is left; the read error that ended the input, if one did.
+    End(Option<std::io::Error>),
+}
+
+/// The parts of an input cut on a thread of their own, a few ahead of their use.
+pub(crate) struct CutAhead {
+    parts: Receiver<Cut>,
+    /// Spent buffers, back to the cutting thread to be filled again.
+    spent: Sender<Vec<u8>>,
+    ended: bool,
+    error: Option<std::io::Error>,
+}
+
+impl PartSource for CutAhead {
+    fn next_part(&mut self, spent: Vec<u8>) -> Option<(Vec<u8>, u64, bool)> {
+        if self.ended {
+            return None;
+        }
+        // The cutting thread may have ended: a buffer it does not take is dropped.
+        let _ = self.spent.send(spent);
+        match self.parts.recv() {
+            Ok(Cut::Part(bytes, line, last)) => Some((bytes, line, last)),
+            Ok(Cut::End(error)) => {
+                self.ended = true;
+                self.error = error;
+                None
+            }
+            Err(_) => {
+                self.ended = true;
+                self.error = Some(pipeline_gone());
+                None
+            }
+        }
+    }
+
+    fn take_error(&mut self) -> Option<std::io::Error> {
+        self.error.take()
+    }
+}
+
+/// Runs `work` with the parts of `parts` cut on a thread of their own (reading the input and
+/// finding where rows end), at most `ahead` parts ahead of their use: the calling thread, which
+/// takes the workers' batches, then does nothing else.
+pub(crate) fn cut_ahead<R: Read + Send, T>(parts: Parts<R>, ahead: usize, work: impl FnOnce(&mut CutAhead) -> T) -> T {
+    let mut parts = parts;
+    std::thread::scope(|scope| {
+        let (to_user, from_cutter) = sync_channel::<Cut>(ahead.max(1));
+        let (spent_tx, spent_rx) = channel::<Vec<u8>>();
+        scope.spawn(move || {
+            loop {
+                let spent = spent_rx.try_recv().unwrap_or_default();
+                let cut = match parts.cut(spent) {
+                    Some((bytes, line, last)) => Cut::Part(bytes, line, last),
+                    None => Cut::End(parts.error.take()),
+                };
+                let end = matches!(cut, Cut::End(_));
+                // The user stopped taking parts: stop cutting.
+                if to_user.send(cut).is_err() || end {
+                    return;
+                }
+            }
+        });
+        let mut source = CutAhead {
+            parts: from_cutter,
+            spent: spent_tx,
+            ended: false,
+            error: None,
+        };
+        // Dropping `source` after `work` lets a cutting thread blocked on a full channel end.
+        work(&mut source)
+    })
 }
 
 /// One part, as a worker sees it: its rows, in order.
@@ -189,21 +287,20 @@ struct Slot<B> {
     bytes: Vec<u8>,
 }
 
-/// Cuts `parts` into parts of whole rows and has `workers` threads make a batch of each with
+/// Has `workers` threads make a batch of each part of whole rows that `parts` gives, with
 /// `make` (given the part, a scratch of the worker's own and the batch to fill, a spent one
 /// reused), while `take` is given each batch in input order on the calling thread. With 0
 /// workers everything runs on the calling thread.
 ///
 /// Returns `Ok(Some(e))` when reading the input failed, after every batch of the rows read whole
 /// before the failure was taken; `Err` when `take` failed (nothing more is taken).
-pub(crate) fn make_in_parts<R, B, W, E>(
-    mut parts: Parts<R>,
+pub(crate) fn make_in_parts<B, W, E>(
+    parts: &mut dyn PartSource,
     workers: usize,
     make: impl Fn(&mut Part<'_>, &mut W, &mut B) + Sync,
     mut take: impl FnMut(&mut B) -> Result<(), E>,
 ) -> Result<Option<std::io::Error>, E>
 where
-    R: Read,
     B: Default + Send,
     W: Default,
 {
@@ -211,7 +308,7 @@ where
         let mut splitter = RowSplitter::new();
         let mut scratch = W::default();
         let mut slot = Slot::<B>::default();
-        while let Some((mut bytes, line, last)) = parts.next(std::mem::take(&mut slot.bytes)) {
+        while let Some((mut bytes, line, last)) = parts.next_part(std::mem::take(&mut slot.bytes)) {
             splitter.restart(&mut bytes, line);
             let mut part = Part {
                 splitter: &mut splitter,
@@ -221,7 +318,7 @@ where
             take(&mut slot.batch)?;
             slot.bytes = bytes;
         }
-        return Ok(parts.error.take());
+        return Ok(parts.take_error());
     }
     let make = &make;
     std::thread::scope(|scope| {
@@ -256,7 +353,7 @@ where
         let result = 'parts: loop {
             while sent - taken < PARTS_PER_WORKER * workers {
                 let mut slot = free.pop().unwrap_or_default();
-                let Some((bytes, line, last)) = parts.next(std::mem::take(&mut slot.bytes)) else {
+                let Some((bytes, line, last)) = parts.next_part(std::mem::take(&mut slot.bytes)) else {
                     break;
                 };
                 slot.bytes = bytes;
@@ -269,7 +366,7 @@ where
                 sent += 1;
             }
             if taken == sent {
-                break Ok(parts.error.take());
+                break Ok(parts.take_error());
             }
             // A worker that ended without its batch cannot have: it ends only on a closed
             // channel (or a panic); read it as an I/O failure rather than an end.

@@ -8,7 +8,7 @@ use super::builder::{Checked, LedgerBuilder, Rules, rejection};
 use super::event::{Action, Event, SubscriberType};
 use super::field::{Columns, Field, cell_indexes, event_columns};
 use super::text_row::parse_text_row;
-use crate::csvsplit::{PART_BYTES, Part, Row, Unpiped, make_in_parts};
+use crate::csvsplit::{PART_BYTES, Part, Row, Unpiped, cut_ahead, make_in_parts};
 use crate::csvutil::{csv_error, header_error};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
 use crate::time::Timestamp;
@@ -38,9 +38,10 @@ impl LedgerBuilder {
     ///
     /// The file is read in parts of whole rows (quote-aware: a quoted line break is no row end),
     /// about a mebibyte each, a few at a time: memory holds the ledger being built, not the file.
-    /// With [`LedgerBuilder::threads`] of 2 or more (the default on a machine that has them) the
-    /// parts are split into rows, parsed and checked on `threads - 1` worker threads while this one
-    /// keeps the rows they accepted, in file order; with 1 nothing is spawned. The ledger and every
+    /// With [`LedgerBuilder::threads`] of 2 or more (the default on a machine that has them) one
+    /// thread reads the input and cuts the parts, `threads - 1` worker threads split them into
+    /// rows, parse and check them, and this one keeps the rows they accepted, in file order; with
+    /// 1 nothing is spawned. The ledger and every
     /// issue are the same with any number of threads.
     pub fn read_csv(&mut self, reader: impl Read + Send) -> Result<&mut Self> {
         self.read_csv_in_parts(reader, PART_BYTES)
@@ -63,15 +64,20 @@ impl LedgerBuilder {
             header_len: header.len(),
         };
         let rules = std::sync::Arc::clone(&self.rules);
-        let ended = make_in_parts(
-            head.into_parts(),
-            self.threads - 1,
-            |part, row, batch| make_batch(&layout, &rules, part, row, batch),
-            |batch: &mut Batch| {
-                self.take_batch(batch, &layout.cols);
-                Ok::<(), Error>(())
-            },
-        )?;
+        let workers = self.threads - 1;
+        let make =
+            |part: &mut Part<'_>, row: &mut Row, batch: &mut Batch| make_batch(&layout, &rules, part, row, batch);
+        let take = |batch: &mut Batch| {
+            self.take_batch(batch, &layout.cols);
+            Ok::<(), Error>(())
+        };
+        let mut parts = head.into_parts();
+        let ended = if workers == 0 {
+            make_in_parts(&mut parts, 0, make, take)?
+        } else {
+            // The input is read and cut on a thread of its own: this one only keeps rows.
+            cut_ahead(parts, 2 * workers, |parts| make_in_parts(parts, workers, make, take))?
+        };
         match ended {
             Some(e) => Err(csv_error(SOURCE, csv::Error::from(e))),
             None => Ok(self),

@@ -373,7 +373,7 @@ fn read_parallel<R: Read>(
     layout.name(&mut reader.record);
     let fingerprints = reader.fingerprints();
     let ended = make_in_parts(
-        head.into_parts(),
+        &mut head.into_parts(),
         workers.max(1),
         |part, scratch, batch| make_records(&layout, fingerprints, part, scratch, batch),
         |batch: &mut Batch| {
