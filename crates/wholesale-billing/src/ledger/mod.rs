@@ -76,7 +76,7 @@ pub(crate) struct CustomerData {
 }
 
 /// A row key (customer, subscriber, package, location, license) with its merged intervals.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct KeyData {
     pub(crate) customer: u32,
     pub(crate) subscriber: Sym,

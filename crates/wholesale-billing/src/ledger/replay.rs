@@ -138,7 +138,7 @@ impl Replay {
 /// Sorts keys by (customer org, subscriber, SKU, location, license), comparing text: customers
 /// first by a bucket sort on their rank, then each customer's few keys.
 pub(super) fn sort_keys_in_report_order(
-    keys: &mut Vec<KeyData>,
+    keys: &mut [KeyData],
     customers: &[CustomerData],
     strings: &StringTable,
     labels: &LabelSyms,
@@ -163,7 +163,10 @@ pub(super) fn sort_keys_in_report_order(
     for (r, &p) in pkgs.iter().enumerate() {
         sku_rank[p] = r as u16;
     }
-    // Bucket sort by customer rank (stable), then sort each bucket.
+    // Key indexes bucket-sorted by customer rank, then each bucket sorted: by the first eight
+    // bytes of the subscriber id, read once a key, and only on a tie by the texts themselves
+    // (each a read far into the string table).
+    let prefixes: Vec<u64> = keys.iter().map(|k| text_prefix(strings.get(k.subscriber))).collect();
     let mut counts = vec![0usize; customers.len() + 1];
     for k in keys.iter() {
         counts[rank[k.customer as usize] as usize + 1] += 1;
@@ -172,24 +175,90 @@ pub(super) fn sort_keys_in_report_order(
         counts[i] += counts[i - 1];
     }
     let bounds = counts.clone();
-    let mut slots: Vec<Option<KeyData>> = (0..keys.len()).map(|_| None).collect();
-    for k in keys.drain(..) {
+    let mut order = vec![0u32; keys.len()];
+    for (i, k) in keys.iter().enumerate() {
         let r = rank[k.customer as usize] as usize;
-        slots[counts[r]] = Some(k);
+        order[counts[r]] = i as u32;
         counts[r] += 1;
     }
-    keys.extend(slots.into_iter().flatten());
     for w in bounds.windows(2) {
-        let bucket = &mut keys[w[0]..w[1]];
+        let bucket = &mut order[w[0]..w[1]];
         if bucket.len() > 1 {
-            bucket.sort_unstable_by(|a, b| {
-                strings
-                    .get(a.subscriber)
-                    .cmp(strings.get(b.subscriber))
-                    .then_with(|| sku_rank[a.package.index()].cmp(&sku_rank[b.package.index()]))
-                    .then_with(|| strings.get(a.location).cmp(strings.get(b.location)))
-                    .then_with(|| strings.get(a.license).cmp(strings.get(b.license)))
+            bucket.sort_unstable_by(|&a, &b| {
+                let (a, b) = (a as usize, b as usize);
+                prefixes[a].cmp(&prefixes[b]).then_with(|| {
+                    let (a, b) = (&keys[a], &keys[b]);
+                    strings
+                        .get(a.subscriber)
+                        .cmp(strings.get(b.subscriber))
+                        .then_with(|| sku_rank[a.package.index()].cmp(&sku_rank[b.package.index()]))
+                        .then_with(|| strings.get(a.location).cmp(strings.get(b.location)))
+                        .then_with(|| strings.get(a.license).cmp(strings.get(b.license)))
+                })
             });
+        }
+    }
+    drop(prefixes);
+    permute(keys, &order);
+}
+
+/// The first eight bytes of a text as a big-endian number (zeros past its end): when two differ,
+/// the texts compare as they do.
+fn text_prefix(text: &str) -> u64 {
+    let mut first = [0u8; 8];
+    for (to, from) in first.iter_mut().zip(text.as_bytes()) {
+        *to = *from;
+    }
+    u64::from_be_bytes(first)
+}
+
+/// Puts `items[order[i]]` at `i`, in place: each cycle of the permutation followed once.
+fn permute<T: Copy>(items: &mut [T], order: &[u32]) {
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        if placed[start] {
+            continue;
+        }
+        let first = items[start];
+        let mut at = start;
+        loop {
+            placed[at] = true;
+            let from = order[at] as usize;
+            if from == start {
+                items[at] = first;
+                break;
+            }
+            items[at] = items[from];
+            at = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Two texts whose prefixes differ compare as their prefixes do (a prefix never
+        /// contradicts the texts, whatever their bytes and lengths).
+        #[test]
+        fn prefixes_never_contradict_the_texts(a in "[\\x00-\\x7f]{0,10}", b in "[\\x00-\\x7f]{0,10}") {
+            let (pa, pb) = (text_prefix(&a), text_prefix(&b));
+            if pa != pb {
+                prop_assert_eq!(pa.cmp(&pb), a.cmp(&b));
+            }
+        }
+
+        /// A permutation applied in place puts item `order[i]` at `i`.
+        #[test]
+        fn permuting_in_place_equals_gathering(order in Just((0..40u32).collect::<Vec<_>>()).prop_shuffle()) {
+            let items: Vec<u32> = (0..40).map(|i| i * 10).collect();
+            let gathered: Vec<u32> = order.iter().map(|&i| items[i as usize]).collect();
+            let mut in_place = items.clone();
+            permute(&mut in_place, &order);
+            prop_assert_eq!(in_place, gathered);
         }
     }
 }
