@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::csvutil::csv_write_error;
+use crate::csvutil::{csv_write_error, push_field};
 use crate::error::{Error, Result};
 use crate::report::{Column, NO_END, NO_START, ReportLevel, RowData, UsageReport};
 use crate::time::Timestamp;
@@ -123,9 +123,7 @@ impl UsageReport {
     /// the crate is compiled, so each level's row writer is straight-line code.
     fn format_rows<const LEVEL: usize>(&self, rows: &[RowData]) -> Result<Vec<u8>> {
         let columns: &[Column] = const { ReportLevel::ALL[LEVEL].columns() };
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(Vec::with_capacity(rows.len() * 128 * (1 + self.level as usize)));
+        let mut out = Vec::with_capacity(rows.len() * 128 * (1 + self.level as usize));
         let mut qbuf = [0u8; 24];
         let mut sbuf = [0u8; 24];
         let mut ebuf = [0u8; 24];
@@ -133,27 +131,21 @@ impl UsageReport {
             let quantity = r.quantity.format_into(&mut qbuf);
             let start = format_date(r.start, NO_START, &mut sbuf);
             let end = format_date(r.end, NO_END, &mut ebuf);
-            self.write_row(&mut w, columns, r, quantity, start, end)
-                .map_err(csv_to_error)?;
+            self.write_row(&mut out, columns, r, quantity, start, end);
         }
-        w.into_inner()
-            .map_err(|e| Error::io("writing the report", e.into_error()))
+        Ok(out)
     }
 
-    /// Writes one row: the fields of `columns`, in order.
+    /// Writes one row: the fields of `columns`, in order, quoted as the `csv` crate quotes them
+    /// ([`push_field`]), and a line break.
     #[inline(always)]
-    fn write_row<W: Write>(
-        &self,
-        w: &mut csv::Writer<W>,
-        columns: &[Column],
-        r: &RowData,
-        quantity: &str,
-        start: &str,
-        end: &str,
-    ) -> csv::Result<()> {
+    fn write_row(&self, out: &mut Vec<u8>, columns: &[Column], r: &RowData, quantity: &str, start: &str, end: &str) {
         let s = |sym| self.strings.get(sym);
-        for column in columns {
-            w.write_field(match column {
+        for (i, column) in columns.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let field = match column {
                 Column::PartnerName => s(r.partner_name),
                 Column::PartnerOrgId => s(r.partner_org_id),
                 Column::SubscriptionId => s(r.subscription_id),
@@ -171,9 +163,10 @@ impl UsageReport {
                 Column::Quantity => quantity,
                 Column::LocationId => s(r.location_id),
                 Column::LicenseId => s(r.license_id),
-            })?;
+            };
+            push_field(out, field.as_bytes());
         }
-        w.write_record(None::<&[u8]>)
+        out.push(b'\n');
     }
 }
 
