@@ -276,7 +276,12 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let mut user_reports: Vec<(String, UsageReport)> = Vec::new();
     let mut written = 0;
     for (slug, name, scope) in &scopes {
-        let user = ledger.usage_report(month, &ReportOptions::new(ReportLevel::User).scope(scope.clone()))?;
+        let user = ledger.usage_report(
+            month,
+            &ReportOptions::new(ReportLevel::User)
+                .scope(scope.clone())
+                .threads(crate::progress::threads()),
+        )?;
         let customers = user.aggregate(ReportLevel::Customer)?;
         let partner = customers.aggregate(ReportLevel::Partner)?;
         for (level, report) in [("user", &user), ("customer", &customers), ("partner", &partner)] {

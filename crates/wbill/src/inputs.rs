@@ -88,7 +88,8 @@ impl UsageInput {
             let (ledger, _) = load_ledger(events, org, LoadMode::Strict, None)?;
             let options = ReportOptions::new(level)
                 .scope(Scope::Subscription)
-                .hour_policy(HourPolicy::from(self.hour_policy));
+                .hour_policy(HourPolicy::from(self.hour_policy))
+                .threads(crate::progress::threads());
             let report = ledger.usage_report(period, &options)?;
             return Ok((report, Some(ledger)));
         }

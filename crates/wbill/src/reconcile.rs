@@ -93,7 +93,8 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
             let (ledger, _) = load_ledger(events, load_org(org)?, LoadMode::Strict, None)?;
             let options = ReportOptions::new(ReportLevel::User)
                 .scope(Scope::Subscription)
-                .hour_policy(HourPolicy::from(args.hour_policy));
+                .hour_policy(HourPolicy::from(args.hour_policy))
+                .threads(crate::progress::threads());
             ledger.usage_report(period, &options)?
         }
         (None, Some(path), _) => read_usage(path, Some(ReportLevel::User), period)?,

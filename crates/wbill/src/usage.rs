@@ -263,7 +263,8 @@ pub fn run(args: &UsageArgs) -> Result<()> {
     let loaded = started.elapsed();
     let options = ReportOptions::new(args.level.into())
         .scope(scope)
-        .hour_policy(args.hour_policy.into());
+        .hour_policy(args.hour_policy.into())
+        .threads(crate::progress::threads());
     let phase = crate::progress::phase(&format!("computing the {} report", ReportLevel::from(args.level)));
     let report = ledger.usage_report(period, &options)?;
     warn_placeholders(ledger.organisation(), &report)?;

@@ -1,7 +1,7 @@
 //! Computing a usage report from a ledger: one pass over the row keys, in report order.
 
-use crate::error::Result;
-use crate::ledger::AssignmentLedger;
+use crate::error::{Error, Result};
+use crate::ledger::{AssignmentLedger, KeyData};
 use crate::org::Owner;
 use crate::proration::prorate;
 use crate::quantity::Quantity;
@@ -40,6 +40,11 @@ impl AssignmentLedger {
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn usage_report(&self, period: Period, options: &ReportOptions) -> Result<UsageReport> {
+        self.usage_report_in_runs(period, options, KEYS_PER_THREAD)
+    }
+
+    /// [`AssignmentLedger::usage_report`] with at least `per_thread` keys a thread.
+    fn usage_report_in_runs(&self, period: Period, options: &ReportOptions, per_thread: usize) -> Result<UsageReport> {
         let wanted: Option<Owner> = match &options.scope {
             Scope::Partner => Some(Owner::Partner),
             Scope::SubPartner(org_id) => {
@@ -56,11 +61,10 @@ impl AssignmentLedger {
             .chain((0..self.org.sub_partners.len()).map(|i| Owner::SubPartner(i as u16)))
             .map(|o| self.org.billing_start(o).map(|t| t.as_micros()))
             .collect();
-        let mut rows = Vec::new();
-        for key in &self.keys {
+        let row_of = |key: &KeyData| -> Option<RowData> {
             let customer = &self.customers[key.customer as usize];
             if wanted.is_some_and(|w| w != customer.owner) {
-                continue;
+                return None;
             }
             let owner_index = owner_index(customer.owner);
             let clamp = clamps.get(owner_index).copied().flatten();
@@ -71,13 +75,13 @@ impl AssignmentLedger {
                 period_end,
                 options.hour_policy,
             );
-            let Some((start, end)) = prorated.span else { continue };
+            let (start, end) = prorated.span?;
             if prorated.quantity <= Quantity::ZERO {
-                continue;
+                return None;
             }
             let [partner_name, partner_org_id] = self.labels.owners.get(owner_index).copied().unwrap_or_default();
             let [service_name, sku, description] = self.labels.packages[key.package.index()];
-            rows.push(RowData {
+            Some(RowData {
                 partner_name,
                 partner_org_id,
                 subscription_id: self.labels.subscription_id,
@@ -96,8 +100,9 @@ impl AssignmentLedger {
                 end: if end >= period_end { last_milli } else { end },
                 quantity: prorated.quantity,
                 origin: NO_ORIGIN,
-            });
-        }
+            })
+        };
+        let mut rows = rows_in_parallel(&self.keys, options.threads, per_thread, row_of)?;
         if options.level == ReportLevel::Partner && options.scope == Scope::Subscription {
             // Whole-subscription totals per SKU are the partner's.
             let [name, org_id] = self.labels.owners.first().copied().unwrap_or([Sym::EMPTY; 2]);
@@ -166,5 +171,106 @@ fn owner_index(owner: Owner) -> usize {
     match owner {
         Owner::Partner => 0,
         Owner::SubPartner(i) => usize::from(i) + 1,
+    }
+}
+
+/// Keys at least this many a thread, when the rows are computed on several.
+const KEYS_PER_THREAD: usize = 1 << 16;
+
+/// The rows `row_of` makes of `keys`, in key order: on `threads` threads (0: the available
+/// parallelism; no more than one a `per_thread` keys), each making the rows of a run of keys in place in one vector sized for a row a
+/// key, whose runs are then closed up (no second copy of the rows).
+fn rows_in_parallel(
+    keys: &[KeyData],
+    threads: usize,
+    per_thread: usize,
+    row_of: impl Fn(&KeyData) -> Option<RowData> + Sync,
+) -> Result<Vec<RowData>> {
+    let threads = match threads {
+        0 => crate::parallel::default_threads(),
+        n => n,
+    }
+    .min(keys.len() / per_thread.max(1) + 1);
+    if threads < 2 {
+        return Ok(keys.iter().filter_map(&row_of).collect());
+    }
+    let run = keys.len().div_ceil(threads);
+    let mut rows = vec![RowData::default(); keys.len()];
+    let row_of = &row_of;
+    let made: Vec<usize> = std::thread::scope(|scope| {
+        let runs: Vec<_> = keys
+            .chunks(run)
+            .zip(rows.chunks_mut(run))
+            .map(|(keys, out)| {
+                scope.spawn(move || {
+                    let mut made = 0;
+                    for (slot, row) in out.iter_mut().zip(keys.iter().filter_map(row_of)) {
+                        *slot = row;
+                        made += 1;
+                    }
+                    made
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join())
+            .collect::<std::result::Result<_, _>>()
+    })
+    .map_err(|_| Error::ThreadFailed { task: "report rows" })?;
+    let mut at = 0;
+    for (i, made) in made.into_iter().enumerate() {
+        let start = i * run;
+        rows.copy_within(start..start + made, at);
+        at += made;
+    }
+    rows.truncate(at);
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Event;
+    use crate::ledger::LoadMode;
+    use crate::org::Organisation;
+
+    #[test]
+    fn rows_are_the_same_on_any_number_of_threads() -> Result<()> {
+        let org = Organisation::from_toml_str(
+            "[partner]\norg_id = \"p\"\nname = \"P\"\nsubscription_id = \"S\"\n\n[[sub_partners]]\norg_id = \"sp\"\nname = \"SP\"\n",
+        )?;
+        let mut builder = AssignmentLedger::builder(org);
+        for i in 0..97u32 {
+            let at = format!("2024-05-{:02}T{:02}:00:00Z", 1 + i % 28, i % 24).parse()?;
+            let (subscriber, customer) = (format!("s{i}"), format!("c{}", i % 7));
+            let mut event = Event::assign("", at, &subscriber, &customer, "webex_calling");
+            let id = format!("e{i}");
+            event.event_id = &id;
+            if i % 7 == 3 {
+                event.sub_partner_org_id = "sp";
+            }
+            // Some keys end before the month: they make no row.
+            let before = "2024-04-01T00:00:00Z".parse()?;
+            if i % 5 == 0 {
+                event.occurred_at = before;
+            }
+            builder.push(event);
+            if i % 5 == 0 {
+                let id = format!("r{i}");
+                builder.push(Event::remove(&id, "2024-04-02T00:00:00Z".parse()?, &subscriber));
+            }
+        }
+        let (ledger, _) = builder.finish(LoadMode::Strict)?;
+        let may = Period::month(2024, 5)?;
+        for scope in [Scope::Subscription, Scope::Partner, Scope::SubPartner("sp".into())] {
+            let options = ReportOptions::new(ReportLevel::User).scope(scope.clone()).threads(1);
+            let one = ledger.usage_report(may, &options)?;
+            assert!(one.len() > 5, "{scope:?}");
+            for threads in [2, 3, 7] {
+                let many = ledger.usage_report_in_runs(may, &options.clone().threads(threads), 1)?;
+                assert_eq!(many.rows, one.rows, "{scope:?} on {threads} threads");
+            }
+        }
+        Ok(())
     }
 }

@@ -107,6 +107,9 @@ pub struct ReportOptions {
     pub scope: Scope,
     /// When an hour counts.
     pub hour_policy: HourPolicy,
+    /// The threads computing the rows: 0 (the default) for the machine's available parallelism,
+    /// 1 for the calling thread alone. The report is the same with any.
+    pub threads: usize,
 }
 
 impl ReportOptions {
@@ -129,6 +132,19 @@ impl ReportOptions {
     #[must_use]
     pub fn hour_policy(mut self, policy: HourPolicy) -> Self {
         self.hour_policy = policy;
+        self
+    }
+
+    /// The same options computing the rows on `threads` threads (0: the machine's available
+    /// parallelism; 1: nothing spawned).
+    ///
+    /// ```
+    /// use wholesale_billing::{ReportLevel, ReportOptions};
+    /// assert_eq!(ReportOptions::new(ReportLevel::User).threads(3).threads, 3);
+    /// ```
+    #[must_use]
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
         self
     }
 }
@@ -179,7 +195,7 @@ pub struct ReportRow<'a> {
 }
 
 /// A row in compact form: 4-byte symbols into the report's string table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct RowData {
     pub(crate) partner_name: Sym,
     pub(crate) partner_org_id: Sym,

@@ -245,7 +245,8 @@ impl<'a, S: Read + Write + Seek> Rating<'a, S> {
             (Some(ledger), None) => {
                 let options = ReportOptions::new(ReportLevel::User)
                     .scope(Scope::Subscription)
-                    .hour_policy(self.hour_policy);
+                    .hour_policy(self.hour_policy)
+                    .threads(self.threads);
                 let report = ledger.usage_report(self.period, &options)?;
                 Pools::from_report(
                     &report,
