@@ -131,8 +131,10 @@ impl LedgerBuilder {
 
     /// The threads [`LedgerBuilder::read_csv`] uses (default: the machine's available
     /// parallelism): with 2 or more, parts of the CSV are split into rows, parsed and checked on
-    /// `threads - 1` worker threads while the calling thread keeps the rows; with 1 nothing is
-    /// spawned. The ledger and its issues are the same with any.
+    /// `threads - 1` worker threads while the calling thread keeps the rows, and
+    /// [`LedgerBuilder::finish`] sorts and replays the subscribers' events in `threads` runs of
+    /// subscribers, each on its own thread; with 1 nothing is spawned. The ledger and its issues
+    /// are the same with any.
     ///
     /// ```
     /// use wholesale_billing::{LedgerBuilder, LoadMode, Organisation, Partner};

@@ -7,7 +7,7 @@ use hashbrown::HashMap;
 
 use super::builder::LedgerBuilder;
 use super::field::Field;
-use super::raw::NO_CUSTOMER;
+use super::raw::{NO_CUSTOMER, RawEvent};
 use super::replay::{Replay, sort_keys_in_report_order};
 use super::{AssignmentLedger, Diagnostics, KeyData, LoadMode};
 use crate::error::{Error, IssueKind, LoadIssue, Result, Severity};
@@ -77,6 +77,24 @@ impl LedgerBuilder {
         }
     }
 
+    /// The sort key (subscriber symbol, time, index) of each event kept, cut into `runs` runs of
+    /// subscriber symbols (each run's keys in one vector sized for it).
+    fn sort_keys_by_run(&self, dropped: &[bool], runs: usize) -> Vec<Vec<u128>> {
+        let kept = || self.events.iter().enumerate().filter(|(i, _)| !dropped[*i]);
+        let symbols = self.events.iter().map(|e| e.subscriber.index() + 1).max().unwrap_or(1);
+        let run_of = |e: &RawEvent| e.subscriber.index() * runs / symbols;
+        let mut counts = vec![0usize; runs];
+        for (_, e) in kept() {
+            counts[run_of(e)] += 1;
+        }
+        let mut orders: Vec<Vec<u128>> = counts.into_iter().map(Vec::with_capacity).collect();
+        for (i, e) in kept() {
+            let at = (e.at as u64) ^ (1 << 63);
+            orders[run_of(e)].push(((e.subscriber.index() as u128) << 96) | (u128::from(at) << 32) | i as u128);
+        }
+        orders
+    }
+
     /// Replays every subscriber's events in time order (ties keep push order) and compiles the
     /// ledger.
     ///
@@ -84,7 +102,12 @@ impl LedgerBuilder {
     /// [`Error::Rejected`] in strict mode when any row was rejected or a `REMOVE` found nothing
     /// assigned, with every error; [`Error::Io`] or [`Error::Overflow`] when the input could not be
     /// read or does not fit.
-    pub fn finish(mut self, mode: LoadMode) -> Result<(AssignmentLedger, Diagnostics)> {
+    pub fn finish(self, mode: LoadMode) -> Result<(AssignmentLedger, Diagnostics)> {
+        self.finish_in_runs(mode, EVENTS_PER_RUN)
+    }
+
+    /// [`LedgerBuilder::finish`] with at least `per_run` events a thread replaying.
+    fn finish_in_runs(mut self, mode: LoadMode, per_run: usize) -> Result<(AssignmentLedger, Diagnostics)> {
         if let Some(fatal) = self.fatal.take() {
             return Err(fatal);
         }
@@ -98,52 +121,60 @@ impl LedgerBuilder {
         self.event_ids = Interner::new();
         self.event_id_hashes = Vec::new();
         self.set_external_ids(&dropped);
-        let mut order: Vec<u128> = Vec::with_capacity(self.events.len());
-        order.extend(
-            self.events
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !dropped[*i])
-                .map(|(i, e)| {
-                    let at = (e.at as u64) ^ (1 << 63);
-                    ((e.subscriber.index() as u128) << 96) | (u128::from(at) << 32) | i as u128
-                }),
-        );
-        order.sort_unstable();
-
-        let mut keys: Vec<KeyData> = Vec::new();
-        let mut intervals: Vec<(i64, i64)> = Vec::with_capacity(self.events.len());
-        let mut subscriber_count = 0usize;
-        let mut replay = Replay::default();
         let remove_severity = match mode {
             LoadMode::Strict => Severity::Error,
             LoadMode::Lenient => Severity::Warning,
         };
-        let mut start = 0;
-        while start < order.len() {
-            let subscriber = order[start] >> 96;
-            let mut end = start + 1;
-            while end < order.len() && order[end] >> 96 == subscriber {
-                end += 1;
+        // Each subscriber's events are replayed alone: the subscribers are cut into runs of
+        // symbols, each sorted and replayed on a thread of its own, and the runs' keys, intervals
+        // and issues put end to end, as one sort by symbol would have them.
+        let runs = self.threads.min(self.events.len() / per_run.max(1) + 1).max(1);
+        let orders = self.sort_keys_by_run(&dropped, runs);
+        drop(dropped);
+        let events = &self.events;
+        let strings_ref = &strings;
+        let replayed: Vec<Replayed> = if runs == 1 {
+            orders
+                .into_iter()
+                .map(|order| replay_run(events, strings_ref, order, remove_severity))
+                .collect()
+        } else {
+            std::thread::scope(|scope| {
+                let threads: Vec<_> = orders
+                    .into_iter()
+                    .map(|order| scope.spawn(move || replay_run(events, strings_ref, order, remove_severity)))
+                    .collect();
+                threads
+                    .into_iter()
+                    .map(|t| t.join())
+                    .collect::<std::result::Result<_, _>>()
+            })
+            .map_err(|_| Error::ThreadFailed { task: "ledger replay" })?
+        };
+        // The events are replayed: they go before the runs are put together.
+        self.events = Vec::new();
+        let mut runs = replayed.into_iter();
+        let Replayed {
+            mut keys,
+            mut intervals,
+            issues,
+            subscribers: mut subscriber_count,
+        } = runs.next().unwrap_or_default();
+        self.issues.extend(issues);
+        for run in runs {
+            let offset =
+                u32::try_from(intervals.len()).map_err(|_| Error::overflow("more than 4 billion intervals"))?;
+            for mut key in run.keys {
+                key.first_interval = key
+                    .first_interval
+                    .checked_add(offset)
+                    .ok_or_else(|| Error::overflow("more than 4 billion intervals"))?;
+                keys.push(key);
             }
-            let group = order[start..end]
-                .iter()
-                .map(|&o| &self.events[(o & 0xFFFF_FFFF) as usize]);
-            let before = keys.len();
-            replay.run(
-                group,
-                &strings,
-                &mut keys,
-                &mut intervals,
-                &mut self.issues,
-                remove_severity,
-            );
-            if keys.len() > before {
-                subscriber_count += 1;
-            }
-            start = end;
+            intervals.extend(run.intervals);
+            self.issues.extend(run.issues);
+            subscriber_count += run.subscribers;
         }
-        drop(order);
 
         self.issues.sort_by_key(|i| (i.line, i.severity));
         // CSV rows and events pushed in code both count as rows read.
@@ -192,5 +223,107 @@ impl LedgerBuilder {
             customer_count,
         };
         Ok((ledger, diagnostics))
+    }
+}
+
+/// Events at least a thread replaying, when several do.
+const EVENTS_PER_RUN: usize = 1 << 16;
+
+/// What the replay of one run of subscribers made.
+#[derive(Default)]
+struct Replayed {
+    keys: Vec<KeyData>,
+    intervals: Vec<(i64, i64)>,
+    issues: Vec<LoadIssue>,
+    /// The subscribers with a key.
+    subscribers: usize,
+}
+
+/// Sorts one run's sort keys and replays each of its subscribers' events in time order.
+fn replay_run(events: &[RawEvent], strings: &StringTable, mut order: Vec<u128>, remove_severity: Severity) -> Replayed {
+    order.sort_unstable();
+    let mut out = Replayed {
+        intervals: Vec::with_capacity(order.len()),
+        ..Replayed::default()
+    };
+    let mut replay = Replay::default();
+    let mut start = 0;
+    while start < order.len() {
+        let subscriber = order[start] >> 96;
+        let mut end = start + 1;
+        while end < order.len() && order[end] >> 96 == subscriber {
+            end += 1;
+        }
+        let group = order[start..end].iter().map(|&o| &events[(o & 0xFFFF_FFFF) as usize]);
+        let before = out.keys.len();
+        replay.run(
+            group,
+            strings,
+            &mut out.keys,
+            &mut out.intervals,
+            &mut out.issues,
+            remove_severity,
+        );
+        if out.keys.len() > before {
+            out.subscribers += 1;
+        }
+        start = end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Event;
+    use crate::org::{Organisation, Partner};
+
+    /// A builder of 300 events over 60 subscribers: assignments, package changes, removes (some
+    /// with nothing assigned), exact duplicates and ids used twice with other content.
+    fn builder(threads: usize) -> Result<LedgerBuilder> {
+        let org = Organisation::new(Partner {
+            org_id: "p".into(),
+            name: "P".into(),
+            subscription_id: "S".into(),
+        })?;
+        let mut builder = LedgerBuilder::new(org);
+        builder.threads(threads);
+        for i in 0..300u32 {
+            let at = format!("2024-05-{:02}T{:02}:00:00Z", 1 + (i * 7) % 28, (i * 5) % 24).parse()?;
+            let subscriber = format!("s{}", (i * 37) % 60);
+            let id = format!("e{}", if i % 23 == 0 { i - i % 46 } else { i });
+            let mut event = if i % 4 == 3 {
+                Event::remove("", at, &subscriber)
+            } else {
+                let package = if i % 3 == 0 { "webex_calling" } else { "webex_meetings" };
+                Event::assign("", at, &subscriber, "c1", package)
+            };
+            event.event_id = &id;
+            builder.push(event);
+        }
+        Ok(builder)
+    }
+
+    #[test]
+    fn runs_of_subscribers_replay_as_one() -> Result<()> {
+        for mode in [LoadMode::Lenient, LoadMode::Strict] {
+            let compile = |threads: usize| -> String {
+                let built = builder(threads).and_then(|b| b.finish_in_runs(mode, 1));
+                match built {
+                    Ok((ledger, diagnostics)) => format!(
+                        "{:?}\n{:?}\n{}\n{diagnostics:?}",
+                        ledger.keys, ledger.intervals, ledger.subscriber_count
+                    ),
+                    Err(e) => format!("{e:?}"),
+                }
+            };
+            let one = compile(1);
+            assert!(one.contains("RemoveWithoutAssignment"), "{one}");
+            assert!(mode == LoadMode::Strict || one.contains("KeyData"), "{one}");
+            for threads in [2, 3, 7] {
+                assert_eq!(compile(threads), one, "{mode:?} on {threads} threads");
+            }
+        }
+        Ok(())
     }
 }
