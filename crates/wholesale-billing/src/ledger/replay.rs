@@ -136,23 +136,33 @@ impl Replay {
 }
 
 /// Sorts keys by (customer org, subscriber, SKU, location, license), comparing text: customers
-/// first by a bucket sort on their rank, then each customer's few keys.
+/// ranked by their org id, then the keys bucket-sorted by customer rank and each bucket sorted by
+/// the first eight bytes of the subscriber id (read once a key, packed with the rank and the key's
+/// index in one number), the texts themselves read only on a tie; then the keys gathered in that
+/// order.
 pub(super) fn sort_keys_in_report_order(
-    keys: &mut [KeyData],
+    keys: &mut Vec<KeyData>,
     customers: &[CustomerData],
     strings: &StringTable,
     labels: &LabelSyms,
 ) {
-    let mut by_org: Vec<u32> = (0..customers.len() as u32).collect();
-    by_org.sort_unstable_by(|&a, &b| {
-        strings
-            .get(customers[a as usize].org)
-            .cmp(strings.get(customers[b as usize].org))
+    let mut by_org: Vec<(u64, u32)> = customers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (text_prefix(strings.get(c.org)), i as u32))
+        .collect();
+    by_org.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            strings
+                .get(customers[a.1 as usize].org)
+                .cmp(strings.get(customers[b.1 as usize].org))
+        })
     });
     let mut rank = vec![0u32; customers.len()];
-    for (r, &c) in by_org.iter().enumerate() {
+    for (r, &(_, c)) in by_org.iter().enumerate() {
         rank[c as usize] = r as u32;
     }
+    drop(by_org);
     let mut sku_rank: Vec<u16> = vec![0; labels.packages.len()];
     let mut pkgs: Vec<usize> = (0..labels.packages.len()).collect();
     pkgs.sort_by(|&a, &b| {
@@ -163,10 +173,6 @@ pub(super) fn sort_keys_in_report_order(
     for (r, &p) in pkgs.iter().enumerate() {
         sku_rank[p] = r as u16;
     }
-    // Key indexes bucket-sorted by customer rank, then each bucket sorted: by the first eight
-    // bytes of the subscriber id, read once a key, and only on a tie by the texts themselves
-    // (each a read far into the string table).
-    let prefixes: Vec<u64> = keys.iter().map(|k| text_prefix(strings.get(k.subscriber))).collect();
     let mut counts = vec![0usize; customers.len() + 1];
     for k in keys.iter() {
         counts[rank[k.customer as usize] as usize + 1] += 1;
@@ -175,31 +181,46 @@ pub(super) fn sort_keys_in_report_order(
         counts[i] += counts[i - 1];
     }
     let bounds = counts.clone();
-    let mut order = vec![0u32; keys.len()];
+    // (subscriber prefix, key index) in the low 96 bits; the bucket is the rank.
+    let mut order = vec![0u128; keys.len()];
     for (i, k) in keys.iter().enumerate() {
         let r = rank[k.customer as usize] as usize;
-        order[counts[r]] = i as u32;
+        let prefix = text_prefix(strings.get(k.subscriber));
+        order[counts[r]] = (u128::from(prefix) << 32) | i as u128;
         counts[r] += 1;
     }
+    let index = |o: u128| (o as u32) as usize;
+    let full = |a: &u128, b: &u128| {
+        let (a, b) = (&keys[index(*a)], &keys[index(*b)]);
+        strings
+            .get(a.subscriber)
+            .cmp(strings.get(b.subscriber))
+            .then_with(|| sku_rank[a.package.index()].cmp(&sku_rank[b.package.index()]))
+            .then_with(|| strings.get(a.location).cmp(strings.get(b.location)))
+            .then_with(|| strings.get(a.license).cmp(strings.get(b.license)))
+    };
     for w in bounds.windows(2) {
         let bucket = &mut order[w[0]..w[1]];
-        if bucket.len() > 1 {
-            bucket.sort_unstable_by(|&a, &b| {
-                let (a, b) = (a as usize, b as usize);
-                prefixes[a].cmp(&prefixes[b]).then_with(|| {
-                    let (a, b) = (&keys[a], &keys[b]);
-                    strings
-                        .get(a.subscriber)
-                        .cmp(strings.get(b.subscriber))
-                        .then_with(|| sku_rank[a.package.index()].cmp(&sku_rank[b.package.index()]))
-                        .then_with(|| strings.get(a.location).cmp(strings.get(b.location)))
-                        .then_with(|| strings.get(a.license).cmp(strings.get(b.license)))
-                })
-            });
+        if bucket.len() < 2 {
+            continue;
+        }
+        bucket.sort_unstable();
+        // Keys whose subscriber ids start alike (a subscriber's own keys) by their texts.
+        let mut start = 0;
+        while start < bucket.len() {
+            let prefix = bucket[start] >> 32;
+            let mut end = start + 1;
+            while end < bucket.len() && bucket[end] >> 32 == prefix {
+                end += 1;
+            }
+            if end - start > 1 {
+                bucket[start..end].sort_by(full);
+            }
+            start = end;
         }
     }
-    drop(prefixes);
-    permute(keys, &order);
+    let sorted: Vec<KeyData> = order.iter().map(|&o| keys[index(o)]).collect();
+    *keys = sorted;
 }
 
 /// The first eight bytes of a text as a big-endian number (zeros past its end): when two differ,
@@ -210,28 +231,6 @@ fn text_prefix(text: &str) -> u64 {
         *to = *from;
     }
     u64::from_be_bytes(first)
-}
-
-/// Puts `items[order[i]]` at `i`, in place: each cycle of the permutation followed once.
-fn permute<T: Copy>(items: &mut [T], order: &[u32]) {
-    let mut placed = vec![false; items.len()];
-    for start in 0..items.len() {
-        if placed[start] {
-            continue;
-        }
-        let first = items[start];
-        let mut at = start;
-        loop {
-            placed[at] = true;
-            let from = order[at] as usize;
-            if from == start {
-                items[at] = first;
-                break;
-            }
-            items[at] = items[from];
-            at = from;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -249,16 +248,6 @@ mod tests {
             if pa != pb {
                 prop_assert_eq!(pa.cmp(&pb), a.cmp(&b));
             }
-        }
-
-        /// A permutation applied in place puts item `order[i]` at `i`.
-        #[test]
-        fn permuting_in_place_equals_gathering(order in Just((0..40u32).collect::<Vec<_>>()).prop_shuffle()) {
-            let items: Vec<u32> = (0..40).map(|i| i * 10).collect();
-            let gathered: Vec<u32> = order.iter().map(|&i| items[i as usize]).collect();
-            let mut in_place = items.clone();
-            permute(&mut in_place, &order);
-            prop_assert_eq!(in_place, gathered);
         }
     }
 }
