@@ -206,7 +206,14 @@ impl LedgerBuilder {
             });
         }
 
-        sort_keys_in_report_order(&mut keys, &self.customers, &strings, &self.labels);
+        sort_keys_in_report_order(
+            &mut keys,
+            &self.customers,
+            &strings,
+            &self.labels,
+            self.threads,
+            per_run,
+        )?;
         let mut used = vec![false; self.customers.len()];
         for k in &keys {
             used[k.customer as usize] = true;
@@ -278,7 +285,7 @@ mod tests {
     use crate::Event;
     use crate::org::{Organisation, Partner};
 
-    /// A builder of 300 events over 60 subscribers: assignments, package changes, removes (some
+    /// A builder of 300 events over 60 subscribers of 9 customers: assignments, package changes, removes (some
     /// with nothing assigned), exact duplicates and ids used twice with other content.
     fn builder(threads: usize) -> Result<LedgerBuilder> {
         let org = Organisation::new(Partner {
@@ -291,12 +298,13 @@ mod tests {
         for i in 0..300u32 {
             let at = format!("2024-05-{:02}T{:02}:00:00Z", 1 + (i * 7) % 28, (i * 5) % 24).parse()?;
             let subscriber = format!("s{}", (i * 37) % 60);
+            let customer = format!("c{}", (i * 37) % 60 % 9);
             let id = format!("e{}", if i % 23 == 0 { i - i % 46 } else { i });
             let mut event = if i % 4 == 3 {
                 Event::remove("", at, &subscriber)
             } else {
                 let package = if i % 3 == 0 { "webex_calling" } else { "webex_meetings" };
-                Event::assign("", at, &subscriber, "c1", package)
+                Event::assign("", at, &subscriber, &customer, package)
             };
             event.event_id = &id;
             builder.push(event);

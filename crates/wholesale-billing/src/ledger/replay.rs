@@ -5,7 +5,7 @@ use super::event::Action;
 use super::raw::RawEvent;
 use super::{CustomerData, KeyData, LabelSyms, OPEN_END};
 use crate::catalog::PackageId;
-use crate::error::{IssueKind, LoadIssue, Quoted, Severity};
+use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::strings::{StringTable, Sym};
 
 /// Scratch space of the per-subscriber replay, reused across subscribers.
@@ -139,13 +139,18 @@ impl Replay {
 /// ranked by their org id, then the keys bucket-sorted by customer rank and each bucket sorted by
 /// the first eight bytes of the subscriber id (read once a key, packed with the rank and the key's
 /// index in one number), the texts themselves read only on a tie; then the keys gathered in that
-/// order.
+/// order; on up to `threads` threads, each given at least `per_thread` keys.
+///
+/// # Errors
+/// [`Error::ThreadFailed`] when a sorting thread stopped.
 pub(super) fn sort_keys_in_report_order(
     keys: &mut Vec<KeyData>,
     customers: &[CustomerData],
     strings: &StringTable,
     labels: &LabelSyms,
-) {
+    threads: usize,
+    per_thread: usize,
+) -> Result<()> {
     let mut by_org: Vec<(u64, u32)> = customers
         .iter()
         .enumerate()
@@ -199,28 +204,73 @@ pub(super) fn sort_keys_in_report_order(
             .then_with(|| strings.get(a.location).cmp(strings.get(b.location)))
             .then_with(|| strings.get(a.license).cmp(strings.get(b.license)))
     };
-    for w in bounds.windows(2) {
-        let bucket = &mut order[w[0]..w[1]];
-        if bucket.len() < 2 {
-            continue;
-        }
-        bucket.sort_unstable();
-        // Keys whose subscriber ids start alike (a subscriber's own keys) by their texts.
-        let mut start = 0;
-        while start < bucket.len() {
-            let prefix = bucket[start] >> 32;
-            let mut end = start + 1;
-            while end < bucket.len() && bucket[end] >> 32 == prefix {
-                end += 1;
+    // Buckets `bounds` (absolute positions) of `order`, whose first starts at `base`.
+    let sort_buckets = |order: &mut [u128], bounds: &[usize], base: usize| {
+        for w in bounds.windows(2) {
+            let bucket = &mut order[w[0] - base..w[1] - base];
+            if bucket.len() < 2 {
+                continue;
             }
-            if end - start > 1 {
-                bucket[start..end].sort_by(full);
+            bucket.sort_unstable();
+            // Keys whose subscriber ids start alike (a subscriber's own keys) by their texts.
+            let mut start = 0;
+            while start < bucket.len() {
+                let prefix = bucket[start] >> 32;
+                let mut end = start + 1;
+                while end < bucket.len() && bucket[end] >> 32 == prefix {
+                    end += 1;
+                }
+                if end - start > 1 {
+                    bucket[start..end].sort_by(full);
+                }
+                start = end;
             }
-            start = end;
         }
+    };
+    let gather = |order: &[u128]| -> Vec<KeyData> { order.iter().map(|&o| keys[index(o)]).collect() };
+    let threads = threads.min(keys.len() / per_thread.max(1) + 1).max(1);
+    // The buckets cut into `threads` pieces of about as many keys, each sorted and gathered on
+    // its own thread.
+    let per_thread = keys.len().div_ceil(threads);
+    let mut cuts: Vec<usize> = (1..threads)
+        .map(|t| bounds.partition_point(|&b| b < t * per_thread))
+        .collect();
+    cuts.insert(0, 0);
+    cuts.push(bounds.len() - 1);
+    cuts.dedup();
+    let sorted: Vec<Vec<KeyData>> = std::thread::scope(|scope| {
+        let mut rest: &mut [u128] = &mut order;
+        let mut pieces = Vec::new();
+        for w in cuts.windows(2) {
+            let (from, to) = (w[0], w[1]);
+            let (piece, tail) = std::mem::take(&mut rest).split_at_mut(bounds[to] - bounds[from]);
+            rest = tail;
+            let bounds = &bounds[from..=to];
+            pieces.push(move || {
+                sort_buckets(piece, bounds, bounds[0]);
+                gather(piece)
+            });
+        }
+        let last = pieces.pop();
+        let spawned: Vec<_> = pieces.into_iter().map(|piece| scope.spawn(piece)).collect();
+        // The last piece on this thread.
+        let last = last.map(|mut piece| piece()).unwrap_or_default();
+        let sorted: std::thread::Result<Vec<Vec<KeyData>>> = spawned.into_iter().map(|t| t.join()).collect();
+        sorted.map(|mut sorted| {
+            sorted.push(last);
+            sorted
+        })
+    })
+    .map_err(|_| Error::ThreadFailed {
+        task: "sorting the ledger's keys",
+    })?;
+    let total: usize = sorted.iter().map(Vec::len).sum();
+    keys.clear();
+    keys.reserve(total);
+    for piece in sorted {
+        keys.extend(piece);
     }
-    let sorted: Vec<KeyData> = order.iter().map(|&o| keys[index(o)]).collect();
-    *keys = sorted;
+    Ok(())
 }
 
 /// The first eight bytes of a text as a big-endian number (zeros past its end): when two differ,
