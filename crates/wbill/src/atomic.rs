@@ -28,6 +28,16 @@ const BUFFER: usize = 1 << 20;
 /// [`SyncAhead`]).
 const SYNC_AHEAD_BYTES: u64 = 64 << 20;
 
+/// Bytes between two background syncs of an output: [`SYNC_AHEAD_BYTES`], or never with
+/// `--threads 1` (no thread is started then).
+fn sync_ahead_bytes() -> u64 {
+    if crate::progress::threads() > 1 {
+        SYNC_AHEAD_BYTES
+    } else {
+        u64::MAX
+    }
+}
+
 /// A temporary file being written that has what is already written synced in the background,
 /// every [`SYNC_AHEAD_BYTES`]: the disk writes of a large output overlap its making, and the
 /// sync before the rename waits for the last bytes only (half a second of a 400 MB report on
@@ -325,7 +335,7 @@ impl AtomicFile {
                     .with_context(|| format!("cannot create a temporary file for {} in {}", name, dir.display()))?;
                 let registration = Registration::new(Temporary::File(temp.path().to_owned()))?;
                 Inner::Temporary {
-                    writer: BufWriter::with_capacity(BUFFER, SyncAhead::new(temp, SYNC_AHEAD_BYTES)),
+                    writer: BufWriter::with_capacity(BUFFER, SyncAhead::new(temp, sync_ahead_bytes())),
                     target,
                     permissions,
                     registration,
