@@ -208,19 +208,6 @@ impl LedgerBuilder {
         }
     }
 
-    /// Rejects a row for one field (see [`rejection`]).
-    pub(super) fn reject(
-        &mut self,
-        line: u64,
-        event_id: &str,
-        cols: &Columns,
-        field: Field,
-        kind: IssueKind,
-        message: String,
-    ) {
-        self.issues.push(rejection(line, event_id, cols, field, kind, message));
-    }
-
     /// Validates one row and keeps it when it is usable. `line` is the row's line in its source.
     pub(super) fn push_row(&mut self, line: u64, ev: &Event<'_>, cols: &Columns) {
         if let Err(e) = self.try_push_row(line, ev, cols) {
@@ -258,7 +245,14 @@ impl LedgerBuilder {
                             self.describe_owner(owner)
                         );
                         let kind = IssueKind::CustomerOwnerConflict;
-                        self.reject(line, ev.event_id, cols, Field::SubPartnerOrgId, kind, message);
+                        self.issues.push(rejection(
+                            line,
+                            ev.event_id,
+                            cols,
+                            Field::SubPartnerOrgId,
+                            kind,
+                            message,
+                        ));
                         return Ok(());
                     }
                     customer = index;
@@ -436,4 +430,17 @@ impl Rules {
             owner,
         })
     }
+}
+
+/// A builder for a partner with no sub-partners, on `threads` threads (for tests).
+#[cfg(test)]
+pub(super) fn test_builder(threads: usize) -> Result<LedgerBuilder> {
+    let org = Organisation::new(crate::org::Partner {
+        org_id: "p".into(),
+        name: "P".into(),
+        subscription_id: "S".into(),
+    })?;
+    let mut builder = LedgerBuilder::new(org);
+    builder.threads(threads);
+    Ok(builder)
 }

@@ -283,18 +283,12 @@ fn replay_run(events: &[RawEvent], strings: &StringTable, mut order: Vec<u128>, 
 mod tests {
     use super::*;
     use crate::Event;
-    use crate::org::{Organisation, Partner};
+    use crate::ledger::builder::test_builder;
 
     /// A builder of 300 events over 60 subscribers of 9 customers: assignments, package changes, removes (some
     /// with nothing assigned), exact duplicates and ids used twice with other content.
     fn builder(threads: usize) -> Result<LedgerBuilder> {
-        let org = Organisation::new(Partner {
-            org_id: "p".into(),
-            name: "P".into(),
-            subscription_id: "S".into(),
-        })?;
-        let mut builder = LedgerBuilder::new(org);
-        builder.threads(threads);
+        let mut builder = test_builder(threads)?;
         for i in 0..300u32 {
             let at = format!("2024-05-{:02}T{:02}:00:00Z", 1 + (i * 7) % 28, (i * 5) % 24).parse()?;
             let subscriber = format!("s{}", (i * 37) % 60);

@@ -273,22 +273,15 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::org::{Organisation, Partner};
+    use crate::ledger::builder::test_builder;
 
     /// The builder after reading `input` with `threads` threads in parts of `part_bytes`: its
     /// events, issues, rows read and how the read ended.
     fn read(input: &[u8], threads: usize, part_bytes: usize) -> String {
-        let partner = Partner {
-            org_id: "p".into(),
-            name: "P".into(),
-            subscription_id: "S".into(),
-        };
-        let org = match Organisation::new(partner) {
-            Ok(org) => org,
+        let mut builder = match test_builder(threads) {
+            Ok(builder) => builder,
             Err(e) => return format!("no organisation: {e}"),
         };
-        let mut builder = LedgerBuilder::new(org);
-        builder.threads(threads);
         let read = builder.read_csv_in_parts(input, part_bytes).map(|_| ());
         format!(
             "{read:?}\n{:?}\n{:?}\n{}",
@@ -392,13 +385,8 @@ mod tests {
         ] {
             let input = format!("{header}{body}{tail}");
             for threads in [1, 2, 7] {
-                let org = Organisation::new(Partner {
-                    org_id: "p".into(),
-                    name: "P".into(),
-                    subscription_id: "S".into(),
-                })?;
-                let mut builder = LedgerBuilder::new(org);
-                builder.threads(threads).read_csv_in_parts(input.as_bytes(), 4_096)?;
+                let mut builder = test_builder(threads)?;
+                builder.read_csv_in_parts(input.as_bytes(), 4_096)?;
                 let issues: Vec<String> = builder.issues().iter().map(ToString::to_string).collect();
                 let expected = if cut {
                     vec!["line 3002, column 3 (action): error: row cut short: 3 of the header's 7 fields, and the file ends \
