@@ -41,8 +41,7 @@ impl LedgerBuilder {
     /// With [`LedgerBuilder::threads`] of 2 or more (the default on a machine that has them) one
     /// thread reads the input and cuts the parts, `threads - 1` worker threads split them into
     /// rows, parse and check them, and this one keeps the rows they accepted, in file order; with
-    /// 1 nothing is spawned. The ledger and every
-    /// issue are the same with any number of threads.
+    /// 1 nothing is spawned. The ledger and every issue are the same with any number of threads.
     pub fn read_csv(&mut self, reader: impl Read + Send) -> Result<&mut Self> {
         self.read_csv_in_parts(reader, PART_BYTES)
     }
