@@ -43,7 +43,6 @@ use crate::strings::{Interner, ShortTexts, Sym};
 /// # Ok::<(), wholesale_billing::Error>(())
 /// ```
 pub struct LedgerBuilder {
-    pub(super) org: Arc<Organisation>,
     pub(super) strings: Interner,
     pub(super) events: Vec<RawEvent>,
     pub(super) customers: Vec<CustomerData>,
@@ -94,7 +93,6 @@ impl LedgerBuilder {
         let mut owners = vec![[sym(&org.partner.name), sym(&org.partner.org_id)]];
         owners.extend(org.sub_partners.iter().map(|sp| [sym(&sp.name), sym(&sp.org_id)]));
         let subscription_id = sym(&org.partner.subscription_id);
-        let org = Arc::new(org);
         let rules = Arc::new(Rules {
             owners: org
                 .sub_partners
@@ -102,10 +100,9 @@ impl LedgerBuilder {
                 .enumerate()
                 .map(|(i, sp)| (sp.org_id.clone(), Owner::SubPartner(i as u16)))
                 .collect(),
-            org: Arc::clone(&org),
+            org: Arc::new(org),
         });
         LedgerBuilder {
-            org,
             strings,
             events: Vec::new(),
             customers: Vec::new(),
@@ -154,7 +151,7 @@ impl LedgerBuilder {
 
     /// The organisation the events are for.
     pub fn organisation(&self) -> &Organisation {
-        &self.org
+        &self.rules.org
     }
 
     /// Reserves room for about `additional` more events (and their ids and texts), so that a
@@ -329,7 +326,7 @@ impl LedgerBuilder {
     fn describe_owner(&self, owner: Owner) -> String {
         match owner {
             Owner::Partner => "the partner".to_owned(),
-            Owner::SubPartner(_) => format!("sub-partner {}", Quoted(self.org.owner_identity(owner).1)),
+            Owner::SubPartner(_) => format!("sub-partner {}", Quoted(self.rules.org.owner_identity(owner).1)),
         }
     }
 }
@@ -358,7 +355,8 @@ pub(super) fn rejection(
 /// sub-partners. Read-only, so that the threads reading rows check them.
 #[derive(Debug)]
 pub(super) struct Rules {
-    org: Arc<Organisation>,
+    /// The organisation (the builder's own, kept here only).
+    pub(super) org: Arc<Organisation>,
     /// Sub-partner org id → owner.
     owners: HashMap<String, Owner>,
 }

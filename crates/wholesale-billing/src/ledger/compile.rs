@@ -220,7 +220,7 @@ impl LedgerBuilder {
         }
         let customer_count = used.iter().filter(|u| **u).count();
         let ledger = AssignmentLedger {
-            org: self.org,
+            org: Arc::clone(&self.rules.org),
             strings: Arc::new(strings),
             customers: self.customers,
             keys,
@@ -254,14 +254,8 @@ fn replay_run(events: &[RawEvent], strings: &StringTable, mut order: Vec<u128>, 
         ..Replayed::default()
     };
     let mut replay = Replay::default();
-    let mut start = 0;
-    while start < order.len() {
-        let subscriber = order[start] >> 96;
-        let mut end = start + 1;
-        while end < order.len() && order[end] >> 96 == subscriber {
-            end += 1;
-        }
-        let group = order[start..end].iter().map(|&o| &events[(o & 0xFFFF_FFFF) as usize]);
+    for subscriber in order.chunk_by(|a, b| a >> 96 == b >> 96) {
+        let group = subscriber.iter().map(|&o| &events[(o & 0xFFFF_FFFF) as usize]);
         let before = out.keys.len();
         replay.run(
             group,
@@ -274,7 +268,6 @@ fn replay_run(events: &[RawEvent], strings: &StringTable, mut order: Vec<u128>, 
         if out.keys.len() > before {
             out.subscribers += 1;
         }
-        start = end;
     }
     out
 }

@@ -137,9 +137,9 @@ impl Replay {
 
 /// Sorts keys by (customer org, subscriber, SKU, location, license), comparing text: customers
 /// ranked by their org id, then the keys bucket-sorted by customer rank and each bucket sorted by
-/// the first eight bytes of the subscriber id (read once a key, packed with the rank and the key's
-/// index in one number), the texts themselves read only on a tie; then the keys gathered in that
-/// order; on up to `threads` threads, each given at least `per_thread` keys.
+/// the first eight bytes of the subscriber id (read once a key, packed with the key's index in
+/// one number), the texts themselves read only on a tie; then the keys gathered in that order; on
+/// up to `threads` threads, each given at least `per_thread` keys.
 ///
 /// # Errors
 /// [`Error::ThreadFailed`] when a sorting thread stopped.
@@ -204,26 +204,18 @@ pub(super) fn sort_keys_in_report_order(
             .then_with(|| strings.get(a.location).cmp(strings.get(b.location)))
             .then_with(|| strings.get(a.license).cmp(strings.get(b.license)))
     };
-    // Buckets `bounds` (absolute positions) of `order`, whose first starts at `base`.
-    let sort_buckets = |order: &mut [u128], bounds: &[usize], base: usize| {
+    // Sorts the buckets of `order` between `bounds` (positions in the whole, the first of them
+    // where `order` starts).
+    let sort_buckets = |order: &mut [u128], bounds: &[usize]| {
+        let base = bounds.first().copied().unwrap_or(0);
         for w in bounds.windows(2) {
             let bucket = &mut order[w[0] - base..w[1] - base];
-            if bucket.len() < 2 {
-                continue;
-            }
             bucket.sort_unstable();
             // Keys whose subscriber ids start alike (a subscriber's own keys) by their texts.
-            let mut start = 0;
-            while start < bucket.len() {
-                let prefix = bucket[start] >> 32;
-                let mut end = start + 1;
-                while end < bucket.len() && bucket[end] >> 32 == prefix {
-                    end += 1;
+            for alike in bucket.chunk_by_mut(|a, b| a >> 32 == b >> 32) {
+                if alike.len() > 1 {
+                    alike.sort_by(full);
                 }
-                if end - start > 1 {
-                    bucket[start..end].sort_by(full);
-                }
-                start = end;
             }
         }
     };
@@ -247,7 +239,7 @@ pub(super) fn sort_keys_in_report_order(
             rest = tail;
             let bounds = &bounds[from..=to];
             pieces.push(move || {
-                sort_buckets(piece, bounds, bounds[0]);
+                sort_buckets(piece, bounds);
                 gather(piece)
             });
         }
