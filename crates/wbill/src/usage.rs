@@ -6,8 +6,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use wholesale_billing::{
-    AssignmentLedger, Diagnostics, Error, HourPolicy, LedgerBuilder, LoadMode, OrgFormat, Organisation, ReportLevel,
-    ReportOptions, Scope, UsageReport,
+    AssignmentLedger, Diagnostics, Error, HourPolicy, LedgerBuilder, LoadMode, OrgFormat, Organisation, Quantity,
+    ReportLevel, ReportOptions, Scope, UsageReport,
 };
 
 use crate::inputs::PeriodArgs;
@@ -232,10 +232,19 @@ pub fn write_report_as(report: &UsageReport, out: Option<&Output>, format: Repor
 
 /// Warns about rows billed under a placeholder SKU of the default catalog.
 pub fn warn_placeholders(org: &Organisation, report: &UsageReport) -> Result<()> {
-    let mut seen: Vec<&str> = Vec::new();
-    for (sku, quantity) in report.quantity_by_sku()? {
-        if org.catalog.by_sku(sku).is_some_and(|e| e.placeholder) && !seen.contains(&sku) {
-            seen.push(sku);
+    warn_placeholder_skus(org, report.quantity_by_sku()?)
+}
+
+/// Warns about the placeholder SKUs of the default catalog among a report's SKUs and totals.
+fn warn_placeholder_skus<S: AsRef<str>>(
+    org: &Organisation,
+    quantity_by_sku: impl IntoIterator<Item = (S, Quantity)>,
+) -> Result<()> {
+    let mut seen: Vec<String> = Vec::new();
+    for (sku, quantity) in quantity_by_sku {
+        let sku = sku.as_ref();
+        if org.catalog.by_sku(sku).is_some_and(|e| e.placeholder) && !seen.iter().any(|s| s == sku) {
+            seen.push(sku.to_owned());
             eprintln!(
                 "wbill: warning: {quantity} days under placeholder SKU {sku}: set the real SKU under \
                  [catalog.<package>] in the organisation file"
@@ -266,10 +275,18 @@ pub fn run(args: &UsageArgs) -> Result<()> {
         .hour_policy(args.hour_policy.into())
         .threads(crate::progress::threads());
     let phase = crate::progress::phase(&format!("computing the {} report", ReportLevel::from(args.level)));
-    let report = ledger.usage_report(period, &options)?;
-    warn_placeholders(ledger.organisation(), &report)?;
-    phase.set_message(format!("writing {} rows", thousands(report.len() as u64)));
-    write_report_as(&report, args.out.as_ref(), args.format)?;
+    let (rows, level) = if args.format == ReportFormatArg::Csv {
+        // Written as computed, a chunk of rows at a time: the report is never held whole.
+        let written = output(args.out.as_ref(), |w| Ok(ledger.write_usage_csv(period, &options, w)?))?;
+        warn_placeholder_skus(ledger.organisation(), written.quantity_by_sku)?;
+        (written.rows, written.level)
+    } else {
+        let report = ledger.usage_report(period, &options)?;
+        warn_placeholders(ledger.organisation(), &report)?;
+        phase.set_message(format!("writing {} rows", thousands(report.len() as u64)));
+        write_report_as(&report, args.out.as_ref(), args.format)?;
+        (report.len() as u64, report.level())
+    };
     phase.finish_and_clear();
     note!(
         "wbill: {} rows read, {} accepted, {} errors, {} warnings; {} {} rows for {period} ({}) in {:.2} s \
@@ -278,8 +295,8 @@ pub fn run(args: &UsageArgs) -> Result<()> {
         thousands(diagnostics.rows_accepted),
         diagnostics.error_count(),
         diagnostics.warning_count(),
-        thousands(report.len() as u64),
-        report.level(),
+        thousands(rows),
+        level,
         args.hour_policy_name(),
         started.elapsed().as_secs_f64(),
         loaded.as_secs_f64(),

@@ -110,7 +110,7 @@ pub use reconcile::{
     ClassSummary, CustomerSummary, Finding, FindingClass, FindingUnit, Reconciler, Reconciliation,
     ReconciliationSummary, SkuSummary,
 };
-pub use report::{Column, ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport};
+pub use report::{Column, ReadOptions, ReportLevel, ReportOptions, ReportRow, Scope, UsageReport, WrittenReport};
 #[cfg(feature = "arrow")]
 pub use report::{QUANTITY_PRECISION, report_schema};
 #[cfg(feature = "synthetic")]

@@ -1,11 +1,16 @@
 //! Computing a usage report from a ledger: one pass over the row keys, in report order.
 
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
 use crate::ledger::{AssignmentLedger, KeyData};
 use crate::org::Owner;
-use crate::proration::prorate;
+use crate::proration::{HourPolicy, prorate};
 use crate::quantity::Quantity;
-use crate::report::{NO_ORIGIN, ReportLevel, ReportOptions, RowData, Scope, UsageReport};
+use crate::report::write::{ROWS_PER_CHUNK, format_rows, write_error, write_formatted, write_header};
+use crate::report::{NO_ORIGIN, ReportLevel, ReportOptions, RowData, Scope, UsageReport, WrittenReport};
 use crate::strings::Sym;
 use crate::time::Period;
 
@@ -45,63 +50,8 @@ impl AssignmentLedger {
 
     /// [`AssignmentLedger::usage_report`] with at least `per_thread` keys a thread.
     fn usage_report_in_runs(&self, period: Period, options: &ReportOptions, per_thread: usize) -> Result<UsageReport> {
-        let wanted: Option<Owner> = match &options.scope {
-            Scope::Partner => Some(Owner::Partner),
-            Scope::SubPartner(org_id) => {
-                self.org.sub_partner(org_id)?;
-                self.org.sub_partner_index(org_id).map(Owner::SubPartner)
-            }
-            Scope::Subscription => None,
-        };
-        let period_start = period.start_instant().as_micros();
-        let period_end = period.end_exclusive().as_micros();
-        // An end at the period's exclusive end is written as 23:59:59.999 of the end date.
-        let last_milli = period_end - 1_000;
-        let clamps: Vec<Option<i64>> = std::iter::once(Owner::Partner)
-            .chain((0..self.org.sub_partners.len()).map(|i| Owner::SubPartner(i as u16)))
-            .map(|o| self.org.billing_start(o).map(|t| t.as_micros()))
-            .collect();
-        let row_of = |key: &KeyData| -> Option<RowData> {
-            let customer = &self.customers[key.customer as usize];
-            if wanted.is_some_and(|w| w != customer.owner) {
-                return None;
-            }
-            let owner_index = owner_index(customer.owner);
-            let clamp = clamps.get(owner_index).copied().flatten();
-            let prorated = prorate(
-                self.key_intervals(key),
-                clamp,
-                period_start,
-                period_end,
-                options.hour_policy,
-            );
-            let (start, end) = prorated.span?;
-            if prorated.quantity <= Quantity::ZERO {
-                return None;
-            }
-            let [partner_name, partner_org_id] = self.labels.owners.get(owner_index).copied().unwrap_or_default();
-            let [service_name, sku, description] = self.labels.packages[key.package.index()];
-            Some(RowData {
-                partner_name,
-                partner_org_id,
-                subscription_id: self.labels.subscription_id,
-                customer_org_id: customer.org,
-                customer_external_id: customer.external_id,
-                subscriber_id: key.subscriber,
-                user_id: key.user_id,
-                workspace_id: key.workspace_id,
-                service_name,
-                sku,
-                description,
-                location_id: key.location,
-                license_id: key.license,
-                subscriber_type: key.subscriber_type,
-                start,
-                end: if end >= period_end { last_milli } else { end },
-                quantity: prorated.quantity,
-                origin: NO_ORIGIN,
-            })
-        };
+        let maker = self.row_maker(period, options)?;
+        let row_of = |key: &KeyData| maker.row(key);
         let mut rows = rows_in_parallel(&self.keys, options.threads, per_thread, row_of)?;
         if options.level == ReportLevel::Partner && options.scope == Scope::Subscription {
             // Whole-subscription totals per SKU are the partner's.
@@ -126,6 +76,133 @@ impl AssignmentLedger {
 }
 
 impl AssignmentLedger {
+    /// Writes the usage report of `period` at the options' level, scope and hour policy as CSV
+    /// (the bytes of [`AssignmentLedger::usage_report`] then [`UsageReport::write_csv`]), without
+    /// holding it: USER rows are computed and formatted a chunk of row keys at a time on
+    /// `options.threads` threads and written in order, so memory holds a few chunks, not the
+    /// report. CUSTOMER and PARTNER reports, sums over every USER row, are computed whole, then
+    /// written.
+    ///
+    /// # Errors
+    /// As [`AssignmentLedger::usage_report`]; [`Error::Io`](crate::Error::Io) when writing fails;
+    /// [`Error::Overflow`](crate::Error::Overflow) when a SKU's total does not fit a quantity.
+    ///
+    /// ```
+    /// use wholesale_billing::{AssignmentLedger, Event, LoadMode, Organisation, Partner, Period,
+    ///     ReportLevel, ReportOptions};
+    /// let org = Organisation::new(Partner { org_id: "p".into(), name: "P".into(), subscription_id: "S".into() })?;
+    /// let mut b = AssignmentLedger::builder(org);
+    /// b.push(Event::assign("e1", "2024-05-01T00:00:00Z".parse()?, "s1", "c1", "webex_calling"));
+    /// b.push(Event::assign("e2", "2024-05-16T00:00:00Z".parse()?, "s2", "c1", "webex_calling"));
+    /// let (ledger, _) = b.finish(LoadMode::Strict)?;
+    /// let (may, options) = (Period::month(2024, 5)?, ReportOptions::new(ReportLevel::User));
+    /// let mut streamed = Vec::new();
+    /// let written = ledger.write_usage_csv(may, &options, &mut streamed)?;
+    /// let mut whole = Vec::new();
+    /// ledger.usage_report(may, &options)?.write_csv(&mut whole)?;
+    /// assert_eq!(streamed, whole);
+    /// assert_eq!(written.rows, 2);
+    /// let totals: Vec<(&str, String)> =
+    ///     written.quantity_by_sku.iter().map(|(sku, q)| (sku.as_str(), q.to_string())).collect();
+    /// assert_eq!(totals, [("A-W-WXC-CALL-U", "47.0000".to_owned())]);
+    /// # Ok::<(), wholesale_billing::Error>(())
+    /// ```
+    pub fn write_usage_csv(
+        &self,
+        period: Period,
+        options: &ReportOptions,
+        writer: impl Write,
+    ) -> Result<WrittenReport> {
+        self.write_usage_csv_in_chunks(period, options, writer, ROWS_PER_CHUNK)
+    }
+
+    /// [`AssignmentLedger::write_usage_csv`] with `per_chunk` row keys a chunk.
+    fn write_usage_csv_in_chunks(
+        &self,
+        period: Period,
+        options: &ReportOptions,
+        mut writer: impl Write,
+        per_chunk: usize,
+    ) -> Result<WrittenReport> {
+        let threads = match options.threads {
+            0 => crate::parallel::default_threads(),
+            n => n,
+        };
+        if options.level != ReportLevel::User {
+            let report = self.usage_report(period, options)?;
+            report.write_csv_with_threads(writer, threads)?;
+            let quantity_by_sku = report.quantity_by_sku()?;
+            return Ok(WrittenReport {
+                level: report.level,
+                rows: report.rows.len() as u64,
+                quantity_by_sku: quantity_by_sku
+                    .into_iter()
+                    .map(|(sku, q)| (sku.to_owned(), q))
+                    .collect(),
+            });
+        }
+        let maker = self.row_maker(period, options)?;
+        let chunks: Vec<&[KeyData]> = self.keys.chunks(per_chunk.max(1)).collect();
+        let packages = self.labels.packages.len();
+        // A chunk's formatted rows, how many, and the quantity of each package (`None`: no row).
+        let make = |i: usize| -> Result<(Vec<u8>, usize, Vec<Option<Quantity>>)> {
+            let mut rows = Vec::with_capacity(per_chunk);
+            let mut totals = vec![None; packages];
+            for key in chunks.get(i).copied().unwrap_or_default() {
+                let Some(row) = maker.row(key) else { continue };
+                add_to(&mut totals, key.package.index(), row.quantity)?;
+                rows.push(row);
+            }
+            Ok((format_rows(&self.strings, ReportLevel::User, &rows), rows.len(), totals))
+        };
+        write_header(&mut writer, ReportLevel::User)?;
+        let mut rows = 0u64;
+        let mut totals: Vec<Option<Quantity>> = vec![None; packages];
+        crate::parallel::in_order(
+            chunks.len(),
+            threads,
+            "report rows",
+            make,
+            |(formatted, made, chunk_totals)| {
+                write_formatted(&mut writer, &formatted)?;
+                rows += made as u64;
+                for (package, quantity) in chunk_totals.into_iter().enumerate() {
+                    if let Some(quantity) = quantity {
+                        add_to(&mut totals, package, quantity)?;
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        writer.flush().map_err(write_error)?;
+        let mut by_sku: BTreeMap<String, Quantity> = BTreeMap::new();
+        for (package, quantity) in totals.into_iter().enumerate() {
+            let (Some(quantity), Some(&[_, sku, _])) = (quantity, self.labels.packages.get(package)) else {
+                continue;
+            };
+            let sku = self.strings.get(sku);
+            let slot = by_sku.entry(sku.to_owned()).or_default();
+            *slot = checked::add(*slot, quantity, "Σ user-days")
+                .for_subject(|| format!("SKU {sku} of the usage report"))?;
+        }
+        Ok(WrittenReport {
+            level: ReportLevel::User,
+            rows,
+            quantity_by_sku: by_sku.into_iter().collect(),
+        })
+    }
+}
+
+/// Adds `quantity` to the total of `package` in `totals`.
+fn add_to(totals: &mut [Option<Quantity>], package: usize, quantity: Quantity) -> Result<()> {
+    if let Some(slot) = totals.get_mut(package) {
+        let sum = checked::add(slot.unwrap_or(Quantity::ZERO), quantity, "Σ user-days");
+        *slot = Some(sum.for_subject(|| "a package's rows of the usage report".to_owned())?);
+    }
+    Ok(())
+}
+
+impl AssignmentLedger {
     /// The day-by-day quantities of every row key of one subscriber over `period`: what a USER row
     /// is the sum of, to explain a number. Index 0 is the period's first day. Billing starts of
     /// sub-partners are applied; keys without usage in the period are included (all zeros).
@@ -146,7 +223,7 @@ impl AssignmentLedger {
         &self,
         subscriber_id: &str,
         period: Period,
-        policy: crate::HourPolicy,
+        policy: HourPolicy,
     ) -> Vec<(crate::RowKey<'_>, Vec<Quantity>)> {
         self.keys
             .iter()
@@ -164,6 +241,92 @@ impl AssignmentLedger {
                 (self.row_key(k), days)
             })
             .collect()
+    }
+}
+
+/// What makes the USER row of a row key for one period, scope and hour policy.
+struct RowMaker<'l> {
+    ledger: &'l AssignmentLedger,
+    /// The owner whose customers are reported; `None` for every owner.
+    wanted: Option<Owner>,
+    /// The billing start of each owner (index: [`owner_index`]), in microseconds.
+    clamps: Vec<Option<i64>>,
+    period_start: i64,
+    period_end: i64,
+    policy: HourPolicy,
+}
+
+impl AssignmentLedger {
+    /// The [`RowMaker`] of `period` and `options`' scope and hour policy.
+    fn row_maker(&self, period: Period, options: &ReportOptions) -> Result<RowMaker<'_>> {
+        let wanted: Option<Owner> = match &options.scope {
+            Scope::Partner => Some(Owner::Partner),
+            Scope::SubPartner(org_id) => {
+                self.org.sub_partner(org_id)?;
+                self.org.sub_partner_index(org_id).map(Owner::SubPartner)
+            }
+            Scope::Subscription => None,
+        };
+        let clamps = std::iter::once(Owner::Partner)
+            .chain((0..self.org.sub_partners.len()).map(|i| Owner::SubPartner(i as u16)))
+            .map(|o| self.org.billing_start(o).map(|t| t.as_micros()))
+            .collect();
+        Ok(RowMaker {
+            ledger: self,
+            wanted,
+            clamps,
+            period_start: period.start_instant().as_micros(),
+            period_end: period.end_exclusive().as_micros(),
+            policy: options.hour_policy,
+        })
+    }
+}
+
+impl RowMaker<'_> {
+    /// The USER row of `key`: `None` when its customer is out of scope or its quantity is zero.
+    fn row(&self, key: &KeyData) -> Option<RowData> {
+        let ledger = self.ledger;
+        let customer = &ledger.customers[key.customer as usize];
+        if self.wanted.is_some_and(|w| w != customer.owner) {
+            return None;
+        }
+        let owner_index = owner_index(customer.owner);
+        let clamp = self.clamps.get(owner_index).copied().flatten();
+        let prorated = prorate(
+            ledger.key_intervals(key),
+            clamp,
+            self.period_start,
+            self.period_end,
+            self.policy,
+        );
+        let (start, end) = prorated.span?;
+        if prorated.quantity <= Quantity::ZERO {
+            return None;
+        }
+        let [partner_name, partner_org_id] = ledger.labels.owners.get(owner_index).copied().unwrap_or_default();
+        let [service_name, sku, description] = ledger.labels.packages[key.package.index()];
+        // An end at the period's exclusive end is written as 23:59:59.999 of the end date.
+        let last_milli = self.period_end - 1_000;
+        Some(RowData {
+            partner_name,
+            partner_org_id,
+            subscription_id: ledger.labels.subscription_id,
+            customer_org_id: customer.org,
+            customer_external_id: customer.external_id,
+            subscriber_id: key.subscriber,
+            user_id: key.user_id,
+            workspace_id: key.workspace_id,
+            service_name,
+            sku,
+            description,
+            location_id: key.location,
+            license_id: key.license,
+            subscriber_type: key.subscriber_type,
+            start,
+            end: if end >= self.period_end { last_milli } else { end },
+            quantity: prorated.quantity,
+            origin: NO_ORIGIN,
+        })
     }
 }
 
@@ -269,6 +432,31 @@ mod tests {
             for threads in [2, 3, 7] {
                 let many = ledger.usage_report_in_runs(may, &options.clone().threads(threads), 1)?;
                 assert_eq!(many.rows, one.rows, "{scope:?} on {threads} threads");
+            }
+            for level in [ReportLevel::User, ReportLevel::Customer, ReportLevel::Partner] {
+                let options = ReportOptions::new(level).scope(scope.clone());
+                let whole = ledger.usage_report(may, &options)?;
+                let mut expected = Vec::new();
+                whole.write_csv_with_threads(&mut expected, 1)?;
+                let totals: Vec<(String, Quantity)> = whole
+                    .quantity_by_sku()?
+                    .into_iter()
+                    .map(|(sku, q)| (sku.to_owned(), q))
+                    .collect();
+                for (threads, per_chunk) in [(1, 1 << 14), (1, 3), (2, 1), (3, 4), (7, 5)] {
+                    let mut streamed = Vec::new();
+                    let written = ledger.write_usage_csv_in_chunks(
+                        may,
+                        &options.clone().threads(threads),
+                        &mut streamed,
+                        per_chunk,
+                    )?;
+                    let case = format!("{level} {scope:?} on {threads} threads, {per_chunk} keys a chunk");
+                    assert!(streamed == expected, "{case}");
+                    assert_eq!(written.rows, whole.len() as u64, "{case}");
+                    assert_eq!(written.quantity_by_sku, totals, "{case}");
+                    assert_eq!(written.level, level, "{case}");
+                }
             }
         }
         Ok(())

@@ -194,6 +194,25 @@ pub struct ReportRow<'a> {
     pub license_id: &'a str,
 }
 
+/// What [`AssignmentLedger::write_usage_csv`](crate::AssignmentLedger::write_usage_csv) wrote:
+/// the report's level, how many rows and the total of each SKU, which it does not keep.
+///
+/// ```
+/// use wholesale_billing::{ReportLevel, WrittenReport};
+/// let written = WrittenReport { level: ReportLevel::User, rows: 0, quantity_by_sku: Vec::new() };
+/// assert!(written.quantity_by_sku.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenReport {
+    /// The level written.
+    pub level: ReportLevel,
+    /// The rows written, not counting the header.
+    pub rows: u64,
+    /// Each SKU with the sum of its rows' quantities, in SKU order, as
+    /// [`UsageReport::quantity_by_sku`] gives them.
+    pub quantity_by_sku: Vec<(String, Quantity)>,
+}
+
 /// A row in compact form: 4-byte symbols into the report's string table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct RowData {
