@@ -1,6 +1,7 @@
 //! `Ledger`: the assignment ledger, loaded from an events CSV, records or a data frame; load
 //! diagnostics; usage reports.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyo3::IntoPyObjectExt;
@@ -13,7 +14,9 @@ use wholesale_billing::{
     RowKey, Scope, Severity,
 };
 
-use crate::convert::{Source, hour_policy_arg, level_arg, period_arg, py_opt_timestamp, py_quantity, py_timestamp};
+use crate::convert::{
+    Source, hour_policy_arg, level_arg, period_arg, py_opt_timestamp, py_quantity, py_timestamp, write_output,
+};
 use crate::errors::OrRaise;
 use crate::org::PyOrganisation;
 use crate::records::{EventTable, dataframe_table, records_table};
@@ -500,20 +503,42 @@ impl PyLedger {
         hour_policy: String,
     ) -> PyResult<PyUsageReport> {
         let period = period_arg(start, end)?;
-        let scope = match (sub_partner, all) {
-            (Some(_), true) => {
-                return Err(PyValueError::new_err("give sub_partner=ORG_ID or all=True, not both"));
-            }
-            (Some(org_id), false) => Scope::SubPartner(org_id),
-            (None, true) => Scope::Subscription,
-            (None, false) => Scope::Partner,
-        };
-        let options = ReportOptions::new(level_arg(&level)?)
-            .scope(scope)
-            .hour_policy(hour_policy_arg(&hour_policy)?);
+        let options = report_options(&level, sub_partner, all, &hour_policy)?;
         let ledger = &self.ledger;
         let report = py.detach(|| ledger.usage_report(period, &options)).or_raise()?;
         Ok(PyUsageReport::computed(report))
+    }
+
+    /// Writes the usage report of a period to ``path`` as the Webex billing report CSV, the same
+    /// bytes as ``usage_report(...).to_csv(path)``, without holding the report: USER rows are
+    /// computed and written a chunk at a time (CUSTOMER and PARTNER reports are computed whole).
+    /// The file is written whole or not at all. The period and options are those of
+    /// ``usage_report``; returns the number of rows written. Without the GIL.
+    #[pyo3(
+        signature = (path, start, end = None, *, level = "user".to_owned(), sub_partner = None, all = false, hour_policy = "started".to_owned()),
+        text_signature = "($self, path, start, end=None, *, level='user', sub_partner=None, all=False, hour_policy='started')"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn write_usage_csv(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        start: &Bound<'_, PyAny>,
+        end: Option<&Bound<'_, PyAny>>,
+        level: String,
+        sub_partner: Option<String>,
+        all: bool,
+        hour_policy: String,
+    ) -> PyResult<u64> {
+        let period = period_arg(start, end)?;
+        let options = report_options(&level, sub_partner, all, &hour_policy)?;
+        let ledger = &self.ledger;
+        let mut rows = 0;
+        write_output(py, Some(path), "usage report", |out| {
+            rows = ledger.write_usage_csv(period, &options, out)?.rows;
+            Ok(())
+        })?;
+        Ok(rows)
     }
 
     /// The day-by-day quantities of every row key of one subscriber over a period (what a USER
@@ -551,4 +576,19 @@ impl PyLedger {
             self.ledger.row_key_count()
         )
     }
+}
+
+/// The report options of ``usage_report``'s keyword arguments.
+fn report_options(level: &str, sub_partner: Option<String>, all: bool, hour_policy: &str) -> PyResult<ReportOptions> {
+    let scope = match (sub_partner, all) {
+        (Some(_), true) => {
+            return Err(PyValueError::new_err("give sub_partner=ORG_ID or all=True, not both"));
+        }
+        (Some(org_id), false) => Scope::SubPartner(org_id),
+        (None, true) => Scope::Subscription,
+        (None, false) => Scope::Partner,
+    };
+    Ok(ReportOptions::new(level_arg(level)?)
+        .scope(scope)
+        .hour_policy(hour_policy_arg(hour_policy)?))
 }

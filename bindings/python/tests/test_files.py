@@ -7,6 +7,7 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from conftest import sub_partner_prices
@@ -82,3 +83,18 @@ def test_a_failed_write_leaves_the_target_and_no_temporary(tmp_path: Path, month
     assert info.value.filename == str(directory)
     assert (directory / "inside.txt").read_text() == "mine\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-directory"]
+
+
+def test_a_report_written_without_holding_it(tmp_path: Path, month_ledger: wb.Ledger) -> None:
+    # The same bytes as the report computed whole, then written.
+    path = tmp_path / "streamed.csv"
+    levels: list[Literal["user", "customer", "partner"]] = ["user", "customer", "partner"]
+    for level in levels:
+        for all_ in (True, False):
+            rows = month_ledger.write_usage_csv(path, "2024-05", level=level, all=all_)
+            report = month_ledger.usage_report("2024-05", level=level, all=all_)
+            assert path.read_text() == report.to_csv(), (level, all_)
+            assert rows == len(report) > 0, (level, all_)
+    assert [p.name for p in tmp_path.iterdir()] == ["streamed.csv"]
+    with pytest.raises(ValueError, match="not both"):
+        month_ledger.write_usage_csv(path, "2024-05", sub_partner="sp", all=True)

@@ -391,6 +391,17 @@ class Ledger:
         all: bool = False,
         hour_policy: _HourPolicy = "started",
     ) -> UsageReport: ...
+    def write_usage_csv(
+        self,
+        path: _Path,
+        start: _PeriodLike | date,
+        end: _DateLike | None = None,
+        *,
+        level: _Level = "user",
+        sub_partner: str | None = None,
+        all: bool = False,
+        hour_policy: _HourPolicy = "started",
+    ) -> int: ...
     def explain_subscriber(
         self,
         subscriber_id: str,

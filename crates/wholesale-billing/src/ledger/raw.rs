@@ -3,7 +3,7 @@
 use super::event::{Action, SubscriberType};
 use crate::strings::{StringTable, Sym};
 
-/// An accepted event, compact: 56 bytes whatever its text.
+/// An accepted event, compact: 48 bytes whatever its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct RawEvent {
     pub(super) at: i64,
