@@ -137,7 +137,8 @@ impl<R: Read> Read for ProgressReader<R> {
             self.bar.finish_and_clear();
             return Ok(0);
         }
-        self.lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        // From line break to line break (`memchr`): a byte-by-byte count took as long as the read.
+        self.lines += memchr::memchr_iter(b'\n', buf.get(..n).unwrap_or_default()).count() as u64;
         // The message is redrawn at most every 64 Ki lines.
         if self.lines - self.shown >= 1 << 16 {
             self.shown = self.lines;
