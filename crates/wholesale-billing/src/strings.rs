@@ -2,6 +2,7 @@
 //! stored once in one arena, referred to by a 4-byte [`Sym`].
 
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
@@ -28,31 +29,223 @@ impl Sym {
 }
 
 /// A frozen arena of strings.
+///
+/// A table made by a packing [`Interner`] keeps each id written as a lowercase UUID
+/// (`8-4-4-4-12` hex digits) as its 16 bytes instead of its 36 characters. Its entries are read
+/// without unpacking by [`StringTable::push_csv_field`], [`StringTable::cmp_texts`],
+/// [`StringTable::same_text`] and [`StringTable::text`]; [`StringTable::get`] lends a `&str`,
+/// and for a packed id it writes every packed id of the table out once, the first time it is
+/// asked for one (the table's texts are then held twice).
 #[derive(Debug, Clone)]
 pub(crate) struct StringTable {
+    /// The texts of the entries that are not packed, end to end.
     bytes: String,
-    /// `ends[i]` is the end offset of string `i`; string `i` starts at `ends[i - 1]` (0 for i = 0).
-    ends: Vec<u32>,
+    /// The packed ids, in entry order.
+    packed: Vec<[u8; 16]>,
+    /// For entry `i`: the end of the texts in `bytes` and the number of packed ids, both up to
+    /// and including it. Entry `i` is packed when its count exceeds entry `i − 1`'s.
+    ends: Vec<(u32, u32)>,
+    /// Every entry as text (same symbols), made the first time `get` reads a packed id.
+    unpacked: OnceLock<Box<StringTable>>,
+}
+
+/// An entry of a [`StringTable`], as stored: two entries are equal when their texts are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Entry<'a> {
+    Text(&'a str),
+    Packed(&'a [u8; 16]),
+}
+
+/// A [`StringTable`] entry's text, borrowed or unpacked onto the stack.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Text<'a> {
+    Borrowed(&'a str),
+    Uuid([u8; 36]),
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Text::Borrowed(s) => s,
+            // Hex digits and dashes: always UTF-8.
+            Text::Uuid(hex) => std::str::from_utf8(hex).unwrap_or_default(),
+        }
+    }
+}
+
+impl std::fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+/// The value of each byte as a lowercase hex digit; 0xFF for a byte that is none.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 16 {
+        table[b"0123456789abcdef"[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// The hex digits of a lowercase UUID's text, in order: where its 16 bytes are written.
+const DIGITS: [usize; 32] = {
+    let mut at = [0; 32];
+    let (mut i, mut pos) = (0, 0);
+    while i < 32 {
+        if pos == 8 || pos == 13 || pos == 18 || pos == 23 {
+            pos += 1;
+        }
+        at[i] = pos;
+        i += 1;
+        pos += 1;
+    }
+    at
+};
+
+/// The 16 bytes of `s` when it is a UUID written in lowercase, `8-4-4-4-12` hex digits: the
+/// form that unpacks to the same text.
+#[inline]
+pub(crate) fn pack_uuid(s: &str) -> Option<[u8; 16]> {
+    let text: &[u8; 36] = s.as_bytes().try_into().ok()?;
+    if text[8] != b'-' || text[13] != b'-' || text[18] != b'-' || text[23] != b'-' {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut bad = 0u8;
+    for (byte, pair) in out.iter_mut().zip(DIGITS.chunks_exact(2)) {
+        let high = HEX_VALUE[usize::from(text[pair[0]])];
+        let low = HEX_VALUE[usize::from(text[pair[1]])];
+        bad |= high | low;
+        *byte = (high << 4) | (low & 15);
+    }
+    (bad < 16).then_some(out)
+}
+
+/// The text of a packed UUID.
+#[inline]
+pub(crate) fn unpack_uuid(packed: &[u8; 16]) -> [u8; 36] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'-'; 36];
+    for (byte, pair) in packed.iter().zip(DIGITS.chunks_exact(2)) {
+        out[pair[0]] = HEX[usize::from(byte >> 4)];
+        out[pair[1]] = HEX[usize::from(byte & 15)];
+    }
+    out
 }
 
 impl StringTable {
     fn new() -> Self {
         StringTable {
             bytes: String::new(),
+            packed: Vec::new(),
             // String 0 is "" and ends at 0.
-            ends: vec![0],
+            ends: vec![(0, 0)],
+            unpacked: OnceLock::new(),
         }
     }
 
+    /// The entry of `sym`, as stored (a key for its text, nothing unpacked).
+    #[inline]
+    pub(crate) fn entry(&self, sym: Sym) -> Entry<'_> {
+        let i = sym.0 as usize;
+        let (end, count) = self.ends.get(i).copied().unwrap_or_default();
+        let (start, before) = match i.checked_sub(1) {
+            Some(prev) => self.ends.get(prev).copied().unwrap_or_default(),
+            None => (0, 0),
+        };
+        if count > before
+            && let Some(packed) = self.packed.get(before as usize)
+        {
+            return Entry::Packed(packed);
+        }
+        Entry::Text(self.bytes.get(start as usize..end as usize).unwrap_or(""))
+    }
+
+    /// The text of `sym`. For a packed id, the first call writes out every packed id of the
+    /// table (see [`StringTable`]); the paths that read many entries use
+    /// [`StringTable::push_csv_field`], [`StringTable::cmp_texts`] or [`StringTable::text`].
     #[inline]
     pub(crate) fn get(&self, sym: Sym) -> &str {
-        let i = sym.0 as usize;
-        let end = self.ends.get(i).copied().unwrap_or(0) as usize;
-        let start = match i.checked_sub(1) {
-            Some(prev) => self.ends.get(prev).copied().unwrap_or(0) as usize,
-            None => 0,
-        };
-        self.bytes.get(start..end).unwrap_or("")
+        match self.entry(sym) {
+            Entry::Text(s) => s,
+            Entry::Packed(_) => self.unpacked().get(sym),
+        }
+    }
+
+    /// The text of `sym`, unpacked onto the stack when packed (nothing written out).
+    #[inline]
+    pub(crate) fn text(&self, sym: Sym) -> Text<'_> {
+        match self.entry(sym) {
+            Entry::Text(s) => Text::Borrowed(s),
+            Entry::Packed(p) => Text::Uuid(unpack_uuid(p)),
+        }
+    }
+
+    /// Appends the text of `sym` to `out` as a CSV field (quoted as the `csv` crate quotes).
+    #[inline]
+    pub(crate) fn push_csv_field(&self, out: &mut Vec<u8>, sym: Sym) {
+        match self.entry(sym) {
+            Entry::Text(s) => crate::csvutil::push_field(out, s.as_bytes()),
+            // Hex digits and dashes: never quoted.
+            Entry::Packed(p) => out.extend_from_slice(&unpack_uuid(p)),
+        }
+    }
+
+    /// The order of the texts of `a` and `b` (two packed ids compare as their bytes: the
+    /// order of their lowercase hex texts).
+    #[inline]
+    pub(crate) fn cmp_texts(&self, a: Sym, b: Sym) -> std::cmp::Ordering {
+        match (self.entry(a), self.entry(b)) {
+            (Entry::Text(x), Entry::Text(y)) => x.cmp(y),
+            (Entry::Packed(x), Entry::Packed(y)) => x.cmp(y),
+            _ => (*self.text(a)).cmp(&*self.text(b)),
+        }
+    }
+
+    /// Whether `a` and `b` have the same text.
+    #[inline]
+    pub(crate) fn same_text(&self, a: Sym, b: Sym) -> bool {
+        a == b || self.entry(a) == self.entry(b)
+    }
+
+    /// Whether the text of `sym` is `s` (nothing written out).
+    #[inline]
+    fn is(&self, sym: Sym, s: &str, packed: Option<&[u8; 16]>) -> bool {
+        match (self.entry(sym), packed) {
+            (Entry::Packed(p), Some(q)) => p == q,
+            (Entry::Text(t), None) => t == s,
+            _ => false,
+        }
+    }
+
+    /// Every entry as text, made once.
+    fn unpacked(&self) -> &StringTable {
+        self.unpacked.get_or_init(|| {
+            let mut plain = StringTable::new();
+            plain.bytes.reserve(self.bytes.len() + 36 * self.packed.len());
+            plain.ends.reserve(self.ends.len());
+            for i in 1..self.ends.len() {
+                plain.bytes.push_str(&self.text(Sym(i as u32)));
+                // Within 4 GiB: the packed table's offsets were checked when it was made, and an
+                // unpacked id is at most 36 bytes for its 16 (`Interner::push` keeps the room).
+                plain
+                    .ends
+                    .push((u32::try_from(plain.bytes.len()).unwrap_or(u32::MAX), 0));
+            }
+            Box::new(plain)
+        })
+    }
+
+    /// Whether [`StringTable::get`] has written out the packed ids (for tests of the paths that
+    /// must not).
+    #[cfg(test)]
+    pub(crate) fn is_unpacked(&self) -> bool {
+        self.unpacked.get().is_some()
     }
 
     #[cfg(test)]
@@ -61,7 +254,10 @@ impl StringTable {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.bytes.capacity() + self.ends.capacity() * 4
+        self.bytes.capacity()
+            + self.packed.capacity() * 16
+            + self.ends.capacity() * 8
+            + self.unpacked.get().map_or(0, |t| t.heap_bytes())
     }
 }
 
@@ -72,6 +268,8 @@ pub(crate) struct Interner {
     /// (symbol, 32 bits of the string's hash): growing the table never re-reads the strings.
     index: HashTable<(u32, u32)>,
     hasher: DefaultHashBuilder,
+    /// Whether lowercase UUIDs are kept packed (see [`StringTable`]).
+    packs: bool,
 }
 
 /// The 64-bit hash hashbrown sees for a stored 32-bit hash (mixed so every bit carries).
@@ -87,12 +285,58 @@ impl Default for Interner {
 }
 
 impl Interner {
+    /// An interner that keeps every text as text.
     pub(crate) fn new() -> Self {
         Interner {
             table: StringTable::new(),
             index: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
+            packs: false,
         }
+    }
+
+    /// An interner that keeps lowercase UUIDs as their 16 bytes (see [`StringTable`]).
+    pub(crate) fn packing() -> Self {
+        Interner {
+            packs: true,
+            ..Interner::new()
+        }
+    }
+
+    /// The 32 bits of hash of `s` (of its packed bytes when packed).
+    #[inline]
+    fn hash32(&self, s: &str, packed: Option<&[u8; 16]>) -> u32 {
+        let hash = match packed {
+            Some(p) => self.hasher.hash_one(p),
+            None => self.hasher.hash_one(s),
+        };
+        (hash >> 32) as u32
+    }
+
+    /// Adds an entry without looking for an equal one.
+    #[inline]
+    fn push(&mut self, s: &str, packed: Option<[u8; 16]>) -> Result<Sym> {
+        let table = &mut self.table;
+        let id =
+            u32::try_from(table.ends.len()).map_err(|_| Error::overflow("more than 4 billion distinct strings"))?;
+        let (mut end, mut count) = table.ends.last().copied().unwrap_or_default();
+        match packed {
+            Some(p) => {
+                table.packed.push(p);
+                count += 1;
+            }
+            None => {
+                table.bytes.push_str(s);
+                end = u32::try_from(table.bytes.len())
+                    .map_err(|_| Error::overflow("more than 4 GiB of distinct text"))?;
+            }
+        }
+        // Unpacked, the table must still fit 4 GiB (see `StringTable::unpacked`).
+        if u64::from(end) + 36 * u64::from(count) > u64::from(u32::MAX) {
+            return Err(Error::overflow("more than 4 GiB of distinct text"));
+        }
+        table.ends.push((end, count));
+        Ok(Sym(id))
     }
 
     /// The symbol of `s`, adding it when new.
@@ -101,24 +345,31 @@ impl Interner {
     /// [`Error::Overflow`] beyond 4 GiB of distinct text or 4 billion strings.
     #[inline]
     pub(crate) fn intern(&mut self, s: &str) -> Result<Sym> {
+        self.intern_packed(s, pack_uuid(s))
+    }
+
+    /// [`Interner::intern`] with `packed`, what [`pack_uuid`] gives for `s` (made beforehand,
+    /// on another thread).
+    ///
+    /// # Errors
+    /// As [`Interner::intern`].
+    #[inline]
+    pub(crate) fn intern_packed(&mut self, s: &str, packed: Option<[u8; 16]>) -> Result<Sym> {
         if s.is_empty() {
             return Ok(Sym::EMPTY);
         }
-        let h32 = (self.hasher.hash_one(s) >> 32) as u32;
+        let packed = packed.filter(|_| self.packs);
+        let h32 = self.hash32(s, packed.as_ref());
         let hash = spread(h32);
         let Interner { table, index, .. } = self;
-        if let Some(&(id, _)) = index.find(hash, |&(id, h)| h == h32 && table.get(Sym(id)) == s) {
+        if let Some(&(id, _)) = index.find(hash, |&(id, h)| h == h32 && table.is(Sym(id), s, packed.as_ref())) {
             return Ok(Sym(id));
         }
-        let id =
-            u32::try_from(table.ends.len()).map_err(|_| Error::overflow("more than 4 billion distinct strings"))?;
-        table.bytes.push_str(s);
-        let end = u32::try_from(table.bytes.len()).map_err(|_| Error::overflow("more than 4 GiB of distinct text"))?;
-        table.ends.push(end);
-        index.insert_unique(hash, (id, h32), |&(_, h)| spread(h));
+        let sym = self.push(s, packed)?;
+        self.index.insert_unique(hash, (sym.0, h32), |&(_, h)| spread(h));
         // A symbol that `store` handed out is never returned by `intern` for another text: `intern`
         // only finds what it inserted itself.
-        Ok(Sym(id))
+        Ok(sym)
     }
 
     /// Makes room for `strings` more strings of about `bytes` bytes in all.
@@ -128,15 +379,25 @@ impl Interner {
         self.table.bytes.reserve(bytes);
     }
 
+    /// Makes room for `ids` more packed ids.
+    pub(crate) fn reserve_packed(&mut self, ids: usize) {
+        if self.packs {
+            self.table.packed.reserve(ids);
+        }
+    }
+
     /// The symbol of `s` if it was interned.
     #[cfg(test)]
     pub(crate) fn find(&self, s: &str) -> Option<Sym> {
         if s.is_empty() {
             return Some(Sym::EMPTY);
         }
-        let h32 = (self.hasher.hash_one(s) >> 32) as u32;
+        let packed = pack_uuid(s).filter(|_| self.packs);
+        let h32 = self.hash32(s, packed.as_ref());
         self.index
-            .find(spread(h32), |&(id, h)| h == h32 && self.table.get(Sym(id)) == s)
+            .find(spread(h32), |&(id, h)| {
+                h == h32 && self.table.is(Sym(id), s, packed.as_ref())
+            })
             .map(|&(id, _)| Sym(id))
     }
 
@@ -152,16 +413,20 @@ impl Interner {
     /// [`Error::Overflow`] as [`Interner::intern`].
     #[inline]
     pub(crate) fn store(&mut self, s: &str) -> Result<Sym> {
+        self.store_packed(s, pack_uuid(s))
+    }
+
+    /// [`Interner::store`] with `packed`, what [`pack_uuid`] gives for `s`.
+    ///
+    /// # Errors
+    /// As [`Interner::intern`].
+    #[inline]
+    pub(crate) fn store_packed(&mut self, s: &str, packed: Option<[u8; 16]>) -> Result<Sym> {
         if s.is_empty() {
             return Ok(Sym::EMPTY);
         }
-        let table = &mut self.table;
-        let id =
-            u32::try_from(table.ends.len()).map_err(|_| Error::overflow("more than 4 billion distinct strings"))?;
-        table.bytes.push_str(s);
-        let end = u32::try_from(table.bytes.len()).map_err(|_| Error::overflow("more than 4 GiB of distinct text"))?;
-        table.ends.push(end);
-        Ok(Sym(id))
+        let packed = packed.filter(|_| self.packs);
+        self.push(s, packed)
     }
 
     /// The hash used for `s` (for callers that find duplicates by sorting).
@@ -174,6 +439,7 @@ impl Interner {
     pub(crate) fn freeze(self) -> StringTable {
         let mut table = self.table;
         table.bytes.shrink_to_fit();
+        table.packed.shrink_to_fit();
         table.ends.shrink_to_fit();
         table
     }
@@ -262,6 +528,90 @@ mod tests {
             short.intern("cust-1", &mut strings).unwrap(),
             short.intern("cust-12", &mut strings).unwrap()
         );
+    }
+
+    #[test]
+    fn lowercase_uuids_pack_and_unpack_to_the_same_text() {
+        let id = "25ffe8e6-527f-42d9-9bd8-46ef7899a5d7";
+        let packed = pack_uuid(id).unwrap();
+        assert_eq!(packed[0], 0x25);
+        assert_eq!(packed[15], 0xd7);
+        assert_eq!(&unpack_uuid(&packed)[..], id.as_bytes());
+        for other in [
+            "25FFE8E6-527F-42D9-9BD8-46EF7899A5D7",
+            "25ffe8e6-527f-42d9-9bd8-46ef7899a5d",
+            "25ffe8e6-527f-42d9-9bd8-46ef7899a5d7 ",
+            "25ffe8e6527f-42d9-9bd8-46ef7899a5d7-",
+            "25ffe8e6-527f-42d9-9bd8_46ef7899a5d7",
+            "g5ffe8e6-527f-42d9-9bd8-46ef7899a5d7",
+            "",
+        ] {
+            assert_eq!(pack_uuid(other), None, "{other}");
+        }
+    }
+
+    /// A text for the packing tests: a lowercase UUID (packed), the same in capitals or cut
+    /// short (kept as text), or a short id.
+    fn id_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            3 => any::<[u8; 16]>().prop_map(|b| String::from_utf8_lossy(&unpack_uuid(&b)).into_owned()),
+            1 => any::<[u8; 16]>().prop_map(|b| String::from_utf8_lossy(&unpack_uuid(&b)).to_uppercase()),
+            1 => any::<[u8; 16]>().prop_map(|b| String::from_utf8_lossy(&unpack_uuid(&b)[..35]).into_owned()),
+            // Few distinct values: interned twice, and sharing prefixes with the UUIDs.
+            2 => (0u8..4).prop_map(|n| format!("{n}0000000-x")),
+            1 => Just(String::new()),
+            1 => "[a-f0-9,\"-]{0,40}",
+        ]
+    }
+
+    proptest::proptest! {
+        /// A packing table reads back every text, in the order and equality of the texts,
+        /// without writing the ids out until `get` reads a packed one.
+        #[test]
+        fn a_packing_table_reads_as_its_texts(texts in proptest::collection::vec(id_text(), 1..40)) {
+            let mut packing = Interner::packing();
+            let mut plain = Interner::new();
+            let mut syms = Vec::new();
+            let mut plain_syms = Vec::new();
+            for (n, text) in texts.iter().enumerate() {
+                let sym = if n % 2 == 0 { packing.intern(text).unwrap() } else { packing.store(text).unwrap() };
+                plain_syms.push(plain.store(text).unwrap());
+                syms.push(sym);
+            }
+            for (text, &sym) in texts.iter().zip(&syms) {
+                if !text.is_empty() && texts.iter().position(|t| t == text).is_some_and(|first| first % 2 == 0) {
+                    // Interned first: interning again finds it.
+                    let again = packing.intern(text).unwrap();
+                    proptest::prop_assert_eq!(&*packing.table.text(again), text.as_str());
+                }
+                proptest::prop_assert_eq!(&*packing.table.text(sym), text.as_str());
+            }
+            let table = packing.freeze();
+            let plain = plain.freeze();
+            for (a_text, &a) in texts.iter().zip(&syms) {
+                let mut field = Vec::new();
+                table.push_csv_field(&mut field, a);
+                let mut expected = Vec::new();
+                crate::csvutil::push_field(&mut expected, a_text.as_bytes());
+                proptest::prop_assert_eq!(field, expected);
+                for (b_text, &b) in texts.iter().zip(&syms) {
+                    proptest::prop_assert_eq!(table.cmp_texts(a, b), a_text.cmp(b_text));
+                    proptest::prop_assert_eq!(table.same_text(a, b), a_text == b_text);
+                }
+            }
+            proptest::prop_assert!(!table.is_unpacked());
+            for (text, &sym) in texts.iter().zip(&syms) {
+                proptest::prop_assert_eq!(table.get(sym), text.as_str());
+            }
+            // An interner that packs nothing keeps the same texts.
+            for (text, &sym) in texts.iter().zip(&plain_syms) {
+                proptest::prop_assert_eq!(plain.get(sym), text.as_str());
+                proptest::prop_assert!(matches!(plain.text(sym), Text::Borrowed(_)));
+            }
+            let packed_any = texts.iter().any(|t| pack_uuid(t).is_some());
+            proptest::prop_assert_eq!(table.is_unpacked(), packed_any);
+        }
     }
 
     #[test]

@@ -82,7 +82,7 @@ impl std::fmt::Debug for LedgerBuilder {
 impl LedgerBuilder {
     /// A builder for the events of `org`.
     pub fn new(org: Organisation) -> Self {
-        let mut strings = Interner::new();
+        let mut strings = Interner::packing();
         let mut sym = |s: &str| strings.intern(s).unwrap_or(Sym::EMPTY);
         let packages = org
             .catalog
@@ -171,6 +171,7 @@ impl LedgerBuilder {
         self.event_ids.reserve(0, additional * 16);
         // Subscribers are interned; user or workspace and license ids are stored per event.
         self.strings.reserve(additional, additional * 3 * 36);
+        self.strings.reserve_packed(additional * 3);
     }
 
     /// Adds one event (its texts trimmed of white space, as the CSV reader does). A row-level
@@ -226,6 +227,18 @@ impl LedgerBuilder {
     /// found or added. A customer already owned by another owner rejects the row; an error is a
     /// table too large (the load cannot go on).
     pub(super) fn accept(&mut self, line: u64, ev: &Event<'_>, checked: Checked, cols: &Columns) -> Result<()> {
+        self.accept_packed(line, ev, checked, cols, &Packed::of(ev))
+    }
+
+    /// [`LedgerBuilder::accept`] with the row's UUIDs packed beforehand (by a worker thread).
+    pub(super) fn accept_packed(
+        &mut self,
+        line: u64,
+        ev: &Event<'_>,
+        checked: Checked,
+        cols: &Columns,
+        packed: &Packed,
+    ) -> Result<()> {
         let mut customer = NO_CUSTOMER;
         let mut new_customer: Option<(Sym, Owner)> = None;
         if ev.action == Action::Assign {
@@ -260,12 +273,12 @@ impl LedgerBuilder {
         let raw = RawEvent {
             at: ev.occurred_at.as_micros(),
             line,
-            subscriber: self.strings.intern(ev.subscriber_id)?,
+            subscriber: self.strings.intern_packed(ev.subscriber_id, packed.subscriber)?,
             customer,
-            user_id: self.strings.store(ev.user_id)?,
-            workspace_id: self.strings.store(ev.workspace_id)?,
+            user_id: self.strings.store_packed(ev.user_id, packed.user)?,
+            workspace_id: self.strings.store_packed(ev.workspace_id, packed.workspace)?,
             location: self.intern_recent(2, ev.location_id)?,
-            license: self.strings.store(ev.license_id)?,
+            license: self.strings.store_packed(ev.license_id, packed.license)?,
             external_id: self.intern_recent(1, ev.customer_external_id)?,
             package: checked.package,
             action: ev.action,
@@ -327,6 +340,30 @@ impl LedgerBuilder {
         match owner {
             Owner::Partner => "the partner".to_owned(),
             Owner::SubPartner(_) => format!("sub-partner {}", Quoted(self.rules.org.owner_identity(owner).1)),
+        }
+    }
+}
+
+/// A row's subscriber, user, workspace and license ids packed when they are lowercase UUIDs
+/// ([`pack_uuid`](crate::strings::pack_uuid)): made by the thread that parsed the row, so that
+/// the thread keeping rows does not.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Packed {
+    subscriber: Option<[u8; 16]>,
+    user: Option<[u8; 16]>,
+    workspace: Option<[u8; 16]>,
+    license: Option<[u8; 16]>,
+}
+
+impl Packed {
+    /// The packed ids of `ev`.
+    pub(super) fn of(ev: &Event<'_>) -> Packed {
+        use crate::strings::pack_uuid;
+        Packed {
+            subscriber: pack_uuid(ev.subscriber_id),
+            user: pack_uuid(ev.user_id),
+            workspace: pack_uuid(ev.workspace_id),
+            license: pack_uuid(ev.license_id),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use super::builder::{Checked, LedgerBuilder, Rules, rejection};
+use super::builder::{Checked, LedgerBuilder, Packed, Rules, rejection};
 use super::event::{Action, Event, SubscriberType};
 use super::field::{Columns, Field, cell_indexes, event_columns};
 use super::text_row::parse_text_row;
@@ -90,7 +90,7 @@ impl LedgerBuilder {
             match outcome {
                 Ok(kept) => {
                     let event = kept.event(&batch.texts);
-                    if let Err(e) = self.accept(line, &event, kept.checked, cols) {
+                    if let Err(e) = self.accept_packed(line, &event, kept.checked, cols, &kept.packed) {
                         self.set_fatal(e);
                     }
                 }
@@ -141,6 +141,8 @@ struct Kept {
     action: Action,
     subscriber_type: Option<SubscriberType>,
     checked: Checked,
+    /// Its UUIDs, packed.
+    packed: Packed,
     /// Where its texts start in the batch's `texts`.
     start: u32,
     /// Where each ends: event id, subscriber, customer org, customer external id, user,
@@ -172,6 +174,7 @@ impl Kept {
             action: event.action,
             subscriber_type: event.subscriber_type,
             checked,
+            packed: Packed::of(event),
             start,
             ends,
         }

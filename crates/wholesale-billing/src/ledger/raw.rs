@@ -24,7 +24,7 @@ impl RawEvent {
     /// Same content (the line differs for a duplicate row). Stored (not interned) texts are
     /// compared as text.
     pub(super) fn same_content(&self, other: &RawEvent, strings: &StringTable) -> bool {
-        let text_eq = |a: Sym, b: Sym| a == b || strings.get(a) == strings.get(b);
+        let text_eq = |a: Sym, b: Sym| strings.same_text(a, b);
         let bare = |e: &RawEvent| RawEvent {
             line: 0,
             user_id: Sym::EMPTY,

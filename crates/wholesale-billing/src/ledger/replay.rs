@@ -40,10 +40,7 @@ impl Replay {
                     let tuple = (e.customer, e.package, e.location, e.license);
                     // Licenses are stored per event, not interned: equal texts may have two symbols.
                     let same = |t: &(u32, u16, Sym, Sym)| {
-                        t.0 == tuple.0
-                            && t.1 == tuple.1
-                            && t.2 == tuple.2
-                            && (t.3 == tuple.3 || strings.get(t.3) == strings.get(tuple.3))
+                        t.0 == tuple.0 && t.1 == tuple.1 && t.2 == tuple.2 && strings.same_text(t.3, tuple.3)
                     };
                     let local = match self.local.iter().find(|(t, _)| same(t)) {
                         Some(&(_, i)) => i,
@@ -73,7 +70,7 @@ impl Replay {
                             IssueKind::RedundantAssign,
                             format!(
                                 "assign identical to the current assignment of subscriber {}; no-op",
-                                Quoted(strings.get(e.subscriber))
+                                Quoted(&strings.text(e.subscriber))
                             ),
                         ));
                         continue;
@@ -101,7 +98,7 @@ impl Replay {
                         IssueKind::RemoveWithoutAssignment,
                         format!(
                             "remove while nothing is assigned to subscriber {}",
-                            Quoted(strings.get(e.subscriber))
+                            Quoted(&strings.text(e.subscriber))
                         ),
                     )),
                 },
@@ -154,14 +151,11 @@ pub(super) fn sort_keys_in_report_order(
     let mut by_org: Vec<(u64, u32)> = customers
         .iter()
         .enumerate()
-        .map(|(i, c)| (text_prefix(strings.get(c.org)), i as u32))
+        .map(|(i, c)| (text_prefix(&strings.text(c.org)), i as u32))
         .collect();
     by_org.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0).then_with(|| {
-            strings
-                .get(customers[a.1 as usize].org)
-                .cmp(strings.get(customers[b.1 as usize].org))
-        })
+        a.0.cmp(&b.0)
+            .then_with(|| strings.cmp_texts(customers[a.1 as usize].org, customers[b.1 as usize].org))
     });
     let mut rank = vec![0u32; customers.len()];
     for (r, &(_, c)) in by_org.iter().enumerate() {
@@ -170,11 +164,7 @@ pub(super) fn sort_keys_in_report_order(
     drop(by_org);
     let mut sku_rank: Vec<u16> = vec![0; labels.packages.len()];
     let mut pkgs: Vec<usize> = (0..labels.packages.len()).collect();
-    pkgs.sort_by(|&a, &b| {
-        strings
-            .get(labels.packages[a][1])
-            .cmp(strings.get(labels.packages[b][1]))
-    });
+    pkgs.sort_by(|&a, &b| strings.cmp_texts(labels.packages[a][1], labels.packages[b][1]));
     for (r, &p) in pkgs.iter().enumerate() {
         sku_rank[p] = r as u16;
     }
@@ -190,7 +180,7 @@ pub(super) fn sort_keys_in_report_order(
     let mut order = vec![0u128; keys.len()];
     for (i, k) in keys.iter().enumerate() {
         let r = rank[k.customer as usize] as usize;
-        let prefix = text_prefix(strings.get(k.subscriber));
+        let prefix = text_prefix(&strings.text(k.subscriber));
         order[counts[r]] = (u128::from(prefix) << 32) | i as u128;
         counts[r] += 1;
     }
@@ -198,11 +188,10 @@ pub(super) fn sort_keys_in_report_order(
     let full = |a: &u128, b: &u128| {
         let (a, b) = (&keys[index(*a)], &keys[index(*b)]);
         strings
-            .get(a.subscriber)
-            .cmp(strings.get(b.subscriber))
+            .cmp_texts(a.subscriber, b.subscriber)
             .then_with(|| sku_rank[a.package.index()].cmp(&sku_rank[b.package.index()]))
-            .then_with(|| strings.get(a.location).cmp(strings.get(b.location)))
-            .then_with(|| strings.get(a.license).cmp(strings.get(b.license)))
+            .then_with(|| strings.cmp_texts(a.location, b.location))
+            .then_with(|| strings.cmp_texts(a.license, b.license))
     };
     // Sorts the buckets of `order` between `bounds` (positions in the whole, the first of them
     // where `order` starts).

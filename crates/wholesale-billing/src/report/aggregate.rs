@@ -6,7 +6,7 @@ use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
 use crate::quantity::Quantity;
 use crate::report::{NO_END, NO_START, ReportLevel, RowData, UsageReport};
-use crate::strings::{StringTable, Sym};
+use crate::strings::{Entry, StringTable, Sym};
 
 /// A new, empty group shaped after its first row.
 fn push_group(out: &mut Vec<RowData>, first: &RowData, level: ReportLevel) -> usize {
@@ -32,9 +32,9 @@ fn push_group(out: &mut Vec<RowData>, first: &RowData, level: ReportLevel) -> us
 /// `strings` names the row in an overflow error.
 fn add_to(group: &mut RowData, r: &RowData, strings: &StringTable) -> Result<()> {
     group.quantity = checked::add(group.quantity, r.quantity, "Σ user-days").for_subject(|| {
-        match strings.get(r.customer_org_id) {
-            "" => format!("SKU {}", strings.get(r.sku)),
-            customer => format!("SKU {} of customer {customer}", strings.get(r.sku)),
+        match &*strings.text(r.customer_org_id) {
+            "" => format!("SKU {}", strings.text(r.sku)),
+            customer => format!("SKU {} of customer {customer}", strings.text(r.sku)),
         }
     })?;
     group.start = group.start.min(r.start);
@@ -48,21 +48,21 @@ fn add_to(group: &mut RowData, r: &RowData, strings: &StringTable) -> Result<()>
 impl UsageReport {
     /// Row indices grouped by customer org (text order), keeping row order within a customer.
     fn customer_order(&self) -> Vec<usize> {
-        let s = |sym: Sym| self.strings.get(sym);
+        let cmp = |a: Sym, b: Sym| self.strings.cmp_texts(a, b);
         let mut order: Vec<usize> = (0..self.rows.len()).collect();
         let sorted = self
             .rows
             .windows(2)
-            .all(|w| s(w[0].customer_org_id) <= s(w[1].customer_org_id));
+            .all(|w| cmp(w[0].customer_org_id, w[1].customer_org_id).is_le());
         if !sorted {
-            order.sort_by(|&a, &b| s(self.rows[a].customer_org_id).cmp(s(self.rows[b].customer_org_id)));
+            order.sort_by(|&a, &b| cmp(self.rows[a].customer_org_id, self.rows[b].customer_org_id));
         }
         order
     }
 
     /// PARTNER rows of this report's rows: sums by (partner org, SKU), ordered by SKU then org.
     fn partner_rows(&self) -> Result<Vec<RowData>> {
-        let s = |sym: Sym| self.strings.get(sym);
+        let cmp = |a: Sym, b: Sym| self.strings.cmp_texts(a, b);
         let mut out: Vec<RowData> = Vec::new();
         let mut index: HashMap<(Sym, Sym), usize> = HashMap::new();
         for r in &self.rows {
@@ -71,11 +71,7 @@ impl UsageReport {
                 .or_insert_with(|| push_group(&mut out, r, ReportLevel::Partner));
             add_to(&mut out[slot], r, &self.strings)?;
         }
-        out.sort_unstable_by(|a, b| {
-            s(a.sku)
-                .cmp(s(b.sku))
-                .then_with(|| s(a.partner_org_id).cmp(s(b.partner_org_id)))
-        });
+        out.sort_unstable_by(|a, b| cmp(a.sku, b.sku).then_with(|| cmp(a.partner_org_id, b.partner_org_id)));
         Ok(out)
     }
 
@@ -146,7 +142,7 @@ impl UsageReport {
                 to: level,
             });
         }
-        let s = |sym: Sym| self.strings.get(sym);
+        let cmp = |a: Sym, b: Sym| self.strings.cmp_texts(a, b);
         let mut out: Vec<RowData> = Vec::new();
         if level == ReportLevel::Partner {
             out = self.partner_rows()?;
@@ -155,7 +151,7 @@ impl UsageReport {
             // ordered first), grouping each customer's rows by partner, SKU, location and license
             // text, then ordering the groups as the report does.
             let order = self.customer_order();
-            let mut index: HashMap<(Sym, Sym, Sym, &str), usize> = HashMap::new();
+            let mut index: HashMap<(Sym, Sym, Sym, Entry<'_>), usize> = HashMap::new();
             let mut run_start = 0;
             while run_start < order.len() {
                 let customer = self.rows[order[run_start]].customer_org_id;
@@ -165,17 +161,16 @@ impl UsageReport {
                 while run_end < order.len() && self.rows[order[run_end]].customer_org_id == customer {
                     let r = &self.rows[order[run_end]];
                     let slot = *index
-                        .entry((r.partner_org_id, r.sku, r.location_id, s(r.license_id)))
+                        .entry((r.partner_org_id, r.sku, r.location_id, self.strings.entry(r.license_id)))
                         .or_insert_with(|| push_group(&mut out, r, level));
                     add_to(&mut out[slot], r, &self.strings)?;
                     run_end += 1;
                 }
                 out[first_group..].sort_unstable_by(|a, b| {
-                    s(a.sku)
-                        .cmp(s(b.sku))
-                        .then_with(|| s(a.location_id).cmp(s(b.location_id)))
-                        .then_with(|| s(a.license_id).cmp(s(b.license_id)))
-                        .then_with(|| s(a.partner_org_id).cmp(s(b.partner_org_id)))
+                    cmp(a.sku, b.sku)
+                        .then_with(|| cmp(a.location_id, b.location_id))
+                        .then_with(|| cmp(a.license_id, b.license_id))
+                        .then_with(|| cmp(a.partner_org_id, b.partner_org_id))
                 });
                 run_start = run_end;
             }

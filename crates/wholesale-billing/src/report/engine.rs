@@ -227,7 +227,7 @@ impl AssignmentLedger {
     ) -> Vec<(crate::RowKey<'_>, Vec<Quantity>)> {
         self.keys
             .iter()
-            .filter(|k| self.strings.get(k.subscriber) == subscriber_id)
+            .filter(|k| *self.strings.text(k.subscriber) == *subscriber_id)
             .map(|k| {
                 let owner = self.customers[k.customer as usize].owner;
                 let clamp = self.org.billing_start(owner).map(|t| t.as_micros());
@@ -396,6 +396,82 @@ mod tests {
     use crate::Event;
     use crate::ledger::LoadMode;
     use crate::org::Organisation;
+
+    #[test]
+    fn uuid_ids_are_written_without_unpacking_the_ledger() -> Result<()> {
+        let org = Organisation::from_toml_str(
+            "[partner]\norg_id = \"5f0c1e2a-0000-4000-8000-000000000001\"\nname = \"P\"\nsubscription_id = \"S\"\n",
+        )?;
+        let mut builder = AssignmentLedger::builder(org);
+        let uuid = |n: u32| format!("{n:08x}-527f-42d9-9bd8-46ef7899a5d7");
+        let texts: Vec<[String; 6]> = (0..40u32)
+            .map(|i| {
+                // Some ids in capitals or not UUIDs: kept as text beside the packed ones.
+                let subscriber = if i % 9 == 4 { uuid(i).to_uppercase() } else { uuid(i) };
+                let customer = if i % 4 == 0 {
+                    format!("cust-{i}")
+                } else {
+                    uuid(1_000 + i % 5)
+                };
+                [
+                    format!("e{i}"),
+                    subscriber,
+                    customer,
+                    uuid(2_000 + i),
+                    uuid(3_000 + i % 3),
+                    uuid(4_000 + i),
+                ]
+            })
+            .collect();
+        for (i, [id, subscriber, customer, user, location, license]) in texts.iter().enumerate() {
+            let at = format!("2024-05-{:02}T{:02}:00:00Z", 1 + i % 28, i % 24).parse()?;
+            let event = Event::assign(id, at, subscriber, customer, "webex_calling")
+                .user(user)
+                .location(location)
+                .license(license);
+            builder.push(event);
+        }
+        let (ledger, _) = builder.finish(LoadMode::Strict)?;
+        let may = Period::month(2024, 5)?;
+        let options = ReportOptions::new(ReportLevel::User);
+        let mut streamed = Vec::new();
+        let written = ledger.write_usage_csv(may, &options, &mut streamed)?;
+        assert_eq!(written.rows, 40);
+        assert!(!ledger.strings.is_unpacked(), "writing a report unpacked the ids");
+        let report = ledger.usage_report(may, &options)?;
+        let mut whole = Vec::new();
+        report.write_csv(&mut whole)?;
+        assert!(streamed == whole);
+        // The other levels, summed from the USER rows, match a plain report's sums.
+        let (plain, _) = UsageReport::read_csv(whole.as_slice(), &crate::ReadOptions::default())?;
+        for level in [ReportLevel::Customer, ReportLevel::Partner] {
+            let mut summed = Vec::new();
+            ledger.write_usage_csv(may, &ReportOptions::new(level), &mut summed)?;
+            let mut expected = Vec::new();
+            plain.aggregate(level)?.write_csv(&mut expected)?;
+            assert!(summed == expected, "{level}");
+        }
+        assert!(!ledger.strings.is_unpacked(), "summing a report unpacked the ids");
+        let text = String::from_utf8(whole).unwrap_or_default();
+        for [_, subscriber, customer, user, location, license] in &texts {
+            let line = text
+                .lines()
+                .find(|l| l.contains(subscriber.as_str()))
+                .unwrap_or_default();
+            for id in [customer, user, location, license] {
+                assert!(line.contains(id.as_str()), "{id} in {line}");
+            }
+        }
+        // Rows in report order: by customer org id, then subscriber, as text.
+        let rows: Vec<(String, String)> = report
+            .rows()
+            .map(|r| (r.customer_org_id.to_owned(), r.subscriber_id.to_owned()))
+            .collect();
+        let mut sorted = rows.clone();
+        sorted.sort();
+        assert_eq!(rows, sorted);
+        Ok(())
+    }
 
     #[test]
     fn rows_are_the_same_on_any_number_of_threads() -> Result<()> {

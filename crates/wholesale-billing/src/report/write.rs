@@ -127,31 +127,39 @@ fn write_row(
     r: &RowData,
     [quantity, start, end]: [&str; 3],
 ) {
-    let s = |sym| strings.get(sym);
     for (i, column) in columns.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        let field = match column {
-            Column::PartnerName => s(r.partner_name),
-            Column::PartnerOrgId => s(r.partner_org_id),
-            Column::SubscriptionId => s(r.subscription_id),
-            Column::CustomerOrgId => s(r.customer_org_id),
-            Column::CustomerExternalId => s(r.customer_external_id),
-            Column::Type => r.subscriber_type.map_or("", |t| t.as_str()),
-            Column::SubscriberId => s(r.subscriber_id),
-            Column::UserId => s(r.user_id),
-            Column::WorkspaceId => s(r.workspace_id),
-            Column::ServiceName => s(r.service_name),
-            Column::Sku => s(r.sku),
-            Column::Description => s(r.description),
-            Column::ConsumptionStartDate => start,
-            Column::ConsumptionEndDate => end,
-            Column::Quantity => quantity,
-            Column::LocationId => s(r.location_id),
-            Column::LicenseId => s(r.license_id),
+        let sym = match column {
+            Column::PartnerName => r.partner_name,
+            Column::PartnerOrgId => r.partner_org_id,
+            Column::SubscriptionId => r.subscription_id,
+            Column::CustomerOrgId => r.customer_org_id,
+            Column::CustomerExternalId => r.customer_external_id,
+            Column::SubscriberId => r.subscriber_id,
+            Column::UserId => r.user_id,
+            Column::WorkspaceId => r.workspace_id,
+            Column::ServiceName => r.service_name,
+            Column::Sku => r.sku,
+            Column::Description => r.description,
+            Column::LocationId => r.location_id,
+            Column::LicenseId => r.license_id,
+            Column::Type => {
+                push_field(out, r.subscriber_type.map_or("", |t| t.as_str()).as_bytes());
+                continue;
+            }
+            Column::ConsumptionStartDate | Column::ConsumptionEndDate | Column::Quantity => {
+                let text = match column {
+                    Column::ConsumptionStartDate => start,
+                    Column::ConsumptionEndDate => end,
+                    _ => quantity,
+                };
+                push_field(out, text.as_bytes());
+                continue;
+            }
         };
-        push_field(out, field.as_bytes());
+        strings.push_csv_field(out, sym);
     }
     out.push(b'\n');
 }
