@@ -42,9 +42,14 @@ pub(crate) struct StringTable {
     bytes: String,
     /// The packed ids, in entry order.
     packed: Vec<[u8; 16]>,
-    /// For entry `i`: the end of the texts in `bytes` and the number of packed ids, both up to
-    /// and including it. Entry `i` is packed when its count exceeds entry `i − 1`'s.
-    ends: Vec<(u32, u32)>,
+    /// For entry `i`: the end of the texts in `bytes` up to and including it (a packed entry
+    /// adds none).
+    ends: Vec<u32>,
+    /// Bit `i % 64` of word `i / 64` is set when entry `i` is packed.
+    packed_bits: Vec<u64>,
+    /// The number of packed entries before each word of `packed_bits`: with the word's bits
+    /// below an entry's, where its id is in `packed`.
+    packed_before: Vec<u32>,
     /// Every entry as text (same symbols), made the first time `get` reads a packed id.
     unpacked: OnceLock<Box<StringTable>>,
 }
@@ -72,6 +77,12 @@ impl std::ops::Deref for Text<'_> {
             // Hex digits and dashes: always UTF-8.
             Text::Uuid(hex) => std::str::from_utf8(hex).unwrap_or_default(),
         }
+    }
+}
+
+impl AsRef<str> for Text<'_> {
+    fn as_ref(&self) -> &str {
+        self
     }
 }
 
@@ -144,7 +155,9 @@ impl StringTable {
             bytes: String::new(),
             packed: Vec::new(),
             // String 0 is "" and ends at 0.
-            ends: vec![(0, 0)],
+            ends: vec![0],
+            packed_bits: vec![0],
+            packed_before: vec![0],
             unpacked: OnceLock::new(),
         }
     }
@@ -153,16 +166,19 @@ impl StringTable {
     #[inline]
     pub(crate) fn entry(&self, sym: Sym) -> Entry<'_> {
         let i = sym.0 as usize;
-        let (end, count) = self.ends.get(i).copied().unwrap_or_default();
-        let (start, before) = match i.checked_sub(1) {
-            Some(prev) => self.ends.get(prev).copied().unwrap_or_default(),
-            None => (0, 0),
-        };
-        if count > before
-            && let Some(packed) = self.packed.get(before as usize)
-        {
-            return Entry::Packed(packed);
+        let word = self.packed_bits.get(i / 64).copied().unwrap_or(0);
+        let bit = 1u64 << (i % 64);
+        if word & bit != 0 {
+            let before = self.packed_before.get(i / 64).copied().unwrap_or(0) as usize;
+            if let Some(packed) = self.packed.get(before + (word & (bit - 1)).count_ones() as usize) {
+                return Entry::Packed(packed);
+            }
         }
+        let end = self.ends.get(i).copied().unwrap_or(0);
+        let start = match i.checked_sub(1) {
+            Some(prev) => self.ends.get(prev).copied().unwrap_or(0),
+            None => 0,
+        };
         Entry::Text(self.bytes.get(start as usize..end as usize).unwrap_or(""))
     }
 
@@ -231,11 +247,9 @@ impl StringTable {
             plain.ends.reserve(self.ends.len());
             for i in 1..self.ends.len() {
                 plain.bytes.push_str(&self.text(Sym(i as u32)));
-                // Within 4 GiB: the packed table's offsets were checked when it was made, and an
-                // unpacked id is at most 36 bytes for its 16 (`Interner::push` keeps the room).
-                plain
-                    .ends
-                    .push((u32::try_from(plain.bytes.len()).unwrap_or(u32::MAX), 0));
+                // Within 4 GiB: `Interner::push` keeps the room for 36 bytes an id. (No bits of
+                // `packed_bits` beyond the first word: no entry is packed.)
+                plain.ends.push(u32::try_from(plain.bytes.len()).unwrap_or(u32::MAX));
             }
             Box::new(plain)
         })
@@ -256,7 +270,9 @@ impl StringTable {
     pub(crate) fn heap_bytes(&self) -> usize {
         self.bytes.capacity()
             + self.packed.capacity() * 16
-            + self.ends.capacity() * 8
+            + self.ends.capacity() * 4
+            + self.packed_bits.capacity() * 8
+            + self.packed_before.capacity() * 4
             + self.unpacked.get().map_or(0, |t| t.heap_bytes())
     }
 }
@@ -317,13 +333,20 @@ impl Interner {
     #[inline]
     fn push(&mut self, s: &str, packed: Option<[u8; 16]>) -> Result<Sym> {
         let table = &mut self.table;
-        let id =
-            u32::try_from(table.ends.len()).map_err(|_| Error::overflow("more than 4 billion distinct strings"))?;
-        let (mut end, mut count) = table.ends.last().copied().unwrap_or_default();
+        let i = table.ends.len();
+        let id = u32::try_from(i).map_err(|_| Error::overflow("more than 4 billion distinct strings"))?;
+        let mut end = table.ends.last().copied().unwrap_or_default();
+        if i.is_multiple_of(64) {
+            table.packed_bits.push(0);
+            // At most one packed id an entry: fewer than 2^32.
+            table.packed_before.push(table.packed.len() as u32);
+        }
         match packed {
             Some(p) => {
                 table.packed.push(p);
-                count += 1;
+                if let Some(word) = table.packed_bits.last_mut() {
+                    *word |= 1 << (i % 64);
+                }
             }
             None => {
                 table.bytes.push_str(s);
@@ -332,10 +355,10 @@ impl Interner {
             }
         }
         // Unpacked, the table must still fit 4 GiB (see `StringTable::unpacked`).
-        if u64::from(end) + 36 * u64::from(count) > u64::from(u32::MAX) {
+        if u64::from(end) + 36 * table.packed.len() as u64 > u64::from(u32::MAX) {
             return Err(Error::overflow("more than 4 GiB of distinct text"));
         }
-        table.ends.push((end, count));
+        table.ends.push(end);
         Ok(Sym(id))
     }
 
@@ -376,6 +399,8 @@ impl Interner {
     pub(crate) fn reserve(&mut self, strings: usize, bytes: usize) {
         self.index.reserve(strings, |&(_, h)| spread(h));
         self.table.ends.reserve(strings);
+        self.table.packed_bits.reserve(strings / 64);
+        self.table.packed_before.reserve(strings / 64);
         self.table.bytes.reserve(bytes);
     }
 
@@ -441,6 +466,8 @@ impl Interner {
         table.bytes.shrink_to_fit();
         table.packed.shrink_to_fit();
         table.ends.shrink_to_fit();
+        table.packed_bits.shrink_to_fit();
+        table.packed_before.shrink_to_fit();
         table
     }
 }
@@ -611,6 +638,26 @@ mod tests {
             }
             let packed_any = texts.iter().any(|t| pack_uuid(t).is_some());
             proptest::prop_assert_eq!(table.is_unpacked(), packed_any);
+        }
+    }
+
+    #[test]
+    fn packed_and_text_entries_found_past_many_words_of_bits() {
+        let mut i = Interner::packing();
+        let texts: Vec<String> = (0..1_000u32)
+            .map(|n| match n % 7 {
+                0 | 3 => format!("id-{n}"),
+                _ => format!("{n:08x}-527f-42d9-9bd8-46ef7899a5d7"),
+            })
+            .collect();
+        let syms: Vec<Sym> = texts.iter().map(|t| i.store(t).unwrap()).collect();
+        let table = i.freeze();
+        for (text, &sym) in texts.iter().zip(&syms) {
+            assert_eq!(&*table.text(sym), text.as_str());
+        }
+        assert!(!table.is_unpacked());
+        for (text, &sym) in texts.iter().zip(&syms) {
+            assert_eq!(table.get(sym), text.as_str());
         }
     }
 

@@ -162,7 +162,7 @@ impl UsageReport {
         let text = |sym: fn(&RowData) -> Sym| -> ArrayRef {
             Arc::new(
                 rows.iter()
-                    .map(|r| Some(self.strings.get(sym(r))).filter(|s| !s.is_empty()))
+                    .map(|r| Some(self.strings.text(sym(r))).filter(|s| !s.is_empty()))
                     .collect::<StringArray>(),
             )
         };
