@@ -42,9 +42,11 @@ pub(crate) struct StringTable {
     bytes: String,
     /// The packed ids, in entry order.
     packed: Vec<[u8; 16]>,
-    /// For entry `i`: the end of the texts in `bytes` up to and including it (a packed entry
-    /// adds none).
+    /// The end in `bytes` of each entry kept as text, in entry order (the text entries only: a
+    /// text entry's place here is its index less the packed entries before it).
     ends: Vec<u32>,
+    /// The number of entries.
+    len: u32,
     /// Bit `i % 64` of word `i / 64` is set when entry `i` is packed.
     packed_bits: Vec<u64>,
     /// The number of packed entries before each word of `packed_bits`: with the word's bits
@@ -156,6 +158,7 @@ impl StringTable {
             packed: Vec::new(),
             // String 0 is "" and ends at 0.
             ends: vec![0],
+            len: 1,
             packed_bits: vec![0],
             packed_before: vec![0],
             unpacked: OnceLock::new(),
@@ -168,14 +171,17 @@ impl StringTable {
         let i = sym.0 as usize;
         let word = self.packed_bits.get(i / 64).copied().unwrap_or(0);
         let bit = 1u64 << (i % 64);
+        let packed_before =
+            self.packed_before.get(i / 64).copied().unwrap_or(0) as usize + (word & (bit - 1)).count_ones() as usize;
         if word & bit != 0 {
-            let before = self.packed_before.get(i / 64).copied().unwrap_or(0) as usize;
-            if let Some(packed) = self.packed.get(before + (word & (bit - 1)).count_ones() as usize) {
+            if let Some(packed) = self.packed.get(packed_before) {
                 return Entry::Packed(packed);
             }
+            return Entry::Text("");
         }
-        let end = self.ends.get(i).copied().unwrap_or(0);
-        let start = match i.checked_sub(1) {
+        let text = i.saturating_sub(packed_before);
+        let end = self.ends.get(text).copied().unwrap_or(0);
+        let start = match text.checked_sub(1) {
             Some(prev) => self.ends.get(prev).copied().unwrap_or(0),
             None => 0,
         };
@@ -244,12 +250,13 @@ impl StringTable {
         self.unpacked.get_or_init(|| {
             let mut plain = StringTable::new();
             plain.bytes.reserve(self.bytes.len() + 36 * self.packed.len());
-            plain.ends.reserve(self.ends.len());
-            for i in 1..self.ends.len() {
-                plain.bytes.push_str(&self.text(Sym(i as u32)));
+            plain.ends.reserve(self.len as usize);
+            for i in 1..self.len {
+                plain.bytes.push_str(&self.text(Sym(i)));
                 // Within 4 GiB: `Interner::push` keeps the room for 36 bytes an id. (No bits of
                 // `packed_bits` beyond the first word: no entry is packed.)
                 plain.ends.push(u32::try_from(plain.bytes.len()).unwrap_or(u32::MAX));
+                plain.len += 1;
             }
             Box::new(plain)
         })
@@ -264,7 +271,7 @@ impl StringTable {
 
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.ends.len()
+        self.len as usize
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
@@ -333,13 +340,21 @@ impl Interner {
     #[inline]
     fn push(&mut self, s: &str, packed: Option<[u8; 16]>) -> Result<Sym> {
         let table = &mut self.table;
-        let i = table.ends.len();
-        let id = u32::try_from(i).map_err(|_| Error::overflow("more than 4 billion distinct strings"))?;
-        let mut end = table.ends.last().copied().unwrap_or_default();
+        let id = table.len;
+        let i = id as usize;
+        let len = id
+            .checked_add(1)
+            .ok_or_else(|| Error::overflow("more than 4 billion distinct strings"))?;
+        let end = table.ends.last().copied().unwrap_or_default();
         if i.is_multiple_of(64) {
             table.packed_bits.push(0);
             // At most one packed id an entry: fewer than 2^32.
             table.packed_before.push(table.packed.len() as u32);
+        }
+        // Unpacked, the table must still fit 4 GiB (see `StringTable::unpacked`).
+        let unpacked = u64::from(end) + 36 * (table.packed.len() as u64 + 1) + s.len() as u64;
+        if unpacked > u64::from(u32::MAX) {
+            return Err(Error::overflow("more than 4 GiB of distinct text"));
         }
         match packed {
             Some(p) => {
@@ -350,15 +365,11 @@ impl Interner {
             }
             None => {
                 table.bytes.push_str(s);
-                end = u32::try_from(table.bytes.len())
-                    .map_err(|_| Error::overflow("more than 4 GiB of distinct text"))?;
+                // Within 4 GiB: checked above.
+                table.ends.push(table.bytes.len() as u32);
             }
         }
-        // Unpacked, the table must still fit 4 GiB (see `StringTable::unpacked`).
-        if u64::from(end) + 36 * table.packed.len() as u64 > u64::from(u32::MAX) {
-            return Err(Error::overflow("more than 4 GiB of distinct text"));
-        }
-        table.ends.push(end);
+        table.len = len;
         Ok(Sym(id))
     }
 
