@@ -77,9 +77,10 @@ impl LedgerBuilder {
         }
     }
 
-    /// The sort key (subscriber symbol, time, index) of each event kept, cut into `runs` runs of
-    /// subscriber symbols (each run's keys in one vector sized for it).
-    fn sort_keys_by_run(&self, dropped: &[bool], runs: usize) -> Vec<Vec<u128>> {
+    /// The sort key (subscriber symbol, index) of each event kept, cut into `runs` runs of
+    /// subscriber symbols (each run's keys in one vector sized for it); a subscriber's events are
+    /// put in time order when its run is replayed.
+    fn sort_keys_by_run(&self, dropped: &[bool], runs: usize) -> Vec<Vec<u64>> {
         let kept = || self.events.iter().enumerate().filter(|(i, _)| !dropped[*i]);
         let symbols = self.events.iter().map(|e| e.subscriber.index() + 1).max().unwrap_or(1);
         let run_of = |e: &RawEvent| e.subscriber.index() * runs / symbols;
@@ -87,10 +88,9 @@ impl LedgerBuilder {
         for (_, e) in kept() {
             counts[run_of(e)] += 1;
         }
-        let mut orders: Vec<Vec<u128>> = counts.into_iter().map(Vec::with_capacity).collect();
+        let mut orders: Vec<Vec<u64>> = counts.into_iter().map(Vec::with_capacity).collect();
         for (i, e) in kept() {
-            let at = (e.at as u64) ^ (1 << 63);
-            orders[run_of(e)].push(((e.subscriber.index() as u128) << 96) | (u128::from(at) << 32) | i as u128);
+            orders[run_of(e)].push(((e.subscriber.index() as u64) << 32) | i as u64);
         }
         orders
     }
@@ -247,15 +247,18 @@ struct Replayed {
 }
 
 /// Sorts one run's sort keys and replays each of its subscribers' events in time order.
-fn replay_run(events: &[RawEvent], strings: &StringTable, mut order: Vec<u128>, remove_severity: Severity) -> Replayed {
+fn replay_run(events: &[RawEvent], strings: &StringTable, mut order: Vec<u64>, remove_severity: Severity) -> Replayed {
     order.sort_unstable();
+    let event = |o: u64| (o & 0xFFFF_FFFF) as usize;
     let mut out = Replayed {
         intervals: Vec::with_capacity(order.len()),
         ..Replayed::default()
     };
     let mut replay = Replay::default();
-    for subscriber in order.chunk_by(|a, b| a >> 96 == b >> 96) {
-        let group = subscriber.iter().map(|&o| &events[(o & 0xFFFF_FFFF) as usize]);
+    for subscriber in order.chunk_by_mut(|a, b| a >> 32 == b >> 32) {
+        // In time order; ties in file order.
+        subscriber.sort_unstable_by_key(|&o| (events[event(o)].at, o));
+        let group = subscriber.iter().map(|&o| &events[event(o)]);
         let before = out.keys.len();
         replay.run(
             group,
