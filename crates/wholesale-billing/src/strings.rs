@@ -94,12 +94,15 @@ impl std::fmt::Display for Text<'_> {
     }
 }
 
+/// The lowercase hex digits.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// The value of each byte as a lowercase hex digit; 0xFF for a byte that is none.
 const HEX_VALUE: [u8; 256] = {
     let mut table = [0xFF; 256];
     let mut i = 0;
     while i < 16 {
-        table[b"0123456789abcdef"[i] as usize] = i as u8;
+        table[HEX[i] as usize] = i as u8;
         i += 1;
     }
     table
@@ -142,7 +145,6 @@ pub(crate) fn pack_uuid(s: &str) -> Option<[u8; 16]> {
 /// The text of a packed UUID.
 #[inline]
 pub(crate) fn unpack_uuid(packed: &[u8; 16]) -> [u8; 36] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = [b'-'; 36];
     for (byte, pair) in packed.iter().zip(DIGITS.chunks_exact(2)) {
         out[pair[0]] = HEX[usize::from(byte >> 4)];
