@@ -8,13 +8,14 @@
 
 use std::sync::Arc;
 
+use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, Decimal128Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::error::{Error, Result};
 use crate::quantity::QUANTITY_DECIMALS;
 use crate::report::{Column, NO_END, NO_START, ReportLevel, RowData, UsageReport};
-use crate::strings::Sym;
+use crate::strings::{Entry, Sym, unpack_uuid};
 
 /// The precision of `QUANTITY` in Arrow and Parquet: a `Decimal128` of 38 digits, four of them after the
 /// point (ten-thousandths, as the CSV's four decimals).
@@ -159,12 +160,17 @@ impl UsageReport {
 
     /// The rows as one record batch of `schema` (the level's).
     pub(crate) fn record_batch(&self, schema: &Arc<Schema>, rows: &[RowData]) -> Result<RecordBatch> {
+        // Each value copied once from the table (a packed id written out into the column).
         let text = |sym: fn(&RowData) -> Sym| -> ArrayRef {
-            Arc::new(
-                rows.iter()
-                    .map(|r| Some(self.strings.text(sym(r))).filter(|s| !s.is_empty()))
-                    .collect::<StringArray>(),
-            )
+            let mut column = StringBuilder::with_capacity(rows.len(), rows.len() * 36);
+            for r in rows {
+                match self.strings.entry(sym(r)) {
+                    Entry::Text("") => column.append_null(),
+                    Entry::Text(s) => column.append_value(s),
+                    Entry::Packed(p) => column.append_value(std::str::from_utf8(&unpack_uuid(p)).unwrap_or_default()),
+                }
+            }
+            Arc::new(column.finish())
         };
         let date = |at: fn(&RowData) -> i64, none: i64| -> ArrayRef {
             Arc::new(
