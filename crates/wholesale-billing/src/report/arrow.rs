@@ -160,14 +160,23 @@ impl UsageReport {
 
     /// The rows as one record batch of `schema` (the level's).
     pub(crate) fn record_batch(&self, schema: &Arc<Schema>, rows: &[RowData]) -> Result<RecordBatch> {
-        // Each value copied once from the table (a packed id written out into the column).
+        // The packed ids of the rows are copied out first, in a loop whose reads do not wait for
+        // each other (the ids lie far apart in the table: each read misses the cache), then
+        // written out into the column.
         let text = |sym: fn(&RowData) -> Sym| -> ArrayRef {
+            let ids: Vec<std::result::Result<[u8; 16], &str>> = rows
+                .iter()
+                .map(|r| match self.strings.entry(sym(r)) {
+                    Entry::Packed(p) => Ok(*p),
+                    Entry::Text(s) => Err(s),
+                })
+                .collect();
             let mut column = StringBuilder::with_capacity(rows.len(), rows.len() * 36);
-            for r in rows {
-                match self.strings.entry(sym(r)) {
-                    Entry::Text("") => column.append_null(),
-                    Entry::Text(s) => column.append_value(s),
-                    Entry::Packed(p) => column.append_value(std::str::from_utf8(&unpack_uuid(p)).unwrap_or_default()),
+            for id in &ids {
+                match id {
+                    Err("") => column.append_null(),
+                    Err(s) => column.append_value(s),
+                    Ok(p) => column.append_value(std::str::from_utf8(&unpack_uuid(p)).unwrap_or_default()),
                 }
             }
             Arc::new(column.finish())
