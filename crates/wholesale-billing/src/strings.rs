@@ -220,6 +220,16 @@ impl StringTable {
         }
     }
 
+    /// The first byte of the entry of `sym` as stored (0 for an empty text): a read that brings
+    /// the entry into the cache.
+    #[inline]
+    pub(crate) fn first_byte(&self, sym: Sym) -> u8 {
+        match self.entry(sym) {
+            Entry::Text(s) => s.as_bytes().first().copied().unwrap_or(0),
+            Entry::Packed(p) => p[0],
+        }
+    }
+
     /// The order of the texts of `a` and `b` (two packed ids compare as their bytes: the
     /// order of their lowercase hex texts).
     #[inline]
