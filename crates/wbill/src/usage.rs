@@ -230,13 +230,8 @@ pub fn write_report_as(report: &UsageReport, out: Option<&Output>, format: Repor
     })
 }
 
-/// Warns about rows billed under a placeholder SKU of the default catalog.
-pub fn warn_placeholders(org: &Organisation, report: &UsageReport) -> Result<()> {
-    warn_placeholder_skus(org, report.quantity_by_sku()?)
-}
-
 /// Warns about the placeholder SKUs of the default catalog among a report's SKUs and totals.
-fn warn_placeholder_skus<S: AsRef<str>>(
+fn warn_placeholders<S: AsRef<str>>(
     org: &Organisation,
     quantity_by_sku: impl IntoIterator<Item = (S, Quantity)>,
 ) -> Result<()> {
@@ -278,11 +273,11 @@ pub fn run(args: &UsageArgs) -> Result<()> {
     let (rows, level) = if args.format == ReportFormatArg::Csv {
         // Written as computed, a chunk of rows at a time: the report is never held whole.
         let written = output(args.out.as_ref(), |w| Ok(ledger.write_usage_csv(period, &options, w)?))?;
-        warn_placeholder_skus(ledger.organisation(), written.quantity_by_sku)?;
+        warn_placeholders(ledger.organisation(), written.quantity_by_sku)?;
         (written.rows, written.level)
     } else {
         let report = ledger.usage_report(period, &options)?;
-        warn_placeholders(ledger.organisation(), &report)?;
+        warn_placeholders(ledger.organisation(), report.quantity_by_sku()?)?;
         phase.set_message(format!("writing {} rows", thousands(report.len() as u64)));
         write_report_as(&report, args.out.as_ref(), args.format)?;
         (report.len() as u64, report.level())

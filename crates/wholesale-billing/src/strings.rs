@@ -391,7 +391,8 @@ impl Interner {
     /// [`Error::Overflow`] beyond 4 GiB of distinct text or 4 billion strings.
     #[inline]
     pub(crate) fn intern(&mut self, s: &str) -> Result<Sym> {
-        self.intern_packed(s, pack_uuid(s))
+        let packed = if self.packs { pack_uuid(s) } else { None };
+        self.intern_packed(s, packed)
     }
 
     /// [`Interner::intern`] with `packed`, what [`pack_uuid`] gives for `s` (made beforehand,
@@ -461,7 +462,8 @@ impl Interner {
     /// [`Error::Overflow`] as [`Interner::intern`].
     #[inline]
     pub(crate) fn store(&mut self, s: &str) -> Result<Sym> {
-        self.store_packed(s, pack_uuid(s))
+        let packed = if self.packs { pack_uuid(s) } else { None };
+        self.store_packed(s, packed)
     }
 
     /// [`Interner::store`] with `packed`, what [`pack_uuid`] gives for `s`.

@@ -52,7 +52,7 @@ impl AssignmentLedger {
     fn usage_report_in_runs(&self, period: Period, options: &ReportOptions, per_thread: usize) -> Result<UsageReport> {
         let maker = self.row_maker(period, options)?;
         let row_of = |key: &KeyData| maker.row(key);
-        let mut rows = rows_in_parallel(&self.keys, options.threads, per_thread, row_of)?;
+        let mut rows = rows_in_parallel(&self.keys, options.thread_count(), per_thread, row_of)?;
         if options.level == ReportLevel::Partner && options.scope == Scope::Subscription {
             // Whole-subscription totals per SKU are the partner's.
             let [name, org_id] = self.labels.owners.first().copied().unwrap_or([Sym::EMPTY; 2]);
@@ -124,10 +124,7 @@ impl AssignmentLedger {
         mut writer: impl Write,
         per_chunk: usize,
     ) -> Result<WrittenReport> {
-        let threads = match options.threads {
-            0 => crate::parallel::default_threads(),
-            n => n,
-        };
+        let threads = options.thread_count();
         if options.level != ReportLevel::User {
             let report = self.usage_report(period, options)?;
             report.write_csv_with_threads(writer, threads)?;
@@ -340,20 +337,16 @@ fn owner_index(owner: Owner) -> usize {
 /// Keys at least this many a thread, when the rows are computed on several.
 const KEYS_PER_THREAD: usize = 1 << 16;
 
-/// The rows `row_of` makes of `keys`, in key order: on `threads` threads (0: the available
-/// parallelism; no more than one a `per_thread` keys), each making the rows of a run of keys in place in one vector sized for a row a
-/// key, whose runs are then closed up (no second copy of the rows).
+/// The rows `row_of` makes of `keys`, in key order: on `threads` threads (no more than one a
+/// `per_thread` keys), each making the rows of a run of keys in place in one vector sized for a
+/// row a key, whose runs are then closed up (no second copy of the rows).
 fn rows_in_parallel(
     keys: &[KeyData],
     threads: usize,
     per_thread: usize,
     row_of: impl Fn(&KeyData) -> Option<RowData> + Sync,
 ) -> Result<Vec<RowData>> {
-    let threads = match threads {
-        0 => crate::parallel::default_threads(),
-        n => n,
-    }
-    .min(keys.len() / per_thread.max(1) + 1);
+    let threads = threads.min(keys.len() / per_thread.max(1) + 1);
     if threads < 2 {
         return Ok(keys.iter().filter_map(&row_of).collect());
     }

@@ -113,6 +113,14 @@ pub struct ReportOptions {
 }
 
 impl ReportOptions {
+    /// The threads to use: `threads`, or the machine's available parallelism for 0.
+    pub(crate) fn thread_count(&self) -> usize {
+        match self.threads {
+            0 => crate::parallel::default_threads(),
+            n => n,
+        }
+    }
+
     /// Options for `level`, for the partner, under the `started` policy.
     pub fn new(level: ReportLevel) -> Self {
         ReportOptions {
