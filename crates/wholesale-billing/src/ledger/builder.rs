@@ -272,7 +272,7 @@ impl LedgerBuilder {
         }
         let raw = RawEvent {
             at: ev.occurred_at.as_micros(),
-            line,
+            line: u32::try_from(line).map_err(|_| Error::overflow("more than 4,294,967,295 rows in one load"))?,
             subscriber: self.strings.intern_packed(ev.subscriber_id, packed.subscriber)?,
             customer,
             user_id: self.strings.store_packed(ev.user_id, packed.user)?,

@@ -50,7 +50,8 @@ impl LedgerBuilder {
                     let message = format!("event_id already used on line {} with other content", earlier.line);
                     (Severity::Error, IssueKind::ConflictingEventId, message)
                 };
-                let mut issue = LoadIssue::new(severity, event.line, kind, message).with_event_id(id_text(later));
+                let mut issue =
+                    LoadIssue::new(severity, event.line.into(), kind, message).with_event_id(id_text(later));
                 if let Some(column) = self.event_id_column {
                     issue = issue.at_column(column, Field::EventId.name());
                 }
@@ -208,6 +209,7 @@ impl LedgerBuilder {
 
         sort_keys_in_report_order(
             &mut keys,
+            &mut intervals,
             &self.customers,
             &strings,
             &self.labels,

@@ -75,7 +75,9 @@ pub(crate) struct CustomerData {
     pub(crate) owner: Owner,
 }
 
-/// A row key (customer, subscriber, package, location, license) with its merged intervals.
+/// A row key (customer, subscriber, package, location, license) with its merged intervals: 32
+/// bytes. The intervals of consecutive keys are consecutive: a key's run ends where the next
+/// key's starts (see [`AssignmentLedger::key_intervals`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct KeyData {
     pub(crate) customer: u32,
@@ -86,8 +88,8 @@ pub(crate) struct KeyData {
     pub(crate) subscriber_type: Option<SubscriberType>,
     pub(crate) user_id: Sym,
     pub(crate) workspace_id: Sym,
+    /// The index of its first interval.
     pub(crate) first_interval: u32,
-    pub(crate) interval_count: u32,
 }
 
 /// The strings a report row needs besides the ledger's ids.
@@ -245,9 +247,9 @@ impl AssignmentLedger {
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn intervals(&self) -> impl Iterator<Item = (RowKey<'_>, Timestamp, Option<Timestamp>)> + '_ {
-        self.keys.iter().flat_map(move |k| {
+        self.keys.iter().enumerate().flat_map(move |(i, k)| {
             let key = self.row_key(k);
-            self.key_intervals(k).iter().map(move |&(s, e)| {
+            self.key_intervals(i).iter().map(move |&(s, e)| {
                 (
                     key,
                     Timestamp::from_micros(s),
@@ -257,11 +259,9 @@ impl AssignmentLedger {
         })
     }
 
-    pub(crate) fn key_intervals(&self, key: &KeyData) -> &[(i64, i64)] {
-        let start = key.first_interval as usize;
-        self.intervals
-            .get(start..start + key.interval_count as usize)
-            .unwrap_or(&[])
+    /// The merged intervals of the key at `index`: from its first interval to the next key's.
+    pub(crate) fn key_intervals(&self, index: usize) -> &[(i64, i64)] {
+        intervals_of(&self.keys, &self.intervals, index)
     }
 
     pub(crate) fn row_key<'a>(&'a self, k: &KeyData) -> RowKey<'a> {
@@ -274,6 +274,16 @@ impl AssignmentLedger {
             license_id: self.strings.get(k.license),
         }
     }
+}
+
+/// The intervals of `keys[index]` in `intervals`, where each key's run ends where the next
+/// key's starts (the last key's at the end); empty for an index out of range.
+pub(crate) fn intervals_of<'a>(keys: &[KeyData], intervals: &'a [(i64, i64)], index: usize) -> &'a [(i64, i64)] {
+    let Some(key) = keys.get(index) else { return &[] };
+    let end = keys
+        .get(index + 1)
+        .map_or(intervals.len(), |next| next.first_interval as usize);
+    intervals.get(key.first_interval as usize..end).unwrap_or(&[])
 }
 
 /// A customer of a ledger (see [`AssignmentLedger::customers`]).

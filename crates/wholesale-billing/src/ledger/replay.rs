@@ -3,7 +3,7 @@
 
 use super::event::Action;
 use super::raw::RawEvent;
-use super::{CustomerData, KeyData, LabelSyms, OPEN_END};
+use super::{CustomerData, KeyData, LabelSyms, OPEN_END, intervals_of};
 use crate::catalog::PackageId;
 use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::strings::{StringTable, Sym};
@@ -55,7 +55,6 @@ impl Replay {
                                 user_id: Sym::EMPTY,
                                 workspace_id: Sym::EMPTY,
                                 first_interval: 0,
-                                interval_count: 0,
                             });
                             self.local.push((tuple, staged.len() - 1));
                             staged.len() - 1
@@ -66,7 +65,7 @@ impl Replay {
                     {
                         issues.push(LoadIssue::new(
                             Severity::Warning,
-                            e.line,
+                            e.line.into(),
                             IssueKind::RedundantAssign,
                             format!(
                                 "assign identical to the current assignment of subscriber {}; no-op",
@@ -94,7 +93,7 @@ impl Replay {
                     Some((k, s)) => self.segments.push((k, s, e.at)),
                     None => issues.push(LoadIssue::new(
                         remove_severity,
-                        e.line,
+                        e.line.into(),
                         IssueKind::RemoveWithoutAssignment,
                         format!(
                             "remove while nothing is assigned to subscriber {}",
@@ -122,10 +121,8 @@ impl Replay {
                     intervals.push((s, e));
                 }
             }
-            let count = intervals.len() - first;
-            if count > 0 {
+            if intervals.len() > first {
                 key.first_interval = first as u32;
-                key.interval_count = count as u32;
                 keys.push(key);
             }
         }
@@ -135,13 +132,16 @@ impl Replay {
 /// Sorts keys by (customer org, subscriber, SKU, location, license), comparing text: customers
 /// ranked by their org id, then the keys bucket-sorted by customer rank and each bucket sorted by
 /// the first eight bytes of the subscriber id (read once a key, packed with the key's index in
-/// one number), the texts themselves read only on a tie; then the keys gathered in that order; on
-/// up to `threads` threads, each given at least `per_thread` keys.
+/// one number), the texts themselves read only on a tie; then the keys gathered in that order, on
+/// up to `threads` threads, each given at least `per_thread` keys; then their intervals, so that
+/// each key's still end where the next key's start.
 ///
 /// # Errors
-/// [`Error::ThreadFailed`] when a sorting thread stopped.
+/// [`Error::ThreadFailed`] when a sorting thread stopped; [`Error::Overflow`] past `u32::MAX`
+/// intervals.
 pub(super) fn sort_keys_in_report_order(
     keys: &mut Vec<KeyData>,
+    intervals: &mut Vec<(i64, i64)>,
     customers: &[CustomerData],
     strings: &StringTable,
     labels: &LabelSyms,
@@ -208,7 +208,15 @@ pub(super) fn sort_keys_in_report_order(
             }
         }
     };
-    let gather = |order: &[u128]| -> Vec<KeyData> { order.iter().map(|&o| keys[index(o)]).collect() };
+    // A piece's keys in order, each with the length of its run of intervals.
+    let gather = |order: &[u128]| -> (Vec<KeyData>, Vec<u32>) {
+        let keys_in_order = order.iter().map(|&o| keys[index(o)]).collect();
+        let lengths = order
+            .iter()
+            .map(|&o| intervals_of(keys, intervals, index(o)).len() as u32)
+            .collect();
+        (keys_in_order, lengths)
+    };
     let threads = threads.min(keys.len() / per_thread.max(1) + 1).max(1);
     // The buckets cut into `threads` pieces of about as many keys, each sorted and gathered on
     // its own thread.
@@ -219,7 +227,7 @@ pub(super) fn sort_keys_in_report_order(
     cuts.insert(0, 0);
     cuts.push(bounds.len() - 1);
     cuts.dedup();
-    let sorted: Vec<Vec<KeyData>> = std::thread::scope(|scope| {
+    let sorted: Vec<(Vec<KeyData>, Vec<u32>)> = std::thread::scope(|scope| {
         let mut rest: &mut [u128] = &mut order;
         let mut pieces = Vec::new();
         for w in cuts.windows(2) {
@@ -236,7 +244,7 @@ pub(super) fn sort_keys_in_report_order(
         let spawned: Vec<_> = pieces.into_iter().map(|piece| scope.spawn(piece)).collect();
         // The last piece on this thread.
         let last = last.map(|mut piece| piece()).unwrap_or_default();
-        let sorted: std::thread::Result<Vec<Vec<KeyData>>> = spawned.into_iter().map(|t| t.join()).collect();
+        let sorted: std::thread::Result<Vec<_>> = spawned.into_iter().map(|t| t.join()).collect();
         sorted.map(|mut sorted| {
             sorted.push(last);
             sorted
@@ -245,12 +253,24 @@ pub(super) fn sort_keys_in_report_order(
     .map_err(|_| Error::ThreadFailed {
         task: "sorting the ledger's keys",
     })?;
-    let total: usize = sorted.iter().map(Vec::len).sum();
-    keys.clear();
-    keys.reserve(total);
-    for piece in sorted {
-        keys.extend(piece);
+    // The keys in their new order, then their intervals (the old keys gone first).
+    drop(order);
+    let total: usize = sorted.iter().map(|(k, _)| k.len()).sum();
+    *keys = Vec::new();
+    keys.reserve_exact(total);
+    let mut lengths = Vec::with_capacity(total);
+    for (piece_keys, piece_lengths) in sorted {
+        keys.extend(piece_keys);
+        lengths.extend(piece_lengths);
     }
+    let mut in_order: Vec<(i64, i64)> = Vec::with_capacity(intervals.len());
+    for (key, length) in keys.iter_mut().zip(lengths) {
+        let from = key.first_interval as usize;
+        key.first_interval =
+            u32::try_from(in_order.len()).map_err(|_| Error::overflow("more than 4 billion intervals"))?;
+        in_order.extend_from_slice(intervals.get(from..from + length as usize).unwrap_or(&[]));
+    }
+    *intervals = in_order;
     Ok(())
 }
 
@@ -269,6 +289,11 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn a_key_takes_32_bytes() {
+        assert_eq!(size_of::<KeyData>(), 32);
+    }
 
     proptest! {
         /// Two texts whose prefixes differ compare as their prefixes do (a prefix never

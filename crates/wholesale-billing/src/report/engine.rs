@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::checked::{self, Subject};
 use crate::error::{Error, Result};
-use crate::ledger::{AssignmentLedger, KeyData};
+use crate::ledger::AssignmentLedger;
 use crate::org::Owner;
 use crate::proration::{HourPolicy, prorate};
 use crate::quantity::Quantity;
@@ -51,8 +51,8 @@ impl AssignmentLedger {
     /// [`AssignmentLedger::usage_report`] with at least `per_thread` keys a thread.
     fn usage_report_in_runs(&self, period: Period, options: &ReportOptions, per_thread: usize) -> Result<UsageReport> {
         let maker = self.row_maker(period, options)?;
-        let row_of = |key: &KeyData| maker.row(key);
-        let mut rows = rows_in_parallel(&self.keys, options.thread_count(), per_thread, row_of)?;
+        let row_of = |index: usize| maker.row(index);
+        let mut rows = rows_in_parallel(self.keys.len(), options.thread_count(), per_thread, row_of)?;
         if options.level == ReportLevel::Partner && options.scope == Scope::Subscription {
             // Whole-subscription totals per SKU are the partner's.
             let [name, org_id] = self.labels.owners.first().copied().unwrap_or([Sym::EMPTY; 2]);
@@ -139,15 +139,17 @@ impl AssignmentLedger {
             });
         }
         let maker = self.row_maker(period, options)?;
-        let chunks: Vec<&[KeyData]> = self.keys.chunks(per_chunk.max(1)).collect();
+        let per_chunk = per_chunk.max(1);
+        let chunk_count = self.keys.len().div_ceil(per_chunk);
         let packages = self.labels.packages.len();
         // A chunk's formatted rows, how many, and the quantity of each package (`None`: no row).
         let make = |i: usize| -> Result<(Vec<u8>, usize, Vec<Option<Quantity>>)> {
             let mut rows = Vec::with_capacity(per_chunk);
             let mut totals = vec![None; packages];
-            for key in chunks.get(i).copied().unwrap_or_default() {
-                let Some(row) = maker.row(key) else { continue };
-                add_to(&mut totals, key.package.index(), row.quantity)?;
+            for index in i * per_chunk..((i + 1) * per_chunk).min(self.keys.len()) {
+                let Some(row) = maker.row(index) else { continue };
+                let package = self.keys[index].package.index();
+                add_to(&mut totals, package, row.quantity)?;
                 rows.push(row);
             }
             Ok((format_rows(&self.strings, ReportLevel::User, &rows), rows.len(), totals))
@@ -156,7 +158,7 @@ impl AssignmentLedger {
         let mut rows = 0u64;
         let mut totals: Vec<Option<Quantity>> = vec![None; packages];
         crate::parallel::in_order(
-            chunks.len(),
+            chunk_count,
             threads,
             "report rows",
             make,
@@ -224,12 +226,13 @@ impl AssignmentLedger {
     ) -> Vec<(crate::RowKey<'_>, Vec<Quantity>)> {
         self.keys
             .iter()
-            .filter(|k| *self.strings.text(k.subscriber) == *subscriber_id)
-            .map(|k| {
+            .enumerate()
+            .filter(|(_, k)| *self.strings.text(k.subscriber) == *subscriber_id)
+            .map(|(i, k)| {
                 let owner = self.customers[k.customer as usize].owner;
                 let clamp = self.org.billing_start(owner).map(|t| t.as_micros());
                 let days = crate::proration::day_quantities(
-                    self.key_intervals(k),
+                    self.key_intervals(i),
                     clamp,
                     period.start_instant().as_micros(),
                     period.days(),
@@ -280,9 +283,11 @@ impl AssignmentLedger {
 }
 
 impl RowMaker<'_> {
-    /// The USER row of `key`: `None` when its customer is out of scope or its quantity is zero.
-    fn row(&self, key: &KeyData) -> Option<RowData> {
+    /// The USER row of the key at `index`: `None` when its customer is out of scope or its
+    /// quantity is zero.
+    fn row(&self, index: usize) -> Option<RowData> {
         let ledger = self.ledger;
+        let key = ledger.keys.get(index)?;
         let customer = &ledger.customers[key.customer as usize];
         if self.wanted.is_some_and(|w| w != customer.owner) {
             return None;
@@ -290,7 +295,7 @@ impl RowMaker<'_> {
         let owner_index = owner_index(customer.owner);
         let clamp = self.clamps.get(owner_index).copied().flatten();
         let prorated = prorate(
-            ledger.key_intervals(key),
+            ledger.key_intervals(index),
             clamp,
             self.period_start,
             self.period_end,
@@ -337,30 +342,31 @@ fn owner_index(owner: Owner) -> usize {
 /// Keys at least this many a thread, when the rows are computed on several.
 const KEYS_PER_THREAD: usize = 1 << 16;
 
-/// The rows `row_of` makes of `keys`, in key order: on `threads` threads (no more than one a
-/// `per_thread` keys), each making the rows of a run of keys in place in one vector sized for a
-/// row a key, whose runs are then closed up (no second copy of the rows).
+/// The rows `row_of` makes of the keys `0..keys`, in key order: on `threads` threads (no more
+/// than one a `per_thread` keys), each making the rows of a run of keys in place in one vector
+/// sized for a row a key, whose runs are then closed up (no second copy of the rows).
 fn rows_in_parallel(
-    keys: &[KeyData],
+    keys: usize,
     threads: usize,
     per_thread: usize,
-    row_of: impl Fn(&KeyData) -> Option<RowData> + Sync,
+    row_of: impl Fn(usize) -> Option<RowData> + Sync,
 ) -> Result<Vec<RowData>> {
-    let threads = threads.min(keys.len() / per_thread.max(1) + 1);
+    let threads = threads.min(keys / per_thread.max(1) + 1);
     if threads < 2 {
-        return Ok(keys.iter().filter_map(&row_of).collect());
+        return Ok((0..keys).filter_map(&row_of).collect());
     }
-    let run = keys.len().div_ceil(threads);
-    let mut rows = vec![RowData::default(); keys.len()];
+    let run = keys.div_ceil(threads);
+    let mut rows = vec![RowData::default(); keys];
     let row_of = &row_of;
     let made: Vec<usize> = std::thread::scope(|scope| {
-        let runs: Vec<_> = keys
-            .chunks(run)
-            .zip(rows.chunks_mut(run))
-            .map(|(keys, out)| {
+        let runs: Vec<_> = rows
+            .chunks_mut(run)
+            .enumerate()
+            .map(|(i, out)| {
                 scope.spawn(move || {
                     let mut made = 0;
-                    for (slot, row) in out.iter_mut().zip(keys.iter().filter_map(row_of)) {
+                    let keys = i * run..i * run + out.len();
+                    for (slot, row) in out.iter_mut().zip(keys.filter_map(row_of)) {
                         *slot = row;
                         made += 1;
                     }

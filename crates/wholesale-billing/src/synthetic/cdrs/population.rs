@@ -112,7 +112,7 @@ impl<'a> Population<'a> {
         // Row keys come in report order (customer, subscriber, ...): a subscriber's keys are
         // consecutive.
         let mut current: Option<(u32, Sym)> = None;
-        for key in &ledger.keys {
+        for (index, key) in ledger.keys.iter().enumerate() {
             let customer = *customer_of.entry(key.customer).or_insert_with(|| {
                 let org = ledger
                     .customers
@@ -189,7 +189,7 @@ impl<'a> Population<'a> {
                 });
             }
             let Some(caller) = callers.last_mut() else { continue };
-            for &(s, e) in ledger.key_intervals(key) {
+            for &(s, e) in ledger.key_intervals(index) {
                 let s = (s / MICROS_PER_MILLI).max(start);
                 let e = (e / MICROS_PER_MILLI).min(end);
                 if s < e {

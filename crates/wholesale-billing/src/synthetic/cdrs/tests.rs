@@ -117,14 +117,14 @@ fn a_month_of_calls_is_in_time_order_and_looks_real() {
     // Every record's organisation is a customer, and its user held a package then.
     let mut held: HashMap<&str, Vec<(Timestamp, Option<Timestamp>)>> = HashMap::new();
     let mut person: HashMap<&str, &str> = HashMap::new();
-    for key in &ledger.keys {
+    for (index, key) in ledger.keys.iter().enumerate() {
         let user = [key.user_id, key.workspace_id, key.subscriber]
             .into_iter()
             .map(|s| ledger.strings.get(s))
             .find(|s| !s.is_empty())
             .unwrap();
         person.insert(user, ledger.strings.get(ledger.customers[key.customer as usize].org));
-        for &(s, e) in ledger.key_intervals(key) {
+        for &(s, e) in ledger.key_intervals(index) {
             held.entry(user).or_default().push((
                 Timestamp::from_micros(s),
                 (e != i64::MAX).then_some(Timestamp::from_micros(e)),
