@@ -497,23 +497,39 @@ impl Interner {
     }
 }
 
-/// The longest text a [`ShortTexts`] keeps inline.
-const SHORT: usize = 47;
+/// The longest text a [`ShortTexts`] keeps inline (a lowercase UUID is kept as its 16 bytes).
+const SHORT: usize = 19;
 
-/// A text of at most [`SHORT`] bytes kept inline with its symbol: one probe reads the slot and
-/// the text together.
+/// The `len` of a [`ShortEntry`] holding a packed UUID.
+const PACKED_LEN: u8 = u8::MAX;
+
+/// A text of at most [`SHORT`] bytes, or a packed UUID, kept inline with its symbol (24 bytes):
+/// one probe reads the slot and the text together.
 #[derive(Clone, Copy)]
 struct ShortEntry {
+    /// The text's length, or [`PACKED_LEN`].
     len: u8,
     bytes: [u8; SHORT],
     sym: Sym,
 }
 
+impl ShortEntry {
+    /// What the entry holds: the text's bytes or the packed UUID's.
+    fn key(&self) -> (u8, &[u8]) {
+        let len = if self.len == PACKED_LEN {
+            16
+        } else {
+            usize::from(self.len)
+        };
+        (self.len, self.bytes.get(..len).unwrap_or_default())
+    }
+}
+
 /// The symbols of the short texts of a few low-cardinality fields (customer org ids, external
-/// ids, locations), in front of an [`Interner`]: each probe reads one slot that holds the text,
-/// where the interner's reads its index, then its ends, then the text, three places apart in
-/// memory. In a file written in time order, consecutive rows belong to different customers and
-/// these fields miss the builder's one-entry caches on almost every row.
+/// ids, locations, licenses), in front of an [`Interner`]: each probe reads one slot that holds
+/// the text, where the interner's reads its index, then its ends, then the text, three places
+/// apart in memory. In a file written in time order, consecutive rows belong to different
+/// customers and these fields miss the builder's one-entry caches on almost every row.
 #[derive(Clone, Default)]
 pub(crate) struct ShortTexts {
     table: HashTable<ShortEntry>,
@@ -521,25 +537,27 @@ pub(crate) struct ShortTexts {
 }
 
 impl ShortTexts {
-    /// The symbol of `s` in `strings` (interned there when new); texts longer than [`SHORT`]
-    /// bytes go to `strings` directly.
+    /// The symbol of `s` in `strings` (interned there when new), `packed` what [`pack_uuid`]
+    /// gives for it (made beforehand, on another thread); texts longer than [`SHORT`] bytes that
+    /// are not packed go to `strings` directly.
     ///
     /// # Errors
     /// As [`Interner::intern`].
     #[inline]
-    pub(crate) fn intern(&mut self, s: &str, strings: &mut Interner) -> Result<Sym> {
-        let bytes = s.as_bytes();
-        if s.is_empty() || bytes.len() > SHORT {
-            return strings.intern(s);
-        }
-        let hash = self.hasher.hash_one(bytes);
-        let same = |e: &ShortEntry| usize::from(e.len) == bytes.len() && e.bytes.get(..bytes.len()) == Some(bytes);
-        if let Some(entry) = self.table.find(hash, same) {
+    pub(crate) fn intern(&mut self, s: &str, packed: Option<[u8; 16]>, strings: &mut Interner) -> Result<Sym> {
+        let packed = packed.filter(|_| strings.packs);
+        let (len, bytes) = match &packed {
+            Some(p) => (PACKED_LEN, &p[..]),
+            None if !s.is_empty() && s.len() <= SHORT => (s.len() as u8, s.as_bytes()),
+            None => return strings.intern_packed(s, None),
+        };
+        let hash = self.hasher.hash_one((len, bytes));
+        if let Some(entry) = self.table.find(hash, |e| e.key() == (len, bytes)) {
             return Ok(entry.sym);
         }
-        let sym = strings.intern(s)?;
+        let sym = strings.intern_packed(s, packed)?;
         let mut entry = ShortEntry {
-            len: bytes.len() as u8,
+            len,
             bytes: [0; SHORT],
             sym,
         };
@@ -547,9 +565,7 @@ impl ShortTexts {
             slot.copy_from_slice(bytes);
         }
         let hasher = &self.hasher;
-        self.table.insert_unique(hash, entry, |e| {
-            hasher.hash_one(e.bytes.get(..usize::from(e.len)).unwrap_or_default())
-        });
+        self.table.insert_unique(hash, entry, |e| hasher.hash_one(e.key()));
         Ok(sym)
     }
 }
@@ -559,7 +575,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn short_texts_give_the_interners_symbols() {
+    fn short_texts_give_the_interners_symbols() -> Result<()> {
         let mut strings = Interner::new();
         let mut short = ShortTexts::default();
         let long = "x".repeat(SHORT + 1);
@@ -568,18 +584,51 @@ mod tests {
             .map(|n| format!("cust-{n}"))
             .chain([long.clone(), exact.clone(), String::new()])
             .collect();
-        let syms: Vec<Sym> = texts.iter().map(|t| short.intern(t, &mut strings).unwrap()).collect();
+        let syms: Vec<Sym> = texts
+            .iter()
+            .map(|t| short.intern(t, None, &mut strings))
+            .collect::<Result<_>>()?;
         for (text, sym) in texts.iter().zip(&syms) {
-            assert_eq!(short.intern(text, &mut strings).unwrap(), *sym);
-            assert_eq!(strings.intern(text).unwrap(), *sym);
+            assert_eq!(short.intern(text, None, &mut strings)?, *sym);
+            assert_eq!(strings.intern(text)?, *sym);
             assert_eq!(strings.get(*sym), text);
         }
         assert_eq!(short.table.len(), 5_001, "the long text and the empty one are not kept");
         // A prefix of a kept text is another text.
         assert_ne!(
-            short.intern("cust-1", &mut strings).unwrap(),
-            short.intern("cust-12", &mut strings).unwrap()
+            short.intern("cust-1", None, &mut strings)?,
+            short.intern("cust-12", None, &mut strings)?
         );
+        Ok(())
+    }
+
+    #[test]
+    fn short_texts_keep_uuids_packed() -> Result<()> {
+        let uuid = |n: u32| format!("{n:08x}-527f-42d9-9bd8-46ef7899a5d7");
+        let texts: Vec<String> = (0..3_000)
+            .map(uuid)
+            .chain((0..3).map(|n| uuid(n).to_uppercase()))
+            .chain(["a".repeat(SHORT), "cust-7".to_owned()])
+            .collect();
+        for packing in [true, false] {
+            let mut strings = if packing { Interner::packing() } else { Interner::new() };
+            let mut short = ShortTexts::default();
+            let mut syms = Vec::new();
+            for text in &texts {
+                syms.push(short.intern(text, pack_uuid(text), &mut strings)?);
+            }
+            for (text, sym) in texts.iter().zip(&syms) {
+                assert_eq!(short.intern(text, pack_uuid(text), &mut strings)?, *sym, "{text}");
+                assert_eq!(strings.intern(text)?, *sym, "{text}");
+                assert_eq!(strings.get(*sym), text);
+            }
+            // Packed ids are kept when the interner packs; long texts never are.
+            let kept = if packing { 3_000 + 2 } else { 2 };
+            assert_eq!(short.table.len(), kept, "packing {packing}");
+            // Capitals are another text than the packed id.
+            assert_ne!(syms[0], syms[3_000]);
+        }
+        Ok(())
     }
 
     #[test]

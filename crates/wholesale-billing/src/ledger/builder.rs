@@ -55,7 +55,7 @@ pub struct LedgerBuilder {
     pub(super) rules: Arc<Rules>,
     /// The last text and symbol of a few low-cardinality fields: consecutive rows of a file
     /// grouped by customer share them, and a hit saves a probe.
-    recent: [(String, Sym); 3],
+    recent: [(String, Sym); 4],
     /// Those fields' texts with their symbols, for rows that miss `recent` (a file in time order).
     pub(super) short_texts: ShortTexts,
     pub(super) labels: LabelSyms,
@@ -169,7 +169,7 @@ impl LedgerBuilder {
         self.events.reserve(additional);
         self.event_id_hashes.reserve(additional);
         self.event_ids.reserve(0, additional * 16);
-        // Subscribers are interned; user or workspace and license ids are stored per event.
+        // Subscribers and licenses are interned; user or workspace ids are stored per event.
         self.strings.reserve(additional, additional * 3 * 36);
         self.strings.reserve_packed(additional * 3);
     }
@@ -243,7 +243,7 @@ impl LedgerBuilder {
         let mut new_customer: Option<(Sym, Owner)> = None;
         if ev.action == Action::Assign {
             let owner = checked.owner;
-            let org_sym = self.intern_recent(0, ev.customer_org_id)?;
+            let org_sym = self.intern_recent(0, ev.customer_org_id, packed.org)?;
             match self.customer_index.get(&org_sym) {
                 Some(&index) => {
                     let existing = self.customers[index as usize].owner;
@@ -277,9 +277,9 @@ impl LedgerBuilder {
             customer,
             user_id: self.strings.store_packed(ev.user_id, packed.user)?,
             workspace_id: self.strings.store_packed(ev.workspace_id, packed.workspace)?,
-            location: self.intern_recent(2, ev.location_id)?,
-            license: self.strings.store_packed(ev.license_id, packed.license)?,
-            external_id: self.intern_recent(1, ev.customer_external_id)?,
+            location: self.intern_recent(2, ev.location_id, packed.location)?,
+            license: self.intern_recent(3, ev.license_id, packed.license)?,
+            external_id: self.intern_recent(1, ev.customer_external_id, packed.external)?,
             package: checked.package,
             action: ev.action,
             subscriber_type: if ev.action == Action::Assign {
@@ -321,15 +321,16 @@ impl LedgerBuilder {
         Ok(())
     }
 
-    /// Interns a low-cardinality field (`slot` 0: customer org, 1: external id, 2: location)
-    /// through its one-entry cache.
-    fn intern_recent(&mut self, slot: usize, text: &str) -> Result<Sym> {
+    /// Interns a low-cardinality field (`slot` 0: customer org, 1: external id, 2: location, 3:
+    /// license) through its one-entry cache, then the short texts; `packed` is the text packed
+    /// as a UUID, if it is one.
+    fn intern_recent(&mut self, slot: usize, text: &str, packed: Option<[u8; 16]>) -> Result<Sym> {
         let (last, sym) = &mut self.recent[slot];
         if text.is_empty() {
             return Ok(Sym::EMPTY);
         }
         if last.as_str() != text {
-            *sym = self.short_texts.intern(text, &mut self.strings)?;
+            *sym = self.short_texts.intern(text, packed, &mut self.strings)?;
             last.clear();
             last.push_str(text);
         }
@@ -344,15 +345,17 @@ impl LedgerBuilder {
     }
 }
 
-/// A row's subscriber, user, workspace and license ids packed when they are lowercase UUIDs
-/// ([`pack_uuid`](crate::strings::pack_uuid)): made by the thread that parsed the row, so that
-/// the thread keeping rows does not.
+/// A row's ids packed when they are lowercase UUIDs ([`pack_uuid`](crate::strings::pack_uuid)):
+/// made by the thread that parsed the row, so that the thread keeping rows does not.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Packed {
     subscriber: Option<[u8; 16]>,
     user: Option<[u8; 16]>,
     workspace: Option<[u8; 16]>,
     license: Option<[u8; 16]>,
+    org: Option<[u8; 16]>,
+    external: Option<[u8; 16]>,
+    location: Option<[u8; 16]>,
 }
 
 impl Packed {
@@ -364,6 +367,9 @@ impl Packed {
             user: pack_uuid(ev.user_id),
             workspace: pack_uuid(ev.workspace_id),
             license: pack_uuid(ev.license_id),
+            org: pack_uuid(ev.customer_org_id),
+            external: pack_uuid(ev.customer_external_id),
+            location: pack_uuid(ev.location_id),
         }
     }
 }
