@@ -37,12 +37,9 @@ impl Replay {
         for e in events {
             match e.action {
                 Action::Assign => {
+                    // Customers, locations and licenses are interned: equal texts, equal symbols.
                     let tuple = (e.customer, e.package, e.location, e.license);
-                    // Licenses are stored per event, not interned: equal texts may have two symbols.
-                    let same = |t: &(u32, u16, Sym, Sym)| {
-                        t.0 == tuple.0 && t.1 == tuple.1 && t.2 == tuple.2 && strings.same_text(t.3, tuple.3)
-                    };
-                    let local = match self.local.iter().find(|(t, _)| same(t)) {
+                    let local = match self.local.iter().find(|(t, _)| *t == tuple) {
                         Some(&(_, i)) => i,
                         None => {
                             staged.push(KeyData {
