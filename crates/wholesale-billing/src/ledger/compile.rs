@@ -305,6 +305,24 @@ mod tests {
     }
 
     #[test]
+    fn a_row_past_line_4294967295_stops_the_load() -> Result<()> {
+        let mut builder = test_builder(1)?;
+        let event = Event::assign("e1", "2024-05-01T00:00:00Z".parse()?, "s1", "c1", "webex_calling");
+        builder.push_row(u64::from(u32::MAX), &event, &[None; 13]);
+        assert_eq!(builder.accepted(), 1);
+        let mut next = event;
+        next.event_id = "e2";
+        builder.push_row(u64::from(u32::MAX) + 1, &next, &[None; 13]);
+        assert_eq!(builder.accepted(), 1);
+        let finished = builder.finish(LoadMode::Lenient);
+        assert!(
+            matches!(&finished, Err(Error::Overflow { operation, .. }) if operation.contains("4,294,967,295 rows")),
+            "{finished:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn runs_of_subscribers_replay_as_one() -> Result<()> {
         for mode in [LoadMode::Lenient, LoadMode::Strict] {
             let compile = |threads: usize| -> String {
