@@ -153,6 +153,16 @@ pub(crate) fn unpack_uuid(packed: &[u8; 16]) -> [u8; 36] {
     out
 }
 
+/// The first eight bytes of a text as a big-endian number (zeros past its end): when two differ,
+/// the texts compare as they do.
+pub(crate) fn text_prefix(text: &str) -> u64 {
+    let mut first = [0u8; 8];
+    for (to, from) in first.iter_mut().zip(text.as_bytes()) {
+        *to = *from;
+    }
+    u64::from_be_bytes(first)
+}
+
 impl StringTable {
     fn new() -> Self {
         StringTable {
@@ -227,6 +237,23 @@ impl StringTable {
         match self.entry(sym) {
             Entry::Text(s) => s.as_bytes().first().copied().unwrap_or(0),
             Entry::Packed(p) => p[0],
+        }
+    }
+
+    /// The first eight bytes of the text of `sym` as a big-endian number (see [`text_prefix`]);
+    /// a packed id's are the hex digits of its first four bytes, nothing else unpacked.
+    #[inline]
+    pub(crate) fn prefix(&self, sym: Sym) -> u64 {
+        match self.entry(sym) {
+            Entry::Text(s) => text_prefix(s),
+            Entry::Packed(p) => {
+                let mut first = [0u8; 8];
+                for (pair, byte) in first.chunks_exact_mut(2).zip(p) {
+                    pair[0] = HEX[usize::from(byte >> 4)];
+                    pair[1] = HEX[usize::from(byte & 15)];
+                }
+                u64::from_be_bytes(first)
+            }
         }
     }
 
@@ -574,6 +601,18 @@ impl ShortTexts {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Two texts whose prefixes differ compare as their prefixes do (a prefix never
+        /// contradicts the texts, whatever their bytes and lengths).
+        #[test]
+        fn prefixes_never_contradict_the_texts(a in "[\\x00-\\x7f]{0,10}", b in "[\\x00-\\x7f]{0,10}") {
+            let (pa, pb) = (text_prefix(&a), text_prefix(&b));
+            if pa != pb {
+                proptest::prop_assert_eq!(pa.cmp(&pb), a.cmp(&b));
+            }
+        }
+    }
+
     #[test]
     fn short_texts_give_the_interners_symbols() -> Result<()> {
         let mut strings = Interner::new();
@@ -696,6 +735,7 @@ mod tests {
                 let mut expected = Vec::new();
                 crate::csvutil::push_field(&mut expected, a_text.as_bytes());
                 proptest::prop_assert_eq!(field, expected);
+                proptest::prop_assert_eq!(table.prefix(a), text_prefix(a_text));
                 for (b_text, &b) in texts.iter().zip(&syms) {
                     proptest::prop_assert_eq!(table.cmp_texts(a, b), a_text.cmp(b_text));
                     proptest::prop_assert_eq!(table.same_text(a, b), a_text == b_text);

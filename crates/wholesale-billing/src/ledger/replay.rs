@@ -148,7 +148,7 @@ pub(super) fn sort_keys_in_report_order(
     let mut by_org: Vec<(u64, u32)> = customers
         .iter()
         .enumerate()
-        .map(|(i, c)| (text_prefix(&strings.text(c.org)), i as u32))
+        .map(|(i, c)| (strings.prefix(c.org), i as u32))
         .collect();
     by_org.sort_unstable_by(|a, b| {
         a.0.cmp(&b.0)
@@ -177,7 +177,7 @@ pub(super) fn sort_keys_in_report_order(
     let mut order = vec![0u128; keys.len()];
     for (i, k) in keys.iter().enumerate() {
         let r = rank[k.customer as usize] as usize;
-        let prefix = text_prefix(&strings.text(k.subscriber));
+        let prefix = strings.prefix(k.subscriber);
         order[counts[r]] = (u128::from(prefix) << 32) | i as u128;
         counts[r] += 1;
     }
@@ -271,36 +271,12 @@ pub(super) fn sort_keys_in_report_order(
     Ok(())
 }
 
-/// The first eight bytes of a text as a big-endian number (zeros past its end): when two differ,
-/// the texts compare as they do.
-fn text_prefix(text: &str) -> u64 {
-    let mut first = [0u8; 8];
-    for (to, from) in first.iter_mut().zip(text.as_bytes()) {
-        *to = *from;
-    }
-    u64::from_be_bytes(first)
-}
-
 #[cfg(test)]
 mod tests {
-    use proptest::prelude::*;
-
     use super::*;
 
     #[test]
     fn a_key_takes_32_bytes() {
         assert_eq!(size_of::<KeyData>(), 32);
-    }
-
-    proptest! {
-        /// Two texts whose prefixes differ compare as their prefixes do (a prefix never
-        /// contradicts the texts, whatever their bytes and lengths).
-        #[test]
-        fn prefixes_never_contradict_the_texts(a in "[\\x00-\\x7f]{0,10}", b in "[\\x00-\\x7f]{0,10}") {
-            let (pa, pb) = (text_prefix(&a), text_prefix(&b));
-            if pa != pb {
-                prop_assert_eq!(pa.cmp(&pb), a.cmp(&b));
-            }
-        }
     }
 }
