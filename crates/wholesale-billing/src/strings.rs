@@ -506,10 +506,11 @@ impl Interner {
         self.push(s, packed)
     }
 
-    /// The hash used for `s` (for callers that find duplicates by sorting).
+    /// A 32-bit hash of `s` (for callers that find duplicates by sorting: equal texts have equal
+    /// hashes, texts with equal hashes are compared).
     #[inline]
-    pub(crate) fn hash_of(&self, s: &str) -> u64 {
-        self.hasher.hash_one(s)
+    pub(crate) fn hash_of(&self, s: &str) -> u32 {
+        (self.hasher.hash_one(s) >> 32) as u32
     }
 
     /// The frozen table (the hash index is dropped).

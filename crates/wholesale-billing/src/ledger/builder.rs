@@ -50,7 +50,7 @@ pub struct LedgerBuilder {
     /// The event id of each accepted event (symbol `i + 1` for event `i`), stored, not interned.
     pub(super) event_ids: Interner,
     /// The hash of each accepted event's id: duplicates are found by sorting at the end.
-    pub(super) event_id_hashes: Vec<u64>,
+    pub(super) event_id_hashes: Vec<u32>,
     /// What a row is checked against, shared with the threads that read rows.
     pub(super) rules: Arc<Rules>,
     /// The last text and symbol of a few low-cardinality fields: consecutive rows of a file

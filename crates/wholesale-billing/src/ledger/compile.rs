@@ -18,26 +18,28 @@ impl LedgerBuilder {
     /// warning, other content is an error. Returns which events are dropped.
     fn drop_duplicate_ids(&mut self, strings: &StringTable) -> Vec<bool> {
         let mut dropped = vec![false; self.events.len()];
-        let mut by_hash: Vec<(u64, u32)> = self
+        // (hash, event index) in one number, sorted: the events of one id are consecutive.
+        let mut by_hash: Vec<u64> = self
             .event_id_hashes
             .iter()
             .enumerate()
-            .map(|(i, &h)| (h, i as u32))
+            .map(|(i, &h)| (u64::from(h) << 32) | i as u64)
             .collect();
         by_hash.sort_unstable();
         let id_text = |i: u32| self.event_ids.get(Sym::from_index(i + 1));
+        let index_of = |o: u64| o as u32;
         let mut start = 0;
         while start < by_hash.len() {
             let mut end = start + 1;
-            while end < by_hash.len() && by_hash[end].0 == by_hash[start].0 {
+            while end < by_hash.len() && by_hash[end] >> 32 == by_hash[start] >> 32 {
                 end += 1;
             }
             // Within one hash, each event is compared with the earliest kept event of the same id.
             for j in start + 1..end {
-                let later = by_hash[j].1;
+                let later = index_of(by_hash[j]);
                 let Some(first) = by_hash[start..j]
                     .iter()
-                    .map(|&(_, i)| i)
+                    .map(|&o| index_of(o))
                     .find(|&i| !dropped[i as usize] && id_text(i) == id_text(later))
                 else {
                     continue;
