@@ -307,6 +307,39 @@ mod tests {
     }
 
     #[test]
+    fn ids_whose_hashes_collide_are_told_apart_by_their_texts() -> Result<()> {
+        let show = |built: Result<(AssignmentLedger, Diagnostics)>| match built {
+            Ok((ledger, diagnostics)) => format!("{:?}\n{:?}\n{diagnostics:?}", ledger.keys, ledger.intervals),
+            Err(e) => format!("{e:?}"),
+        };
+        // The test builder's events, with an exact duplicate of a new event twice.
+        let events = || -> Result<LedgerBuilder> {
+            let mut builder = builder(1)?;
+            let at = "2024-05-20T10:00:00Z".parse()?;
+            for _ in 0..3 {
+                builder.push(Event::assign("again", at, "s-new", "c-new", "webex_calling"));
+            }
+            Ok(builder)
+        };
+        let plain = show(events()?.finish(LoadMode::Lenient));
+        assert!(
+            plain.contains("DuplicateEvent") && plain.contains("ConflictingEventId"),
+            "{plain}"
+        );
+        // Every id given one hash, or the parity of its length: the same duplicates, the same
+        // ledger.
+        for buckets in [1, 2] {
+            let mut colliding = events()?;
+            let hashes: Vec<u32> = (0..colliding.event_id_hashes.len() as u32)
+                .map(|i| (colliding.event_ids.get(Sym::from_index(i + 1)).len() % buckets) as u32)
+                .collect();
+            colliding.event_id_hashes = hashes;
+            assert_eq!(show(colliding.finish(LoadMode::Lenient)), plain, "{buckets} hashes");
+        }
+        Ok(())
+    }
+
+    #[test]
     fn a_row_past_line_4294967295_stops_the_load() -> Result<()> {
         let mut builder = test_builder(1)?;
         let event = Event::assign("e1", "2024-05-01T00:00:00Z".parse()?, "s1", "c1", "webex_calling");
