@@ -288,11 +288,44 @@ fn header_error_at(source_name: &'static str, line: u64, message: String) -> Err
     }
 }
 
+/// Whether a field holds a comma, a quote or a line break. Most fields written are short (ids,
+/// numbers, names): eight bytes at a time in a word costs less on them than the four searches of
+/// `memchr` (a third of the time of formatting rated records went to their set-up).
+#[inline]
+fn needs_quotes(field: &[u8]) -> bool {
+    const SHORT: usize = 64;
+    if field.len() > SHORT {
+        return memchr::memchr3(b',', b'"', b'\n', field).is_some() || memchr::memchr(b'\r', field).is_some();
+    }
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // The high bit of each byte of `word` equal to `byte`, exactly (no carry crosses bytes).
+    let equal = |word: u64, byte: u8| {
+        let x = word ^ (u64::from(byte) * ONES);
+        !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+    };
+    let special = |word: u64| equal(word, b',') | equal(word, b'"') | equal(word, b'\n') | equal(word, b'\r');
+    let mut words = field.chunks_exact(8);
+    let mut found = 0;
+    for chunk in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        found |= special(u64::from_le_bytes(eight));
+    }
+    // The last bytes, padded with zeros (none of the four).
+    let mut eight = [0u8; 8];
+    let rest = words.remainder();
+    if let Some(head) = eight.get_mut(..rest.len()) {
+        head.copy_from_slice(rest);
+    }
+    found |= special(u64::from_le_bytes(eight));
+    found != 0
+}
+
 /// Appends a CSV field as the `csv` crate writes it (quoted only when it holds a comma, a quote
 /// or a line break; quotes doubled).
 pub(crate) fn push_field(out: &mut Vec<u8>, field: &[u8]) {
-    let needs_quotes = memchr::memchr3(b',', b'"', b'\n', field).is_some() || memchr::memchr(b'\r', field).is_some();
-    if !needs_quotes {
+    if !needs_quotes(field) {
         out.extend_from_slice(field);
         return;
     }
@@ -309,6 +342,22 @@ pub(crate) fn push_field(out: &mut Vec<u8>, field: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// A field is written as the `csv` crate writes it, short or long, with or without
+        /// commas, quotes and line breaks.
+        #[test]
+        fn fields_are_written_as_the_csv_crate_writes_them(
+            field in proptest::collection::vec(proptest::sample::select(b"a,\"\n\r x\xc3".to_vec()), 0..150)
+        ) {
+            let mut ours = Vec::new();
+            push_field(&mut ours, &field);
+            ours.extend_from_slice(b",z\n");
+            let mut theirs = csv::Writer::from_writer(Vec::new());
+            theirs.write_record([&field[..], b"z"])?;
+            proptest::prop_assert_eq!(ours, theirs.into_inner().map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?);
+        }
+    }
 
     #[test]
     fn physical_lines_with_crlf_blank_lines_and_quoted_breaks() {
