@@ -233,16 +233,12 @@ impl RowSplitter {
 /// Calls `at` with the offset of each `,` in `bytes`, in order: eight bytes at a time, as the
 /// commas of a call record's row are too close together (one in six bytes) for `memchr_iter`.
 fn for_each_comma(bytes: &[u8], mut at: impl FnMut(usize)) {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const COMMAS: u64 = 0x2c2c_2c2c_2c2c_2c2c;
     let mut words = bytes.chunks_exact(8);
     let mut base = 0;
     for word in &mut words {
         let mut eight = [0u8; 8];
         eight.copy_from_slice(word);
-        let x = u64::from_le_bytes(eight) ^ COMMAS;
-        // The high bit of each byte that was a comma (now zero), exactly: no carry crosses bytes.
-        let mut found = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+        let mut found = crate::csvutil::bytes_equal(u64::from_le_bytes(eight), b',');
         while found != 0 {
             at(base + (found.trailing_zeros() / 8) as usize);
             found &= found - 1;
