@@ -99,32 +99,15 @@ pub(crate) struct Parts<R: Read> {
 }
 
 impl<R: Read> Parts<R> {
-    /// Reads at least `part_bytes` more into `bytes`, or up to the end: whether the end was
-    /// reached.
+    /// Reads `part_bytes` more into `bytes`, or up to the end: whether the end was reached.
+    /// The bytes are read into the vector's spare room as they are (`read_to_end` does not
+    /// zero it first, which cost as much as the counting of line breaks); what was read before
+    /// a failure is kept.
     fn fill(&mut self, bytes: &mut Vec<u8>) -> std::io::Result<bool> {
-        let want = bytes.len() + self.part_bytes.max(1);
-        while bytes.len() < want {
-            let at = bytes.len();
-            bytes.resize(want, 0);
-            let read = loop {
-                match self.input.read(&mut bytes[at..]) {
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    other => break other,
-                }
-            };
-            match read {
-                Ok(0) => {
-                    bytes.truncate(at);
-                    return Ok(true);
-                }
-                Ok(n) => bytes.truncate(at + n),
-                Err(e) => {
-                    bytes.truncate(at);
-                    return Err(e);
-                }
-            }
-        }
-        Ok(false)
+        let want = self.part_bytes.max(1);
+        bytes.reserve(want);
+        let read = self.input.by_ref().take(want as u64).read_to_end(bytes)?;
+        Ok(read < want)
     }
 
     /// The next part, in `bytes` (a spent buffer, refilled): the line of its first row and whether
