@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::csvutil::{csv_write_error, push_field};
+use crate::csvutil::csv_write_error;
 use crate::error::{Error, Result};
 use crate::report::{Column, NO_END, NO_START, ReportLevel, RowData, UsageReport};
 use crate::strings::StringTable;
@@ -107,11 +107,10 @@ pub(crate) fn format_rows(strings: &StringTable, level: ReportLevel, rows: &[Row
 fn format_level<const LEVEL: usize>(strings: &StringTable, rows: &[RowData], out: &mut Vec<u8>) {
     let columns: &[Column] = const { ReportLevel::ALL[LEVEL].columns() };
     let mut qbuf = [0u8; 24];
-    let mut sbuf = [0u8; 24];
-    let mut ebuf = [0u8; 24];
+    let mut dates = [DateCache::new(NO_START), DateCache::new(NO_END)];
     for run in rows.chunks(TOUCHED_AHEAD) {
         touch_ids(strings, run);
-        format_run(strings, columns, run, out, [&mut qbuf, &mut sbuf, &mut ebuf]);
+        format_run(strings, columns, run, out, &mut qbuf, &mut dates);
     }
 }
 
@@ -145,25 +144,64 @@ fn format_run(
     columns: &[Column],
     rows: &[RowData],
     out: &mut Vec<u8>,
-    [qbuf, sbuf, ebuf]: [&mut [u8; 24]; 3],
+    qbuf: &mut [u8; 24],
+    [starts, ends]: &mut [DateCache; 2],
 ) {
     for r in rows {
-        let quantity = r.quantity.format_into(qbuf);
-        let start = format_date(r.start, NO_START, sbuf);
-        let end = format_date(r.end, NO_END, ebuf);
+        let quantity = r.quantity.format_into(qbuf).as_bytes();
+        let start = starts.format(r.start);
+        let end = ends.format(r.end);
         write_row(strings, out, columns, r, [quantity, start, end]);
     }
 }
 
+/// The last date of a column formatted, kept: the rows of a report share their dates more
+/// often than not (the period's bounds), and formatting one costs more than comparing it.
+struct DateCache {
+    /// The date meaning "none" in this column (written as an empty field).
+    none: i64,
+    /// The date in `buf`, if one is.
+    micros: Option<i64>,
+    buf: [u8; 24],
+    len: usize,
+}
+
+impl DateCache {
+    fn new(none: i64) -> Self {
+        DateCache {
+            none,
+            micros: None,
+            buf: [0; 24],
+            len: 0,
+        }
+    }
+
+    /// `micros` as the report writes it (`YYYY-MM-DDTHH:MM:SS.mmmZ`, or nothing for none).
+    #[inline]
+    fn format(&mut self, micros: i64) -> &[u8] {
+        if self.micros != Some(micros) {
+            self.micros = Some(micros);
+            self.len = if micros == self.none {
+                0
+            } else {
+                Timestamp::from_micros(micros).format_report(&mut self.buf).len()
+            };
+        }
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
 /// Writes one row: the fields of `columns`, in order, quoted as the `csv` crate quotes them
-/// ([`push_field`]), and a line break. `[quantity, start, end]` are already formatted.
+/// ([`push_field`](crate::csvutil::push_field)), and a line break. `[quantity, start, end]` are already formatted: digits, a
+/// point, dashes, colons and letters, which never need quotes, so they are written as they are
+/// (as is the subscriber type, a name of [`crate::SubscriberType`]).
 #[inline(always)]
 fn write_row(
     strings: &StringTable,
     out: &mut Vec<u8>,
     columns: &[Column],
     r: &RowData,
-    [quantity, start, end]: [&str; 3],
+    [quantity, start, end]: [&[u8]; 3],
 ) {
     for (i, column) in columns.iter().enumerate() {
         if i > 0 {
@@ -184,7 +222,7 @@ fn write_row(
             Column::LocationId => r.location_id,
             Column::LicenseId => r.license_id,
             Column::Type => {
-                push_field(out, r.subscriber_type.map_or("", |t| t.as_str()).as_bytes());
+                out.extend_from_slice(r.subscriber_type.map_or("", |t| t.as_str()).as_bytes());
                 continue;
             }
             Column::ConsumptionStartDate | Column::ConsumptionEndDate | Column::Quantity => {
@@ -193,7 +231,7 @@ fn write_row(
                     Column::ConsumptionEndDate => end,
                     _ => quantity,
                 };
-                push_field(out, text.as_bytes());
+                out.extend_from_slice(text);
                 continue;
             }
         };
@@ -209,18 +247,24 @@ fn csv_to_error(e: csv::Error) -> Error {
     csv_write_error("writing the report", e)
 }
 
-fn format_date(micros: i64, none: i64, buf: &mut [u8; 24]) -> &str {
-    if micros == none {
-        ""
-    } else {
-        Timestamp::from_micros(micros).format_report(buf)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::ROWS_PER_CHUNK;
     use crate::report::{ReadOptions, UsageReport};
+
+    #[test]
+    fn a_kept_date_is_written_again_only_while_it_is_the_same() {
+        use super::DateCache;
+        let none = i64::MIN;
+        let mut dates = DateCache::new(none);
+        let day = 1_714_521_600_000_000; // 2024-05-01T00:00:00Z
+        let mut written = Vec::new();
+        for micros in [day, day, none, none, day + 1_500, day, none] {
+            written.push(String::from_utf8_lossy(dates.format(micros)).into_owned());
+        }
+        let first = "2024-05-01T00:00:00.000Z";
+        assert_eq!(written, [first, first, "", "", "2024-05-01T00:00:00.001Z", first, ""]);
+    }
 
     #[test]
     fn any_thread_count_writes_the_same_bytes() -> crate::error::Result<()> {
