@@ -192,9 +192,10 @@ impl DateCache {
 }
 
 /// Writes one row: the fields of `columns`, in order, quoted as the `csv` crate quotes them
-/// ([`push_field`](crate::csvutil::push_field)), and a line break. `[quantity, start, end]` are already formatted: digits, a
-/// point, dashes, colons and letters, which never need quotes, so they are written as they are
-/// (as is the subscriber type, a name of [`crate::SubscriberType`]).
+/// ([`push_field`](crate::csvutil::push_field)), and a line break. `[quantity, start, end]` are
+/// already formatted: digits, a point, dashes, colons and letters, which never need quotes, so
+/// they are written as they are (as is the subscriber type, a name of
+/// [`crate::SubscriberType`]).
 #[inline(always)]
 fn write_row(
     strings: &StringTable,
