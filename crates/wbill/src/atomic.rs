@@ -107,6 +107,156 @@ impl Write for SyncAhead {
     }
 }
 
+/// Buffers handed to the thread writing a file and not yet written back to it: the maker of
+/// the content runs this far ahead of the writes.
+const BEHIND_BUFFERS: usize = 4;
+
+/// A temporary file written by a thread of its own (with more than one thread): the content is
+/// gathered in buffers of [`BUFFER`] bytes, and each full one is handed to the writing thread,
+/// which gives it back empty once written. Copying the bytes into the kernel's page cache is
+/// the costly part of writing a large output (the pages are new; on a virtual machine each may
+/// have to be got from the host first), and it runs here beside the making of the content
+/// instead of in turn with it. With `--threads 1` the buffers are written in place.
+struct WriteBehind {
+    buf: Vec<u8>,
+    /// `None` once finished.
+    sink: Option<Sink>,
+}
+
+enum Sink {
+    /// `--threads 1`: each full buffer written in place.
+    Inline(SyncAhead),
+    /// The writing thread: full buffers to it, empty ones back.
+    Thread {
+        full: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+        empty: std::sync::mpsc::Receiver<Vec<u8>>,
+        thread: std::thread::JoinHandle<io::Result<SyncAhead>>,
+    },
+}
+
+impl WriteBehind {
+    fn new(file: SyncAhead, threads: usize) -> io::Result<Self> {
+        let sink = if threads > 1 {
+            let (full, to_write) = std::sync::mpsc::sync_channel::<Vec<u8>>(BEHIND_BUFFERS);
+            let (give_back, empty) = std::sync::mpsc::channel();
+            let mut file = file;
+            let thread = std::thread::Builder::new().name("write-behind".into()).spawn(move || {
+                for mut buf in to_write {
+                    file.write_all(&buf)?;
+                    buf.clear();
+                    // The maker may be gone already (it failed): nothing to give back to.
+                    let _ = give_back.send(buf);
+                }
+                Ok(file)
+            })?;
+            Sink::Thread {
+                full: Some(full),
+                empty,
+                thread,
+            }
+        } else {
+            Sink::Inline(file)
+        };
+        Ok(WriteBehind {
+            buf: Vec::with_capacity(BUFFER),
+            sink: Some(sink),
+        })
+    }
+
+    /// Writes the buffer, or hands it to the writing thread and takes an empty one.
+    fn hand_over(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        match &mut self.sink {
+            None => Err(already_written()),
+            Some(Sink::Inline(file)) => {
+                file.write_all(&self.buf)?;
+                self.buf.clear();
+                Ok(())
+            }
+            Some(Sink::Thread { full, empty, .. }) => {
+                let next = empty.try_recv().unwrap_or_else(|_| Vec::with_capacity(BUFFER));
+                let buf = std::mem::replace(&mut self.buf, next);
+                let sent = full.as_ref().map(|full| full.send(buf));
+                if matches!(sent, Some(Ok(()))) {
+                    return Ok(());
+                }
+                // The writing thread stopped: its error says why.
+                self.finish().map(drop)
+            }
+        }
+    }
+
+    /// Writes what is left, waits for the writing thread, and gives the file back.
+    fn finish(&mut self) -> io::Result<SyncAhead> {
+        match self.sink.take() {
+            None => Err(already_written()),
+            Some(Sink::Inline(mut file)) => {
+                file.write_all(&self.buf)?;
+                self.buf.clear();
+                Ok(file)
+            }
+            Some(Sink::Thread { full, thread, .. }) => {
+                let last = std::mem::take(&mut self.buf);
+                let sent = match &full {
+                    Some(full) if !last.is_empty() => full.send(last).is_ok(),
+                    _ => true,
+                };
+                drop(full);
+                let file = thread
+                    .join()
+                    .map_err(|_| io::Error::other("the thread writing the file stopped"))??;
+                if sent {
+                    Ok(file)
+                } else {
+                    Err(io::Error::other("the thread writing the file stopped before the end"))
+                }
+            }
+        }
+    }
+}
+
+fn already_written() -> io::Error {
+    io::Error::other("the file is already written")
+}
+
+impl Drop for WriteBehind {
+    /// A file given up (its run failed): the writing thread is waited for, so that the
+    /// temporary file it holds is removed before the process ends.
+    fn drop(&mut self) {
+        if let Some(Sink::Thread { full, thread, .. }) = self.sink.take() {
+            drop(full);
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Write for WriteBehind {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.sink.is_none() {
+            return Err(already_written());
+        }
+        let mut rest = data;
+        while !rest.is_empty() {
+            let room = BUFFER.saturating_sub(self.buf.len());
+            if room == 0 {
+                self.hand_over()?;
+                continue;
+            }
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            self.buf.extend_from_slice(now);
+            rest = later;
+        }
+        Ok(data.len())
+    }
+
+    /// Hands what is gathered on to be written; [`WriteBehind::finish`] waits for the writes.
+    fn flush(&mut self) -> io::Result<()> {
+        self.hand_over()
+    }
+}
+
 /// A temporary file or directory that exists only until its work is committed.
 enum Temporary {
     File(PathBuf),
@@ -303,7 +453,7 @@ pub struct AtomicFile {
 
 enum Inner {
     Temporary {
-        writer: BufWriter<SyncAhead>,
+        writer: WriteBehind,
         target: PathBuf,
         permissions: Option<fs::Permissions>,
         registration: Registration,
@@ -335,7 +485,8 @@ impl AtomicFile {
                     .with_context(|| format!("cannot create a temporary file for {} in {}", name, dir.display()))?;
                 let registration = Registration::new(Temporary::File(temp.path().to_owned()))?;
                 Inner::Temporary {
-                    writer: BufWriter::with_capacity(BUFFER, SyncAhead::new(temp, sync_ahead_bytes())),
+                    writer: WriteBehind::new(SyncAhead::new(temp, sync_ahead_bytes()), crate::progress::threads())
+                        .with_context(|| format!("cannot start writing {}", name))?,
                     target,
                     permissions,
                     registration,
@@ -362,12 +513,12 @@ impl AtomicFile {
         let context = || format!("writing {}", shown.display());
         let inner = match self.inner {
             Inner::Temporary {
-                writer,
+                mut writer,
                 target,
                 permissions,
                 registration,
             } => {
-                let temp = writer.into_inner().map_err(|e| e.into_error()).with_context(context)?;
+                let temp = writer.finish().with_context(context)?;
                 let temp = temp.finish().with_context(context)?;
                 if let Some(permissions) = permissions {
                     fs::set_permissions(temp.path(), permissions).with_context(context)?;
@@ -686,6 +837,43 @@ fn sync_tree(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_behind_the_file_holds_every_byte_in_order() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        // Pieces of every size around the buffer's, on a thread and in place.
+        let sizes = [1, 1_000, BUFFER - 1, 1, BUFFER, 3 * BUFFER + 7, 0, 12];
+        let mut expected = Vec::new();
+        for (n, &size) in sizes.iter().enumerate() {
+            expected.extend((0..size).map(|i| (i % 251) as u8 ^ n as u8));
+        }
+        for threads in [1, 2] {
+            let mut file = WriteBehind::new(SyncAhead::new(NamedTempFile::new_in(dir.path())?, 1 << 20), threads)?;
+            assert_eq!(matches!(file.sink, Some(Sink::Thread { .. })), threads > 1);
+            let mut at = 0;
+            for &size in &sizes {
+                file.write_all(&expected[at..at + size])?;
+                at += size;
+                if size == 1 {
+                    file.flush()?;
+                }
+            }
+            let temp = file.finish()?.finish()?;
+            assert_eq!(fs::read(temp.path())?, expected, "{threads} threads");
+            assert!(file.write_all(b"late").is_err(), "a finished file takes no more bytes");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_file_given_up_is_removed_before_the_writer_returns() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let mut file = WriteBehind::new(SyncAhead::new(NamedTempFile::new_in(dir.path())?, 1 << 20), 2)?;
+        file.write_all(&vec![7u8; 3 * BUFFER])?;
+        drop(file);
+        assert_eq!(fs::read_dir(dir.path())?.count(), 0);
+        Ok(())
+    }
 
     #[test]
     fn synced_ahead_the_file_holds_every_byte_once() -> Result<()> {
