@@ -1,7 +1,7 @@
 //! `rate()`: call records (files, bytes or a DataFrame) rated at a tariff by the core's engine
 //! (SPEC §7), and its `RatingResult` with the summary and the rated records as DataFrames.
 
-use std::io::{Read, Seek, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use wholesale_billing::{
     self as wb, AssignmentLedger, CdrDiagnostics, CdrReadOptions, Decimal, LoadIssue, LoadMode, RatedColumn, Rating,
-    RatingCounts, RatingResult, SummaryColumn, SummaryRow, Tariff,
+    RatingCounts, RatingResult, SpillStorage, SummaryColumn, SummaryRow, Tariff,
 };
 
 use crate::convert::{decimal_type, hour_policy_arg, period_arg, write_whole};
@@ -247,7 +247,7 @@ impl Job {
         }
     }
 
-    fn rate<S: Read + Write + Seek>(&self, rating: Rating<'_, S>) -> Result<Done, Failure> {
+    fn rate<S: SpillStorage>(&self, rating: Rating<'_, S>) -> Result<Done, Failure> {
         let mut run = rating.start()?;
         let mut files = Vec::new();
         for input in &self.inputs {

@@ -102,7 +102,7 @@ pub use rating::{
     CallType, CdrDiagnostics, CdrFormat, CdrReadOptions, CdrReader, ClassId, ClockTime, CustomerDirectory,
     DEFAULT_RATING_DECIMALS, Deduplicator, Destination, DestinationId, DestinationSpec, Direction, DuplicateCheck,
     MAX_RATING_DECIMALS, Pools, Price, RatedCall, RatedColumn, RatedRecord, RatedWriter, Rating, RatingCounts,
-    RatingResult, RatingRun, RatingStatus, RatingSummary, RecordOrigin, SummaryColumn, SummaryRow,
+    RatingResult, RatingRun, RatingStatus, RatingSummary, RecordOrigin, SpillStorage, SummaryColumn, SummaryRow,
     TARIFF_AMOUNT_DECIMALS, Tariff, TariffAmount, TariffDocument, billable_seconds, charge, rate_call,
     read_call_records,
 };

@@ -164,10 +164,7 @@ fn by_run(inputs: &[String], options: &CdrReadOptions, threads: usize) -> String
     finish(run, format!("{diagnostics:?}"))
 }
 
-fn finish<S: std::io::Read + std::io::Write + std::io::Seek>(
-    run: wholesale_billing::RatingRun<'_, S>,
-    diagnostics: String,
-) -> String {
+fn finish<S: wholesale_billing::SpillStorage>(run: wholesale_billing::RatingRun<'_, S>, diagnostics: String) -> String {
     let mut out = Vec::new();
     match run.finish(&mut out) {
         Ok(result) => format!(

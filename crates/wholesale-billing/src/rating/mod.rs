@@ -29,7 +29,7 @@ mod tariff;
 pub use call::{CallType, Direction};
 pub use engine::{
     CallInput, CustomerDirectory, Pools, RatedCall, Rating, RatingCounts, RatingResult, RatingRun, RatingStatus,
-    rate_call,
+    SpillStorage, rate_call,
 };
 #[cfg(feature = "parquet")]
 pub use output::rated_csv_to_parquet;

@@ -13,7 +13,7 @@
 //! - here: the builder [`Rating`], the run [`RatingRun`] and its [`RatingResult`].
 //!
 //! **Two phases, in bounded memory.** [`RatingRun::push`] rates each record without allowances
-//! and writes a compact row to the spill (a caller's `Read + Write + Seek`, in memory by
+//! and writes a compact row to the spill (a caller's [`SpillStorage`], in memory by
 //! default); [`RatingRun::read`] also leaves each record's duplicate-search key in the spill, and
 //! finds the duplicates after the read. The calls an allowance may cover go to the spill as
 //! sorted runs. [`RatingRun::finish`] merges them per customer in order of use, consumes the
@@ -33,8 +33,9 @@ mod kernel;
 mod pools;
 mod spill;
 mod status;
+mod storage;
 
-use std::io::{Cursor, Read, Seek, SeekFrom, Write};
+use std::io::{Cursor, Read, SeekFrom, Write};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use hashbrown::HashMap;
@@ -44,6 +45,7 @@ pub use customers::CustomerDirectory;
 pub use kernel::{CallInput, RatedCall, rate_call};
 pub use pools::Pools;
 pub use status::RatingStatus;
+pub use storage::SpillStorage;
 
 use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::ledger::{AssignmentLedger, LoadMode};
@@ -148,7 +150,7 @@ impl<'a> Rating<'a> {
     }
 }
 
-impl<'a, S: Read + Write + Seek> Rating<'a, S> {
+impl<'a, S: SpillStorage> Rating<'a, S> {
     /// The customers, their owners and (unless [`Rating::pools`] gives a report) their pools
     /// from the events.
     #[must_use]
@@ -209,8 +211,9 @@ impl<'a, S: Read + Write + Seek> Rating<'a, S> {
 
     /// Where the first phase writes its rows (about 110 bytes a record), the keys of the search
     /// for duplicates and the runs of allowance candidates: a temporary file for a
-    /// large month. The core never opens paths; the caller gives one, empty.
-    pub fn spill<T: Read + Write + Seek>(self, spill: T) -> Rating<'a, T> {
+    /// large month, which the second phase gives back as it reads it for the last time
+    /// ([`SpillStorage::release`]). The core never opens paths; the caller gives one, empty.
+    pub fn spill<T: SpillStorage>(self, spill: T) -> Rating<'a, T> {
         Rating {
             tariff: self.tariff,
             period: self.period,
@@ -345,7 +348,7 @@ pub struct RatingResult {
     pub allowance_candidates: u64,
 }
 
-impl<S: Read + Write + Seek> RatingRun<'_, S> {
+impl<S: SpillStorage> RatingRun<'_, S> {
     /// Reads every input (CSV or JSON, by content) as one stream and rates its records.
     ///
     /// # Errors
@@ -517,7 +520,7 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
         if strict && flagged > 0 {
             // The errors, found in input order with the duplicates skipped.
             spill.seek(SeekFrom::Start(0)).map_err(io("rewinding"))?;
-            let mut rows = SpillRows::new(&mut spill, &skipped);
+            let mut rows = SpillRows::new(&mut spill, &skipped, false);
             let mut issues = Issues::new(max_issues);
             while let Some((_, row)) = rows.next().map_err(io("reading"))? {
                 issues.of_row(row, period, strict)?;
@@ -537,7 +540,7 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
         let tied = candidates::tied_ordinals(&mut candidates.merge(&mut spill, &skipped)?)?;
         if !tied.is_empty() {
             spill.seek(SeekFrom::Start(0)).map_err(io("rewinding"))?;
-            let mut rows = SpillRows::new(&mut spill, &skipped);
+            let mut rows = SpillRows::new(&mut spill, &skipped, false);
             while let Some((ordinal, row)) = rows.next().map_err(io("reading"))? {
                 if tied.binary_search(&ordinal).is_ok() {
                     ids.insert(ordinal, row.report_id.clone());
@@ -554,7 +557,8 @@ impl<S: Read + Write + Seek> RatingRun<'_, S> {
         let cutoffs = consumer.cutoffs();
         // Phase 2b: the rows in input order, formatted here or by a second thread.
         spill.seek(SeekFrom::Start(0)).map_err(io("rewinding"))?;
-        let mut rows = SpillRows::new(&mut spill, &skipped);
+        // The last reading: what is read is given back as it goes.
+        let mut rows = SpillRows::new(&mut spill, &skipped, true);
         let mut counts = RatingCounts::default();
         let mut issues = Issues::new(max_issues);
         let mut back = Back {
@@ -669,7 +673,7 @@ impl Format<'_> {
 }
 
 /// The spill's rows in input order, the duplicates' skipped.
-struct SpillRows<'s, R: Read + Seek> {
+struct SpillRows<'s, R: SpillStorage> {
     frames: FrameReader<R>,
     skipped: std::iter::Peekable<std::slice::Iter<'s, u32>>,
     row: SpillRow,
@@ -677,10 +681,10 @@ struct SpillRows<'s, R: Read + Seek> {
     next: u32,
 }
 
-impl<'s, R: Read + Seek> SpillRows<'s, R> {
-    fn new(input: R, skipped: &'s [u32]) -> Self {
+impl<'s, R: SpillStorage> SpillRows<'s, R> {
+    fn new(input: R, skipped: &'s [u32], last: bool) -> Self {
         SpillRows {
-            frames: FrameReader::new(input),
+            frames: FrameReader::new(input, last),
             skipped: skipped.iter().peekable(),
             row: SpillRow::default(),
             next: 0,
@@ -782,7 +786,7 @@ struct Back<'b> {
 impl Back<'_> {
     /// Reads the rows back in input order, applies the covered seconds, sums the totals and
     /// hands each row of the period, with its covered seconds and charge, to `write`.
-    fn rows<R: Read + Seek>(
+    fn rows<R: SpillStorage>(
         &mut self,
         rows: &mut SpillRows<'_, R>,
         mut write: impl FnMut(&mut SpillRow, u64, i64) -> Result<()>,
