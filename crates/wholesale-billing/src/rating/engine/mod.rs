@@ -604,11 +604,11 @@ impl<S: SpillStorage> RatingRun<'_, S> {
                 Ok::<_, Error>(totals)
             })?
         };
+        let name = |destination: u32| tariff.destinations().get(destination as usize).map_or("", |d| d.name());
         let summary = RatingSummary::from_totals(
-            totals.iter().map(|(&(customer, destination), t)| {
-                let name = tariff.destinations().get(destination as usize).map_or("", |d| d.name());
-                (directory.get(customer).org_id.as_str(), name, *t)
-            }),
+            in_summary_order(totals, |c| directory.get(c).org_id.as_str(), name)
+                .into_iter()
+                .map(|((customer, destination), t)| (directory.get(customer).org_id.as_str(), name(destination), t)),
             decimals,
             tariff.currency(),
         )?;
@@ -620,6 +620,37 @@ impl<S: SpillStorage> RatingRun<'_, S> {
             allowance_candidates,
         })
     }
+}
+
+/// The totals per (customer, destination) in the summary's order (customer org id, then
+/// destination name, byte order), sorted by the ranks of the names rather than by the names:
+/// a month has hundreds of thousands of pairs but a few thousand names of each kind.
+fn in_summary_order<'n>(
+    totals: HashMap<(u32, u32), crate::rating::output::Totals>,
+    customer: impl Fn(u32) -> &'n str,
+    destination: impl Fn(u32) -> &'n str,
+) -> Vec<((u32, u32), crate::rating::output::Totals)> {
+    /// The rank of each index in the byte order of its name (indices not named rank last).
+    fn ranks<'n>(indices: impl Iterator<Item = u32>, name: impl Fn(u32) -> &'n str) -> Vec<u32> {
+        let mut named: Vec<u32> = indices.collect();
+        named.sort_unstable();
+        named.dedup();
+        let len = named.last().map_or(0, |&last| (last as usize).saturating_add(1));
+        named.sort_by(|&a, &b| name(a).as_bytes().cmp(name(b).as_bytes()));
+        let mut rank = vec![u32::MAX; len];
+        for (r, &index) in named.iter().enumerate() {
+            if let Some(slot) = rank.get_mut(index as usize) {
+                *slot = u32::try_from(r).unwrap_or(u32::MAX);
+            }
+        }
+        rank
+    }
+    let customers = ranks(totals.keys().map(|&(c, _)| c), customer);
+    let destinations = ranks(totals.keys().map(|&(_, d)| d), destination);
+    let rank_of = |ranks: &[u32], index: u32| ranks.get(index as usize).copied().unwrap_or(u32::MAX);
+    let mut sorted: Vec<_> = totals.into_iter().collect();
+    sorted.sort_unstable_by_key(|&((c, d), _)| (rank_of(&customers, c), rank_of(&destinations, d)));
+    sorted
 }
 
 /// What the second phase needs to write a rated row: the names of the tariff and the customers.

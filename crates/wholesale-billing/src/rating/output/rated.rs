@@ -91,7 +91,7 @@ pub struct RatedWriter<W: Write> {
 }
 
 /// Appends a decimal as its `Display` writes it: every digit of its scale.
-fn push_decimal(out: &mut Vec<u8>, value: Decimal) {
+pub(super) fn push_decimal(out: &mut Vec<u8>, value: Decimal) {
     if value.is_sign_negative() {
         out.push(b'-');
     }

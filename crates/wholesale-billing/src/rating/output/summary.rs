@@ -7,11 +7,12 @@ use std::io::Write;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::csvutil::csv_write_error;
+use crate::csvutil::{IO_BUFFER_BYTES, push_field};
 use crate::error::{Error, Result};
 use crate::money::Currency;
 
 use super::column::SummaryColumn;
+use super::rated::push_decimal;
 
 /// What the writers name in their errors.
 const CONTEXT: &str = "writing the rating summary";
@@ -160,24 +161,37 @@ impl RatingSummary {
     ///
     /// # Errors
     /// [`Error::Io`] when writing fails.
-    pub fn write_csv(&self, out: impl Write) -> Result<()> {
-        let mut csv = csv::Writer::from_writer(out);
-        let err = |e| csv_write_error(CONTEXT, e);
-        csv.write_record(SummaryColumn::ALL.iter().map(|c| c.as_str()))
-            .map_err(err)?;
-        for r in &self.rows {
-            csv.write_record([
-                r.customer_org_id.as_str(),
-                r.destination.as_str(),
-                &r.calls.to_string(),
-                &r.billable_minutes.to_string(),
-                &r.covered_minutes.to_string(),
-                &r.amount.to_string(),
-                r.currency.code(),
-            ])
-            .map_err(err)?;
+    pub fn write_csv(&self, mut out: impl Write) -> Result<()> {
+        let io = |e| Error::io(CONTEXT, e);
+        let mut bytes = Vec::with_capacity(IO_BUFFER_BYTES.saturating_add(256));
+        for (i, column) in SummaryColumn::ALL.iter().enumerate() {
+            if i > 0 {
+                bytes.push(b',');
+            }
+            push_field(&mut bytes, column.as_str().as_bytes());
         }
-        csv.flush().map_err(|e| Error::io(CONTEXT, e))
+        bytes.push(b'\n');
+        let mut int = itoa::Buffer::new();
+        for r in &self.rows {
+            push_field(&mut bytes, r.customer_org_id.as_bytes());
+            bytes.push(b',');
+            push_field(&mut bytes, r.destination.as_bytes());
+            bytes.push(b',');
+            bytes.extend_from_slice(int.format(r.calls).as_bytes());
+            for value in [r.billable_minutes, r.covered_minutes, r.amount] {
+                bytes.push(b',');
+                push_decimal(&mut bytes, value);
+            }
+            bytes.push(b',');
+            bytes.extend_from_slice(r.currency.code().as_bytes());
+            bytes.push(b'\n');
+            if bytes.len() >= IO_BUFFER_BYTES {
+                out.write_all(&bytes).map_err(io)?;
+                bytes.clear();
+            }
+        }
+        out.write_all(&bytes).map_err(io)?;
+        out.flush().map_err(io)
     }
 
     /// The summary as a JSON array of objects keyed by the column names, decimals as strings.
@@ -215,6 +229,53 @@ fn amount(sum: i128, rating_decimals: u32, minor_unit: u32) -> Result<Decimal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The summary's CSV is the bytes the `csv` crate writes for the same rows, whatever the
+    /// names hold.
+    #[test]
+    fn the_csv_is_written_as_the_csv_crate_writes_it() {
+        let totals = |calls, charge| Totals {
+            calls,
+            billable_seconds: calls * 61,
+            covered_seconds: calls * 7,
+            charge,
+        };
+        let names = ["org,1", "org \"2\"", "org\n3", "plain", ""];
+        let destinations = ["UK, mobile", "say \"hi\"", "x\r\ny", "France"];
+        let mut rows = Vec::new();
+        for (i, org) in names.iter().enumerate() {
+            for (j, destination) in destinations.iter().enumerate() {
+                rows.push((
+                    *org,
+                    *destination,
+                    totals(i as u64 + 1, (i * 7919 + j * 104_729) as i128),
+                ));
+            }
+        }
+        let summary = RatingSummary::from_totals(rows, 4, Currency::GBP).unwrap();
+        let mut ours = Vec::new();
+        summary.write_csv(&mut ours).unwrap();
+        let mut theirs = csv::Writer::from_writer(Vec::new());
+        theirs
+            .write_record(SummaryColumn::ALL.iter().map(|c| c.as_str()))
+            .unwrap();
+        for r in summary.rows() {
+            theirs
+                .write_record([
+                    r.customer_org_id.as_str(),
+                    r.destination.as_str(),
+                    &r.calls.to_string(),
+                    &r.billable_minutes.to_string(),
+                    &r.covered_minutes.to_string(),
+                    &r.amount.to_string(),
+                    r.currency.code(),
+                ])
+                .unwrap();
+        }
+        let theirs = theirs.into_inner().unwrap();
+        assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
+        assert_eq!(summary.rows().len(), 20);
+    }
 
     #[test]
     fn minutes_and_amounts_are_rounded_half_even_once() {
