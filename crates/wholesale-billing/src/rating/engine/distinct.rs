@@ -25,8 +25,10 @@ pub(crate) const PARTITIONS: usize = 64;
 /// The bytes a partition buffers before they are written as a frame.
 const PARTITION_BUFFER: usize = 1 << 14;
 
-/// The bytes of keys a partition may hold when it is searched; a larger one is split first.
-const RESOLVE_BUDGET: u64 = 1 << 22;
+/// The bytes of keys a partition may hold when it is searched; a larger one is split first
+/// (written again, in partitions of the next level). 16 MiB: a month of up to about 15 million
+/// records is searched without a split; the search's memory is then about three times this.
+const RESOLVE_BUDGET: u64 = 1 << 24;
 /// The levels of splitting (6 bits of the hash each).
 const MAX_LEVEL: u32 = 9;
 
@@ -182,6 +184,7 @@ impl DistinctKeys {
         mut self,
         spill: &mut FrameWriter<S>,
         max_issues: usize,
+        threads: usize,
     ) -> Result<Vec<Found>> {
         let io = |e: std::io::Error| Error::io("reading the keys of the rating spill back", e);
         let mut found = Vec::new();
@@ -197,12 +200,64 @@ impl DistinctKeys {
             *buffer = Vec::new();
         }
         spill.inner()?;
-        let mut bytes = Vec::new();
         // (level, frames): a partition over the budget is split by the next bits of the hash
         // into partitions of the next level, written to the spill, so that the memory of the
         // search stays that of a budget, whatever the size of the month.
-        let mut pending: Vec<(u32, Vec<(u64, u32)>)> =
+        let pending: Vec<(u32, Vec<(u64, u32)>)> =
             std::mem::take(&mut self.frames).into_iter().map(|f| (0, f)).collect();
+        if threads < 2 {
+            self.read_partitions(spill, pending, |bytes| find_duplicates(&bytes, &mut found))?;
+        } else {
+            // Each partition read here is searched by a second thread meanwhile; the next is
+            // read while it searches (two partitions in memory at most, and the one searched).
+            std::thread::scope(|scope| {
+                let (to_search, partitions) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+                let searcher = scope.spawn(move || {
+                    let mut found = Vec::new();
+                    for bytes in partitions {
+                        find_duplicates(&bytes, &mut found)?;
+                    }
+                    Ok::<_, Error>(found)
+                });
+                let read = self.read_partitions(spill, pending, |bytes| {
+                    // A closed channel: the searcher failed; its error is the one reported.
+                    let _ = to_search.send(bytes);
+                    Ok(())
+                });
+                drop(to_search);
+                let searched = searcher.join().map_err(|_| {
+                    Error::io(
+                        "searching the keys of the rating spill",
+                        std::io::Error::other("the search stopped"),
+                    )
+                })?;
+                read?;
+                found = searched?;
+                Ok::<_, Error>(())
+            })?;
+        }
+        spill.inner()?.seek(SeekFrom::End(0)).map_err(io)?;
+        found.sort_unstable_by_key(|f| f.read_index);
+        let (mut errors, mut warnings) = (0usize, 0usize);
+        for f in &mut found {
+            let kept = if f.identical { &mut warnings } else { &mut errors };
+            if *kept < max_issues {
+                *kept = kept.saturating_add(1);
+                f.issue = Some(self.issue(f));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Reads each partition of `pending` whole and hands its bytes to `search`, splitting those
+    /// over the budget first.
+    fn read_partitions<S: Read + Write + Seek>(
+        &self,
+        spill: &mut FrameWriter<S>,
+        mut pending: Vec<(u32, Vec<(u64, u32)>)>,
+        mut search: impl FnMut(Vec<u8>) -> Result<()>,
+    ) -> Result<()> {
+        let mut bytes = Vec::new();
         while let Some((level, frames)) = pending.pop() {
             let total: u64 = frames.iter().map(|&(_, len)| u64::from(len)).sum();
             if total > self.budget && level < MAX_LEVEL {
@@ -236,26 +291,16 @@ impl DistinctKeys {
                 }
                 continue;
             }
-            bytes.clear();
+            let total = frames.iter().map(|&(_, len)| len as usize).sum::<usize>();
+            let mut partition = Vec::with_capacity(total);
             let inner = spill.inner()?;
-            let mut one = Vec::new();
             for (offset, len) in frames {
-                read_frame(inner, offset, len, &mut one)?;
-                bytes.extend_from_slice(&one);
+                read_frame(inner, offset, len, &mut bytes)?;
+                partition.extend_from_slice(&bytes);
             }
-            find_duplicates(&bytes, &mut found)?;
+            search(partition)?;
         }
-        spill.inner()?.seek(SeekFrom::End(0)).map_err(io)?;
-        found.sort_unstable_by_key(|f| f.read_index);
-        let (mut errors, mut warnings) = (0usize, 0usize);
-        for f in &mut found {
-            let kept = if f.identical { &mut warnings } else { &mut errors };
-            if *kept < max_issues {
-                *kept = kept.saturating_add(1);
-                f.issue = Some(self.issue(f));
-            }
-        }
-        Ok(found)
+        Ok(())
     }
 
     /// The issue of a duplicate, as the reader's deduplicator words it.
@@ -392,7 +437,7 @@ mod tests {
 
     /// The duplicates of `n` records (every fifth a re-delivery, every 35th conflicting) found
     /// with a search budget of `budget` bytes: (read index, row, identical, issue).
-    fn found(n: u32, budget: u64) -> Vec<(u64, u32, bool, String)> {
+    fn found(n: u32, budget: u64, threads: usize) -> Vec<(u64, u32, bool, String)> {
         let mut spill = FrameWriter::new(std::io::Cursor::new(Vec::new()));
         let mut keys = DistinctKeys::new();
         keys.budget = budget;
@@ -417,7 +462,7 @@ mod tests {
             record.origin.line = u64::from(i) + 2;
             keys.push(&record, i, &mut spill).unwrap();
         }
-        keys.resolve(&mut spill, usize::MAX)
+        keys.resolve(&mut spill, usize::MAX, threads)
             .unwrap()
             .into_iter()
             .map(|f| {
@@ -429,11 +474,15 @@ mod tests {
 
     #[test]
     fn partitions_split_over_the_budget_find_the_same_duplicates() {
-        let whole = found(20_000, u64::MAX);
+        let whole = found(20_000, u64::MAX, 1);
         assert!(whole.len() > 2_000, "{}", whole.len());
         assert!(whole.iter().any(|f| !f.2) && whole.iter().any(|f| f.2));
-        // A budget of 2 KiB splits every partition, some twice.
-        assert_eq!(found(20_000, 2_048), whole);
-        assert_eq!(found(20_000, 200), whole);
+        // A budget of 2 KiB splits every partition, some twice; searched here or on a second
+        // thread.
+        for threads in [1, 2] {
+            assert_eq!(found(20_000, u64::MAX, threads), whole);
+            assert_eq!(found(20_000, 2_048, threads), whole);
+            assert_eq!(found(20_000, 200, threads), whole);
+        }
     }
 }

@@ -378,7 +378,7 @@ impl<S: SpillStorage> RatingRun<'_, S> {
         }
         let (mut diagnostics, issue_records) = reader.finish_unchecked();
         if let Some(keys) = self.keys.take() {
-            let found = keys.resolve(&mut self.spill, options.max_issues)?;
+            let found = keys.resolve(&mut self.spill, options.max_issues, self.threads)?;
             merge_duplicates(
                 &mut diagnostics,
                 &issue_records,
