@@ -102,7 +102,15 @@ pub fn file_reader(input: &Input, what: &str) -> Result<(Box<dyn Read + Send>, u
     };
     let file = File::open(path).with_context(|| format!("cannot open {what} {}", path.display()))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = bar(Some(len)).with_style(
+    let bar = bar(Some(len));
+    if bar.is_hidden() {
+        // Nothing is drawn (`--quiet`, or stderr no terminal): the file itself, without the
+        // counting of its bytes and lines (5 % of the reading thread's time on a month of call
+        // records), and read into a buffer's spare room as it is, which the standard library
+        // does for a file but not for a reader of ours, whose buffer it zeroes first.
+        return Ok((Box::new(file), len));
+    }
+    let bar = bar.with_style(
         ProgressStyle::with_template("{prefix:>12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
