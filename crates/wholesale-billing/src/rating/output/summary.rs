@@ -233,7 +233,7 @@ mod tests {
     /// The summary's CSV is the bytes the `csv` crate writes for the same rows, whatever the
     /// names hold.
     #[test]
-    fn the_csv_is_written_as_the_csv_crate_writes_it() {
+    fn the_csv_is_written_as_the_csv_crate_writes_it() -> std::result::Result<(), Box<dyn std::error::Error>> {
         let totals = |calls, charge| Totals {
             calls,
             billable_seconds: calls * 61,
@@ -252,29 +252,26 @@ mod tests {
                 ));
             }
         }
-        let summary = RatingSummary::from_totals(rows, 4, Currency::GBP).unwrap();
+        let summary = RatingSummary::from_totals(rows, 4, Currency::GBP)?;
         let mut ours = Vec::new();
-        summary.write_csv(&mut ours).unwrap();
+        summary.write_csv(&mut ours)?;
         let mut theirs = csv::Writer::from_writer(Vec::new());
-        theirs
-            .write_record(SummaryColumn::ALL.iter().map(|c| c.as_str()))
-            .unwrap();
+        theirs.write_record(SummaryColumn::ALL.iter().map(|c| c.as_str()))?;
         for r in summary.rows() {
-            theirs
-                .write_record([
-                    r.customer_org_id.as_str(),
-                    r.destination.as_str(),
-                    &r.calls.to_string(),
-                    &r.billable_minutes.to_string(),
-                    &r.covered_minutes.to_string(),
-                    &r.amount.to_string(),
-                    r.currency.code(),
-                ])
-                .unwrap();
+            theirs.write_record([
+                r.customer_org_id.as_str(),
+                r.destination.as_str(),
+                &r.calls.to_string(),
+                &r.billable_minutes.to_string(),
+                &r.covered_minutes.to_string(),
+                &r.amount.to_string(),
+                r.currency.code(),
+            ])?;
         }
-        let theirs = theirs.into_inner().unwrap();
-        assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
+        let theirs = theirs.into_inner().map_err(|e| e.into_error())?;
+        assert_eq!(String::from_utf8(ours)?, String::from_utf8(theirs)?);
         assert_eq!(summary.rows().len(), 20);
+        Ok(())
     }
 
     #[test]
