@@ -182,8 +182,10 @@ impl WriteBehind {
                 if matches!(sent, Some(Ok(()))) {
                     return Ok(());
                 }
-                // The writing thread stopped: its error says why.
-                self.finish().map(drop)
+                // The writing thread stopped: its error says why; the buffer sent is lost, so
+                // even a thread that ended well leaves the file short.
+                self.finish()?;
+                Err(io::Error::other("the thread writing the file stopped before the end"))
             }
         }
     }
