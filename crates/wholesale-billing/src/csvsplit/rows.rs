@@ -23,9 +23,9 @@ impl Row {
         self.ends.len()
     }
 
-    /// Where field `index` starts and ends in `bytes`.
+    /// Where field `index` starts and ends in its bytes (or in the text [`Row::take_text`] took).
     #[inline]
-    fn span(&self, index: usize) -> Option<(usize, usize)> {
+    pub(crate) fn span(&self, index: usize) -> Option<(usize, usize)> {
         let end = *self.ends.get(index)?;
         let start = match index.checked_sub(1) {
             Some(before) => self.ends.get(before)? + 1,
@@ -44,6 +44,21 @@ impl Row {
     pub(crate) fn str_field<'a>(&self, whole: &'a str, index: usize) -> Option<&'a str> {
         let (start, end) = self.span(index)?;
         whole.get(start..end)
+    }
+
+    /// Takes its bytes as text when they are valid UTF-8 (checked once, not copied), leaving the
+    /// buffer of `spare`, emptied, as its bytes: where each field is stays known
+    /// ([`Row::span`]). `None`, and the row as it was, when they are not UTF-8.
+    pub(crate) fn take_text(&mut self, spare: String) -> Option<String> {
+        let mut spare = spare.into_bytes();
+        spare.clear();
+        match String::from_utf8(std::mem::replace(&mut self.bytes, spare)) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                self.bytes = e.into_bytes();
+                None
+            }
+        }
     }
 
     /// Its bytes: those of its fields, in order, a comma between each two (ASCII, so the bytes

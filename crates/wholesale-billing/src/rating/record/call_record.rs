@@ -172,8 +172,8 @@ pub struct CallRecord {
     pub(crate) other: Vec<(u32, u32, u32)>,
     /// Names of other columns (the CSV header's, the JSON keys met so far).
     pub(crate) names: Vec<String>,
-    /// The CSV row the record was read from, when its other columns are read from it in place
-    /// (`in_row`): a row of valid UTF-8 is lent whole rather than copied column by column.
+    /// Where the fields are of the CSV row the record was read from, when the row is lent
+    /// (`in_row`): a row of valid UTF-8 becomes `text` whole rather than copied field by field.
     pub(crate) row: crate::csvsplit::Row,
     /// The other columns of `row`: (0-based column, index into `names`), set once per input.
     pub(crate) row_others: Vec<(usize, u32)>,
@@ -387,10 +387,10 @@ impl CallRecord {
             .other
             .iter()
             .map(move |&(n, start, end)| (name(n), self.text.get(start as usize..end as usize).unwrap_or("")));
-        // A row is lent only when it is valid UTF-8 as a whole, so each of its fields is.
+        // A lent row is the record's text; its fields are spans of it.
         let lent: &[(usize, u32)] = if self.in_row { &self.row_others } else { &[] };
         let in_row = lent.iter().map(move |&(col, n)| {
-            let value = self.row.get(col).and_then(|b| std::str::from_utf8(b).ok());
+            let value = self.row.span(col).and_then(|(start, end)| self.text.get(start..end));
             (name(n), value.unwrap_or(""))
         });
         copied.chain(in_row)
@@ -454,6 +454,24 @@ impl CallRecord {
         let (start, end) = self.push_text(text)?;
         self.raw[field.index()] = RawValue::Text(start, end);
         Ok(())
+    }
+
+    /// Records the raw text of a known field that is already in the record's text, at
+    /// `start..end` (a field of the row lent as the text), without its surrounding ASCII space.
+    pub(crate) fn raw_text_span(
+        &mut self,
+        field: CdrField,
+        start: usize,
+        end: usize,
+    ) -> std::result::Result<(), ValueError> {
+        match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(start), Ok(end)) if start <= end && end as usize <= self.text.len() => {
+                let (start, end) = trimmed_span(&self.text, start, end);
+                self.raw[field.index()] = RawValue::Text(start, end);
+                Ok(())
+            }
+            _ => Err((IssueKind::InvalidValue, "a field outside the row's text".to_owned())),
+        }
     }
 
     /// Records the value of an other column `name` (an index into the names).

@@ -37,21 +37,11 @@ fn header_name(header: &Row, index: usize) -> String {
 }
 
 /// Where a row was read: its line, and whether it is a row cut short by the end of the input
-/// (known only for a row shorter than the header); and whether it can be lent whole.
+/// (known only for a row shorter than the header).
 #[derive(Debug, Clone, Copy, Default)]
 struct RowPlace {
     line: u64,
     cut: bool,
-    /// Whether the row is valid UTF-8 as a whole (so each of its fields is) and under 4 GiB:
-    /// its other columns are then lent in place rather than copied.
-    lend: bool,
-}
-
-/// Whether a row can be lent whole (see [`RowPlace::lend`]).
-fn can_lend(row: &Row) -> bool {
-    let whole = row.as_bytes();
-    // Most rows are ASCII: a word-at-a-time test, the full validation for the others.
-    u32::try_from(whole.len()).is_ok() && (whole.is_ascii() || std::str::from_utf8(whole).is_ok())
 }
 
 /// What is the same for every row of one input: where the known fields are, the header, the
@@ -154,12 +144,16 @@ fn make_record(
         return Outcome::Refused;
     }
     let mut refused = false;
-    // A row valid as a whole is checked once; its fields are cut from it at ASCII commas.
-    let whole = if place.lend {
-        std::str::from_utf8(row.as_bytes()).ok()
-    } else {
-        None
-    };
+    // A row of valid UTF-8 under 4 GiB (checked once, as a whole) is lent: its bytes become the
+    // record's text and its fields, cut at ASCII commas, spans of it, so nothing is copied.
+    let lend = u32::try_from(row.as_bytes().len()).is_ok()
+        && match row.take_text(std::mem::take(&mut record.text)) {
+            Some(text) => {
+                record.text = text;
+                true
+            }
+            None => false,
+        };
     for (field, col) in CdrField::ALL.into_iter().zip(layout.cols) {
         let Some(col) = col else { continue };
         places[field.index()] = Place {
@@ -167,20 +161,21 @@ fn make_record(
             column: Some(col),
             key: None,
         };
-        let text = match whole.and_then(|w| row.str_field(w, col - 1)) {
-            Some(text) => Ok(text),
-            None => std::str::from_utf8(row.get(col - 1).unwrap_or_default()),
-        };
-        let pushed = match text {
-            Ok(text) => record.push_raw_text(field, text.trim_ascii()),
-            Err(_) => Err((IssueKind::InvalidValue, "not valid utf-8".to_owned())),
+        let pushed = if lend {
+            let (start, end) = row.span(col - 1).unwrap_or_default();
+            record.raw_text_span(field, start, end)
+        } else {
+            match std::str::from_utf8(row.get(col - 1).unwrap_or_default()) {
+                Ok(text) => record.push_raw_text(field, text.trim_ascii()),
+                Err(_) => Err((IssueKind::InvalidValue, "not valid utf-8".to_owned())),
+            }
         };
         if let Err((kind, message)) = pushed {
             refused = true;
             issues.push(field_issue_at(record, places, Severity::Error, field, kind, message));
         }
     }
-    if place.lend {
+    if lend {
         std::mem::swap(&mut record.row, row);
         record.in_row = true;
     } else {
@@ -265,7 +260,6 @@ pub(super) fn read_csv<R: Read>(
             let place = RowPlace {
                 line: at.line,
                 cut: row.len() < header_len && at.ends_input,
-                lend: can_lend(&row),
             };
             let outcome = make_record(
                 &layout,
@@ -340,7 +334,6 @@ fn make_records(layout: &Layout, fingerprints: bool, part: &mut Part<'_>, scratc
             line: at.line,
             // Only the input's last part can end mid-row: the others end with a line break.
             cut: scratch.row.len() < header_len && at.ends_input && part.is_last(),
-            lend: can_lend(&scratch.row),
         };
         made.issues.clear();
         made.outcome = make_record(
@@ -440,6 +433,40 @@ mod tests {
             Just("\"say \"\"hi\"\"\"".to_owned()),
             Just("a\"b".to_owned()),
         ]
+    }
+
+    /// A row of UTF-8 is lent as the record's text: its known fields are trimmed spans of it and
+    /// its other columns read in place; a row that is not UTF-8 is copied field by field, an other
+    /// column read with U+FFFD, a known field refused where it is.
+    #[test]
+    fn lent_and_copied_rows_give_the_same_values() -> Result<()> {
+        let mut input = b"Report ID,Start time,Duration,Direction,Call type,Answered,Org UUID,Note\n".to_vec();
+        input.extend_from_slice(
+            b" r1 ,2024-05-03T10:30:00Z, 7 ,ORIGINATING,SIP_NATIONAL,true,org-1,caf\xc3\xa9 au lait\n",
+        );
+        input.extend_from_slice(b"r2,2024-05-03T10:30:00Z,8,ORIGINATING,SIP_NATIONAL,true, org-2,caf\xe9\n");
+        input.extend_from_slice(b"r\xff3,2024-05-03T10:30:00Z,9,ORIGINATING,SIP_NATIONAL,true,org-3,x\n");
+        for parallel in [None, Some((2, 16))] {
+            let (records, end) = read(&input, parallel);
+            let values: Vec<_> = records
+                .iter()
+                .map(|(r, _)| (r.report_id(), r.duration(), r.org_uuid(), r.other("Note")))
+                .collect();
+            assert_eq!(
+                values,
+                [
+                    ("r1", 7, "org-1", Some("caf\u{e9} au lait")),
+                    ("r2", 8, "org-2", Some("caf\u{fffd}")),
+                ]
+            );
+            assert!(end.contains("records_rejected: 1"), "{end}");
+            assert!(
+                end.contains(r#"line: 4, column: Some(1), field: Some("Report ID")"#)
+                    && end.contains(r#"message: "not valid utf-8""#),
+                "{end}"
+            );
+        }
+        Ok(())
     }
 
     proptest! {
