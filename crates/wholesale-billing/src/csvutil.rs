@@ -301,7 +301,7 @@ pub(crate) fn bytes_equal(word: u64, byte: u8) -> u64 {
 /// numbers, names): eight bytes at a time in a word costs less on them than the four searches of
 /// `memchr` (a third of the time of formatting rated records went to their set-up).
 #[inline]
-fn needs_quotes(field: &[u8]) -> bool {
+pub(crate) fn needs_quotes(field: &[u8]) -> bool {
     const SHORT: usize = 64;
     if field.len() > SHORT {
         return memchr::memchr3(b',', b'"', b'\n', field).is_some() || memchr::memchr(b'\r', field).is_some();

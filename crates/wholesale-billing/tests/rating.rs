@@ -645,3 +645,61 @@ proptest! {
         prop_assert!(b >= a && a > Decimal::ZERO);
     }
 }
+
+/// Names of the tariff and of the customers, and ids of the records, that hold commas, quotes or
+/// line breaks are written quoted (each name quoted once per run, each id as it needs), so the
+/// rated CSV reads back to the values.
+#[test]
+fn texts_that_need_quotes_are_written_quoted() {
+    let tariff = TariffDocument::from_toml_str(&TARIFF.replace(r#""UK mobile""#, r#""UK \"mobile\", all\nnetworks""#))
+        .unwrap()
+        .compile()
+        .unwrap();
+    let mut org = Organisation::new(Partner {
+        org_id: "p,1".into(),
+        name: "P".into(),
+        subscription_id: "S".into(),
+    })
+    .unwrap();
+    org.sub_partners.clear();
+    let mut b = AssignmentLedger::builder(org);
+    let at = "2024-05-01T00:00:00Z".parse().unwrap();
+    b.push(Event::assign("e1", at, "s1", "c1", "webex_calling").external_id("EXT \"1\", a"));
+    let ledger = b.finish(LoadMode::Strict).unwrap().0;
+    let mut run = Rating::new(&tariff, may())
+        .customers(&ledger)
+        .mode(LoadMode::Lenient)
+        .start()
+        .unwrap();
+    let plain = call("plain", "2024-05-01T10:00:00Z", 61, "+44 7700 900123");
+    let quoted = Call {
+        id: "a,\"b\"".into(),
+        ..plain.clone()
+    };
+    let unknown = Call {
+        id: "c".into(),
+        org: "org \"x\", y".into(),
+        ..plain.clone()
+    };
+    for c in [&plain, &quoted, &unknown] {
+        run.push(&record(c)).unwrap();
+    }
+    let mut out = Vec::new();
+    run.finish(&mut out).unwrap();
+    let mut rdr = csv::Reader::from_reader(out.as_slice());
+    let rows: Vec<Vec<String>> = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let columns = |row: &Vec<String>| [0, 1, 2, 3, 10].map(|i| row[i].clone());
+    assert_eq!(
+        rows.iter().map(columns).collect::<Vec<_>>(),
+        [
+            ["plain", "c1", "EXT \"1\", a", "p,1", "UK \"mobile\", all\nnetworks"],
+            ["a,\"b\"", "c1", "EXT \"1\", a", "p,1", "UK \"mobile\", all\nnetworks"],
+            // Unknown customer: no destination.
+            ["c", "org \"x\", y", "", "", ""],
+        ]
+        .map(|r| r.map(str::to_owned))
+    );
+}

@@ -29,9 +29,9 @@ pub(crate) struct Candidate {
 }
 
 /// The first 8 bytes of an id as a big-endian integer, zero-padded.
-pub(crate) fn id_prefix(id: &str) -> u64 {
+pub(crate) fn id_prefix(id: &[u8]) -> u64 {
     let mut bytes = [0u8; 8];
-    for (slot, b) in bytes.iter_mut().zip(id.bytes()) {
+    for (slot, &b) in bytes.iter_mut().zip(id) {
         *slot = b;
     }
     u64::from_be_bytes(bytes)
@@ -158,7 +158,8 @@ fn covers(allowance: &crate::rating::Allowance, class: u16) -> bool {
 pub(crate) struct CallKey<'a> {
     pub(crate) ordinal: u32,
     pub(crate) start: i64,
-    pub(crate) id: &'a str,
+    /// The `Report ID`'s UTF-8 bytes.
+    pub(crate) id: &'a [u8],
 }
 
 fn compare(key: &CallKey<'_>, cut: &Cutoff) -> Ordering {
@@ -178,7 +179,7 @@ fn compare(key: &CallKey<'_>, cut: &Cutoff) -> Ordering {
             (key.start, id_prefix(key.id))
                 .cmp(&(*start, *prefix))
                 .then_with(|| match id {
-                    Some(id) => key.id.as_bytes().cmp(id.as_bytes()),
+                    Some(id) => key.id.cmp(id.as_bytes()),
                     None => key.ordinal.cmp(ordinal),
                 })
         }

@@ -191,7 +191,7 @@ mod tests {
         let mut offsets = Vec::new();
         for i in 0..5_000u32 {
             row.duration = i;
-            row.report_id = format!("r{i}");
+            row.report_id = format!("r{i}").into_bytes();
             writer.push_row(&row).unwrap();
             if i % 700 == 0 {
                 offsets.push(writer.write_side(&i.to_le_bytes()).unwrap());
@@ -208,7 +208,10 @@ mod tests {
         let mut back = SpillRow::default();
         let mut n = 0u32;
         while reader.next_row(&mut back).unwrap() {
-            assert_eq!((back.duration, back.report_id.as_str()), (n, format!("r{n}").as_str()));
+            assert_eq!(
+                (back.duration, back.report_id.as_slice()),
+                (n, format!("r{n}").as_bytes())
+            );
             n += 1;
         }
         assert_eq!(n, 5_000);
@@ -224,7 +227,7 @@ mod tests {
         let mut row = SpillRow::default();
         for i in 0..20_000u32 {
             row.duration = i;
-            row.report_id = format!("a report id of some length, number {i}");
+            row.report_id = format!("a report id of some length, number {i}").into_bytes();
             writer.push_row(&row).map_err(io::Error::other)?;
         }
         let mut file = writer.into_inner().map_err(io::Error::other)?;

@@ -309,8 +309,9 @@ fn priced(tariff: &Tariff, call: &CallInput<'_>, destination: DestinationId, pre
 }
 
 /// The digits of `number` (every other character removed), appended to `out`.
-pub(crate) fn push_digits(number: &str, out: &mut String) {
-    out.extend(number.chars().filter(char::is_ascii_digit));
+pub(crate) fn push_digits(number: &str, out: &mut Vec<u8>) {
+    // An ASCII digit is one byte of UTF-8, and no byte of another character.
+    out.extend(number.bytes().filter(u8::is_ascii_digit));
 }
 
 #[cfg(test)]
@@ -496,8 +497,11 @@ mod tests {
         assert_eq!(tariff.lookup_number(&long).map(|(_, l)| l), Some(2));
         assert_eq!(tariff.lookup_number("(1) 2"), tariff.lookup_number("12"));
         assert_eq!(tariff.lookup_number("+1 2 3 4 5"), tariff.lookup(b"12345"));
-        let mut s = String::new();
+        let mut s = Vec::new();
         push_digits("+44 (20) 7946-0000", &mut s);
-        assert_eq!(s, "442079460000");
+        assert_eq!(s, b"442079460000");
+        s.clear();
+        push_digits("٣ +1 ²2", &mut s);
+        assert_eq!(s, b"12");
     }
 }

@@ -47,10 +47,11 @@ pub use pools::Pools;
 pub use status::RatingStatus;
 pub use storage::SpillStorage;
 
+use crate::csvutil::{needs_quotes, push_field};
 use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::ledger::{AssignmentLedger, LoadMode};
 use crate::proration::HourPolicy;
-use crate::rating::output::{RatedRecord, RatedWriter, RatingSummary};
+use crate::rating::output::{RatedRow, RatedWriter, RatingSummary, RowText};
 use crate::rating::record::{default_threads, strict_check};
 use crate::rating::{CallRecord, CdrDiagnostics, CdrReadOptions, CdrReader, Price, Tariff, TariffAmount, charge};
 use crate::report::{ReportLevel, ReportOptions, Scope, UsageReport};
@@ -411,7 +412,7 @@ impl<S: SpillStorage> RatingRun<'_, S> {
         row.line = origin.line;
         row.item = origin.item.unwrap_or(u64::MAX);
         row.report_id.clear();
-        row.report_id.push_str(record.report_id());
+        row.report_id.extend_from_slice(record.report_id().as_bytes());
         row.start = record.start_time().as_nanos();
         row.org.clear();
         row.user.clear();
@@ -420,6 +421,7 @@ impl<S: SpillStorage> RatingRun<'_, S> {
         if !record.start_time().in_period(&self.period) {
             row.status = OUTSIDE;
             row.candidate = false;
+            row.plain = false;
             return self.spill.push_row(row);
         }
         let customer = self.directory.resolve(record.org_uuid());
@@ -467,21 +469,22 @@ impl<S: SpillStorage> RatingRun<'_, S> {
         row.charge = rated.charge;
         row.price = (rated.price.connect_fee.micros(), rated.price.per_minute.micros());
         if customer.is_none() {
-            row.org.push_str(record.org_uuid());
+            row.org.extend_from_slice(record.org_uuid().as_bytes());
         }
-        row.user.push_str(record.user_uuid());
+        row.user.extend_from_slice(record.user_uuid().as_bytes());
+        row.plain = !needs_quotes(&row.report_id) && !needs_quotes(&row.user);
         if matches!(rated.status, RatingStatus::Charged | RatingStatus::NoDestination) {
             kernel::push_digits(record.called_number(), &mut row.digits);
         }
         if rated.status == RatingStatus::NoDestination {
-            row.called.push_str(record.called_number());
+            row.called.extend_from_slice(record.called_number().as_bytes());
         }
         if candidate {
             let candidate = Candidate {
                 customer: row.customer,
                 ordinal,
                 start: row.start,
-                id_prefix: allowance::id_prefix(record.report_id()),
+                id_prefix: allowance::id_prefix(record.report_id().as_bytes()),
                 billable: u32::try_from(rated.billable_seconds)
                     .map_err(|_| Error::overflow("billable seconds of a call an allowance may cover"))?,
                 class: row.class,
@@ -543,7 +546,7 @@ impl<S: SpillStorage> RatingRun<'_, S> {
             let mut rows = SpillRows::new(&mut spill, &skipped, false);
             while let Some((ordinal, row)) = rows.next().map_err(io("reading"))? {
                 if tied.binary_search(&ordinal).is_ok() {
-                    ids.insert(ordinal, row.report_id.clone());
+                    ids.insert(ordinal, String::from_utf8_lossy(&row.report_id).into_owned());
                 }
             }
         }
@@ -570,15 +573,11 @@ impl<S: SpillStorage> RatingRun<'_, S> {
             issues: &mut issues,
         };
         let decimals = tariff.rating_decimals();
-        let format = Format {
-            tariff,
-            directory: &directory,
-            zero: Decimal::new(0, decimals),
-        };
+        let format = Format::new(tariff, &directory);
         let totals = if threads < 2 {
             let mut writer = RatedWriter::new(rated_out)?;
             let totals = back.rows(&mut rows, |row, covered, charge_units| {
-                writer.write(&format.record(row, covered, charge_units))
+                writer.write_row(&format.record(row, covered, charge_units))
             })?;
             writer.finish()?;
             totals
@@ -653,50 +652,80 @@ fn in_summary_order<'n>(
     sorted
 }
 
-/// What the second phase needs to write a rated row: the names of the tariff and the customers.
+/// What the second phase needs to write a rated row: the names of the tariff and the customers,
+/// each quoted for CSV once here rather than checked at every row.
 struct Format<'t> {
     tariff: &'t Tariff,
-    directory: &'t CustomerDirectory,
+    /// Destination, class and band names, quoted as they need.
+    destinations: Vec<Vec<u8>>,
+    classes: Vec<Vec<u8>>,
+    bands: Vec<Vec<u8>>,
+    /// Org id, external id and partner org id of each customer, quoted as they need.
+    customers: Vec<[Vec<u8>; 3]>,
     /// A zero charge at the tariff's rating decimals.
     zero: Decimal,
 }
 
-impl Format<'_> {
-    /// The rated record of a spill row, with its covered seconds and charge.
-    fn record<'r>(&'r self, row: &'r SpillRow, covered: u64, charge_units: i64) -> RatedRecord<'r> {
+impl<'t> Format<'t> {
+    fn new(tariff: &'t Tariff, directory: &CustomerDirectory) -> Self {
+        let quoted = |text: &str| {
+            let mut out = Vec::new();
+            push_field(&mut out, text.as_bytes());
+            out
+        };
+        let customers = (0..directory.len())
+            .map(|c| {
+                let c = directory.get(u32::try_from(c).unwrap_or(NONE_U32));
+                [quoted(&c.org_id), quoted(&c.external_id), quoted(&c.partner_org_id)]
+            })
+            .collect();
+        Format {
+            tariff,
+            destinations: tariff.destinations().iter().map(|d| quoted(d.name())).collect(),
+            classes: tariff.classes().iter().map(|c| quoted(c)).collect(),
+            bands: tariff.bands().iter().map(|b| quoted(b.name())).collect(),
+            customers,
+            zero: Decimal::new(0, tariff.rating_decimals()),
+        }
+    }
+
+    /// The rated row of a spill row, with its covered seconds and charge.
+    fn record<'r>(&'r self, row: &'r SpillRow, covered: u64, charge_units: i64) -> RatedRow<'r> {
         let tariff = self.tariff;
         let status = row.status();
-        let customer = self.directory.get(row.customer);
-        let destination = tariff.destinations().get(row.destination as usize);
+        let name = |names: &'r [Vec<u8>], index: usize| RowText::as_is(names.get(index).map_or(&[][..], Vec::as_slice));
+        let (org, external, partner) = match self.customers.get(row.customer as usize) {
+            Some([org, external, partner]) => (RowText::as_is(org), RowText::as_is(external), RowText::as_is(partner)),
+            None => (RowText::any(&row.org), RowText::default(), RowText::default()),
+        };
+        let id = |text: &'r [u8]| RowText {
+            bytes: text,
+            as_is: row.plain,
+        };
         let prefix_len = usize::try_from(row.prefix_len).unwrap_or(0);
-        RatedRecord {
-            report_id: &row.report_id,
-            customer_org_id: if row.customer == NONE_U32 {
-                &row.org
-            } else {
-                &customer.org_id
-            },
-            customer_external_id: &customer.external_id,
-            partner_org_id: &customer.partner_org_id,
-            user_uuid: &row.user,
+        RatedRow {
+            ids: [id(&row.report_id), org, external, partner, id(&row.user)],
             start_time: crate::rating::CallTime::from_nanos(row.start),
             duration: row.duration,
             status,
-            rated_number: &row.digits,
-            prefix: if status.is_charged() {
-                row.digits.get(..prefix_len).unwrap_or_default()
-            } else {
-                ""
-            },
-            destination: destination.map_or("", |d| d.name()),
-            class: tariff.classes().get(usize::from(row.class)).map_or("", String::as_str),
-            band: tariff.bands().get(usize::from(row.band)).map_or("", |b| b.name()),
+            rated: [
+                // Digits only.
+                RowText::as_is(&row.digits),
+                RowText::as_is(if status.is_charged() {
+                    row.digits.get(..prefix_len).unwrap_or_default()
+                } else {
+                    &[]
+                }),
+                name(&self.destinations, row.destination as usize),
+                name(&self.classes, usize::from(row.class)),
+                name(&self.bands, usize::from(row.band)),
+            ],
             billable_seconds: row.billable,
             covered_seconds: covered,
             charge: if charge_units == 0 {
                 self.zero
             } else {
-                Decimal::new(charge_units, self.tariff.rating_decimals())
+                Decimal::new(charge_units, tariff.rating_decimals())
             },
             currency: tariff.currency(),
         }
@@ -764,7 +793,7 @@ impl Issues {
         let (severity, kind, field, message) = if row.status == OUTSIDE {
             let message = format!(
                 "report id {} starts at {}, outside the period {period}: no row",
-                Quoted(&row.report_id),
+                Quoted(&String::from_utf8_lossy(&row.report_id)),
                 crate::rating::CallTime::from_nanos(row.start),
             );
             (Severity::Warning, IssueKind::OutsidePeriod, "Start time", message)
@@ -773,12 +802,15 @@ impl Issues {
                 RatingStatus::UnknownCustomer => {
                     let message = format!(
                         "unknown customer {}: no ASSIGN row of the events names it",
-                        Quoted(&row.org)
+                        Quoted(&String::from_utf8_lossy(&row.org))
                     );
                     (severity, IssueKind::UnknownCustomer, "Org UUID", message)
                 }
                 RatingStatus::NoDestination => {
-                    let message = format!("no destination of the tariff for called number {}", Quoted(&row.called));
+                    let message = format!(
+                        "no destination of the tariff for called number {}",
+                        Quoted(&String::from_utf8_lossy(&row.called))
+                    );
                     (severity, IssueKind::NoDestination, "Called number", message)
                 }
                 _ => return Ok(false),
@@ -956,7 +988,9 @@ fn format_rows(format: &Format<'_>, batches: Receiver<RowBatch>, to_reader: Send
             .iter()
             .zip(&batch.charges)
             .take(batch.len)
-            .try_for_each(|(row, &(covered, charge_units))| writer.write(&format.record(row, covered, charge_units)))
+            .try_for_each(|(row, &(covered, charge_units))| {
+                writer.write_row(&format.record(row, covered, charge_units))
+            })
             .and_then(|()| writer.flush())
             .map(|()| {
                 batch.bytes.clear();

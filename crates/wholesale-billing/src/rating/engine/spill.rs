@@ -5,9 +5,10 @@
 //! price only for a call an allowance may cover: the only one whose charge is computed again),
 //! then five texts (`Report ID`, `Org UUID` when the organisation is no customer, `User UUID`,
 //! the rated digits when charged or without destination, `Called number` as given when without
-//! destination), each its length and bytes: about 110 bytes for a record with UUID ids. (Texts as
-//! they are: a UUID packed in 16 bytes saved 40 bytes a row but cost more in parsing and
-//! formatting than the bytes cost to write and read.)
+//! destination), each its length and bytes, read back as bytes (they were UTF-8 when written, and
+//! are written out as they are): about 110 bytes for a record with UUID ids. (Texts as they are:
+//! a UUID packed in 16 bytes saved 40 bytes a row but cost more in parsing and formatting than
+//! the bytes cost to write and read.)
 //! Rows are written in frames ([`super::frames`]).
 
 use std::io;
@@ -25,6 +26,8 @@ pub(crate) const OUTSIDE: u8 = u8::MAX;
 const CANDIDATE: u8 = 1;
 /// Flag: the record is a JSON item.
 const ITEM: u8 = 2;
+/// Flag: its `Report ID` and `User UUID` need no quotes in CSV.
+const PLAIN: u8 = 4;
 
 /// One rated record as the spill holds it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,12 +50,15 @@ pub(crate) struct SpillRow {
     pub(crate) input: u32,
     pub(crate) line: u64,
     pub(crate) item: u64,
-    pub(crate) report_id: String,
-    pub(crate) org: String,
-    pub(crate) user: String,
-    pub(crate) digits: String,
+    /// Whether `report_id` and `user` need no quotes in CSV.
+    pub(crate) plain: bool,
+    /// The texts, as the bytes of their UTF-8 (read back without being checked again).
+    pub(crate) report_id: Vec<u8>,
+    pub(crate) org: Vec<u8>,
+    pub(crate) user: Vec<u8>,
+    pub(crate) digits: Vec<u8>,
     /// `Called number` as given, for the issue of a record without destination.
-    pub(crate) called: String,
+    pub(crate) called: Vec<u8>,
 }
 
 /// Appends `value` as a LEB128 varint.
@@ -95,9 +101,9 @@ fn unzigzag(value: u64) -> i64 {
 }
 
 /// A text: its length and its bytes.
-fn put_text(out: &mut Vec<u8>, text: &str) {
+fn put_text(out: &mut Vec<u8>, text: &[u8]) {
     put_varint(out, text.len() as u64);
-    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(text);
 }
 
 fn take<'a>(input: &mut &'a [u8], n: usize) -> io::Result<&'a [u8]> {
@@ -109,11 +115,11 @@ fn take<'a>(input: &mut &'a [u8], n: usize) -> io::Result<&'a [u8]> {
     Ok(head)
 }
 
-fn get_text(input: &mut &[u8], text: &mut String) -> io::Result<()> {
+fn get_text(input: &mut &[u8], text: &mut Vec<u8>) -> io::Result<()> {
     let len = usize::try_from(get_varint(input)?).map_err(|_| cut_short())?;
     let bytes = take(input, len)?;
     text.clear();
-    text.push_str(std::str::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?);
+    text.extend_from_slice(bytes);
     Ok(())
 }
 
@@ -136,6 +142,9 @@ impl SpillRow {
         }
         if self.item != u64::MAX {
             flags |= ITEM;
+        }
+        if self.plain {
+            flags |= PLAIN;
         }
         out.push(flags);
         out.extend_from_slice(&self.start.to_le_bytes());
@@ -170,6 +179,7 @@ impl SpillRow {
         self.status = status;
         let flags = head.get(1).copied().unwrap_or(0);
         self.candidate = flags & CANDIDATE != 0;
+        self.plain = flags & PLAIN != 0;
         let mut start = [0u8; 8];
         start.copy_from_slice(head.get(2..10).unwrap_or(&[0; 8]));
         self.start = i64::from_le_bytes(start);
@@ -228,11 +238,12 @@ mod tests {
             input: 2,
             line: 40,
             item: u64::MAX,
-            report_id: "r1".into(),
-            org: String::new(),
+            plain: true,
+            report_id: b"r1".to_vec(),
+            org: Vec::new(),
             user: "u-é".into(),
-            digits: "447700".into(),
-            called: "+44 7700".into(),
+            digits: b"447700".to_vec(),
+            called: b"+44 7700".to_vec(),
         };
         let uuids = SpillRow {
             candidate: false,
@@ -240,8 +251,9 @@ mod tests {
             item: 7,
             charge: -3,
             price: (0, 0),
-            report_id: "0a0c2eb7-f1f6-3326-86f9-565d2e11553d".into(),
-            user: "0A0C2EB7-F1F6-3326-86F9-565D2E11553D".into(),
+            plain: false,
+            report_id: b"0a0c2eb7-f1f6-3326-86f9-565d2e11553d".to_vec(),
+            user: b"0A0C2EB7-F1F6-3326-86F9-565D2E11553D".to_vec(),
             ..row.clone()
         };
         let mut bytes = Vec::new();

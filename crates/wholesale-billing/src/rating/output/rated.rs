@@ -67,6 +67,79 @@ fn display<T: std::fmt::Display, S: serde::Serializer>(value: &T, s: S) -> std::
     s.collect_str(value)
 }
 
+/// A text of a rated row as bytes (valid UTF-8), with whether it is written as it is: known to
+/// need no quotes (digits, the ids of a record checked once) or already quoted (names escaped
+/// once per tariff or customer). Other texts are quoted as they need ([`push_field`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RowText<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) as_is: bool,
+}
+
+impl<'a> RowText<'a> {
+    /// A text to quote as it needs.
+    pub(crate) fn any(text: &'a [u8]) -> Self {
+        RowText {
+            bytes: text,
+            as_is: false,
+        }
+    }
+
+    /// A text written as it is.
+    pub(crate) fn as_is(text: &'a [u8]) -> Self {
+        RowText {
+            bytes: text,
+            as_is: true,
+        }
+    }
+}
+
+/// A rated row with its texts as bytes: what [`RatedWriter`] writes, of a [`RatedRecord`] or of
+/// the engine's spill rows (which it writes without making `str`s of them).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RatedRow<'a> {
+    /// `REPORT_ID`, `CUSTOMER_ORG_ID`, `CUSTOMER_EXTERNAL_ID`, `PARTNER_ORG_ID`, `USER_UUID`.
+    pub(crate) ids: [RowText<'a>; 5],
+    pub(crate) start_time: CallTime,
+    pub(crate) duration: u32,
+    pub(crate) status: RatingStatus,
+    /// `RATED_NUMBER`, `PREFIX`, `DESTINATION`, `CLASS`, `BAND`.
+    pub(crate) rated: [RowText<'a>; 5],
+    pub(crate) billable_seconds: u64,
+    pub(crate) covered_seconds: u64,
+    pub(crate) charge: Decimal,
+    pub(crate) currency: Currency,
+}
+
+impl<'a> From<&RatedRecord<'a>> for RatedRow<'a> {
+    fn from(r: &RatedRecord<'a>) -> Self {
+        let text = |t: &'a str| RowText::any(t.as_bytes());
+        RatedRow {
+            ids: [
+                text(r.report_id),
+                text(r.customer_org_id),
+                text(r.customer_external_id),
+                text(r.partner_org_id),
+                text(r.user_uuid),
+            ],
+            start_time: r.start_time,
+            duration: r.duration,
+            status: r.status,
+            rated: [
+                text(r.rated_number),
+                text(r.prefix),
+                text(r.destination),
+                text(r.class),
+                text(r.band),
+            ],
+            billable_seconds: r.billable_seconds,
+            covered_seconds: r.covered_seconds,
+            charge: r.charge,
+            currency: r.currency,
+        }
+    }
+}
+
 /// Writes rated records as CSV, one row at a time: the header of [`RatedColumn::ALL`] first.
 ///
 /// ```
@@ -138,18 +211,24 @@ impl<W: Write> RatedWriter<W> {
     /// # Errors
     /// [`crate::Error::Io`] when the output fails.
     pub fn write(&mut self, r: &RatedRecord<'_>) -> Result<()> {
+        self.write_row(&RatedRow::from(r))
+    }
+
+    /// Writes one row.
+    pub(crate) fn write_row(&mut self, r: &RatedRow<'_>) -> Result<()> {
         let b = &mut self.bytes;
         let mut int = itoa::Buffer::new();
         let mut time = [0u8; 32];
-        for text in [
-            r.report_id,
-            r.customer_org_id,
-            r.customer_external_id,
-            r.partner_org_id,
-            r.user_uuid,
-        ] {
-            push_field(b, text.as_bytes());
+        let push = |b: &mut Vec<u8>, text: &RowText<'_>| {
+            if text.as_is {
+                b.extend_from_slice(text.bytes);
+            } else {
+                push_field(b, text.bytes);
+            }
             b.push(b',');
+        };
+        for text in &r.ids {
+            push(b, text);
         }
         b.extend_from_slice(r.start_time.format(&mut time).as_bytes());
         b.push(b',');
@@ -157,9 +236,8 @@ impl<W: Write> RatedWriter<W> {
         b.push(b',');
         b.extend_from_slice(r.status.as_str().as_bytes());
         b.push(b',');
-        for text in [r.rated_number, r.prefix, r.destination, r.class, r.band] {
-            push_field(b, text.as_bytes());
-            b.push(b',');
+        for text in &r.rated {
+            push(b, text);
         }
         b.extend_from_slice(int.format(r.billable_seconds).as_bytes());
         b.push(b',');
