@@ -15,6 +15,9 @@ pub(crate) struct Row {
     /// Where each field ends in `bytes`: the next starts one byte on (one number a field, as
     /// the fast way finds a call record's 85 commas or so a row).
     ends: Vec<usize>,
+    /// Whether it was cut the fast way (no quote, no `\r` in it): then none of its fields holds
+    /// a comma, a quote or a line break, and each is written to CSV as it is.
+    plain: bool,
 }
 
 impl Row {
@@ -61,6 +64,11 @@ impl Row {
         }
     }
 
+    /// Whether none of its fields holds a comma, a quote or a line break (see [`Row::plain`]).
+    pub(crate) fn is_plain(&self) -> bool {
+        self.plain
+    }
+
     /// Its bytes: those of its fields, in order, a comma between each two (ASCII, so the bytes
     /// are valid UTF-8 only when every field is).
     pub(crate) fn as_bytes(&self) -> &[u8] {
@@ -71,6 +79,7 @@ impl Row {
     fn copy_csv(&mut self, record: &csv::ByteRecord) {
         self.bytes.clear();
         self.ends.clear();
+        self.plain = false;
         for (i, field) in record.iter().enumerate() {
             if i > 0 {
                 self.bytes.push(b',');
@@ -189,6 +198,7 @@ impl RowSplitter {
                         row.ends.clear();
                         for_each_comma(text, |comma| row.ends.push(comma));
                         row.ends.push(text.len());
+                        row.plain = true;
                         self.wait_beyond = 0;
                         return Split::Row(RowAt {
                             line,

@@ -472,7 +472,7 @@ impl<S: SpillStorage> RatingRun<'_, S> {
             row.org.extend_from_slice(record.org_uuid().as_bytes());
         }
         row.user.extend_from_slice(record.user_uuid().as_bytes());
-        row.plain = !needs_quotes(&row.report_id) && !needs_quotes(&row.user);
+        row.plain = record.plain || (!needs_quotes(&row.report_id) && !needs_quotes(&row.user));
         if matches!(rated.status, RatingStatus::Charged | RatingStatus::NoDestination) {
             kernel::push_digits(record.called_number(), &mut row.digits);
         }

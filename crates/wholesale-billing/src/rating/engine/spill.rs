@@ -75,7 +75,19 @@ fn cut_short() -> io::Error {
 }
 
 /// Reads a LEB128 varint from the front of `input`.
+#[inline]
 pub(crate) fn get_varint(input: &mut &[u8]) -> io::Result<u64> {
+    // One byte, as most numbers of a row are, without the loop.
+    if let Some((&byte, rest)) = input.split_first()
+        && byte < 0x80
+    {
+        *input = rest;
+        return Ok(u64::from(byte));
+    }
+    get_long_varint(input)
+}
+
+fn get_long_varint(input: &mut &[u8]) -> io::Result<u64> {
     let mut value = 0u64;
     let mut shift = 0u32;
     loop {

@@ -179,6 +179,9 @@ pub struct CallRecord {
     pub(crate) row_others: Vec<(usize, u32)>,
     /// Whether the other columns are those of `row` (else those of `other`).
     pub(crate) in_row: bool,
+    /// Whether its texts are known to hold no comma, quote or line break (a CSV row read
+    /// without quotes): they are written to CSV as they are, unchecked.
+    pub(crate) plain: bool,
     /// [`CallRecord::content_fingerprint`], when the reader computed it (on its worker thread).
     pub(crate) fingerprint: Option<u64>,
     /// The record's index among the records read (set by a reader that defers duplicates).
@@ -404,6 +407,7 @@ impl CallRecord {
         self.raw = [RawValue::Absent; 11];
         self.other.clear();
         self.in_row = false;
+        self.plain = false;
         self.fingerprint = None;
         self.origin = origin;
     }

@@ -176,6 +176,7 @@ fn make_record(
         }
     }
     if lend {
+        record.plain = row.is_plain();
         std::mem::swap(&mut record.row, row);
         record.in_row = true;
     } else {
@@ -437,7 +438,8 @@ mod tests {
 
     /// A row of UTF-8 is lent as the record's text: its known fields are trimmed spans of it and
     /// its other columns read in place; a row that is not UTF-8 is copied field by field, an other
-    /// column read with U+FFFD, a known field refused where it is.
+    /// column read with U+FFFD, a known field refused where it is. A row read the `csv` crate's
+    /// way (it has quotes) is lent too, but its texts are not known to be plain.
     #[test]
     fn lent_and_copied_rows_give_the_same_values() -> Result<()> {
         let mut input = b"Report ID,Start time,Duration,Direction,Call type,Answered,Org UUID,Note\n".to_vec();
@@ -446,17 +448,20 @@ mod tests {
         );
         input.extend_from_slice(b"r2,2024-05-03T10:30:00Z,8,ORIGINATING,SIP_NATIONAL,true, org-2,caf\xe9\n");
         input.extend_from_slice(b"r\xff3,2024-05-03T10:30:00Z,9,ORIGINATING,SIP_NATIONAL,true,org-3,x\n");
+        input.extend_from_slice(b"r4,2024-05-03T10:30:00Z,10,ORIGINATING,SIP_NATIONAL,true,org-4,\"a,b\"\n");
         for parallel in [None, Some((2, 16))] {
             let (records, end) = read(&input, parallel);
             let values: Vec<_> = records
                 .iter()
-                .map(|(r, _)| (r.report_id(), r.duration(), r.org_uuid(), r.other("Note")))
+                .map(|(r, _)| (r.report_id(), r.duration(), r.org_uuid(), r.other("Note"), r.plain))
                 .collect();
             assert_eq!(
                 values,
                 [
-                    ("r1", 7, "org-1", Some("caf\u{e9} au lait")),
-                    ("r2", 8, "org-2", Some("caf\u{fffd}")),
+                    // Only a row without quotes, lent, has texts known to need no quotes.
+                    ("r1", 7, "org-1", Some("caf\u{e9} au lait"), true),
+                    ("r2", 8, "org-2", Some("caf\u{fffd}"), false),
+                    ("r4", 10, "org-4", Some("a,b"), false),
                 ]
             );
             assert!(end.contains("records_rejected: 1"), "{end}");
