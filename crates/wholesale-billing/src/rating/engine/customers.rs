@@ -39,7 +39,7 @@ pub(crate) struct Customer {
 #[derive(Debug, Clone, Default)]
 pub struct CustomerDirectory {
     customers: Vec<Customer>,
-    by_org: HashMap<String, CustomerIndex>,
+    by_org: OrgIndex,
     /// Every organisation is a customer (no events given).
     open: bool,
 }
@@ -95,18 +95,18 @@ impl CustomerDirectory {
     }
 
     fn insert(&mut self, customer: Customer) -> CustomerIndex {
-        if let Some(&i) = self.by_org.get(customer.org_id.as_str()) {
+        if let Some(i) = self.by_org.get(&customer.org_id) {
             return i;
         }
         // More than 4 billion customers cannot be; saturate rather than fail.
         let index = CustomerIndex::try_from(self.customers.len()).unwrap_or(CustomerIndex::MAX);
-        self.by_org.insert(customer.org_id.clone(), index);
+        self.by_org.insert(&customer.org_id, index);
         self.customers.push(customer);
         index
     }
 
     pub(crate) fn index(&self, org_id: &str) -> Option<CustomerIndex> {
-        self.by_org.get(org_id).copied()
+        self.by_org.get(org_id)
     }
 
     /// The customer of `org_id`: known, or added when the directory is open.
@@ -133,6 +133,49 @@ impl CustomerDirectory {
     }
 }
 
+/// The longest org id kept in the table itself.
+const INLINE: usize = 39;
+
+/// An org id of up to [`INLINE`] bytes, zero-padded, its length in the last byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct InlineId([u8; INLINE + 1]);
+
+impl InlineId {
+    fn of(id: &str) -> Option<Self> {
+        let bytes = id.as_bytes();
+        let len = u8::try_from(bytes.len()).ok().filter(|&l| usize::from(l) <= INLINE)?;
+        let mut key = [0u8; INLINE + 1];
+        key.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        *key.last_mut()? = len;
+        Some(InlineId(key))
+    }
+}
+
+/// Org ids to customer indices. An id of up to [`INLINE`] bytes (a UUID's 36) is kept in the
+/// table itself, so that the lookup of every call record reaches one place in memory rather than
+/// two (the table, then a string on the heap); a longer id is kept as a string.
+#[derive(Debug, Clone, Default)]
+struct OrgIndex {
+    inline: HashMap<InlineId, CustomerIndex>,
+    long: HashMap<String, CustomerIndex>,
+}
+
+impl OrgIndex {
+    fn get(&self, id: &str) -> Option<CustomerIndex> {
+        match InlineId::of(id) {
+            Some(key) => self.inline.get(&key).copied(),
+            None => self.long.get(id).copied(),
+        }
+    }
+
+    fn insert(&mut self, id: &str, index: CustomerIndex) {
+        match InlineId::of(id) {
+            Some(key) => self.inline.insert(key, index),
+            None => self.long.insert(id.to_owned(), index),
+        };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +190,34 @@ mod tests {
         assert_eq!(d.get(9).org_id, "");
         let mut closed = CustomerDirectory::default();
         assert_eq!(closed.resolve("a"), None);
+    }
+
+    /// Ids kept in the table and as strings, of every length about the limit, and ids that
+    /// differ only by a trailing NUL or by their last byte, are each their own customer.
+    #[test]
+    fn ids_short_and_long_are_told_apart() {
+        let mut d = CustomerDirectory::open();
+        let ids: Vec<String> = [0, 1, INLINE - 1, INLINE, INLINE + 1, 36, 100]
+            .into_iter()
+            .flat_map(|n| {
+                [
+                    "x".repeat(n),
+                    format!("{}\0", "x".repeat(n)),
+                    format!("{}y", "x".repeat(n)),
+                ]
+            })
+            .collect();
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        for (i, id) in unique.iter().enumerate() {
+            assert_eq!(d.resolve(id), u32::try_from(i).ok(), "{id:?}");
+        }
+        for (i, id) in unique.iter().enumerate() {
+            assert_eq!(d.index(id), u32::try_from(i).ok(), "{id:?}");
+            assert_eq!(d.get(d.index(id).unwrap_or(u32::MAX)).org_id, *id);
+        }
+        assert_eq!(d.len(), unique.len());
+        assert_eq!(d.index(&"x".repeat(2)), None);
     }
 }

@@ -51,7 +51,7 @@ use crate::csvutil::{needs_quotes, push_field};
 use crate::error::{Error, IssueKind, LoadIssue, Quoted, Result, Severity};
 use crate::ledger::{AssignmentLedger, LoadMode};
 use crate::proration::HourPolicy;
-use crate::rating::output::{RatedRow, RatedWriter, RatingSummary, RowText};
+use crate::rating::output::{RatedRow, RatedWriter, RatingSummary, RowText, push_header};
 use crate::rating::record::{default_threads, strict_check};
 use crate::rating::{CallRecord, CdrDiagnostics, CdrReadOptions, CdrReader, Price, Tariff, TariffAmount, charge};
 use crate::report::{ReportLevel, ReportOptions, Scope, UsageReport};
@@ -584,7 +584,7 @@ impl<S: SpillStorage> RatingRun<'_, S> {
         } else {
             std::thread::scope(|scope| {
                 let (to_worker, batches) = channel::<RowBatch>();
-                let (to_reader, formatted) = channel::<Result<RowBatch>>();
+                let (to_reader, formatted) = channel::<RowBatch>();
                 let format = &format;
                 scope.spawn(move || format_rows(format, batches, to_reader));
                 let mut out = FormattedOut {
@@ -972,51 +972,22 @@ const FORMAT_BATCH: usize = 2048;
 /// Batches in flight to and from the formatting thread.
 const FORMAT_BATCHES: usize = 4;
 
-/// The formatting thread: writes each batch's rows as rated CSV into its bytes and sends it back.
-fn format_rows(format: &Format<'_>, batches: Receiver<RowBatch>, to_reader: Sender<Result<RowBatch>>) {
-    let bytes = std::rc::Rc::new(std::cell::Cell::new(Vec::new()));
-    let mut writer = match RatedWriter::new(SharedBytes(std::rc::Rc::clone(&bytes))) {
-        Ok(writer) => writer,
-        Err(e) => {
-            let _ = to_reader.send(Err(e));
-            return;
-        }
-    };
+/// The formatting thread: writes each batch's rows as rated CSV into its bytes (the first batch's
+/// after the header) and sends it back.
+fn format_rows(format: &Format<'_>, batches: Receiver<RowBatch>, to_reader: Sender<RowBatch>) {
+    let mut header = true;
     while let Ok(mut batch) = batches.recv() {
-        let written = batch
-            .rows
-            .iter()
-            .zip(&batch.charges)
-            .take(batch.len)
-            .try_for_each(|(row, &(covered, charge_units))| {
-                writer.write_row(&format.record(row, covered, charge_units))
-            })
-            .and_then(|()| writer.flush())
-            .map(|()| {
-                batch.bytes.clear();
-                batch.bytes = bytes.replace(std::mem::take(&mut batch.bytes));
-            });
-        let failed = written.is_err();
+        batch.bytes.clear();
+        if std::mem::take(&mut header) {
+            push_header(&mut batch.bytes);
+        }
+        for (row, &(covered, charge_units)) in batch.rows.iter().zip(&batch.charges).take(batch.len) {
+            format.record(row, covered, charge_units).push_to(&mut batch.bytes);
+        }
         // The reading thread may have stopped on an error of its own.
-        if to_reader.send(written.map(|()| batch)).is_err() || failed {
+        if to_reader.send(batch).is_err() {
             return;
         }
-    }
-}
-
-/// A writer to a vector the formatting thread takes the bytes of after each batch.
-struct SharedBytes(std::rc::Rc<std::cell::Cell<Vec<u8>>>);
-
-impl Write for SharedBytes {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut bytes = self.0.take();
-        bytes.extend_from_slice(buf);
-        self.0.set(bytes);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
@@ -1025,7 +996,7 @@ impl Write for SharedBytes {
 struct FormattedOut<W: Write> {
     out: W,
     to_worker: Option<Sender<RowBatch>>,
-    formatted: Receiver<Result<RowBatch>>,
+    formatted: Receiver<RowBatch>,
     current: RowBatch,
     free: Vec<RowBatch>,
     made: usize,
@@ -1080,7 +1051,7 @@ impl<W: Write> FormattedOut<W> {
 
     /// Writes the bytes of the oldest batch sent.
     fn receive(&mut self) -> Result<()> {
-        let mut batch = self.formatted.recv().map_err(|_| formatting_gone())??;
+        let mut batch = self.formatted.recv().map_err(|_| formatting_gone())?;
         self.outstanding = self.outstanding.saturating_sub(1);
         // A batch is half a megabyte: written in pieces (see `IO_BUFFER_BYTES`).
         crate::csvutil::write_in_pieces(&mut self.out, &batch.bytes)

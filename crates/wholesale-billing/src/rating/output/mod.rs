@@ -9,6 +9,6 @@ pub use column::{RatedColumn, SummaryColumn};
 #[cfg(feature = "parquet")]
 pub use rated::rated_csv_to_parquet;
 pub use rated::{RatedRecord, RatedWriter};
-pub(crate) use rated::{RatedRow, RowText};
+pub(crate) use rated::{RatedRow, RowText, push_header};
 pub(crate) use summary::Totals;
 pub use summary::{RatingSummary, SummaryRow};

@@ -140,6 +140,55 @@ impl<'a> From<&RatedRecord<'a>> for RatedRow<'a> {
     }
 }
 
+impl RatedRow<'_> {
+    /// Appends the row as CSV, its line break included (the one way a rated row is written).
+    pub(crate) fn push_to(&self, out: &mut Vec<u8>) {
+        let r = self;
+        let b = out;
+        let mut int = itoa::Buffer::new();
+        let mut time = [0u8; 32];
+        let push = |b: &mut Vec<u8>, text: &RowText<'_>| {
+            if text.as_is {
+                b.extend_from_slice(text.bytes);
+            } else {
+                push_field(b, text.bytes);
+            }
+            b.push(b',');
+        };
+        for text in &r.ids {
+            push(b, text);
+        }
+        b.extend_from_slice(r.start_time.format(&mut time).as_bytes());
+        b.push(b',');
+        b.extend_from_slice(int.format(r.duration).as_bytes());
+        b.push(b',');
+        b.extend_from_slice(r.status.as_str().as_bytes());
+        b.push(b',');
+        for text in &r.rated {
+            push(b, text);
+        }
+        b.extend_from_slice(int.format(r.billable_seconds).as_bytes());
+        b.push(b',');
+        b.extend_from_slice(int.format(r.covered_seconds).as_bytes());
+        b.push(b',');
+        push_decimal(b, r.charge);
+        b.push(b',');
+        b.extend_from_slice(r.currency.code().as_bytes());
+        b.push(b'\n');
+    }
+}
+
+/// Appends the header of the rated records: the columns of [`RatedColumn::ALL`], a line break.
+pub(crate) fn push_header(out: &mut Vec<u8>) {
+    for (i, column) in RatedColumn::ALL.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_field(out, column.as_str().as_bytes());
+    }
+    out.push(b'\n');
+}
+
 /// Writes rated records as CSV, one row at a time: the header of [`RatedColumn::ALL`] first.
 ///
 /// ```
@@ -195,13 +244,7 @@ impl<W: Write> RatedWriter<W> {
             out,
             bytes: Vec::with_capacity(crate::rating::engine::IO_BUFFER_BYTES.saturating_add(1024)),
         };
-        for (i, column) in RatedColumn::ALL.iter().enumerate() {
-            if i > 0 {
-                writer.bytes.push(b',');
-            }
-            push_field(&mut writer.bytes, column.as_str().as_bytes());
-        }
-        writer.bytes.push(b'\n');
+        push_header(&mut writer.bytes);
         writer.spill()?;
         Ok(writer)
     }
@@ -216,37 +259,7 @@ impl<W: Write> RatedWriter<W> {
 
     /// Writes one row.
     pub(crate) fn write_row(&mut self, r: &RatedRow<'_>) -> Result<()> {
-        let b = &mut self.bytes;
-        let mut int = itoa::Buffer::new();
-        let mut time = [0u8; 32];
-        let push = |b: &mut Vec<u8>, text: &RowText<'_>| {
-            if text.as_is {
-                b.extend_from_slice(text.bytes);
-            } else {
-                push_field(b, text.bytes);
-            }
-            b.push(b',');
-        };
-        for text in &r.ids {
-            push(b, text);
-        }
-        b.extend_from_slice(r.start_time.format(&mut time).as_bytes());
-        b.push(b',');
-        b.extend_from_slice(int.format(r.duration).as_bytes());
-        b.push(b',');
-        b.extend_from_slice(r.status.as_str().as_bytes());
-        b.push(b',');
-        for text in &r.rated {
-            push(b, text);
-        }
-        b.extend_from_slice(int.format(r.billable_seconds).as_bytes());
-        b.push(b',');
-        b.extend_from_slice(int.format(r.covered_seconds).as_bytes());
-        b.push(b',');
-        push_decimal(b, r.charge);
-        b.push(b',');
-        b.extend_from_slice(r.currency.code().as_bytes());
-        b.push(b'\n');
+        r.push_to(&mut self.bytes);
         if self.bytes.len() >= crate::rating::engine::IO_BUFFER_BYTES {
             self.spill()?;
         }
