@@ -154,6 +154,8 @@ fn make_record(
             }
             None => false,
         };
+    // The fields refused already (not UTF-8): not reported again as missing by the parse.
+    let mut refused_fields = [false; CdrField::ALL.len()];
     for (field, col) in CdrField::ALL.into_iter().zip(layout.cols) {
         let Some(col) = col else { continue };
         places[field.index()] = Place {
@@ -172,6 +174,9 @@ fn make_record(
         };
         if let Err((kind, message)) = pushed {
             refused = true;
+            if let Some(r) = refused_fields.get_mut(field.index()) {
+                *r = true;
+            }
             issues.push(field_issue_at(record, places, Severity::Error, field, kind, message));
         }
     }
@@ -194,7 +199,9 @@ fn make_record(
     let mut pending = Vec::new();
     let ok = record.parse_fields(|field, e| pending.push((field, e)));
     for (field, (kind, message)) in pending {
-        issues.push(field_issue_at(record, places, Severity::Error, field, kind, message));
+        if !refused_fields.get(field.index()).copied().unwrap_or(false) {
+            issues.push(field_issue_at(record, places, Severity::Error, field, kind, message));
+        }
     }
     Outcome::Parsed { valid: ok && !refused }
 }
@@ -465,8 +472,10 @@ mod tests {
                 ]
             );
             assert!(end.contains("records_rejected: 1"), "{end}");
+            // One error for the field, not also "required".
             assert!(
-                end.contains(r#"line: 4, column: Some(1), field: Some("Report ID")"#)
+                end.contains(r#"errors: 1,"#)
+                    && end.contains(r#"line: 4, column: Some(1), field: Some("Report ID")"#)
                     && end.contains(r#"message: "not valid utf-8""#),
                 "{end}"
             );
