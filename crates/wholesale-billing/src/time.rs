@@ -125,6 +125,14 @@ impl Timestamp {
 
     /// Writes the report form into `buf` and returns it; no allocation (used on hot paths).
     pub(crate) fn format_report(self, buf: &mut [u8; 24]) -> &str {
+        self.write_report(buf);
+        // Every byte written is ASCII.
+        std::str::from_utf8(&buf[..]).unwrap_or("")
+    }
+
+    /// Writes the report form, 24 ASCII bytes, into `buf` (for writers of bytes, which need no
+    /// `str` of it).
+    pub(crate) fn write_report(self, buf: &mut [u8; 24]) {
         let millis = self.0.div_euclid(1_000);
         let secs = millis.div_euclid(1_000);
         let ms = millis.rem_euclid(1_000) as u32;
@@ -146,8 +154,6 @@ impl Timestamp {
         buf[19] = b'.';
         write_digits(&mut buf[20..23], ms);
         buf[23] = b'Z';
-        // Every byte written above is ASCII.
-        std::str::from_utf8(&buf[..]).unwrap_or("")
     }
 }
 

@@ -184,7 +184,8 @@ impl DateCache {
             self.len = if micros == self.none {
                 0
             } else {
-                Timestamp::from_micros(micros).format_report(&mut self.buf).len()
+                Timestamp::from_micros(micros).write_report(&mut self.buf);
+                self.buf.len()
             };
         }
         self.buf.get(..self.len).unwrap_or_default()

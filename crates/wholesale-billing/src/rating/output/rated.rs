@@ -158,7 +158,7 @@ impl RatedRow<'_> {
         for text in &r.ids {
             push(b, text);
         }
-        b.extend_from_slice(r.start_time.format(&mut time).as_bytes());
+        b.extend_from_slice(r.start_time.write(&mut time));
         b.push(b',');
         b.extend_from_slice(int.format(r.duration).as_bytes());
         b.push(b',');

@@ -181,12 +181,19 @@ impl CallTime {
     /// The instant as SPEC §7.6 writes it (RFC 3339 in UTC, `Z`, with 0, 3, 6 or 9 fraction
     /// digits: as few as it needs) into `buf`.
     pub(crate) fn format(self, buf: &mut [u8; 32]) -> &str {
+        let text = self.write(buf);
+        // Every byte written is ASCII.
+        std::str::from_utf8(text).unwrap_or("")
+    }
+
+    /// [`CallTime::format`] as the bytes of its ASCII (for writers of bytes).
+    pub(crate) fn write(self, buf: &mut [u8; 32]) -> &[u8] {
         let secs = self.0.div_euclid(NANOS_PER_SECOND);
         let nanos = self.0.rem_euclid(NANOS_PER_SECOND);
         let mut base = [0u8; 24];
-        let text = Timestamp::from_micros(secs.saturating_mul(MICROS_PER_SECOND)).format_report(&mut base);
+        Timestamp::from_micros(secs.saturating_mul(MICROS_PER_SECOND)).write_report(&mut base);
         let mut len = 19;
-        if let (Some(to), Some(from)) = (buf.get_mut(..19), text.as_bytes().get(..19)) {
+        if let (Some(to), Some(from)) = (buf.get_mut(..19), base.get(..19)) {
             to.copy_from_slice(from);
         }
         let (fraction, digits) = if nanos == 0 {
@@ -208,7 +215,7 @@ impl CallTime {
             len += 1 + digits;
         }
         buf[len] = b'Z';
-        std::str::from_utf8(buf.get(..=len).unwrap_or_default()).unwrap_or("")
+        buf.get(..=len).unwrap_or_default()
     }
 }
 
