@@ -157,10 +157,25 @@ impl Timestamp {
     }
 }
 
-fn write_digits(out: &mut [u8], mut value: u32) {
-    for slot in out.iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
-        value /= 10;
+/// The two digits of each number from 0 to 99, in order.
+const DIGIT_PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
+/// Writes the last `out.len()` digits of `value` into `out` (leading zeros included), two at a
+/// time from [`DIGIT_PAIRS`].
+pub(crate) fn write_digits(out: &mut [u8], mut value: u32) {
+    let mut end = out.len();
+    while end >= 2 {
+        let pair = (value % 100) as usize * 2;
+        if let (Some(to), Some(from)) = (out.get_mut(end - 2..end), DIGIT_PAIRS.get(pair..pair + 2)) {
+            to.copy_from_slice(from);
+        }
+        value /= 100;
+        end -= 2;
+    }
+    if end == 1
+        && let Some(first) = out.first_mut()
+    {
+        *first = b'0' + (value % 10) as u8;
     }
 }
 
@@ -576,6 +591,33 @@ impl<'de> serde::Deserialize<'de> for Period {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_are_written_with_their_leading_zeros() {
+        for width in 1..=9usize {
+            for value in [
+                0u32,
+                1,
+                9,
+                10,
+                42,
+                99,
+                100,
+                305,
+                999,
+                1_000,
+                20_24,
+                123_456,
+                999_999_999,
+            ] {
+                let mut out = vec![b'x'; width];
+                write_digits(&mut out, value);
+                let modulus = 10u64.pow(width as u32);
+                let expected = format!("{:0width$}", u64::from(value) % modulus);
+                assert_eq!(String::from_utf8_lossy(&out), expected, "{value} in {width} digits");
+            }
+        }
+    }
 
     #[test]
     fn civil_round_trip_over_centuries() {

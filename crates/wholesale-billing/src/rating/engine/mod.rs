@@ -53,7 +53,9 @@ use crate::ledger::{AssignmentLedger, LoadMode};
 use crate::proration::HourPolicy;
 use crate::rating::output::{RatedRow, RatedWriter, RatingSummary, RowText, push_header};
 use crate::rating::record::{default_threads, strict_check};
-use crate::rating::{CallRecord, CdrDiagnostics, CdrReadOptions, CdrReader, Price, Tariff, TariffAmount, charge};
+use crate::rating::{
+    CallRecord, CallTime, CdrDiagnostics, CdrReadOptions, CdrReader, Price, Tariff, TariffAmount, charge,
+};
 use crate::report::{ReportLevel, ReportOptions, Scope, UsageReport};
 use crate::time::Period;
 
@@ -265,6 +267,7 @@ impl<'a, S: SpillStorage> Rating<'a, S> {
         Ok(RatingRun {
             tariff: self.tariff,
             period: self.period,
+            period_range: CallTime::period_range(&self.period),
             mode: self.mode,
             max_issues: self.max_issues,
             threads: self.threads,
@@ -287,6 +290,8 @@ impl<'a, S: SpillStorage> Rating<'a, S> {
 pub struct RatingRun<'a, S: Write = Cursor<Vec<u8>>> {
     tariff: &'a Tariff,
     period: Period,
+    /// The period's instants ([`CallTime::period_range`]), computed once.
+    period_range: std::ops::Range<i128>,
     mode: LoadMode,
     max_issues: usize,
     threads: usize,
@@ -418,7 +423,7 @@ impl<S: SpillStorage> RatingRun<'_, S> {
         row.user.clear();
         row.digits.clear();
         row.called.clear();
-        if !record.start_time().in_period(&self.period) {
+        if !record.start_time().in_range(&self.period_range) {
             row.status = OUTSIDE;
             row.candidate = false;
             row.plain = false;
@@ -705,7 +710,7 @@ impl<'t> Format<'t> {
         let prefix_len = usize::try_from(row.prefix_len).unwrap_or(0);
         RatedRow {
             ids: [id(&row.report_id), org, external, partner, id(&row.user)],
-            start_time: crate::rating::CallTime::from_nanos(row.start),
+            start_time: CallTime::from_nanos(row.start),
             duration: row.duration,
             status,
             rated: [
@@ -794,7 +799,7 @@ impl Issues {
             let message = format!(
                 "report id {} starts at {}, outside the period {period}: no row",
                 Quoted(&String::from_utf8_lossy(&row.report_id)),
-                crate::rating::CallTime::from_nanos(row.start),
+                CallTime::from_nanos(row.start),
             );
             (Severity::Warning, IssueKind::OutsidePeriod, "Start time", message)
         } else {

@@ -6,7 +6,9 @@ use std::str::FromStr;
 use chrono::Weekday;
 
 use crate::error::{Error, Result};
-use crate::time::{MICROS_PER_SECOND, Period, Rfc3339, Timestamp, TimestampError, day_number, parse_rfc3339_parts};
+use crate::time::{
+    MICROS_PER_SECOND, Period, Rfc3339, Timestamp, TimestampError, day_number, parse_rfc3339_parts, write_digits,
+};
 
 /// Nanoseconds in one second.
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
@@ -152,9 +154,21 @@ impl CallTime {
     /// # Ok::<(), wholesale_billing::Error>(())
     /// ```
     pub fn in_period(self, period: &Period) -> bool {
+        self.in_range(&CallTime::period_range(period))
+    }
+
+    /// The instants of `period` in nanoseconds since 1970-01-01: from its first day's midnight
+    /// (UTC) to the midnight after its last day, excluded (computed once for many calls).
+    pub(crate) fn period_range(period: &Period) -> std::ops::Range<i128> {
         let start = i128::from(day_number(period.start())) * i128::from(NANOS_PER_DAY);
         let end = (i128::from(day_number(period.end())) + 1) * i128::from(NANOS_PER_DAY);
-        (start..end).contains(&i128::from(self.0))
+        start..end
+    }
+
+    /// Whether the instant is in `range` ([`CallTime::period_range`]).
+    #[inline]
+    pub(crate) fn in_range(self, range: &std::ops::Range<i128>) -> bool {
+        range.contains(&i128::from(self.0))
     }
 
     /// The instant truncated to the microsecond, as a [`Timestamp`].
@@ -207,10 +221,8 @@ impl CallTime {
         };
         if digits > 0 {
             buf[len] = b'.';
-            let mut rest = fraction;
-            for i in (0..digits).rev() {
-                buf[len + 1 + i] = b'0' + (rest % 10) as u8;
-                rest /= 10;
+            if let Some(out) = buf.get_mut(len + 1..len + 1 + digits) {
+                write_digits(out, fraction as u32);
             }
             len += 1 + digits;
         }
