@@ -60,7 +60,6 @@ pub(crate) struct DistinctKeys {
     /// JSON key spellings of `Report ID` met (for the issues' paths).
     spellings: Vec<String>,
     hasher: hashbrown::DefaultHashBuilder,
-    scratch: Vec<u8>,
     keys: u64,
     /// [`RESOLVE_BUDGET`] (smaller in tests).
     budget: u64,
@@ -100,7 +99,6 @@ impl DistinctKeys {
             frames: vec![Vec::new(); PARTITIONS],
             spellings: Vec::new(),
             hasher: hashbrown::DefaultHashBuilder::default(),
-            scratch: Vec::new(),
             keys: 0,
             budget: RESOLVE_BUDGET,
         }
@@ -120,7 +118,7 @@ impl DistinctKeys {
         let text = record.report_id().as_bytes();
         let fingerprint = match record.fingerprint {
             Some(fingerprint) => fingerprint,
-            None => record.content_fingerprint(&mut self.scratch),
+            None => record.content_fingerprint(),
         };
         let origin = record.origin();
         let place = record.id_place;

@@ -313,11 +313,10 @@ struct Batch {
     len: usize,
 }
 
-/// What a worker keeps from part to part: the row being read and a scratch buffer.
+/// What a worker keeps from part to part: the row being read.
 #[derive(Default)]
 struct Scratch {
     row: Row,
-    bytes: Vec<u8>,
 }
 
 /// A worker's work: splits a part into rows and makes them records, in one batch (with their
@@ -353,7 +352,7 @@ fn make_records(layout: &Layout, fingerprints: bool, part: &mut Part<'_>, scratc
             &mut made.issues,
         );
         if fingerprints && matches!(made.outcome, Outcome::Parsed { valid: true }) {
-            made.record.fingerprint = Some(made.record.content_fingerprint(&mut scratch.bytes));
+            made.record.fingerprint = Some(made.record.content_fingerprint());
         }
         batch.len += 1;
     }

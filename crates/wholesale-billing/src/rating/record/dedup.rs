@@ -120,8 +120,6 @@ pub struct Deduplicator {
     hasher: DefaultHashBuilder,
     /// Ids that are not canonical UUIDs, one after the other.
     arena: Vec<u8>,
-    /// The bytes fingerprinted, reused.
-    scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for Deduplicator {
@@ -188,7 +186,6 @@ impl Deduplicator {
             + self.chunks.capacity() * size_of::<Vec<Entry>>()
             + self.index.capacity() * (size_of::<u32>() + 1)
             + self.arena.capacity()
-            + self.scratch.capacity()
     }
 
     fn entry(&self, index: u32) -> Option<&Entry> {
@@ -290,7 +287,7 @@ impl Deduplicator {
     fn fingerprint(&mut self, record: &CallRecord) -> u64 {
         match record.fingerprint {
             Some(fingerprint) => fingerprint,
-            None => record.content_fingerprint(&mut self.scratch),
+            None => record.content_fingerprint(),
         }
     }
 }
