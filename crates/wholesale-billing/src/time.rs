@@ -218,6 +218,16 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
     }
 }
 
+/// [`two_digits`] of the first 19 bytes of an instant (`at` at most 17).
+#[inline(always)]
+fn pair_at(head: &[u8; 19], at: usize) -> Option<u32> {
+    let (Some(&hi), Some(&lo)) = (head.get(at), head.get(at + 1)) else {
+        return None;
+    };
+    let (hi, lo) = (hi.wrapping_sub(b'0'), lo.wrapping_sub(b'0'));
+    (hi < 10 && lo < 10).then_some(u32::from(hi) * 10 + u32::from(lo))
+}
+
 #[inline]
 fn two_digits(b: &[u8], at: usize) -> Option<u32> {
     let hi = b.get(at)?.wrapping_sub(b'0');
@@ -254,19 +264,28 @@ pub(crate) fn parse_rfc3339_parts(b: &[u8]) -> std::result::Result<Rfc3339, Time
         }
         return Err(Invalid(SHAPE));
     }
-    let year = match (two_digits(b, 0), two_digits(b, 2)) {
+    // The first 19 bytes as an array: their digits are read without a bounds check each.
+    let Some(head) = b.first_chunk::<19>() else {
+        return Err(Invalid(SHAPE));
+    };
+    let year = match (pair_at(head, 0), pair_at(head, 2)) {
         (Some(c), Some(y)) => i64::from(c * 100 + y),
         _ => return Err(Invalid(SHAPE)),
     };
-    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if head[4] != b'-'
+        || head[7] != b'-'
+        || !matches!(head[10], b'T' | b't' | b' ')
+        || head[13] != b':'
+        || head[16] != b':'
+    {
         return Err(Invalid(SHAPE));
     }
     let (Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
-        two_digits(b, 5),
-        two_digits(b, 8),
-        two_digits(b, 11),
-        two_digits(b, 14),
-        two_digits(b, 17),
+        pair_at(head, 5),
+        pair_at(head, 8),
+        pair_at(head, 11),
+        pair_at(head, 14),
+        pair_at(head, 17),
     ) else {
         return Err(Invalid(SHAPE));
     };
