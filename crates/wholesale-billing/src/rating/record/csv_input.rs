@@ -383,7 +383,12 @@ fn read_parallel<R: Read>(
                 // one a record in flight.
                 std::mem::swap(&mut made.record.names, &mut reader.record.names);
                 std::mem::swap(&mut made.record.row_others, &mut reader.record.row_others);
-                reader.places = made.places;
+                // The worker located the issues of the record's values; what is left to locate
+                // here is its `Report ID` (a duplicate's), so that place alone is copied.
+                let id = CdrField::ReportId.index();
+                if let (Some(to), Some(&from)) = (reader.places.get_mut(id), made.places.get(id)) {
+                    *to = from;
+                }
                 deliver(reader, made.outcome, &mut made.issues, on_record)?;
             }
             Ok(())
