@@ -303,7 +303,7 @@ mod tests {
     }
 
     #[test]
-    fn varints_round_trip() {
+    fn varints_round_trip() -> io::Result<()> {
         let mut values = vec![0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX];
         // Every length, at both ends of it.
         for bits in (7..64).step_by(7) {
@@ -314,7 +314,7 @@ mod tests {
             put_varint(&mut bytes, value);
             bytes.push(0x55);
             let mut rest = bytes.as_slice();
-            assert_eq!(get_varint(&mut rest).unwrap(), value);
+            assert_eq!(get_varint(&mut rest)?, value);
             assert_eq!(rest, [0x55], "{value}: the bytes after it are left");
             // Cut short anywhere: an error, never another value.
             for cut in 0..bytes.len() - 1 {
@@ -324,5 +324,6 @@ mod tests {
         for value in [0, -1, 1, i64::MIN, i64::MAX] {
             assert_eq!(unzigzag(zigzag(value)), value);
         }
+        Ok(())
     }
 }
