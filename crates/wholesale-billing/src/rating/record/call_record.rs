@@ -416,7 +416,7 @@ impl CallRecord {
     /// parsing: what tells an identical duplicate from a conflicting one (within one run: it is
     /// never stored). The numbers are hashed as 16 bytes, then each text with the hash so far
     /// as its seed (a text's end is where its hash ends), rather than all copied into one buffer
-    /// first: 538 instructions a call record became about 200.
+    /// first: 538 instructions a call record (the hashing included) became 417.
     pub(crate) fn content_fingerprint(&self) -> u64 {
         use xxhash_rust::xxh3::xxh3_64_with_seed;
         let f = self.fields();
