@@ -446,6 +446,23 @@ impl Interner {
         Ok(sym)
     }
 
+    /// Reads the slots of the index where [`Interner::intern_packed`] looks for `s`, and gives
+    /// something of what it read (for [`std::hint::black_box`]): called for many texts in a row,
+    /// the reads do not wait for each other, and the lookups after them find the slots cached.
+    #[inline]
+    pub(crate) fn touch(&self, s: &str, packed: Option<&[u8; 16]>) -> u32 {
+        if s.is_empty() {
+            return 0;
+        }
+        let h32 = self.hash32(s, packed.filter(|_| self.packs));
+        let mut seen = 0;
+        self.index.find(spread(h32), |&(_, h)| {
+            seen ^= h;
+            false
+        });
+        seen
+    }
+
     /// Makes room for `strings` more strings of about `bytes` bytes in all.
     pub(crate) fn reserve(&mut self, strings: usize, bytes: usize) {
         self.index.reserve(strings, |&(_, h)| spread(h));
@@ -542,6 +559,16 @@ struct ShortEntry {
 }
 
 impl ShortEntry {
+    /// Whether the entry's bytes are `bytes` (its length already compared): a packed UUID's
+    /// 16 bytes compared as one array, not by a call to `memcmp`.
+    #[inline]
+    fn holds(&self, bytes: &[u8]) -> bool {
+        match (self.bytes.first_chunk::<16>(), <&[u8; 16]>::try_from(bytes)) {
+            (Some(mine), Ok(theirs)) => mine == theirs,
+            _ => self.bytes.get(..bytes.len()) == Some(bytes),
+        }
+    }
+
     /// What the entry holds: the text's bytes or the packed UUID's.
     fn key(&self) -> (u8, &[u8]) {
         let len = if self.len == PACKED_LEN {
@@ -574,13 +601,11 @@ impl ShortTexts {
     #[inline]
     pub(crate) fn intern(&mut self, s: &str, packed: Option<[u8; 16]>, strings: &mut Interner) -> Result<Sym> {
         let packed = packed.filter(|_| strings.packs);
-        let (len, bytes) = match &packed {
-            Some(p) => (PACKED_LEN, &p[..]),
-            None if !s.is_empty() && s.len() <= SHORT => (s.len() as u8, s.as_bytes()),
-            None => return strings.intern_packed(s, None),
+        let Some((len, bytes)) = short_key(s, packed.as_ref()) else {
+            return strings.intern_packed(s, None);
         };
         let hash = self.hasher.hash_one((len, bytes));
-        if let Some(entry) = self.table.find(hash, |e| e.key() == (len, bytes)) {
+        if let Some(entry) = self.table.find(hash, |e| e.len == len && e.holds(bytes)) {
             return Ok(entry.sym);
         }
         let sym = strings.intern_packed(s, packed)?;
@@ -595,6 +620,41 @@ impl ShortTexts {
         let hasher = &self.hasher;
         self.table.insert_unique(hash, entry, |e| hasher.hash_one(e.key()));
         Ok(sym)
+    }
+
+    /// The symbol of `s` if it is kept here (never for a text longer than [`SHORT`] bytes that
+    /// is not a packed UUID: those are in `strings` only).
+    #[inline]
+    pub(crate) fn get(&self, s: &str, packed: Option<&[u8; 16]>, strings: &Interner) -> Option<Sym> {
+        let (len, bytes) = short_key(s, packed.filter(|_| strings.packs))?;
+        let hash = self.hasher.hash_one((len, bytes));
+        self.table.find(hash, |e| e.len == len && e.holds(bytes)).map(|e| e.sym)
+    }
+
+    /// Reads the slots where [`ShortTexts::intern`] looks for `s` (in `strings` for a text not
+    /// kept here), as [`Interner::touch`] does.
+    #[inline]
+    pub(crate) fn touch(&self, s: &str, packed: Option<&[u8; 16]>, strings: &Interner) -> u32 {
+        let Some((len, bytes)) = short_key(s, packed.filter(|_| strings.packs)) else {
+            return strings.touch(s, None);
+        };
+        let mut seen = 0;
+        self.table.find(self.hasher.hash_one((len, bytes)), |e| {
+            seen ^= u32::from(e.len);
+            false
+        });
+        seen
+    }
+}
+
+/// What a [`ShortEntry`] of `s` holds, `packed` its packed UUID where the interner packs: its
+/// length (or [`PACKED_LEN`]) and bytes; `None` for the empty text and for a longer one.
+#[inline]
+fn short_key<'a>(s: &'a str, packed: Option<&'a [u8; 16]>) -> Option<(u8, &'a [u8])> {
+    match packed {
+        Some(p) => Some((PACKED_LEN, &p[..])),
+        None if !s.is_empty() && s.len() <= SHORT => Some((s.len() as u8, s.as_bytes())),
+        None => None,
     }
 }
 
@@ -634,6 +694,11 @@ mod tests {
             assert_eq!(strings.get(*sym), text);
         }
         assert_eq!(short.table.len(), 5_001, "the long text and the empty one are not kept");
+        for (text, sym) in texts.iter().zip(&syms) {
+            let kept = !text.is_empty() && text.len() <= SHORT;
+            assert_eq!(short.get(text, None, &strings), kept.then_some(*sym), "{text}");
+        }
+        assert_eq!(short.get("cust-x", None, &strings), None);
         // A prefix of a kept text is another text.
         assert_ne!(
             short.intern("cust-1", None, &mut strings)?,
@@ -665,6 +730,14 @@ mod tests {
             // Packed ids are kept when the interner packs; long texts never are.
             let kept = if packing { 3_000 + 2 } else { 2 };
             assert_eq!(short.table.len(), kept, "packing {packing}");
+            for (text, sym) in texts.iter().zip(&syms) {
+                let kept = (packing && pack_uuid(text).is_some()) || text.len() <= SHORT;
+                assert_eq!(
+                    short.get(text, pack_uuid(text).as_ref(), &strings),
+                    kept.then_some(*sym),
+                    "{text}"
+                );
+            }
             // Capitals are another text than the packed id.
             assert_ne!(syms[0], syms[3_000]);
         }

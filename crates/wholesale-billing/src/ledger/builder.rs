@@ -46,17 +46,16 @@ pub struct LedgerBuilder {
     pub(super) strings: Interner,
     pub(super) events: Vec<RawEvent>,
     pub(super) customers: Vec<CustomerData>,
-    pub(super) customer_index: HashMap<Sym, u32>,
+    /// The customer of each org id (symbol) an `ASSIGN` named, with its owner.
+    pub(super) customer_index: HashMap<Sym, (u32, Owner)>,
     /// The event id of each accepted event (symbol `i + 1` for event `i`), stored, not interned.
     pub(super) event_ids: Interner,
     /// The hash of each accepted event's id: duplicates are found by sorting at the end.
     pub(super) event_id_hashes: Vec<u32>,
     /// What a row is checked against, shared with the threads that read rows.
     pub(super) rules: Arc<Rules>,
-    /// The last text and symbol of a few low-cardinality fields: consecutive rows of a file
-    /// grouped by customer share them, and a hit saves a probe.
-    recent: [(String, Sym); 4],
-    /// Those fields' texts with their symbols, for rows that miss `recent` (a file in time order).
+    /// The texts of a few low-cardinality fields (customer org, external id, location,
+    /// license) with their symbols.
     pub(super) short_texts: ShortTexts,
     pub(super) labels: LabelSyms,
     pub(super) issues: Vec<LoadIssue>,
@@ -110,7 +109,6 @@ impl LedgerBuilder {
             event_ids: Interner::new(),
             event_id_hashes: Vec::new(),
             rules,
-            recent: Default::default(),
             short_texts: ShortTexts::default(),
             labels: LabelSyms {
                 packages,
@@ -243,10 +241,9 @@ impl LedgerBuilder {
         let mut new_customer: Option<(Sym, Owner)> = None;
         if ev.action == Action::Assign {
             let owner = checked.owner;
-            let org_sym = self.intern_recent(0, ev.customer_org_id, packed.org)?;
+            let org_sym = self.intern_short(ev.customer_org_id, packed.org)?;
             match self.customer_index.get(&org_sym) {
-                Some(&index) => {
-                    let existing = self.customers[index as usize].owner;
+                Some(&(index, existing)) => {
                     if existing != owner {
                         let message = format!(
                             "customer {} is already owned by {}; this row names {}",
@@ -277,9 +274,9 @@ impl LedgerBuilder {
             customer,
             user_id: self.strings.store_packed(ev.user_id, packed.user)?,
             workspace_id: self.strings.store_packed(ev.workspace_id, packed.workspace)?,
-            location: self.intern_recent(2, ev.location_id, packed.location)?,
-            license: self.intern_recent(3, ev.license_id, packed.license)?,
-            external_id: self.intern_recent(1, ev.customer_external_id, packed.external)?,
+            location: self.intern_short(ev.location_id, packed.location)?,
+            license: self.intern_short(ev.license_id, packed.license)?,
+            external_id: self.intern_short(ev.customer_external_id, packed.external)?,
             package: checked.package,
             action: ev.action,
             subscriber_type: if ev.action == Action::Assign {
@@ -312,7 +309,7 @@ impl LedgerBuilder {
                 external_id: Sym::EMPTY,
                 owner,
             });
-            self.customer_index.insert(org_sym, c);
+            self.customer_index.insert(org_sym, (c, owner));
             raw.customer = c;
         }
         self.event_ids.store(ev.event_id)?;
@@ -321,20 +318,39 @@ impl LedgerBuilder {
         Ok(())
     }
 
-    /// Interns a low-cardinality field (`slot` 0: customer org, 1: external id, 2: location, 3:
-    /// license) through its one-entry cache, then the short texts; `packed` is the text packed
+    /// Reads the table slots [`LedgerBuilder::accept_packed`] looks up for `ev` (its subscriber
+    /// and short texts), and gives something of what it read: see [`Interner::touch`].
+    #[inline]
+    pub(super) fn touch(&self, ev: &Event<'_>, packed: &Packed) -> u32 {
+        let short =
+            |text: &str, packed: &Option<[u8; 16]>| self.short_texts.touch(text, packed.as_ref(), &self.strings);
+        let mut seen = self.strings.touch(ev.subscriber_id, packed.subscriber.as_ref());
+        if ev.action == Action::Assign {
+            seen ^= short(ev.customer_org_id, &packed.org);
+        }
+        seen ^ short(ev.customer_external_id, &packed.external)
+            ^ short(ev.location_id, &packed.location)
+            ^ short(ev.license_id, &packed.license)
+    }
+
+    /// Reads the slot of `ev`'s customer in the customers' index, when its org id is known,
+    /// as [`LedgerBuilder::touch`] does (after it: the org id's slot is then cached).
+    #[inline]
+    pub(super) fn touch_customer(&self, ev: &Event<'_>, packed: &Packed) -> u32 {
+        if ev.action != Action::Assign {
+            return 0;
+        }
+        self.short_texts
+            .get(ev.customer_org_id, packed.org.as_ref(), &self.strings)
+            .and_then(|org| self.customer_index.get(&org))
+            .map_or(0, |&(index, _)| index)
+    }
+
+    /// Interns a low-cardinality field through the short texts; `packed` is the text packed
     /// as a UUID, if it is one.
-    fn intern_recent(&mut self, slot: usize, text: &str, packed: Option<[u8; 16]>) -> Result<Sym> {
-        let (last, sym) = &mut self.recent[slot];
-        if text.is_empty() {
-            return Ok(Sym::EMPTY);
-        }
-        if last.as_str() != text {
-            *sym = self.short_texts.intern(text, packed, &mut self.strings)?;
-            last.clear();
-            last.push_str(text);
-        }
-        Ok(*sym)
+    #[inline]
+    fn intern_short(&mut self, text: &str, packed: Option<[u8; 16]>) -> Result<Sym> {
+        self.short_texts.intern(text, packed, &mut self.strings)
     }
 
     fn describe_owner(&self, owner: Owner) -> String {
