@@ -358,6 +358,10 @@ fn make_records(layout: &Layout, fingerprints: bool, part: &mut Part<'_>, scratc
     }
 }
 
+/// Records whose texts the reading thread reads ahead of taking them (see
+/// [`CallRecord::touch`]): made on a worker thread, they are not in this one's cache.
+const TOUCHED_AHEAD: usize = 32;
+
 /// Reads the input with `workers` worker threads making the records (see the module's doc), in
 /// parts of at least `part_bytes`.
 fn read_parallel<R: Read>(
@@ -377,19 +381,12 @@ fn read_parallel<R: Read>(
         workers.max(1),
         |part, scratch, batch| make_records(&layout, fingerprints, part, scratch, batch),
         |batch: &mut Batch| {
-            for made in batch.made.iter_mut().take(batch.len) {
-                std::mem::swap(&mut made.record, &mut reader.record);
-                // The names of the other columns stay with the reader's record: one copy, not
-                // one a record in flight.
-                std::mem::swap(&mut made.record.names, &mut reader.record.names);
-                std::mem::swap(&mut made.record.row_others, &mut reader.record.row_others);
-                // The worker located the issues of the record's values; what is left to locate
-                // here is its `Report ID` (a duplicate's), so that place alone is copied.
-                let id = CdrField::ReportId.index();
-                if let (Some(to), Some(&from)) = (reader.places.get_mut(id), made.places.get(id)) {
-                    *to = from;
+            let made = batch.made.get_mut(..batch.len).unwrap_or_default();
+            for run in made.chunks_mut(TOUCHED_AHEAD) {
+                std::hint::black_box(run.iter().fold(0, |seen, made| seen ^ made.record.touch()));
+                for made in run {
+                    take_made(reader, made, on_record)?;
                 }
-                deliver(reader, made.outcome, &mut made.issues, on_record)?;
             }
             Ok(())
         },
@@ -398,6 +395,27 @@ fn read_parallel<R: Read>(
         Some(e) => rows_failed(reader, csv::Error::from(e)),
         None => Ok(()),
     }
+}
+
+/// Gives a record a worker made to `on_record` (through the reader's own record, which keeps
+/// the names of the other columns).
+fn take_made(
+    reader: &mut CdrReader,
+    made: &mut Made,
+    on_record: &mut dyn FnMut(&CallRecord) -> Result<()>,
+) -> Result<()> {
+    std::mem::swap(&mut made.record, &mut reader.record);
+    // The names of the other columns stay with the reader's record: one copy, not
+    // one a record in flight.
+    std::mem::swap(&mut made.record.names, &mut reader.record.names);
+    std::mem::swap(&mut made.record.row_others, &mut reader.record.row_others);
+    // The worker located the issues of the record's values; what is left to locate
+    // here is its `Report ID` (a duplicate's), so that place alone is copied.
+    let id = CdrField::ReportId.index();
+    if let (Some(to), Some(&from)) = (reader.places.get_mut(id), made.places.get(id)) {
+        *to = from;
+    }
+    deliver(reader, made.outcome, &mut made.issues, on_record)
 }
 
 #[cfg(test)]
