@@ -584,7 +584,8 @@ impl ShortEntry {
 /// ids, locations, licenses), in front of an [`Interner`]: each probe reads one slot that holds
 /// the text, where the interner's reads its index, then its ends, then the text, three places
 /// apart in memory. In a file written in time order, consecutive rows belong to different
-/// customers and these fields miss the builder's one-entry caches on almost every row.
+/// customers, so every row looks these fields up here (the builder reads the slots of a run of
+/// rows ahead, with [`ShortTexts::touch`]).
 #[derive(Clone, Default)]
 pub(crate) struct ShortTexts {
     table: HashTable<ShortEntry>,
@@ -605,8 +606,8 @@ impl ShortTexts {
             return strings.intern_packed(s, None);
         };
         let hash = self.hasher.hash_one((len, bytes));
-        if let Some(entry) = self.table.find(hash, |e| e.len == len && e.holds(bytes)) {
-            return Ok(entry.sym);
+        if let Some(sym) = self.find(hash, len, bytes) {
+            return Ok(sym);
         }
         let sym = strings.intern_packed(s, packed)?;
         let mut entry = ShortEntry {
@@ -627,7 +628,12 @@ impl ShortTexts {
     #[inline]
     pub(crate) fn get(&self, s: &str, packed: Option<&[u8; 16]>, strings: &Interner) -> Option<Sym> {
         let (len, bytes) = short_key(s, packed.filter(|_| strings.packs))?;
-        let hash = self.hasher.hash_one((len, bytes));
+        self.find(self.hasher.hash_one((len, bytes)), len, bytes)
+    }
+
+    /// The symbol of the entry of `len` and `bytes`, whose hash is `hash`.
+    #[inline]
+    fn find(&self, hash: u64, len: u8, bytes: &[u8]) -> Option<Sym> {
         self.table.find(hash, |e| e.len == len && e.holds(bytes)).map(|e| e.sym)
     }
 
